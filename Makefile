@@ -1,0 +1,44 @@
+# daicho — two commands: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export DAICHO_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: setup run test test-sqlite test-postgres lint bench system-deps clean messages
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/daicho init
+
+run: setup
+	$(BIN)/daicho demo
+	$(BIN)/daicho serve --host 127.0.0.1 --port 8000
+
+system-deps:
+	@scripts/system-deps.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check daicho tests bench
+	$(BIN)/mypy daicho
+
+test: $(STAMP) system-deps lint test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -n 2 -p xdist
+
+test-postgres: $(STAMP)
+	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) scripts/with-postgres.sh $(BIN)/pytest -n 2 -p xdist
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/run.py
+
+messages: $(STAMP)
+	$(BIN)/python scripts/compile_messages.py
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,170 @@
+"""The HTTP API under /api/v1 (contract §4): thin endpoints over services and selectors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
+from ninja.security import HttpBearer, SessionAuth
+
+from daicho.errors import (
+    DaichoError,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooLarge,
+)
+from daicho.services.accounts import user_for_token
+
+log = logging.getLogger(__name__)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _depth_ok(text: str, limit: int) -> bool:
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+class JsonParser(Parser):
+    """JSON bodies with bounded nesting; malformed JSON is a 400 in the one error shape."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            raw = request.body
+        except RequestDataTooBig:
+            raise TooLarge(_("The request body is too large (at most %(n)d bytes).")
+                           % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}) from None
+        if not raw:
+            return {}
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(_("The body must be UTF-8 JSON."), code="invalid_json") from None
+        if not _depth_ok(text, settings.DAICHO["MAX_JSON_DEPTH"]):
+            raise InvalidInput(_("The JSON is nested too deeply."), code="invalid_json")
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            raise InvalidInput(_("The body is not valid JSON."), code="invalid_json") from None
+
+
+class Utf8Renderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # noqa: RUF012
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = user_for_token(token)
+        if found is None:
+            return None
+        user, record = found
+        if record.read_only and request.method not in SAFE_METHODS:
+            raise Forbidden(_("This API token is read-only."), code="read_only_token")
+        request.user = user
+        return user
+
+
+class Session(SessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_authenticated else None
+
+
+api = NinjaAPI(
+    title="daicho API",
+    version="1",
+    description="台帳 (daicho) — ledgers, fields, records, history. See docs/api.md.",
+    parser=JsonParser(),
+    renderer=Utf8Renderer(),
+    auth=[TokenAuth(), Session()],
+    urls_namespace="api",
+)
+
+
+def error_response(error: DaichoError) -> JsonResponse:
+    return JsonResponse(error.as_dict(), status=error.status,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@api.exception_handler(DaichoError)
+def _daicho_error(request: HttpRequest, exc: DaichoError) -> HttpResponse:
+    return error_response(exc)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    problems = []
+    for err in exc.errors[:20]:
+        loc = [str(p) for p in err.get("loc", ())]
+        problems.append({"at": ".".join(loc), "message": str(err.get("msg", ""))[:200]})
+    return error_response(InvalidInput(_("The request is not valid."), code="invalid_request",
+                                       details={"problems": problems}))
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(NotAuthenticated())
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(NotFound())
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # ninja wraps any failure of the body parser into this one.
+        return error_response(InvalidInput(_("The body is not valid JSON."), code="invalid_json"))
+    if exc.status_code == 401:
+        return error_response(NotAuthenticated())
+    if exc.status_code == 403:
+        # Session auth without a CSRF token ends here.
+        return error_response(Forbidden(_("The CSRF token is missing or wrong; reload the page."),
+                                        code="csrf_failed"))
+    return error_response(DaichoError(str(exc.message)[:200], status=exc.status_code,
+                                      code="http_error"))
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Never a stack trace or SQL in a response: log it, answer with the one shape.
+    log.exception("unhandled error in %s %s", request.method, request.path)
+    return JsonResponse({"error": {"code": "server_error",
+                                   "message": _("Something went wrong on the server.")}},
+                        status=500, json_dumps_params={"ensure_ascii": False})
+
+
+def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return error_response(NotFound())
+
+
+from daicho.api import ledgers, records  # noqa: E402, F401  (registers the routes)

@@ -1,0 +1,112 @@
+"""Ledgers and fields (contract §4.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Schema
+
+from daicho import access
+from daicho.api import api
+from daicho.errors import Forbidden
+from daicho.selectors.ledgers import field_json, ledger_json, list_ledgers
+from daicho.services import ledgers as svc
+
+
+class FieldIn(Schema):
+    name: Any = None
+    type: Any = None
+    code: Any = None
+    required: Any = False
+    unique: Any = False
+    options: Any = None
+
+
+class LedgerIn(Schema):
+    name: Any = None
+    description: Any = ""
+    fields: list[dict[str, Any]] = []
+
+
+class LedgerPatch(Schema):
+    name: Any = None
+    description: Any = None
+
+
+class FieldPatch(Schema):
+    name: Any = None
+    type: Any = None
+    options: Any = None
+    required: Any = None
+    unique: Any = None
+    position: Any = None
+    confirm: bool = False
+
+
+class FieldOrder(Schema):
+    codes: list[str]
+
+
+def _present(schema: Schema) -> dict[str, Any]:
+    return {k: v for k, v in schema.model_dump(exclude_unset=True).items()}
+
+
+@api.get("/ledgers", tags=["ledgers"])
+def get_ledgers(request: HttpRequest) -> dict[str, Any]:
+    access.require_user(request.user)
+    return {"items": list_ledgers()}
+
+
+@api.post("/ledgers", tags=["ledgers"], response={201: dict[str, Any]})
+def post_ledger(request: HttpRequest, body: LedgerIn) -> tuple[int, dict[str, Any]]:
+    if not access.can_create_ledger(request.user):
+        raise Forbidden()
+    schema = svc.create_ledger(user=request.user, name=body.name, description=body.description,
+                               fields=body.fields)
+    return 201, ledger_json(schema)
+
+
+@api.get("/ledgers/{ledger_id}", tags=["ledgers"])
+def get_ledger(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
+    return ledger_json(access.ledger_for(request.user, ledger_id, "view"))
+
+
+@api.patch("/ledgers/{ledger_id}", tags=["ledgers"])
+def patch_ledger(request: HttpRequest, ledger_id: int, body: LedgerPatch) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    return ledger_json(svc.update_ledger(user=request.user, schema=schema, patch=_present(body)))
+
+
+@api.post("/ledgers/{ledger_id}/fields", tags=["fields"], response={201: dict[str, Any]})
+def post_field(request: HttpRequest, ledger_id: int, body: FieldIn) -> tuple[int, dict[str, Any]]:
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    return 201, field_json(svc.add_field(user=request.user, schema=schema, spec=_present(body)))
+
+
+@api.put("/ledgers/{ledger_id}/fields/order", tags=["fields"])
+def put_field_order(request: HttpRequest, ledger_id: int, body: FieldOrder) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    svc.reorder_fields(user=request.user, schema=schema, codes=body.codes)
+    return ledger_json(access.ledger_for(request.user, ledger_id, "manage"))
+
+
+@api.patch("/ledgers/{ledger_id}/fields/{code}", tags=["fields"])
+def patch_field(request: HttpRequest, ledger_id: int, code: str,
+                body: FieldPatch) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    return field_json(svc.update_field(user=request.user, schema=schema, code=code,
+                                       patch=_present(body)))
+
+
+@api.delete("/ledgers/{ledger_id}/fields/{code}", tags=["fields"], response={204: None})
+def delete_field(request: HttpRequest, ledger_id: int, code: str) -> tuple[int, None]:
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    svc.delete_field(user=request.user, schema=schema, code=code)
+    return 204, None
+
+
+@api.post("/ledgers/{ledger_id}/fields/{code}/restore", tags=["fields"])
+def restore_field(request: HttpRequest, ledger_id: int, code: str) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    return field_json(svc.restore_field(user=request.user, schema=schema, code=code))

@@ -1,0 +1,112 @@
+"""Records, history, bulk and aggregation (contract §4.2, §4.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Schema
+
+from daicho import access
+from daicho.api import api
+from daicho.fields.context import ValueContext
+from daicho.selectors import records as sel
+from daicho.services import records as svc
+
+
+class RecordIn(Schema):
+    values: Any = None
+
+
+class RecordPatch(Schema):
+    revision: Any = None
+    values: Any = None
+
+
+class RevertIn(Schema):
+    to_revision: Any = None
+
+
+class BulkIn(Schema):
+    create: list[Any] = []
+    update: list[Any] = []
+
+
+@api.get("/ledgers/{ledger_id}/records", tags=["records"])
+def list_records(request: HttpRequest, ledger_id: int, q: str = "",
+                 filter: list[str] = Query([]), sort: str | None = None,  # noqa: A002
+                 limit: int = 50, cursor: str | None = None,
+                 trash: bool = False) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    ctx = ValueContext()
+    page = sel.list_records(request.user, schema, filters=filter, search=q, sort=sort,
+                            limit=limit, cursor=cursor, ctx=ctx, deleted=trash)
+    return {"items": sel.records_json(schema, page.rows, ctx), "next_cursor": page.next_cursor,
+            "total": page.total}
+
+
+@api.post("/ledgers/{ledger_id}/records", tags=["records"], response={201: dict[str, Any]})
+def create_record(request: HttpRequest, ledger_id: int,
+                  body: RecordIn) -> tuple[int, dict[str, Any]]:
+    schema = access.ledger_for(request.user, ledger_id, "add")
+    values = body.values if body.values is not None else {}
+    return 201, svc.create_record(user=request.user, schema=schema, values=values)
+
+
+@api.post("/ledgers/{ledger_id}/records/bulk", tags=["records"])
+def bulk(request: HttpRequest, ledger_id: int, body: BulkIn) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "edit")
+    return svc.bulk(user=request.user, schema=schema, create=body.create, update=body.update)
+
+
+@api.get("/ledgers/{ledger_id}/records/{record_id}", tags=["records"])
+def get_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    ctx = ValueContext()
+    return sel.records_json(schema, [sel.get_row(request.user, schema, record_id)], ctx)[0]
+
+
+@api.patch("/ledgers/{ledger_id}/records/{record_id}", tags=["records"])
+def patch_record(request: HttpRequest, ledger_id: int, record_id: int,
+                 body: RecordPatch) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "edit")
+    values = body.values if body.values is not None else {}
+    return svc.update_record(user=request.user, schema=schema, record_id=record_id,
+                             revision=body.revision, values=values)
+
+
+@api.delete("/ledgers/{ledger_id}/records/{record_id}", tags=["records"], response={204: None})
+def delete_record(request: HttpRequest, ledger_id: int, record_id: int,
+                  revision: int | None = None) -> tuple[int, None]:
+    schema = access.ledger_for(request.user, ledger_id, "delete")
+    svc.delete_record(user=request.user, schema=schema, record_id=record_id, revision=revision)
+    return 204, None
+
+
+@api.post("/ledgers/{ledger_id}/records/{record_id}/restore", tags=["records"])
+def restore_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "delete")
+    return svc.restore_record(user=request.user, schema=schema, record_id=record_id)
+
+
+@api.get("/ledgers/{ledger_id}/records/{record_id}/history", tags=["records"])
+def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    return {"items": svc.history(user=request.user, schema=schema, record_id=record_id)}
+
+
+@api.post("/ledgers/{ledger_id}/records/{record_id}/revert", tags=["records"])
+def revert_record(request: HttpRequest, ledger_id: int, record_id: int,
+                  body: RevertIn) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "edit")
+    return svc.revert_record(user=request.user, schema=schema, record_id=record_id,
+                             to_revision=body.to_revision)
+
+
+@api.get("/ledgers/{ledger_id}/aggregate", tags=["records"])
+def aggregate(request: HttpRequest, ledger_id: int, group_by: str | None = None,
+              metric: str = "count", filter: list[str] = Query([]),  # noqa: A002
+              q: str = "") -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    return {"groups": sel.aggregate(request.user, schema, group_by=group_by, metric=metric,
+                                    filters=filter, search=q)}

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DaichoConfig(AppConfig):
+    name = "daicho"
+    verbose_name = "daicho"
+    default_auto_field = "django.db.models.BigAutoField"

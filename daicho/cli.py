@@ -1,0 +1,121 @@
+"""The `daicho` command (contract §3). Exit status: 0 done, 1 refused or failed, 2 wrong usage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {}
+
+
+class UsageError(Exception):
+    pass
+
+
+class JsonArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        if "--json" in sys.argv:
+            print(json.dumps({"ok": False, "error": {"code": "usage", "message": message}},
+                             ensure_ascii=False))
+            sys.exit(2)
+        super().error(message)
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "daicho.settings")
+    import django  # noqa: PLC0415
+    from django.utils import translation  # noqa: PLC0415
+
+    django.setup()
+    translation.activate(os.environ.get("DAICHO_LANGUAGE", "ja"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = JsonArgumentParser(prog="daicho", description="daicho (台帳) ledger platform")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=JsonArgumentParser)
+
+    def add(name: str, help_text: str, sub_: Any = sub) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub_.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        return p
+
+    add("init", "create or upgrade the database schema; create admin if no user exists")
+    p = add("serve", "serve the application with a production HTTP server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=8)
+    add("demo", "load the demo data set (idempotent)")
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(
+        dest="subcommand", required=True, parser_class=JsonArgumentParser)
+    p = add("create", "create a user", user)
+    p.add_argument("login")
+    p.add_argument("--name", default="")
+    p.add_argument("--org", default=None, help="department code")
+    p.add_argument("--admin", action="store_true")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="subcommand", required=True, parser_class=JsonArgumentParser)
+    p = add("create", "print a new API token for a user (one line)", token)
+    p.add_argument("login")
+    p.add_argument("--label", default="")
+    p.add_argument("--read-only", action="store_true")
+
+    p = add("backup", "write a consistent full backup (data, history, attachments)")
+    p.add_argument("file")
+    p = add("restore", "restore a backup into an empty data dir")
+    p.add_argument("file")
+    add("check", "check the integrity of the database and attachments")
+
+    from daicho.cli_extra import register  # noqa: PLC0415
+
+    register(sub, add)
+    return parser
+
+
+def command(name: str) -> Callable[[Callable[[argparse.Namespace], dict[str, Any]]],
+                                   Callable[[argparse.Namespace], dict[str, Any]]]:
+    def wrap(fn: Callable[[argparse.Namespace], dict[str, Any]]
+             ) -> Callable[[argparse.Namespace], dict[str, Any]]:
+        COMMANDS[name] = fn
+        return fn
+    return wrap
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
+    _setup_django()
+    from daicho import commands  # noqa: F401, PLC0415  (registers COMMANDS)
+    from daicho.errors import DaichoError  # noqa: PLC0415
+
+    as_json = getattr(args, "json", False)
+    try:
+        result = COMMANDS[name](args)
+    except DaichoError as exc:
+        if as_json:
+            print(json.dumps({"ok": False, "error": exc.as_dict()["error"]}, ensure_ascii=False,
+                             default=str))
+        else:
+            print(exc.message, file=sys.stderr)
+            for key, value in exc.details.items():
+                print(f"  {key}: {json.dumps(value, ensure_ascii=False)[:2000]}", file=sys.stderr)
+        return 1
+    ok = bool(result.pop("ok", True))
+    text = result.pop("_text", None)
+    if as_json:
+        print(json.dumps({"ok": ok, **result}, ensure_ascii=False, default=str))
+    elif text is not None:
+        print(text)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

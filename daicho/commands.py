@@ -1,0 +1,103 @@
+"""Implementations of the `daicho` subcommands; each returns a dict printed as JSON or text."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils.translation import gettext as _
+
+from daicho.cli import command
+from daicho.errors import InvalidInput, NotFound
+from daicho.services import accounts
+
+
+@command("init")
+def init(args: argparse.Namespace) -> dict[str, Any]:
+    call_command("migrate", interactive=False, verbosity=0)
+    user_model = get_user_model()
+    if user_model.objects.exists():
+        return {"created_admin": False, "_text": _("The database is up to date.")}
+    password = os.environ.get("DAICHO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    generated = not os.environ.get("DAICHO_ADMIN_PASSWORD")
+    user = accounts.create_user(login="admin", name=_("Administrator"), admin=True)
+    user.set_password(password)  # the policy applies to people, not to this generated secret
+    user.save()
+    text = _("Created the administrator. Login: admin")
+    if generated:
+        text += "\n" + _("Password: %(password)s (shown only this once)") % {"password": password}
+    result: dict[str, Any] = {"created_admin": True, "login": "admin", "_text": text}
+    if generated:
+        result["password"] = password
+    return result
+
+
+@command("serve")
+def serve(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.server import run  # noqa: PLC0415
+
+    run(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    return {"_text": ""}
+
+
+@command("demo")
+def demo(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.demo import load_demo  # noqa: PLC0415
+
+    created = load_demo()
+    return {"created": created,
+            "_text": _("Demo data loaded: %(names)s") % {"names": ", ".join(created) or "-"}}
+
+
+@command("user create")
+def user_create(args: argparse.Namespace) -> dict[str, Any]:
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InvalidInput(_("No password was given on stdin."), code="empty_password")
+    user = accounts.create_user(login=args.login, name=args.name, org=args.org, admin=args.admin,
+                                password=password)
+    return {"login": user.get_username(),
+            "_text": _("Created the user %(login)s.") % {"login": user.get_username()}}
+
+
+@command("token create")
+def token_create(args: argparse.Namespace) -> dict[str, Any]:
+    user = get_user_model().objects.filter(username=args.login, is_active=True).first()
+    if user is None:
+        raise NotFound(_("There is no user 「%(login)s」.") % {"login": args.login[:50]},
+                       code="unknown_user")
+    token = accounts.create_token(user=user, label=args.label, read_only=args.read_only)
+    return {"token": token, "_text": token}
+
+
+@command("backup")
+def backup(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.maintenance import backup as run_backup  # noqa: PLC0415
+
+    summary = run_backup(args.file)
+    return {**summary, "_text": _("Backup written to %(file)s.") % {"file": args.file}}
+
+
+@command("restore")
+def restore(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.maintenance import restore as run_restore  # noqa: PLC0415
+
+    summary = run_restore(args.file)
+    return {**summary, "_text": _("Restored from %(file)s.") % {"file": args.file}}
+
+
+@command("check")
+def check(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.maintenance import check as run_check  # noqa: PLC0415
+
+    problems = run_check()
+    text = _("No problems found.") if not problems else "\n".join(
+        f"- {p['message']}" for p in problems)
+    return {"ok": not problems, "problems": problems, "_text": text}

@@ -1,0 +1,69 @@
+"""Reads the environment described in contract §2 into plain values.
+
+Kept free of Django imports so the CLI can resolve the data dir before Django starts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    vendor: str  # "sqlite" or "postgresql"
+    name: str
+    user: str = ""
+    password: str = ""
+    host: str = ""
+    port: str = ""
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("DAICHO_DATA_DIR", "./var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database() -> DatabaseConfig:
+    url = os.environ.get("DAICHO_DATABASE_URL", "").strip()
+    if not url:
+        return DatabaseConfig("sqlite", str(data_dir() / "daicho.sqlite3"))
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/or/absolute/path
+        path = unquote(url[len("sqlite://") :])
+        if path.startswith("/") and not path.startswith("//"):
+            path = path[1:] if path.startswith("/./") else path
+        return DatabaseConfig("sqlite", str(Path(path).resolve()))
+    if parsed.scheme in ("postgres", "postgresql"):
+        query = parse_qs(parsed.query)
+        host = parsed.hostname or query.get("host", [""])[0]
+        return DatabaseConfig(
+            "postgresql",
+            name=unquote(parsed.path.lstrip("/")) or "daicho",
+            user=unquote(parsed.username or ""),
+            password=unquote(parsed.password or ""),
+            host=host,
+            port=str(parsed.port or query.get("port", [""])[0] or ""),
+        )
+    raise ValueError(f"DAICHO_DATABASE_URL: unsupported scheme {parsed.scheme!r}")
+
+
+def secret_key() -> str:
+    env = os.environ.get("DAICHO_SECRET_KEY")
+    if env:
+        return env
+    path = data_dir() / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def allowed_hosts() -> list[str]:
+    raw = os.environ.get("DAICHO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+    return [h.strip() for h in raw.split(",") if h.strip()]

@@ -1,0 +1,92 @@
+"""The few places where SQLite and PostgreSQL SQL differ. Everything else is shared."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+
+def vendor() -> str:
+    return str(connection.vendor)
+
+
+def is_sqlite() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def q(name: str) -> str:
+    """Quote an identifier. Physical names are generated (ledger_12, f_34) but we quote anyway."""
+    return str(connection.ops.quote_name(name))
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def ilike(column_sql: str) -> str:
+    if is_sqlite():
+        # SQLite's LIKE is case-insensitive for ASCII already.
+        return f"{column_sql} LIKE %s ESCAPE '\\'"
+    return f"{column_sql} ILIKE %s ESCAPE '\\'"
+
+
+def like(column_sql: str) -> str:
+    return f"{column_sql} LIKE %s ESCAPE '\\'"
+
+
+def distinct(column_sql: str) -> str:
+    """NULL-safe inequality: a blank value is 'not equal' to any given value."""
+    if is_sqlite():
+        return f"{column_sql} IS NOT %s"
+    return f"{column_sql} IS DISTINCT FROM %s"
+
+
+def param(value: Any) -> Any:
+    """Adapt a Python value to what the driver stores in our column types."""
+    if is_sqlite():
+        if isinstance(value, dt.datetime):
+            return value.astimezone(dt.UTC).isoformat(timespec="seconds")
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def as_datetime(raw: Any) -> dt.datetime | None:
+    if raw is None:
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=dt.UTC)
+    value = dt.datetime.fromisoformat(str(raw))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def as_date(raw: Any) -> dt.date | None:
+    if raw is None:
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    return dt.date.fromisoformat(str(raw)[:10])
+
+
+def type_for(kind: str) -> str:
+    """Column SQL type for a storage kind shared by several field types."""
+    sqlite = is_sqlite()
+    return {
+        "text": "TEXT",
+        "number": "NUMERIC",
+        "date": "TEXT" if sqlite else "DATE",
+        "datetime": "TEXT" if sqlite else "TIMESTAMP WITH TIME ZONE",
+        "bool": "INTEGER" if sqlite else "BOOLEAN",
+        "int": "INTEGER" if sqlite else "BIGINT",
+    }[kind]

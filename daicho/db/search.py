@@ -1,0 +1,96 @@
+"""Japanese-aware substring search.
+
+Every record keeps a normalised search key (daicho.textnorm). On SQLite an FTS5 table indexes
+the key's 1- and 2-character grams (as ASCII tokens, detail=none), which answers one- and
+two-character queries exactly — FTS5's trigram tokenizer cannot — and narrows longer queries to
+records holding all their bigrams before an instr() check confirms the substring. On PostgreSQL a
+pg_trgm GIN index serves LIKE '%…%' on the key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+from daicho.db import dialect
+from daicho.db.dialect import q
+from daicho.db.schema import fts_table
+from daicho.models import Ledger
+from daicho.textnorm import query_terms
+
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 100
+
+
+def _uni(ch: str) -> str:
+    return f"u{ord(ch):06x}"
+
+
+def _bi(a: str, b: str) -> str:
+    return f"b{ord(a):06x}{ord(b):06x}"
+
+
+def grams(key: str) -> str:
+    tokens: dict[str, None] = {}
+    for word in key.split():
+        for ch in word:
+            tokens[_uni(ch)] = None
+        for a, b in zip(word, word[1:], strict=False):
+            tokens[_bi(a, b)] = None
+    return " ".join(tokens)
+
+
+def index_records(ledger: Ledger, rows: list[tuple[int, str, str | None]]) -> None:
+    """rows: (record id, new key, old key or None). Keeps the SQLite gram index in step."""
+    if not dialect.is_sqlite() or not rows:
+        return
+    table = q(fts_table(ledger))
+    deletes = [(rid, grams(old)) for rid, _new, old in rows if old]
+    inserts = [(rid, grams(new)) for rid, new, _old in rows if new]
+    with connection.cursor() as cur:
+        if deletes:
+            cur.executemany(
+                f"INSERT INTO {table} ({table}, rowid, grams) VALUES ('delete', %s, %s)", deletes
+            )
+        if inserts:
+            cur.executemany(f"INSERT INTO {table} (rowid, grams) VALUES (%s, %s)", inserts)
+
+
+def rebuild_index(ledger: Ledger) -> None:
+    if not dialect.is_sqlite():
+        return
+    table = q(fts_table(ledger))
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {table}")
+        cur.execute(f"SELECT id, search_key FROM {q(ledger.table_name or '')} WHERE search_key <> ''")
+        rows = cur.fetchall()
+        cur.executemany(f"INSERT INTO {table} (rowid, grams) VALUES (%s, %s)",
+                        [(rid, grams(key)) for rid, key in rows])
+
+
+def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, list[Any]]:
+    """SQL that keeps the records whose searchable text contains every term of `text`."""
+    terms = [t[:MAX_TERM_LENGTH] for t in query_terms(text)][:MAX_TERMS]
+    if not terms:
+        return "", []
+    if not dialect.is_sqlite():
+        clauses = [f"{alias}.search_key LIKE %s ESCAPE '\\'"] * len(terms)
+        return " AND ".join(clauses), [f"%{dialect.like_escape(t)}%" for t in terms]
+    tokens: dict[str, None] = {}
+    verify: list[str] = []
+    for term in terms:
+        if len(term) == 1:
+            tokens[_uni(term)] = None
+        else:
+            for a, b in zip(term, term[1:], strict=False):
+                tokens[_bi(a, b)] = None
+            if len(term) > 2:
+                verify.append(term)
+    sql = (f"{alias}.id IN (SELECT rowid FROM {q(fts_table(ledger))}"
+           f" WHERE {q(fts_table(ledger))} MATCH %s)")
+    params: list[Any] = [" AND ".join(tokens)]
+    for term in verify:
+        sql += f" AND instr({alias}.search_key, %s) > 0"
+        params.append(term)
+    return sql, params

@@ -1,0 +1,94 @@
+"""One error hierarchy. Every error carries a stable code, an HTTP status and a translatable message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+class DaichoError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 details: dict[str, Any] | None = None, status: int | None = None) -> None:
+        self.message = message or self.default_message()
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.details = details or {}
+        super().__init__(self.message)
+
+    def default_message(self) -> str:
+        return _("The input is not valid.")
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return {"error": body}
+
+
+class InvalidInput(DaichoError):
+    status = 400
+    code = "invalid"
+
+
+class NotAuthenticated(DaichoError):
+    status = 401
+    code = "not_authenticated"
+
+    def default_message(self) -> str:
+        return _("Please sign in.")
+
+
+class Forbidden(DaichoError):
+    status = 403
+    code = "forbidden"
+
+    def default_message(self) -> str:
+        return _("You are not allowed to do this.")
+
+
+class NotFound(DaichoError):
+    """Also raised for things the user may not see: forbidden looks exactly like missing."""
+
+    status = 404
+    code = "not_found"
+
+    def default_message(self) -> str:
+        return _("Not found.")
+
+
+class Conflict(DaichoError):
+    status = 409
+    code = "conflict"
+
+    def default_message(self) -> str:
+        return _("Someone else changed this first.")
+
+
+class TooLarge(DaichoError):
+    status = 413
+    code = "too_large"
+
+    def default_message(self) -> str:
+        return _("The data is too large.")
+
+
+class TooManyRequests(DaichoError):
+    status = 429
+    code = "too_many_requests"
+
+    def default_message(self) -> str:
+        return _("Too many requests. Please try again later.")
+
+
+class FieldValueError(ValueError):
+    """A value a field type cannot accept; collected per field into an InvalidInput."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)

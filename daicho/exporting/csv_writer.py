@@ -1,0 +1,160 @@
+"""Streaming CSV export (contract §3.2): one line is formatted, encoded and written at a time."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from daicho.exporting.charsets import CP932_COMPAT, REPLACEMENT_CHAR, resolve
+from daicho.exporting.columns import FORMULA_TRIGGERS, FREE_TEXT_TYPES, TEXT_FORMS, ExportColumn
+from daicho.exporting.errors import MAX_POSITIONS, UnencodableError, UnencodablePosition
+
+# Lines are joined into one write() of roughly this size: few system calls, bounded memory.
+_FLUSH_BYTES = 1 << 16
+
+
+class BinaryOutput(Protocol):
+    def write(self, data: bytes, /) -> Any: ...
+
+
+class _LastLine:
+    """The file object csv.writer writes to; the C writer calls write() once per record."""
+
+    __slots__ = ("line",)
+
+    def __init__(self) -> None:
+        self.line = ""
+
+    def write(self, line: str) -> int:
+        self.line = line
+        return len(line)
+
+
+def write_csv(
+    binary_file: BinaryOutput,
+    columns: Sequence[ExportColumn],
+    rows: Iterable[Sequence[Any]],
+    *,
+    encoding: str = "utf-8-sig",
+    replace: bool = False,
+    on_replaced: Callable[[UnencodablePosition], None] | None = None,
+) -> int:
+    """Write a header line and one line per row; return the number of rows.
+
+    Lines end in CRLF and fields are quoted only when needed, as Excel writes CSV. With
+    ``replace=False`` a character the encoding cannot hold raises UnencodableError after every
+    row has been looked at, so the error lists all places; the bytes written so far are then
+    incomplete and must be thrown away. With ``replace=True`` each such character is written as
+    〓 and its place is passed to ``on_replaced``.
+    """
+    canonical = codec = resolve(encoding)
+    is_cp932 = codec == "cp932"
+    if codec == "utf-8-sig":
+        binary_file.write(codecs.BOM_UTF8)
+        codec = "utf-8"  # encoding each line with utf-8-sig would repeat the BOM on every line
+
+    names = [c.name for c in columns]
+    cell_fns = [_cell_fn(c) for c in columns]
+    width = len(columns)
+    sink = _LastLine()
+    writerow = csv.writer(sink, lineterminator="\r\n").writerow
+
+    positions: list[UnencodablePosition] = []
+    total_bad = 0
+    chunk: list[bytes] = []
+    chunk_size = 0
+
+    def encode_slowly(line_no: int, cells: list[str]) -> bytes:
+        # Only reached for a line that failed to encode as it was; kept out of the main loop.
+        nonlocal total_bad
+        if is_cp932:
+            cells = [s.translate(CP932_COMPAT) for s in cells]
+            writerow(cells)
+            try:
+                return sink.line.encode(codec)
+            except UnicodeEncodeError:
+                pass
+        fixed = []
+        for name, text in zip(names, cells, strict=True):
+            bad = _unencodable_chars(text, codec)
+            for ch in bad:
+                place = UnencodablePosition(row=line_no, column=name, char=ch,
+                                            codepoint=f"U+{ord(ch):04X}")
+                total_bad += 1
+                if len(positions) < MAX_POSITIONS:
+                    positions.append(place)
+                if replace and on_replaced is not None:
+                    on_replaced(place)
+            if bad:
+                text = text.translate(dict.fromkeys(map(ord, bad), REPLACEMENT_CHAR))
+            fixed.append(text)
+        writerow(fixed)
+        return sink.line.encode(codec)
+
+    count = 0
+    for line_no, cells in enumerate(_lines(names, cell_fns, width, rows), start=1):
+        count = line_no - 1
+        writerow(cells)
+        try:
+            data = sink.line.encode(codec)
+        except UnicodeEncodeError:
+            data = encode_slowly(line_no, cells)
+        if total_bad and not replace:
+            continue  # keep looking, to list every place, but stop writing a file that is lost
+        chunk.append(data)
+        chunk_size += len(data)
+        if chunk_size >= _FLUSH_BYTES:
+            binary_file.write(b"".join(chunk))
+            chunk.clear()
+            chunk_size = 0
+    if chunk:
+        binary_file.write(b"".join(chunk))
+    if total_bad and not replace:
+        raise UnencodableError(positions, encoding=canonical, total=total_bad)
+    return count
+
+
+def _lines(names: list[str], cell_fns: list[Callable[[Any], str]], width: int,
+           rows: Iterable[Sequence[Any]]) -> Iterable[list[str]]:
+    yield [_neutralise(n) for n in names]
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"row has {len(row)} values for {width} columns")
+        yield [fn(v) if v is not None else "" for fn, v in zip(cell_fns, row, strict=False)]
+
+
+def _neutralise(text: str) -> str:
+    # A leading apostrophe is what OWASP and Excel users know; the importer drops it again.
+    return "'" + text if text and text[0] in FORMULA_TRIGGERS else text
+
+
+def _cell_fn(column: ExportColumn) -> Callable[[Any], str]:
+    form = TEXT_FORMS[column.type]
+    if column.type not in FREE_TEXT_TYPES:
+        return form
+    triggers = FORMULA_TRIGGERS
+
+    def free_text(value: Any) -> str:
+        text = form(value)
+        return "'" + text if text and text[0] in triggers else text
+
+    return free_text
+
+
+def _unencodable_chars(text: str, codec: str) -> list[str]:
+    """Each character of text the codec cannot hold, once, in the order they first appear."""
+    try:
+        text.encode(codec)
+    except UnicodeEncodeError:
+        pass
+    else:
+        return []
+    bad: list[str] = []
+    for ch in dict.fromkeys(text):
+        try:
+            ch.encode(codec)
+        except UnicodeEncodeError:
+            bad.append(ch)
+    return bad

@@ -1,0 +1,37 @@
+"""The registry of field types (部品). Look types up here; never branch on a type key elsewhere."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from daicho.errors import InvalidInput
+from daicho.fields.base import FieldType
+from daicho.fields.choice import ChoiceType, MultiChoiceType, YesNoType
+from daicho.fields.files import FileType
+from daicho.fields.number import NumberType
+from daicho.fields.refs import LinkType, OrgType, UserType
+from daicho.fields.temporal import DateTimeType, DateType
+from daicho.fields.text import AutonumberType, EmailType, TextareaType, TextType, UrlType
+
+REGISTRY: dict[str, FieldType] = {
+    t.key: t
+    for t in (
+        TextType(), TextareaType(), NumberType(), DateType(), DateTimeType(), YesNoType(),
+        ChoiceType(), MultiChoiceType(), EmailType(), UrlType(), UserType(), OrgType(),
+        LinkType(), FileType(), AutonumberType(),
+    )
+}
+
+
+def field_type(key: str) -> FieldType:
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise InvalidInput(
+            _("Unknown field type 「%(type)s」.") % {"type": str(key)[:50]},
+            code="unknown_field_type",
+            details={"type": str(key)[:50], "allowed": sorted(REGISTRY)},
+        ) from None
+
+
+__all__ = ["REGISTRY", "FieldType", "field_type"]

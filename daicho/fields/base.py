@@ -1,0 +1,150 @@
+"""The field-type contract. Each type is one small class that owns everything about itself:
+options, storage column, input cleaning, JSON value, filters, sort, search text, export value
+and history formatting. No other module branches on a type key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from daicho.db import dialect
+from daicho.errors import FieldValueError, InvalidInput
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+    from daicho.fields.context import ValueContext
+    from daicho.models import Field
+
+ORDERED = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "in", "empty", "notempty"})
+TEXTUAL = ORDERED | {"contains", "startswith"}
+ALL_OPERATORS = TEXTUAL
+MAX_IN_VALUES = 200
+
+_COMPARISON = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def check_text(value: str, *, multiline: bool, max_length: int) -> str:
+    """Reject what no ledger cell should hold: NUL and other control characters, oversize text."""
+    if len(value) > max_length:
+        raise FieldValueError(_("Enter at most %(n)d characters.") % {"n": max_length})
+    for ch in value:
+        if ch < " " and not (multiline and ch in "\t\r\n"):
+            if ch in "\r\n":
+                raise FieldValueError(_("Line breaks are not allowed here; use a multi-line text field."))
+            raise FieldValueError(_("The text contains a control character."))
+    return value
+
+
+class FieldType:
+    key: ClassVar[str]
+    label: ClassVar[_StrPromise]
+    storage: ClassVar[str] = "text"  # text | number | date | datetime | bool | int
+    operators: ClassVar[frozenset[str]] = ORDERED
+    sortable: ClassVar[bool] = True
+    indexed: ClassVar[bool] = True
+    searchable: ClassVar[bool] = False
+    can_be_unique: ClassVar[bool] = True
+    writable: ClassVar[bool] = True
+    groupable: ClassVar[bool] = True
+    summable: ClassVar[bool] = False
+
+    # -- options -------------------------------------------------------------------------------
+    def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
+        """Validate and normalise a field's options; unknown keys are refused."""
+        if options:
+            raise InvalidInput(_("This field type takes no options: %(keys)s")
+                               % {"keys": ", ".join(sorted(options))})
+        return {}
+
+    def sql_type(self) -> str:
+        return dialect.type_for(self.storage)
+
+    # -- values --------------------------------------------------------------------------------
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        """Input (API JSON, import, form) → the storage value, or None for empty.
+
+        Raises FieldValueError with a message meant for the person who typed the value."""
+        raise NotImplementedError
+
+    def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        """A value read from the database → the JSON value of contract §4.1."""
+        return raw
+
+    def to_param(self, stored: Any) -> Any:
+        """A storage value → a driver parameter."""
+        return dialect.param(stored)
+
+    def convert(self, field: Field, old_value: Any, ctx: ValueContext) -> Any:
+        """A JSON value of another type → the storage value of this type (type change)."""
+        if old_value is None:
+            return None
+        try:
+            return self.clean(field, old_value, ctx)
+        except FieldValueError:
+            if isinstance(old_value, list):
+                old_value = "、".join(str(v.get("name", v)) if isinstance(v, dict) else str(v)
+                                     for v in old_value)
+            if isinstance(old_value, bool):
+                old_value = "true" if old_value else "false"
+            return self.clean(field, str(old_value), ctx)
+
+    def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
+        return ""
+
+    def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        """The Python value an xlsx/CSV writer gets (date, Decimal, bool, str, list)."""
+        return self.to_json(field, raw, ctx)
+
+    def history_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        return self.to_json(field, raw, ctx)
+
+    def cursor_key(self, raw: Any) -> Any:
+        """A database value → something JSON can carry inside a page cursor."""
+        if isinstance(raw, dt.datetime | dt.date):
+            return raw.isoformat()
+        if isinstance(raw, Decimal):
+            return str(raw)
+        return raw
+
+    def cursor_param(self, key: Any) -> Any:
+        return key
+
+    # -- filters -------------------------------------------------------------------------------
+    def filter_value(self, field: Field, text: str, ctx: ValueContext) -> Any:
+        """A filter's VALUE text → the storage value it compares against."""
+        value = self.clean(field, text, ctx)
+        if value is None:
+            raise FieldValueError(_("A value is needed for this filter."))
+        return value
+
+    def filter_sql(self, field: Field, column: str, op: str, text: str,
+                   ctx: ValueContext) -> tuple[str, list[Any]]:
+        if op == "empty":
+            return f"{column} IS NULL", []
+        if op == "notempty":
+            return f"{column} IS NOT NULL", []
+        if op == "in":
+            parts = [p for p in text.split(",")]
+            if not parts or len(parts) > MAX_IN_VALUES:
+                raise FieldValueError(_("Give between 1 and %(n)d values.") % {"n": MAX_IN_VALUES})
+            values = [self.to_param(self.filter_value(field, p.strip(), ctx)) for p in parts]
+            return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+        if op == "ne":
+            return dialect.distinct(column), [self.to_param(self.filter_value(field, text, ctx))]
+        if op in _COMPARISON:
+            value = self.to_param(self.filter_value(field, text, ctx))
+            return f"{column} {_COMPARISON[op]} %s", [value]
+        if op == "contains":
+            return dialect.ilike(column), [f"%{dialect.like_escape(text)}%"]
+        if op == "startswith":
+            return dialect.like(column), [f"{dialect.like_escape(text)}%"]
+        raise FieldValueError(_("Unknown operator."))
+
+
+def type_label(type_key: str) -> str:
+    return str(gettext_lazy(type_key))

@@ -1,0 +1,113 @@
+"""Types that point at other rows: a user, a department, a record of another ledger."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from daicho.errors import FieldValueError, InvalidInput
+from daicho.fields.base import FieldType
+
+if TYPE_CHECKING:
+    from daicho.fields.context import ValueContext
+    from daicho.models import Field
+
+REF_OPERATORS = frozenset({"eq", "ne", "in", "empty", "notempty"})
+
+
+class UserType(FieldType):
+    """Stored as the user's id so a renamed person stays the same person; JSON is the login."""
+
+    key = "user"
+    label = gettext_lazy("User")
+    storage = "int"
+    operators = REF_OPERATORS
+    can_be_unique = False
+
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or len(value) > 150:
+            raise FieldValueError(_("Give the login of a user."))
+        user_id = ctx.user_id(value.strip())
+        if user_id is None:
+            raise FieldValueError(_("There is no user 「%(login)s」.") % {"login": value.strip()[:50]})
+        return user_id
+
+    def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        return ctx.login(raw)
+
+    def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        return ctx.user_name(raw)
+
+
+class OrgType(FieldType):
+    """Stored as the department's id; JSON is its code."""
+
+    key = "org"
+    label = gettext_lazy("Department")
+    storage = "int"
+    operators = REF_OPERATORS
+    can_be_unique = False
+
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or len(value) > 64:
+            raise FieldValueError(_("Give the code of a department."))
+        org_id = ctx.org_id(value.strip())
+        if org_id is None:
+            raise FieldValueError(_("There is no department with code 「%(code)s」.")
+                                  % {"code": value.strip()[:50]})
+        return org_id
+
+    def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        return ctx.org_code(raw)
+
+    def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        return ctx.org_name(raw)
+
+
+class LinkType(FieldType):
+    """A record of another ledger (options.ledger); JSON is the linked record's id."""
+
+    key = "link"
+    label = gettext_lazy("Link to a record")
+    storage = "int"
+    operators = REF_OPERATORS
+    can_be_unique = False
+
+    def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
+        from daicho.models import Ledger  # noqa: PLC0415
+
+        unknown = set(options) - {"ledger"}
+        if unknown:
+            raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+        target = options.get("ledger")
+        if not isinstance(target, int) or isinstance(target, bool) or \
+                not Ledger.objects.filter(id=target).exists():
+            raise InvalidInput(_("options.ledger must be the id of an existing ledger."))
+        return {"ledger": target}
+
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        from daicho.selectors.records import record_exists  # noqa: PLC0415
+
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            record_id = int(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            record_id = None
+        if record_id is None or not 0 < record_id < 2**62:
+            raise FieldValueError(_("Give the id of a record."))
+        if not record_exists(int(field.options["ledger"]), record_id):
+            raise FieldValueError(_("Record %(id)d does not exist in the linked ledger.")
+                                  % {"id": record_id})
+        return record_id
+
+    def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        return None if raw is None else int(raw)

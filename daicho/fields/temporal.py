@@ -1,0 +1,129 @@
+"""Dates and date-times. Dates are 'YYYY-MM-DD' in JSON; date-times ISO 8601 with an offset."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from daicho.db import dialect
+from daicho.errors import FieldValueError, InvalidInput
+from daicho.fields.base import ORDERED, FieldType
+
+if TYPE_CHECKING:
+    from daicho.fields.context import ValueContext
+    from daicho.models import Field
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+_DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+def parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(TOKYO).date() if value.tzinfo else value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise FieldValueError(_("Enter a date as YYYY-MM-DD."))
+    text = unicodedata.normalize("NFKC", value).strip()
+    match = _DATE_RE.match(text)
+    if match:
+        try:
+            return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            raise FieldValueError(_("This date does not exist.")) from None
+    from daicho.importing.wareki import parse_date as parse_wareki  # noqa: PLC0415
+
+    try:
+        parsed = parse_wareki(text)
+    except Exception:  # the wareki parser reports its own failures as exceptions
+        parsed = None
+    if parsed is None:
+        raise FieldValueError(_("Enter a date as YYYY-MM-DD."))
+    return parsed.date
+
+
+class DateType(FieldType):
+    key = "date"
+    label = gettext_lazy("Date")
+    storage = "date"
+    operators = ORDERED
+    searchable = True
+
+    def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
+        unknown = set(options) - {"precision", "wareki"}
+        if unknown:
+            raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+        precision = options.get("precision", "day")
+        if precision not in ("day", "month"):
+            raise InvalidInput(_("precision must be day or month."))
+        wareki = options.get("wareki", False)
+        if not isinstance(wareki, bool):
+            raise InvalidInput(_("wareki must be true or false."))
+        return {"precision": precision, "wareki": wareki}
+
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        date = parse_date(value)
+        if not 1 <= date.year <= 9999:
+            raise FieldValueError(_("This date does not exist."))
+        if field.options.get("precision") == "month":
+            date = date.replace(day=1)
+        return date
+
+    def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        date = dialect.as_date(raw)
+        return date.isoformat() if date else None
+
+    def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        return dialect.as_date(raw)
+
+    def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
+        date = dialect.as_date(raw)
+        return date.isoformat() if date else ""
+
+    def cursor_param(self, key: Any) -> Any:
+        return None if key is None else self.to_param(dt.date.fromisoformat(key))
+
+
+class DateTimeType(FieldType):
+    key = "datetime"
+    label = gettext_lazy("Date and time")
+    storage = "datetime"
+    operators = ORDERED
+
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, dt.datetime):
+            moment = value
+        elif isinstance(value, str):
+            text = unicodedata.normalize("NFKC", value).strip()
+            if len(text) > 40:
+                raise FieldValueError(_("Enter a date and time in ISO 8601 form."))
+            try:
+                moment = dt.datetime.fromisoformat(text.replace("/", "-"))
+            except ValueError:
+                raise FieldValueError(_("Enter a date and time in ISO 8601 form.")) from None
+        else:
+            raise FieldValueError(_("Enter a date and time in ISO 8601 form."))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=TOKYO)
+        return moment.astimezone(dt.UTC).replace(microsecond=0)
+
+    def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        moment = dialect.as_datetime(raw)
+        return moment.astimezone(TOKYO).isoformat() if moment else None
+
+    def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        moment = dialect.as_datetime(raw)
+        return moment.astimezone(TOKYO) if moment else None
+
+    def cursor_param(self, key: Any) -> Any:
+        return None if key is None else self.to_param(dialect.as_datetime(key))

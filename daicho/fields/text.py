@@ -1,0 +1,148 @@
+"""Text-like types: text, textarea, email, url, autonumber."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from daicho.errors import FieldValueError, InvalidInput
+from daicho.fields.base import TEXTUAL, FieldType, check_text
+
+if TYPE_CHECKING:
+    from daicho.fields.context import ValueContext
+    from daicho.models import Field
+
+
+def _max_length_option(options: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(options) - {"max_length"}
+    if unknown:
+        raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+    limit = settings.DAICHO["MAX_TEXT_LENGTH"]
+    value = options.get("max_length")
+    if value is None:
+        return {}
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+        raise InvalidInput(_("max_length must be a whole number from 1 to %(n)d.") % {"n": limit})
+    return {"max_length": value}
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        raise FieldValueError(_("Enter text."))
+    return str(value)
+
+
+class TextType(FieldType):
+    key = "text"
+    label = gettext_lazy("Text (one line)")
+    operators = TEXTUAL
+    searchable = True
+    multiline = False
+
+    def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
+        return _max_length_option(options)
+
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        if value is None:
+            return None
+        text = _as_text(value)
+        if not text.strip():
+            return None
+        limit = field.options.get("max_length") or settings.DAICHO["MAX_TEXT_LENGTH"]
+        return check_text(text, multiline=self.multiline, max_length=limit)
+
+    def filter_value(self, field: Field, text: str, ctx: ValueContext) -> Any:
+        return text
+
+    def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
+        return raw or ""
+
+
+class TextareaType(TextType):
+    key = "textarea"
+    label = gettext_lazy("Text (several lines)")
+    multiline = True
+    indexed = False
+    can_be_unique = False
+    groupable = False
+
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+
+
+class EmailType(TextType):
+    key = "email"
+    label = gettext_lazy("Email address")
+
+    def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
+        return FieldType.clean_options(self, options, ctx)
+
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        if value is None:
+            return None
+        text = _as_text(value).strip()
+        if not text:
+            return None
+        if len(text) > 254 or not EMAIL_RE.match(text):
+            raise FieldValueError(_("Enter a valid email address."))
+        return text
+
+
+URL_RE = re.compile(r"^https?://[^\s<>\"']{1,2000}$", re.IGNORECASE)
+
+
+class UrlType(TextType):
+    key = "url"
+    label = gettext_lazy("Link (URL)")
+
+    def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
+        return FieldType.clean_options(self, options, ctx)
+
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        if value is None:
+            return None
+        text = _as_text(value).strip()
+        if not text:
+            return None
+        # Only http(s): a javascript: or data: URL in a ledger would be a stored XSS.
+        if not URL_RE.match(text):
+            raise FieldValueError(_("Enter a URL starting with http:// or https://."))
+        return text
+
+
+class AutonumberType(TextType):
+    """A number the ledger hands out on creation, formatted like K-0001; read-only."""
+
+    key = "autonumber"
+    label = gettext_lazy("Automatic number")
+    writable = False
+
+    def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
+        unknown = set(options) - {"prefix", "digits"}
+        if unknown:
+            raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+        prefix = options.get("prefix", "")
+        digits = options.get("digits", 4)
+        if not isinstance(prefix, str) or len(prefix) > 20:
+            raise InvalidInput(_("prefix must be text of at most 20 characters."))
+        check_text(prefix, multiline=False, max_length=20)
+        if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 12:
+            raise InvalidInput(_("digits must be a whole number from 1 to 12."))
+        return {"prefix": prefix, "digits": digits}
+
+    def format(self, field: Field, number: int) -> str:
+        return f"{field.options.get('prefix', '')}{number:0{field.options.get('digits', 4)}d}"
+
+    def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        # Only reached through imports and type changes: keep what was there.
+        if value is None:
+            return None
+        text = _as_text(value).strip()
+        return check_text(text, multiline=False, max_length=100) if text else None

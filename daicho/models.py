@@ -1,0 +1,130 @@
+"""Metadata models. Record data itself lives in one real table per ledger (see daicho.db.schema)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Org(models.Model):
+    """A department (部・課・係). The permissions issue adds effective dating on top."""
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="children")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="profile")
+    name = models.CharField(max_length=200, blank=True)
+    org = models.ForeignKey(Org, null=True, blank=True, on_delete=models.SET_NULL)
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    label = models.CharField(max_length=200, blank=True)
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class Ledger(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # Physical table name; assigned once from the id and never changed.
+    table_name = models.CharField(max_length=64, unique=True, null=True)
+    record_count = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    settings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name"], name="ledger_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Field(models.Model):
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="fields")
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=32)
+    # Physical column; immutable for a given type. A type change moves values to a new column
+    # and keeps the old one (listed in retired_columns) so nothing is lost.
+    column = models.CharField(max_length=64)
+    required = models.BooleanField(default=False)
+    unique = models.BooleanField(default=False)
+    options = models.JSONField(default=dict, blank=True)
+    position = models.IntegerField(default=0)
+    seq = models.BigIntegerField(default=0)  # autonumber counter
+    retired_columns = models.JSONField(default=list, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ledger", "code"], condition=models.Q(deleted_at=None),
+                                    name="field_code_unique_live"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ledger_id}:{self.code}"
+
+
+class History(models.Model):
+    """One row per record revision; written in the same transaction as the change."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="+")
+    record_id = models.BigIntegerField()
+    revision = models.IntegerField()
+    action = models.CharField(max_length=16)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    at = models.DateTimeField()
+    changes = models.JSONField(default=dict)
+    batch_id = models.CharField(max_length=40, blank=True, default="", db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ledger", "record_id", "revision"],
+                                    name="history_record_revision_unique"),
+        ]
+
+
+class LedgerEvent(models.Model):
+    """Changes to a ledger's structure (fields added, renamed, retyped, deleted)."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=32)
+    details = models.JSONField(default=dict)
+
+
+class Attachment(models.Model):
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="+")
+    field_code = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=200, default="application/octet-stream")
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,86 @@
+"""Reading ledger metadata: a ledger and its live fields, loaded once per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from daicho.errors import InvalidInput
+from daicho.fields import FieldType, field_type
+from daicho.models import Field, Ledger
+
+
+@dataclass
+class LedgerSchema:
+    ledger: Ledger
+    fields: list[Field]
+    by_code: dict[str, Field] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_code = {f.code: f for f in self.fields}
+
+    @property
+    def id(self) -> int:
+        return int(self.ledger.id)
+
+    @property
+    def table(self) -> str:
+        return str(self.ledger.table_name)
+
+    def field(self, code: str) -> Field:
+        try:
+            return self.by_code[code]
+        except KeyError:
+            raise InvalidInput(
+                message=_unknown_field(code), code="unknown_field",
+                details={"field": str(code)[:64]},
+            ) from None
+
+    def type_of(self, f: Field) -> FieldType:
+        return field_type(f.type)
+
+
+def _unknown_field(code: str) -> str:
+    from django.utils.translation import gettext as _  # noqa: PLC0415
+
+    return _("There is no field 「%(code)s」 in this ledger.") % {"code": str(code)[:64]}
+
+
+def load_schema(ledger_id: int) -> LedgerSchema | None:
+    ledger = Ledger.objects.filter(id=ledger_id).first()
+    if ledger is None:
+        return None
+    fields = list(Field.objects.filter(ledger=ledger, deleted_at=None).order_by("position", "id"))
+    return LedgerSchema(ledger, fields)
+
+
+def ledger_json(schema: LedgerSchema, with_fields: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": schema.ledger.id,
+        "name": schema.ledger.name,
+        "description": schema.ledger.description,
+        "record_count": schema.ledger.record_count,
+    }
+    if with_fields:
+        data["fields"] = [field_json(f) for f in schema.fields]
+    return data
+
+
+def field_json(f: Field) -> dict[str, Any]:
+    return {
+        "code": f.code,
+        "name": f.name,
+        "type": f.type,
+        "required": f.required,
+        "unique": f.unique,
+        "options": f.options,
+        "position": f.position,
+    }
+
+
+def list_ledgers() -> list[dict[str, Any]]:
+    return [
+        {"id": ledger.id, "name": ledger.name, "description": ledger.description,
+         "record_count": ledger.record_count}
+        for ledger in Ledger.objects.order_by("id")
+    ]

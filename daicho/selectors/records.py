@@ -1,0 +1,421 @@
+"""Reading records: filters, sorts, keyset pagination, search, aggregation.
+
+All SQL here is built from generated physical names and %s parameters; field codes and names
+from a request are looked up in the ledger's metadata and never reach SQL themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from daicho import access
+from daicho.access import AnyUser
+from daicho.db import dialect
+from daicho.db.dialect import q
+from daicho.db.search import search_condition
+from daicho.errors import FieldValueError, InvalidInput, NotFound
+from daicho.fields.context import ValueContext
+from daicho.models import Field, Ledger
+from daicho.selectors.ledgers import LedgerSchema
+
+SYSTEM_SELECT = ("id", "revision", "created_at", "created_by", "updated_at", "updated_by",
+                 "deleted", "search_key")
+SYSTEM_SORTS = {"id": "id", "created_at": "created_at", "updated_at": "updated_at"}
+
+
+@dataclass
+class Row:
+    id: int
+    revision: int
+    created_at: Any
+    created_by: int | None
+    updated_at: Any
+    updated_by: int | None
+    deleted: bool
+    search_key: str
+    raw: dict[str, Any]  # field code → database value
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: str
+    field: Field | None
+    desc: bool
+
+
+def select_list(schema: LedgerSchema, alias: str = "t") -> str:
+    cols = [f"{alias}.{c}" for c in SYSTEM_SELECT]
+    cols += [f"{alias}.{q(f.column)}" for f in schema.fields]
+    return ", ".join(cols)
+
+
+def to_rows(schema: LedgerSchema, rows: Iterable[Sequence[Any]]) -> list[Row]:
+    n = len(SYSTEM_SELECT)
+    out = []
+    for r in rows:
+        out.append(Row(
+            id=int(r[0]), revision=int(r[1]), created_at=r[2], created_by=r[3],
+            updated_at=r[4], updated_by=r[5], deleted=bool(r[6]), search_key=r[7] or "",
+            raw={f.code: r[n + i] for i, f in enumerate(schema.fields)},
+        ))
+    return out
+
+
+def row_values(schema: LedgerSchema, row: Row, ctx: ValueContext) -> dict[str, Any]:
+    return {f.code: schema.type_of(f).to_json(f, row.raw[f.code], ctx) for f in schema.fields}
+
+
+def record_json(schema: LedgerSchema, row: Row, ctx: ValueContext) -> dict[str, Any]:
+    created = dialect.as_datetime(row.created_at)
+    updated = dialect.as_datetime(row.updated_at)
+    return {
+        "id": row.id,
+        "revision": row.revision,
+        "values": row_values(schema, row, ctx),
+        "created_at": created.isoformat() if created else None,
+        "created_by": ctx.login(row.created_by),
+        "updated_at": updated.isoformat() if updated else None,
+        "updated_by": ctx.login(row.updated_by),
+    }
+
+
+def preload(schema: LedgerSchema, rows: list[Row], ctx: ValueContext) -> None:
+    """One query for all users and one for all departments a page refers to (no N+1)."""
+    from daicho.fields.refs import OrgType, UserType  # noqa: PLC0415
+
+    user_ids: set[int] = set()
+    org_ids: set[int] = set()
+    for row in rows:
+        user_ids.update(i for i in (row.created_by, row.updated_by) if i is not None)
+        for f in schema.fields:
+            value = row.raw[f.code]
+            if value is None:
+                continue
+            ftype = schema.type_of(f)
+            if isinstance(ftype, UserType):
+                user_ids.add(int(value))
+            elif isinstance(ftype, OrgType):
+                org_ids.add(int(value))
+    ctx.preload_users(user_ids)
+    ctx.preload_orgs(org_ids)
+
+
+def records_json(schema: LedgerSchema, rows: list[Row], ctx: ValueContext) -> list[dict[str, Any]]:
+    preload(schema, rows, ctx)
+    return [record_json(schema, row, ctx) for row in rows]
+
+
+def live(alias: str = "t") -> str:
+    return f"{alias}.deleted = 0" if dialect.is_sqlite() else f"NOT {alias}.deleted"
+
+
+# -- filters -----------------------------------------------------------------------------------
+
+def parse_filter(schema: LedgerSchema, spec: str, ctx: ValueContext,
+                 alias: str = "t") -> tuple[str, list[Any]]:
+    if len(spec) > 10_000:
+        raise InvalidInput(_("The filter is too long."), code="invalid_filter")
+    parts = spec.split(":", 2)
+    if len(parts) < 2:
+        raise InvalidInput(_("Write a filter as CODE:OP:VALUE."), code="invalid_filter",
+                           details={"filter": spec[:200]})
+    code, op = parts[0], parts[1]
+    text = parts[2] if len(parts) == 3 else ""
+    f = schema.field(code)
+    ftype = schema.type_of(f)
+    if op not in ftype.operators:
+        raise InvalidInput(
+            _("The operator 「%(op)s」 cannot be used with the field 「%(name)s」.")
+            % {"op": op[:20], "name": f.name},
+            code="invalid_filter",
+            details={"field": code, "allowed": sorted(ftype.operators)},
+        )
+    if op not in ("empty", "notempty") and len(parts) < 3:
+        raise InvalidInput(_("Write a filter as CODE:OP:VALUE."), code="invalid_filter",
+                           details={"filter": spec[:200]})
+    try:
+        return ftype.filter_sql(f, f"{alias}.{q(f.column)}", op, text, ctx)
+    except FieldValueError as exc:
+        raise InvalidInput(
+            _("Filter on 「%(name)s」: %(message)s") % {"name": f.name, "message": exc.message},
+            code="invalid_filter", details={"field": code},
+        ) from None
+
+
+def where_clause(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] = (),
+                 search: str = "", ctx: ValueContext, alias: str = "t",
+                 deleted: bool = False) -> tuple[str, list[Any]]:
+    if len(filters) > 50:
+        raise InvalidInput(_("Too many filters (at most 50)."), code="invalid_filter")
+    clauses = [live(alias) if not deleted else f"NOT ({live(alias)})"]
+    params: list[Any] = []
+    perm_sql, perm_params = access.record_predicate(user, schema, alias)
+    if perm_sql:
+        clauses.append(f"({perm_sql})")
+        params += perm_params
+    for spec in filters:
+        sql, p = parse_filter(schema, spec, ctx, alias)
+        clauses.append(f"({sql})")
+        params += p
+    if search:
+        if len(search) > 1000:
+            raise InvalidInput(_("The search text is too long."), code="invalid_search")
+        sql, p = search_condition(schema.ledger, search, alias)
+        if sql:
+            clauses.append(sql)
+            params += p
+    return " AND ".join(clauses), params
+
+
+# -- sorting and cursors -----------------------------------------------------------------------
+
+def parse_sort(schema: LedgerSchema, sort: str | None) -> list[SortKey]:
+    keys: list[SortKey] = []
+    if sort:
+        specs = [s.strip() for s in sort.split(",") if s.strip()]
+        if len(specs) > 5:
+            raise InvalidInput(_("Sort by at most 5 fields."), code="invalid_sort")
+        for spec in specs:
+            desc = spec.startswith("-")
+            code = spec[1:] if desc else spec
+            if code in SYSTEM_SORTS:
+                if code == "id":
+                    keys.append(SortKey("id", None, desc))
+                    break
+                keys.append(SortKey(SYSTEM_SORTS[code], None, desc))
+                continue
+            f = schema.field(code)
+            if not schema.type_of(f).sortable:
+                raise InvalidInput(_("The field 「%(name)s」 cannot be sorted.") % {"name": f.name},
+                                   code="invalid_sort", details={"field": code})
+            keys.append(SortKey(f.column, f, desc))
+    if not keys or keys[-1].column != "id":
+        keys.append(SortKey("id", None, keys[0].desc if keys else False))
+    return keys
+
+
+def _order_sql(keys: list[SortKey], alias: str) -> str:
+    # NULLs sort first ascending and last descending on both databases (SQLite's default).
+    parts = []
+    for k in keys:
+        col = f"{alias}.{q(k.column)}"
+        if k.column == "id" or k.field is None:
+            parts.append(f"{col} {'DESC' if k.desc else 'ASC'}")
+        else:
+            parts.append(f"{col} {'DESC NULLS LAST' if k.desc else 'ASC NULLS FIRST'}")
+    return ", ".join(parts)
+
+
+def _keyset(keys: list[SortKey], values: list[Any], alias: str) -> tuple[str, list[Any]]:
+    """Rows strictly after `values` in the (NULL-aware) order of `keys`."""
+    if not keys:
+        return "1=0", []
+    k, v = keys[0], values[0]
+    col = f"{alias}.{q(k.column)}"
+    rest_sql, rest_params = (_keyset(keys[1:], values[1:], alias) if len(keys) > 1
+                             else ("1=0", []))
+    if v is None:
+        # Ascending: NULLs come first, then every non-NULL. Descending: NULLs come last.
+        if k.desc:
+            return f"({col} IS NULL AND ({rest_sql}))", rest_params
+        return f"({col} IS NOT NULL OR ({col} IS NULL AND ({rest_sql})))", rest_params
+    op = "<" if k.desc else ">"
+    sql = f"({col} {op} %s OR ({col} = %s AND ({rest_sql}))"
+    params = [v, v, *rest_params]
+    if k.desc and k.field is not None:
+        sql += f" OR {col} IS NULL"
+    return sql + ")", params
+
+
+def encode_cursor(keys: list[SortKey], schema: LedgerSchema, row_raw: list[Any]) -> str:
+    out = []
+    for k, raw in zip(keys, row_raw, strict=True):
+        out.append(schema.type_of(k.field).cursor_key(raw) if k.field else
+                   (raw.isoformat() if hasattr(raw, "isoformat") else raw))
+    return base64.urlsafe_b64encode(json.dumps(out).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: list[SortKey], schema: LedgerSchema) -> list[Any]:
+    bad = InvalidInput(_("The cursor is not valid; start again from the first page."),
+                       code="invalid_cursor")
+    if len(cursor) > 4000:
+        raise bad
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        raise bad from None
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise bad
+    params = []
+    for k, v in zip(keys, values, strict=True):
+        if v is not None and not isinstance(v, str | int | float) or isinstance(v, bool):
+            raise bad
+        try:
+            if k.column == "id":
+                if not isinstance(v, int):
+                    raise bad
+                params.append(v)
+            elif k.field is not None:
+                params.append(schema.type_of(k.field).cursor_param(v))
+            else:
+                params.append(dialect.param(dialect.as_datetime(v)))
+        except (ValueError, TypeError, ArithmeticError):
+            raise bad from None
+    return params
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    next_cursor: str | None
+    total: int | None
+
+
+def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] = (),
+                 search: str = "", sort: str | None = None, limit: int = 50,
+                 cursor: str | None = None, ctx: ValueContext | None = None,
+                 deleted: bool = False) -> Page:
+    ctx = ctx or ValueContext()
+    max_limit = settings.DAICHO["MAX_PAGE_SIZE"]
+    if not 1 <= limit <= max_limit:
+        raise InvalidInput(_("limit must be from 1 to %(n)d.") % {"n": max_limit},
+                           code="invalid_limit")
+    keys = parse_sort(schema, sort)
+    where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
+                                 deleted=deleted)
+    if cursor:
+        ks_sql, ks_params = _keyset(keys, decode_cursor(cursor, keys, schema), "t")
+        where += f" AND {ks_sql}"
+        params += ks_params
+    sort_cols = ", ".join(f"t.{q(k.column)}" for k in keys)
+    sql = (f"SELECT {select_list(schema)}, {sort_cols} FROM {q(schema.table)} t WHERE {where}"
+           f" ORDER BY {_order_sql(keys, 't')} LIMIT {int(limit) + 1}")  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        fetched = cur.fetchall()
+    more = len(fetched) > limit
+    fetched = fetched[:limit]
+    rows = to_rows(schema, fetched)
+    next_cursor = None
+    if more and fetched:
+        width = len(SYSTEM_SELECT) + len(schema.fields)
+        next_cursor = encode_cursor(keys, schema, list(fetched[-1][width:]))
+    unfiltered = not filters and not search and not deleted and \
+        not access.record_predicate(user, schema)[0]
+    # An exact COUNT(*) over a million rows on every page is what we refuse to do: the ledger
+    # keeps its live count in the same transaction as each write.
+    total = int(schema.ledger.record_count) if unfiltered else None
+    return Page(rows, next_cursor, total)
+
+
+def get_row(user: AnyUser, schema: LedgerSchema, record_id: int | str, *,
+            include_deleted: bool = False, for_update: bool = False) -> Row:
+    try:
+        rid = int(record_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not 0 < rid < 2**62:
+        raise NotFound()
+    where = "t.id = %s"
+    params: list[Any] = [rid]
+    if not include_deleted:
+        where += f" AND {live()}"
+    perm_sql, perm_params = access.record_predicate(user, schema, "t")
+    if perm_sql:
+        where += f" AND ({perm_sql})"
+        params += perm_params
+    lock = " FOR UPDATE" if for_update and not dialect.is_sqlite() else ""
+    sql = f"SELECT {select_list(schema)} FROM {q(schema.table)} t WHERE {where}{lock}"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        found = cur.fetchall()
+    if not found:
+        raise NotFound()
+    return to_rows(schema, found)[0]
+
+
+def record_exists(ledger_id: int, record_id: int) -> bool:
+    ledger = Ledger.objects.filter(id=ledger_id).only("table_name").first()
+    if ledger is None:
+        return False
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT 1 FROM {q(ledger.table_name or '')} t WHERE t.id = %s AND {live()}",  # noqa: S608
+                    [record_id])
+        return cur.fetchone() is not None
+
+
+# -- aggregation --------------------------------------------------------------------------------
+
+METRICS = ("count", "sum", "avg", "min", "max")
+
+
+def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metric: str,
+              filters: Sequence[str] = (), search: str = "",
+              ctx: ValueContext | None = None) -> list[dict[str, Any]]:
+    ctx = ctx or ValueContext()
+    name, _sep, code = metric.partition(":")
+    if name not in METRICS or (name == "count") != (code == ""):
+        raise InvalidInput(_("metric must be count or sum:CODE, avg:CODE, min:CODE, max:CODE."),
+                           code="invalid_metric")
+    value_sql = "COUNT(*)"
+    metric_field: Field | None = None
+    if name != "count":
+        metric_field = schema.field(code)
+        mtype = schema.type_of(metric_field)
+        if name in ("sum", "avg") and not mtype.summable:
+            raise InvalidInput(_("「%(name)s」 is not a number field.") % {"name": metric_field.name},
+                               code="invalid_metric")
+        if name in ("min", "max") and not mtype.sortable:
+            raise InvalidInput(_("「%(name)s」 cannot be compared.") % {"name": metric_field.name},
+                               code="invalid_metric")
+        value_sql = f"{name.upper()}(t.{q(metric_field.column)})"
+    group_field: Field | None = None
+    if group_by:
+        group_field = schema.field(group_by)
+        if not schema.type_of(group_field).groupable:
+            raise InvalidInput(_("The field 「%(name)s」 cannot be grouped.")
+                               % {"name": group_field.name}, code="invalid_group_by")
+    where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx)
+    if group_field is not None:
+        gcol = f"t.{q(group_field.column)}"
+        sql = (f"SELECT {gcol}, {value_sql} FROM {q(schema.table)} t WHERE {where}"  # noqa: S608
+               f" GROUP BY {gcol} ORDER BY {gcol} ASC NULLS FIRST LIMIT 10001")
+    else:
+        sql = f"SELECT NULL, {value_sql} FROM {q(schema.table)} t WHERE {where}"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        results = cur.fetchall()
+    if len(results) > 10000:
+        raise InvalidInput(_("Too many groups (more than 10,000)."), code="too_many_groups")
+    groups = []
+    gtype = schema.type_of(group_field) if group_field else None
+    mtype_ = schema.type_of(metric_field) if metric_field else None
+    for key, value in results:
+        if gtype is not None and group_field is not None:
+            key = gtype.to_json(group_field, key, ctx)
+        if name == "count":
+            out: Any = int(value)
+        elif value is None:
+            out = None
+        elif name in ("min", "max") and mtype_ is not None and metric_field is not None:
+            out = mtype_.to_json(metric_field, value, ctx)
+        else:
+            out = float(value) if name == "avg" else _number(value)
+        groups.append({"key": key, "value": out})
+    return groups
+
+
+def _number(value: Any) -> Any:
+    from decimal import Decimal  # noqa: PLC0415
+
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)

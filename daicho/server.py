@@ -1,0 +1,37 @@
+"""`daicho serve`: gunicorn with threaded workers; static files are served by WhiteNoise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from daicho.wsgi import application  # noqa: PLC0415
+
+        return application
+
+
+def run(*, host: str, port: int, workers: int, threads: int) -> None:
+    _Server({
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": max(1, workers),
+        "threads": max(1, threads),
+        "worker_class": "gthread",
+        "timeout": 120,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "warning",
+        "forwarded_allow_ips": "127.0.0.1",
+    }).run()

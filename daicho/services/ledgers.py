@@ -1,0 +1,414 @@
+"""The writers for ledgers and their fields (部品): create, add, rename, reorder, retype, delete."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from daicho.access import AnyUser
+from daicho.db import schema as ddl
+from daicho.db import search
+from daicho.db.dialect import q
+from daicho.errors import Conflict, FieldValueError, InvalidInput
+from daicho.fields import field_type
+from daicho.fields.base import check_text
+from daicho.fields.context import ValueContext
+from daicho.models import Field, Ledger, LedgerEvent
+from daicho.selectors import records as sel
+from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.services.records import _search_key
+
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RESERVED = set(ddl.SYSTEM_COLUMNS) | {"values", "revision"}
+FIELD_KEYS = {"name", "type", "code", "required", "unique", "options"}
+BATCH = 2000
+
+
+def _uid(user: AnyUser) -> int | None:
+    return int(user.pk) if user.is_authenticated and user.pk is not None else None
+
+
+def _clean_name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(_("%(what)s is required.") % {"what": what}, code="invalid_name")
+    try:
+        return check_text(value.strip(), multiline=False, max_length=200)
+    except FieldValueError as exc:
+        raise InvalidInput(f"{what}: {exc.message}", code="invalid_name") from None
+
+
+def _clean_description(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(_("description must be text."), code="invalid_description")
+    try:
+        return check_text(value, multiline=True, max_length=10_000)
+    except FieldValueError as exc:
+        raise InvalidInput(exc.message, code="invalid_description") from None
+
+
+def _bool(spec: dict[str, Any], key: str, default: bool = False) -> bool:
+    value = spec.get(key, default)
+    if not isinstance(value, bool):
+        raise InvalidInput(_("%(key)s must be true or false.") % {"key": key}, code="invalid_field")
+    return value
+
+
+def _generate_code(name: str, taken: set[str]) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    base = slug if slug and CODE_RE.match(slug) and slug not in RESERVED else "field"
+    base = base[:56]
+    if base != "field" and base not in taken:
+        return base
+    n = 1
+    while f"{base}_{n}" in taken:
+        n += 1
+    return f"{base}_{n}"
+
+
+def _clean_field_spec(spec: Any, taken_codes: set[str], taken_names: set[str],
+                      ctx: ValueContext) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        raise InvalidInput(_("Each field must be an object."), code="invalid_field")
+    unknown = set(spec) - FIELD_KEYS
+    if unknown:
+        raise InvalidInput(_("Unknown keys in a field: %(keys)s")
+                           % {"keys": ", ".join(sorted(map(str, unknown)))[:200]},
+                           code="invalid_field")
+    name = _clean_name(spec.get("name"), _("The field name"))
+    if name in taken_names:
+        raise InvalidInput(_("Two fields are named 「%(name)s」.") % {"name": name},
+                           code="duplicate_field_name")
+    if not isinstance(spec.get("type"), str):
+        raise InvalidInput(_("Give each field a type."), code="invalid_field")
+    ftype = field_type(spec["type"])
+    code = spec.get("code")
+    if code is None:
+        code = _generate_code(name, taken_codes)
+    elif not isinstance(code, str) or not CODE_RE.match(code) or code in RESERVED:
+        raise InvalidInput(
+            _("A field code is lower-case ASCII letters, digits and _, starting with a letter."),
+            code="invalid_field_code", details={"code": str(code)[:64]},
+        )
+    if code in taken_codes:
+        raise InvalidInput(_("The field code 「%(code)s」 is already used.") % {"code": code},
+                           code="duplicate_field_code")
+    options = spec.get("options") or {}
+    if not isinstance(options, dict):
+        raise InvalidInput(_("options must be an object."), code="invalid_options")
+    options = ftype.clean_options(options, ctx)
+    unique = _bool(spec, "unique")
+    if unique and not ftype.can_be_unique:
+        raise InvalidInput(_("This field type cannot be unique."), code="invalid_field")
+    taken_codes.add(code)
+    taken_names.add(name)
+    return {"name": name, "type": ftype.key, "code": code, "required": _bool(spec, "required"),
+            "unique": unique, "options": options}
+
+
+def _add_field_row(ledger: Ledger, spec: dict[str, Any], position: int) -> Field:
+    f = Field.objects.create(ledger=ledger, position=position, column="", **spec)
+    f.column = f"f_{f.id}"
+    f.save(update_fields=["column"])
+    ddl.add_column(ledger, f)
+    return f
+
+
+def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
+                  fields: Any = ()) -> LedgerSchema:
+    ctx = ValueContext()
+    clean_name = _clean_name(name, _("The ledger name"))
+    if not isinstance(fields, list | tuple):
+        raise InvalidInput(_("fields must be a list."), code="invalid_field")
+    if len(fields) > settings.DAICHO["MAX_FIELDS_PER_LEDGER"]:
+        raise InvalidInput(_("A ledger has at most %(n)d fields.")
+                           % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code="too_many_fields")
+    codes: set[str] = set()
+    names: set[str] = set()
+    specs = [_clean_field_spec(s, codes, names, ctx) for s in fields]
+    with transaction.atomic():
+        if Ledger.objects.filter(name=clean_name).exists():
+            raise Conflict(_("A ledger named 「%(name)s」 already exists.") % {"name": clean_name},
+                           code="duplicate_ledger_name")
+        ledger = Ledger.objects.create(name=clean_name, description=_clean_description(description),
+                                       created_by_id=_uid(user))
+        ledger.table_name = f"ledger_{ledger.id}"
+        ledger.save(update_fields=["table_name"])
+        ddl.create_ledger_table(ledger)
+        for position, spec in enumerate(specs):
+            _add_field_row(ledger, spec, position)
+        LedgerEvent.objects.create(ledger=ledger, user_id=_uid(user), action="create",
+                                   details={"fields": [s["code"] for s in specs]})
+    schema = load_schema(ledger.id)
+    assert schema is not None
+    return schema
+
+
+def update_ledger(*, user: AnyUser, schema: LedgerSchema, patch: dict[str, Any]) -> LedgerSchema:
+    ledger = schema.ledger
+    with transaction.atomic():
+        if "name" in patch:
+            new_name = _clean_name(patch["name"], _("The ledger name"))
+            if Ledger.objects.filter(name=new_name).exclude(id=ledger.id).exists():
+                raise Conflict(_("A ledger named 「%(name)s」 already exists.") % {"name": new_name},
+                               code="duplicate_ledger_name")
+            ledger.name = new_name
+        if "description" in patch:
+            ledger.description = _clean_description(patch["description"])
+        ledger.save()
+        LedgerEvent.objects.create(ledger=ledger, user_id=_uid(user), action="update",
+                                   details={k: patch[k] for k in ("name",) if k in patch})
+    result = load_schema(ledger.id)
+    assert result is not None
+    return result
+
+
+def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
+    ctx = ValueContext()
+    if len(schema.fields) >= settings.DAICHO["MAX_FIELDS_PER_LEDGER"]:
+        raise InvalidInput(_("A ledger has at most %(n)d fields.")
+                           % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code="too_many_fields")
+    codes = set(schema.by_code)
+    names = {f.name for f in schema.fields}
+    clean = _clean_field_spec(spec, codes, names, ctx)
+    with transaction.atomic():
+        position = max((f.position for f in schema.fields), default=-1) + 1
+        f = _add_field_row(schema.ledger, clean, position)
+        LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user), action="add_field",
+                                   details={"code": f.code, "type": f.type})
+    return f
+
+
+def _scan(schema: LedgerSchema, f: Field) -> list[tuple[int, Any]]:
+    """(record id, raw value) of every record, trashed ones included, for checks and moves."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT id, {q(f.column)} FROM {q(schema.table)} ORDER BY id")  # noqa: S608
+        return list(cur.fetchall())
+
+
+def _recheck(schema: LedgerSchema, old: Field, new: Field, ctx: ValueContext,
+             converting: bool) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]]:
+    """Convert every stored value to the new definition; list what cannot be converted."""
+    old_type, new_type = field_type(old.type), field_type(new.type)
+    converted: list[tuple[int, Any]] = []
+    failures: list[dict[str, Any]] = []
+    for rid, raw in _scan(schema, old):
+        if raw is None:
+            continue
+        value = old_type.to_json(old, raw, ctx)
+        try:
+            stored = new_type.convert(new, value, ctx) if converting else \
+                new_type.clean(new, value, ctx)
+        except FieldValueError as exc:
+            failures.append({"record_id": rid, "value": value, "message": exc.message})
+            continue
+        converted.append((rid, stored))
+    return converted, failures
+
+
+def _refuse(failures: list[dict[str, Any]], message: str) -> Conflict:
+    return Conflict(message, code="values_not_convertible",
+                    details={"count": len(failures), "unconvertible": failures[:100]})
+
+
+def _check_required(schema: LedgerSchema, f: Field) -> None:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)} t "  # noqa: S608
+                    f"WHERE t.{q(f.column)} IS NULL AND {sel.live()}")
+        empty = int(cur.fetchone()[0])
+    if empty:
+        raise Conflict(_("%(n)d records have no value in this field; fill them in first.")
+                       % {"n": empty}, code="required_has_empty", details={"count": empty})
+
+
+def _check_unique_possible(schema: LedgerSchema, f: Field, ctx: ValueContext) -> None:
+    col = q(f.column)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT t.{col}, COUNT(*) FROM {q(schema.table)} t "  # noqa: S608
+                    f"WHERE t.{col} IS NOT NULL AND {sel.live()} GROUP BY t.{col} "
+                    "HAVING COUNT(*) > 1 LIMIT 100")
+        dups = cur.fetchall()
+    if dups:
+        ftype = field_type(f.type)
+        raise Conflict(_("Some values appear more than once; the field cannot be unique."),
+                       code="unique_has_duplicates",
+                       details={"duplicates": [{"value": ftype.to_json(f, v, ctx), "count": n}
+                                               for v, n in dups]})
+
+
+def reindex_search(schema: LedgerSchema) -> None:
+    """Recompute every record's search key (after a change to which fields are searchable)."""
+    ctx = ValueContext()
+    fresh = load_schema(schema.id)
+    assert fresh is not None
+    last = 0
+    while True:
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT {sel.select_list(fresh)} FROM {q(fresh.table)} t "  # noqa: S608
+                        f"WHERE t.id > %s ORDER BY t.id LIMIT {BATCH}", [last])
+            rows = sel.to_rows(fresh, cur.fetchall())
+        if not rows:
+            break
+        changes = []
+        for row in rows:
+            key = _search_key(fresh, row.raw, ctx)
+            if key != row.search_key:
+                changes.append((row.id, key, row.search_key))
+        if changes:
+            with connection.cursor() as cur:
+                cur.executemany(f"UPDATE {q(fresh.table)} SET search_key = %s WHERE id = %s",
+                                [(key, rid) for rid, key, _old in changes])
+            search.index_records(fresh.ledger, changes)
+        last = rows[-1].id
+
+
+def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) -> Field:
+    if not isinstance(patch, dict):
+        raise InvalidInput(_("Send an object."), code="invalid_field")
+    unknown = set(patch) - {"name", "options", "type", "required", "unique", "position", "confirm"}
+    if unknown:
+        raise InvalidInput(_("Unknown keys: %(keys)s")
+                           % {"keys": ", ".join(sorted(map(str, unknown)))[:200]},
+                           code="invalid_field")
+    ctx = ValueContext()
+    f = schema.field(code)
+    old = Field.objects.get(id=f.id)
+    confirm = patch.get("confirm", False) is True
+    details: dict[str, Any] = {"code": code}
+    with transaction.atomic():
+        if "name" in patch:
+            name = _clean_name(patch["name"], _("The field name"))
+            if any(o.name == name and o.id != f.id for o in schema.fields):
+                raise InvalidInput(_("Two fields are named 「%(name)s」.") % {"name": name},
+                                   code="duplicate_field_name")
+            details["name"] = {"old": f.name, "new": name}
+            f.name = name
+        new_type_key = patch.get("type", f.type)
+        if not isinstance(new_type_key, str):
+            raise InvalidInput(_("type must be text."), code="invalid_field")
+        new_type = field_type(new_type_key)
+        retyping = new_type.key != f.type
+        if "options" in patch or retyping:
+            options = patch.get("options", {} if retyping else f.options)
+            if not isinstance(options, dict):
+                raise InvalidInput(_("options must be an object."), code="invalid_options")
+            f.options = new_type.clean_options(options, ctx)
+            f.type = new_type.key
+        if retyping:
+            if f.unique and not new_type.can_be_unique:
+                f.unique = False
+            converted, failures = _recheck(schema, old, f, ctx, converting=True)
+            if failures and not confirm:
+                raise _refuse(failures, _("Some values cannot be converted to the new type. "
+                                          "Send confirm: true to change it anyway; the old "
+                                          "values stay recoverable."))
+            _move_to_new_column(schema, old, f, converted)
+            details["type"] = {"old": old.type, "new": f.type, "unconverted": len(failures),
+                               "old_column": old.column}
+        elif "options" in patch and f.options != old.options:
+            _converted, failures = _recheck(schema, old, f, ctx, converting=False)
+            if failures:
+                raise _refuse(failures, _("Some stored values do not fit the new options; "
+                                          "change those records first."))
+            details["options"] = {"old": old.options, "new": f.options}
+        if "required" in patch:
+            f.required = _bool(patch, "required")
+            if f.required and not old.required:
+                _check_required(schema, f)
+        if "unique" in patch:
+            f.unique = _bool(patch, "unique")
+            if f.unique and not new_type.can_be_unique:
+                raise InvalidInput(_("This field type cannot be unique."), code="invalid_field")
+            if f.unique and not old.unique:
+                _check_unique_possible(schema, f, ctx)
+        if "position" in patch:
+            order = [o.code for o in schema.fields if o.code != code]
+            pos = patch["position"]
+            if not isinstance(pos, int) or isinstance(pos, bool):
+                raise InvalidInput(_("position must be a whole number."), code="invalid_field")
+            order.insert(max(0, min(pos, len(order))), code)
+            _set_order(schema, order)
+            f.position = order.index(code)
+        f.save()
+        ddl.sync_indexes(schema.ledger, f)
+        LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user),
+                                   action="update_field", details=details)
+        if retyping and (field_type(old.type).searchable or new_type.searchable):
+            reindex_search(schema)
+    return f
+
+
+def _move_to_new_column(schema: LedgerSchema, old: Field, f: Field,
+                        converted: list[tuple[int, Any]]) -> None:
+    """Retype without a table rebuild and without loss: new column, old one kept and listed."""
+    n = len(old.retired_columns) + 1
+    f.retired_columns = [*old.retired_columns,
+                         {"column": old.column, "type": old.type, "options": old.options,
+                          "retired_at": timezone.now().isoformat()}]
+    f.column = f"f_{f.id}_{n}"
+    ddl.drop_field_indexes(schema.ledger, old.column)
+    ftype = field_type(f.type)
+    with connection.cursor() as cur:
+        cur.execute(f"ALTER TABLE {q(schema.table)} ADD COLUMN {q(f.column)} {ftype.sql_type()}")
+        for start in range(0, len(converted), BATCH):
+            chunk = converted[start:start + BATCH]
+            cur.executemany(f"UPDATE {q(schema.table)} SET {q(f.column)} = %s WHERE id = %s",
+                            [(ftype.to_param(v), rid) for rid, v in chunk])
+
+
+def _set_order(schema: LedgerSchema, codes: list[str]) -> None:
+    for position, code in enumerate(codes):
+        Field.objects.filter(id=schema.by_code[code].id).update(position=position)
+
+
+def reorder_fields(*, user: AnyUser, schema: LedgerSchema, codes: Any) -> None:
+    if not isinstance(codes, list) or sorted(map(str, codes)) != sorted(schema.by_code):
+        raise InvalidInput(_("Give every field code of the ledger exactly once."),
+                           code="invalid_order")
+    with transaction.atomic():
+        _set_order(schema, codes)
+        LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user), action="reorder",
+                                   details={"codes": codes})
+
+
+def delete_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> None:
+    """Hide a field; its column and values stay in the table and can be brought back."""
+    f = schema.field(code)
+    with transaction.atomic():
+        f.deleted_at = timezone.now()
+        f.save(update_fields=["deleted_at"])
+        ddl.sync_indexes(schema.ledger, f)
+        LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user), action="delete_field",
+                                   details={"code": code, "column": f.column})
+        if field_type(f.type).searchable:
+            reindex_search(schema)
+
+
+def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
+    with transaction.atomic():
+        f = (Field.objects.filter(ledger_id=schema.id, code=code).exclude(deleted_at=None)
+             .order_by("-deleted_at").first())
+        if f is None:
+            raise InvalidInput(_("There is no deleted field 「%(code)s」.") % {"code": code[:64]},
+                               code="unknown_field")
+        if code in schema.by_code:
+            raise Conflict(_("The field code 「%(code)s」 is already used.") % {"code": code},
+                           code="duplicate_field_code")
+        f.deleted_at = None
+        f.save(update_fields=["deleted_at"])
+        ddl.sync_indexes(schema.ledger, f)
+        LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user),
+                                   action="restore_field", details={"code": code})
+        if field_type(f.type).searchable:
+            reindex_search(schema)
+    return f
+
+
+__all__ = ["add_field", "create_ledger", "delete_field", "reorder_fields", "restore_field",
+           "update_field", "update_ledger"]

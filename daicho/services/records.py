@@ -1,0 +1,450 @@
+"""The writers for records. Each public function is one transaction that writes its history
+entry in that same transaction; nothing else in the code base writes a ledger table's rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from daicho.access import AnyUser
+from daicho.db import dialect, search
+from daicho.db.dialect import q
+from daicho.errors import Conflict, FieldValueError, InvalidInput
+from daicho.fields.context import ValueContext
+from daicho.fields.text import AutonumberType
+from daicho.models import Field, History, Ledger
+from daicho.selectors import records as sel
+from daicho.selectors.ledgers import LedgerSchema
+from daicho.textnorm import search_key
+
+ACTIONS = ("create", "update", "delete", "restore", "import", "revert")
+
+
+@dataclass
+class Prepared:
+    """A record's values cleaned to storage form, with the JSON form kept for history."""
+
+    stored: dict[str, Any]
+    as_json: dict[str, Any]
+
+
+def _user_id(user: AnyUser) -> int | None:
+    return int(user.pk) if user.is_authenticated and user.pk is not None else None
+
+
+def _fields_error(errors: dict[str, str], **extra: Any) -> InvalidInput:
+    return InvalidInput(_("Some values are not valid."), code="invalid_values",
+                        details={"fields": errors, **extra})
+
+
+def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
+                 creating: bool) -> tuple[Prepared, dict[str, str]]:
+    """Check every given value against its field; returns the cleaned values and the errors."""
+    if not isinstance(values, dict):
+        raise InvalidInput(_("values must be an object of field codes."), code="invalid_values")
+    errors: dict[str, str] = {}
+    stored: dict[str, Any] = {}
+    as_json: dict[str, Any] = {}
+    for code, value in values.items():
+        f = schema.by_code.get(code) if isinstance(code, str) else None
+        if f is None:
+            errors[str(code)[:64]] = _("There is no such field in this ledger.")
+            continue
+        ftype = schema.type_of(f)
+        if not ftype.writable:
+            errors[code] = _("This field is filled in automatically.")
+            continue
+        try:
+            cleaned = ftype.clean(f, value, ctx)
+        except FieldValueError as exc:
+            errors[code] = exc.message
+            continue
+        stored[code] = cleaned
+        as_json[code] = ftype.history_value(f, cleaned, ctx)
+    for f in schema.fields:
+        ftype = schema.type_of(f)
+        if f.required and ftype.writable and f.code not in errors:
+            missing = stored.get(f.code) is None if (creating or f.code in stored) else False
+            if missing:
+                errors[f.code] = _("This field is required.")
+    return Prepared(stored, as_json), errors
+
+
+def _search_key(schema: LedgerSchema, raw: dict[str, Any], ctx: ValueContext) -> str:
+    parts = []
+    for f in schema.fields:
+        ftype = schema.type_of(f)
+        if ftype.searchable and raw.get(f.code) is not None:
+            text = ftype.search_text(f, raw[f.code], ctx)
+            if text:
+                parts.append(text)
+    return search_key("\n".join(parts))
+
+
+def _check_unique(schema: LedgerSchema, stored: dict[str, Any], record_id: int | None,
+                  errors: dict[str, str], batch_seen: dict[str, dict[Any, int]] | None = None,
+                  item: int = 0) -> None:
+    for f in schema.fields:
+        if not f.unique or stored.get(f.code) is None or f.code in errors:
+            continue
+        param = schema.type_of(f).to_param(stored[f.code])
+        sql = f"SELECT t.id FROM {q(schema.table)} t WHERE t.{q(f.column)} = %s AND {sel.live()}"  # noqa: S608
+        params: list[Any] = [param]
+        if record_id is not None:
+            sql += " AND t.id <> %s"
+            params.append(record_id)
+        with connection.cursor() as cur:
+            cur.execute(sql + " LIMIT 1", params)
+            clash = cur.fetchone()
+        if clash is None and batch_seen is not None:
+            seen = batch_seen.setdefault(f.code, {})
+            if param in seen and seen[param] != item:
+                clash = (None,)
+            seen.setdefault(param, item)
+        if clash is not None:
+            errors[f.code] = _("This value is already used by another record.")
+
+
+def _history(schema: LedgerSchema, user: AnyUser, entries: list[tuple[int, int, str, dict]],
+             batch_id: str = "") -> None:
+    at = dialect.now()
+    uid = _user_id(user)
+    History.objects.bulk_create([
+        History(ledger_id=schema.id, record_id=rid, revision=rev, action=action, user_id=uid,
+                at=at, changes=changes, batch_id=batch_id)
+        for rid, rev, action, changes in entries
+    ], batch_size=500)
+
+
+def _bump_count(schema: LedgerSchema, delta: int) -> None:
+    if delta:
+        Ledger.objects.filter(id=schema.id).update(record_count=F("record_count") + delta)
+        schema.ledger.record_count += delta
+
+
+def _allocate_autonumbers(schema: LedgerSchema, count: int) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in schema.fields:
+        ftype = schema.type_of(f)
+        if isinstance(ftype, AutonumberType):
+            Field.objects.filter(id=f.id).update(seq=F("seq") + count)
+            end = Field.objects.values_list("seq", flat=True).get(id=f.id)
+            out[f.code] = [ftype.format(f, n) for n in range(end - count + 1, end + 1)]
+    return out
+
+
+def _insert(schema: LedgerSchema, user: AnyUser, items: list[Prepared], ctx: ValueContext, *,
+            action: str, batch_id: str) -> list[int]:
+    """Insert cleaned records; history, search index and count in the same transaction."""
+    now = dialect.param(dialect.now())
+    uid = _user_id(user)
+    autonumbers = _allocate_autonumbers(schema, len(items))
+    cols = ["revision", "created_at", "created_by", "updated_at", "updated_by", "search_key"]
+    cols += [q(f.column) for f in schema.fields]
+    sql = (f"INSERT INTO {q(schema.table)} ({', '.join(cols)}) "
+           f"VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id")
+    ids: list[int] = []
+    history: list[tuple[int, int, str, dict]] = []
+    index_rows: list[tuple[int, str, str | None]] = []
+    with connection.cursor() as cur:
+        for n, item in enumerate(items):
+            for code, numbers in autonumbers.items():
+                item.stored[code] = numbers[n]
+                item.as_json[code] = numbers[n]
+            key = _search_key(schema, item.stored, ctx)
+            params = [1, now, uid, now, uid, key]
+            params += [schema.type_of(f).to_param(item.stored.get(f.code)) for f in schema.fields]
+            try:
+                cur.execute(sql, params)
+            except IntegrityError:
+                raise Conflict(_("A value that must be unique is already used."),
+                               code="unique") from None
+            rid = int(cur.fetchone()[0])
+            ids.append(rid)
+            history.append((rid, 1, action, {
+                code: {"old": None, "new": value}
+                for code, value in item.as_json.items() if value is not None
+            }))
+            index_rows.append((rid, key, None))
+    search.index_records(schema.ledger, index_rows)
+    _history(schema, user, history, batch_id)
+    _bump_count(schema, len(items))
+    return ids
+
+
+def create_record(*, user: AnyUser, schema: LedgerSchema, values: Any,
+                  ctx: ValueContext | None = None) -> dict[str, Any]:
+    ctx = ctx or ValueContext()
+    with transaction.atomic():
+        prepared, errors = clean_values(schema, values, ctx, creating=True)
+        _check_unique(schema, prepared.stored, None, errors)
+        if errors:
+            raise _fields_error(errors)
+        [rid] = _insert(schema, user, [prepared], ctx, action="create", batch_id="")
+        row = sel.get_row(user, schema, rid)
+    return sel.records_json(schema, [row], ctx)[0]
+
+
+def changed_since(schema: LedgerSchema, record_id: int, revision: int) -> set[str]:
+    codes: set[str] = set()
+    for changes in History.objects.filter(
+        ledger_id=schema.id, record_id=record_id, revision__gt=revision
+    ).values_list("changes", flat=True):
+        codes.update(changes)
+    return codes
+
+
+def _apply_update(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: Prepared,
+                  ctx: ValueContext, action: str, batch_id: str = "") -> bool:
+    """Write the fields that differ from the stored row; False when nothing changed."""
+    changes: dict[str, dict[str, Any]] = {}
+    new_raw = dict(row.raw)
+    for code, value in prepared.stored.items():
+        f = schema.by_code[code]
+        ftype = schema.type_of(f)
+        old_json = ftype.history_value(f, row.raw[code], ctx)
+        new_json = prepared.as_json[code]
+        if old_json != new_json:
+            changes[code] = {"old": old_json, "new": new_json}
+            new_raw[code] = value
+    if not changes and action not in ("delete", "restore"):
+        return False
+    key = _search_key(schema, new_raw, ctx)
+    sets = ["revision = revision + 1", "updated_at = %s", "updated_by = %s", "search_key = %s"]
+    params: list[Any] = [dialect.param(dialect.now()), _user_id(user), key]
+    for code in changes:
+        f = schema.by_code[code]
+        sets.append(f"{q(f.column)} = %s")
+        params.append(schema.type_of(f).to_param(prepared.stored[code]))
+    with connection.cursor() as cur:
+        try:
+            cur.execute(f"UPDATE {q(schema.table)} SET {', '.join(sets)} WHERE id = %s",
+                        [*params, row.id])
+        except IntegrityError:
+            raise Conflict(_("A value that must be unique is already used."),
+                           code="unique") from None
+    if key != row.search_key:
+        search.index_records(schema.ledger, [(row.id, key, row.search_key)])
+    _history(schema, user, [(row.id, row.revision + 1, action, changes)], batch_id)
+    return True
+
+
+def _conflict(schema: LedgerSchema, row: sel.Row, fields: list[str],
+              ctx: ValueContext) -> Conflict:
+    return Conflict(
+        _("Someone else changed the same fields after you opened the record."),
+        details={"current": sel.records_json(schema, [row], ctx)[0],
+                 "conflicting_fields": fields},
+    )
+
+
+def _prepare_update(schema: LedgerSchema, user: AnyUser, record_id: Any, revision: Any,
+                    values: Any, ctx: ValueContext) -> tuple[sel.Row, Prepared, dict[str, str]]:
+    if not isinstance(revision, int) or isinstance(revision, bool):
+        raise InvalidInput(_("revision is required: the revision you loaded."),
+                           code="revision_required")
+    row = sel.get_row(user, schema, record_id, for_update=True)
+    prepared, errors = clean_values(schema, values, ctx, creating=False)
+    if revision != row.revision and not errors:
+        since = changed_since(schema, row.id, revision) if 0 < revision < row.revision else None
+        if since is None:
+            raise _conflict(schema, row, sorted(prepared.stored), ctx)
+        conflicting = []
+        for code in prepared.stored:
+            f = schema.by_code[code]
+            current = schema.type_of(f).history_value(f, row.raw[code], ctx)
+            if code in since and current != prepared.as_json[code]:
+                conflicting.append(code)
+        if conflicting:
+            raise _conflict(schema, row, conflicting, ctx)
+    _check_unique(schema, prepared.stored, row.id, errors)
+    return row, prepared, errors
+
+
+def update_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, revision: Any,
+                  values: Any, ctx: ValueContext | None = None) -> dict[str, Any]:
+    """Field-level merge: a stale revision is fine unless a field it sends changed since."""
+    ctx = ctx or ValueContext()
+    with transaction.atomic():
+        row, prepared, errors = _prepare_update(schema, user, record_id, revision, values, ctx)
+        if errors:
+            raise _fields_error(errors)
+        _apply_update(schema, user, row, prepared, ctx, "update")
+        row = sel.get_row(user, schema, row.id)
+    return sel.records_json(schema, [row], ctx)[0]
+
+
+def _set_deleted(schema: LedgerSchema, user: AnyUser, row: sel.Row, deleted: bool) -> None:
+    now = dialect.param(dialect.now())
+    flag = (1 if deleted else 0) if dialect.is_sqlite() else deleted
+    with connection.cursor() as cur:
+        try:
+            cur.execute(
+                f"UPDATE {q(schema.table)} SET deleted = %s, deleted_at = %s,"
+                " revision = revision + 1, updated_at = %s, updated_by = %s WHERE id = %s",
+                [flag, now if deleted else None, now, _user_id(user), row.id],
+            )
+        except IntegrityError:
+            raise Conflict(_("A value that must be unique is already used by another record."),
+                           code="unique") from None
+    _history(schema, user, [(row.id, row.revision + 1, "delete" if deleted else "restore", {})])
+    _bump_count(schema, -1 if deleted else 1)
+
+
+def delete_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
+                  revision: int | None = None, ctx: ValueContext | None = None) -> None:
+    """Move a record to the trash; it stays restorable with its whole history."""
+    ctx = ctx or ValueContext()
+    with transaction.atomic():
+        row = sel.get_row(user, schema, record_id, for_update=True)
+        if revision is not None and revision != row.revision:
+            raise _conflict(schema, row, [], ctx)
+        _set_deleted(schema, user, row, True)
+
+
+def restore_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
+                   ctx: ValueContext | None = None) -> dict[str, Any]:
+    ctx = ctx or ValueContext()
+    with transaction.atomic():
+        row = sel.get_row(user, schema, record_id, include_deleted=True, for_update=True)
+        if row.deleted:
+            errors: dict[str, str] = {}
+            _check_unique(schema, row.raw, row.id, errors)
+            if errors:
+                raise Conflict(_("A value that must be unique is already used by another record."),
+                               code="unique", details={"fields": errors})
+            _set_deleted(schema, user, row, False)
+        row = sel.get_row(user, schema, row.id)
+    return sel.records_json(schema, [row], ctx)[0]
+
+
+def values_at(schema: LedgerSchema, row: sel.Row, revision: int,
+              ctx: ValueContext) -> dict[str, Any]:
+    """The JSON values the record had at `revision`, walking history back from now."""
+    values = sel.row_values(schema, row, ctx)
+    for changes in History.objects.filter(
+        ledger_id=schema.id, record_id=row.id, revision__gt=revision
+    ).order_by("-revision").values_list("changes", flat=True):
+        for code, change in changes.items():
+            if code in values:
+                values[code] = change.get("old")
+    return values
+
+
+def revert_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, to_revision: Any,
+                  ctx: ValueContext | None = None) -> dict[str, Any]:
+    ctx = ctx or ValueContext()
+    with transaction.atomic():
+        row = sel.get_row(user, schema, record_id, for_update=True)
+        if not isinstance(to_revision, int) or isinstance(to_revision, bool) or \
+                not 1 <= to_revision <= row.revision:
+            raise InvalidInput(_("to_revision must be a revision of this record."),
+                               code="invalid_revision")
+        target = values_at(schema, row, to_revision, ctx)
+        writable = {code: value for code, value in target.items()
+                    if schema.type_of(schema.by_code[code]).writable}
+        prepared, errors = clean_values(schema, writable, ctx, creating=False)
+        _check_unique(schema, prepared.stored, row.id, errors)
+        if errors:
+            raise _fields_error(errors)
+        _apply_update(schema, user, row, prepared, ctx, "revert")
+        row = sel.get_row(user, schema, row.id)
+    return sel.records_json(schema, [row], ctx)[0]
+
+
+def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
+         update: Sequence[Any] = (), ctx: ValueContext | None = None) -> dict[str, Any]:
+    """Create and update many records in one transaction: all of them, or none."""
+    ctx = ctx or ValueContext()
+    limit = settings.DAICHO["MAX_BULK_ITEMS"]
+    if not isinstance(create, list | tuple) or not isinstance(update, list | tuple):
+        raise InvalidInput(_("create and update must be lists."), code="invalid_bulk")
+    if len(create) + len(update) > limit:
+        raise InvalidInput(_("At most %(n)d items per request.") % {"n": limit},
+                           code="too_many_items")
+    batch_id = uuid.uuid4().hex
+    problems: list[dict[str, Any]] = []
+    with transaction.atomic():
+        prepared_new: list[Prepared] = []
+        seen: dict[str, dict[Any, int]] = {}
+        for i, item in enumerate(create):
+            values = item.get("values") if isinstance(item, dict) else None
+            prepared, errors = clean_values(schema, values if values is not None else {}, ctx,
+                                            creating=True)
+            _check_unique(schema, prepared.stored, None, errors, seen, i)
+            if errors:
+                problems.append({"op": "create", "index": i, "fields": errors})
+            prepared_new.append(prepared)
+        updates: list[tuple[sel.Row, Prepared]] = []
+        seen_ids: set[int] = set()
+        for i, item in enumerate(update):
+            if not isinstance(item, dict):
+                problems.append({"op": "update", "index": i, "fields": {}})
+                continue
+            try:
+                row, prepared, errors = _prepare_update(
+                    schema, user, item.get("id"), item.get("revision"), item.get("values", {}), ctx)
+            except Conflict as exc:
+                exc.details["index"] = i
+                raise
+            if row.id in seen_ids:
+                errors["id"] = _("The same record appears twice.")
+            seen_ids.add(row.id)
+            if errors:
+                problems.append({"op": "update", "index": i, "id": row.id, "fields": errors})
+            updates.append((row, prepared))
+        if problems:
+            raise InvalidInput(_("Nothing was saved: some items are not valid."),
+                               code="invalid_values", details={"items": problems})
+        ids = _insert(schema, user, prepared_new, ctx, action="create", batch_id=batch_id)
+        for row, prepared in updates:
+            _apply_update(schema, user, row, prepared, ctx, "update", batch_id)
+        touched = ids + [row.id for row, _p in updates]
+        rows = {r.id: r for r in _rows_by_id(user, schema, touched)}
+    return {"created": sel.records_json(schema, [rows[i] for i in ids], ctx),
+            "updated": sel.records_json(schema, [rows[r.id] for r, _p in updates], ctx)}
+
+
+def _rows_by_id(user: AnyUser, schema: LedgerSchema, ids: list[int]) -> list[sel.Row]:
+    out: list[sel.Row] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        if not chunk:
+            continue
+        sql = (f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t "  # noqa: S608
+               f"WHERE t.id IN ({', '.join(['%s'] * len(chunk))})")
+        with connection.cursor() as cur:
+            cur.execute(sql, chunk)
+            out += sel.to_rows(schema, cur.fetchall())
+    return out
+
+
+def import_rows(*, user: AnyUser, schema: LedgerSchema, items: list[Prepared],
+                updates: list[tuple[int, Prepared]] | None = None,
+                ctx: ValueContext | None = None) -> tuple[str, list[int]]:
+    """Store already-cleaned rows from an import as one history batch ('import' action)."""
+    ctx = ctx or ValueContext()
+    batch_id = uuid.uuid4().hex
+    with transaction.atomic():
+        ids = _insert(schema, user, items, ctx, action="import", batch_id=batch_id)
+        for rid, prepared in updates or []:
+            row = sel.get_row(user, schema, rid, for_update=True)
+            _apply_update(schema, user, row, prepared, ctx, "import", batch_id)
+    return batch_id, ids
+
+
+def history(*, user: AnyUser, schema: LedgerSchema, record_id: Any) -> list[dict[str, Any]]:
+    row = sel.get_row(user, schema, record_id, include_deleted=True)
+    ctx = ValueContext()
+    entries = list(History.objects.filter(ledger_id=schema.id, record_id=row.id)
+                   .order_by("-revision").values("revision", "at", "user_id", "action", "changes"))
+    ctx.preload_users(e["user_id"] for e in entries)
+    return [{"revision": e["revision"], "at": e["at"].isoformat(), "by": ctx.login(e["user_id"]),
+             "action": e["action"], "changes": e["changes"]} for e in entries]

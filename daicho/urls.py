@@ -1,0 +1,10 @@
+from django.urls import path, re_path
+
+from daicho.api import api, not_found_view
+from daicho.views import healthz
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("healthz", healthz),
+    re_path(r"^api/", not_found_view),
+]
