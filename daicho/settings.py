@@ -119,7 +119,7 @@ TIME_ZONE = "Asia/Tokyo"
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = None  # served from the package by WhiteNoise finders; no collectstatic
 STATICFILES_DIRS: list[Path] = []
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Status, Schema
 
 from daicho import access
 from daicho.api import api
@@ -59,12 +59,12 @@ def get_ledgers(request: HttpRequest) -> dict[str, Any]:
 
 
 @api.post("/ledgers", tags=["ledgers"], response={201: dict[str, Any]})
-def post_ledger(request: HttpRequest, body: LedgerIn) -> tuple[int, dict[str, Any]]:
+def post_ledger(request: HttpRequest, body: LedgerIn) -> Status[dict[str, Any]]:
     if not access.can_create_ledger(request.user):
         raise Forbidden()
     schema = svc.create_ledger(user=request.user, name=body.name, description=body.description,
                                fields=body.fields)
-    return 201, ledger_json(schema)
+    return Status(201, ledger_json(schema))
 
 
 @api.get("/ledgers/{ledger_id}", tags=["ledgers"])
@@ -79,9 +79,9 @@ def patch_ledger(request: HttpRequest, ledger_id: int, body: LedgerPatch) -> dic
 
 
 @api.post("/ledgers/{ledger_id}/fields", tags=["fields"], response={201: dict[str, Any]})
-def post_field(request: HttpRequest, ledger_id: int, body: FieldIn) -> tuple[int, dict[str, Any]]:
+def post_field(request: HttpRequest, ledger_id: int, body: FieldIn) -> Status[dict[str, Any]]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
-    return 201, field_json(svc.add_field(user=request.user, schema=schema, spec=_present(body)))
+    return Status(201, field_json(svc.add_field(user=request.user, schema=schema, spec=_present(body))))
 
 
 @api.put("/ledgers/{ledger_id}/fields/order", tags=["fields"])
@@ -100,10 +100,10 @@ def patch_field(request: HttpRequest, ledger_id: int, code: str,
 
 
 @api.delete("/ledgers/{ledger_id}/fields/{code}", tags=["fields"], response={204: None})
-def delete_field(request: HttpRequest, ledger_id: int, code: str) -> tuple[int, None]:
+def delete_field(request: HttpRequest, ledger_id: int, code: str) -> Status[None]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     svc.delete_field(user=request.user, schema=schema, code=code)
-    return 204, None
+    return Status(204, None)
 
 
 @api.post("/ledgers/{ledger_id}/fields/{code}/restore", tags=["fields"])

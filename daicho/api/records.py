@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Query, Schema
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Status, Form, Query, Schema
 
 from daicho import access
 from daicho.api import api
+from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
+from daicho.services import files
 from daicho.services import records as svc
 
 
@@ -47,10 +50,10 @@ def list_records(request: HttpRequest, ledger_id: int, q: str = "",
 
 @api.post("/ledgers/{ledger_id}/records", tags=["records"], response={201: dict[str, Any]})
 def create_record(request: HttpRequest, ledger_id: int,
-                  body: RecordIn) -> tuple[int, dict[str, Any]]:
+                  body: RecordIn) -> Status[dict[str, Any]]:
     schema = access.ledger_for(request.user, ledger_id, "add")
     values = body.values if body.values is not None else {}
-    return 201, svc.create_record(user=request.user, schema=schema, values=values)
+    return Status(201, svc.create_record(user=request.user, schema=schema, values=values))
 
 
 @api.post("/ledgers/{ledger_id}/records/bulk", tags=["records"])
@@ -77,10 +80,10 @@ def patch_record(request: HttpRequest, ledger_id: int, record_id: int,
 
 @api.delete("/ledgers/{ledger_id}/records/{record_id}", tags=["records"], response={204: None})
 def delete_record(request: HttpRequest, ledger_id: int, record_id: int,
-                  revision: int | None = None) -> tuple[int, None]:
+                  revision: int | None = None) -> Status[None]:
     schema = access.ledger_for(request.user, ledger_id, "delete")
     svc.delete_record(user=request.user, schema=schema, record_id=record_id, revision=revision)
-    return 204, None
+    return Status(204, None)
 
 
 @api.post("/ledgers/{ledger_id}/records/{record_id}/restore", tags=["records"])
@@ -110,3 +113,27 @@ def aggregate(request: HttpRequest, ledger_id: int, group_by: str | None = None,
     schema = access.ledger_for(request.user, ledger_id, "view")
     return {"groups": sel.aggregate(request.user, schema, group_by=group_by, metric=metric,
                                     filters=filter, search=q)}
+
+
+@api.post("/ledgers/{ledger_id}/files", tags=["files"], response={201: dict[str, Any]})
+def upload_file(request: HttpRequest, ledger_id: int,
+                field: str = Form(...)) -> Status[dict[str, Any]]:  # noqa: B008
+    schema = access.ledger_for(request.user, ledger_id, "edit")
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput(_("Send the file as the multipart field 「file」."), code="no_file")
+    saved = files.save_upload(user=request.user, schema=schema, field_code=field,
+                              name=upload.name or "file", stream=upload,
+                              content_type=upload.content_type or "")
+    return Status(201, {"id": saved.id, "name": saved.name, "size": saved.size})
+
+
+@api.get("/ledgers/{ledger_id}/files/{file_id}", tags=["files"])
+def download_file(request: HttpRequest, ledger_id: int, file_id: int) -> HttpResponse:
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    found = files.attachment_for(request.user, schema, file_id)
+    response = FileResponse(files.storage_path(found.storage_name).open("rb"),
+                            as_attachment=True, filename=found.name,
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

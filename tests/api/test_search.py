@@ -1,0 +1,155 @@
+"""Filters, sorts, cursor pagination, Japanese-aware search and aggregation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import ApiClient, make_ledger
+
+ROWS = [
+    ("市役所本庁舎", 5000, "2020-04-01", "建物"),
+    ("トウキョウ出張所", 120, "1989-01-08", "建物"),
+    ("ｶﾀｶﾅ倉庫", 80, None, "工作物"),
+    ("ABC公園", None, "2019-05-01", "土地"),
+    ("東町4丁目〜6丁目 緑地", 300, "2024-12-28", "土地"),
+    ("駐車場", 300, "2001-01-01", None),
+]
+
+
+@pytest.fixture
+def filled(api: ApiClient, ledger: dict[str, Any]) -> dict[str, Any]:
+    url = f"/api/v1/ledgers/{ledger['id']}/records"
+    ids = []
+    for name, amount, day, kind in ROWS:
+        ids.append(api.post(url, {"values": {"name": name, "amount": amount, "day": day,
+                                             "kind": kind}}).body["id"])
+    return {"ledger": ledger, "ids": ids, "url": url}
+
+
+def _names(api: ApiClient, filled: dict[str, Any], **params: Any) -> list[str]:
+    resp = api.get(filled["url"], params)
+    assert resp.status == 200, resp.body
+    return [r["values"]["name"] for r in resp.body["items"]]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("庁", ["市役所本庁舎"]),                      # one character
+    ("本庁", ["市役所本庁舎"]),                    # two characters
+    ("とうきょう", ["トウキョウ出張所"]),            # hiragana finds katakana
+    ("ﾄｳｷｮｳ", ["トウキョウ出張所"]),                # half-width katakana
+    ("かたかな", ["ｶﾀｶﾅ倉庫"]),                    # ... and the other way round
+    ("abc", ["ABC公園"]),                          # case
+    ("ＡＢＣ", ["ABC公園"]),                        # full-width letters
+    ("4丁目〜6", ["東町4丁目〜6丁目 緑地"]),        # 〜 is kept as a range mark
+    ("４丁", ["東町4丁目〜6丁目 緑地"]),            # full-width digit
+    ("市 庁舎", ["市役所本庁舎"]),                  # blank-separated terms are ANDed
+    ("場", ["駐車場"]),
+    ("存在しない", []),
+    ("%", []),
+    ("_", []),
+])
+def test_search(api: ApiClient, filled: dict[str, Any], query: str, expected: list[str]) -> None:
+    assert _names(api, filled, q=query) == expected
+
+
+def test_search_sees_edits_and_deletes(api: ApiClient, filled: dict[str, Any]) -> None:
+    rid = filled["ids"][5]
+    api.patch(f"{filled['url']}/{rid}", {"revision": 1, "values": {"name": "臨時駐輪場"}})
+    assert _names(api, filled, q="駐輪") == ["臨時駐輪場"]
+    assert _names(api, filled, q="駐車") == []
+    api.delete(f"{filled['url']}/{rid}")
+    assert _names(api, filled, q="駐輪") == []
+
+
+@pytest.mark.parametrize(("flt", "expected"), [
+    ("kind:eq:建物", ["市役所本庁舎", "トウキョウ出張所"]),
+    ("kind:ne:建物", ["ｶﾀｶﾅ倉庫", "ABC公園", "東町4丁目〜6丁目 緑地", "駐車場"]),
+    ("kind:in:土地,工作物", ["ｶﾀｶﾅ倉庫", "ABC公園", "東町4丁目〜6丁目 緑地"]),
+    ("kind:empty", ["駐車場"]),
+    ("amount:ge:300", ["市役所本庁舎", "東町4丁目〜6丁目 緑地", "駐車場"]),
+    ("amount:lt:1,000", ["トウキョウ出張所", "ｶﾀｶﾅ倉庫", "東町4丁目〜6丁目 緑地", "駐車場"]),
+    ("amount:notempty", ["市役所本庁舎", "トウキョウ出張所", "ｶﾀｶﾅ倉庫",
+                         "東町4丁目〜6丁目 緑地", "駐車場"]),
+    ("day:le:2001-01-01", ["トウキョウ出張所", "駐車場"]),
+    ("day:gt:2019-05-01", ["市役所本庁舎", "東町4丁目〜6丁目 緑地"]),
+    ("name:contains:abc", ["ABC公園"]),
+    ("name:startswith:市役所", ["市役所本庁舎"]),
+    ("name:eq:駐車場", ["駐車場"]),
+])
+def test_filters(api: ApiClient, filled: dict[str, Any], flt: str, expected: list[str]) -> None:
+    assert _names(api, filled, filter=flt) == expected
+
+
+def test_filters_combine(api: ApiClient, filled: dict[str, Any]) -> None:
+    resp = api.client.get(filled["url"] + "?filter=kind:eq:土地&filter=amount:notempty&q=緑")
+    assert [r["values"]["name"] for r in resp.json()["items"]] == ["東町4丁目〜6丁目 緑地"]
+
+
+def test_sort_with_nulls_and_ties(api: ApiClient, filled: dict[str, Any]) -> None:
+    asc = _names(api, filled, sort="amount")
+    assert asc == ["ABC公園", "ｶﾀｶﾅ倉庫", "トウキョウ出張所", "東町4丁目〜6丁目 緑地", "駐車場",
+                   "市役所本庁舎"]
+    desc = _names(api, filled, sort="-amount")
+    assert desc == ["市役所本庁舎", "駐車場", "東町4丁目〜6丁目 緑地", "トウキョウ出張所",
+                    "ｶﾀｶﾅ倉庫", "ABC公園"]
+    assert _names(api, filled, sort="-id")[0] == "駐車場"
+    two = _names(api, filled, sort="kind,-amount")
+    # text sorts by code point (土 U+571F < 工 U+5DE5 < 建 U+5EFA) on both databases
+    assert two == ["駐車場", "東町4丁目〜6丁目 緑地", "ABC公園", "ｶﾀｶﾅ倉庫", "市役所本庁舎",
+                   "トウキョウ出張所"]
+
+
+@pytest.mark.parametrize("sort", ["id", "-id", "amount", "-amount", "day", "-day", "kind",
+                                  "-kind,name", "name", "-updated_at"])
+def test_cursor_pagination_visits_every_record_once(api: ApiClient, filled: dict[str, Any],
+                                                    sort: str) -> None:
+    full = [r["id"] for r in api.get(filled["url"], {"sort": sort, "limit": 500}).body["items"]]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"sort": sort, "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        body = api.get(filled["url"], params).body
+        seen += [r["id"] for r in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == full and len(seen) == len(ROWS)
+
+
+def test_total_is_cheap(api: ApiClient, filled: dict[str, Any]) -> None:
+    assert api.get(filled["url"]).body["total"] == len(ROWS)
+    assert api.get(filled["url"], {"filter": "kind:eq:建物"}).body["total"] is None
+
+
+def test_aggregate(api: ApiClient, filled: dict[str, Any]) -> None:
+    base = f"/api/v1/ledgers/{filled['ledger']['id']}/aggregate"
+    count = api.get(base, {"group_by": "kind", "metric": "count"}).body["groups"]
+    assert count == [{"key": None, "value": 1}, {"key": "土地", "value": 2},
+                     {"key": "工作物", "value": 1}, {"key": "建物", "value": 2}]
+    total = api.get(base, {"metric": "sum:amount"}).body["groups"]
+    assert total == [{"key": None, "value": 5800}]
+    filtered = api.get(base, {"group_by": "kind", "metric": "sum:amount",
+                              "filter": "kind:eq:建物"}).body["groups"]
+    assert filtered == [{"key": "建物", "value": 5120}]
+    assert api.get(base, {"metric": "max:day"}).body["groups"] == [{"key": None,
+                                                                     "value": "2024-12-28"}]
+    assert api.get(base, {"metric": "avg:amount"}).body["groups"][0]["value"] == 1160.0
+    for bad in ["sum:name", "median:amount", "sum:", "count:amount", "sum:nope"]:
+        assert api.get(base, {"metric": bad}).status == 400, bad
+    assert api.get(base, {"group_by": "nope"}).status == 400
+
+
+def test_search_index_is_used_for_short_queries(api: ApiClient, filled: dict[str, Any]) -> None:
+    from daicho.db import dialect, search
+    from daicho.models import Ledger
+
+    ledger = Ledger.objects.get(id=filled["ledger"]["id"])
+    sql, params = search.search_condition(ledger, "庁")
+    if dialect.is_sqlite():
+        assert "MATCH" in sql and params == ["u005e81"]
+    else:
+        assert "LIKE" in sql and params == ["%庁%"]

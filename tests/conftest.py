@@ -1,0 +1,184 @@
+"""Shared fixtures. Tests drive daicho through its HTTP API and its command line, end to end.
+
+The same suite runs on SQLite and, with DAICHO_DATABASE_URL set by scripts/with-postgres.sh,
+on PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("DAICHO_TESTING", "1")
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class ApiClient:
+    """A JSON client for /api/v1 authenticated with a real API token."""
+
+    def __init__(self, token: str | None) -> None:
+        from django.test import Client
+
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+        self.client = Client(**headers)
+
+    def _wrap(self, resp: Any) -> Response:
+        body: Any = None
+        if resp.content and resp.get("Content-Type", "").startswith("application/json"):
+            body = json.loads(resp.content)
+        elif resp.content:
+            body = resp.content
+        return Response(resp.status_code, body, dict(resp.items()))
+
+    def get(self, path: str, params: Any = None) -> Response:
+        return self._wrap(self.client.get(path, params or {}))
+
+    def post(self, path: str, data: Any = None, raw: bytes | str | None = None) -> Response:
+        payload = raw if raw is not None else json.dumps(data if data is not None else {})
+        return self._wrap(self.client.post(path, payload, content_type="application/json"))
+
+    def put(self, path: str, data: Any = None) -> Response:
+        return self._wrap(self.client.put(path, json.dumps(data), content_type="application/json"))
+
+    def patch(self, path: str, data: Any = None) -> Response:
+        return self._wrap(self.client.patch(path, json.dumps(data),
+                                            content_type="application/json"))
+
+    def delete(self, path: str) -> Response:
+        return self._wrap(self.client.delete(path))
+
+    def upload(self, path: str, data: dict[str, Any]) -> Response:
+        return self._wrap(self.client.post(path, data))
+
+
+@pytest.fixture
+def admin(db: Any) -> Any:
+    from daicho.services.accounts import create_user
+
+    return create_user(login="admin", name="管理者", admin=True)
+
+
+@pytest.fixture
+def api(admin: Any) -> ApiClient:
+    from daicho.services.accounts import create_token
+
+    return ApiClient(create_token(user=admin, label="tests"))
+
+
+@pytest.fixture
+def make_client(db: Any) -> Any:
+    from daicho.services.accounts import create_token, create_user
+
+    def make(login: str, **kwargs: Any) -> ApiClient:
+        user = create_user(login=login, **kwargs)
+        return ApiClient(create_token(user=user))
+
+    return make
+
+
+@pytest.fixture
+def anon(db: Any) -> ApiClient:
+    return ApiClient(None)
+
+
+def make_ledger(api: ApiClient, name: str = "テスト台帳", fields: list[dict[str, Any]] | None = None,
+                ) -> dict[str, Any]:
+    resp = api.post("/api/v1/ledgers", {"name": name, "fields": fields or [
+        {"name": "名称", "type": "text", "code": "name", "required": True},
+        {"name": "金額", "type": "number", "code": "amount", "options": {"unit": "円"}},
+        {"name": "日付", "type": "date", "code": "day"},
+        {"name": "区分", "type": "choice", "code": "kind",
+         "options": {"choices": ["土地", "建物", "工作物"]}},
+    ]})
+    assert resp.status == 201, resp.body
+    return resp.body  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def ledger(api: ApiClient) -> dict[str, Any]:
+    return make_ledger(api)
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(db: Any) -> Any:
+    """Runs `daicho ARGS` in this process, against the test database."""
+    from daicho.cli import main
+
+    def run(*args: str, stdin: str = "") -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        old_stdin = sys.stdin
+        sys.stdin = io.StringIO(stdin)
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                try:
+                    code = main(list(args))
+                except SystemExit as exc:
+                    code = int(exc.code or 0)
+        finally:
+            sys.stdin = old_stdin
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+def _fresh_database_url() -> str | None:
+    url = os.environ.get("DAICHO_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return None
+    import psycopg
+
+    name = f"cli_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for a separate `daicho` process: its own data dir and its own database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["DAICHO_DATA_DIR"] = str(tmp_path / "data")
+    env.pop("DAICHO_TESTING", None)
+    url = _fresh_database_url()
+    if url:
+        env["DAICHO_DATABASE_URL"] = url
+    else:
+        env.pop("DAICHO_DATABASE_URL", None)
+    yield env
+
+
+def run_daicho(env: dict[str, str], *args: str, stdin: str = "",
+               timeout: float = 120) -> CliResult:
+    exe = Path(sys.executable).parent / "daicho"
+    proc = subprocess.run([str(exe), *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=timeout, check=False)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
