@@ -16,9 +16,12 @@ class UsageError(Exception):
     pass
 
 
+_ARGV: list[str] = []
+
+
 class JsonArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        if "--json" in sys.argv:
+        if "--json" in _ARGV:
             print(json.dumps({"ok": False, "error": {"code": "usage", "message": message}},
                              ensure_ascii=False))
             sys.exit(2)
@@ -89,8 +92,9 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace], dict[str, Any
 
 
 def main(argv: list[str] | None = None) -> int:
+    _ARGV[:] = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_ARGV)
     name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
     _setup_django()
     from daicho import commands  # noqa: F401, PLC0415  (registers COMMANDS)

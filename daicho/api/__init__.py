@@ -154,6 +154,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
                                       code="http_error"))
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(TooLarge(_("The request body is too large (at most %(n)d bytes).")
+                                   % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}))
+
+
 @api.exception_handler(Exception)
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     # Never a stack trace or SQL in a response: log it, answer with the one shape.

@@ -80,6 +80,9 @@ class NumberType(FieldType):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         number = parse_decimal(value)
+        if number and number.adjusted() >= MAX_DIGITS:
+            raise FieldValueError(_("The number is too large (at most %(n)d digits).")
+                                  % {"n": MAX_DIGITS})
         decimals = int(field.options.get("decimals", 0))
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > decimals:

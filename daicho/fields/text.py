@@ -67,6 +67,7 @@ class TextType(FieldType):
 class TextareaType(TextType):
     key = "textarea"
     label = gettext_lazy("Text (several lines)")
+    operators = frozenset({"eq", "ne", "contains", "startswith", "empty", "notempty"})
     multiline = True
     indexed = False
     can_be_unique = False

@@ -256,12 +256,9 @@ def _prepare_update(schema: LedgerSchema, user: AnyUser, record_id: Any, revisio
         since = changed_since(schema, row.id, revision) if 0 < revision < row.revision else None
         if since is None:
             raise _conflict(schema, row, sorted(prepared.stored), ctx)
-        conflicting = []
-        for code in prepared.stored:
-            f = schema.by_code[code]
-            current = schema.type_of(f).history_value(f, row.raw[code], ctx)
-            if code in since and current != prepared.as_json[code]:
-                conflicting.append(code)
+        # Strict, as the contract says: a field changed since N is a conflict even when the
+        # values happen to agree, or two increments from the same base would both "succeed".
+        conflicting = sorted(code for code in prepared.stored if code in since)
         if conflicting:
             raise _conflict(schema, row, conflicting, ctx)
     _check_unique(schema, prepared.stored, row.id, errors)

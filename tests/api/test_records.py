@@ -68,11 +68,13 @@ def test_overlapping_edit_is_a_conflict(api: ApiClient, ledger: dict[str, Any]) 
     assert api.get(_url(ledger, f"/{rec['id']}")).body["values"]["amount"] == 1
 
 
-def test_same_value_is_not_a_conflict(api: ApiClient, ledger: dict[str, Any]) -> None:
+def test_same_value_from_a_stale_revision_is_still_a_conflict(api: ApiClient,
+                                                              ledger: dict[str, Any]) -> None:
+    # Two people who both turn 1 into 2 from revision 1 must not both be told "saved".
     rec = _create(api, ledger, name="A")
     api.patch(_url(ledger, f"/{rec['id']}"), {"revision": 1, "values": {"name": "B"}})
     resp = api.patch(_url(ledger, f"/{rec['id']}"), {"revision": 1, "values": {"name": "B"}})
-    assert resp.status == 200 and resp.body["revision"] == 2
+    assert resp.status == 409
 
 
 def test_future_revision_is_a_conflict(api: ApiClient, ledger: dict[str, Any]) -> None:
