@@ -77,7 +77,7 @@ class JsonParser(Parser):
 
 
 class Utf8Renderer(JSONRenderer):
-    json_dumps_params = {"ensure_ascii": False}  # noqa: RUF012
+    json_dumps_params = {"ensure_ascii": False}
 
 
 class TokenAuth(HttpBearer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Status, Schema
+from ninja import Schema, Status
 
 from daicho import access
 from daicho.api import api

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Status, Form, Query, Schema
+from ninja import Form, Query, Schema, Status
 
 from daicho import access
 from daicho.api import api
@@ -37,7 +37,7 @@ class BulkIn(Schema):
 
 @api.get("/ledgers/{ledger_id}/records", tags=["records"])
 def list_records(request: HttpRequest, ledger_id: int, q: str = "",
-                 filter: list[str] = Query([]), sort: str | None = None,  # noqa: A002
+                 filter: list[str] = Query([]), sort: str | None = None,
                  limit: int = 50, cursor: str | None = None,
                  trash: bool = False) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
@@ -108,7 +108,7 @@ def revert_record(request: HttpRequest, ledger_id: int, record_id: int,
 
 @api.get("/ledgers/{ledger_id}/aggregate", tags=["records"])
 def aggregate(request: HttpRequest, ledger_id: int, group_by: str | None = None,
-              metric: str = "count", filter: list[str] = Query([]),  # noqa: A002
+              metric: str = "count", filter: list[str] = Query([]),
               q: str = "") -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
     return {"groups": sel.aggregate(request.user, schema, group_by=group_by, metric=metric,
@@ -117,7 +117,7 @@ def aggregate(request: HttpRequest, ledger_id: int, group_by: str | None = None,
 
 @api.post("/ledgers/{ledger_id}/files", tags=["files"], response={201: dict[str, Any]})
 def upload_file(request: HttpRequest, ledger_id: int,
-                field: str = Form(...)) -> Status[dict[str, Any]]:  # noqa: B008
+                field: str = Form(...)) -> Status[dict[str, Any]]:
     schema = access.ledger_for(request.user, ledger_id, "edit")
     upload = request.FILES.get("file")
     if upload is None:
@@ -129,7 +129,7 @@ def upload_file(request: HttpRequest, ledger_id: int,
 
 
 @api.get("/ledgers/{ledger_id}/files/{file_id}", tags=["files"])
-def download_file(request: HttpRequest, ledger_id: int, file_id: int) -> HttpResponse:
+def download_file(request: HttpRequest, ledger_id: int, file_id: int) -> FileResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
     found = files.attachment_for(request.user, schema, file_id)
     response = FileResponse(files.storage_path(found.storage_name).open("rb"),

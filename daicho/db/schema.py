@@ -23,7 +23,8 @@ def fts_table(ledger: Ledger) -> str:
 
 
 def create_ledger_table(ledger: Ledger) -> None:
-    table = q(ledger.table_name or "")
+    name = str(ledger.table_name)
+    table = q(name)
     if dialect.is_sqlite():
         id_col = "id INTEGER PRIMARY KEY AUTOINCREMENT"
         deleted = "deleted INTEGER NOT NULL DEFAULT 0"
@@ -39,7 +40,7 @@ def create_ledger_table(ledger: Ledger) -> None:
             f" updated_by {integer}, {deleted}, deleted_at {ts},"
             f" search_key TEXT NOT NULL DEFAULT '')"
         )
-        cur.execute(f"CREATE INDEX {q(ledger.table_name + '_updated')} ON {table} (updated_at, id)")
+        cur.execute(f"CREATE INDEX {q(name + '_updated')} ON {table} (updated_at, id)")
         if dialect.is_sqlite():
             # Contentless, detail=none: only which records hold which 1- and 2-character grams.
             cur.execute(
@@ -49,7 +50,7 @@ def create_ledger_table(ledger: Ledger) -> None:
         else:
             cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             cur.execute(
-                f"CREATE INDEX {q(ledger.table_name + '_search')} ON {table}"
+                f"CREATE INDEX {q(name + '_search')} ON {table}"
                 " USING gin (search_key gin_trgm_ops)"
             )
 

@@ -9,6 +9,8 @@ pg_trgm GIN index serves LIKE '%…%' on the key.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
@@ -36,12 +38,12 @@ def grams(key: str) -> str:
     for word in key.split():
         for ch in word:
             tokens[_uni(ch)] = None
-        for a, b in zip(word, word[1:], strict=False):
+        for a, b in itertools.pairwise(word):
             tokens[_bi(a, b)] = None
     return " ".join(tokens)
 
 
-def index_records(ledger: Ledger, rows: list[tuple[int, str, str | None]]) -> None:
+def index_records(ledger: Ledger, rows: Sequence[tuple[int, str, str | None]]) -> None:
     """rows: (record id, new key, old key or None). Keeps the SQLite gram index in step."""
     if not dialect.is_sqlite() or not rows:
         return
@@ -83,7 +85,7 @@ def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, 
         if len(term) == 1:
             tokens[_uni(term)] = None
         else:
-            for a, b in zip(term, term[1:], strict=False):
+            for a, b in itertools.pairwise(term):
                 tokens[_bi(a, b)] = None
             if len(term) > 2:
                 verify.append(term)

@@ -40,6 +40,13 @@ def check_text(value: str, *, multiline: bool, max_length: int) -> str:
     return value
 
 
+def reject_unknown(options: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(options) - allowed
+    if unknown:
+        raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(map(str, unknown)))},
+                           code="invalid_options")
+
+
 class FieldType:
     key: ClassVar[str]
     label: ClassVar[_StrPromise]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from daicho.db import dialect
 from daicho.errors import FieldValueError, InvalidInput
-from daicho.fields.base import MAX_IN_VALUES, FieldType, check_text
+from daicho.fields.base import MAX_IN_VALUES, FieldType, check_text, reject_unknown
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -54,9 +54,7 @@ class YesNoType(FieldType):
 
 
 def _clean_choices(options: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(options) - {"choices"}
-    if unknown:
-        raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+    reject_unknown(options, {"choices"})
     choices = options.get("choices", [])
     if not isinstance(choices, list) or len(choices) > MAX_CHOICES:
         raise InvalidInput(_("choices must be a list of at most %(n)d texts.") % {"n": MAX_CHOICES})

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daicho.errors import FieldValueError, InvalidInput
-from daicho.fields.base import FieldType
+from daicho.fields.base import FieldType, reject_unknown
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -30,9 +30,7 @@ class FileType(FieldType):
     searchable = True
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
-        unknown = set(options) - {"max_bytes"}
-        if unknown:
-            raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+        reject_unknown(options, {"max_bytes"})
         limit = settings.DAICHO["MAX_FILE_BYTES"]
         max_bytes = options.get("max_bytes", limit)
         if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or \
@@ -41,7 +39,7 @@ class FileType(FieldType):
         return {"max_bytes": max_bytes}
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
-        from daicho.models import Attachment  # noqa: PLC0415
+        from daicho.models import Attachment
 
         if value is None or value == []:
             return None

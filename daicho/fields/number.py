@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daicho.errors import FieldValueError, InvalidInput
-from daicho.fields.base import ORDERED, FieldType
+from daicho.fields.base import ORDERED, FieldType, reject_unknown
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -62,9 +62,7 @@ class NumberType(FieldType):
     searchable = True
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
-        unknown = set(options) - {"decimals", "unit", "separator"}
-        if unknown:
-            raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+        reject_unknown(options, {"decimals", "unit", "separator"})
         decimals = options.get("decimals", 0)
         unit = options.get("unit", "")
         separator = options.get("separator", True)

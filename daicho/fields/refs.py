@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daicho.errors import FieldValueError, InvalidInput
-from daicho.fields.base import FieldType
+from daicho.fields.base import FieldType, reject_unknown
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -82,11 +82,9 @@ class LinkType(FieldType):
     can_be_unique = False
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
-        from daicho.models import Ledger  # noqa: PLC0415
+        from daicho.models import Ledger
 
-        unknown = set(options) - {"ledger"}
-        if unknown:
-            raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+        reject_unknown(options, {"ledger"})
         target = options.get("ledger")
         if not isinstance(target, int) or isinstance(target, bool) or \
                 not Ledger.objects.filter(id=target).exists():
@@ -94,7 +92,7 @@ class LinkType(FieldType):
         return {"ledger": target}
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
-        from daicho.selectors.records import record_exists  # noqa: PLC0415
+        from daicho.selectors.records import record_exists
 
         if value is None or (isinstance(value, str) and not value.strip()):
             return None

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from daicho.db import dialect
 from daicho.errors import FieldValueError, InvalidInput
-from daicho.fields.base import ORDERED, FieldType
+from daicho.fields.base import ORDERED, FieldType, reject_unknown
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -37,7 +37,7 @@ def parse_date(value: Any) -> dt.date:
             return dt.date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             raise FieldValueError(_("This date does not exist.")) from None
-    from daicho.importing.wareki import parse_date as parse_wareki  # noqa: PLC0415
+    from daicho.importing.wareki import parse_date as parse_wareki
 
     try:
         parsed = parse_wareki(text)
@@ -56,9 +56,7 @@ class DateType(FieldType):
     searchable = True
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
-        unknown = set(options) - {"precision", "wareki"}
-        if unknown:
-            raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+        reject_unknown(options, {"precision", "wareki"})
         precision = options.get("precision", "day")
         if precision not in ("day", "month"):
             raise InvalidInput(_("precision must be day or month."))

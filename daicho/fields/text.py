@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daicho.errors import FieldValueError, InvalidInput
-from daicho.fields.base import TEXTUAL, FieldType, check_text
+from daicho.fields.base import TEXTUAL, FieldType, check_text, reject_unknown
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -18,9 +18,7 @@ if TYPE_CHECKING:
 
 
 def _max_length_option(options: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(options) - {"max_length"}
-    if unknown:
-        raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+    reject_unknown(options, {"max_length"})
     limit = settings.DAICHO["MAX_TEXT_LENGTH"]
     value = options.get("max_length")
     if value is None:
@@ -126,9 +124,7 @@ class AutonumberType(TextType):
     writable = False
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
-        unknown = set(options) - {"prefix", "digits"}
-        if unknown:
-            raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+        reject_unknown(options, {"prefix", "digits"})
         prefix = options.get("prefix", "")
         digits = options.get("digits", 4)
         if not isinstance(prefix, str) or len(prefix) > 20:

@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,7 +26,7 @@ def hash_token(token: str) -> str:
 
 
 def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = False,
-                password: str | None = None) -> AbstractBaseUser:
+                password: str | None = None) -> User:
     if not isinstance(login, str) or not 1 <= len(login) <= 150 or not set(login) <= LOGIN_CHARS:
         raise InvalidInput(_("A login is 1 to 150 ASCII letters, digits and . _ - @."),
                            code="invalid_login")
@@ -57,14 +57,14 @@ def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = Fa
     return user
 
 
-def create_token(*, user: AbstractBaseUser, label: str = "", read_only: bool = False) -> str:
+def create_token(*, user: User, label: str = "", read_only: bool = False) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, label=label[:200], prefix=token[:10],
                             key_hash=hash_token(token), read_only=read_only)
     return token
 
 
-def user_for_token(token: str) -> tuple[AbstractBaseUser, ApiToken] | None:
+def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     record = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
@@ -78,6 +78,6 @@ def user_for_token(token: str) -> tuple[AbstractBaseUser, ApiToken] | None:
     return record.user, record
 
 
-def revoke_token(*, token_id: int, user: AbstractBaseUser) -> None:
+def revoke_token(*, token_id: int, user: User) -> None:
     ApiToken.objects.filter(id=token_id, user=user, revoked_at=None).update(
         revoked_at=timezone.now())

@@ -188,7 +188,7 @@ def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
 def _scan(schema: LedgerSchema, f: Field) -> list[tuple[int, Any]]:
     """(record id, raw value) of every record, trashed ones included, for checks and moves."""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT id, {q(f.column)} FROM {q(schema.table)} ORDER BY id")  # noqa: S608
+        cur.execute(f"SELECT id, {q(f.column)} FROM {q(schema.table)} ORDER BY id")
         return list(cur.fetchall())
 
 
@@ -219,7 +219,7 @@ def _refuse(failures: list[dict[str, Any]], message: str) -> Conflict:
 
 def _check_required(schema: LedgerSchema, f: Field) -> None:
     with connection.cursor() as cur:
-        cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)} t "  # noqa: S608
+        cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)} t "
                     f"WHERE t.{q(f.column)} IS NULL AND {sel.live()}")
         empty = int(cur.fetchone()[0])
     if empty:
@@ -230,7 +230,7 @@ def _check_required(schema: LedgerSchema, f: Field) -> None:
 def _check_unique_possible(schema: LedgerSchema, f: Field, ctx: ValueContext) -> None:
     col = q(f.column)
     with connection.cursor() as cur:
-        cur.execute(f"SELECT t.{col}, COUNT(*) FROM {q(schema.table)} t "  # noqa: S608
+        cur.execute(f"SELECT t.{col}, COUNT(*) FROM {q(schema.table)} t "
                     f"WHERE t.{col} IS NOT NULL AND {sel.live()} GROUP BY t.{col} "
                     "HAVING COUNT(*) > 1 LIMIT 100")
         dups = cur.fetchall()
@@ -250,7 +250,7 @@ def reindex_search(schema: LedgerSchema) -> None:
     last = 0
     while True:
         with connection.cursor() as cur:
-            cur.execute(f"SELECT {sel.select_list(fresh)} FROM {q(fresh.table)} t "  # noqa: S608
+            cur.execute(f"SELECT {sel.select_list(fresh)} FROM {q(fresh.table)} t "
                         f"WHERE t.id > %s ORDER BY t.id LIMIT {BATCH}", [last])
             rows = sel.to_rows(fresh, cur.fetchall())
         if not rows:

@@ -95,7 +95,7 @@ def _check_unique(schema: LedgerSchema, stored: dict[str, Any], record_id: int |
         if not f.unique or stored.get(f.code) is None or f.code in errors:
             continue
         param = schema.type_of(f).to_param(stored[f.code])
-        sql = f"SELECT t.id FROM {q(schema.table)} t WHERE t.{q(f.column)} = %s AND {sel.live()}"  # noqa: S608
+        sql = f"SELECT t.id FROM {q(schema.table)} t WHERE t.{q(f.column)} = %s AND {sel.live()}"
         params: list[Any] = [param]
         if record_id is not None:
             sql += " AND t.id <> %s"
@@ -415,7 +415,7 @@ def _rows_by_id(user: AnyUser, schema: LedgerSchema, ids: list[int]) -> list[sel
         chunk = ids[start:start + 500]
         if not chunk:
             continue
-        sql = (f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t "  # noqa: S608
+        sql = (f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t "
                f"WHERE t.id IN ({', '.join(['%s'] * len(chunk))})")
         with connection.cursor() as cur:
             cur.execute(sql, chunk)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ApiClient, make_ledger
+from tests.conftest import ApiClient
 
 ROWS = [
     ("市役所本庁舎", 5000, "2020-04-01", "建物"),
