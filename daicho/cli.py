@@ -30,8 +30,8 @@ class JsonArgumentParser(argparse.ArgumentParser):
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "daicho.settings")
-    import django  # noqa: PLC0415
-    from django.utils import translation  # noqa: PLC0415
+    import django
+    from django.utils import translation
 
     django.setup()
     translation.activate(os.environ.get("DAICHO_LANGUAGE", "ja"))
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     add("check", "check the integrity of the database and attachments")
 
-    from daicho.cli_extra import register  # noqa: PLC0415
+    from daicho.cli_extra import register
 
     register(sub, add)
     return parser
@@ -97,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_ARGV)
     name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
     _setup_django()
-    from daicho import commands  # noqa: F401, PLC0415  (registers COMMANDS)
-    from daicho.errors import DaichoError  # noqa: PLC0415
+    from daicho import commands  # noqa: F401  (registers COMMANDS)
+    from daicho.errors import DaichoError
 
     as_json = getattr(args, "json", False)
     try:

@@ -39,7 +39,7 @@ def init(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("serve")
 def serve(args: argparse.Namespace) -> dict[str, Any]:
-    from daicho.server import run  # noqa: PLC0415
+    from daicho.server import run
 
     run(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return {"_text": ""}
@@ -47,7 +47,7 @@ def serve(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("demo")
 def demo(args: argparse.Namespace) -> dict[str, Any]:
-    from daicho.demo import load_demo  # noqa: PLC0415
+    from daicho.demo import load_demo
 
     created = load_demo()
     return {"created": created,
@@ -79,7 +79,7 @@ def token_create(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("backup")
 def backup(args: argparse.Namespace) -> dict[str, Any]:
-    from daicho.maintenance import backup as run_backup  # noqa: PLC0415
+    from daicho.maintenance import backup as run_backup
 
     summary = run_backup(args.file)
     return {**summary, "_text": _("Backup written to %(file)s.") % {"file": args.file}}
@@ -87,7 +87,7 @@ def backup(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("restore")
 def restore(args: argparse.Namespace) -> dict[str, Any]:
-    from daicho.maintenance import restore as run_restore  # noqa: PLC0415
+    from daicho.maintenance import restore as run_restore
 
     summary = run_restore(args.file)
     return {**summary, "_text": _("Restored from %(file)s.") % {"file": args.file}}
@@ -95,7 +95,7 @@ def restore(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("check")
 def check(args: argparse.Namespace) -> dict[str, Any]:
-    from daicho.maintenance import check as run_check  # noqa: PLC0415
+    from daicho.maintenance import check as run_check
 
     problems = run_check()
     text = _("No problems found.") if not problems else "\n".join(

@@ -41,7 +41,7 @@ class LedgerSchema:
 
 
 def _unknown_field(code: str) -> str:
-    from django.utils.translation import gettext as _  # noqa: PLC0415
+    from django.utils.translation import gettext as _
 
     return _("There is no field 「%(code)s」 in this ledger.") % {"code": str(code)[:64]}
 

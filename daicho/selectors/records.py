@@ -90,7 +90,7 @@ def record_json(schema: LedgerSchema, row: Row, ctx: ValueContext) -> dict[str, 
 
 def preload(schema: LedgerSchema, rows: list[Row], ctx: ValueContext) -> None:
     """One query for all users and one for all departments a page refers to (no N+1)."""
-    from daicho.fields.refs import OrgType, UserType  # noqa: PLC0415
+    from daicho.fields.refs import OrgType, UserType
 
     user_ids: set[int] = set()
     org_ids: set[int] = set()
@@ -257,7 +257,7 @@ def decode_cursor(cursor: str, keys: list[SortKey], schema: LedgerSchema) -> lis
         raise bad
     params = []
     for k, v in zip(keys, values, strict=True):
-        if v is not None and not isinstance(v, str | int | float) or isinstance(v, bool):
+        if (v is not None and not isinstance(v, str | int | float)) or isinstance(v, bool):
             raise bad
         try:
             if k.column == "id":
@@ -298,7 +298,7 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
         params += ks_params
     sort_cols = ", ".join(f"t.{q(k.column)}" for k in keys)
     sql = (f"SELECT {select_list(schema)}, {sort_cols} FROM {q(schema.table)} t WHERE {where}"
-           f" ORDER BY {_order_sql(keys, 't')} LIMIT {int(limit) + 1}")  # noqa: S608
+           f" ORDER BY {_order_sql(keys, 't')} LIMIT {int(limit) + 1}")
     with connection.cursor() as cur:
         cur.execute(sql, params)
         fetched = cur.fetchall()
@@ -334,7 +334,7 @@ def get_row(user: AnyUser, schema: LedgerSchema, record_id: int | str, *,
         where += f" AND ({perm_sql})"
         params += perm_params
     lock = " FOR UPDATE" if for_update and not dialect.is_sqlite() else ""
-    sql = f"SELECT {select_list(schema)} FROM {q(schema.table)} t WHERE {where}{lock}"  # noqa: S608
+    sql = f"SELECT {select_list(schema)} FROM {q(schema.table)} t WHERE {where}{lock}"
     with connection.cursor() as cur:
         cur.execute(sql, params)
         found = cur.fetchall()
@@ -348,7 +348,7 @@ def record_exists(ledger_id: int, record_id: int) -> bool:
     if ledger is None:
         return False
     with connection.cursor() as cur:
-        cur.execute(f"SELECT 1 FROM {q(ledger.table_name or '')} t WHERE t.id = %s AND {live()}",  # noqa: S608
+        cur.execute(f"SELECT 1 FROM {q(ledger.table_name or '')} t WHERE t.id = %s AND {live()}",
                     [record_id])
         return cur.fetchone() is not None
 
@@ -387,10 +387,10 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx)
     if group_field is not None:
         gcol = f"t.{q(group_field.column)}"
-        sql = (f"SELECT {gcol}, {value_sql} FROM {q(schema.table)} t WHERE {where}"  # noqa: S608
+        sql = (f"SELECT {gcol}, {value_sql} FROM {q(schema.table)} t WHERE {where}"
                f" GROUP BY {gcol} ORDER BY {gcol} ASC NULLS FIRST LIMIT 10001")
     else:
-        sql = f"SELECT NULL, {value_sql} FROM {q(schema.table)} t WHERE {where}"  # noqa: S608
+        sql = f"SELECT NULL, {value_sql} FROM {q(schema.table)} t WHERE {where}"
     with connection.cursor() as cur:
         cur.execute(sql, params)
         results = cur.fetchall()
@@ -415,7 +415,7 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
 
 
 def _number(value: Any) -> Any:
-    from decimal import Decimal  # noqa: PLC0415
+    from decimal import Decimal
 
     number = Decimal(str(value))
     return int(number) if number == number.to_integral_value() else float(number)
