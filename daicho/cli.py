@@ -112,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
             for key, value in exc.details.items():
                 print(f"  {key}: {json.dumps(value, ensure_ascii=False)[:2000]}", file=sys.stderr)
         return 1
+    except Exception as exc:  # no traceback for the person at the terminal; exit 1 as promised
+        message = f"{type(exc).__name__}: {exc}"
+        if as_json:
+            print(json.dumps({"ok": False, "error": {"code": "failed", "message": message[:2000]}},
+                             ensure_ascii=False))
+        else:
+            print(message[:2000], file=sys.stderr)
+        return 1
     ok = bool(result.pop("ok", True))
     text = result.pop("_text", None)
     if as_json:

@@ -49,6 +49,13 @@ class YesNoType(FieldType):
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         return None if raw is None else bool(raw)
 
+    def cursor_key(self, raw: Any) -> Any:
+        # SQLite returns 0/1, PostgreSQL True/False: carry an int so both read it back alike.
+        return None if raw is None else int(bool(raw))
+
+    def cursor_param(self, key: Any) -> Any:
+        return None if key is None else self.to_param(bool(key))
+
     def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
         return ""
 

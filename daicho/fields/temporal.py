@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from daicho.db import dialect
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import ORDERED, FieldType, reject_unknown
+from daicho.importing.wareki import try_parse_date
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -37,12 +38,7 @@ def parse_date(value: Any) -> dt.date:
             return dt.date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             raise FieldValueError(_("This date does not exist.")) from None
-    from daicho.importing.wareki import parse_date as parse_wareki
-
-    try:
-        parsed = parse_wareki(text)
-    except Exception:  # the wareki parser reports its own failures as exceptions
-        parsed = None
+    parsed = try_parse_date(text)  # 和暦 (R6.12.28, 平成31年4月30日) and other written forms
     if parsed is None:
         raise FieldValueError(_("Enter a date as YYYY-MM-DD."))
     return parsed.date

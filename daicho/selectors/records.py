@@ -409,7 +409,8 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
         elif name in ("min", "max") and mtype_ is not None and metric_field is not None:
             out = mtype_.to_json(metric_field, value, ctx)
         else:
-            out = float(value) if name == "avg" else _number(value)
+            # SQLite averages in floating point, PostgreSQL exactly: round so both agree.
+            out = round(float(value), 6) if name == "avg" else _number(value)
         groups.append({"key": key, "value": out})
     return groups
 
