@@ -9,7 +9,7 @@ Writes N rows × 12 mixed columns three ways, each in its own process so peak me
 - csv:      daicho.exporting.write_csv (utf-8-sig and cp932), for reference.
 
 Rows cycle through a pool of 1,000 generated rows so that generating data costs the same (almost
-nothing) for every writer. Usage:
+nothing) for every writer. The best run of each writer by CPU time is reported. Usage:
 
     python bench/bench_export_writers.py [--rows 1000000] [--repeat 1]
 """
@@ -33,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daicho.exporting import ExportColumn, write_csv, write_xlsx  # noqa: E402
-from daicho.exporting.columns import TOKYO, YES_TEXT, NO_TEXT  # noqa: E402
+from daicho.exporting import ExportColumn, write_csv, write_xlsx
+from daicho.exporting.columns import NO_TEXT, TOKYO, YES_TEXT
 
 POOL = 1000
 COLUMNS = [
@@ -66,7 +66,8 @@ def make_pool(seed: int = 1) -> list[list[Any]]:
         pool.append([
             f"R6-{i:06d}",
             rnd.choice(surnames) + " " + rnd.choice(given),
-            f"焼津市{rnd.choice(towns)}{rnd.randint(1, 9)}丁目{rnd.randint(1, 30)}-{rnd.randint(1, 20)}",
+            f"焼津市{rnd.choice(towns)}{rnd.randint(1, 9)}丁目"
+            f"{rnd.randint(1, 30)}-{rnd.randint(1, 20)}",
             Decimal(rnd.randint(-50_000, 5_000_000)),
             Decimal(rnd.randint(0, 10**7)) / 100,
             dt.date(2000, 1, 1) + dt.timedelta(days=rnd.randrange(9000)),
@@ -125,16 +126,19 @@ def child(kind: str, n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "out")
         start = time.perf_counter()
+        cpu_start = time.process_time()
         if kind == "baseline":
             run_baseline(path, n)
         elif kind == "xlsx":
             run_xlsx(path, n)
         else:
             run_csv(path, n, kind.split(":", 1)[1])
+        cpu = time.process_time() - cpu_start
         seconds = time.perf_counter() - start
         size = os.path.getsize(path)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "bytes": size, "peak_rss_mib": peak_kib / 1024}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "bytes": size,
+                      "peak_rss_mib": peak_kib / 1024}))
 
 
 def measure(kind: str, n: int) -> dict[str, float]:
@@ -159,17 +163,21 @@ def main() -> None:
     for _ in range(args.repeat):
         for kind in kinds:  # interleaved, so drift in machine load hits every writer alike
             result = measure(kind, args.rows)
-            if kind not in best or result["seconds"] < best[kind]["seconds"]:
+            if kind not in best or result["cpu"] < best[kind]["cpu"]:
                 best[kind] = result
     print(f"{args.rows:,} rows × {len(COLUMNS)} columns, best of {args.repeat}, "
           f"Python {sys.version.split()[0]}")
-    print(f"{'writer':<16}{'seconds':>10}{'rows/s':>12}{'MB':>9}{'peak RSS MiB':>14}")
+    print(f"{'writer':<16}{'wall s':>9}{'CPU s':>9}{'rows/CPU s':>12}{'MB':>8}"
+          f"{'peak RSS MiB':>14}")
     for kind in kinds:
         r = best[kind]
-        print(f"{kind:<16}{r['seconds']:>10.2f}{args.rows / r['seconds']:>12,.0f}"
-              f"{r['bytes'] / 1e6:>9.1f}{r['peak_rss_mib']:>14.0f}")
-    ratio = best["xlsx"]["seconds"] / best["baseline"]["seconds"]
-    print(f"xlsx / baseline time ratio: {ratio:.2f} (target ≤ 2.00)")
+        print(f"{kind:<16}{r['seconds']:>9.2f}{r['cpu']:>9.2f}{args.rows / r['cpu']:>12,.0f}"
+              f"{r['bytes'] / 1e6:>8.1f}{r['peak_rss_mib']:>14.0f}")
+    # CPU time, because wall time on a shared machine mostly measures the neighbours.
+    cpu_ratio = best["xlsx"]["cpu"] / best["baseline"]["cpu"]
+    wall_ratio = best["xlsx"]["seconds"] / best["baseline"]["seconds"]
+    print(f"xlsx / baseline: CPU time ratio {cpu_ratio:.2f}, wall time ratio {wall_ratio:.2f} "
+          "(target ≤ 2.00)")
 
 
 if __name__ == "__main__":

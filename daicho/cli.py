@@ -76,9 +76,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     add("check", "check the integrity of the database and attachments")
 
-    from daicho.cli_extra import register
+    p = add("import", "import a spreadsheet, CSV or Access file (contract §3.1)")
+    p.add_argument("file")
+    p.add_argument("--ledger", help="id or exact name of an existing ledger")
+    p.add_argument("--name", help="name of the new ledger (mode create)")
+    p.add_argument("--sheet")
+    p.add_argument("--header-row", type=int)
+    p.add_argument("--encoding")
+    p.add_argument("--key", help="field code matched in mode upsert")
+    p.add_argument("--mode", choices=["create", "append", "upsert"])
+    p.add_argument("--skip-bad-rows", action="store_true")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--as", dest="as_login", metavar="LOGIN", help="user recorded in the history")
+    p.add_argument("--table", help="Access: the table to import (default: every table)")
+    p.add_argument("--no-progress", action="store_true")
 
-    register(sub, add)
+    p = add("export", "export a ledger to xlsx or CSV")
+    p.add_argument("ledger", help="id or exact name")
+    p.add_argument("--format", required=True, choices=["xlsx", "csv"])
+    p.add_argument("--encoding", default="utf-8-sig", choices=["cp932", "utf-8-sig", "utf-8"])
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--replace", action="store_true",
+                   help="cp932: write 〓 for characters cp932 cannot hold instead of failing")
+    p.add_argument("--filter", action="append", default=[], help="CODE:OP:VALUE (repeatable)")
+    p.add_argument("--q", default="", help="search text")
+    p.add_argument("--as", dest="as_login", metavar="LOGIN")
     return parser
 
 

@@ -101,3 +101,49 @@ def check(args: argparse.Namespace) -> dict[str, Any]:
     text = _("No problems found.") if not problems else "\n".join(
         f"- {p['message']}" for p in problems)
     return {"ok": not problems, "problems": problems, "_text": text}
+
+
+def acting_user(login: str | None) -> Any:
+    """The user a command acts as: --as LOGIN, else the first administrator."""
+    user_model = get_user_model()
+    if login:
+        user = user_model.objects.filter(username=login, is_active=True).first()
+        if user is None:
+            raise NotFound(_("There is no user 「%(login)s」.") % {"login": login[:50]},
+                           code="unknown_user")
+        return user
+    user = user_model.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
+    if user is None:
+        raise InvalidInput(_("No administrator exists yet. Run `daicho init` first."),
+                           code="not_initialized")
+    return user
+
+
+def ledger_by_id_or_name(user: Any, ref: str, right: str) -> Any:
+    from daicho import access
+    from daicho.models import Ledger
+
+    found = Ledger.objects.filter(name=ref).values_list("id", flat=True).first()
+    if found is None and ref.isdigit():
+        found = int(ref)
+    if found is None:
+        raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": ref[:100]}, code="unknown_ledger")
+    return access.ledger_for(user, found, right)
+
+
+@command("export")
+def export(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from daicho.services.exports import export_ledger
+
+    user = acting_user(args.as_login)
+    schema = ledger_by_id_or_name(user, args.ledger, "export")
+    result = export_ledger(user=user, schema=schema, fmt=args.format, path=Path(args.output),
+                           encoding=args.encoding, replace=args.replace, filters=args.filter,
+                           search=args.q)
+    text = _("Exported %(n)d records to %(file)s.") % {"n": result["rows"], "file": args.output}
+    if result["replaced_count"]:
+        text += "\n" + _("%(n)d characters that cp932 cannot hold were written as 〓.") % {
+            "n": result["replaced_count"]}
+    return {**result, "file": args.output, "_text": text}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Form, Query, Schema, Status
 
@@ -13,7 +16,7 @@ from daicho.api import api
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
-from daicho.services import files
+from daicho.services import exports, files
 from daicho.services import records as svc
 
 
@@ -135,5 +138,25 @@ def download_file(request: HttpRequest, ledger_id: int, file_id: int) -> FileRes
     response = FileResponse(files.storage_path(found.storage_name).open("rb"),
                             as_attachment=True, filename=found.name,
                             content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@api.get("/ledgers/{ledger_id}/export", tags=["records"])
+def export(request: HttpRequest, ledger_id: int, format: str = "xlsx",
+           encoding: str = "utf-8-sig", filter: list[str] = Query([]),
+           q: str = "", replace: bool = False) -> FileResponse:
+    schema = access.ledger_for(request.user, ledger_id, "export")
+    handle = tempfile.NamedTemporaryFile(prefix="daicho-export-", suffix=f".{format}")
+    try:
+        exports.export_ledger(user=request.user, schema=schema, fmt=format, path=Path(handle.name),
+                              encoding=encoding, replace=replace, filters=filter, search=q)
+        stream = Path(handle.name).open("rb")
+    finally:
+        handle.close()  # the open stream keeps the data readable after the name is gone
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = FileResponse(stream, as_attachment=True,
+                            filename=f"{schema.ledger.name}-{stamp}.{format}",
+                            content_type=exports.CONTENT_TYPES[format])
     response["X-Content-Type-Options"] = "nosniff"
     return response

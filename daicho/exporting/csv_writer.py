@@ -109,10 +109,10 @@ def write_csv(
             binary_file.write(b"".join(chunk))
             chunk.clear()
             chunk_size = 0
-    if chunk:
-        binary_file.write(b"".join(chunk))
     if total_bad and not replace:
         raise UnencodableError(positions, encoding=canonical, total=total_bad)
+    if chunk:
+        binary_file.write(b"".join(chunk))
     return count
 
 

@@ -9,6 +9,7 @@ they stay text when a person edits them.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, islice
@@ -67,7 +68,7 @@ class _TooLong(Exception):
 
 
 def write_xlsx(
-    path_or_file: str | IO[bytes] | Any,
+    path_or_file: str | os.PathLike[str] | IO[bytes],
     columns: Sequence[ExportColumn],
     rows: Iterable[Sequence[Any]],
     *,
@@ -108,7 +109,7 @@ def safe_sheet_name(name: str) -> str:
     """A sheet name Excel accepts, looking as close to the ledger name as possible."""
     name = name.translate(_SHEET_NAME_MAP).strip().strip("'")
     while len(name.encode("utf-16-le")) // 2 > _SHEET_NAME_LIMIT:
-        name = name[:-1]
+        name = name[:-1].rstrip().rstrip("'")
     if name.lower() == "history":  # reserved by Excel for change tracking
         name += "_"
     return name or "台帳"

@@ -59,6 +59,9 @@ class FieldType:
     writable: ClassVar[bool] = True
     groupable: ClassVar[bool] = True
     summable: ClassVar[bool] = False
+    # How exports write the value (a cell kind of daicho.exporting): text, number, date,
+    # datetime, yesno, multichoice (one value per line) or link.
+    export_kind: ClassVar[str] = "text"
 
     # -- options -------------------------------------------------------------------------------
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:

@@ -24,6 +24,7 @@ MAX_CHOICES = 500
 
 class YesNoType(FieldType):
     key = "yesno"
+    export_kind = "yesno"
     label = gettext_lazy("Yes / no")
     storage = "bool"
     operators = frozenset({"eq", "ne", "empty", "notempty"})
@@ -110,6 +111,7 @@ class MultiChoiceType(FieldType):
     """Stored as a JSON list in a text column; filters match whole elements."""
 
     key = "multichoice"
+    export_kind = "multichoice"
     label = gettext_lazy("Choice (several)")
     operators = frozenset({"contains", "in", "empty", "notempty"})
     searchable = True

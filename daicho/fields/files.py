@@ -21,6 +21,7 @@ MAX_FILES_PER_VALUE = 100
 
 class FileType(FieldType):
     key = "file"
+    export_kind = "multichoice"
     label = gettext_lazy("Attachment")
     operators = frozenset({"empty", "notempty", "contains"})
     sortable = False

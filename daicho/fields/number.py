@@ -55,6 +55,7 @@ def parse_decimal(value: Any) -> Decimal:
 
 class NumberType(FieldType):
     key = "number"
+    export_kind = "number"
     label = gettext_lazy("Number")
     storage = "number"
     operators = ORDERED

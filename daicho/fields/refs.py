@@ -76,6 +76,7 @@ class LinkType(FieldType):
     """A record of another ledger (options.ledger); JSON is the linked record's id."""
 
     key = "link"
+    export_kind = "link"
     label = gettext_lazy("Link to a record")
     storage = "int"
     operators = REF_OPERATORS

@@ -46,6 +46,7 @@ def parse_date(value: Any) -> dt.date:
 
 class DateType(FieldType):
     key = "date"
+    export_kind = "date"
     label = gettext_lazy("Date")
     storage = "date"
     operators = ORDERED
@@ -88,6 +89,7 @@ class DateType(FieldType):
 
 class DateTimeType(FieldType):
     key = "datetime"
+    export_kind = "datetime"
     label = gettext_lazy("Date and time")
     storage = "datetime"
     operators = ORDERED
