@@ -147,3 +147,58 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
         text += "\n" + _("%(n)d characters that cp932 cannot hold were written as 〓.") % {
             "n": result["replaced_count"]}
     return {**result, "file": args.output, "_text": text}
+
+
+class _ProgressBar:
+    """A progress bar on stderr for long imports (only when stderr is a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        percent = 100 * done // max(total, 1)
+        if percent == self.last:
+            return
+        self.last = percent
+        bar = "#" * (percent // 4)
+        sys.stderr.write(f"\r{_('Importing')} [{bar:<25}] {percent:3d}%")
+        if percent >= 100:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+@command("import")
+def import_file(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from daicho.services.imports import ImportOptions, run_import
+
+    user = acting_user(args.as_login)
+    path = Path(args.file)
+    if not path.is_file():
+        raise NotFound(_("There is no file %(file)s.") % {"file": args.file}, code="file_not_found")
+    opts = ImportOptions(ledger=args.ledger, name=args.name, sheet=args.sheet or args.table,
+                         header_row=args.header_row, encoding=args.encoding, key=args.key,
+                         mode=args.mode, skip_bad_rows=args.skip_bad_rows, dry_run=args.dry_run)
+    report = run_import(user=user, path=path, filename=path.name, opts=opts,
+                        progress=_ProgressBar(not args.no_progress and not args.json))
+    if not report["ok"]:
+        lines = [report["error"]["message"]]
+        lines += [f"  {e['row']}行目 {e['field']}: {e['message']}" for e in report["errors"][:20]]
+        report["_text"] = "\n".join(lines)
+        sys.stderr.write(report.pop("_text") + "\n")
+        return report
+    ledger = report["ledger"]
+    summary = _("%(what)s 「%(name)s」: %(created)d created, %(updated)d updated, "
+                "%(unchanged)d unchanged.") % {
+        "what": _("Dry run") if report["dry_run"] else _("Imported into"), "name": ledger["name"],
+        "created": report["created"], "updated": report["updated"],
+        "unchanged": report["unchanged"]}
+    lines = [summary]
+    lines += [f"  {_('Warning')}: " + (f"{w['row']}: " if w.get("row") else "") + w["message"]
+              for w in report["warnings"][:20]]
+    report["_text"] = "\n".join(lines)
+    return report

@@ -128,3 +128,37 @@ class Attachment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ImportBatch(models.Model):
+    """One import: a history batch that can be rolled back as a whole."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="imports")
+    batch_id = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    file_name = models.CharField(max_length=255)
+    mode = models.CharField(max_length=16)
+    created_ledger = models.BooleanField(default=False)
+    created = models.IntegerField(default=0)
+    updated = models.IntegerField(default=0)
+    unchanged = models.IntegerField(default=0)
+    report = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True)
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+
+
+class Job(models.Model):
+    """A background job in a database-backed queue; any server process may run it."""
+
+    kind = models.CharField(max_length=32)
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, default="queued", db_index=True)
+    progress = models.IntegerField(default=0)
+    message = models.CharField(max_length=200, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)

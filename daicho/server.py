@@ -22,6 +22,13 @@ class _Server(BaseApplication):
         return application
 
 
+def _start_jobs(worker: Any) -> None:
+    from daicho import jobs
+    from daicho.services import import_jobs  # noqa: F401  (registers the job kinds)
+
+    jobs.start_worker()
+
+
 def run(*, host: str, port: int, workers: int, threads: int) -> None:
     _Server({
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
@@ -34,4 +41,5 @@ def run(*, host: str, port: int, workers: int, threads: int) -> None:
         "errorlog": "-",
         "loglevel": "warning",
         "forwarded_allow_ips": "127.0.0.1",
+        "post_worker_init": _start_jobs,
     }).run()

@@ -24,10 +24,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "daicho.apps.DaichoConfig",
+    "daicho.web.apps.WebConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "daicho.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -138,13 +140,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-DAICHO = {
+DAICHO: dict[str, Any] = {
     "MAX_FIELDS_PER_LEDGER": 500,
     "MAX_TEXT_LENGTH": 100_000,
     "MAX_PAGE_SIZE": 500,
     "MAX_BULK_ITEMS": 1000,
     "MAX_FILE_BYTES": 50 * 1024 * 1024,
     "MAX_JSON_DEPTH": 32,
+    # Overrides of daicho.importing.Limits (file size, cells, columns, rows, cell length).
+    "IMPORT_LIMITS": {},
 }
 
 LOGGING = {

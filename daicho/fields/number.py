@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
     from daicho.models import Field
 
-MAX_DIGITS = 15  # what a double holds exactly, so SQLite and PostgreSQL agree
+MAX_DIGITS = 17  # what a double can carry; see _fits_double
+EXACT_DIGITS = 15  # any decimal of at most this many digits survives a double unchanged
 _STRIP = str.maketrans("", "", ", \u3000¥\\円")
 
 
@@ -53,6 +54,12 @@ def parse_decimal(value: Any) -> Decimal:
     return result
 
 
+def _fits_double(number: Decimal) -> bool:
+    """SQLite keeps non-integers as doubles: accept 16–17 digits only when a double gives them
+    back exactly (as in coordinates like 34.86524360019246), so both databases store the same."""
+    return Decimal(repr(float(number))) == number
+
+
 class NumberType(FieldType):
     key = "number"
     export_kind = "number"
@@ -67,8 +74,8 @@ class NumberType(FieldType):
         decimals = options.get("decimals", 0)
         unit = options.get("unit", "")
         separator = options.get("separator", True)
-        if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 6:
-            raise InvalidInput(_("decimals must be a whole number from 0 to 6."))
+        if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 15:
+            raise InvalidInput(_("decimals must be a whole number from 0 to 15."))
         if not isinstance(unit, str) or len(unit) > 10 or any(ch < " " for ch in unit):
             raise InvalidInput(_("unit must be text of at most 10 characters."))
         if not isinstance(separator, bool):
@@ -91,9 +98,9 @@ class NumberType(FieldType):
                 raise FieldValueError(_("Enter at most %(n)d decimal places.") % {"n": decimals})
         number = number.quantize(Decimal(1).scaleb(-decimals))
         digits = len(number.as_tuple().digits)
-        if digits > MAX_DIGITS:
-            raise FieldValueError(_("The number is too large (at most %(n)d digits).")
-                                  % {"n": MAX_DIGITS})
+        if digits > MAX_DIGITS or (digits > EXACT_DIGITS and not _fits_double(number)):
+            raise FieldValueError(_("The number has too many digits (at most %(n)d).")
+                                  % {"n": EXACT_DIGITS})
         return number
 
     def _decimal(self, field: Field, raw: Any) -> Decimal | None:

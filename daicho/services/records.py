@@ -423,12 +423,16 @@ def _rows_by_id(user: AnyUser, schema: LedgerSchema, ids: list[int]) -> list[sel
     return out
 
 
+def new_batch_id() -> str:
+    return uuid.uuid4().hex
+
+
 def import_rows(*, user: AnyUser, schema: LedgerSchema, items: list[Prepared],
                 updates: list[tuple[int, Prepared]] | None = None,
-                ctx: ValueContext | None = None) -> tuple[str, list[int]]:
+                ctx: ValueContext | None = None, batch_id: str | None = None) -> tuple[str, list[int]]:
     """Store already-cleaned rows from an import as one history batch ('import' action)."""
     ctx = ctx or ValueContext()
-    batch_id = uuid.uuid4().hex
+    batch_id = batch_id or new_batch_id()
     with transaction.atomic():
         ids = _insert(schema, user, items, ctx, action="import", batch_id=batch_id)
         for rid, prepared in updates or []:

@@ -1,0 +1,91 @@
+"""Imports (contract §4.3) and background jobs."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import Form, Schema
+
+from daicho import access, jobs
+from daicho.api import api
+from daicho.errors import DaichoError, InvalidInput, NotFound, TooLarge
+from daicho.importing import Limits
+from daicho.models import Job
+from daicho.services import import_jobs
+from daicho.services.imports import ColumnChoice, ImportOptions, rollback_import, run_import
+
+
+class RollbackIn(Schema):
+    confirm: bool = False
+
+
+def _report_response(report: dict[str, Any], status: int) -> JsonResponse:
+    return JsonResponse(report, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _columns(raw: str | None) -> list[ColumnChoice]:
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw)
+        return [ColumnChoice(**{k: v for k, v in item.items() if k in
+                                ("source_index", "name", "type", "options", "skip")})
+                for item in items][:20_000]
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        raise InvalidInput(_("columns must be a JSON list of column choices."),
+                           code="invalid_columns") from None
+
+
+@api.post("/imports", tags=["imports"])
+def post_import(request: HttpRequest, ledger: str | None = Form(None), name: str | None = Form(None),
+                sheet: str | None = Form(None), header_row: int | None = Form(None),
+                encoding: str | None = Form(None), key: str | None = Form(None),
+                mode: str | None = Form(None), skip_bad_rows: bool = Form(False),
+                dry_run: bool = Form(False), columns: str | None = Form(None),
+                background: bool = Form(False)) -> JsonResponse:
+    access.require_user(request.user)
+    limit = Limits().max_file_bytes
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 1_000_000:
+        raise TooLarge(_("The file is larger than %(n)d MB.") % {"n": limit // 1_000_000},
+                       code="too_large")
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput(_("Send the file as the multipart field 「file」."), code="no_file")
+    opts = ImportOptions(ledger=ledger, name=name, sheet=sheet, header_row=header_row,
+                         encoding=encoding, key=key, mode=mode, skip_bad_rows=skip_bad_rows,
+                         dry_run=dry_run, columns=_columns(columns))
+    filename = Path(upload.name or "upload").name
+    if background:
+        path = import_jobs.save_upload(upload)
+        job = import_jobs.enqueue_import(user=request.user, path=path, filename=filename, opts=opts)
+        return _report_response({"job": jobs.job_json(job)}, 202)
+    suffix = Path(filename).suffix[:10]
+    with tempfile.NamedTemporaryFile(prefix="daicho-import-", suffix=suffix) as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        try:
+            report = run_import(user=request.user, path=Path(tmp.name), filename=filename,
+                                opts=opts)
+        except DaichoError as exc:
+            return _report_response({"ok": False, **exc.as_dict()}, exc.status)
+    return _report_response(report, 200 if report["ok"] else 400)
+
+
+@api.get("/jobs/{job_id}", tags=["imports"])
+def get_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
+    access.require_user(request.user)
+    job = Job.objects.filter(id=job_id).first()
+    if job is None or (job.user_id != request.user.pk and not request.user.is_superuser):
+        raise NotFound()
+    return jobs.job_json(job)
+
+
+@api.post("/imports/{batch_id}/rollback", tags=["imports"])
+def rollback(request: HttpRequest, batch_id: str, body: RollbackIn) -> dict[str, Any]:
+    return rollback_import(user=request.user, batch_id=batch_id, confirm=body.confirm)

@@ -1,0 +1,45 @@
+"""Reading spreadsheets, CSV and Access files into typed tables (pure Python, no database).
+
+    from daicho.importing import read_table
+    table = read_table(Path("台帳.xlsx"))
+    table.columns  # [ParsedColumn(name="名称", type="text", options={}, source_index=1), ...]
+    table.rows     # [ParsedRow(number=5, values=["市役所", Decimal("1200"), ...], raw=[...]), ...]
+"""
+
+from __future__ import annotations
+
+from daicho.importing.errors import ImportFileError, Limits
+from daicho.importing.infer import TextReason
+from daicho.importing.numbers import ParsedNumber, parse_number, try_parse_number
+from daicho.importing.table import ParsedColumn, ParsedRow, ParsedTable, read_table
+from daicho.importing.values import ValueParseError, parse_value, text_of
+from daicho.importing.wareki import (
+    ParsedDate,
+    WarekiError,
+    format_wareki,
+    parse_date,
+    parse_datetime,
+    try_parse_date,
+)
+
+__all__ = [
+    "ImportFileError",
+    "Limits",
+    "ParsedColumn",
+    "ParsedDate",
+    "ParsedNumber",
+    "ParsedRow",
+    "ParsedTable",
+    "TextReason",
+    "ValueParseError",
+    "WarekiError",
+    "format_wareki",
+    "parse_date",
+    "parse_datetime",
+    "parse_number",
+    "parse_value",
+    "read_table",
+    "text_of",
+    "try_parse_date",
+    "try_parse_number",
+]

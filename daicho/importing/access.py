@@ -1,0 +1,179 @@
+"""Access databases (.mdb/.accdb) through Debian's mdbtools command-line programs.
+
+mdb-tables -1 lists the tables, mdb-schema gives column order and types (mdb-json leaves out
+NULL columns and prints Yes/No fields as 0/1), mdb-json gives one JSON object per row.
+MDB_JET3_CHARSET=CP932 makes Access 97 (Jet 3) files, which carry no charset, decode as
+Japanese Windows text; later formats are Unicode and ignore it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from daicho.importing.errors import ImportFileError, Limits
+
+_SCHEMA_COLUMN = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s+(?P<type>[^,\n]*?)(?:\s+NOT NULL)?,?\s*$")
+_MISSING = ("Access ファイル（.mdb/.accdb）を読むには mdbtools が必要です。"
+            "サーバーに mdbtools をインストールしてください"
+            "（Debian/Ubuntu: apt-get install mdbtools）。")
+
+
+@dataclass
+class AccessTable:
+    name: str
+    tables: list[str]
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise ImportFileError("mdbtools_missing", _MISSING)
+    return found
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["MDB_JET3_CHARSET"] = "CP932"
+    env["LC_ALL"] = "C.UTF-8"  # numbers with a "." whatever the server's locale
+    return env
+
+
+def _run(args: list[str], limits: Limits) -> str:
+    try:
+        proc = subprocess.run(args, capture_output=True, env=_env(), timeout=limits.tool_timeout,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise ImportFileError(
+            "mdbtools_failed",
+            "Access ファイルの読み込みに時間がかかりすぎたため中止しました。") from None
+    except OSError as exc:
+        raise ImportFileError("mdbtools_missing", _MISSING) from exc
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip()[:500]
+        raise ImportFileError("corrupt_file",
+                              "Access ファイルを読めません。壊れているか、対応していない形式です。",
+                              details={"detail": detail})
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def list_tables(path: Path, limits: Limits) -> list[str]:
+    out = _run([_tool("mdb-tables"), "-1", str(path)], limits)
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def _schema(path: Path, table: str, limits: Limits) -> list[tuple[str, str]]:
+    """(column name, Access type) in table order; empty when the schema cannot be parsed."""
+    try:
+        out = _run([_tool("mdb-schema"), "-T", table, str(path), "access"], limits)
+    except ImportFileError as exc:
+        if exc.code == "mdbtools_missing":
+            raise
+        return []
+    columns: list[tuple[str, str]] = []
+    inside = False
+    for line in out.splitlines():
+        if line.startswith("CREATE TABLE"):
+            inside = True
+            continue
+        if inside:
+            if line.startswith(");"):
+                break
+            m = _SCHEMA_COLUMN.match(line)
+            if m:
+                columns.append((m["name"], m["type"].strip()))
+    return columns
+
+
+def read_table(path: Path, *, table: str | None, limits: Limits) -> AccessTable:
+    tables = list_tables(path, limits)
+    if not tables:
+        raise ImportFileError("no_table", "Access ファイルにテーブルがありません。")
+    if table is None:
+        name = _largest(path, tables, limits)
+    elif table in tables:
+        name = table
+    else:
+        raise ImportFileError(
+            "sheet_not_found",
+            f"テーブル「{table}」がありません。あるのは {'、'.join(tables)} です。",
+            details={"sheets": tables})
+    schema = _schema(path, name, limits)
+    out = _run([_tool("mdb-json"), "-D", "%Y-%m-%d", "-T", "%Y-%m-%d %H:%M:%S", str(path), name],
+               limits)
+    columns, rows = parse_json_rows(out, schema, limits)
+    return AccessTable(name, tables, columns, rows)
+
+
+def _largest(path: Path, tables: list[str], limits: Limits) -> str:
+    """The table with the most rows (mdb-count); the first when counting is not possible."""
+    counter = shutil.which("mdb-count")
+    if counter is None or len(tables) == 1:
+        return tables[0]
+    best, best_rows = tables[0], -1
+    for name in tables:
+        try:
+            rows = int(_run([counter, str(path), name], limits).strip() or 0)
+        except (ImportFileError, ValueError):
+            continue
+        if rows > best_rows:
+            best, best_rows = name, rows
+    return best
+
+
+def parse_json_rows(out: str, schema: list[tuple[str, str]],
+                    limits: Limits) -> tuple[list[str], list[list[Any]]]:
+    """mdb-json output (one object per line) → column names and rows aligned with them."""
+    names = [name for name, _ in schema]
+    booleans = {name for name, kind in schema if kind.lower().startswith("boolean")}
+    index = {name: i for i, name in enumerate(names)}
+    rows: list[list[Any]] = []
+    for number, line in enumerate(out.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line, parse_float=Decimal)
+        except json.JSONDecodeError:
+            raise ImportFileError(
+                "corrupt_file", f"Access ファイルの {number} 件目のデータを読めません。") from None
+        if not isinstance(record, dict):
+            continue
+        row: list[Any] = [None] * len(names)
+        for key, value in record.items():
+            if key not in index:
+                # A column the schema did not show (or no schema): keep it, in order of appearance.
+                index[key] = len(names)
+                names.append(key)
+                for earlier in rows:
+                    earlier.append(None)
+                row.append(None)
+            row[index[key]] = _value(value, key in booleans)
+        rows.append(row)
+        if len(rows) > limits.max_rows or len(rows) * max(len(names), 1) > limits.max_cells:
+            raise ImportFileError("too_large",
+                                  f"テーブルが大きすぎます（上限 {limits.max_rows:,} 行）。")
+    if len(names) > limits.max_columns:
+        raise ImportFileError("too_large", f"列が多すぎます（{len(names):,} 列）。")
+    return names, rows
+
+
+def _value(value: Any, boolean: bool) -> Any:
+    if isinstance(value, dict):
+        return None  # OLE objects and binary fields ({"$binary": ...}) are not ledger values
+    if boolean and isinstance(value, int | Decimal):
+        return bool(value)
+    if isinstance(value, Decimal):
+        # mdb-json prints Currency as 18.0000: keep the value, drop the printing's zeros.
+        if value == value.to_integral_value():
+            return value.quantize(Decimal(1))
+        return value.normalize()
+    return value

@@ -1,0 +1,402 @@
+"""Field types from the values of a whole column.
+
+A column gets a non-text type only when EVERY non-empty value in it parses as that type; one
+stray "不明" keeps a number column as text, and the report names the rows that did it, so the
+office can fix the file (or choose the type and skip those rows) rather than lose data.
+
+Inference is column-wise and cheap first: a column of spreadsheet numbers or dates is settled
+by looking at Python types; a text column is settled after fifty values fail every parser;
+only columns that keep parsing are parsed to the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from operator import itemgetter, methodcaller
+from typing import Any
+
+from daicho.importing.errors import ImportFileError, Limits
+from daicho.importing.numbers import ParsedNumber, decimals_of, try_parse_number
+from daicho.importing.values import (
+    EMAIL,
+    URL,
+    YESNO,
+    ValueParseError,
+    aware,
+    has_time,
+    midnight,
+    native_decimal,
+    parse_value,
+    text_of,
+)
+from daicho.importing.wareki import ParsedDate, try_parse_temporal
+
+__all__ = ["YESNO", "ColumnResult", "TextReason", "ValueParseError", "infer_column",
+           "parse_value", "text_of"]
+
+TEXTAREA_MIN_CHARS = 100  # longer than this (or several lines) is a textarea
+CHOICE_MAX = 20  # at most this many distinct values, each used at least twice
+CHOICE_MAX_CHARS = 64
+MAX_DECIMALS = 15  # what the number field type accepts
+REASON_ROWS = 100  # rows listed per column in text_reasons (the count is always exact)
+_GIVE_UP_AFTER = 50  # failures before a type stops being tried, when it failed most values
+
+@dataclass
+class TextReason:
+    """Why a column stayed text: the rows whose values are not of the type the others have."""
+
+    column: str
+    source_index: int
+    candidate: str  # the type every other value had
+    rows: list[int]  # 1-based file rows, at most REASON_ROWS of them
+    count: int  # how many rows in all
+    examples: list[dict[str, Any]] = field(default_factory=list)  # [{"row", "value"}], ≤ 5
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "candidate": self.candidate, "rows": self.rows,
+                "count": self.count, "examples": self.examples}
+
+
+@dataclass
+class ColumnResult:
+    type: str
+    options: dict[str, Any]
+    values: list[Any]
+    reason: TextReason | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    raw: list[Any] = field(default_factory=list)  # the input, text stripped, "" as None
+
+
+# ------------------------------------------------------------------------------- inference
+
+_FAIL = object()
+
+
+def _p_number(v: Any) -> Any:
+    if type(v) is str:
+        r = try_parse_number(v)
+        return _FAIL if r is None else r
+    d = native_decimal(v)
+    return _FAIL if d is None else ParsedNumber(d, decimals_of(d))
+
+
+def _p_temporal(v: Any) -> Any:
+    t = type(v)
+    if t is str:
+        r = try_parse_temporal(v)
+        return _FAIL if r is None else r
+    if t is dt.datetime:
+        return v
+    if t is dt.date:
+        return ParsedDate(v)
+    return _FAIL
+
+
+def _p_yesno(v: Any) -> Any:
+    if type(v) is bool:
+        return v
+    if type(v) is str:
+        r = YESNO.get(v)
+        return _FAIL if r is None else r
+    return _FAIL
+
+
+def _p_email(v: Any) -> Any:
+    return v if type(v) is str and "@" in v and EMAIL.fullmatch(v) else _FAIL
+
+
+def _p_url(v: Any) -> Any:
+    return v if type(v) is str and v[:4].lower() == "http" and URL.fullmatch(v) else _FAIL
+
+
+# In order of preference when several types fit every value.
+_PARSERS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("yesno", _p_yesno), ("number", _p_number), ("temporal", _p_temporal),
+    ("email", _p_email), ("url", _p_url),
+)
+
+
+def infer_column(name: str, source_index: int, raw: Sequence[Any], rows: Sequence[int],
+                 limits: Limits | None = None) -> ColumnResult:
+    """Type and converted values of one column. rows[i] is the file row of raw[i]."""
+    limits = limits or Limits()
+    # Readers give "" for empty text cells and None for missing ones; no other value is empty.
+    raw_kinds = set(map(type, raw))
+    if str not in raw_kinds:
+        vals = list(raw)
+    elif len(raw_kinds) == 1:
+        vals = [s or None for s in map(str.strip, raw)]
+    else:
+        vals = [(v.strip() or None) if type(v) is str else v for v in raw]
+    result = _infer(name, source_index, vals, rows, limits)
+    result.raw = vals
+    return result
+
+
+def _infer(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
+           limits: Limits) -> ColumnResult:
+    kinds = set(map(type, vals))
+    kinds.discard(type(None))
+    if not kinds:
+        return ColumnResult("text", {}, [None] * len(vals))
+    if kinds <= {float, int, Decimal}:
+        fast = _number_fast(vals, kinds == {float})
+        if fast is not None:
+            return fast
+    if kinds <= {dt.date, dt.datetime}:
+        return _temporal_native(vals)
+    if kinds == {bool}:
+        return ColumnResult("yesno", {}, vals)
+    return _infer_general(name, source_index, vals, rows, limits, kinds == {str})
+
+
+def _number_fast(vals: list[Any], only_floats: bool) -> ColumnResult | None:
+    # Not "None in vals": comparing Decimals (Access) with None goes through slow ABC checks.
+    present = [v for v in vals if v is not None]
+    if len(present) == len(vals):
+        present = vals
+    if only_floats:
+        converted = _floats(present)
+    else:
+        converted = _mixed_numbers(present)
+    if converted is None:
+        return None  # inf/nan: let the general path report the rows
+    values, decimals = converted
+    if present is not vals:
+        it = iter(values)
+        values = [None if v is None else next(it) for v in vals]
+    return ColumnResult("number", {"decimals": min(decimals, MAX_DECIMALS)}, values)
+
+
+def _floats(floats: list[float]) -> tuple[list[Any], int] | None:
+    """Spreadsheet numbers to Decimal, a whole column at a time (map() beats a loop here)."""
+    if all(map(float.is_integer, floats)) and max(map(abs, floats), default=0.0) < 1e15:
+        return list(map(Decimal, map(int, floats))), 0
+    # repr() is the shortest text that reads back as the same double: what was typed. Longer
+    # than 16 characters means a computed value (0.30000000000000004): Excel shows 15 digits.
+    texts = [t[:-2] if t.endswith(".0") else t for t in map(repr, floats)]
+    if max(map(len, texts), default=0) > 16:
+        texts = [format(f, ".15g") if len(t) > 16 else t
+                 for f, t in zip(floats, texts, strict=True)]
+    joined = "".join(texts)
+    if "e" in joined or "n" in joined:  # exponents, inf, nan: one at a time
+        return _mixed_numbers(floats)
+    fractions = map(itemgetter(2), map(methodcaller("partition", "."), texts))
+    return list(map(Decimal, texts)), max(map(len, fractions), default=0)
+
+
+def _mixed_numbers(present: list[Any]) -> tuple[list[Any], int] | None:
+    out: list[Any] = []
+    decimals = 0
+    for v in present:
+        d = native_decimal(v)
+        if d is None:
+            return None
+        places = decimals_of(d)
+        if places > decimals:
+            decimals = places
+        out.append(d)
+    return out, decimals
+
+
+def _temporal_native(vals: list[Any]) -> ColumnResult:
+    if any(type(v) is dt.datetime and has_time(v) for v in vals):
+        timed: list[Any] = [
+            None if v is None else (aware(v) if type(v) is dt.datetime else midnight(v))
+            for v in vals]
+        return ColumnResult("datetime", {}, timed)
+    out = [v.date() if type(v) is dt.datetime else v for v in vals]
+    return ColumnResult("date", {}, out)
+
+
+def _eliminate(items: Sequence[Any]) -> tuple[list[str], dict[str, list[Any]],
+                                              dict[str, list[int]]]:
+    """Try every parser on the items (None skipped) until each type either failed on most of
+    them or fits all. Returns the types still standing, parses and failing indices per type."""
+    n = len(items)
+    alive = list(_PARSERS)
+    parsed: dict[str, list[Any]] = {key: [None] * n for key, _ in _PARSERS}
+    fails: dict[str, list[int]] = {key: [] for key, _ in _PARSERS}
+    seen = 0
+    for i, v in enumerate(items):
+        if v is None:
+            continue
+        seen += 1
+        for entry in tuple(alive):
+            key, parser = entry
+            r = parser(v)
+            if r is _FAIL:
+                f = fails[key]
+                f.append(i)
+                if len(f) > _GIVE_UP_AFTER and len(f) * 2 > seen:
+                    alive.remove(entry)
+            else:
+                parsed[key][i] = r
+        if not alive:
+            break
+    return [key for key, _ in alive], parsed, fails
+
+
+def _infer_general(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
+                   limits: Limits, text_only: bool) -> ColumnResult:
+    if text_only:
+        # Ledgers repeat values (区分, 有無, 町名): parse each distinct text once. Only for
+        # text, because as dict keys 1, 1.0 and True are the same.
+        items: list[Any] = list(dict.fromkeys(vals))
+    else:
+        items = vals
+    alive, parsed, fails = _eliminate(items)
+    for key in alive:
+        if fails[key]:
+            continue
+        values = parsed[key]
+        if text_only:
+            table = dict(zip(items, values, strict=True))
+            values = [table[v] for v in vals]
+        result = _FINISH[key](name, vals, values, rows)
+        if result is not None:
+            return result
+    failing: tuple[str, list[int]] | None = None
+    best = min(alive, key=lambda k: len(fails[k]), default=None)
+    if best is not None and fails[best]:
+        bad_rows = fails[best]
+        if text_only:
+            bad = {items[i] for i in bad_rows}
+            bad_rows = [i for i, v in enumerate(vals) if v in bad]
+        failing = (best, bad_rows)
+    distinct = [v for v in items if v is not None] if text_only else None
+    return _as_text(name, source_index, vals, rows, failing, limits, distinct)
+
+
+def _finish_yesno(name: str, vals: list[Any], values: list[Any],
+                  rows: Sequence[int]) -> ColumnResult | None:
+    # ○ next to empty cells is a mark, not yes/no: empty would have to mean ×. Only when both
+    # answers appear (or nothing is empty) is the column a yes/no field.
+    present = {v for v in values if v is not None}
+    if len(present) < 2 and any(v is None for v in vals):
+        return None
+    return ColumnResult("yesno", {}, values)
+
+
+def _finish_number(name: str, vals: list[Any], values: list[Any],
+                   rows: Sequence[int]) -> ColumnResult:
+    decimals = 0
+    yen = separator = False
+    out: list[Any] = []
+    for p in values:
+        if p is None:
+            out.append(None)
+            continue
+        out.append(p.value)
+        decimals = max(decimals, p.decimals)
+        yen = yen or p.yen
+        separator = separator or p.separator
+    options: dict[str, Any] = {"decimals": min(decimals, MAX_DECIMALS)}
+    if yen:
+        options["unit"] = "円"
+    if separator:
+        options["separator"] = True
+    return ColumnResult("number", options, out)
+
+
+def _finish_temporal(name: str, vals: list[Any], values: list[Any],
+                     rows: Sequence[int]) -> ColumnResult | None:
+    timed = any(isinstance(p, dt.datetime) and has_time(p) for p in values)
+    warnings: list[dict[str, Any]] = []
+    out: list[Any] = [None] * len(values)
+    if timed:
+        for i, p in enumerate(values):
+            if p is None:
+                continue
+            if isinstance(p, dt.datetime):
+                out[i] = aware(p)
+            elif p.precision == "month":
+                return None  # a year-month among date-times: leave the column as text
+            else:
+                out[i] = midnight(p.date)
+                _warn(warnings, name, rows[i], p.warning)
+        return ColumnResult("datetime", {}, out, warnings=warnings)
+    months = days = 0
+    from_text = wareki = 0
+    for p in values:
+        if isinstance(p, ParsedDate):
+            if p.precision == "month":
+                months += 1
+            else:
+                days += 1
+    for i, p in enumerate(values):
+        if p is None:
+            continue
+        if isinstance(p, dt.datetime):
+            out[i] = (aware(p) if p.tzinfo else p).date()
+            continue
+        out[i] = p.date
+        _warn(warnings, name, rows[i], p.warning)
+        if type(vals[i]) is str:
+            from_text += 1
+            wareki += p.wareki
+        if p.precision == "month" and days:
+            _warn(warnings, name, rows[i],
+                  f"「{vals[i]}」は年月だけのため、1日として読み取りました。")
+    options: dict[str, Any] = {}
+    if months and not days and all(isinstance(p, ParsedDate) or p is None for p in values):
+        options["precision"] = "month"
+    if from_text and wareki == from_text:
+        options["wareki"] = True
+    return ColumnResult("date", options, out, warnings=warnings)
+
+
+def _warn(warnings: list[dict[str, Any]], name: str, row: int, message: str | None) -> None:
+    if message:
+        warnings.append({"row": row, "message": f"{row} 行目「{name}」: {message}"})
+
+
+def _finish_plain(kind: str) -> Callable[[str, list[Any], list[Any], Sequence[int]],
+                                         ColumnResult]:
+    def finish(name: str, vals: list[Any], values: list[Any],
+               rows: Sequence[int]) -> ColumnResult:
+        return ColumnResult(kind, {}, values)
+    return finish
+
+
+_FINISH: dict[str, Callable[[str, list[Any], list[Any], Sequence[int]], ColumnResult | None]] = {
+    "yesno": _finish_yesno, "number": _finish_number, "temporal": _finish_temporal,
+    "email": _finish_plain("email"), "url": _finish_plain("url"),
+}
+_CANDIDATE_NAME = {"temporal": "date"}
+
+
+def _as_text(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
+             failing: tuple[str, list[int]] | None, limits: Limits,
+             distinct: list[str] | None = None) -> ColumnResult:
+    if distinct is None:
+        texts = [v if type(v) is str or v is None else text_of(v) for v in vals]
+        distinct = list(dict.fromkeys(t for t in texts if t))
+    else:
+        texts = vals  # text only, already stripped
+    longest = max(map(len, distinct), default=0)
+    if longest > limits.max_cell_chars:
+        at = next(i for i, t in enumerate(texts) if t and len(t) > limits.max_cell_chars)
+        raise ImportFileError(
+            "too_large",
+            f"{rows[at]} 行目「{name}」の値が長すぎます（上限 {limits.max_cell_chars:,} 文字）。",
+            details={"row": rows[at]})
+    reason = None
+    if failing is not None and len(failing[1]) * 2 <= sum(1 for v in vals if v is not None):
+        candidate, bad = failing
+        reason = TextReason(name, source_index, _CANDIDATE_NAME.get(candidate, candidate),
+                            [rows[i] for i in bad[:REASON_ROWS]], len(bad),
+                            [{"row": rows[i], "value": texts[i]} for i in bad[:5]])
+    multiline = any("\n" in t or "\r" in t for t in distinct)
+    if multiline or longest > TEXTAREA_MIN_CHARS:
+        return ColumnResult("textarea", {}, texts, reason)
+    if distinct and len(distinct) <= CHOICE_MAX and longest <= CHOICE_MAX_CHARS:
+        counts = Counter(texts)
+        counts.pop(None, None)
+        if min(counts.values()) >= 2:
+            return ColumnResult("choice", {"choices": distinct}, texts, reason)
+    return ColumnResult("text", {}, texts, reason)

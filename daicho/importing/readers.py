@@ -1,0 +1,272 @@
+"""Turn a file into raw grids of cell values, one per sheet, refusing what we should not read.
+
+The format is decided by the file's first bytes, not by its name: offices rename files, and
+"Excel" downloads from business systems are often HTML or tab-separated text named .xls.
+Cell values are what calamine/csv/mdbtools give: str ("" for an empty cell), float, int, bool,
+date, datetime, time, timedelta, Decimal or None. Row i of a grid is row i+1 of the sheet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import python_calamine as calamine
+
+from daicho.importing import access, textfile
+from daicho.importing.errors import ImportFileError, Limits
+from daicho.importing.zipcheck import ZipScan, scan_zip
+
+SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+TEXT_EXTENSIONS = frozenset({".csv", ".tsv", ".txt"})
+ACCESS_EXTENSIONS = frozenset({".mdb", ".accdb"})
+SUPPORTED = SPREADSHEET_EXTENSIONS | TEXT_EXTENSIONS | ACCESS_EXTENSIONS
+
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_XML_2003 = b"urn:schemas-microsoft-com:office:spreadsheet"
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "PDF ファイル"),
+    (b"\x89PNG", "PNG 画像"),
+    (b"\xff\xd8\xff", "JPEG 画像"),
+    (b"GIF8", "GIF 画像"),
+    (b"Rar!", "RAR 圧縮ファイル"),
+    (b"7z\xbc\xaf", "7-Zip 圧縮ファイル"),
+    (b"\x1f\x8b", "gzip 圧縮ファイル"),
+)
+
+Merge = tuple[int, int, int, int]  # first row, first col, last row, last col (0-based, inclusive)
+
+
+@dataclass
+class RawSheet:
+    name: str
+    rows: list[list[Any]]
+    merged: list[Merge] = field(default_factory=list)
+    fixed_header: bool = False  # Access tables: row 0 is the header, every other row is data
+
+
+@dataclass
+class RawBook:
+    kind: str  # xlsx, xls, ods, csv, access
+    sheet_names: list[str]
+    sheets: list[RawSheet]  # the sheets actually read (the requested or most filled one)
+    encoding: str | None = None
+    delimiter: str | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_book(path: Path, *, filename: str | None = None, sheet: str | None = None,
+              encoding: str | None = None, limits: Limits | None = None) -> RawBook:
+    limits = limits or Limits()
+    name = filename or path.name
+    ext = Path(name).suffix.lower()
+    if ext and ext not in SUPPORTED:
+        raise ImportFileError(
+            "unsupported_format",
+            f"「{ext}」のファイルには対応していません。"
+            "Excel（.xlsx/.xls）、CSV/TSV、Access（.mdb/.accdb）を選んでください。")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImportFileError("corrupt_file", "ファイルを開けません。") from exc
+    if size == 0:
+        raise ImportFileError("empty_file", "ファイルが空です。")
+    if size > limits.max_file_bytes:
+        raise ImportFileError(
+            "too_large",
+            f"ファイルが大きすぎます（{size / 1048576:,.1f} MB、"
+            f"上限 {limits.max_file_bytes / 1048576:,.0f} MB）。")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if ext in ACCESS_EXTENSIONS:
+        return _read_access(path, sheet, limits)
+    if head.startswith(_ZIP):
+        book = _read_zip_workbook(path, sheet, limits)
+        if ext in TEXT_EXTENSIONS:
+            book.warnings.append(_note(f"拡張子は {ext} ですが、中身は Excel のブックでした。"))
+        return book
+    if head.startswith(_OLE):
+        data = path.read_bytes()
+        if _ENCRYPTED in data:
+            raise _password()
+        book = _read_calamine(path, "xls", sheet, limits, None)
+        if ext in TEXT_EXTENSIONS:
+            book.warnings.append(_note(f"拡張子は {ext} ですが、中身は Excel のブックでした。"))
+        return book
+    for magic, label in _SIGNATURES:
+        if head.startswith(magic):
+            raise ImportFileError("wrong_file_type",
+                                  f"{label}です。Excel・CSV・Access のファイルを選んでください。")
+    if ext in (".xlsx", ".xlsm", ".ods"):
+        raise ImportFileError(
+            "wrong_file_type" if _is_text(path) else "corrupt_file",
+            f"{ext} のファイルとして読めません。壊れているか、別の形式のファイルです。")
+    return _read_text(path, ext, encoding, limits)
+
+
+def _note(message: str) -> dict[str, Any]:
+    return {"row": None, "message": message}
+
+
+def _password() -> ImportFileError:
+    return ImportFileError("password_protected",
+                           "パスワードで保護されたファイルは読み込めません。"
+                           "Excel でパスワードを解除して保存し直してください。")
+
+
+def _is_text(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return b"\x00" not in fh.read(4096)
+
+
+def _read_text(path: Path, ext: str, encoding: str | None, limits: Limits) -> RawBook:
+    data = path.read_bytes()
+    sniff = data[:2048].lstrip().lower()
+    if ext == ".xls" or not ext:
+        if sniff.startswith((b"<!doctype html", b"<html")) or b"<table" in sniff:
+            raise ImportFileError(
+                "unsupported_format",
+                "中身が HTML の「Excel ファイル」です。"
+                "Excel で開いて .xlsx として保存し直してください。")
+        if sniff.startswith(b"<?xml") and _XML_2003 in data[:8192]:
+            raise ImportFileError(
+                "unsupported_format",
+                "XML スプレッドシート 2003 形式です。"
+                "Excel で開いて .xlsx として保存し直してください。")
+    table = textfile.read_delimited(data, encoding=encoding, extension=ext, limits=limits)
+    # A text file has no sheets: no names, and the one grid is nameless.
+    book = RawBook("csv", [], [RawSheet("", table.rows)], encoding=table.encoding,
+                   delimiter=table.delimiter)
+    if ext == ".xls":
+        book.warnings.append(_note("拡張子は .xls ですが、中身は区切り文字のテキストでした。"))
+    return book
+
+
+def _read_zip_workbook(path: Path, sheet: str | None, limits: Limits) -> RawBook:
+    scan = scan_zip(path, limits)
+    return _read_calamine(path, scan.kind, sheet, limits, scan)
+
+
+def _read_calamine(path: Path, kind: str, sheet: str | None, limits: Limits,
+                   scan: ZipScan | None) -> RawBook:
+    try:
+        if kind == "xls":
+            # Content sniffing (from_filelike) hides an xls password behind "cannot detect
+            # format"; opened by an .xls name, calamine reports it as a PasswordError.
+            with _named_as(path, ".xls") as named:
+                workbook = calamine.CalamineWorkbook.from_path(named)
+                return _load_sheets(workbook, kind, sheet, limits, scan)
+        with path.open("rb") as fh:
+            workbook = calamine.CalamineWorkbook.from_filelike(fh)
+            return _load_sheets(workbook, kind, sheet, limits, scan)
+    except calamine.PasswordError:
+        raise _password() from None
+    except ImportFileError:
+        raise
+    except (calamine.CalamineError, ValueError, OSError) as exc:
+        raise ImportFileError("corrupt_file",
+                              "ファイルが壊れているか、途中までしかありません。",
+                              details={"detail": str(exc)[:500]}) from exc
+
+
+@contextlib.contextmanager
+def _named_as(path: Path, suffix: str) -> Iterator[Path]:
+    if path.suffix.lower() == suffix:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="daicho-import-") as folder:
+        link = Path(folder) / f"book{suffix}"
+        link.symlink_to(path.resolve())
+        yield link
+
+
+def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | None,
+                 limits: Limits, scan: ZipScan | None) -> RawBook:
+    metas = [m for m in workbook.sheets_metadata
+             if m.typ in (calamine.SheetTypeEnum.WorkSheet, calamine.SheetTypeEnum.DialogSheet)]
+    names = [m.name for m in metas]
+    if sheet is not None:
+        chosen = [_match_sheet(sheet, names)]
+    else:
+        visible = [m.name for m in metas if m.visible == calamine.SheetVisibleEnum.Visible]
+        candidates = visible or names
+        if not candidates:
+            raise ImportFileError("no_table", "ブックに読み込めるシートがありません。")
+        by_count = _values_by_sheet(scan, candidates)
+        chosen = [max(candidates, key=lambda n: by_count[n])] if by_count else candidates
+    sheets: list[RawSheet] = []
+    total = 0
+    for name in chosen:
+        raw = workbook.get_sheet_by_name(name)
+        end = raw.end
+        if end is not None:
+            cells = (end[0] + 1) * (end[1] + 1)
+            total += cells
+            if end[1] + 1 > limits.max_columns or end[0] + 1 > limits.max_rows or (
+                    total > limits.max_cells):
+                raise ImportFileError(
+                    "too_large",
+                    f"シート「{name}」の範囲が大きすぎます"
+                    f"（{end[0] + 1:,} 行 × {end[1] + 1:,} 列）。")
+        rows = raw.to_python(skip_empty_area=False) if end is not None else []
+        merged = [(a[0], a[1], b[0], b[1]) for a, b in (raw.merged_cell_ranges or [])]
+        sheets.append(RawSheet(name, rows, merged))
+    if len(sheets) > 1:
+        # Several sheets read only when we could not count cells beforehand (xls): keep the
+        # fullest, by filled cells, first one on ties.
+        best = max(sheets, key=_filled_cells)
+        sheets = [best]
+    return RawBook(kind, names, sheets)
+
+
+def _values_by_sheet(scan: ZipScan | None, candidates: list[str]) -> dict[str, int]:
+    if scan is None:
+        return {}
+    if scan.kind == "ods":
+        return {n: scan.bounds[n].values if n in scan.bounds else 0 for n in candidates}
+    if not scan.sheet_members:
+        return {}
+    counts = {}
+    for n in candidates:
+        member = scan.sheet_members.get(n)
+        counts[n] = scan.bounds[member].values if member in scan.bounds else 0
+    return counts
+
+
+def _filled_cells(sheet: RawSheet) -> int:
+    return sum(len(row) - row.count("") for row in sheet.rows)
+
+
+def _match_sheet(wanted: str, names: list[str]) -> str:
+    if wanted in names:
+        return wanted
+    key = _sheet_key(wanted)
+    for name in names:
+        if _sheet_key(name) == key:
+            return name
+    raise ImportFileError("sheet_not_found",
+                          f"シート「{wanted}」がありません。あるのは {'、'.join(names)} です。",
+                          details={"sheets": names})
+
+
+def _sheet_key(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def _read_access(path: Path, table: str | None, limits: Limits) -> RawBook:
+    with path.open("rb") as fh:
+        head = fh.read(32)
+    if b"Standard Jet DB" not in head and b"Standard ACE DB" not in head:
+        raise ImportFileError("wrong_file_type",
+                              "Access のデータベースファイルではありません。")
+    result = access.read_table(path, table=table, limits=limits)
+    rows: list[list[Any]] = [list(result.columns), *result.rows]
+    sheet = RawSheet(result.name, rows, fixed_header=True)
+    return RawBook("access", result.tables, [sheet])

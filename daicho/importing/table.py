@@ -1,0 +1,133 @@
+"""read_table: one call from a file on disk to named, typed, converted columns and rows.
+
+Pure Python (no Django, no database): the importing service decides what to do with the result.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from daicho.importing.detect import detect
+from daicho.importing.errors import ImportFileError, Limits
+from daicho.importing.infer import TextReason, infer_column
+from daicho.importing.readers import RawBook, read_book
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class ParsedColumn:
+    name: str
+    type: str  # text textarea number date datetime yesno choice email url
+    options: dict[str, Any]
+    source_index: int  # 0-based column of the sheet/file (A = 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "options": self.options,
+                "source_index": self.source_index}
+
+
+@dataclass(slots=True)
+class ParsedRow:
+    number: int  # 1-based row of the file, as Excel shows it
+    values: list[Any]  # converted, aligned with ParsedTable.columns; None = empty
+    raw: list[Any]  # the cell values as read (text stripped), for re-conversion with parse_value
+
+
+@dataclass
+class ParsedTable:
+    sheet: str | None  # None for CSV/TSV
+    sheets: list[str]  # every sheet (or Access table) in the file
+    header_row: int  # 1-based
+    encoding: str | None  # for text files: utf-8, utf-8-sig, utf-16, cp932, …
+    columns: list[ParsedColumn]
+    rows: list[ParsedRow]
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # {"row": int|None, "message"}
+    text_reasons: list[TextReason] = field(default_factory=list)
+    format: str = ""  # xlsx, xls, ods, csv, access
+    delimiter: str | None = None
+    header_rows: int = 1  # 2 for a two-row header (header_row is the upper one)
+
+
+def read_table(path: Path, *, filename: str | None = None, sheet: str | None = None,
+               header_row: int | None = None, encoding: str | None = None,
+               limits: Limits | None = None, progress: Progress | None = None) -> ParsedTable:
+    """Read a spreadsheet, delimited text or Access file and return its main table.
+
+    Raises ImportFileError for any file it refuses. progress(done, total) is called with
+    total = 100 as the work advances (reading is the first 40, detection 50, then columns)."""
+    limits = limits or Limits()
+    report = progress or _no_progress
+    # A table is a million small objects and no reference cycles. Left on, the cyclic garbage
+    # collector rescans all of them again and again while they are built, which costs more
+    # than building them; it is switched back on (if it was on) before returning.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        report(0, 100)
+        book = read_book(Path(path), filename=filename, sheet=sheet, encoding=encoding,
+                         limits=limits)
+        report(40, 100)
+        return build_table(book, header_row=header_row, limits=limits, progress=report)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
+def build_table(book: RawBook, *, header_row: int | None, limits: Limits,
+                progress: Progress) -> ParsedTable:
+    raw = book.sheets[0]
+    found = detect(raw.rows, raw.merged, header_row=header_row, fixed_header=raw.fixed_header)
+    progress(50, 100)
+    # A header with no data rows is still a table: the ledger gets its fields and no records.
+    data = [raw.rows[i] for i in found.data_indices]
+    numbers = [i + 1 for i in found.data_indices]
+    raw_columns: list[tuple[Any, ...]]
+    if data:
+        by_col = list(zip(*data, strict=True))
+        raw_columns = [by_col[c] for c in found.sources]
+    else:
+        raw_columns = [() for _ in found.sources]
+    columns: list[ParsedColumn] = []
+    converted: list[list[Any]] = []
+    raws: list[list[Any]] = []
+    warnings = list(book.warnings) + found.warnings
+    reasons: list[TextReason] = []
+    count = len(found.names)
+    for k, (name, source) in enumerate(zip(found.names, found.sources, strict=True)):
+        result = infer_column(name, source, raw_columns[k], numbers, limits)
+        columns.append(ParsedColumn(name, result.type, result.options, source))
+        converted.append(result.values)
+        raws.append(result.raw)
+        warnings.extend(result.warnings)
+        if result.reason is not None:
+            reasons.append(result.reason)
+        progress(50 + (k + 1) * 50 // max(count, 1), 100)
+    rows = _rows(numbers, converted, raws)
+    warnings.sort(key=lambda w: (w["row"] is not None, w["row"] or 0))
+    progress(100, 100)
+    return ParsedTable(
+        sheet=raw.name or None, sheets=book.sheet_names, header_row=found.header_index + 1,
+        encoding=book.encoding, columns=columns, rows=rows, warnings=warnings,
+        text_reasons=reasons, format=book.kind, delimiter=book.delimiter,
+        header_rows=found.header_rows)
+
+
+def _rows(numbers: list[int], converted: list[list[Any]],
+          raw_columns: list[list[Any]]) -> list[ParsedRow]:
+    if not numbers:
+        return []
+    if not converted:
+        raise ImportFileError("no_table", "表の列が見つかりません。")
+    # Detection already left out rows without a filled cell, so every row here is a record.
+    value_rows = zip(*converted, strict=True)
+    raw_rows = zip(*raw_columns, strict=True)
+    return list(map(ParsedRow, numbers, map(list, value_rows), map(list, raw_rows)))

@@ -1,0 +1,209 @@
+"""Delimited text files (.csv/.tsv/.txt): encoding detection, delimiter sniffing, parsing.
+
+Encodings, in order: a BOM (UTF-8 or UTF-16, what Excel writes for "Unicode text"), strict
+UTF-8, then cp932, then EUC-JP. Never Python's "shift_jis" codec: it lacks the NEC/IBM
+extensions (①, ㈱, 髙, …) that every Japanese office file contains, so "shift_jis" requests are
+read as cp932. EUC-JP bytes often decode as cp932 too (as half-width katakana soup); when that
+happens and EUC-JP decodes cleanly, we take EUC-JP.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+
+from daicho.importing.errors import ImportFileError, Limits
+
+_CP932_ALIASES = frozenset({
+    "shift_jis", "shift-jis", "shiftjis", "sjis", "s_jis", "s-jis", "x-sjis", "ms_kanji",
+    "ms932", "windows-31j", "windows_31j", "cp932", "mskanji", "csshiftjis", "shift_jisx0213",
+    "shift_jis_2004",
+})
+_DELIMITERS = (",", "\t", ";")
+_SNIFF_LINES = 50
+
+
+@dataclass
+class TextTable:
+    rows: list[list[str]]
+    encoding: str
+    delimiter: str
+
+
+def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """(text, encoding name reported to the user)."""
+    if encoding:
+        return _decode_as(data, _canonical(encoding))
+    if data.startswith(codecs.BOM_UTF8):
+        return _decode_as(data, "utf-8-sig")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode_as(data, "utf-16")
+    if b"\x00" in data:
+        raise ImportFileError("wrong_file_type",
+                              "テキストファイルではありません（バイナリデータが含まれています）。")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("euc_jp"), "euc_jp"
+        except UnicodeDecodeError:
+            pass
+        line = data.count(b"\n", 0, utf8_error.start) + 1
+        raise ImportFileError(
+            "invalid_encoding",
+            f"文字コードを判別できません（UTF-8 でも Shift_JIS（cp932）でもありません）。"
+            f"{line} 行目に読めない文字があります。文字コードを指定してください。",
+            details={"line": line}) from None
+    if _looks_like_euc(text, data):
+        return data.decode("euc_jp"), "euc_jp"
+    _check_cp932_text(text)
+    return text, "cp932"
+
+
+# Python's cp932 decodes the bytes 0x80, 0xA0 and 0xFD-0xFF, which Windows never writes in
+# text, to C1 controls and private-use characters; seeing them means the file is not cp932.
+_NOT_CP932_TEXT = frozenset("\u0080\uf8f0\uf8f1\uf8f2\uf8f3")
+
+
+def _check_cp932_text(text: str) -> None:
+    for index, ch in enumerate(text):
+        if ch in _NOT_CP932_TEXT:
+            line = text.count("\n", 0, index) + 1
+            raise ImportFileError(
+                "invalid_encoding",
+                f"文字コードを判別できません（UTF-8 でも Shift_JIS（cp932）でもありません）。"
+                f"{line} 行目に読めない文字があります。文字コードを指定してください。",
+                details={"line": line})
+
+
+def _canonical(encoding: str) -> str:
+    name = encoding.strip().lower().replace(" ", "")
+    if name in _CP932_ALIASES:
+        return "cp932"
+    if name in ("utf8", "utf-8", "utf_8"):
+        return "utf-8"
+    if name in ("utf8-sig", "utf-8-sig", "utf_8_sig", "utf-8bom", "utf-8-bom"):
+        return "utf-8-sig"
+    try:
+        codec = codecs.lookup(name)
+    except LookupError:
+        raise ImportFileError("invalid_encoding",
+                              f"文字コード「{encoding}」は使えません。"
+                              "utf-8 か cp932（Shift_JIS）を指定してください。") from None
+    if codec.name in ("shift_jis", "shift_jis_2004", "shift_jisx0213"):
+        return "cp932"
+    return codec.name
+
+
+def _decode_as(data: bytes, encoding: str) -> tuple[str, str]:
+    if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ImportFileError(
+            "invalid_encoding",
+            f"{line} 行目に {encoding} として読めない文字があります。"
+            "文字コードが正しいか確かめてください。",
+            details={"line": line, "encoding": encoding}) from None
+
+
+def _looks_like_euc(text: str, data: bytes) -> bool:
+    non_ascii = sum(1 for ch in text if ord(ch) > 0x7F)
+    if non_ascii < 4:
+        return False
+    halfwidth_kana = sum(1 for ch in text if "\uff61" <= ch <= "\uff9f")
+    if halfwidth_kana * 2 < non_ascii:
+        return False
+    try:
+        data.decode("euc_jp")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def sniff_delimiter(text: str, extension: str) -> str:
+    """The delimiter that splits the first lines into the most consistent number of fields."""
+    sample_lines = []
+    for line in io.StringIO(text[:1_000_000], newline=""):
+        if line.strip():
+            sample_lines.append(line)
+        if len(sample_lines) >= _SNIFF_LINES:
+            break
+    if not sample_lines:
+        return "\t" if extension == ".tsv" else ","
+    best, best_score = ",", (-1, -1.0, -1)
+    for delim in _DELIMITERS:
+        counts = [len(r) for r in csv.reader(sample_lines, delimiter=delim)]
+        widest = max(counts)
+        if widest < 2:
+            continue
+        mode = max(set(counts), key=counts.count)
+        share = counts.count(mode) / len(counts)
+        prefer = 1 if (extension == ".tsv") == (delim == "\t") else 0
+        score = (1 if mode > 1 else 0, share + 0.1 * prefer, mode)
+        if score > best_score:
+            best, best_score = delim, score
+    if best_score[0] < 0 and extension == ".tsv":
+        return "\t"
+    return best
+
+
+def read_delimited(data: bytes, *, encoding: str | None, extension: str,
+                   limits: Limits) -> TextTable:
+    if not data.strip():
+        raise ImportFileError("empty_file", "ファイルが空です。")
+    text, used = decode(data, encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    delimiter = sniff_delimiter(text, extension)
+    # csv's field limit is process-wide; raising it to our own limit is harmless elsewhere.
+    if csv.field_size_limit() < limits.max_cell_chars:
+        csv.field_size_limit(limits.max_cell_chars)
+    rows: list[list[str]] = []
+    width = 0
+    try:
+        # newline="" keeps \x0c, \u2028 and friends inside fields instead of splitting there.
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for row in reader:
+            if len(row) > width:
+                width = len(row)
+                if width > limits.max_columns:
+                    raise ImportFileError(
+                        "too_large",
+                        f"列が多すぎます（{width:,} 列、上限 {limits.max_columns:,} 列）。")
+            rows.append(row)
+            if len(rows) > limits.max_rows:
+                raise ImportFileError(
+                    "too_large", f"行が多すぎます（上限 {limits.max_rows:,} 行）。")
+    except csv.Error as exc:
+        line = len(rows) + 1
+        if "field larger than field limit" in str(exc):
+            raise ImportFileError(
+                "too_large",
+                f"{line} 行目に長すぎる値があります（上限 {limits.max_cell_chars:,} 文字）。",
+                details={"row": line}) from None
+        raise ImportFileError("corrupt_file", f"{line} 行目を CSV として読めません。",
+                              details={"row": line}) from None
+    if width * len(rows) > limits.max_cells:
+        raise ImportFileError(
+            "too_large", f"セルが多すぎます（上限 {limits.max_cells:,} セル）。")
+    for row in rows:
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+        for k, cell in enumerate(row):
+            if cell[:1] == "'" and cell[1:2] in _FORMULA_TRIGGERS:
+                row[k] = cell[1:]
+    return TextTable(rows, used, delimiter)
+
+
+# Exports write a leading ' before text that Excel would run as a formula (contract §3.2);
+# reading such a cell back gives the text as it was.
+_FORMULA_TRIGGERS = frozenset("=+-@\t\r")

@@ -1,0 +1,214 @@
+"""Converting one raw cell value to a field type: parse_value, and the text a cell shows.
+
+Used by inference (infer.py) and, later, to re-convert a column with the type a user chose.
+Raw values are what the readers give: str, float, int, bool, date, datetime, time, timedelta,
+Decimal or None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
+from daicho.importing.wareki import (
+    TOKYO,
+    ParsedDate,
+    WarekiError,
+    parse_date,
+    parse_datetime,
+    try_parse_temporal,
+)
+
+_YES = ("○", "◯", "〇", "有", "有り", "あり", "はい", "TRUE", "True", "true", "Yes", "YES", "yes")
+_NO = ("×", "✕", "✖", "無", "無し", "なし", "いいえ", "FALSE", "False", "false", "No", "NO", "no")
+YESNO: dict[str, bool] = {**dict.fromkeys(_YES, True), **dict.fromkeys(_NO, False)}
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_MULTI_SPLIT = re.compile(r"\s*[,、，;；\n]\s*")
+
+
+class ValueParseError(ValueError):
+    """A value the chosen type cannot hold; .message is Japanese, for the user."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+def text_of(value: Any) -> str:
+    """The text a cell shows, for any raw cell value ("" for empty)."""
+    t = type(value)
+    if t is str:
+        return str(value).strip()
+    if value is None:
+        return ""
+    if t is bool:
+        return "TRUE" if value else "FALSE"
+    if t is int:
+        return str(value)
+    if t is float:
+        try:
+            return format_decimal(decimal_from_float(value))
+        except NumberError:
+            return str(value)
+    if t is Decimal:
+        return format_decimal(value)
+    if t is dt.datetime:
+        return str(value.isoformat(sep=" "))
+    if t is dt.date:
+        return str(value.isoformat())
+    if t is dt.time:
+        return value.strftime("%H:%M" if not value.second else "%H:%M:%S")
+    if t is dt.timedelta:
+        seconds = int(value.total_seconds())
+        sign = "-" if seconds < 0 else ""
+        h, rest = divmod(abs(seconds), 3600)
+        return f"{sign}{h}:{rest // 60:02d}:{rest % 60:02d}"
+    return str(value).strip()
+
+
+def native_decimal(value: Any) -> Decimal | None:
+    t = type(value)
+    if t is float:
+        try:
+            return decimal_from_float(value)
+        except NumberError:
+            return None
+    if t is int:
+        return Decimal(value)
+    if t is Decimal:
+        return value if value.is_finite() else None
+    return None
+
+
+def aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=TOKYO) if value.tzinfo is None else value.astimezone(TOKYO)
+
+
+def midnight(value: dt.date) -> dt.datetime:
+    return dt.datetime.combine(value, dt.time(), tzinfo=TOKYO)
+
+
+def has_time(value: dt.datetime) -> bool:
+    return bool(value.hour or value.minute or value.second or value.microsecond)
+
+
+def parse_value(type_key: str, options: Mapping[str, Any] | None, raw: Any) -> Any:
+    """Convert one raw cell value to a field type; None for empty. Raises ValueParseError."""
+    options = options or {}
+    if raw is None or (type(raw) is str and not raw.strip()):
+        return None
+    converter = _CONVERTERS.get(type_key, _to_text)
+    return converter(options, raw)
+
+
+def _to_text(options: Mapping[str, Any], raw: Any) -> str:
+    text = text_of(raw)
+    limit = options.get("max_length")
+    if isinstance(limit, int) and len(text) > limit:
+        raise ValueParseError(f"{limit} 文字を超えています（{len(text)} 文字）。")
+    return text
+
+
+def _to_number(options: Mapping[str, Any], raw: Any) -> Decimal:
+    native = native_decimal(raw)
+    if native is not None:
+        return native
+    if type(raw) is not str:
+        raise ValueParseError(f"「{text_of(raw)}」は数値ではありません。")
+    try:
+        return parse_number(raw).value
+    except NumberError as exc:
+        raise ValueParseError(exc.message) from None
+
+
+def _to_date(options: Mapping[str, Any], raw: Any) -> dt.date:
+    if type(raw) is dt.datetime:
+        day = aware(raw).date() if raw.tzinfo else raw.date()
+    elif type(raw) is dt.date:
+        day = raw
+    elif type(raw) is str:
+        try:
+            day = parse_date(raw).date
+        except WarekiError as exc:
+            moment = try_parse_temporal(raw)
+            if not isinstance(moment, dt.datetime):
+                raise ValueParseError(exc.message) from None
+            day = moment.date()
+    else:
+        raise ValueParseError(f"「{text_of(raw)}」は日付ではありません。")
+    return day.replace(day=1) if options.get("precision") == "month" else day
+
+
+def _to_datetime(options: Mapping[str, Any], raw: Any) -> dt.datetime:
+    if type(raw) is dt.datetime:
+        return aware(raw)
+    if type(raw) is dt.date:
+        return midnight(raw)
+    if type(raw) is not str:
+        raise ValueParseError(f"「{text_of(raw)}」は日時ではありません。")
+    try:
+        return parse_datetime(raw)
+    except WarekiError as exc:
+        parsed = try_parse_temporal(raw)
+        if isinstance(parsed, ParsedDate) and parsed.precision == "day":
+            return midnight(parsed.date)
+        raise ValueParseError(exc.message) from None
+
+
+def _to_yesno(options: Mapping[str, Any], raw: Any) -> bool:
+    if type(raw) is bool:
+        return bool(raw)
+    if type(raw) in (int, float, Decimal) and raw in (0, 1):
+        return bool(raw)
+    text = text_of(raw)
+    value = YESNO.get(text)
+    if value is None:
+        value = {"1": True, "0": False}.get(text, YESNO.get(text.lower()))
+    if value is None:
+        raise ValueParseError(f"「{text}」ははい/いいえ（○×、有無、TRUE/FALSE）ではありません。")
+    return value
+
+
+def _to_choice(options: Mapping[str, Any], raw: Any) -> str:
+    text = text_of(raw)
+    choices = options.get("choices")
+    if choices and text not in choices:
+        raise ValueParseError(f"「{text}」は選択肢にありません。")
+    return text
+
+
+def _to_multichoice(options: Mapping[str, Any], raw: Any) -> list[str]:
+    items = [item for item in _MULTI_SPLIT.split(text_of(raw)) if item]
+    choices = options.get("choices")
+    for item in items:
+        if choices and item not in choices:
+            raise ValueParseError(f"「{item}」は選択肢にありません。")
+    return items
+
+
+def _to_email(options: Mapping[str, Any], raw: Any) -> str:
+    text = text_of(raw)
+    if not EMAIL.fullmatch(text):
+        raise ValueParseError(f"「{text}」はメールアドレスではありません。")
+    return text
+
+
+def _to_url(options: Mapping[str, Any], raw: Any) -> str:
+    text = text_of(raw)
+    if not URL.fullmatch(text):
+        raise ValueParseError(
+            f"「{text}」は URL（http:// か https:// で始まるもの）ではありません。")
+    return text
+
+
+_CONVERTERS: dict[str, Callable[[Mapping[str, Any], Any], Any]] = {
+    "text": _to_text, "textarea": _to_text, "number": _to_number, "date": _to_date,
+    "datetime": _to_datetime, "yesno": _to_yesno, "choice": _to_choice,
+    "multichoice": _to_multichoice, "email": _to_email, "url": _to_url,
+}

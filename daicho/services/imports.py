@@ -1,0 +1,464 @@
+"""Importing a file into a ledger (contract §3.1): create, append or upsert, all or nothing.
+
+The file is read by daicho.importing (pure Python); this module maps its columns to fields,
+cleans every value through the field registry, and writes everything in one transaction as one
+history batch ('import' action) that can later be rolled back as a whole."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from daicho import access
+from daicho.access import AnyUser
+from daicho.db import schema as ddl
+from daicho.db.dialect import q
+from daicho.errors import Conflict, DaichoError, FieldValueError, InvalidInput, NotFound
+from daicho.fields.context import ValueContext
+from daicho.importing import ImportFileError, Limits, ParsedTable, ValueParseError, parse_value, read_table
+from daicho.importing import text_of as cell_text
+from daicho.models import History, ImportBatch, Ledger
+from daicho.selectors import records as sel
+from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.services import ledgers as ledger_svc
+from daicho.services import records as record_svc
+
+Progress = Callable[[int, int], None]
+MODES = ("create", "append", "upsert")
+MAX_REPORTED = 1000
+WRITE_BATCH = 5000
+PARSEABLE = {"text", "textarea", "number", "date", "datetime", "yesno", "choice", "multichoice",
+             "email", "url"}
+
+
+@dataclass
+class ColumnChoice:
+    """The wizard's say about one column of the file: keep or skip it, its name and type."""
+
+    source_index: int
+    name: str | None = None
+    type: str | None = None
+    options: dict[str, Any] | None = None
+    skip: bool = False
+
+
+@dataclass
+class ImportOptions:
+    ledger: str | int | None = None
+    name: str | None = None
+    sheet: str | None = None
+    header_row: int | None = None
+    encoding: str | None = None
+    key: str | None = None
+    mode: str | None = None
+    skip_bad_rows: bool = False
+    dry_run: bool = False
+    columns: list[ColumnChoice] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    schema: LedgerSchema | None
+    mode: str
+    # (index in table.columns, field code, field type, field options) for each imported column
+    mapping: list[tuple[int, str]]
+    warnings: list[dict[str, Any]]
+
+
+def normalize_header(text: str) -> str:
+    """Header matching ignores width, case, blanks and 「」 (contract §3.1)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "「」『』\"'")
+
+
+def _file_error(exc: ImportFileError) -> DaichoError:
+    return DaichoError(exc.message, code=exc.code, status=exc.status, details=exc.details)
+
+
+def _limits() -> Limits:
+    overrides: dict[str, Any] = dict(settings.DAICHO.get("IMPORT_LIMITS") or {})
+    return Limits(**overrides)
+
+
+def read(path: Path, *, filename: str, opts: ImportOptions,
+         progress: Progress | None = None) -> ParsedTable:
+    try:
+        return read_table(path, filename=filename, sheet=opts.sheet, header_row=opts.header_row,
+                          encoding=opts.encoding, limits=_limits(), progress=progress)
+    except ImportFileError as exc:
+        raise _file_error(exc) from None
+
+
+def resolve_ledger(user: AnyUser, ref: str | int) -> LedgerSchema:
+    text = str(ref)
+    found = Ledger.objects.filter(name=text).values_list("id", flat=True).first()
+    if found is None and text.isdigit():
+        found = int(text)
+    if found is None:
+        raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": text[:100]}, code="unknown_ledger")
+    return access.ledger_for(user, found, "import")
+
+
+def _column_specs(table: ParsedTable, opts: ImportOptions) -> list[tuple[int, dict[str, Any]]]:
+    """Field definitions for a new ledger: detected names and types, as the wizard adjusted them."""
+    choices = {c.source_index: c for c in opts.columns}
+    specs = []
+    for i, col in enumerate(table.columns):
+        choice = choices.get(col.source_index)
+        if choice is not None and choice.skip:
+            continue
+        spec: dict[str, Any] = {"name": col.name, "type": col.type, "options": dict(col.options)}
+        if choice is not None:
+            if choice.name:
+                spec["name"] = choice.name
+            if choice.type:
+                spec["type"] = choice.type
+                spec["options"] = dict(choice.options or {}) if choice.type != col.type else \
+                    dict(choice.options if choice.options is not None else col.options)
+            elif choice.options is not None:
+                spec["options"] = dict(choice.options)
+        specs.append((i, spec))
+    return specs
+
+
+def _match_columns(table: ParsedTable, schema: LedgerSchema,
+                   opts: ImportOptions) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
+    saved: dict[str, str] = schema.ledger.settings.get("import", {}).get("columns", {})
+    by_name = {normalize_header(f.name): f.code for f in schema.fields}
+    skipped = {c.source_index for c in opts.columns if c.skip}
+    mapping: list[tuple[int, str]] = []
+    warnings: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for i, col in enumerate(table.columns):
+        if col.source_index in skipped:
+            continue
+        key = normalize_header(col.name)
+        code = by_name.get(key) or saved.get(key)
+        if code is None or code not in schema.by_code or code in used:
+            warnings.append({"row": None, "message": _(
+                "The column 「%(name)s」 matches no field of the ledger and was not imported.")
+                % {"name": col.name}})
+            continue
+        used.add(code)
+        mapping.append((i, code))
+    if not mapping:
+        raise InvalidInput(_("No column of the file matches a field of the ledger 「%(name)s」.")
+                           % {"name": schema.ledger.name}, code="no_matching_columns",
+                           details={"columns": [c.name for c in table.columns][:100]})
+    return mapping, warnings
+
+
+@dataclass
+class Outcome:
+    created: list[record_svc.Prepared] = field(default_factory=list)
+    updates: list[tuple[int, record_svc.Prepared]] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error_count: int = 0
+    bad_rows: set[int] = field(default_factory=set)
+
+    def error(self, row: int, name: str, value: Any, message: str) -> None:
+        self.error_count += 1
+        self.bad_rows.add(row)
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append({"row": row, "field": name, "value": "" if value is None
+                                else cell_text(value)[:200], "message": message})
+
+
+def _convert_rows(table: ParsedTable, schema: LedgerSchema, mapping: list[tuple[int, str]],
+                  inferred: bool, ctx: ValueContext, progress: Progress) -> tuple[
+                      list[tuple[int, record_svc.Prepared]], Outcome]:
+    """Every row through its field's cleaning; row-level problems are collected, not raised."""
+    outcome = Outcome()
+    prepared_rows: list[tuple[int, record_svc.Prepared]] = []
+    fields = [(i, schema.by_code[code]) for i, code in mapping]
+    total = len(table.rows) or 1
+    for n, row in enumerate(table.rows):
+        values: dict[str, Any] = {}
+        for i, f in fields:
+            raw = row.raw[i]
+            try:
+                if inferred and table.columns[i].type == f.type:
+                    value = row.values[i]
+                elif f.type in PARSEABLE:
+                    value = parse_value(f.type, f.options, raw)
+                else:
+                    value = None if raw is None else cell_text(raw)
+                values[f.code] = value
+            except ValueParseError as exc:
+                outcome.error(row.number, f.name, raw, str(exc))
+        prepared, errors = record_svc.clean_values(schema, values, ctx, creating=True)
+        for code, message in errors.items():
+            source = next((i for i, c in mapping if c == code), None)
+            outcome.error(row.number, schema.by_code[code].name if code in schema.by_code else code,
+                          row.raw[source] if source is not None else None, message)
+        if row.number not in outcome.bad_rows:
+            prepared_rows.append((row.number, prepared))
+        if n % 2000 == 0:
+            progress(40 + 20 * n // total, 100)
+    return prepared_rows, outcome
+
+
+def _existing_by_key(schema: LedgerSchema, key_code: str, keys: list[Any]) -> dict[Any, sel.Row]:
+    f = schema.by_code[key_code]
+    ftype = schema.type_of(f)
+    out: dict[Any, sel.Row] = {}
+    params = list(dict.fromkeys(ftype.to_param(k) for k in keys if k is not None))
+    for start in range(0, len(params), 500):
+        chunk = params[start:start + 500]
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t "
+                        f"WHERE t.{q(f.column)} IN ({', '.join(['%s'] * len(chunk))}) "
+                        f"AND {sel.live()}", chunk)
+            for row in sel.to_rows(schema, cur.fetchall()):
+                out[ftype.to_param(row.raw[key_code])] = row
+    return out
+
+
+def _split_upsert(schema: LedgerSchema, key_code: str, rows: list[tuple[int, record_svc.Prepared]],
+                  outcome: Outcome, ctx: ValueContext) -> None:
+    f = schema.by_code[key_code]
+    ftype = schema.type_of(f)
+    existing = _existing_by_key(schema, key_code, [p.stored.get(key_code) for _n, p in rows])
+    seen: dict[Any, int] = {}
+    for number, prepared in rows:
+        key = prepared.stored.get(key_code)
+        if key is None:
+            outcome.error(number, f.name, None, _("The key field is empty."))
+            continue
+        param = ftype.to_param(key)
+        if param in seen:
+            outcome.error(number, f.name, prepared.as_json.get(key_code),
+                          _("The same key appears again (first in row %(row)d).")
+                          % {"row": seen[param]})
+            continue
+        seen[param] = number
+        current = existing.get(param)
+        if current is None:
+            outcome.created.append(prepared)
+            continue
+        old = {c: schema.type_of(schema.by_code[c]).history_value(schema.by_code[c], current.raw[c],
+                                                                 ctx) for c in prepared.stored}
+        if all(old[c] == prepared.as_json[c] for c in prepared.stored):
+            outcome.unchanged += 1
+        else:
+            outcome.updates.append((current.id, prepared))
+
+
+def _report(*, table: ParsedTable, schema: LedgerSchema | None, outcome: Outcome, dry_run: bool,
+            ok: bool, warnings: list[dict[str, Any]], batch_id: str | None) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "ok": ok,
+        "dry_run": dry_run,
+        "ledger": {"id": schema.id, "name": schema.ledger.name} if schema else None,
+        "created": len(outcome.created) if ok else 0,
+        "updated": len(outcome.updates) if ok else 0,
+        "unchanged": outcome.unchanged if ok else 0,
+        "fields": [{"code": f.code, "name": f.name, "type": f.type}
+                   for f in (schema.fields if schema else [])],
+        "header_row": table.header_row,
+        "sheet": table.sheet,
+        "sheets": table.sheets,
+        "encoding": table.encoding,
+        "errors": outcome.errors,
+        "error_count": outcome.error_count,
+        "skipped_rows": len(outcome.bad_rows),
+        "warnings": warnings[:MAX_REPORTED],
+        "text_columns": [r.as_dict() for r in table.text_reasons],
+        "batch_id": batch_id,
+    }
+    if not ok:
+        report["error"] = {"code": "invalid_rows", "message": _(
+            "%(n)d values cannot be stored; nothing was imported. Fix them, or import with "
+            "--skip-bad-rows to leave those rows out.") % {"n": outcome.error_count}}
+    return report
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to undo a dry run after it did everything for real."""
+
+
+def run_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions,
+               progress: Progress | None = None) -> dict[str, Any]:
+    report_progress = progress or (lambda done, total: None)
+    access.require_user(user)
+    mode = opts.mode or ("upsert" if opts.key else "append" if opts.ledger else "create")
+    if mode not in MODES:
+        raise InvalidInput(_("mode must be create, append or upsert."), code="invalid_mode")
+    if mode == "create" and opts.ledger:
+        raise InvalidInput(_("Mode create makes a new ledger; leave out --ledger."),
+                           code="invalid_mode")
+    if mode != "create" and not opts.ledger:
+        raise InvalidInput(_("Give the ledger to import into (--ledger)."), code="ledger_required")
+    if mode == "upsert" and not opts.key:
+        raise InvalidInput(_("Mode upsert needs the key field (--key)."), code="key_required")
+    target = resolve_ledger(user, opts.ledger) if opts.ledger else None
+    if target is None and not access.can_create_ledger(user):
+        raise NotFound()
+    if target is not None and mode == "upsert":
+        key_field = target.field(str(opts.key))
+        if not target.type_of(key_field).can_be_unique:
+            raise InvalidInput(_("The field 「%(name)s」 cannot serve as a key.")
+                               % {"name": key_field.name}, code="invalid_key")
+    table = read(path, filename=filename, opts=opts,
+                 progress=lambda d, t: report_progress(d * 40 // max(t, 1), 100))
+    ctx = ValueContext()
+    warnings = list(table.warnings)
+    result: dict[str, Any] = {}
+    try:
+        with transaction.atomic():
+            result = _run(user=user, table=table, target=target, mode=mode, opts=opts, ctx=ctx,
+                          warnings=warnings, filename=filename, progress=report_progress)
+            if opts.dry_run or not result["ok"]:
+                raise _DryRun()
+    except _DryRun:
+        pass
+    report_progress(100, 100)
+    return result
+
+
+def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode: str,
+         opts: ImportOptions, ctx: ValueContext, warnings: list[dict[str, Any]], filename: str,
+         progress: Progress) -> dict[str, Any]:
+    if target is None:
+        specs = _column_specs(table, opts)
+        name = opts.name or (table.sheet if table.sheet and table.format != "csv" else None) or \
+            Path(filename).stem
+        schema = ledger_svc.create_ledger(user=user, name=name, fields=[s for _i, s in specs])
+        mapping = [(i, f.code) for (i, _s), f in zip(specs, schema.fields, strict=True)]
+        inferred = True
+    else:
+        schema = target
+        mapping, more = _match_columns(table, schema, opts)
+        warnings.extend(more)
+        inferred = False
+    rows, outcome = _convert_rows(table, schema, mapping, inferred, ctx, progress)
+    if mode == "upsert":
+        _split_upsert(schema, str(opts.key), rows, outcome, ctx)
+    else:
+        outcome.created = [p for _n, p in rows]
+        if any(f.unique for f in schema.fields):
+            _unique_within_file(schema, rows, outcome)
+    ok = outcome.error_count == 0 or opts.skip_bad_rows
+    if ok and outcome.error_count:
+        bad = outcome.bad_rows
+        warnings.append({"row": None, "message": _("%(n)d rows with errors were left out.")
+                         % {"n": len(bad)}})
+    batch_id = None
+    if ok:
+        batch_id = _write(user, schema, outcome, ctx, progress)
+        _remember(user, schema, table, mapping, mode, created=target is None,
+                  outcome=outcome, batch_id=batch_id, filename=filename)
+    fresh = load_schema(schema.id) or schema
+    return _report(table=table, schema=fresh, outcome=outcome, dry_run=opts.dry_run, ok=ok,
+                   warnings=warnings, batch_id=batch_id if not opts.dry_run else None)
+
+
+def _unique_within_file(schema: LedgerSchema, rows: list[tuple[int, record_svc.Prepared]],
+                        outcome: Outcome) -> None:
+    keep: list[record_svc.Prepared] = []
+    seen: dict[str, dict[Any, int]] = {}
+    for index, (number, prepared) in enumerate(rows):
+        errors: dict[str, str] = {}
+        record_svc._check_unique(schema, prepared.stored, None, errors, seen, index)
+        for code, message in errors.items():
+            outcome.error(number, schema.by_code[code].name, prepared.as_json.get(code), message)
+        if not errors:
+            keep.append(prepared)
+    outcome.created = keep
+
+
+def _write(user: AnyUser, schema: LedgerSchema, outcome: Outcome, ctx: ValueContext,
+           progress: Progress) -> str:
+    batch_id = record_svc.new_batch_id()
+    total = len(outcome.created) + len(outcome.updates) or 1
+    done = 0
+    for start in range(0, len(outcome.created), WRITE_BATCH):
+        chunk = outcome.created[start:start + WRITE_BATCH]
+        record_svc.import_rows(user=user, schema=schema, items=chunk, ctx=ctx, batch_id=batch_id)
+        done += len(chunk)
+        progress(60 + 40 * done // total, 100)
+    for start in range(0, len(outcome.updates), WRITE_BATCH):
+        updates = outcome.updates[start:start + WRITE_BATCH]
+        record_svc.import_rows(user=user, schema=schema, items=[], updates=updates, ctx=ctx,
+                               batch_id=batch_id)
+        done += len(updates)
+        progress(60 + 40 * done // total, 100)
+    if outcome.created:
+        ddl.analyze(schema.ledger)
+    return batch_id
+
+
+def _remember(user: AnyUser, schema: LedgerSchema, table: ParsedTable,
+              mapping: list[tuple[int, str]], mode: str, *, created: bool, outcome: Outcome,
+              batch_id: str, filename: str) -> None:
+    """Save the column mapping on the ledger so next year's file imports without questions."""
+    ledger = Ledger.objects.select_for_update().get(id=schema.id)
+    saved = dict(ledger.settings.get("import", {}).get("columns", {}))
+    for i, code in mapping:
+        saved[normalize_header(table.columns[i].name)] = code
+    ledger.settings = {**ledger.settings, "import": {
+        "columns": saved, "sheet": table.sheet, "header_row": table.header_row,
+        "file": filename[:255]}}
+    if created:
+        ledger.settings["migrated_from"] = {"file": filename[:255], "format": table.format,
+                                            "at": timezone.now().isoformat()}
+    ledger.save(update_fields=["settings"])
+    ImportBatch.objects.create(
+        ledger_id=schema.id, batch_id=batch_id, user_id=user.pk if user.is_authenticated else None,
+        file_name=filename[:255], mode=mode, created_ledger=created,
+        created=len(outcome.created), updated=len(outcome.updates), unchanged=outcome.unchanged,
+        report={"header_row": table.header_row, "sheet": table.sheet})
+
+
+def rollback_import(*, user: AnyUser, batch_id: str, confirm: bool = False) -> dict[str, Any]:
+    """Undo a whole import: trash what it created, revert what it updated.
+
+    Records edited after the import are listed and left alone unless `confirm` is given; even
+    then their later edits stay in the history."""
+    batch = ImportBatch.objects.filter(batch_id=batch_id).first()
+    if batch is None:
+        raise NotFound()
+    schema = access.ledger_for(user, batch.ledger_id, "import")
+    if batch.rolled_back_at is not None:
+        raise Conflict(_("This import was already rolled back."), code="already_rolled_back")
+    entries = list(History.objects.filter(ledger_id=schema.id, batch_id=batch_id)
+                   .values_list("record_id", "revision"))
+    ctx = ValueContext()
+    with transaction.atomic():
+        edited: list[int] = []
+        rows = {r.id: r for r in record_svc._rows_by_id(user, schema, [rid for rid, _r in entries])}
+        for rid, revision in entries:
+            row = rows.get(rid)
+            if row is not None and (row.revision != revision or row.deleted):
+                edited.append(rid)
+        if edited and not confirm:
+            raise Conflict(_("%(n)d records were changed after the import. Roll back anyway?")
+                           % {"n": len(edited)}, code="edited_since_import",
+                           details={"records": edited[:MAX_REPORTED], "count": len(edited)})
+        trashed = reverted = 0
+        for rid, revision in entries:
+            row = rows.get(rid)
+            if row is None or row.deleted:
+                continue
+            if revision == 1:
+                record_svc.delete_record(user=user, schema=schema, record_id=rid, ctx=ctx)
+                trashed += 1
+            else:
+                record_svc.revert_record(user=user, schema=schema, record_id=rid,
+                                         to_revision=revision - 1, ctx=ctx)
+                reverted += 1
+        batch.rolled_back_at = timezone.now()
+        batch.save(update_fields=["rolled_back_at"])
+    return {"trashed": trashed, "reverted": reverted, "edited_since": len(edited)}
+
+
+__all__ = ["ColumnChoice", "FieldValueError", "ImportOptions", "rollback_import", "run_import"]

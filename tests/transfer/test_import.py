@@ -1,0 +1,307 @@
+"""`daicho import` and POST /api/v1/imports end to end (contract §3.1, §4.3)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlsxwriter
+
+from tests.conftest import SHARED, ApiClient, make_ledger
+
+YAIZU = SHARED / "data" / "yaizu"
+
+
+def _fields(api: ApiClient, ledger_id: int) -> dict[str, str]:
+    return {f["name"]: f["type"] for f in api.get(f"/api/v1/ledgers/{ledger_id}").body["fields"]}
+
+
+def _records(api: ApiClient, ledger_id: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 500}
+        if cursor:
+            params["cursor"] = cursor
+        body = api.get(f"/api/v1/ledgers/{ledger_id}/records", params).body
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return items
+
+
+@pytest.mark.parametrize("name", ["aed.csv", "park_info.csv", "hinanjo.csv", "fire_hydrant.csv",
+                                  "traffic_accident_2019.csv"])
+def test_real_open_data_files(cli: Any, api: ApiClient, name: str) -> None:
+    path = YAIZU / name
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    result = cli("import", str(path), "--json")
+    assert result.code == 0, result.out + result.err
+    report = result.json
+    assert report["ok"] is True and report["created"] == len(rows) - 1
+    assert report["header_row"] == 1
+    fields = _fields(api, report["ledger"]["id"])
+    assert list(fields) == [h.strip() for h in rows[0]]
+    # every column whose values all parse as numbers, dates or yes/no got that type
+    for k, header in enumerate(rows[0]):
+        values = [r[k].strip() for r in rows[1:] if r[k].strip()]
+        if values and all(v.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()
+                          and not (len(v) > 1 and v.startswith("0") and "." not in v)
+                          for v in values):
+            assert fields[header.strip()] == "number", header
+
+
+def test_park_area_numbers_with_separators(cli: Any, api: ApiClient) -> None:
+    report = cli("import", str(YAIZU / "park_info.csv"), "--json").json
+    records = _records(api, report["ledger"]["id"])
+    area_code = next(f["code"] for f in report["fields"] if f["name"] == "面積（㎡）")
+    first = min(records, key=lambda r: r["id"])
+    assert first["values"][area_code] == 32500
+
+
+def _city_workbook(path: Path) -> None:
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("公有財産")
+    bold = book.add_format({"bold": True})
+    date_format = book.add_format({"num_format": "yyyy/m/d"})
+    sheet.write(0, 0, "令和6年度 公有財産台帳", bold)
+    sheet.write(1, 0, "財政課作成")
+    sheet.merge_range(3, 2, 3, 3, "建築", bold)
+    for c, name in enumerate(["管理番号", "名称"]):
+        sheet.merge_range(3, c, 4, c, name, bold)
+    sheet.write(4, 2, "年月日")
+    sheet.write(4, 3, "構造")
+    sheet.merge_range(3, 4, 4, 4, "取得価格", bold)
+    sheet.merge_range(3, 5, 4, 5, "現存", bold)
+    rows = [
+        ("0012", "市役所本庁舎", "S45.4.1", "RC造", "￥1,200,000", "○"),
+        ("0013", "中央公民館", "平成31年4月30日", "S造", "△5,000", "×"),
+        ("0014", "北倉庫", dt.date(2019, 5, 1), "木造", "３００", "○"),
+    ]
+    for r, row in enumerate(rows, start=5):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date):
+                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_format)
+            else:
+                sheet.write_string(r, c, value)
+    sheet.write(8, 1, "合計")
+    sheet.write(8, 4, 1195300)
+    sheet.write(9, 0, "※ 取得価格は税込")
+    book.add_worksheet("メモ").write(0, 0, "memo")
+    book.close()
+
+
+def test_city_workbook_with_title_rows_and_two_row_header(cli: Any, api: ApiClient,
+                                                           tmp_path: Path) -> None:
+    path = tmp_path / "財産.xlsx"
+    _city_workbook(path)
+    report = cli("import", str(path), "--json").json
+    assert report["ok"] is True, report
+    assert report["sheet"] == "公有財産" and report["sheets"] == ["公有財産", "メモ"]
+    assert report["header_row"] == 4 and report["created"] == 3
+    fields = _fields(api, report["ledger"]["id"])
+    names = list(fields)
+    assert names[0] == "管理番号" and names[1] == "名称"
+    assert "建築" in names[2] and "年月日" in names[2] and "構造" in names[3]
+    assert fields["管理番号"] == "text"  # leading zeros stay text
+    assert fields[names[2]] == "date" and fields["取得価格"] == "number"
+    assert fields["現存"] == "yesno"
+    records = sorted(_records(api, report["ledger"]["id"]), key=lambda r: r["id"])
+    by_name = {f["name"]: f["code"] for f in report["fields"]}
+    values = [{n: r["values"][c] for n, c in by_name.items()} for r in records]
+    assert [v["管理番号"] for v in values] == ["0012", "0013", "0014"]
+    assert [v[names[2]] for v in values] == ["1970-04-01", "2019-04-30", "2019-05-01"]
+    assert [v["取得価格"] for v in values] == [1200000, -5000, 300]
+    assert [v["現存"] for v in values] == [True, False, True]
+    messages = " ".join(w["message"] for w in report["warnings"])
+    assert "合計" in messages
+
+
+def _csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig") -> Path:
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def test_append_upsert_and_dry_run(cli: Any, api: ApiClient, tmp_path: Path) -> None:
+    led = make_ledger(api, "備品", [
+        {"name": "管理番号", "type": "text", "code": "no", "unique": True},
+        {"name": "品名", "type": "text", "code": "item"},
+        {"name": "数量", "type": "number", "code": "qty"},
+    ])
+    first = _csv(tmp_path / "a.csv", [["管理 番号", "「品名」", "ＸＹＺ"], ["A1", "机", "x"],
+                                      ["A2", "椅子", "y"]], encoding="cp932")
+    result = cli("import", str(first), "--ledger", "備品", "--json")
+    assert result.code == 0, result.out
+    report = result.json
+    assert report["created"] == 2 and report["encoding"] == "cp932"
+    assert any("ＸＹＺ" in w["message"] for w in report["warnings"])
+    second = _csv(tmp_path / "b.csv", [["管理番号", "品名", "数量"], ["A1", "机", "3"],
+                                       ["A2", "椅子", ""], ["A3", "棚", "1"]])
+    dry = cli("import", str(second), "--ledger", str(led["id"]), "--key", "no", "--dry-run",
+              "--json").json
+    assert (dry["dry_run"], dry["created"], dry["updated"], dry["unchanged"]) == (True, 1, 1, 1)
+    assert len(_records(api, led["id"])) == 2
+    real = cli("import", str(second), "--ledger", str(led["id"]), "--mode", "upsert", "--key",
+               "no", "--json").json
+    assert (real["created"], real["updated"], real["unchanged"]) == (1, 1, 1)
+    values = {r["values"]["no"]: r["values"] for r in _records(api, led["id"])}
+    assert values["A1"]["qty"] == 3 and values["A3"]["item"] == "棚"
+    hist = api.get(f"/api/v1/ledgers/{led['id']}/records/"
+                   f"{next(r['id'] for r in _records(api, led['id']) if r['values']['no'] == 'A1')}"
+                   "/history").body["items"]
+    assert [h["action"] for h in hist] == ["import", "import"]
+    again = cli("import", str(second), "--ledger", str(led["id"]), "--mode", "append", "--json")
+    assert again.code == 1  # the unique 管理番号 refuses duplicates: nothing imported
+    assert len(_records(api, led["id"])) == 3
+
+
+def test_bad_rows_fail_the_whole_import_unless_skipped(cli: Any, api: ApiClient,
+                                                       tmp_path: Path) -> None:
+    led = make_ledger(api, "数値", [{"name": "名前", "type": "text", "code": "n"},
+                                    {"name": "金額", "type": "number", "code": "v"}])
+    path = _csv(tmp_path / "c.csv", [["名前", "金額"], ["a", "1"], ["b", "不明"], ["c", "3"]])
+    bad = cli("import", str(path), "--ledger", "数値", "--json")
+    assert bad.code == 1
+    report = bad.json
+    assert report["ok"] is False and report["created"] == 0
+    assert report["errors"] == [{"row": 3, "field": "金額", "value": "不明",
+                                 "message": report["errors"][0]["message"]}]
+    assert _records(api, led["id"]) == []
+    skipped = cli("import", str(path), "--ledger", "数値", "--skip-bad-rows", "--json").json
+    assert skipped["ok"] is True and skipped["created"] == 2
+
+
+def test_rollback_of_a_whole_import(cli: Any, api: ApiClient, tmp_path: Path) -> None:
+    led = make_ledger(api, "巻き戻し", [{"name": "番号", "type": "text", "code": "no"},
+                                        {"name": "値", "type": "text", "code": "v"}])
+    rid = api.post(f"/api/v1/ledgers/{led['id']}/records",
+                   {"values": {"no": "1", "v": "old"}}).body["id"]
+    path = _csv(tmp_path / "d.csv", [["番号", "値"], ["1", "new"], ["2", "added"]])
+    report = cli("import", str(path), "--ledger", "巻き戻し", "--key", "no", "--json").json
+    assert (report["created"], report["updated"]) == (1, 1)
+    added = next(r for r in _records(api, led["id"]) if r["values"]["no"] == "2")
+    api.patch(f"/api/v1/ledgers/{led['id']}/records/{added['id']}",
+              {"revision": 1, "values": {"v": "edited"}})
+    url = f"/api/v1/imports/{report['batch_id']}/rollback"
+    asked = api.post(url, {})
+    assert asked.status == 409 and asked.body["error"]["details"]["records"] == [added["id"]]
+    done = api.post(url, {"confirm": True})
+    assert done.status == 200 and done.body == {"trashed": 1, "reverted": 1, "edited_since": 1}
+    remaining = _records(api, led["id"])
+    assert [r["id"] for r in remaining] == [rid] and remaining[0]["values"]["v"] == "old"
+    assert api.post(url, {"confirm": True}).status == 409
+
+
+@pytest.mark.parametrize(("name", "content", "code"), [
+    ("fake.xlsx", b"%PDF-1.4 not a workbook", None),
+    ("empty.csv", b"", "empty_file"),
+    ("only-header.csv", "名前,金額\r\n".encode(), None),
+    ("broken.csv", b"a,b\r\n\x82\xa0\xff\xfe\x80,1\r\n", None),
+])
+def test_bad_files_are_refused_and_write_nothing(api: ApiClient, name: str, content: bytes,
+                                                 code: str | None) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    before = api.get("/api/v1/ledgers").body["items"]
+    resp = api.upload("/api/v1/imports", {"file": SimpleUploadedFile(name, content)})
+    if name == "only-header.csv":
+        assert resp.status == 200 and resp.body["created"] == 0  # fields, no records
+        return
+    assert resp.status in (400, 413), resp.body
+    assert resp.body["ok"] is False and resp.body["error"]["code"]
+    if code:
+        assert resp.body["error"]["code"] == code
+    assert api.get("/api/v1/ledgers").body["items"] == before
+
+
+def test_api_import_and_background_job(api: ApiClient) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from daicho import jobs
+
+    data = "名前,金額\r\n本庁舎,100\r\n支所,200\r\n".encode("cp932")
+    sync = api.upload("/api/v1/imports", {"file": SimpleUploadedFile("建物.csv", data),
+                                          "name": "建物一覧"})
+    assert sync.status == 200 and sync.body["ledger"]["name"] == "建物一覧"
+    assert sync.body["created"] == 2 and sync.body["encoding"] == "cp932"
+    queued = api.upload("/api/v1/imports", {"file": SimpleUploadedFile("建物.csv", data),
+                                            "name": "建物一覧2", "background": "true"})
+    assert queued.status == 202
+    job_id = queued.body["job"]["id"]
+    assert api.get(f"/api/v1/jobs/{job_id}").body["status"] == "queued"
+    assert jobs.run_pending() == 1
+    job = api.get(f"/api/v1/jobs/{job_id}").body
+    assert job["status"] == "done" and job["progress"] == 100
+    assert job["result"]["created"] == 2
+
+
+def test_wizard_choices_rename_retype_and_skip(api: ApiClient) -> None:
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = "番号,名称,メモ\r\n001,庁舎,a\r\n002,倉庫,b\r\n".encode()
+    columns = [{"source_index": 0, "name": "管理番号", "type": "text"},
+               {"source_index": 2, "skip": True}]
+    resp = api.upload("/api/v1/imports", {"file": SimpleUploadedFile("x.csv", data),
+                                          "columns": json.dumps(columns)})
+    assert resp.status == 200, resp.body
+    assert [f["name"] for f in resp.body["fields"]] == ["管理番号", "名称"]
+
+
+ROUND_TRIP_FIELDS = [
+    {"name": "文字", "type": "text", "code": "t"},
+    {"name": "複数行", "type": "textarea", "code": "ta"},
+    {"name": "数値", "type": "number", "code": "n", "options": {"decimals": 2, "unit": "円"}},
+    {"name": "日付", "type": "date", "code": "d"},
+    {"name": "日時", "type": "datetime", "code": "dt"},
+    {"name": "有無", "type": "yesno", "code": "yn"},
+    {"name": "区分", "type": "choice", "code": "c", "options": {"choices": ["甲", "乙"]}},
+    {"name": "用途", "type": "multichoice", "code": "mc",
+     "options": {"choices": ["会議", "防災", "その他"]}},
+    {"name": "メール", "type": "email", "code": "e"},
+    {"name": "URL", "type": "url", "code": "u"},
+]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_export_then_import_gives_back_values_and_types(cli: Any, api: ApiClient, fmt: str,
+                                                        tmp_path: Path) -> None:
+    led = make_ledger(api, "往復", ROUND_TRIP_FIELDS)
+    samples = [
+        {"t": "=SUM(A1)", "ta": "一行目\n二行目", "n": -1234.5, "d": "1989-01-07",
+         "dt": "2024-04-01T09:30:00+09:00", "yn": True, "c": "甲", "mc": ["会議", "防災"],
+         "e": "joho@city.example.jp", "u": "https://www.city.example.jp/"},
+        {"t": "0012", "ta": "x", "n": 0.5, "d": "2019-05-01", "dt": "2019-04-30T23:59:00+09:00",
+         "yn": False, "c": "乙", "mc": ["その他"], "e": "a@b.example.jp",
+         "u": "http://example.jp/a?b=c"},
+        {"t": "㈱髙橋①", "ta": "〜", "n": 3, "d": "2024-02-29", "dt": None, "yn": None, "c": None,
+         "mc": None, "e": None, "u": None},
+    ]
+    for values in samples:
+        assert api.post(f"/api/v1/ledgers/{led['id']}/records", {"values": values}).status == 201
+    out = tmp_path / f"往復.{fmt}"
+    assert cli("export", "往復", "--format", fmt, "-o", str(out)).code == 0
+    back = cli("import", str(out), "--name", f"往復-{fmt}", "--json")
+    assert back.code == 0, back.out
+    types = {f["name"]: f["type"] for f in back.json["fields"]}
+    want = {f["name"]: f["type"] for f in ROUND_TRIP_FIELDS}
+    for name in ["文字", "数値", "日付", "日時", "有無", "メール", "URL"]:
+        assert types[name] == want[name], name
+    codes = {f["name"]: f["code"] for f in back.json["fields"]}
+    got = sorted(_records(api, back.json["ledger"]["id"]), key=lambda r: r["id"])
+    for original, record in zip(samples, got, strict=True):
+        for spec in ROUND_TRIP_FIELDS:
+            value = record["values"][codes[spec["name"]]]
+            expected = original[spec["code"]]
+            if spec["type"] == "multichoice" and isinstance(value, str):
+                value = value.split("\n")
+            if spec["type"] == "choice" and expected is not None:
+                assert value == expected
+                continue
+            assert value == expected, (spec["name"], value, expected)
