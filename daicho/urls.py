@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from daicho.api import api, not_found_view
 from daicho.views import healthz
@@ -7,4 +7,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", healthz),
     re_path(r"^api/", not_found_view),
+    path("", include("daicho.web.urls")),
 ]

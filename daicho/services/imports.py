@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -84,7 +84,7 @@ def _file_error(exc: ImportFileError) -> DaichoError:
 
 
 def _limits() -> Limits:
-    overrides: dict[str, Any] = dict(settings.DAICHO.get("IMPORT_LIMITS") or {})
+    overrides = cast(dict[str, Any], settings.DAICHO.get("IMPORT_LIMITS") or {})
     return Limits(**overrides)
 
 
