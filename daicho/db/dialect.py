@@ -44,8 +44,13 @@ def distinct(column_sql: str) -> str:
     return f"{column_sql} IS DISTINCT FROM %s"
 
 
+_PLAIN = (str, int, bool, float)
+
+
 def param(value: Any) -> Any:
     """Adapt a Python value to what the driver stores in our column types."""
+    if value is None or value.__class__ in _PLAIN:
+        return value  # the common case, kept off the vendor lookup below
     if is_sqlite():
         if isinstance(value, dt.datetime):
             return value.astimezone(dt.UTC).isoformat(timespec="seconds")

@@ -26,20 +26,21 @@ MAX_TERM_LENGTH = 100
 
 
 def _uni(ch: str) -> str:
-    return f"u{ord(ch):06x}"
+    return f"u{ord(ch):x}"
 
 
 def _bi(a: str, b: str) -> str:
-    return f"b{ord(a):06x}{ord(b):06x}"
+    # hex digits never include "x", so it separates the two code points unambiguously
+    return f"b{ord(a):x}x{ord(b):x}"
 
 
 def grams(key: str) -> str:
-    tokens: dict[str, None] = {}
+    """The ASCII tokens of a search key: each distinct character and each adjacent pair."""
+    tokens: set[str] = set()
     for word in key.split():
-        for ch in word:
-            tokens[_uni(ch)] = None
-        for a, b in itertools.pairwise(word):
-            tokens[_bi(a, b)] = None
+        hexes = [f"{ord(ch):x}" for ch in word]
+        tokens.update(["u" + h for h in hexes])
+        tokens.update([f"b{a}x{b}" for a, b in itertools.pairwise(hexes)])
     return " ".join(tokens)
 
 

@@ -3,6 +3,7 @@ entry in that same transaction; nothing else in the code base writes a ledger ta
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -112,15 +113,25 @@ def _check_unique(schema: LedgerSchema, stored: dict[str, Any], record_id: int |
             errors[f.code] = _("This value is already used by another record.")
 
 
+_HISTORY_SQL = ""
+
+
 def _history(schema: LedgerSchema, user: AnyUser, entries: list[tuple[int, int, str, dict]],
              batch_id: str = "") -> None:
-    at = dialect.now()
+    """Write history rows with one executemany: imports write hundreds of thousands of them."""
+    global _HISTORY_SQL
+    if not _HISTORY_SQL or ("::jsonb" in _HISTORY_SQL) == dialect.is_sqlite():
+        json_param = "%s" if dialect.is_sqlite() else "%s::jsonb"
+        _HISTORY_SQL = (
+            f"INSERT INTO {q(History._meta.db_table)} (ledger_id, record_id, revision, action,"
+            f" user_id, at, changes, batch_id) VALUES (%s, %s, %s, %s, %s, %s, {json_param}, %s)")
+    at = connection.ops.adapt_datetimefield_value(dialect.now())
     uid = _user_id(user)
-    History.objects.bulk_create([
-        History(ledger_id=schema.id, record_id=rid, revision=rev, action=action, user_id=uid,
-                at=at, changes=changes, batch_id=batch_id)
-        for rid, rev, action, changes in entries
-    ], batch_size=500)
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    with connection.cursor() as cur:
+        cur.executemany(_HISTORY_SQL, [
+            (schema.id, rid, rev, action, uid, at, dumps(changes), batch_id)
+            for rid, rev, action, changes in entries])
 
 
 def _bump_count(schema: LedgerSchema, delta: int) -> None:
@@ -140,39 +151,60 @@ def _allocate_autonumbers(schema: LedgerSchema, count: int) -> dict[str, list[st
     return out
 
 
+def _allocate_ids(schema: LedgerSchema, count: int) -> list[int]:
+    """Ids for `count` new records, taken up front so one executemany can insert them all.
+
+    SQLite: the write lock is ours for the whole transaction (BEGIN IMMEDIATE), so the next
+    AUTOINCREMENT values are free to use. PostgreSQL: draw them from the identity sequence."""
+    with connection.cursor() as cur:
+        if dialect.is_sqlite():
+            cur.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [schema.table])
+            found = cur.fetchone()
+            start = int(found[0]) + 1 if found else 1
+            return list(range(start, start + count))
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [schema.table, count])
+        return [int(r[0]) for r in cur.fetchall()]
+
+
 def _insert(schema: LedgerSchema, user: AnyUser, items: list[Prepared], ctx: ValueContext, *,
             action: str, batch_id: str) -> list[int]:
     """Insert cleaned records; history, search index and count in the same transaction."""
+    if not items:
+        return []
     now = dialect.param(dialect.now())
     uid = _user_id(user)
     autonumbers = _allocate_autonumbers(schema, len(items))
-    cols = ["revision", "created_at", "created_by", "updated_at", "updated_by", "search_key"]
+    ids = _allocate_ids(schema, len(items))
+    cols = ["id", "revision", "created_at", "created_by", "updated_at", "updated_by", "search_key"]
     cols += [q(f.column) for f in schema.fields]
     sql = (f"INSERT INTO {q(schema.table)} ({', '.join(cols)}) "
-           f"VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id")
-    ids: list[int] = []
+           f"VALUES ({', '.join(['%s'] * len(cols))})")
+    codes = [f.code for f in schema.fields]
+    converters = [schema.type_of(f).to_param for f in schema.fields]
+    rows: list[list[Any]] = []
     history: list[tuple[int, int, str, dict]] = []
     index_rows: list[tuple[int, str, str | None]] = []
+    for n, (rid, item) in enumerate(zip(ids, items, strict=True)):
+        for code, numbers in autonumbers.items():
+            item.stored[code] = numbers[n]
+            item.as_json[code] = numbers[n]
+        key = _search_key(schema, item.stored, ctx)
+        stored = item.stored
+        rows.append([rid, 1, now, uid, now, uid, key,
+                     *[convert(stored.get(code)) for code, convert in zip(codes, converters,
+                                                                          strict=True)]])
+        history.append((rid, 1, action, {
+            code: {"old": None, "new": value}
+            for code, value in item.as_json.items() if value is not None
+        }))
+        index_rows.append((rid, key, None))
     with connection.cursor() as cur:
-        for n, item in enumerate(items):
-            for code, numbers in autonumbers.items():
-                item.stored[code] = numbers[n]
-                item.as_json[code] = numbers[n]
-            key = _search_key(schema, item.stored, ctx)
-            params = [1, now, uid, now, uid, key]
-            params += [schema.type_of(f).to_param(item.stored.get(f.code)) for f in schema.fields]
-            try:
-                cur.execute(sql, params)
-            except IntegrityError:
-                raise Conflict(_("A value that must be unique is already used."),
-                               code="unique") from None
-            rid = int(cur.fetchone()[0])
-            ids.append(rid)
-            history.append((rid, 1, action, {
-                code: {"old": None, "new": value}
-                for code, value in item.as_json.items() if value is not None
-            }))
-            index_rows.append((rid, key, None))
+        try:
+            cur.executemany(sql, rows)
+        except IntegrityError:
+            raise Conflict(_("A value that must be unique is already used."),
+                           code="unique") from None
     search.index_records(schema.ledger, index_rows)
     _history(schema, user, history, batch_id)
     _bump_count(schema, len(items))
