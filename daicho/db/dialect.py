@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 
 
+@functools.cache
 def vendor() -> str:
+    # One database per process (settings.DATABASES["default"]), so the answer never changes.
     return str(connection.vendor)
 
 
 def is_sqlite() -> bool:
-    return connection.vendor == "sqlite"
+    return vendor() == "sqlite"
 
 
 def q(name: str) -> str:

@@ -26,21 +26,24 @@ MAX_TERM_LENGTH = 100
 
 
 def _uni(ch: str) -> str:
-    return f"u{ord(ch):x}"
+    return "u" + ch.encode("utf-32-be").hex()
 
 
 def _bi(a: str, b: str) -> str:
-    # hex digits never include "x", so it separates the two code points unambiguously
-    return f"b{ord(a):x}x{ord(b):x}"
+    return "b" + (a + b).encode("utf-32-be").hex()
 
 
 def grams(key: str) -> str:
-    """The ASCII tokens of a search key: each distinct character and each adjacent pair."""
+    """The ASCII tokens of a search key: each distinct character and each adjacent pair.
+
+    UTF-32 makes every character eight hex digits, so one C-level encode().hex() per word
+    replaces a Python call per character (imports build this for every record)."""
     tokens: set[str] = set()
     for word in key.split():
-        hexes = [f"{ord(ch):x}" for ch in word]
-        tokens.update(["u" + h for h in hexes])
-        tokens.update([f"b{a}x{b}" for a, b in itertools.pairwise(hexes)])
+        hx = word.encode("utf-32-be").hex()
+        end = len(hx)
+        tokens.update(["u" + hx[i:i + 8] for i in range(0, end, 8)])
+        tokens.update(["b" + hx[i:i + 16] for i in range(0, end - 8, 8)])
     return " ".join(tokens)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,11 @@ def _max_length_option(options: dict[str, Any]) -> dict[str, Any]:
     return {"max_length": value}
 
 
+@functools.cache
+def _default_max_length() -> int:
+    return int(settings.DAICHO["MAX_TEXT_LENGTH"])
+
+
 def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -52,7 +58,7 @@ class TextType(FieldType):
         text = _as_text(value)
         if not text.strip():
             return None
-        limit = field.options.get("max_length") or settings.DAICHO["MAX_TEXT_LENGTH"]
+        limit = field.options.get("max_length") or _default_max_length()
         return check_text(text, multiline=self.multiline, max_length=limit)
 
     def filter_value(self, field: Field, text: str, ctx: ValueContext) -> Any:

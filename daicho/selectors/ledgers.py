@@ -18,6 +18,11 @@ class LedgerSchema:
 
     def __post_init__(self) -> None:
         self.by_code = {f.code: f for f in self.fields}
+        self.types = {f.code: field_type(f.type) for f in self.fields}
+        # Precomputed for the per-record hot paths (imports write hundreds of thousands).
+        self.required = [f for f in self.fields if f.required and self.types[f.code].writable]
+        self.searchable = [(f, self.types[f.code]) for f in self.fields
+                           if self.types[f.code].searchable]
 
     @property
     def id(self) -> int:
@@ -37,7 +42,8 @@ class LedgerSchema:
             ) from None
 
     def type_of(self, f: Field) -> FieldType:
-        return field_type(f.type)
+        found = self.types.get(f.code)
+        return found if found is not None and found.key == f.type else field_type(f.type)
 
 
 def _unknown_field(code: str) -> str:

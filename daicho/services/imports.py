@@ -354,7 +354,17 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
                          % {"n": len(bad)}})
     batch_id = None
     if ok:
+        fresh_ledger = target is None
+        if fresh_ledger:
+            # Filling a new table and indexing it afterwards is much faster than keeping a dozen
+            # indexes up to date row by row (unique indexes stay: they guard the data).
+            for f in schema.fields:
+                if not f.unique:
+                    ddl.drop_field_indexes(schema.ledger, f.column)
         batch_id = _write(user, schema, outcome, ctx, progress)
+        if fresh_ledger:
+            for f in schema.fields:
+                ddl.sync_indexes(schema.ledger, f)
         _remember(user, schema, table, mapping, mode, created=target is None,
                   outcome=outcome, batch_id=batch_id, filename=filename)
     fresh = load_schema(schema.id) or schema

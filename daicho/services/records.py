@@ -53,12 +53,13 @@ def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
     errors: dict[str, str] = {}
     stored: dict[str, Any] = {}
     as_json: dict[str, Any] = {}
+    by_code, types = schema.by_code, schema.types
     for code, value in values.items():
-        f = schema.by_code.get(code) if isinstance(code, str) else None
+        f = by_code.get(code) if isinstance(code, str) else None
         if f is None:
             errors[str(code)[:64]] = _("There is no such field in this ledger.")
             continue
-        ftype = schema.type_of(f)
+        ftype = types[code]
         if not ftype.writable:
             errors[code] = _("This field is filled in automatically.")
             continue
@@ -69,21 +70,18 @@ def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
             continue
         stored[code] = cleaned
         as_json[code] = ftype.history_value(f, cleaned, ctx)
-    for f in schema.fields:
-        ftype = schema.type_of(f)
-        if f.required and ftype.writable and f.code not in errors:
-            missing = stored.get(f.code) is None if (creating or f.code in stored) else False
-            if missing:
-                errors[f.code] = _("This field is required.")
+    for f in schema.required:
+        if f.code not in errors and (creating or f.code in stored) and stored.get(f.code) is None:
+            errors[f.code] = _("This field is required.")
     return Prepared(stored, as_json), errors
 
 
 def _search_key(schema: LedgerSchema, raw: dict[str, Any], ctx: ValueContext) -> str:
     parts = []
-    for f in schema.fields:
-        ftype = schema.type_of(f)
-        if ftype.searchable and raw.get(f.code) is not None:
-            text = ftype.search_text(f, raw[f.code], ctx)
+    for f, ftype in schema.searchable:
+        value = raw.get(f.code)
+        if value is not None:
+            text = ftype.search_text(f, value, ctx)
             if text:
                 parts.append(text)
     return search_key("\n".join(parts))

@@ -150,6 +150,6 @@ def test_search_index_is_used_for_short_queries(api: ApiClient, filled: dict[str
     ledger = Ledger.objects.get(id=filled["ledger"]["id"])
     sql, params = search.search_condition(ledger, "庁")
     if dialect.is_sqlite():
-        assert "MATCH" in sql and params == ["u5e81"]
+        assert "MATCH" in sql and params == ["u00005e81"]
     else:
         assert "LIKE" in sql and params == ["%庁%"]
