@@ -75,17 +75,18 @@ def rebuild_index(ledger: Ledger) -> None:
                         [(rid, grams(key)) for rid, key in rows])
 
 
-def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, list[Any]]:
-    """SQL that keeps the records whose searchable text contains every term of `text`."""
-    terms = [t[:MAX_TERM_LENGTH] for t in query_terms(text)][:MAX_TERMS]
-    if not terms:
-        return "", []
-    if not dialect.is_sqlite():
-        clauses = [f"{alias}.search_key LIKE %s ESCAPE '\\'"] * len(terms)
-        return " AND ".join(clauses), [f"%{dialect.like_escape(t)}%" for t in terms]
+def _terms(text: str) -> list[str]:
+    return [t[:MAX_TERM_LENGTH] for t in query_terms(text)][:MAX_TERMS]
+
+
+def fts_match(text: str) -> tuple[str, list[str]]:
+    """SQLite: the FTS5 MATCH expression for `text` and the terms an instr() must confirm.
+
+    One- and two-character terms are exact gram matches; a longer term must hold all its
+    bigrams, and instr() on the search key then removes records where they are not adjacent."""
     tokens: dict[str, None] = {}
     verify: list[str] = []
-    for term in terms:
+    for term in _terms(text):
         if len(term) == 1:
             tokens[_uni(term)] = None
         else:
@@ -93,10 +94,27 @@ def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, 
                 tokens[_bi(a, b)] = None
             if len(term) > 2:
                 verify.append(term)
+    return " AND ".join(tokens), verify
+
+
+def verify_condition(verify: list[str], alias: str = "t") -> tuple[str, list[Any]]:
+    return " AND ".join([f"instr({alias}.search_key, %s) > 0"] * len(verify)), list(verify)
+
+
+def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, list[Any]]:
+    """SQL that keeps the records whose searchable text contains every term of `text`."""
+    terms = _terms(text)
+    if not terms:
+        return "", []
+    if not dialect.is_sqlite():
+        clauses = [f"{alias}.search_key LIKE %s ESCAPE '\\'"] * len(terms)
+        return " AND ".join(clauses), [f"%{dialect.like_escape(t)}%" for t in terms]
+    match, verify = fts_match(text)
     sql = (f"{alias}.id IN (SELECT rowid FROM {q(fts_table(ledger))}"
            f" WHERE {q(fts_table(ledger))} MATCH %s)")
-    params: list[Any] = [" AND ".join(tokens)]
-    for term in verify:
-        sql += f" AND instr({alias}.search_key, %s) > 0"
-        params.append(term)
+    params: list[Any] = [match]
+    if verify:
+        extra, extra_params = verify_condition(verify, alias)
+        sql += f" AND {extra}"
+        params += extra_params
     return sql, params

@@ -214,3 +214,26 @@ def test_large_filtered_sorted_paging(api: ApiClient, ledger: dict[str, Any], so
             [None] * (len(days) - len(non_null))
     else:
         assert seen == expected
+
+
+@pytest.mark.parametrize("sort", ["id", "-id", "amount"])
+def test_search_results_page_through_cursors(api: ApiClient, ledger: dict[str, Any],
+                                             sort: str) -> None:
+    url = f"/api/v1/ledgers/{ledger['id']}/records"
+    items = [{"values": {"name": f"{'庁舎' if n % 3 else '倉庫'}{n}", "amount": n % 5,
+                         "kind": "建物" if n % 2 else "土地"}} for n in range(40)]
+    assert api.post(f"{url}/bulk", {"create": items}).status == 200
+    full = api.get(url, {"q": "庁", "sort": sort, "limit": 500}).body["items"]
+    assert len(full) == 26
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": "庁", "sort": sort, "limit": 7, "filter": "amount:notempty"}
+        if cursor:
+            params["cursor"] = cursor
+        body = api.get(url, params).body
+        seen += [r["id"] for r in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [r["id"] for r in full]
