@@ -77,15 +77,17 @@ def add_column(ledger: Ledger, field: Field) -> None:
 
 def sync_indexes(ledger: Ledger, field: Field) -> None:
     """Every sortable, filterable column gets an index (column, id) so a filtered or sorted page
-    reads only the rows it shows; a unique field gets a partial unique index over live rows."""
+    reads only the rows it shows; a unique field gets a unique index. Both are partial, over
+    live rows only: every list query asks for live rows, the trash stays out of the indexes,
+    and a group-by count is answered from the index alone."""
     ftype = field_type(field.type)
     table = q(ledger.table_name or "")
     col = q(field.column)
-    live = "deleted = 0" if dialect.is_sqlite() else "deleted = FALSE"
+    live = "deleted = 0" if dialect.is_sqlite() else "NOT deleted"  # as selectors.records.live()
     with connection.cursor() as cur:
         idx = index_name(ledger, field.column)
         if ftype.indexed and field.deleted_at is None:
-            cur.execute(f"CREATE INDEX IF NOT EXISTS {q(idx)} ON {table} ({col}, id)")
+            cur.execute(f"CREATE INDEX IF NOT EXISTS {q(idx)} ON {table} ({col}, id) WHERE {live}")
         else:
             cur.execute(f"DROP INDEX IF EXISTS {q(idx)}")
         uidx = index_name(ledger, field.column, unique=True)
