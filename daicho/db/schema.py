@@ -41,6 +41,8 @@ def create_ledger_table(ledger: Ledger) -> None:
             f" search_key TEXT NOT NULL DEFAULT '')"
         )
         cur.execute(f"CREATE INDEX {q(name + '_updated')} ON {table} (updated_at, id)")
+        trashed = "deleted = 1" if dialect.is_sqlite() else "deleted"
+        cur.execute(f"CREATE INDEX {q(name + '_trash')} ON {table} (id) WHERE {trashed}")
         if dialect.is_sqlite():
             # Contentless, detail=none: only which records hold which 1- and 2-character grams.
             cur.execute(
@@ -87,7 +89,11 @@ def sync_indexes(ledger: Ledger, field: Field) -> None:
     with connection.cursor() as cur:
         idx = index_name(ledger, field.column)
         if ftype.indexed and field.deleted_at is None:
-            cur.execute(f"CREATE INDEX IF NOT EXISTS {q(idx)} ON {table} ({col}, id) WHERE {live}")
+            # NULLs first, as the list queries sort: SQLite's default (it refuses the clause in
+            # an index), PostgreSQL's must be asked for. One index then serves both directions.
+            nulls = "" if dialect.is_sqlite() else " NULLS FIRST"
+            cur.execute(f"CREATE INDEX IF NOT EXISTS {q(idx)} ON {table} ({col}{nulls}, id)"
+                        f" WHERE {live}")
         else:
             cur.execute(f"DROP INDEX IF EXISTS {q(idx)}")
         uidx = index_name(ledger, field.column, unique=True)

@@ -68,7 +68,7 @@ def rebuild_index(ledger: Ledger) -> None:
         return
     table = q(fts_table(ledger))
     with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {table}")
+        cur.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")  # contentless table
         cur.execute(f"SELECT id, search_key FROM {q(ledger.table_name or '')} WHERE search_key <> ''")
         rows = cur.fetchall()
         cur.executemany(f"INSERT INTO {table} (rowid, grams) VALUES (%s, %s)",

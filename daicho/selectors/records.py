@@ -264,11 +264,15 @@ def _segments(keys: list[SortKey], after: list[Any] | None) -> list[tuple[str, l
     A single field sort is split at its NULLs (first when ascending, last when descending), so
     each part is a plain index range — a row-value comparison (col, id) > (v, last) — instead of
     an OR that makes the database scan from the start on every deep page."""
-    if len(keys) != 2 or keys[0].field is None:
+    key, desc = keys[0], keys[0].desc
+    if len(keys) != 2 or key.field is None:
         if after is None:
             return [("1=1", [])]
-        return [_keyset(keys, after, "t")]
-    key, desc = keys[0], keys[0].desc
+        if len(keys) == 1:  # by id alone
+            return [(f"t.id {'<' if desc else '>'} %s", [after[0]])]
+        if len(keys) == 2:  # created_at / updated_at, never NULL
+            return [(f"(t.{q(key.column)}, t.id) {'<' if desc else '>'} (%s, %s)", list(after))]
+        return [_keyset(keys, after, "t")]  # several sort fields: rare, not index-served
     col = f"t.{q(key.column)}"
     op, id_op = ("<", "<") if desc else (">", ">")
     nulls: tuple[str, list[Any]] = (f"{col} IS NULL", [])
@@ -278,7 +282,7 @@ def _segments(keys: list[SortKey], after: list[Any] | None) -> list[tuple[str, l
         if value is None:
             nulls = (f"{col} IS NULL AND t.id {id_op} %s", [last_id])
             return [nulls] if desc else [nulls, values]
-        values = (f"({col}, t.id) {op} (%s, %s)", [value, last_id])
+        values = (f"({col}, t.id) {op} (%s, %s)", [value, last_id])  # one index range
         return [values, nulls] if desc else [values]
     return [values, nulls] if desc else [nulls, values]
 
@@ -339,9 +343,9 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
     keys = parse_sort(schema, sort)
     after = decode_cursor(cursor, keys, schema) if cursor else None
     if search and keys[0].column == "id" and dialect.is_sqlite() and query_terms(search):
-        fetched = _search_by_id(user, schema, filters=filters, search=search, ctx=ctx,
-                                deleted=deleted, desc=keys[0].desc, after=after, limit=limit)
-        return _page(schema, keys, fetched, limit, total=None)
+        found = _search_by_id(user, schema, filters=filters, search=search, ctx=ctx,
+                              deleted=deleted, desc=keys[0].desc, after=after, limit=limit)
+        return _page(schema, keys, found, limit, total=None)
     use_index = True
     if filters and keys[0].field is not None and dialect.is_sqlite():
         use_index = not _many_matches(user, schema, filters, search, ctx, deleted)

@@ -1,0 +1,162 @@
+"""Charts drawn by the app as SVG on the server: no script needed to see them, they print as
+they look, and they satisfy a CSP without inline style (only presentation attributes are used).
+
+Every mark carries its label and value as text (a <title> and a visible label or legend), so
+colour is never the only way to tell groups apart; the page also shows the numbers as a table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale print.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+           "#999999", "#7A5195", "#2F4B7C", "#A05195")
+MAX_BARS = 60
+MAX_POINTS = 400
+MAX_SLICES = 10
+FONT = 'font-family="sans-serif" font-size="13"'
+
+
+@dataclass
+class Point:
+    label: str
+    value: float
+
+
+def number(value: float) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _open(width: int, height: int, title: str) -> list[str]:
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+
+
+def bar(points: list[Point], title: str) -> SafeString:
+    """Horizontal bars: long Japanese labels stay readable and need no rotation."""
+    shown = points[:MAX_BARS]
+    row, label_w, bar_w = 26, 220, 420
+    top = 8
+    height = top + row * max(1, len(shown)) + 24
+    out = _open(label_w + bar_w + 120, height, title)
+    peak = max((abs(p.value) for p in shown), default=0) or 1
+    for i, p in enumerate(shown):
+        y = top + i * row
+        w = max(1.0, bar_w * abs(p.value) / peak) if p.value else 0
+        out.append(f'<g><title>{escape(p.label)}: {escape(number(p.value))}</title>'
+                   f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" {FONT}>'
+                   f'{escape(_clip(p.label, 18))}</text>'
+                   f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" '
+                   f'fill="{PALETTE[0]}"/>'
+                   f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" {FONT}>{escape(number(p.value))}'
+                   f'</text></g>')
+    out.append(f'<line x1="{label_w}" y1="{top}" x2="{label_w}" y2="{height - 24}" '
+               'stroke="#333"/>')
+    if len(points) > MAX_BARS:
+        out.append(f'<text x="{label_w}" y="{height - 6}" {FONT}>'
+                   + escape(_("%(n)d more groups are not drawn; see the table.")
+                            % {"n": len(points) - MAX_BARS}) + "</text>")
+    out.append("</svg>")
+    return mark_safe("".join(out))  # every text in it was escaped above
+
+
+def pie(points: list[Point], title: str) -> SafeString:
+    positive = sorted((p for p in points if p.value > 0), key=lambda p: -p.value)
+    if len(positive) > MAX_SLICES:
+        rest = sum(p.value for p in positive[MAX_SLICES - 1:])
+        positive = [*positive[: MAX_SLICES - 1], Point(_("Others"), rest)]
+    total = sum(p.value for p in positive) or 1
+    r, cx, cy = 130, 150, 150
+    height = max(300, 24 * len(positive) + 20)
+    out = _open(620, height, title)
+    angle = -math.pi / 2
+    for i, p in enumerate(positive):
+        share = p.value / total
+        colour = PALETTE[i % len(PALETTE)]
+        label = f"{p.label}: {number(p.value)} ({share * 100:.1f}%)"
+        if share >= 0.9999:
+            shape = f'<circle cx="{cx}" cy="{cy}" r="{r}" fill="{colour}"/>'
+        else:
+            end = angle + share * 2 * math.pi
+            x1, y1 = cx + r * math.cos(angle), cy + r * math.sin(angle)
+            x2, y2 = cx + r * math.cos(end), cy + r * math.sin(end)
+            large = 1 if share > 0.5 else 0
+            shape = (f'<path d="M{cx},{cy} L{x1:.2f},{y1:.2f} A{r},{r} 0 {large} 1 {x2:.2f},{y2:.2f} Z" '
+                     f'fill="{colour}" stroke="#fff"/>')
+            angle = end
+        ly = 20 + i * 24
+        out.append(f'<g><title>{escape(label)}</title>{shape}'
+                   f'<rect x="310" y="{ly}" width="14" height="14" fill="{colour}" stroke="#333"/>'
+                   f'<text x="332" y="{ly + 12}" {FONT}>{escape(_clip(label, 36))}</text></g>')
+    out.append("</svg>")
+    return mark_safe("".join(out))  # every text in it was escaped above
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    span = (high - low) or 1
+    step = 10 ** math.floor(math.log10(span / count))
+    for m in (1, 2, 5, 10):
+        if span / (step * m) <= count:
+            step *= m
+            break
+    start = math.floor(low / step) * step
+    return [start + i * step for i in range(int((high - start) / step) + 2)]
+
+
+def line(points: list[Point], title: str) -> SafeString:
+    shown = points[:MAX_POINTS]
+    left, right, top, bottom = 80, 20, 16, 90
+    width = max(640, min(1400, 40 * len(shown) + left + right))
+    height = 340
+    out = _open(width, height, title)
+    if not shown:
+        out.append("</svg>")
+        return mark_safe("".join(out))  # every text in it was escaped above
+    ticks = _ticks(min(0.0, *(p.value for p in shown)), max(0.0, *(p.value for p in shown)))
+    low, high = ticks[0], ticks[-1]
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def y_of(value: float) -> float:
+        return top + plot_h - (value - low) / ((high - low) or 1) * plot_h
+
+    def x_of(i: int) -> float:
+        return left + (plot_w * (i + 0.5) / len(shown))
+
+    for t in ticks:
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y_of(t):.1f}" y2="{y_of(t):.1f}" '
+                   f'stroke="#ddd"/><text x="{left - 6}" y="{y_of(t) + 4:.1f}" text-anchor="end" '
+                   f'{FONT}>{escape(number(t))}</text>')
+    coords = " ".join(f"{x_of(i):.1f},{y_of(p.value):.1f}" for i, p in enumerate(shown))
+    out.append(f'<polyline points="{coords}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
+    every = max(1, math.ceil(len(shown) / 30))
+    for i, p in enumerate(shown):
+        x, y = x_of(i), y_of(p.value)
+        out.append(f'<g><title>{escape(p.label)}: {escape(number(p.value))}</title>'
+                   f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[0]}"/></g>')
+        if i % every == 0:
+            out.append(f'<text transform="translate({x:.1f},{top + plot_h + 14}) rotate(-40)" '
+                       f'text-anchor="end" {FONT}>{escape(_clip(p.label, 14))}</text>')
+    out.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" '
+               'stroke="#333"/>')
+    out.append("</svg>")
+    return mark_safe("".join(out))  # every text in it was escaped above
+
+
+RENDERERS = {"bar": bar, "pie": pie, "line": line}
+
+
+def render(kind: str, points: list[Point], title: str) -> SafeString:
+    return RENDERERS.get(kind, bar)(points, title)

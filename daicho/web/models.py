@@ -1,0 +1,54 @@
+"""What the web UI keeps for itself: saved views of a ledger and who has a record open."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from daicho.models import Ledger
+
+
+class SavedView(models.Model):
+    """A named way of looking at a ledger. owner None = shared with everyone who sees the ledger.
+
+    filters and sort use the API's own syntax (CODE:OP:VALUE, -CODE) so a view is also a
+    ready-made API or export query."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    columns = models.JSONField(default=list, blank=True)  # field codes in display order; [] = all
+    widths = models.JSONField(default=dict, blank=True)  # field code -> width in CSS pixels
+    filters = models.JSONField(default=list, blank=True)
+    sort = models.CharField(max_length=400, blank=True)
+    search = models.CharField(max_length=1000, blank=True)
+    chart = models.JSONField(default=dict, blank=True)  # {"kind", "group_by", "metric"}
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["ledger", "owner"], name="web_view_ledger_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecordPresence(models.Model):
+    """Who had a record's page open, refreshed by the page's polling (「○○さんが編集中」)."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="+")
+    record_id = models.BigIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ledger", "record_id", "user"],
+                                    name="web_presence_unique"),
+        ]
+        indexes = [models.Index(fields=["ledger", "record_id", "last_seen"],
+                                name="web_presence_recent")]

@@ -1,0 +1,83 @@
+"""Writers for what the web UI keeps itself: saved views and record presence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from daicho.access import AnyUser
+from daicho.errors import FieldValueError, InvalidInput, NotFound
+from daicho.fields.base import check_text
+from daicho.fields.context import ValueContext
+from daicho.selectors import records as sel
+from daicho.selectors.ledgers import LedgerSchema
+from daicho.web.models import RecordPresence, SavedView
+
+CHART_KINDS = ("bar", "pie", "line")
+MAX_VIEWS_PER_LEDGER = 200
+
+
+def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> dict[str, Any]:
+    """Check a view's settings the way the list page will use them, so a saved view always opens."""
+    name = spec.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(_("Give the view a name."), code="invalid_name")
+    try:
+        name = check_text(name.strip(), multiline=False, max_length=200)
+    except FieldValueError as exc:
+        raise InvalidInput(exc.message, code="invalid_name") from None
+    columns = [c for c in spec.get("columns", []) if c in schema.by_code]
+    widths = {c: max(40, min(int(w), 2000)) for c, w in (spec.get("widths") or {}).items()
+              if c in schema.by_code and isinstance(w, int | float)}
+    filters = [str(f) for f in spec.get("filters", [])][:50]
+    sort = str(spec.get("sort", ""))[:400]
+    search = str(spec.get("search", ""))[:1000]
+    ctx = ValueContext()
+    sel.parse_sort(schema, sort or None)  # raises InvalidInput for an unknown field
+    sel.where_clause(user, schema, filters=filters, search=search, ctx=ctx)
+    chart = spec.get("chart") or {}
+    if chart:
+        chart = {"kind": chart.get("kind") if chart.get("kind") in CHART_KINDS else "bar",
+                 "group_by": str(chart.get("group_by", ""))[:64],
+                 "metric": str(chart.get("metric", "count"))[:80]}
+    return {"name": name, "columns": columns, "widths": widths, "filters": filters, "sort": sort,
+            "search": search, "chart": chart}
+
+
+def save_view(*, user: AnyUser, schema: LedgerSchema, spec: dict[str, Any], shared: bool,
+              view: SavedView | None = None) -> SavedView:
+    """Create a view, or replace the settings of `view` (whose ownership the caller checked)."""
+    clean = _clean_view(user, schema, spec)
+    with transaction.atomic():
+        if view is None:
+            if SavedView.objects.filter(ledger_id=schema.id).count() >= MAX_VIEWS_PER_LEDGER:
+                raise InvalidInput(_("This ledger has too many saved views."), code="too_many_views")
+            view = SavedView(ledger_id=schema.id, created_by_id=user.pk)
+        view.owner_id = None if shared else user.pk
+        for key, value in clean.items():
+            setattr(view, key, value)
+        view.save()
+    return view
+
+
+def delete_view(*, view: SavedView) -> None:
+    view.delete()
+
+
+def touch_presence(*, user: AnyUser, schema: LedgerSchema, record_id: int) -> None:
+    """Note that `user` has the record open now (called by the record page's polling)."""
+    if not user.is_authenticated:
+        raise NotFound()
+    now = timezone.now()
+    updated = RecordPresence.objects.filter(ledger_id=schema.id, record_id=record_id,
+                                            user_id=user.pk).update(last_seen=now)
+    if not updated:
+        try:
+            with transaction.atomic():
+                RecordPresence.objects.create(ledger_id=schema.id, record_id=record_id,
+                                              user_id=user.pk, last_seen=now)
+        except IntegrityError:  # two tabs of the same person polled at once
+            pass

@@ -1,0 +1,32 @@
+"""Template helpers of the web UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+
+from daicho.selectors.ledgers import list_ledgers
+
+register = template.Library()
+
+
+@register.inclusion_tag("web/parts/ledger_menu.html", takes_context=True)
+def ledger_menu(context: dict[str, Any]) -> dict[str, Any]:
+    request: HttpRequest = context["request"]
+    current = context.get("ledger")
+    return {"ledgers": list_ledgers() if request.user.is_authenticated else [],
+            "current_id": getattr(current, "id", None)}
+
+
+@register.simple_tag(takes_context=True)
+def display_name(context: dict[str, Any]) -> str:
+    user = context["request"].user
+    profile = getattr(user, "profile", None)
+    return (getattr(profile, "name", "") or user.get_username()) if user.is_authenticated else ""
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key) if isinstance(mapping, dict) else None

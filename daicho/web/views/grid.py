@@ -1,0 +1,142 @@
+"""The ledger list (grid) page, its save endpoint for inline edits and pastes, and its totals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from daicho import access
+from daicho.errors import Conflict, InvalidInput
+from daicho.fields import REGISTRY
+from daicho.fields.context import ValueContext
+from daicho.selectors import records as sel
+from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import records as svc
+from daicho.web import grid, gridpage, queries
+from daicho.web.names import Names
+from daicho.web.views.common import error_json, json_body, json_endpoint, page
+from daicho.web.widgets import widget_for
+
+
+def _state(request: HttpRequest, schema: LedgerSchema) -> tuple[Any, grid.GridState]:
+    view = queries.view_for(request.user, schema, request.GET.get("view"))
+    return view, grid.parse_state(request.GET, schema, view)
+
+
+@page
+def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    view, state = _state(request, schema)
+    ctx = ValueContext()
+    error = ""
+    try:
+        result = grid.fetch_page(request.user, schema, state, ctx)
+    except InvalidInput as exc:  # a filter, sort or cursor in the URL that does not fit
+        result, error = grid.PageResult([], None, None, None), exc.message
+    records = sel.records_json(schema, result.rows, ctx)
+    columns = grid.visible_fields(schema, state)
+    names = Names().load_values(columns, [r["values"] for r in records])
+    urls = gridpage.urls(schema)
+    can = queries.rights(request.user, schema, "add", "edit", "manage")
+    return render(request, "web/ledger.html", {
+        "schema": schema, "ledger": schema.ledger, "state": state, "view": view,
+        "views": queries.views_for(request.user, schema),
+        "headers": gridpage.headers(state, columns),
+        "rows": grid.grid_rows(schema, columns, records, names),
+        "chips": gridpage.chips(schema, state),
+        "paging": gridpage.paging(urls["ledger"], state, result),
+        "total": result.total, "error": error, "urls": urls,
+        "exports": gridpage.export_links(schema, state),
+        "column_choices": gridpage.column_choices(schema, state),
+        "page_sizes": grid.PAGE_SIZES, "hidden": gridpage.hidden_inputs(state),
+        "clear_search": state.query(q=""),
+        "may_update_view": queries.may_change_view(request.user, view, can["manage"]),
+        "can_add": can["add"], "can_edit": can["edit"], "can_manage": can["manage"],
+        "show_totals": bool(columns),
+    })
+
+
+def _rows_html(schema: LedgerSchema, columns: list[Any], records: list[dict[str, Any]]) -> list[str]:
+    names = Names().load_values(columns, [r["values"] for r in records])
+    return [str(row.html) for row in grid.grid_rows(schema, columns, records, names)]
+
+
+def _conflict_dialog(request: HttpRequest, schema: LedgerSchema, exc: Conflict,
+                     updates: list[Any]) -> str:
+    current = exc.details.get("current")
+    index = exc.details.get("index", 0)
+    if not current or not isinstance(index, int) or not 0 <= index < len(updates):
+        return ""
+    mine = updates[index].get("values", {}) if isinstance(updates[index], dict) else {}
+    fields = [schema.by_code[c] for c in exc.details.get("conflicting_fields", [])
+              if c in schema.by_code]
+    names = Names().load_values(fields, [current["values"]], [current.get("updated_by")])
+    entries = [{"field": f, "theirs": widget_for(f).show(f, current["values"].get(f.code), names),
+                "theirs_text": widget_for(f).text_of(f, current["values"].get(f.code)),
+                "mine": str(mine.get(f.code) if mine.get(f.code) is not None else "")}
+               for f in fields]
+    return render_to_string("web/grid/conflict.html", {
+        "record": current, "entries": entries, "index": index,
+        "by": names.user(current.get("updated_by")),
+    }, request)
+
+
+@json_endpoint
+@require_POST
+def grid_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
+    """Inline edits and pastes: one bulk call, so a pasted block is all saved or none of it,
+    with one history entry per record."""
+    body = json_body(request)
+    create, update = body.get("create") or [], body.get("update") or []
+    schema = access.ledger_for(request.user, ledger_id, "add" if create else "edit")
+    if create and update:
+        access.ledger_for(request.user, ledger_id, "edit")
+    columns = grid.visible_fields(schema, grid.GridState(
+        columns=grid.known_columns(schema, body.get("columns") or [f.code for f in schema.fields])))
+    try:
+        result = svc.bulk(user=request.user, schema=schema, create=create, update=update)
+    except Conflict as exc:
+        current = exc.details.get("current")
+        row = _rows_html(schema, columns, [current])[0] if current else ""
+        return error_json(exc, dialog=_conflict_dialog(request, schema, exc, list(update)), row=row)
+    updated, created = result["updated"], result["created"]
+    html = _rows_html(schema, columns, updated + created)
+    return JsonResponse({
+        "updated": [{"id": r["id"], "revision": r["revision"], "html": h}
+                    for r, h in zip(updated, html[: len(updated)], strict=True)],
+        "created": [{"id": r["id"], "revision": r["revision"], "html": h}
+                    for r, h in zip(created, html[len(updated):], strict=True)],
+    })
+
+
+@page
+def totals(request: HttpRequest, ledger_id: int) -> HttpResponse:
+    """The totals row, fetched after the page is shown: sums scan every matching record, which
+    on a million records takes longer than the page itself should."""
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    _view, state = _state(request, schema)
+    columns = grid.visible_fields(schema, state)
+    common: dict[str, Any] = {"filters": state.filters, "search": state.q}
+    try:
+        if state.filtered or access.record_predicate(request.user, schema)[0]:
+            count = sel.aggregate(request.user, schema, group_by=None, metric="count", **common)
+            total = count[0]["value"] if count else 0
+        else:
+            total = schema.ledger.record_count
+        cells = []
+        names = Names()
+        for f in columns:
+            if f.type in REGISTRY and REGISTRY[f.type].summable:
+                groups = sel.aggregate(request.user, schema, group_by=None, metric=f"sum:{f.code}",
+                                       **common)
+                value = groups[0]["value"] if groups else None
+                cells.append({"field": f, "html": widget_for(f).show(f, value, names)})
+            else:
+                cells.append({"field": f, "html": ""})
+    except InvalidInput:
+        total, cells = None, [{"field": f, "html": ""} for f in columns]
+    return render(request, "web/grid/totals.html", {"total": total, "cells": cells})

@@ -1,0 +1,191 @@
+"""One record: the form (new and existing), delete and restore, presence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from daicho import access
+from daicho.errors import Conflict, DaichoError, InvalidInput
+from daicho.fields.context import ValueContext
+from daicho.selectors import records as sel
+from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import records as svc
+from daicho.web import forms, queries
+from daicho.web import services as web_svc
+from daicho.web.grid import record_title
+from daicho.web.names import Names
+from daicho.web.views.common import page
+from daicho.web.widgets import widget_for
+
+
+def _load(request: HttpRequest, schema: LedgerSchema, record_id: Any) -> dict[str, Any]:
+    ctx = ValueContext()
+    return sel.records_json(schema, [sel.get_row(request.user, schema, record_id)], ctx)[0]
+
+
+def _names(schema: LedgerSchema, *records: dict[str, Any]) -> Names:
+    logins = [r.get(k) for r in records for k in ("created_by", "updated_by")]
+    return Names().load_values(schema.fields, [r["values"] for r in records], logins)
+
+
+def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] | None,
+            rows: list[forms.FormRow], *, revision: int | None = None, status: int = 200,
+            **extra: Any) -> HttpResponse:
+    names = _names(schema, record) if record else Names()
+    return render(request, "web/record.html", {
+        "schema": schema, "ledger": schema.ledger, "record": record, "rows": rows,
+        "revision": revision if revision is not None else (record or {}).get("revision"),
+        "title": record_title(schema, record) if record else _("New record"),
+        "created_by": names.user(record.get("created_by")) if record else "",
+        "updated_by": names.user(record.get("updated_by")) if record else "",
+        "can_edit": queries.has_right(request.user, schema, "edit"),
+        "can_delete": queries.has_right(request.user, schema, "delete"),
+        "errors": [r for r in rows if r.error],
+        **extra,
+    }, status=status)
+
+
+@page
+def record_new(request: HttpRequest, ledger_id: int) -> HttpResponse:
+    schema = access.ledger_for(request.user, ledger_id, "add")
+    if request.method != "POST":
+        return _render(request, schema, None, forms.form_rows(schema, {}, Names()))
+    sub = forms.read_submission(request, schema)
+    try:
+        if sub.upload_errors:
+            raise InvalidInput(details={"fields": sub.upload_errors})
+        record = svc.create_record(user=request.user, schema=schema, values=sub.changed(schema))
+    except DaichoError as exc:
+        rows = forms.form_rows(schema, {}, Names(), texts=sub.texts, origs=sub.origs,
+                               errors=exc.details.get("fields", {}))
+        return _render(request, schema, None, rows, status=exc.status, message=exc.message)
+    messages.success(request, _("Record #%(id)d was added.") % {"id": record["id"]})
+    if request.POST.get("then") == "another":
+        return redirect("web:record_new", schema.id)
+    return redirect("web:record", schema.id, record["id"])
+
+
+@page
+def record(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
+    if request.method == "POST":
+        return _save(request, ledger_id, record_id)
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    current = _load(request, schema, record_id)
+    rows = forms.form_rows(schema, current["values"], _names(schema, current))
+    return _render(request, schema, current, rows)
+
+
+def _save(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
+    schema = access.ledger_for(request.user, ledger_id, "edit")
+    sub = forms.read_submission(request, schema)
+    values = sub.changed(schema)
+    try:
+        if sub.upload_errors:
+            raise InvalidInput(details={"fields": sub.upload_errors})
+        if not values:
+            messages.info(request, _("Nothing was changed."))
+            return redirect("web:record", schema.id, record_id)
+        saved = svc.update_record(user=request.user, schema=schema, record_id=record_id,
+                                  revision=sub.revision, values=values)
+    except Conflict as exc:
+        if "current" not in exc.details:
+            return _invalid(request, schema, record_id, sub, exc)
+        return _conflict(request, schema, sub, exc)
+    except InvalidInput as exc:
+        return _invalid(request, schema, record_id, sub, exc)
+    if sub.revision is not None and saved["revision"] > sub.revision + 1:
+        messages.success(request, _("Saved. Changes that others made meanwhile to other fields "
+                                    "were kept."))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("web:record", schema.id, saved["id"])
+
+
+def _invalid(request: HttpRequest, schema: LedgerSchema, record_id: int, sub: forms.Submission,
+             exc: DaichoError) -> HttpResponse:
+    current = _load(request, schema, record_id)
+    rows = forms.form_rows(schema, current["values"], _names(schema, current), texts=sub.texts,
+                           origs=sub.origs, errors=exc.details.get("fields", {}))
+    return _render(request, schema, current, rows, revision=sub.revision, status=exc.status,
+                   message=exc.message)
+
+
+def _conflict(request: HttpRequest, schema: LedgerSchema, sub: forms.Submission,
+              exc: Conflict) -> HttpResponse:
+    """Someone saved the same fields meanwhile: keep every typed value, show theirs beside it.
+
+    Fields the person did not touch take the current values; the revision becomes the current
+    one, so saving again sends only what is still theirs to decide."""
+    current = exc.details["current"]
+    conflicting = set(exc.details.get("conflicting_fields", []))
+    names = _names(schema, current)
+    texts, origs, theirs = {}, {}, {}
+    for f in schema.fields:
+        if f.code not in sub.texts:
+            continue
+        w = widget_for(f)
+        now = w.text_of(f, current["values"].get(f.code))
+        if sub.texts[f.code] != sub.origs.get(f.code, ""):
+            texts[f.code] = sub.texts[f.code]
+            origs[f.code] = now if f.code in conflicting else sub.origs.get(f.code, "")
+            if f.code in conflicting:
+                theirs[f.code] = forms.Theirs(w.show(f, current["values"].get(f.code), names), now)
+        else:
+            texts[f.code] = origs[f.code] = now
+    rows = forms.form_rows(schema, current["values"], names, texts=texts, origs=origs,
+                           theirs=theirs)
+    return _render(request, schema, current, rows, revision=current["revision"], status=409,
+                   conflict=True, conflict_by=names.user(current.get("updated_by")))
+
+
+@page
+@require_POST
+def record_delete(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
+    schema = access.ledger_for(request.user, ledger_id, "delete")
+    revision: int | None
+    try:
+        revision = int(request.POST.get("rev", ""))
+    except ValueError:
+        revision = None
+    try:
+        svc.delete_record(user=request.user, schema=schema, record_id=record_id, revision=revision)
+    except Conflict:
+        messages.error(request, _("Someone changed this record after you opened it; check the "
+                                  "changes before deleting it."))
+        return redirect("web:record", schema.id, record_id)
+    messages.success(request, format_html(
+        '{} <a href="{}">{}</a>', _("Record #%(id)d was moved to the trash.") % {"id": record_id},
+        reverse("web:trash", args=[schema.id]), _("Open the trash")))
+    return redirect("web:ledger", schema.id)
+
+
+@page
+@require_POST
+def record_restore(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
+    schema = access.ledger_for(request.user, ledger_id, "delete")
+    try:
+        svc.restore_record(user=request.user, schema=schema, record_id=record_id)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("web:trash", schema.id)
+    messages.success(request, _("Record #%(id)d was restored.") % {"id": record_id})
+    return redirect("web:record", schema.id, record_id)
+
+
+@page
+@require_POST
+def presence(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
+    """Polled by the record page: note that I am here, answer who else is."""
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    row = sel.get_row(request.user, schema, record_id)
+    web_svc.touch_presence(user=request.user, schema=schema, record_id=row.id)
+    return render(request, "web/record/presence.html",
+                  {"others": queries.others_present(request.user, schema, row.id)})

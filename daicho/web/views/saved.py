@@ -1,0 +1,80 @@
+"""Saving and deleting views of a ledger (columns, widths, filters, sort, search, chart)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from daicho import access
+from daicho.errors import DaichoError, NotFound
+from daicho.selectors.ledgers import LedgerSchema
+from daicho.web import grid, queries
+from daicho.web import services as web_svc
+from daicho.web.models import SavedView
+from daicho.web.views.common import page
+
+
+def _may_change(request: HttpRequest, schema: LedgerSchema, view: SavedView) -> bool:
+    return queries.may_change_view(request.user, view,
+                                   queries.has_right(request.user, schema, "manage"))
+
+
+def _widths(text: str) -> dict[str, Any]:
+    try:
+        widths = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return widths if isinstance(widths, dict) else {}
+
+
+@page
+@require_POST
+def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    state = grid.parse_state(request.POST, schema, None)
+    existing = None
+    if request.POST.get("mode") == "update":
+        existing = queries.view_for(request.user, schema, request.POST.get("view"))
+        if existing is None or not _may_change(request, schema, existing):
+            raise NotFound()
+    shared = request.POST.get("shared") == "on" if existing is None else existing.owner_id is None
+    if shared and not queries.has_right(request.user, schema, "manage"):
+        shared = False
+        messages.info(request, _("Only people who manage the ledger can share views; "
+                                 "it was saved as your own view."))
+    chart = {"kind": request.POST.get("chart_kind", ""), "group_by": request.POST.get("chart_group_by", ""),
+             "metric": request.POST.get("chart_metric", "")} if request.POST.get("chart_kind") else \
+        (existing.chart if existing else {})
+    spec = {"name": request.POST.get("name", existing.name if existing else ""),
+            "columns": [] if state.all_columns else state.columns,
+            "widths": _widths(request.POST.get("widths", "")), "filters": state.filters,
+            "sort": state.sort, "search": state.q, "chart": chart}
+    back = reverse("web:ledger", args=[schema.id]) + state.query()
+    try:
+        saved = web_svc.save_view(user=request.user, schema=schema, spec=spec, shared=shared,
+                                  view=existing)
+    except DaichoError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    messages.success(request, _("The view 「%(name)s」 was saved.") % {"name": saved.name})
+    target = "web:chart" if request.POST.get("then") == "chart" else "web:ledger"
+    return redirect(reverse(target, args=[schema.id]) + f"?view={saved.id}")
+
+
+@page
+@require_POST
+def view_delete(request: HttpRequest, ledger_id: int, view_id: int) -> HttpResponse:
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    view = queries.view_for(request.user, schema, view_id)
+    if view is None or not _may_change(request, schema, view):
+        raise NotFound()
+    web_svc.delete_view(view=view)
+    messages.success(request, _("The view 「%(name)s」 was deleted.") % {"name": view.name})
+    return redirect("web:ledger", schema.id)

@@ -1,0 +1,195 @@
+"""Fixtures for the web UI tests.
+
+In-process tests use Django's test client (fast, one database per test). Browser tests drive
+Debian's Chromium with Playwright against a real `daicho serve` started once per session, on a
+database of its own (SQLite in a temporary data dir, or a fresh PostgreSQL database when the suite
+runs under scripts/with-postgres.sh). Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, _fresh_database_url, run_daicho
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+ADMIN_PASSWORD = "admin-Pa55word-for-tests"
+BOB_PASSWORD = "bob-Pa55word-for-tests"
+# Refusals the tests provoke on purpose (invalid input, conflicts) are logged by the browser.
+EXPECTED_HTTP = re.compile(r"Failed to load resource: the server responded with a status of (400|409)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    token: str
+    env: dict[str, str]
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+                return resp.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            return exc.code, json.loads(raw) if raw.startswith(b"{") else raw
+
+    def ledger(self, name: str, fields: list[dict[str, Any]],
+               records: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+        status, led = self.call("POST", "/api/v1/ledgers", {"name": name, "fields": fields})
+        assert status == 201, led
+        if records:
+            status, done = self.call("POST", f"/api/v1/ledgers/{led['id']}/records/bulk",
+                                     {"create": [{"values": v} for v in records]})
+            assert status == 200, done
+        return led  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["DAICHO_DATA_DIR"] = str(tmp_path_factory.mktemp("webdata"))
+    env["DAICHO_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+    env.pop("DAICHO_TESTING", None)
+    url = _fresh_database_url()
+    if url:
+        env["DAICHO_DATABASE_URL"] = url
+    else:
+        env.pop("DAICHO_DATABASE_URL", None)
+    assert run_daicho(env, "init").code == 0
+    created = run_daicho(env, "user", "create", "bob", "--name", "Bob 佐藤", "--password-stdin",
+                         stdin=BOB_PASSWORD + "\n")
+    assert created.code == 0, created.err
+    token = run_daicho(env, "token", "create", "admin").out.strip()
+    port = _free_port()
+    exe = Path(sys.executable).parent / "daicho"
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", "1",
+                             "--threads", "8"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    srv = Server(f"http://127.0.0.1:{port}", token, env)
+    try:
+        for _ in range(300):
+            try:
+                if srv.call("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("server did not start")
+        yield srv
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@dataclass
+class Problems:
+    """What the browser reported that a test must not leave behind: script errors, CSP refusals,
+    alert() dialogs (an escaping bug would run one)."""
+
+    items: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+            "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def open_page(browser: Any, server: Server) -> Iterator[Callable[..., Any]]:
+    """open_page(login) → a signed-in page in a fresh browser context (its own cookies)."""
+    contexts: list[Any] = []
+    problems = Problems()
+
+    def make(login: str = "admin", *, language: str = "en", viewport: dict[str, int] | None = None,
+             scale: float = 1) -> Any:
+        ctx = browser.new_context(viewport=viewport or {"width": 1280, "height": 860},
+                                  device_scale_factor=scale, locale="ja-JP")
+        ctx.set_default_timeout(10_000)
+        ctx.add_cookies([{"name": "django_language", "value": language, "url": server.base}])
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.on("pageerror", lambda exc: problems.items.append(f"{login}: script error {exc}"))
+        page.on("console", lambda msg: problems.items.append(f"{login}: {msg.text}")
+                if msg.type == "error" and not EXPECTED_HTTP.search(msg.text) else None)
+        page.on("dialog", lambda d: problems.items.append(f"{login}: dialog {d.message}")
+                if d.type == "alert" else d.accept())
+        page.goto(server.base + "/login/")
+        page.fill("#id_username", login)
+        page.fill("#id_password", ADMIN_PASSWORD if login == "admin" else BOB_PASSWORD)
+        page.click("#sign-in")
+        page.wait_for_url(server.base + "/")
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+    assert not problems.items, problems.items
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def wait_saved(page: Any) -> None:
+    """Wait until the grid's save queue is idle (no cell is marked as saving)."""
+    page.wait_for_function("() => !document.querySelector('#grid td.saving')")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{time.monotonic_ns() % 10_000_000}"
+
+
+def html_has_no_inline_code(html: str) -> list[str]:
+    """Inline <script>, on…= handlers and style attributes or elements: all refused by the CSP."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Finder(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            names = {name for name, _value in attrs}
+            if tag == "script" and "src" not in names and \
+                    dict(attrs).get("type") != "application/json":
+                found.append("inline <script>")
+            if tag == "style":
+                found.append("<style> element")
+            found.extend(f"<{tag} {name}=…>" for name in names
+                         if name.startswith("on") or name == "style")
+
+    Finder().feed(html)
+    return found
