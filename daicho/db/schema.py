@@ -103,6 +103,22 @@ def sync_indexes(ledger: Ledger, field: Field) -> None:
             cur.execute(f"DROP INDEX IF EXISTS {q(uidx)}")
 
 
+def rebuild_indexes(ledger: Ledger) -> None:
+    """Drop and recreate every field index of a ledger as the current code defines them
+    (after an upgrade that changed their definition, or after a bulk load)."""
+    from daicho.models import Field
+
+    for f in Field.objects.filter(ledger=ledger):
+        drop_field_indexes(ledger, f.column)
+        sync_indexes(ledger, f)
+    trashed = "deleted = 1" if dialect.is_sqlite() else "deleted"
+    name = str(ledger.table_name)
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_trash')} ON {q(name)} (id) "
+                    f"WHERE {trashed}")
+    analyze(ledger)
+
+
 def drop_field_indexes(ledger: Ledger, column: str) -> None:
     with connection.cursor() as cur:
         for unique in (False, True):
