@@ -1,6 +1,18 @@
 from django.urls import include, path
 
-from daicho.web.views import auth, chart, designer, grid, history, home, manage, pickers, records, saved
+from daicho.web.views import (
+    auth,
+    chart,
+    designer,
+    grid,
+    history,
+    home,
+    imports,
+    manage,
+    pickers,
+    records,
+    saved,
+)
 
 app_name = "web"
 
@@ -40,6 +52,13 @@ urlpatterns = [
     path(_field + "pick", pickers.pick_link, name="pick_link"),
     path("pick/users", pickers.pick_users, name="pick_users"),
     path("pick/orgs", pickers.pick_orgs, name="pick_orgs"),
+    path("import/", imports.upload, name="import_upload"),
+    path(_ledger + "import", imports.upload, name="ledger_import"),
+    path("import/columns", imports.columns, name="import_columns"),
+    path("import/check", imports.check, name="import_check"),
+    path("import/run", imports.run, name="import_run"),
+    path("import/jobs/<int:job_id>", imports.job, name="import_job"),
+    path("import/rollback", imports.rollback, name="import_rollback"),
     path("manage/users", manage.users, name="users"),
     path("manage/tokens", manage.tokens, name="tokens"),
     path("manage/tokens/<int:token_id>/revoke", manage.token_revoke, name="token_revoke"),

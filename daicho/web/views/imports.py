@@ -1,0 +1,367 @@
+"""The import wizard: upload → sheet, header row and columns with sample rows → dry run → import.
+
+The uploaded file waits between the steps in the data dir (import_jobs.spool_dir) under a
+generated name kept in the session; nothing the browser sends is ever used as a path. Big files
+are imported by a background job whose progress the page polls (/api/v1/jobs/{id})."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from daicho import access
+from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
+from daicho.importing import ParsedTable, text_of
+from daicho.models import ImportBatch, Job
+from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import import_jobs
+from daicho.services import imports as svc
+from daicho.web.views.common import page
+from daicho.web.widgets import type_choices
+
+SESSION_KEY = "import_wizard"
+# Files larger than this are imported by a background job with a progress bar.
+BACKGROUND_BYTES = 2 * 1024 * 1024
+SAMPLE_ROWS = 10
+EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt", ".mdb", ".accdb")
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+# Uploads of wizards that were left half-way are deleted after this many seconds.
+ABANDONED_SECONDS = 2 * 24 * 3600
+
+
+# ---- the wizard's state -------------------------------------------------------------------------
+
+def _state(request: HttpRequest) -> dict[str, Any]:
+    state = request.session.get(SESSION_KEY)
+    if not isinstance(state, dict) or not TOKEN.match(str(state.get("token", ""))):
+        raise NotFound()
+    return state
+
+
+def _save_state(request: HttpRequest, state: dict[str, Any]) -> None:
+    request.session[SESSION_KEY] = state
+    request.session.modified = True
+
+
+def _spooled(state: dict[str, Any]) -> Path:
+    path = import_jobs.spool_dir() / str(state["token"])
+    if not path.is_file():
+        raise NotFound()
+    return path
+
+
+def _discard(request: HttpRequest) -> None:
+    """Forget the wizard's file (deleted) and state."""
+    state = request.session.pop(SESSION_KEY, None)
+    if isinstance(state, dict) and TOKEN.match(str(state.get("token", ""))):
+        (import_jobs.spool_dir() / str(state["token"])).unlink(missing_ok=True)
+
+
+def _sweep() -> None:
+    """Delete the files of wizards nobody finished (the session that named them is long gone)."""
+    limit = time.time() - ABANDONED_SECONDS
+    for path in import_jobs.spool_dir().iterdir():
+        try:
+            if TOKEN.match(path.name) and path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue
+
+
+def _target(request: HttpRequest, state: dict[str, Any]) -> LedgerSchema | None:
+    if state.get("ledger"):
+        return access.ledger_for(request.user, int(state["ledger"]), "import")
+    if not access.can_create_ledger(request.user):
+        raise NotFound()
+    return None
+
+
+def _int_or_none(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) <= 1_048_576 else None
+
+
+# ---- step 1: upload -----------------------------------------------------------------------------
+
+def _limits_context() -> dict[str, Any]:
+    limits = svc._limits()
+    return {"max_mb": limits.max_file_bytes // (1024 * 1024), "max_rows": limits.max_rows,
+            "max_columns": limits.max_columns, "extensions": " ".join(EXTENSIONS),
+            "accept": ",".join(EXTENSIONS),
+            "background_mb": BACKGROUND_BYTES // (1024 * 1024)}
+
+
+def _upload_page(request: HttpRequest, schema: LedgerSchema | None, *, error: str = "",
+                 status: int = 200) -> HttpResponse:
+    action = reverse("web:ledger_import", args=[schema.id]) if schema else \
+        reverse("web:import_upload")
+    return render(request, "web/import/upload.html", {
+        "schema": schema, "ledger": schema.ledger if schema else None, "action": action,
+        "error": error, **_limits_context()}, status=status)
+
+
+@page
+def upload(request: HttpRequest, ledger_id: int | None = None) -> HttpResponse:
+    schema = access.ledger_for(request.user, ledger_id, "import") if ledger_id else None
+    if schema is None and not access.can_create_ledger(request.user):
+        raise NotFound()
+    if request.method != "POST":
+        return _upload_page(request, schema)
+    file = request.FILES.get("file")
+    if file is None:
+        return _upload_page(request, schema, error=_("Choose a file to import."), status=400)
+    filename = Path(file.name or "upload").name[:255]
+    if not filename.lower().endswith(EXTENSIONS):
+        return _upload_page(request, schema, status=400, error=_(
+            "Files of this kind cannot be imported. Use one of: %(ext)s") % {
+                "ext": " ".join(EXTENSIONS)})
+    limit = svc._limits().max_file_bytes
+    if (file.size or 0) > limit:
+        return _upload_page(request, schema, status=413, error=_(
+            "The file is larger than %(n)d MB.") % {"n": limit // (1024 * 1024)})
+    _discard(request)
+    _sweep()
+    path = import_jobs.save_upload(file)
+    try:
+        table = svc.read(path, filename=filename, opts=svc.ImportOptions())
+    except DaichoError as exc:
+        path.unlink(missing_ok=True)
+        return _upload_page(request, schema, error=exc.message, status=exc.status)
+    name = (table.sheet if table.sheet and table.format != "csv" else None) or Path(filename).stem
+    _save_state(request, {"token": path.name, "filename": filename, "size": path.stat().st_size,
+                          "ledger": schema.id if schema else None, "sheet": table.sheet,
+                          "header_row": None, "name": name[:200]})
+    return redirect("web:import_columns")
+
+
+# ---- step 2: sheet, header row, columns ---------------------------------------------------------
+
+def _show(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "○" if value else "×"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, list | tuple):
+        return "、".join(_show(v) for v in value)
+    return text_of(value)[:200]
+
+
+def _field_for_column(schema: LedgerSchema, table: ParsedTable) -> dict[int, str]:
+    """source_index → the name of the ledger field that column goes into (as the service matches)."""
+    saved: dict[str, str] = schema.ledger.settings.get("import", {}).get("columns", {})
+    by_name = {svc.normalize_header(f.name): f.code for f in schema.fields}
+    out: dict[int, str] = {}
+    used: set[str] = set()
+    for col in table.columns:
+        key = svc.normalize_header(col.name)
+        code = by_name.get(key) or saved.get(key)
+        if code and code in schema.by_code and code not in used:
+            used.add(code)
+            out[col.source_index] = schema.by_code[code].name
+    return out
+
+
+@page
+def columns(request: HttpRequest) -> HttpResponse:
+    state = _state(request)
+    schema = _target(request, state)
+    if "sheet" in request.GET or "header_row" in request.GET:
+        sheet = request.GET.get("sheet") or state.get("sheet")
+        state["header_row"] = _int_or_none(request.GET.get("header_row")) \
+            if sheet == state.get("sheet") else None
+        state["sheet"] = sheet
+        state.pop("columns", None)
+        _save_state(request, state)
+    opts = svc.ImportOptions(sheet=state.get("sheet"), header_row=state.get("header_row"))
+    context: dict[str, Any] = {"state": state, "schema": schema,
+                               "ledger": schema.ledger if schema else None}
+    try:
+        table = svc.read(_spooled(state), filename=state["filename"], opts=opts)
+    except DaichoError as exc:
+        return render(request, "web/import/columns.html", {**context, "error": exc.message},
+                      status=exc.status)
+    state["sheet"] = table.sheet
+    _save_state(request, state)
+    chosen = {c["source_index"]: c for c in state.get("columns", [])}
+    mapped = _field_for_column(schema, table) if schema else {}
+    parseable = [(k, label) for k, label in type_choices() if k in svc.PARSEABLE]
+    cols = []
+    for k, col in enumerate(table.columns):
+        choice = chosen.get(col.source_index, {})
+        cols.append({
+            "index": col.source_index, "letter": _letter(col.source_index), "detected": col.name,
+            "name": choice.get("name") or col.name, "type": choice.get("type") or col.type,
+            "detected_type": col.type, "skip": bool(choice.get("skip")),
+            "field": mapped.get(col.source_index),
+            "samples": [_show(row.values[k]) for row in table.rows[:SAMPLE_ROWS]],
+        })
+    keys = [f for f in schema.fields if schema.type_of(f).can_be_unique] if schema else []
+    return render(request, "web/import/columns.html", {
+        **context, "table": table, "columns": cols, "types": parseable, "key_fields": keys,
+        "row_count": len(table.rows), "warnings": table.warnings[:20],
+        "samples_by_row": _by_row(cols, [row.number for row in table.rows[:SAMPLE_ROWS]]),
+    })
+
+
+def _by_row(cols: list[dict[str, Any]], numbers: list[int]) -> list[tuple[int, list[str]]]:
+    return [(number, [c["samples"][r] for c in cols]) for r, number in enumerate(numbers)]
+
+
+def _letter(index: int) -> str:
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+# ---- step 3: dry run ----------------------------------------------------------------------------
+
+def _options(state: dict[str, Any], *, dry_run: bool) -> svc.ImportOptions:
+    return svc.ImportOptions(
+        ledger=state.get("ledger"), name=None if state.get("ledger") else state.get("name"),
+        sheet=state.get("sheet"), header_row=state.get("header_row"),
+        mode=state.get("mode") or None, key=state.get("key") or None,
+        skip_bad_rows=bool(state.get("skip_bad_rows")), dry_run=dry_run,
+        columns=[svc.ColumnChoice(**c) for c in state.get("columns", [])])
+
+
+def _choices_from_post(request: HttpRequest, table: ParsedTable,
+                       new_ledger: bool) -> list[dict[str, Any]]:
+    allowed = svc.PARSEABLE
+    out = []
+    for k, col in enumerate(table.columns):
+        i = col.source_index
+        skip = request.POST.get(f"skip-{i}") == "on"
+        name = (request.POST.get(f"name-{i}") or "").strip()[:200] if new_ledger else ""
+        type_key = request.POST.get(f"type-{i}") or col.type if new_ledger else col.type
+        if type_key not in allowed:
+            raise InvalidInput(_("Unknown field type."), code="invalid_type")
+        options: dict[str, Any] | None = None
+        if type_key != col.type and type_key in ("choice", "multichoice"):
+            values = dict.fromkeys(text_of(row.raw[k]) for row in table.rows
+                                   if row.raw[k] not in (None, ""))
+            options = {"choices": list(values)[:500]}
+        out.append({"source_index": i, "name": name if name and name != col.name else None,
+                    "type": type_key if type_key != col.type else None, "options": options,
+                    "skip": skip})
+    return out
+
+
+def _check_page(request: HttpRequest, state: dict[str, Any], schema: LedgerSchema | None,
+                report: dict[str, Any] | None, error: str = "", status: int = 200) -> HttpResponse:
+    return render(request, "web/import/check.html", {
+        "state": state, "schema": schema, "ledger": schema.ledger if schema else None,
+        "report": report, "error": error,
+        "background": int(state.get("size", 0)) > BACKGROUND_BYTES}, status=status)
+
+
+@page
+@require_POST
+def check(request: HttpRequest) -> HttpResponse:
+    state = _state(request)
+    schema = _target(request, state)
+    try:
+        table = svc.read(_spooled(state), filename=state["filename"], opts=svc.ImportOptions(
+            sheet=state.get("sheet"), header_row=state.get("header_row")))
+        state["columns"] = _choices_from_post(request, table, schema is None)
+        if schema is None:
+            state["name"] = (request.POST.get("ledger_name") or state.get("name") or "")[:200]
+            state["mode"] = "create"
+            state["key"] = None
+        else:
+            mode = request.POST.get("mode") or "append"
+            state["mode"] = mode if mode in ("append", "upsert") else "append"
+            state["key"] = request.POST.get("key") or None if state["mode"] == "upsert" else None
+        _save_state(request, state)
+        report = svc.run_import(user=request.user, path=_spooled(state),
+                                filename=state["filename"], opts=_options(state, dry_run=True))
+    except DaichoError as exc:
+        return _check_page(request, state, schema, None, exc.message, exc.status)
+    return _check_page(request, state, schema, report)
+
+
+# ---- step 4: import -----------------------------------------------------------------------------
+
+def _done_page(request: HttpRequest, report: dict[str, Any], *, status: int = 200) -> HttpResponse:
+    return render(request, "web/import/done.html", {"report": report}, status=status)
+
+
+@page
+@require_POST
+def run(request: HttpRequest) -> HttpResponse:
+    state = _state(request)
+    schema = _target(request, state)
+    state["skip_bad_rows"] = request.POST.get("skip_bad_rows") == "on"
+    _save_state(request, state)
+    path = _spooled(state)
+    opts = _options(state, dry_run=False)
+    if int(state.get("size", 0)) > BACKGROUND_BYTES:
+        job = import_jobs.enqueue_import(user=request.user, path=path,
+                                         filename=state["filename"], opts=opts)
+        request.session.pop(SESSION_KEY, None)  # the job owns (and deletes) the file now
+        return redirect("web:import_job", job.id)
+    try:
+        report = svc.run_import(user=request.user, path=path, filename=state["filename"],
+                                opts=opts)
+    except DaichoError as exc:
+        return _check_page(request, state, schema, None, exc.message, exc.status)
+    if not report["ok"]:
+        return _check_page(request, state, schema, report, status=400)
+    _discard(request)
+    return _done_page(request, report)
+
+
+@page
+def job(request: HttpRequest, job_id: int) -> HttpResponse:
+    found = Job.objects.filter(id=job_id, kind="import").first()
+    if found is None or (found.user_id != request.user.pk and not request.user.is_superuser):
+        raise NotFound()
+    if found.status in ("done", "failed"):
+        report = dict(found.result or {})
+        return _done_page(request, report)
+    return render(request, "web/import/progress.html", {
+        "job": found, "poll_url": f"/api/v1/jobs/{found.id}",
+        "done_url": reverse("web:import_job", args=[found.id])})
+
+
+@page
+@require_POST
+def rollback(request: HttpRequest) -> HttpResponse:
+    batch_id = (request.POST.get("batch") or "")[:64]
+    confirm = request.POST.get("confirm") == "1"
+    try:
+        done = svc.rollback_import(user=request.user, batch_id=batch_id, confirm=confirm)
+    except Conflict as exc:
+        if exc.code != "edited_since_import":
+            messages.error(request, exc.message)
+            return redirect("web:home")
+        return render(request, "web/import/rollback.html", {
+            "batch": batch_id, "message": exc.message,
+            "records": exc.details.get("records", [])[:100]}, status=409)
+    except DaichoError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:home")
+    messages.success(request, _("The import was rolled back: %(trashed)d records moved to the "
+                                "trash, %(reverted)d records reverted.") % done)
+    ledger_id = ImportBatch.objects.filter(batch_id=batch_id).values_list(
+        "ledger_id", flat=True).first()
+    return redirect("web:ledger", ledger_id) if ledger_id else redirect("web:home")
