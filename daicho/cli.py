@@ -101,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--filter", action="append", default=[], help="CODE:OP:VALUE (repeatable)")
     p.add_argument("--q", default="", help="search text")
     p.add_argument("--as", dest="as_login", metavar="LOGIN")
+
+    report = sub.add_parser("report", help="write reports").add_subparsers(
+        dest="subcommand", required=True, parser_class=JsonArgumentParser)
+    p = add("committee", "the IT optimisation plan's committee progress report", report)
+    p.add_argument("--fy", type=int, required=True, help="fiscal year (April–March), e.g. 2022")
+    p.add_argument("--format", required=True, choices=["xlsx", "pdf"])
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--as", dest="as_login", metavar="LOGIN")
     return parser
 
 

@@ -202,3 +202,17 @@ def import_file(args: argparse.Namespace) -> dict[str, Any]:
               for w in report["warnings"][:20]]
     report["_text"] = "\n".join(lines)
     return report
+
+
+@command("report committee")
+def report_committee(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from daicho.plan import report
+
+    user = acting_user(args.as_login)
+    write = report.write_pdf if args.format == "pdf" else report.write_xlsx
+    count = write(user, args.fy, Path(args.output))
+    return {"file": args.output, "fiscal_year": args.fy, "rows": count,
+            "_text": _("Wrote the committee report for fiscal %(fy)d to %(file)s.")
+            % {"fy": args.fy, "file": args.output}}

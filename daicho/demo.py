@@ -559,4 +559,7 @@ def load_demo() -> list[str]:
                 continue
             _fill(actor, spec)
             created.append(spec.name)
+        from daicho.plan.demo import load_plan
+
+        created += load_plan(actor)
     return created

@@ -1,6 +1,7 @@
 from django.urls import include, path, re_path
 
 from daicho.api import api, not_found_view
+from daicho.plan import api as plan_api  # noqa: F401  (registers /api/v1/plan)
 from daicho.views import healthz
 
 urlpatterns = [

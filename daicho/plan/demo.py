@@ -1,0 +1,360 @@
+"""Loads the demo city's IT optimisation plan as ledgers, through the services.
+
+Idempotent like daicho.demo: a ledger is created and filled only when no ledger of its name
+exists. The KPI definitions live in the settings of the 目標指標 ledger (see daicho.plan.kpi).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from daicho.access import AnyUser
+from daicho.fields.context import ValueContext
+from daicho.models import Ledger, Org
+from daicho.plan import data
+from daicho.plan.reference_text import REFERENCE_TEXT
+from daicho.services import ledgers, records
+
+Values = dict[str, Any]
+
+INVENTORY = "情報システム台帳"
+MEASURES = "全体最適化取組"
+KPIS = "目標指標"
+AUDITS = "情報セキュリティ監査"
+QUOTES = "調達見積"
+MEETINGS = "会議"
+REFERENCES = ["参考資料1", "参考資料2", "参考資料3"]
+NETWORKS = ["マイナンバー利用事務系", "LGWAN接続系", "インターネット接続系"]
+SEED = 20180401
+
+
+def _choice(name: str, code: str, choices: list[str], **extra: Any) -> Values:
+    return {"name": name, "type": "choice", "code": code, "options": {"choices": choices}, **extra}
+
+
+def fy_field_name(year: int) -> str:
+    return f"{year}年度"
+
+
+def inventory_fields() -> list[Values]:
+    marks: list[Values] = []
+    for label, code in zip(data.EFFECTS, ("cost", "efficiency", "security", "utilization"),
+                           strict=True):
+        marks.append(_choice(label, code, data.MARKS))
+        marks.append({"name": f"{label}備考", "type": "text", "code": f"{code}_note"})
+    return [
+        {"name": "システムID", "type": "autonumber", "code": "system_id",
+         "options": {"prefix": "SYS-", "digits": 4}},
+        {"name": "情報システム名", "type": "text", "code": "name", "required": True},
+        {"name": "所管課", "type": "org", "code": "department"},
+        _choice("区分", "category", ["共通基盤", "個別システム"]),
+        *marks,
+        _choice("対策", "action", ["必要", "不要"]),
+        {"name": "対策備考", "type": "text", "code": "action_note"},
+        {"name": "更新予定時期", "type": "date", "code": "renewal",
+         "options": {"precision": "month", "wareki": True}},
+        _choice("方向性", "direction",
+                ["サーバ仮想化", "サーバ集約", "クラウド化", "システム統合", "現行維持"]),
+        {"name": "重要システム", "type": "yesno", "code": "critical"},
+        {"name": "マイナンバー利用", "type": "yesno", "code": "my_number"},
+        {"name": "目的", "type": "textarea", "code": "purpose"},
+        {"name": "製品名", "type": "text", "code": "product"},
+        {"name": "事業者", "type": "text", "code": "vendor"},
+        {"name": "保守事業者", "type": "text", "code": "maintainer"},
+        {"name": "契約開始日", "type": "date", "code": "contract_from"},
+        {"name": "契約終了日", "type": "date", "code": "contract_to"},
+        {"name": "費用年度", "type": "number", "code": "cost_year"},
+        _choice("予算・決算", "cost_basis", ["予算", "決算"]),
+        {"name": "整備費", "type": "number", "code": "build_cost", "options": {"unit": "円"}},
+        {"name": "運用費", "type": "number", "code": "run_cost", "options": {"unit": "円"}},
+        {"name": "改修費", "type": "number", "code": "change_cost", "options": {"unit": "円"}},
+        _choice("設置場所", "hosting", ["庁舎内事務室", "情報企画課マシン室", "外部データセンター",
+                                     "クラウドサービス"]),
+        _choice("ネットワーク区分", "network", NETWORKS),
+        {"name": "個人情報", "type": "yesno", "code": "personal_data"},
+        {"name": "標準化対象業務", "type": "yesno", "code": "standard_work"},
+        _choice("ガバメントクラウド", "gov_cloud", ["対象外", "検討中", "移行予定", "移行済"]),
+        {"name": "最終監査日", "type": "date", "code": "last_audit"},
+        {"name": "備考", "type": "textarea", "code": "note"},
+    ]
+
+
+def inventory_records(orgs: dict[str, str]) -> list[Values]:
+    out: list[Values] = []
+    codes = ("cost", "efficiency", "security", "utilization")
+    for _no, name, marks, action, action_note in data.EVALUATION:
+        values: Values = {"name": name, "category": "個別システム" if name == "個別システム"
+                          else "共通基盤", "action": action, "action_note": action_note or None,
+                          "department": orgs.get("情報企画課") if name != "個別システム" else None}
+        for code, (mark, note) in zip(codes, marks, strict=True):
+            values[code] = mark
+            values[f"{code}_note"] = note or None
+        out.append(values)
+    for dept, name, (year, month), direction, critical, my_number in data.CANDIDATES:
+        out.append({"name": name, "department": orgs.get(dept), "category": "個別システム",
+                    "renewal": f"{year:04d}-{month:02d}-01", "direction": direction,
+                    "critical": critical, "my_number": my_number,
+                    "network": NETWORKS[0] if my_number else NETWORKS[1],
+                    "personal_data": critical or my_number, "hosting": "庁舎内事務室"})
+    return out
+
+
+def measure_fields() -> list[Values]:
+    return [
+        {"name": "番号", "type": "text", "code": "code", "required": True, "unique": True},
+        _choice("対策区分", "division", data.DIVISIONS),
+        {"name": "具体的取組", "type": "text", "code": "title", "required": True},
+        {"name": "対象システム", "type": "text", "code": "target"},
+        *[_choice(fy_field_name(y), f"fy{y}", data.SYMBOLS) for y in data.FISCAL_YEARS],
+        {"name": "備考", "type": "textarea", "code": "note"},
+        {"name": "協議事項", "type": "textarea", "code": "agenda"},
+        {"name": "定性的目標", "type": "textarea", "code": "qualitative"},
+        {"name": "定量的目標", "type": "textarea", "code": "quantitative"},
+        {"name": "取組による効果", "type": "multichoice", "code": "effects",
+         "options": {"choices": data.EFFECTS}},
+        {"name": "進捗状況", "type": "textarea", "code": "status"},
+    ]
+
+
+def measure_records() -> list[Values]:
+    return [{
+        "code": m.code, "division": m.division, "title": m.title, "target": m.target or None,
+        **{f"fy{y}": s for y, s in m.schedule.items()}, "note": m.note,
+        "agenda": m.agenda or None, "qualitative": "\n".join(m.qualitative) or None,
+        "quantitative": "\n".join(m.quantitative) or None, "effects": m.effects,
+    } for m in data.MEASURES]
+
+
+def kpi_fields() -> list[Values]:
+    return [
+        {"name": "指標名", "type": "text", "code": "name", "required": True, "unique": True},
+        {"name": "取組", "type": "text", "code": "measure"},
+        {"name": "単位", "type": "text", "code": "unit"},
+        {"name": "目標値", "type": "textarea", "code": "goal"},
+        *[{"name": f"{y}年度目標", "type": "number", "code": f"target_{y}",
+           "options": {"decimals": 1}} for y in data.FISCAL_YEARS],
+    ]
+
+
+def kpi_records() -> list[Values]:
+    return [{"name": name, "measure": measure, "unit": unit, "goal": goal,
+             **{f"target_{y}": targets.get(y) for y in data.FISCAL_YEARS}}
+            for name, measure, unit, goal, targets in data.KPIS]
+
+
+# How each KPI is computed (daicho.plan.kpi); kept in the 目標指標 ledger's settings.
+KPI_DEFINITIONS: list[Values] = [
+    {"name": "参考見積金額（予算要求額）の削減", "ledger": QUOTES, "metric": "reduction",
+     "numerator": "revised_quote", "denominator": "first_quote", "year_field": "fiscal_year"},
+    {"name": "情報セキュリティ監査の実施数", "ledger": AUDITS, "metric": "count",
+     "date_field": "audit_date"},
+    {"name": "ペーパーレス会議の実施数", "ledger": MEETINGS, "metric": "count",
+     "filters": ["paperless:eq:true"], "date_field": "held_on"},
+    {"name": "台帳管理システムへの移行数", "source": "migrated_ledgers", "metric": "count"},
+    {"name": "クラウド化の件数", "ledger": INVENTORY, "metric": "count",
+     "filters": ["direction:eq:クラウド化"], "date_field": "renewal"},
+]
+
+
+def audit_fields() -> list[Values]:
+    return [
+        {"name": "年度", "type": "number", "code": "fiscal_year"},
+        {"name": "監査対象課", "type": "org", "code": "department"},
+        {"name": "対象システム", "type": "text", "code": "systems"},
+        {"name": "監査人", "type": "text", "code": "auditors"},
+        {"name": "実施日", "type": "date", "code": "audit_date"},
+        _choice("監査区分", "kind", ["内部監査", "外部監査"]),
+        _choice("結果", "result", ["適合", "一部不適合", "不適合"]),
+        {"name": "指摘事項", "type": "textarea", "code": "findings"},
+        {"name": "改善計画", "type": "textarea", "code": "improvement"},
+        {"name": "改善担当", "type": "text", "code": "owner"},
+        {"name": "改善期限", "type": "date", "code": "due_on"},
+        {"name": "フォローアップ", "type": "textarea", "code": "follow_up"},
+    ]
+
+
+FINDINGS = ["離席時の画面ロックが徹底されていない", "USBメモリの持出し記録が一部未記入",
+            "パスワードを付箋で掲示", "サーバ室の入退室記録の不備", "委託先の秘密保持契約の更新漏れ"]
+
+
+def audit_records(orgs: dict[str, str]) -> list[Values]:
+    rng = random.Random(SEED + 1)
+    sections = sorted(code for name, code in orgs.items() if name.endswith(("課", "センター")))
+    out: list[Values] = []
+    for year, count in ((2019, 15), (2020, 16), (2021, 15), (2022, 17), (2023, 15)):
+        for n, dept in enumerate(rng.sample(sections, min(count, len(sections)))):
+            day = dt.date(year, 6, 1) + dt.timedelta(days=rng.randint(0, 240))
+            result = rng.choice(["適合", "適合", "一部不適合", "不適合"])
+            finding = None if result == "適合" else rng.choice(FINDINGS)
+            out.append({
+                "fiscal_year": year, "department": dept, "auditors": "情報企画課 監査チーム"
+                if n % 4 else "外部監査人(委託)", "audit_date": day.isoformat(),
+                "kind": "内部監査" if n % 4 else "外部監査", "result": result,
+                "findings": finding, "improvement": finding and "所属内で周知し、月次で自己点検する",
+                "owner": finding and "所属長", "due_on": finding and
+                (day + dt.timedelta(days=90)).isoformat(),
+            })
+    return out
+
+
+def quote_fields() -> list[Values]:
+    return [
+        {"name": "対象システム", "type": "text", "code": "system", "required": True},
+        {"name": "年度", "type": "number", "code": "fiscal_year"},
+        {"name": "事業者", "type": "text", "code": "vendor"},
+        {"name": "初回見積額", "type": "number", "code": "first_quote", "options": {"unit": "円"}},
+        {"name": "修正見積額", "type": "number", "code": "revised_quote",
+         "options": {"unit": "円"}},
+        {"name": "契約額", "type": "number", "code": "contract_amount", "options": {"unit": "円"}},
+        {"name": "備考", "type": "textarea", "code": "note"},
+    ]
+
+
+def quote_records() -> list[Values]:
+    rng = random.Random(SEED + 2)
+    systems = [c[1] for c in data.CANDIDATES] + ["基幹システム", "ネットワーク・イントラネット"]
+    out: list[Values] = []
+    for year in range(2019, 2024):
+        for system in rng.sample(systems, 4):
+            first = rng.randint(30, 400) * 100_000
+            revised = first * rng.randint(80, 97) // 100 // 1000 * 1000
+            out.append({"system": system, "fiscal_year": year, "vendor": "株式会社サンプル情報",
+                        "first_quote": first, "revised_quote": revised,
+                        "contract_amount": revised * rng.randint(90, 100) // 100 // 1000 * 1000})
+    return out
+
+
+def meeting_fields() -> list[Values]:
+    return [
+        {"name": "会議名", "type": "text", "code": "name", "required": True},
+        {"name": "開催日", "type": "date", "code": "held_on"},
+        {"name": "所管課", "type": "org", "code": "department"},
+        {"name": "ペーパーレス", "type": "yesno", "code": "paperless"},
+        {"name": "資料", "type": "file", "code": "materials"},
+        {"name": "備考", "type": "textarea", "code": "note"},
+    ]
+
+
+MEETING_NAMES = ["市政経営会議", "関係部長会議", "指名競争入札参加者審査委員会", "課内打合せ",
+                 "電子情報処理推進委員会", "係内打合せ"]
+
+
+def meeting_records(orgs: dict[str, str]) -> list[Values]:
+    rng = random.Random(SEED + 3)
+    sections = sorted(orgs.values())
+    out: list[Values] = []
+    for year, held in ((2019, 40), (2020, 60), (2021, 90), (2022, 120), (2023, 150)):
+        for _n in range(held):
+            day = dt.date(year, 4, 1) + dt.timedelta(days=rng.randint(0, 364))
+            out.append({"name": rng.choice(MEETING_NAMES), "held_on": day.isoformat(),
+                        "department": rng.choice(sections),
+                        "paperless": rng.random() < 0.4 + 0.1 * (year - 2019)})
+    return out
+
+
+_VALUE = re.compile(r"^(—|[\d,]+(\([\d.]+\))?)$")
+REFERENCE_COLUMNS = [
+    ["団体数", "平成27年度までに措置", "平成28年度に措置", "計"],
+    ["団体数", "内部監査のみを実施", "外部監査のみを実施", "内部監査及び外部監査共に実施", "計"],
+    ["団体数", "共同利用 導入済み", "共同利用 導入予定", "共同利用 計", "単独利用 導入済み",
+     "単独利用 導入予定", "単独利用 計"],
+]
+
+
+def reference_fields(n: int) -> list[Values]:
+    return [
+        {"name": "表", "type": "text", "code": "table"},
+        {"name": "区分", "type": "text", "code": "group"},
+        {"name": "小区分", "type": "text", "code": "subgroup"},
+        *[{"name": name, "type": "text", "code": f"c{i + 1}"}
+          for i, name in enumerate(REFERENCE_COLUMNS[n])],
+        {"name": "内容", "type": "textarea", "code": "text"},
+    ]
+
+
+def reference_rows(n: int) -> tuple[str, list[Values]]:
+    """(description, rows) of 資料n+1: each table line with its cells exactly as in the seed."""
+    lines = REFERENCE_TEXT[n].splitlines()
+    description = "\n".join(line for line in lines[:3] if line)
+    ncols = len(REFERENCE_COLUMNS[n])
+    table = group = ""
+    rows: list[Values] = []
+    for line in lines[3:]:
+        if not line.strip():
+            continue
+        if re.match(r"^[（(]\d[）)]", line):
+            table = line.strip()
+            continue
+        cells = line.split("\t")
+        if "団体数" in cells or cells[:3] == ["", "", "導入済み"]:
+            continue  # a header line
+        first = next((i for i, c in enumerate(cells) if _VALUE.match(c.strip())), None)
+        if first is None or first == 0:
+            rows.append({"table": table, "group": cells[0], "text": "\t".join(cells[1:]) or None})
+            continue
+        labels = [c.strip() for c in cells[:first]]
+        values = [c.strip() for c in cells[first:]]
+        if labels[0]:
+            group = labels[0]
+        sub = labels[1] if len(labels) > 1 else ""
+        if len(values) < ncols and "," not in values[0]:
+            values = [""] * (ncols - len(values)) + values  # 団体数 missing from the seed's row
+        row: Values = {"table": table, "group": group, "subgroup": sub or None}
+        for i, value in enumerate(values[:ncols]):
+            row[f"c{i + 1}"] = value or None
+        rows.append(row)
+    return description, rows
+
+
+def _orgs() -> dict[str, str]:
+    """Department name → code."""
+    return {name: code for code, name in Org.objects.values_list("code", "name")}
+
+
+def _specs() -> list[tuple[str, str, Callable[[], list[Values]], Callable[[], list[Values]]]]:
+    orgs = _orgs()
+    specs: list[tuple[str, str, Callable[[], list[Values]], Callable[[], list[Values]]]] = [
+        (INVENTORY, "情報システムの一覧と評価(全体最適化計画 2(1)・資料4)。"
+         "○:課題無し △:向上の可能性有り ×:課題有り", inventory_fields,
+         lambda: inventory_records(orgs)),
+        (MEASURES, "全体最適化に向けた具体的取組とロードマップ(計画 3・4)。"
+         "⇒実施 □検討 ●導入・方針等策定 ☆一部実施 ★完了", measure_fields, measure_records),
+        (KPIS, "委員会で進行管理する定量的目標。算定方法は台帳の設定(kpis)にあります。",
+         kpi_fields, kpi_records),
+        (AUDITS, "情報セキュリティ監査の実施記録(監査対象課・実施日・内部/外部・結果・改善)。",
+         audit_fields, lambda: audit_records(orgs)),
+        (QUOTES, "システム調達の参考見積(初回提示額・精査後の修正額・契約額)。", quote_fields,
+         quote_records),
+        (MEETINGS, "会議の開催記録(ペーパーレス会議の実施状況)。", meeting_fields,
+         lambda: meeting_records(orgs)),
+    ]
+    for n, name in enumerate(REFERENCES):
+        description, rows = reference_rows(n)
+        specs.append((name, description, lambda n=n: reference_fields(n),  # type: ignore[misc]
+                      lambda rows=rows: rows))  # type: ignore[misc]
+    return specs
+
+
+def load_plan(actor: AnyUser) -> list[str]:
+    """Create and fill the plan's ledgers that do not exist yet; returns their names."""
+    created: list[str] = []
+    ctx = ValueContext()
+    for name, description, fields, items in _specs():
+        if Ledger.objects.filter(name=name).exists():
+            continue
+        schema = ledgers.create_ledger(user=actor, name=name, description=description,
+                                       fields=fields())
+        rows = items()
+        for start in range(0, len(rows), 1000):
+            records.bulk(user=actor, schema=schema, ctx=ctx,
+                         create=[{"values": v} for v in rows[start:start + 1000]])
+        if name == KPIS:
+            ledger = Ledger.objects.get(id=schema.id)
+            ledger.settings = {**ledger.settings, "kpis": KPI_DEFINITIONS}
+            ledger.save(update_fields=["settings"])
+        created.append(name)
+    return created
