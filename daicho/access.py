@@ -1,22 +1,56 @@
-"""The one gate for permission-checked reads and writes.
+"""The one gate for permission-checked reads and writes (contract §5).
 
 Every view, API endpoint, export and search goes through these functions. Forbidden looks exactly
-like missing: both raise NotFound. Until the permissions issue lands every signed-in user may read
-and write every ledger; the rule engine plugs in here, as SQL predicates, without touching callers.
+like missing: both raise NotFound.
+
+A ledger's rules live in `Ledger.rules` (validated by daicho.services.permissions). A user's rights
+are the union of the rules whose subject matches them; admins (superusers) hold every right.
+Record rules become SQL conditions evaluated at query time, so a rule change takes effect at once
+at any ledger size. Field rules shape the LedgerSchema the gate hands out: hidden fields are left
+out of it (so values, filters, sorts, aggregation, export and history never see them) and
+read-only fields are listed in `schema.read_only` for the writers to refuse.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from daicho.errors import NotAuthenticated, NotFound
-from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.models import Ledger, Org, Profile
+from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
 
 RIGHTS = ("view", "add", "edit", "delete", "export", "import", "manage")
+HIDDEN, READ, OPEN = 0, 1, 2
+FIELD_LEVELS = {"hidden": HIDDEN, "read": READ}
 
 AnyUser = AbstractBaseUser | AnonymousUser
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What rules match a user by: login, departments (with their ancestors) and roles."""
+
+    uid: int
+    login: str
+    org_ids: frozenset[int]
+    org_codes: frozenset[str]  # the user's own departments
+    ancestor_codes: frozenset[str]  # and every department above them
+    roles: frozenset[str]
+    children: dict[int, list[int]]  # the department tree, for "my department or below"
+
+    def my_orgs_and_below(self) -> list[int]:
+        found: list[int] = []
+        stack = list(self.org_ids)
+        while stack:
+            oid = stack.pop()
+            if oid in found:
+                continue
+            found.append(oid)
+            stack += self.children.get(oid, [])
+        return sorted(found)
 
 
 def require_user(user: AnyUser) -> None:
@@ -24,24 +58,192 @@ def require_user(user: AnyUser) -> None:
         raise NotAuthenticated()
 
 
+def is_admin(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and getattr(user, "is_superuser", False))
+
+
+def subject_of(user: AnyUser) -> Subject:
+    """The user's departments and roles, read once per request (cached on the user object)."""
+    cached = getattr(user, "_daicho_subject", None)
+    if isinstance(cached, Subject):
+        return cached
+    uid = int(user.pk or 0)
+    found = Profile.objects.filter(user_id=uid).values("org_id", "roles").first()
+    profile: dict[str, Any] = dict(found) if found else {}
+    org_ids = frozenset([profile["org_id"]] if profile.get("org_id") else [])
+    roles = frozenset(r for r in profile.get("roles") or [] if isinstance(r, str))
+    parent: dict[int, int | None] = {}
+    code: dict[int, str] = {}
+    children: dict[int, list[int]] = {}
+    if org_ids:
+        for oid, ocode, pid in Org.objects.values_list("id", "code", "parent_id"):
+            parent[oid], code[oid] = pid, ocode
+            if pid is not None:
+                children.setdefault(pid, []).append(oid)
+    ancestors: set[str] = set()
+    for oid in org_ids:
+        seen: set[int] = set()
+        up = parent.get(oid)
+        while up is not None and up not in seen:
+            seen.add(up)
+            ancestors.add(code[up])
+            up = parent.get(up)
+    subject = Subject(uid=uid, login=str(user.get_username()), org_ids=org_ids,
+                      org_codes=frozenset(code[o] for o in org_ids if o in code),
+                      ancestor_codes=frozenset(ancestors), roles=roles, children=children)
+    user._daicho_subject = subject  # type: ignore[union-attr]
+    return subject
+
+
+def _matches(subject_spec: dict[str, Any], who: Subject) -> bool:
+    if subject_spec.get("everyone") is True:
+        return True
+    if "user" in subject_spec:
+        return bool(subject_spec["user"] == who.login)
+    if "role" in subject_spec:
+        return subject_spec["role"] in who.roles
+    if "org" in subject_spec:
+        org = subject_spec["org"]
+        return org in who.org_codes or (bool(subject_spec.get("include_children"))
+                                        and org in who.ancestor_codes)
+    return False
+
+
+def matching_rules(user: AnyUser, ledger: Ledger) -> list[dict[str, Any]]:
+    rules = ledger.rules if isinstance(ledger.rules, list) else []
+    if not rules or not user.is_authenticated:
+        return []
+    who = subject_of(user)
+    return [r for r in rules if isinstance(r, dict) and _matches(r.get("subject") or {}, who)]
+
+
+def _field_level(rule: dict[str, Any], code: str) -> int:
+    level = (rule.get("fields") or {}).get(code)
+    return FIELD_LEVELS.get(level, OPEN) if isinstance(level, str) else OPEN
+
+
+def _restrict(schema: LedgerSchema, rules: list[dict[str, Any]], right: str) -> LedgerSchema:
+    """The schema as this user sees it: per field the most generous level among their rules."""
+    write_right = right if right in ("add", "edit", "import") else "edit"
+    writers = [r for r in rules if write_right in r["rights"]]
+    hidden: set[str] = set()
+    read_only: set[str] = set()
+    for f in schema.fields:
+        if max(_field_level(r, f.code) for r in rules) == HIDDEN:
+            hidden.add(f.code)
+        elif not writers or max(_field_level(r, f.code) for r in writers) != OPEN:
+            read_only.add(f.code)
+    if not hidden and not read_only:
+        return schema
+    return LedgerSchema(schema.ledger, [f for f in schema.fields if f.code not in hidden],
+                        hidden=frozenset(hidden), read_only=frozenset(read_only),
+                        unrestricted=schema)
+
+
 def ledger_for(user: AnyUser, ledger_id: int | str, right: str = "view") -> LedgerSchema:
-    """The ledger with its live fields, if `user` holds `right` on it; NotFound otherwise."""
+    """The ledger with the fields `user` may see, if they hold `right` on it; NotFound otherwise."""
     require_user(user)
     assert right in RIGHTS
     try:
         lid = int(ledger_id)
     except (TypeError, ValueError):
         raise NotFound() from None
+    if not 0 < lid < 2**62:
+        raise NotFound()
     schema = load_schema(lid)
     if schema is None:
         raise NotFound()
-    return schema
+    if is_admin(user):
+        return schema
+    rules = matching_rules(user, schema.ledger)
+    if not any(right in r["rights"] for r in rules):
+        raise NotFound()
+    return _restrict(schema, rules, right)
+
+
+def has_right(user: AnyUser, ledger: Ledger, right: str) -> bool:
+    return is_admin(user) or any(right in r["rights"] for r in matching_rules(user, ledger))
+
+
+def visible_ledgers(user: AnyUser) -> list[Ledger]:
+    """The ledgers `user` may view, in id order (a city has tens of ledgers, not thousands)."""
+    ledgers = list(Ledger.objects.order_by("id"))
+    if is_admin(user):
+        return ledgers
+    return [ledger for ledger in ledgers if has_right(user, ledger, "view")]
+
+
+def sees_all_records(user: AnyUser, ledger: Ledger) -> bool:
+    """Whether a rule lets `user` view every record; otherwise the ledger's record count is not
+    theirs to know (it would count records they may not see)."""
+    return is_admin(user) or any("view" in r["rights"] and not r.get("records")
+                                 for r in matching_rules(user, ledger))
+
+
+def ledger_list(user: AnyUser) -> list[dict[str, Any]]:
+    """The ledgers `user` may view as listed everywhere (API, menus, home page)."""
+    if not user.is_authenticated:
+        return []
+    return list_ledgers(visible_ledgers(user),
+                        counted=lambda ledger: sees_all_records(user, ledger))
 
 
 def can_create_ledger(user: AnyUser) -> bool:
     return bool(user.is_authenticated)
 
 
-def record_predicate(user: AnyUser, schema: LedgerSchema, alias: str = "t") -> tuple[str, list[Any]]:
-    """SQL limiting rows to those the user may see (evaluated at query time, at any size)."""
-    return "", []
+def record_predicate(user: AnyUser, schema: LedgerSchema, alias: str = "t",
+                     right: str = "view") -> tuple[str, list[Any]]:
+    """SQL limiting rows to those `user` holds `right` on: the OR of the record conditions of the
+    rules granting it ("" when no condition applies, as for admins)."""
+    if is_admin(user) or not user.is_authenticated:
+        # Nobody signed in is the system itself (the demo loader, maintenance): every request
+        # surface passes ledger_for first, which refuses the anonymous.
+        return "", []
+    rules = [r for r in matching_rules(user, schema.ledger) if right in r["rights"]]
+    if not rules:
+        return "1=0", []
+    parts: list[str] = []
+    params: list[Any] = []
+    for rule in rules:
+        condition = rule.get("records")
+        if not condition:
+            return "", []
+        sql, p = _record_sql(user, schema.full, condition, alias)
+        parts.append(f"({sql})")
+        params += p
+    return " OR ".join(parts), params
+
+
+def _record_sql(user: AnyUser, schema: LedgerSchema, condition: dict[str, Any],
+                alias: str) -> tuple[str, list[Any]]:
+    from daicho.db.dialect import q
+    from daicho.errors import InvalidInput
+    from daicho.fields.context import ValueContext
+    from daicho.selectors.records import parse_filter
+
+    if condition.get("creator") is True:
+        return f"{alias}.created_by = %s", [subject_of(user).uid]
+    if "field_is_my_org" in condition:
+        f = schema.by_code.get(condition["field_is_my_org"])
+        orgs = subject_of(user).my_orgs_and_below()
+        if f is None or not orgs:
+            return "1=0", []
+        return f"{alias}.{q(f.column)} IN ({', '.join(['%s'] * len(orgs))})", orgs
+    if "filter" in condition:
+        try:
+            return parse_filter(schema, str(condition["filter"]), ValueContext(), alias)
+        except InvalidInput:
+            return "1=0", []  # a rule whose field was deleted since grants nothing
+    return "1=0", []
+
+
+def check_record(user: AnyUser, schema: LedgerSchema, record_id: int, right: str) -> None:
+    """NotFound unless `user` holds `right` on this record (the writers call this)."""
+    sql, params = record_predicate(user, schema, "t", right)
+    if not sql:
+        return
+    from daicho.selectors.records import row_matches
+
+    if not row_matches(schema, record_id, sql, params):
+        raise NotFound()

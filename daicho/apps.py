@@ -5,3 +5,8 @@ class DaichoConfig(AppConfig):
     name = "daicho"
     verbose_name = "daicho"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from daicho.services.audit import connect_signals
+
+        connect_signals()

@@ -61,7 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="")
     p.add_argument("--org", default=None, help="department code")
     p.add_argument("--admin", action="store_true")
+    p.add_argument("--role", action="append", default=[], help="role name (repeatable)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    org = sub.add_parser("org", help="manage departments").add_subparsers(
+        dest="subcommand", required=True, parser_class=JsonArgumentParser)
+    p = add("import", "load departments from CSV: code,name,parent_code,valid_from", org)
+    p.add_argument("file")
+    add("apply", "apply scheduled department changes whose date has come", org)
+
+    audit = sub.add_parser("audit", help="the access log").add_subparsers(
+        dest="subcommand", required=True, parser_class=JsonArgumentParser)
+    add("verify", "check the access log's hash chain (exit 1 when altered)", audit)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(
         dest="subcommand", required=True, parser_class=JsonArgumentParser)

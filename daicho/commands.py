@@ -62,9 +62,48 @@ def user_create(args: argparse.Namespace) -> dict[str, Any]:
         if not password:
             raise InvalidInput(_("No password was given on stdin."), code="empty_password")
     user = accounts.create_user(login=args.login, name=args.name, org=args.org, admin=args.admin,
-                                password=password)
+                                password=password, roles=args.role)
     return {"login": user.get_username(),
             "_text": _("Created the user %(login)s.") % {"login": user.get_username()}}
+
+
+@command("org import")
+def org_import(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from daicho.services.orgs import import_orgs
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise NotFound(_("There is no file 「%(path)s」.") % {"path": args.file[:200]},
+                       code="no_file")
+    result = import_orgs(path)
+    result["_text"] = _("Departments: %(created)d created, %(updated)d updated, "
+                        "%(scheduled)d scheduled.") % result
+    return result
+
+
+@command("org apply")
+def org_apply(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.services.orgs import apply_due_changes
+
+    applied = apply_due_changes()
+    return {"applied": applied,
+            "_text": _("Applied %(n)d scheduled department changes.") % {"n": applied}}
+
+
+@command("audit verify")
+def audit_verify(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.services.audit import verify
+
+    result = verify()
+    if result["ok"]:
+        result["_text"] = _("The access log is intact (%(n)d entries).") % {"n": result["checked"]}
+    else:
+        result["_text"] = "\n".join(
+            [_("The access log was altered:")]
+            + [f"  seq {p['seq']}: {p['problem']}" for p in result["problems"]])
+    return result
 
 
 @command("token create")

@@ -19,11 +19,25 @@ class Org(models.Model):
         return f"{self.code} {self.name}"
 
 
+class OrgChange(models.Model):
+    """A department change loaded ahead of its date (the April 1 reorganisation): applied to Org
+    once `valid_from` has come (daicho.services.orgs.apply_due_changes)."""
+
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    parent_code = models.CharField(max_length=64, blank=True)
+    valid_from = models.DateField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="profile")
     name = models.CharField(max_length=200, blank=True)
     org = models.ForeignKey(Org, null=True, blank=True, on_delete=models.SET_NULL)
+    # Role names (システム管理者, 台帳管理者, or any a city defines); rules match them by name.
+    roles = models.JSONField(default=list, blank=True)
 
 
 class ApiToken(models.Model):
@@ -50,6 +64,8 @@ class Ledger(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     settings = models.JSONField(default=dict, blank=True)
+    # Permission rules (contract §5), loaded with the ledger so the gate costs no extra query.
+    rules = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["name"], name="ledger_name_unique")]
@@ -162,3 +178,25 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+
+class AuditEvent(models.Model):
+    """The access log: append-only, each row chained to the previous one by a SHA-256 hash
+    (daicho.services.audit). Users are kept by login, so deleting a user changes no row."""
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    user = models.CharField(max_length=150, blank=True, db_index=True)
+    action = models.CharField(max_length=32)
+    target = models.CharField(max_length=200, blank=True, db_index=True)
+    ip = models.CharField(max_length=45, blank=True)
+    details = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+
+class AuditHead(models.Model):
+    """The last link of the chain, kept apart so that cutting rows off the end shows."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="")

@@ -310,6 +310,10 @@ def seed() -> dict[str, Any]:
          "options": {"choices": ["土地", "建物"]}},
         {"name": "図面", "type": "file", "code": "drawing"},
     ])
+    from daicho.services.permissions import set_rules
+
+    set_rules(user=admin, schema=assets, rules=[
+        *assets.ledger.rules, {"subject": {"user": "clerk"}, "rights": ["view", "add", "edit"]}])
     drawing = _attach(assets, "drawing", "配置図.pdf", b"%PDF-1.4 " + bytes(range(256)) * 8)
     photo = _attach(assets, "drawing", "外観.jpg", b"\xff\xd8\xff" + os.urandom(3000))
     hall = rs.create_record(user=admin, schema=assets, values={

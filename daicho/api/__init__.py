@@ -173,4 +173,4 @@ def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespo
     return error_response(NotFound())
 
 
-from daicho.api import imports, ledgers, records  # noqa: E402, F401  (registers the routes)
+from daicho.api import audit, directory, imports, ledgers, records  # noqa: E402, F401  (routes)

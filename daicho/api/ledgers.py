@@ -10,8 +10,9 @@ from ninja import Schema, Status
 from daicho import access
 from daicho.api import api
 from daicho.errors import Forbidden
-from daicho.selectors.ledgers import field_json, ledger_json, list_ledgers
+from daicho.selectors.ledgers import LedgerSchema, field_json, ledger_json
 from daicho.services import ledgers as svc
+from daicho.services import permissions
 
 
 class FieldIn(Schema):
@@ -48,6 +49,10 @@ class FieldOrder(Schema):
     codes: list[str]
 
 
+class RulesIn(Schema):
+    rules: Any = None
+
+
 def _present(schema: Schema) -> dict[str, Any]:
     return {k: v for k, v in schema.model_dump(exclude_unset=True).items()}
 
@@ -55,7 +60,14 @@ def _present(schema: Schema) -> dict[str, Any]:
 @api.get("/ledgers", tags=["ledgers"])
 def get_ledgers(request: HttpRequest) -> dict[str, Any]:
     access.require_user(request.user)
-    return {"items": list_ledgers()}
+    return {"items": access.ledger_list(request.user)}
+
+
+def _ledger_json(request: HttpRequest, schema: LedgerSchema) -> dict[str, Any]:
+    data = ledger_json(schema)
+    if not access.sees_all_records(request.user, schema.ledger):
+        data["record_count"] = None
+    return data
 
 
 @api.post("/ledgers", tags=["ledgers"], response={201: dict[str, Any]})
@@ -69,7 +81,7 @@ def post_ledger(request: HttpRequest, body: LedgerIn) -> Status[dict[str, Any]]:
 
 @api.get("/ledgers/{ledger_id}", tags=["ledgers"])
 def get_ledger(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
-    return ledger_json(access.ledger_for(request.user, ledger_id, "view"))
+    return _ledger_json(request, access.ledger_for(request.user, ledger_id, "view"))
 
 
 @api.patch("/ledgers/{ledger_id}", tags=["ledgers"])
@@ -110,3 +122,15 @@ def delete_field(request: HttpRequest, ledger_id: int, code: str) -> Status[None
 def restore_field(request: HttpRequest, ledger_id: int, code: str) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return field_json(svc.restore_field(user=request.user, schema=schema, code=code))
+
+
+@api.get("/ledgers/{ledger_id}/permissions", tags=["permissions"])
+def get_permissions(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    return {"rules": schema.ledger.rules}
+
+
+@api.put("/ledgers/{ledger_id}/permissions", tags=["permissions"])
+def put_permissions(request: HttpRequest, ledger_id: int, body: RulesIn) -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    return {"rules": permissions.set_rules(user=request.user, schema=schema, rules=body.rules)}

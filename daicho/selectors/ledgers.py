@@ -16,6 +16,14 @@ class LedgerSchema:
     fields: list[Field]
     by_code: dict[str, Field] = field(default_factory=dict)
 
+    # Set by the gate (daicho.access) for a user with field rules: the codes hidden from them
+    # (already left out of `fields`) and those they may read but not write.
+    hidden: frozenset[str] = frozenset()
+    read_only: frozenset[str] = frozenset()
+    # The same ledger with every field: writers need it to keep the search key and
+    # autonumbers whole. A schema without restrictions is its own `full`.
+    unrestricted: LedgerSchema | None = None
+
     def __post_init__(self) -> None:
         self.by_code = {f.code: f for f in self.fields}
         self.types = {f.code: field_type(f.type) for f in self.fields}
@@ -23,6 +31,10 @@ class LedgerSchema:
         self.required = [f for f in self.fields if f.required and self.types[f.code].writable]
         self.searchable = [(f, self.types[f.code]) for f in self.fields
                            if self.types[f.code].searchable]
+
+    @property
+    def full(self) -> LedgerSchema:
+        return self.unrestricted if self.unrestricted is not None else self
 
     @property
     def id(self) -> int:
@@ -84,9 +96,11 @@ def field_json(f: Field) -> dict[str, Any]:
     }
 
 
-def list_ledgers() -> list[dict[str, Any]]:
+def list_ledgers(ledgers: list[Ledger] | None = None,
+                 counted: Any = None) -> list[dict[str, Any]]:
+    """`counted(ledger)` says whether the record count may be shown (null otherwise)."""
     return [
         {"id": ledger.id, "name": ledger.name, "description": ledger.description,
-         "record_count": ledger.record_count}
-        for ledger in Ledger.objects.order_by("id")
+         "record_count": ledger.record_count if counted is None or counted(ledger) else None}
+        for ledger in (Ledger.objects.order_by("id") if ledgers is None else ledgers)
     ]

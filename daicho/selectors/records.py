@@ -174,10 +174,35 @@ def where_clause(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
     if search:
         if len(search) > 1000:
             raise InvalidInput(_("The search text is too long."), code="invalid_search")
-        sql, p = search_condition(schema.ledger, search, alias)
+        if schema.hidden:
+            sql, p = _visible_text_condition(schema, search, alias)
+        else:
+            sql, p = search_condition(schema.ledger, search, alias)
         if sql:
             clauses.append(sql)
             params += p
+    return " AND ".join(clauses), params
+
+
+def _visible_text_condition(schema: LedgerSchema, search: str,
+                            alias: str) -> tuple[str, list[Any]]:
+    """Search for a user with hidden fields. The precomputed search key and its gram index hold
+    the hidden text too, so they are not used: every term must occur (plain substring, LIKE) in
+    one of the visible searchable text columns. This loses width folding (and case folding on
+    PostgreSQL) for these users, and reveals nothing."""
+    columns = [f"{alias}.{q(f.column)}" for f, ftype in schema.searchable
+               if ftype.storage == "text"]
+    terms = search.split()
+    if not terms:
+        return "", []
+    if not columns:
+        return "1=0", []
+    clauses: list[str] = []
+    params: list[Any] = []
+    for term in terms[:20]:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append("(" + " OR ".join(f"{c} LIKE %s ESCAPE '\\'" for c in columns) + ")")
+        params += [pattern] * len(columns)
     return " AND ".join(clauses), params
 
 
@@ -342,7 +367,8 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
                            code="invalid_limit")
     keys = parse_sort(schema, sort)
     after = decode_cursor(cursor, keys, schema) if cursor else None
-    if search and keys[0].column == "id" and dialect.is_sqlite() and query_terms(search):
+    if search and keys[0].column == "id" and dialect.is_sqlite() and query_terms(search) \
+            and not schema.hidden:
         found = _search_by_id(user, schema, filters=filters, search=search, ctx=ctx,
                               deleted=deleted, desc=keys[0].desc, after=after, limit=limit)
         return _page(schema, keys, found, limit, total=None)
@@ -430,6 +456,15 @@ def get_row(user: AnyUser, schema: LedgerSchema, record_id: int | str, *,
     if not found:
         raise NotFound()
     return to_rows(schema, found)[0]
+
+
+def row_matches(schema: LedgerSchema, record_id: int, condition: str,
+                params: list[Any]) -> bool:
+    """Whether the record satisfies `condition` (SQL over alias t, from daicho.access)."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT 1 FROM {q(schema.table)} t WHERE t.id = %s AND ({condition})",
+                    [record_id, *params])
+        return cur.fetchone() is not None
 
 
 def record_exists(ledger_id: int, record_id: int) -> bool:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from daicho.errors import Conflict, InvalidInput
 from daicho.models import ApiToken, Org, Profile
+from daicho.services import audit
 
 TOKEN_PREFIX = "dc_"
 LOGIN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
@@ -25,13 +26,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def clean_roles(roles: Any) -> list[str]:
+    if roles is None:
+        return []
+    if not isinstance(roles, list) or len(roles) > 50 or not all(
+            isinstance(r, str) and 1 <= len(r) <= 150 for r in roles):
+        raise InvalidInput(_("roles is a list of role names (at most 150 characters each)."),
+                           code="invalid_roles")
+    return sorted(set(roles))
+
+
 def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = False,
-                password: str | None = None) -> User:
+                password: Any = None, roles: Any = None, by: Any = None) -> User:
+    """`by` is the acting user, for the access log (None: the command line or the system)."""
     if not isinstance(login, str) or not 1 <= len(login) <= 150 or not set(login) <= LOGIN_CHARS:
         raise InvalidInput(_("A login is 1 to 150 ASCII letters, digits and . _ - @."),
                            code="invalid_login")
     if name is not None and (not isinstance(name, str) or len(name) > 200):
         raise InvalidInput(_("The name is too long."), code="invalid_name")
+    role_names = clean_roles(roles)
+    if password is not None and not isinstance(password, str):
+        raise InvalidInput(_("The password must be text."), code="weak_password")
     org_obj = None
     if org:
         org_obj = Org.objects.filter(code=org).first()
@@ -53,7 +68,10 @@ def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = Fa
         else:
             user.set_unusable_password()
         user.save()
-        Profile.objects.create(user=user, name=name or "", org=org_obj)
+        Profile.objects.create(user=user, name=name or "", org=org_obj, roles=role_names)
+        audit.record(user=by, action="user_create", target=f"user:{login}",
+                     details={"org": org_obj.code if org_obj else None, "roles": role_names,
+                              "admin": admin})
     return user
 
 
@@ -74,10 +92,13 @@ def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     if record.expires_at is not None and record.expires_at <= now:
         return None
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
+        # Logged at most once a minute per token: the same throttle as last_used_at.
         ApiToken.objects.filter(id=record.id).update(last_used_at=now)
+        audit.record(user=record.user, action="token_use", target=f"token:{record.prefix}")
     return record.user, record
 
 
 def revoke_token(*, token_id: int, user: User) -> None:
-    ApiToken.objects.filter(id=token_id, user=user, revoked_at=None).update(
-        revoked_at=timezone.now())
+    if ApiToken.objects.filter(id=token_id, user=user, revoked_at=None).update(
+            revoked_at=timezone.now()):
+        audit.record(user=user, action="token_revoke", target=f"token:{token_id}")

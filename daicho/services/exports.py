@@ -18,6 +18,7 @@ from daicho.exporting import ExportColumn, ExportError, UnencodablePosition, wri
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import audit
 
 FORMATS = ("xlsx", "csv")
 ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
@@ -82,5 +83,8 @@ def export_ledger(*, user: AnyUser, schema: LedgerSchema, fmt: str, path: Path,
         raise _as_daicho_error(exc) from None
     finally:
         tmp.unlink(missing_ok=True)
+    audit.record(user=user, action="export", target=f"ledger:{schema.id}",
+                 details={"format": fmt, "rows": count, "filters": list(filters)[:50],
+                          "q": search[:200]})
     return {"rows": count, "format": fmt, "encoding": encoding if fmt == "csv" else None,
             "replaced": replaced[:1000], "replaced_count": len(replaced)}

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
+from django.db import connection
 from django.utils.translation import gettext as _
 
+from daicho import access
 from daicho.access import AnyUser
+from daicho.db.dialect import q
 from daicho.errors import InvalidInput, NotFound, TooLarge
 from daicho.fields.files import FileType
 from daicho.models import Attachment
@@ -66,4 +69,14 @@ def attachment_for(user: AnyUser, schema: LedgerSchema, attachment_id: int) -> A
     found = Attachment.objects.filter(id=attachment_id, ledger_id=schema.id).first()
     if found is None or found.field_code not in schema.by_code:
         raise NotFound()
+    condition, params = access.record_predicate(user, schema)
+    if condition and found.created_by_id != user.pk:
+        # Under record rules a file is theirs only through a record they may see (or their own
+        # upload not saved yet). Values hold {"id": N, ...} as written by FileType.clean.
+        column = schema.by_code[found.field_code].column
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT 1 FROM {q(schema.table)} t WHERE t.{q(column)} LIKE %s "
+                        f"AND ({condition}) LIMIT 1", [f'%{{"id": {found.id},%', *params])
+            if cur.fetchone() is None:
+                raise NotFound()
     return found

@@ -28,6 +28,7 @@ from daicho.importing import text_of as cell_text
 from daicho.models import History, ImportBatch, Ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.services import audit
 from daicho.services import ledgers as ledger_svc
 from daicho.services import records as record_svc
 
@@ -319,6 +320,11 @@ def run_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions,
                           warnings=warnings, filename=filename, progress=report_progress)
             if opts.dry_run or not result["ok"]:
                 raise _DryRun()
+            ledger_id = (result.get("ledger") or {}).get("id")
+            audit.record(user=user, action="import", target=f"ledger:{ledger_id}",
+                         details={"file": filename[:200], "mode": mode,
+                                  "created": result.get("created"),
+                                  "updated": result.get("updated")})
     except _DryRun:
         pass
     report_progress(100, 100)

@@ -21,6 +21,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field, Ledger, LedgerEvent
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.services.permissions import default_rules
 from daicho.services.records import _search_key
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -137,7 +138,7 @@ def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
             raise Conflict(_("A ledger named 「%(name)s」 already exists.") % {"name": clean_name},
                            code="duplicate_ledger_name")
         ledger = Ledger.objects.create(name=clean_name, description=_clean_description(description),
-                                       created_by_id=_uid(user))
+                                       created_by_id=_uid(user), rules=default_rules(user))
         ledger.table_name = f"ledger_{ledger.id}"
         ledger.save(update_fields=["table_name"])
         ddl.create_ledger_table(ledger)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from daicho import access
 from daicho.access import AnyUser
 from daicho.db import dialect, search
 from daicho.db.dialect import q
@@ -62,6 +63,9 @@ def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
         ftype = types[code]
         if not ftype.writable:
             errors[code] = _("This field is filled in automatically.")
+            continue
+        if code in schema.read_only:
+            errors[code] = _("You may read this field but not change it.")
             continue
         try:
             cleaned = ftype.clean(f, value, ctx)
@@ -217,8 +221,8 @@ def create_record(*, user: AnyUser, schema: LedgerSchema, values: Any,
         _check_unique(schema, prepared.stored, None, errors)
         if errors:
             raise _fields_error(errors)
-        [rid] = _insert(schema, user, [prepared], ctx, action="create", batch_id="")
-        row = sel.get_row(user, schema, rid)
+        [rid] = _insert(schema.full, user, [prepared], ctx, action="create", batch_id="")
+        [row] = _rows_by_id(user, schema, [rid])
     return sel.records_json(schema, [row], ctx)[0]
 
 
@@ -280,7 +284,9 @@ def _prepare_update(schema: LedgerSchema, user: AnyUser, record_id: Any, revisio
     if not isinstance(revision, int) or isinstance(revision, bool):
         raise InvalidInput(_("revision is required: the revision you loaded."),
                            code="revision_required")
-    row = sel.get_row(user, schema, record_id, for_update=True)
+    # The whole row (hidden fields too): the new search key is computed from all of it.
+    row = sel.get_row(user, schema.full, record_id, for_update=True)
+    access.check_record(user, schema, row.id, "edit")
     prepared, errors = clean_values(schema, values, ctx, creating=False)
     if revision != row.revision and not errors:
         since = changed_since(schema, row.id, revision) if 0 < revision < row.revision else None
@@ -303,8 +309,8 @@ def update_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, revisi
         row, prepared, errors = _prepare_update(schema, user, record_id, revision, values, ctx)
         if errors:
             raise _fields_error(errors)
-        _apply_update(schema, user, row, prepared, ctx, "update")
-        row = sel.get_row(user, schema, row.id)
+        _apply_update(schema.full, user, row, prepared, ctx, "update")
+        [row] = _rows_by_id(user, schema, [row.id])
     return sel.records_json(schema, [row], ctx)[0]
 
 
@@ -331,6 +337,7 @@ def delete_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
     ctx = ctx or ValueContext()
     with transaction.atomic():
         row = sel.get_row(user, schema, record_id, for_update=True)
+        access.check_record(user, schema, row.id, "delete")
         if revision is not None and revision != row.revision:
             raise _conflict(schema, row, [], ctx)
         _set_deleted(schema, user, row, True)
@@ -340,15 +347,16 @@ def restore_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
                    ctx: ValueContext | None = None) -> dict[str, Any]:
     ctx = ctx or ValueContext()
     with transaction.atomic():
-        row = sel.get_row(user, schema, record_id, include_deleted=True, for_update=True)
+        row = sel.get_row(user, schema.full, record_id, include_deleted=True, for_update=True)
+        access.check_record(user, schema, row.id, "delete")
         if row.deleted:
             errors: dict[str, str] = {}
-            _check_unique(schema, row.raw, row.id, errors)
+            _check_unique(schema.full, row.raw, row.id, errors)
             if errors:
                 raise Conflict(_("A value that must be unique is already used by another record."),
                                code="unique", details={"fields": errors})
             _set_deleted(schema, user, row, False)
-        row = sel.get_row(user, schema, row.id)
+        [row] = _rows_by_id(user, schema, [row.id])
     return sel.records_json(schema, [row], ctx)[0]
 
 
@@ -369,20 +377,23 @@ def revert_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, to_rev
                   ctx: ValueContext | None = None) -> dict[str, Any]:
     ctx = ctx or ValueContext()
     with transaction.atomic():
-        row = sel.get_row(user, schema, record_id, for_update=True)
+        row = sel.get_row(user, schema.full, record_id, for_update=True)
+        access.check_record(user, schema, row.id, "edit")
         if not isinstance(to_revision, int) or isinstance(to_revision, bool) or \
                 not 1 <= to_revision <= row.revision:
             raise InvalidInput(_("to_revision must be a revision of this record."),
                                code="invalid_revision")
         target = values_at(schema, row, to_revision, ctx)
+        # Only what this user may change goes back: hidden fields are not in `target`.
         writable = {code: value for code, value in target.items()
-                    if schema.type_of(schema.by_code[code]).writable}
+                    if schema.type_of(schema.by_code[code]).writable
+                    and code not in schema.read_only}
         prepared, errors = clean_values(schema, writable, ctx, creating=False)
         _check_unique(schema, prepared.stored, row.id, errors)
         if errors:
             raise _fields_error(errors)
-        _apply_update(schema, user, row, prepared, ctx, "revert")
-        row = sel.get_row(user, schema, row.id)
+        _apply_update(schema.full, user, row, prepared, ctx, "revert")
+        [row] = _rows_by_id(user, schema, [row.id])
     return sel.records_json(schema, [row], ctx)[0]
 
 
@@ -430,9 +441,9 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
         if problems:
             raise InvalidInput(_("Nothing was saved: some items are not valid."),
                                code="invalid_values", details={"items": problems})
-        ids = _insert(schema, user, prepared_new, ctx, action="create", batch_id=batch_id)
+        ids = _insert(schema.full, user, prepared_new, ctx, action="create", batch_id=batch_id)
         for row, prepared in updates:
-            _apply_update(schema, user, row, prepared, ctx, "update", batch_id)
+            _apply_update(schema.full, user, row, prepared, ctx, "update", batch_id)
         touched = ids + [row.id for row, _p in updates]
         rows = {r.id: r for r in _rows_by_id(user, schema, touched)}
     return {"created": sel.records_json(schema, [rows[i] for i in ids], ctx),
@@ -464,10 +475,11 @@ def import_rows(*, user: AnyUser, schema: LedgerSchema, items: list[Prepared],
     ctx = ctx or ValueContext()
     batch_id = batch_id or new_batch_id()
     with transaction.atomic():
-        ids = _insert(schema, user, items, ctx, action="import", batch_id=batch_id)
+        ids = _insert(schema.full, user, items, ctx, action="import", batch_id=batch_id)
         for rid, prepared in updates or []:
-            row = sel.get_row(user, schema, rid, for_update=True)
-            _apply_update(schema, user, row, prepared, ctx, "import", batch_id)
+            row = sel.get_row(user, schema.full, rid, for_update=True)
+            access.check_record(user, schema, row.id, "edit")
+            _apply_update(schema.full, user, row, prepared, ctx, "import", batch_id)
     return batch_id, ids
 
 
@@ -477,5 +489,8 @@ def history(*, user: AnyUser, schema: LedgerSchema, record_id: Any) -> list[dict
     entries = list(History.objects.filter(ledger_id=schema.id, record_id=row.id)
                    .order_by("-revision").values("revision", "at", "user_id", "action", "changes"))
     ctx.preload_users(e["user_id"] for e in entries)
+    # A hidden field's old and new values never leave the server.
     return [{"revision": e["revision"], "at": e["at"].isoformat(), "by": ctx.login(e["user_id"]),
-             "action": e["action"], "changes": e["changes"]} for e in entries]
+             "action": e["action"],
+             "changes": {code: change for code, change in e["changes"].items()
+                         if code not in schema.hidden}} for e in entries]

@@ -26,6 +26,9 @@ FIELDS = [
 def _ledger(server: Server) -> tuple[int, int]:
     led = server.ledger(unique("要望台帳"), FIELDS, [{"title": "街灯の修理", "state": "受付"}])
     _status, page = server.call("GET", f"/api/v1/ledgers/{led['id']}/records")
+    # Bob works in the same ledger: everyone may view, add and edit (contract §5).
+    server.call("PUT", f"/api/v1/ledgers/{led['id']}/permissions", {"rules": [
+        {"subject": {"everyone": True}, "rights": ["view", "add", "edit"]}]})
     return led["id"], page["items"][0]["id"]
 
 

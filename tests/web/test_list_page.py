@@ -129,7 +129,11 @@ def test_saved_views(web: Client, filled: dict[str, Any], make_client: Any) -> N
     html = web.get(f"/ledgers/{lid}/?view={view.id}").content.decode()
     assert len(_ids(html)) == 47 and '<th scope="col" aria-sort="none" data-code="kind"' not in html
     assert 'data-width="200"' in html
-    # Someone else sees the shared view but may not change it.
+    # Someone else (allowed to view the ledger) sees the shared view but may not change it.
+    from daicho.models import Ledger
+
+    Ledger.objects.filter(id=lid).update(rules=[{"subject": {"everyone": True},
+                                                 "rights": ["view"]}])
     make_client("clerk")
     from django.contrib.auth import get_user_model
 

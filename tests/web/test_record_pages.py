@@ -117,6 +117,8 @@ def test_history_revert_delete_restore(web: Client, api: ApiClient, ledger: dict
 def test_presence(web: Client, api: ApiClient, ledger: dict[str, Any], make_client: Any) -> None:
     lid = ledger["id"]
     rec = api.post(f"/api/v1/ledgers/{lid}/records", {"values": {"name": "x"}}).body
+    api.put(f"/api/v1/ledgers/{lid}/permissions", {"rules": [
+        {"subject": {"everyone": True}, "rights": ["view", "add", "edit"]}]})
     make_client("sato", name="佐藤")
     other = Client()
     other.force_login(get_user_model().objects.get(username="sato"))

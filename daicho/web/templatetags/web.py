@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.http import HttpRequest
 
-from daicho.selectors.ledgers import list_ledgers
+from daicho import access
 
 register = template.Library()
 
@@ -16,7 +16,7 @@ register = template.Library()
 def ledger_menu(context: dict[str, Any]) -> dict[str, Any]:
     request: HttpRequest = context["request"]
     current = context.get("ledger")
-    return {"ledgers": list_ledgers() if request.user.is_authenticated else [],
+    return {"ledgers": access.ledger_list(request.user),
             "current_id": getattr(current, "id", None)}
 
 

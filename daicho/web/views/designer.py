@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from daicho import access
 from daicho.errors import Conflict, DaichoError
 from daicho.fields import REGISTRY
-from daicho.selectors.ledgers import LedgerSchema, list_ledgers
+from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import ledgers as svc
 from daicho.web import queries
 from daicho.web.views.common import page
@@ -33,7 +33,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, *, status: int = 200,
     return render(request, "web/fields.html", {
         "schema": schema, "ledger": schema.ledger, "rows": rows,
         "types": type_choices(), "widgets": WIDGETS, "deleted": queries.deleted_fields(schema),
-        "ledgers": list_ledgers(),
+        "ledgers": access.ledger_list(request.user),
         "can_unique": {k: t.can_be_unique for k, t in REGISTRY.items()},
         **extra,
     }, status=status)

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from daicho import access
 from daicho.errors import DaichoError, Forbidden
-from daicho.selectors.ledgers import list_ledgers
 from daicho.services import ledgers as ledger_svc
 from daicho.web import queries
 from daicho.web.views.common import page
@@ -19,7 +18,7 @@ from daicho.web.views.common import page
 @page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {
-        "ledgers": list_ledgers(),
+        "ledgers": access.ledger_list(request.user),
         "recent": queries.recent_changes(request.user),
         "can_create": access.can_create_ledger(request.user),
     })
@@ -35,7 +34,7 @@ def create_ledger(request: HttpRequest) -> HttpResponse:
                                           description=request.POST.get("description", ""))
     except DaichoError as exc:
         return render(request, "web/home.html", {
-            "ledgers": list_ledgers(), "recent": queries.recent_changes(request.user),
+            "ledgers": access.ledger_list(request.user), "recent": queries.recent_changes(request.user),
             "can_create": True, "create_error": exc.message, "form": request.POST,
         }, status=exc.status)
     messages.success(request, _("The ledger was created. Add its fields (parts) here."))
