@@ -42,6 +42,10 @@ def enqueue(*, kind_name: str, params: dict[str, Any], user: Any) -> Job:
 
 
 def _claim() -> Job | None:
+    # A plain read first: on SQLite every transaction takes the write lock (BEGIN IMMEDIATE),
+    # and idle pollers in each server process must not queue behind real writers every second.
+    if not Job.objects.filter(status="queued").exists():
+        return None
     with transaction.atomic():
         candidate = Job.objects.filter(status="queued").order_by("id").values_list(
             "id", flat=True).first()

@@ -200,3 +200,12 @@ class AuditHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="")
+
+
+class SignInAttempt(models.Model):
+    """Recent sign-in attempts, for account lockout and per-address throttling."""
+
+    login = models.CharField(max_length=150, db_index=True)
+    ip = models.CharField(max_length=45, blank=True, db_index=True)
+    at = models.DateTimeField(db_index=True)
+    ok = models.BooleanField(default=False)

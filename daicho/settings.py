@@ -98,6 +98,10 @@ def _database() -> dict[str, Any]:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = ["daicho.services.signin.GuardedBackend"]
+SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day; sign in again after that
+SESSION_SAVE_EVERY_REQUEST = False
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
