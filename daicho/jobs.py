@@ -38,7 +38,7 @@ def enqueue(*, kind_name: str, params: dict[str, Any], user: Any) -> Job:
     if kind_name not in KINDS:
         raise ValueError(kind_name)
     return Job.objects.create(kind=kind_name, params=params,
-                              user=user if user.is_authenticated else None)
+                              user=user if user is not None and user.is_authenticated else None)
 
 
 def _claim() -> Job | None:
@@ -104,6 +104,20 @@ def start_worker() -> threading.Event:
     stop = threading.Event()
     threading.Thread(target=_loop, args=(stop,), name="daicho-jobs", daemon=True).start()
     return stop
+
+
+@kind("covering_index")
+def _covering_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    from daicho.db import schema as ddl
+    from daicho.models import Field, Ledger
+
+    params = job.params
+    ledger = Ledger.objects.filter(id=params["ledger"]).first()
+    columns = set(Field.objects.filter(ledger_id=params["ledger"]).values_list("column", flat=True))
+    if ledger is None or not {params["group"], params["metric"]} <= columns:
+        return {"built": False}
+    ddl.build_covering_index(ledger, params["group"], params["metric"])
+    return {"built": True}
 
 
 def job_json(job: Job) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from daicho import access
 from daicho.access import AnyUser
 from daicho.db import dialect
+from daicho.db import schema as ddl
 from daicho.db.dialect import q
 from daicho.db.schema import fts_table
 from daicho.db.search import fts_match, search_condition, verify_condition
@@ -270,17 +271,21 @@ PROBE_ROWS = 2000
 
 
 def _many_matches(user: AnyUser, schema: LedgerSchema, filters: Sequence[str], search: str,
-                  ctx: ValueContext, deleted: bool) -> bool:
+                  ctx: ValueContext, deleted: bool, key: SortKey) -> bool:
     """Whether the filters keep more than PROBE_ROWS records (counted through their indexes,
     stopping there). Then walking the sort column's index and testing the filters on the way
     finds a page after a few hundred rows, where SQLite's own choice — the filter's index, then
     sorting every match — would sort a hundred thousand rows for each page."""
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted)
+    col = f"t.{q(key.column)}"
     with connection.cursor() as cur:
-        cur.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {q(schema.table)} t WHERE {where} "
-                    f"LIMIT {PROBE_ROWS + 1}) probe", params)
-        return int(cur.fetchone()[0]) > PROBE_ROWS
+        cur.execute(f"SELECT COUNT(*), COUNT(sorted) FROM (SELECT {col} AS sorted FROM "
+                    f"{q(schema.table)} t WHERE {where} LIMIT {PROBE_ROWS + 1}) probe", params)
+        matches, with_value = cur.fetchone()
+    # When most matches have no value in the sort column (物品 have no 面積), the walk would pass
+    # every other record's value before reaching them: sorting the matches is cheaper then.
+    return int(matches) > PROBE_ROWS and int(with_value) * 10 >= int(matches)
 
 
 def _segments(keys: list[SortKey], after: list[Any] | None) -> list[tuple[str, list[Any]]]:
@@ -374,7 +379,7 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
         return _page(schema, keys, found, limit, total=None)
     use_index = True
     if filters and keys[0].field is not None and dialect.is_sqlite():
-        use_index = not _many_matches(user, schema, filters, search, ctx, deleted)
+        use_index = not _many_matches(user, schema, filters, search, ctx, deleted, keys[0])
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted, use_index=use_index)
     sort_cols = ", ".join(f"t.{q(k.column)}" for k in keys)
@@ -510,11 +515,13 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
                                % {"name": group_field.name}, code="invalid_group_by")
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx)
     source = f"{q(schema.table)} t"
-    if name != "count" and not filters and not search and dialect.is_sqlite() and \
-            not access.record_predicate(user, schema)[0]:
-        # Summing needs every row: one sequential pass over the table beats visiting it in
-        # the group column's index order, which SQLite would otherwise choose.
-        source += " NOT INDEXED"
+    if name != "count" and metric_field is not None and group_field is not None:
+        covered = ddl.ensure_covering_index(schema.ledger, group_field.column, metric_field.column)
+        if not covered and not filters and not search and dialect.is_sqlite() and \
+                not access.record_predicate(user, schema)[0]:
+            # Until the covering index exists, one sequential pass over the table beats
+            # visiting it in the group column's index order, which SQLite would choose.
+            source += " NOT INDEXED"
     if group_field is not None:
         gcol = f"t.{q(group_field.column)}"
         sql = (f"SELECT {gcol}, {value_sql} FROM {source} WHERE {where}"

@@ -237,3 +237,24 @@ def test_search_results_page_through_cursors(api: ApiClient, ledger: dict[str, A
         if not cursor:
             break
     assert seen == [r["id"] for r in full]
+
+
+def test_grouped_sums_get_a_covering_index_built_in_the_background(
+        api: ApiClient, filled: dict[str, Any]) -> None:
+    from daicho import jobs
+    from daicho.db import schema as ddl
+    from daicho.models import Field, Job, Ledger
+
+    base = f"/api/v1/ledgers/{filled['ledger']['id']}/aggregate"
+    params = {"group_by": "kind", "metric": "sum:amount"}
+    first = api.get(base, params).body["groups"]
+    assert Job.objects.filter(kind="covering_index", status="queued").count() == 1
+    api.get(base, params)  # asking again does not queue the same work twice
+    assert Job.objects.filter(kind="covering_index", status="queued").count() == 1
+    assert jobs.run_pending() == 1
+    ledger = Ledger.objects.get(id=filled["ledger"]["id"])
+    columns = {f.code: f.column for f in Field.objects.filter(ledger=ledger)}
+    assert ddl.index_exists(ddl.covering_index_name(ledger, columns["kind"], columns["amount"]))
+    assert api.get(base, params).body["groups"] == first
+    assert first == [{"key": None, "value": 300}, {"key": "土地", "value": 300},
+                     {"key": "工作物", "value": 80}, {"key": "建物", "value": 5120}]
