@@ -12,7 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,3 +182,58 @@ def run_daicho(env: dict[str, str], *args: str, stdin: str = "",
     proc = subprocess.run([str(exe), *args], input=stdin, capture_output=True, text=True,
                           env=env, timeout=timeout, check=False)
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def json_call(base: str, token: str, method: str, path: str, body: Any = None,
+              timeout: float = 60) -> tuple[int, Any]:
+    """One JSON request to a running `daicho serve`; error bodies are returned, not raised."""
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        return exc.code, json.loads(raw) if raw.startswith(b"{") else raw
+
+
+@contextmanager
+def running_server(env: dict[str, str], *, workers: int = 1,
+                   threads: int = 8) -> Iterator[str]:
+    """`daicho serve` on a free loopback port until the block ends; yields its base URL."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    exe = Path(sys.executable).parent / "daicho"
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers),
+                             "--threads", str(threads)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

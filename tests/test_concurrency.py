@@ -3,30 +3,16 @@ ever lost, and edits to different fields of one record merge."""
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import run_daicho
+from tests.conftest import json_call, run_daicho, running_server
 
 THREADS = 8
 ROUNDS = 15
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Http:
@@ -34,40 +20,15 @@ class Http:
         self.base, self.token = base, token
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
+        return json_call(self.base, self.token, method, path, body)
 
 
 @pytest.fixture
 def server(cli_env: dict[str, str]) -> Iterator[Http]:
     assert run_daicho(cli_env, "init").code == 0
     token = run_daicho(cli_env, "token", "create", "admin").out.strip()
-    port = _free_port()
-    exe = Path(sys.executable).parent / "daicho"
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", "2",
-                             "--threads", "4"], env=cli_env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    http = Http(f"http://127.0.0.1:{port}", token)
-    try:
-        for _ in range(300):
-            try:
-                if http.call("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("server did not start")
-        yield http
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with running_server(cli_env, workers=2, threads=4) as base:
+        yield Http(base, token)
 
 
 def _ledger(http: Http, name: str, codes: list[str]) -> tuple[int, list[int]]:

@@ -8,15 +8,9 @@ runs under scripts/with-postgres.sh). Screenshots go to test-artifacts/screensho
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, _fresh_database_url, run_daicho
+from tests.conftest import ROOT, _fresh_database_url, json_call, run_daicho, running_server
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -34,12 +28,6 @@ BOB_PASSWORD = "bob-Pa55word-for-tests"
 EXPECTED_HTTP = re.compile(r"Failed to load resource: the server responded with a status of (400|409)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     base: str
@@ -47,16 +35,7 @@ class Server:
     env: dict[str, str]
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            return exc.code, json.loads(raw) if raw.startswith(b"{") else raw
+        return json_call(self.base, self.token, method, path, body, timeout=30)
 
     def ledger(self, name: str, fields: list[dict[str, Any]],
                records: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
@@ -85,25 +64,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                          stdin=BOB_PASSWORD + "\n")
     assert created.code == 0, created.err
     token = run_daicho(env, "token", "create", "admin").out.strip()
-    port = _free_port()
-    exe = Path(sys.executable).parent / "daicho"
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", "1",
-                             "--threads", "8"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    srv = Server(f"http://127.0.0.1:{port}", token, env)
-    try:
-        for _ in range(300):
-            try:
-                if srv.call("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("server did not start")
-        yield srv
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with running_server(env, workers=1, threads=8) as base:
+        yield Server(base, token, env)
 
 
 @dataclass
