@@ -321,33 +321,33 @@ class MultiChoiceWidget(ChoiceWidget):
 
 
 class UserWidget(Widget):
+    """A person; OrgWidget differs only in which names it looks up and which picker it opens."""
+
     key = "user"
     template = "web/widgets/picker.html"
-    names = "user"
+    names = "user"  # the Names lookup (names.user / names.org) and the CSS class
+    picker = "web:pick_users"
     filter = fk.ExactFilter()
+
+    def _label(self, names: Names, value: Any) -> str:
+        return str(getattr(names, self.names)(value))
 
     def show(self, field: Field, value: Any, names: Names) -> SafeString:
         if not value:
             return EMPTY
-        return format_html('<span class="person" title="{}">{}</span>', value, names.user(value))
+        css = "person" if self.names == "user" else self.names
+        return format_html('<span class="{}" title="{}">{}</span>', css, value,
+                           self._label(names, value))
 
     def form_extra(self, field: Field, value: Any, names: Names) -> dict[str, Any]:
-        return {"picker_url": reverse("web:pick_users"),
-                "current": names.user(value) if value else ""}
+        return {"picker_url": reverse(self.picker),
+                "current": self._label(names, value) if value else ""}
 
 
 class OrgWidget(UserWidget):
     key = "org"
     names = "org"
-
-    def show(self, field: Field, value: Any, names: Names) -> SafeString:
-        if not value:
-            return EMPTY
-        return format_html('<span class="org" title="{}">{}</span>', value, names.org(value))
-
-    def form_extra(self, field: Field, value: Any, names: Names) -> dict[str, Any]:
-        return {"picker_url": reverse("web:pick_orgs"),
-                "current": names.org(value) if value else ""}
+    picker = "web:pick_orgs"
 
 
 class LinkWidget(Widget):
