@@ -142,7 +142,8 @@ def main() -> None:
               f"{total * 1000 / stmt_count[key]:7.2f} ms  {key}")
     if profiler:
         buf = io.StringIO()
-        pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler, stream=buf).sort_stats(os.environ.get("PSORT", "cumulative")).print_stats(
+            int(os.environ.get("PN", "35")))
         print(buf.getvalue())
 
 

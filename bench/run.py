@@ -254,7 +254,8 @@ def run_backend(backend: Backend, args: argparse.Namespace, out_dir: Path) -> di
                 log(f"  machine: {busy[key]}")
 
             measure("pages", "filtered, sorted pages" + (" (+ Datasette)" if ds_port else ""),
-                    scenarios.filtered_pages, port, token, lid, n, ds_port)
+                    scenarios.filtered_pages, port, token, lid, n, ds_port,
+                    lambda: wait_jobs(backend))
             measure("search", "search", scenarios.search, port, token, lid, n)
             measure("aggregate", "aggregation", scenarios.aggregates, port, token, lid,
                     args.agg_requests or n)
@@ -267,6 +268,25 @@ def run_backend(backend: Backend, args: argparse.Namespace, out_dir: Path) -> di
     scenarios.SERVER_ERRORS.clear()
     result["figures"] = figures(result)
     return result
+
+
+JOBS_LEFT = ("import django; django.setup(); from daicho.models import Job; "
+             "print(Job.objects.filter(status__in=('queued', 'running')).count())")
+
+
+def wait_jobs(backend: Backend, max_wait: float = 900) -> float:
+    """Wait until the server's background jobs (index builds queued by the warm-up) are done;
+    the seconds waited."""
+    start = time.monotonic()
+    env = dict(backend.env(), DJANGO_SETTINGS_MODULE="daicho.settings")
+    while time.monotonic() - start < max_wait:
+        out = subprocess.run([str(BIN / "python"), "-c", JOBS_LEFT], env=env, check=True,
+                             capture_output=True, text=True).stdout.strip()
+        if out == "0":
+            break
+        log(f"  waiting for {out} background job(s)")
+        time.sleep(2)
+    return time.monotonic() - start
 
 
 def wait_quiet(markers: list[str], limit: float, max_wait: float) -> None:

@@ -106,18 +106,30 @@ def start_worker() -> threading.Event:
     return stop
 
 
-@kind("covering_index")
-def _covering_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
+@kind("pair_index")
+def _pair_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """Build a two-column index a ledger turned out to need (daicho.db.schema.ensure_pair_index)."""
     from daicho.db import schema as ddl
     from daicho.models import Field, Ledger
 
     params = job.params
     ledger = Ledger.objects.filter(id=params["ledger"]).first()
-    columns = set(Field.objects.filter(ledger_id=params["ledger"]).values_list("column", flat=True))
-    if ledger is None or not {params["group"], params["metric"]} <= columns:
+    live = set(Field.objects.filter(ledger_id=params["ledger"], deleted_at=None)
+               .values_list("column", flat=True))
+    if ledger is None or not {params["first"], params["second"]} <= live \
+            or params["kind"] not in ddl.PAIR_KINDS:
         return {"built": False}
-    ddl.build_covering_index(ledger, params["group"], params["metric"])
-    return {"built": True}
+    return {"built": ddl.build_pair_index(ledger, params["first"], params["second"],
+                                          params["kind"])}
+
+
+@kind("covering_index")
+def _covering_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """Jobs queued by an earlier version (before pair_index)."""
+    params = job.params
+    job.params = {"ledger": params["ledger"], "first": params["group"],
+                  "second": params["metric"], "kind": "a"}
+    return _pair_index(job, progress)
 
 
 def job_json(job: Job) -> dict[str, Any]:

@@ -153,6 +153,9 @@ DAICHO: dict[str, Any] = {
     "MAX_JSON_DEPTH": 32,
     # Overrides of daicho.importing.Limits (file size, cells, columns, rows, cell length).
     "IMPORT_LIMITS": {},
+    # Ledgers from this many records get two-column indexes for the (group, number) pairs they
+    # are summed by and the (filter, sort) pairs they are listed by (daicho.db.schema).
+    "PAIR_INDEX_MIN_RECORDS": 20_000,
 }
 
 LOGGING = {

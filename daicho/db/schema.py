@@ -7,6 +7,7 @@ SQLite and nothing is lost on either database.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 
 from daicho.db import dialect
@@ -96,6 +97,7 @@ def sync_indexes(ledger: Ledger, field: Field) -> None:
                         f" WHERE {live}")
         else:
             cur.execute(f"DROP INDEX IF EXISTS {q(idx)}")
+            drop_pair_indexes(ledger, field.column)
         uidx = index_name(ledger, field.column, unique=True)
         if field.unique and field.deleted_at is None:
             cur.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {q(uidx)} ON {table} ({col}) WHERE {live}")
@@ -103,8 +105,21 @@ def sync_indexes(ledger: Ledger, field: Field) -> None:
             cur.execute(f"DROP INDEX IF EXISTS {q(uidx)}")
 
 
+# Two-column indexes built on demand, in the background, for the pairs a ledger is really used
+# with: "a" (group, number) answers a grouped sum from the index alone; "s" (equality filter,
+# sort) serves a filtered, sorted page as one index range whatever share of the matches has a
+# value in the sort column. Each is built once a ledger is big enough to need it.
+PAIR_KINDS = ("a", "s")
+PAIR_MAX_PER_LEDGER = 24
+
+
+def pair_index_name(ledger: Ledger, first: str, second: str, kind: str) -> str:
+    assert kind in PAIR_KINDS
+    return f"{ledger.table_name}_{first}_{second}_{kind}"
+
+
 def covering_index_name(ledger: Ledger, group_column: str, metric_column: str) -> str:
-    return f"{ledger.table_name}_{group_column}_{metric_column}_a"
+    return pair_index_name(ledger, group_column, metric_column, "a")
 
 
 def index_exists(name: str) -> bool:
@@ -112,35 +127,82 @@ def index_exists(name: str) -> bool:
         if dialect.is_sqlite():
             cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
         else:
-            cur.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+            cur.execute("SELECT 1 FROM pg_class WHERE relkind = 'i' AND relname = %s", [name])
         return cur.fetchone() is not None
 
 
-def ensure_covering_index(ledger: Ledger, group_column: str, metric_column: str) -> bool:
-    """Whether a (group, number) index over live rows exists for this pair; if not, ask a
-    background job to build it. A sum grouped by a field is then answered from that index
-    alone — on a million records 120 ms instead of a 1.5 s table scan — and the index is built
-    only for the pairs a ledger is really summed by."""
-    name = covering_index_name(ledger, group_column, metric_column)
-    if index_exists(name):
+def ensure_pair_index(ledger: Ledger, first: str, second: str, kind: str) -> bool:
+    """Whether the pair index exists; if not (and the ledger is big enough to need one), ask a
+    background job to build it."""
+    if index_exists(pair_index_name(ledger, first, second, kind)):
         return True
+    if int(ledger.record_count) < settings.DAICHO["PAIR_INDEX_MIN_RECORDS"]:
+        return False
     from daicho import jobs
     from daicho.models import Job
 
-    params = {"ledger": ledger.id, "group": group_column, "metric": metric_column}
-    if not Job.objects.filter(kind="covering_index", status__in=("queued", "running"),
+    params = {"ledger": ledger.id, "first": first, "second": second, "kind": kind}
+    if not Job.objects.filter(kind="pair_index", status__in=("queued", "running"),
                               params=params).exists():
-        jobs.enqueue(kind_name="covering_index", params=params, user=None)
+        jobs.enqueue(kind_name="pair_index", params=params, user=None)
     return False
 
 
-def build_covering_index(ledger: Ledger, group_column: str, metric_column: str) -> None:
+def ensure_covering_index(ledger: Ledger, group_column: str, metric_column: str) -> bool:
+    """A sum grouped by a field is answered from a (group, number) index alone — on a million
+    records 120 ms instead of a 1.5 s table scan."""
+    return ensure_pair_index(ledger, group_column, metric_column, "a")
+
+
+def ensure_sort_index(ledger: Ledger, filter_column: str, sort_column: str) -> bool:
+    """A page with `filter_column = x` sorted by `sort_column` is one range of a
+    (filter, sort, id) index: no sorting of the matches, and no walk past other records when
+    most matches have no sort value (物品 have no 面積)."""
+    return ensure_pair_index(ledger, filter_column, sort_column, "s")
+
+
+def build_pair_index(ledger: Ledger, first: str, second: str, kind: str) -> bool:
+    """Build the index (False when the ledger already has its share of pair indexes)."""
     live = "deleted = 0" if dialect.is_sqlite() else "NOT deleted"
-    name = covering_index_name(ledger, group_column, metric_column)
+    name = pair_index_name(ledger, first, second, kind)
+    table = str(ledger.table_name)
+    if sum(n.endswith(("_a", "_s")) for n in table_indexes(table)) >= PAIR_MAX_PER_LEDGER:
+        return False
     with connection.cursor() as cur:
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(str(ledger.table_name))} "
-                    f"({q(group_column)}, {q(metric_column)}) WHERE {live}")
+        if kind == "a":
+            columns = f"{q(first)}, {q(second)}"
+        else:
+            nulls = "" if dialect.is_sqlite() else " NULLS FIRST"  # as sync_indexes
+            columns = f"{q(first)}{nulls}, {q(second)}{nulls}, id"
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(table)} ({columns}) WHERE {live}")
     analyze(ledger)
+    return True
+
+
+def build_covering_index(ledger: Ledger, group_column: str, metric_column: str) -> None:
+    build_pair_index(ledger, group_column, metric_column, "a")
+
+
+def drop_pair_indexes(ledger: Ledger, column: str) -> None:
+    """Drop the pair indexes that include `column` (its field was deleted or retyped)."""
+    table = str(ledger.table_name)
+    columns = set(Field.objects.filter(ledger=ledger).values_list("column", flat=True))
+    doomed = {pair_index_name(ledger, a, b, kind) for other in columns for kind in PAIR_KINDS
+              for a, b in ((column, other), (other, column))}
+    with connection.cursor() as cur:
+        for name in table_indexes(table):
+            if name in doomed:
+                cur.execute(f"DROP INDEX IF EXISTS {q(name)}")
+
+
+def table_indexes(table: str) -> list[str]:
+    with connection.cursor() as cur:
+        if dialect.is_sqlite():
+            cur.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s",
+                        [table])
+        else:
+            cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+        return [str(row[0]) for row in cur.fetchall()]
 
 
 def rebuild_indexes(ledger: Ledger) -> None:
@@ -163,6 +225,7 @@ def drop_field_indexes(ledger: Ledger, column: str) -> None:
     with connection.cursor() as cur:
         for unique in (False, True):
             cur.execute(f"DROP INDEX IF EXISTS {q(index_name(ledger, column, unique))}")
+    drop_pair_indexes(ledger, column)
 
 
 def analyze(ledger: Ledger) -> None:

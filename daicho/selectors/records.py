@@ -270,12 +270,26 @@ def _keyset(keys: list[SortKey], values: list[Any], alias: str) -> tuple[str, li
 PROBE_ROWS = 2000
 
 
+def _equality_column(schema: LedgerSchema, filters: Sequence[str]) -> str | None:
+    """The column of the first `CODE:eq:VALUE` filter on an indexed field, if any."""
+    for spec in filters:
+        code, _sep, rest = spec.partition(":")
+        f = schema.by_code.get(code)
+        if f is not None and rest.startswith("eq:"):
+            ftype = schema.type_of(f)
+            if ftype.indexed and ftype.groupable:
+                return str(f.column)
+    return None
+
+
 def _many_matches(user: AnyUser, schema: LedgerSchema, filters: Sequence[str], search: str,
-                  ctx: ValueContext, deleted: bool, key: SortKey) -> bool:
-    """Whether the filters keep more than PROBE_ROWS records (counted through their indexes,
-    stopping there). Then walking the sort column's index and testing the filters on the way
-    finds a page after a few hundred rows, where SQLite's own choice — the filter's index, then
-    sorting every match — would sort a hundred thousand rows for each page."""
+                  ctx: ValueContext, deleted: bool, key: SortKey) -> tuple[bool, bool]:
+    """(whether the filters keep more than PROBE_ROWS records, whether to let the filters use
+    their indexes), counted through the filters' indexes, stopping at PROBE_ROWS. With many
+    matches, walking the sort column's index and testing the filters on the way finds a page
+    after a few hundred rows, where SQLite's own choice — the filter's index, then sorting every
+    match — would sort a hundred thousand rows for each page. A (filter, sort) pair index, once
+    built in the background, serves such a page directly (daicho.db.schema.ensure_sort_index)."""
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted)
     col = f"t.{q(key.column)}"
@@ -283,9 +297,10 @@ def _many_matches(user: AnyUser, schema: LedgerSchema, filters: Sequence[str], s
         cur.execute(f"SELECT COUNT(*), COUNT(sorted) FROM (SELECT {col} AS sorted FROM "
                     f"{q(schema.table)} t WHERE {where} LIMIT {PROBE_ROWS + 1}) probe", params)
         matches, with_value = cur.fetchone()
+    many = int(matches) > PROBE_ROWS
     # When most matches have no value in the sort column (物品 have no 面積), the walk would pass
     # every other record's value before reaching them: sorting the matches is cheaper then.
-    return int(matches) > PROBE_ROWS and int(with_value) * 10 >= int(matches)
+    return many, not (many and int(with_value) * 10 >= int(matches))
 
 
 def _segments(keys: list[SortKey], after: list[Any] | None) -> list[tuple[str, list[Any]]]:
@@ -379,7 +394,16 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
         return _page(schema, keys, found, limit, total=None)
     use_index = True
     if filters and keys[0].field is not None and dialect.is_sqlite():
-        use_index = not _many_matches(user, schema, filters, search, ctx, deleted, keys[0])
+        pair = _equality_column(schema, filters)
+        if pair is not None and pair != keys[0].column:
+            pair_indexed = ddl.index_exists(
+                ddl.pair_index_name(schema.ledger, pair, keys[0].column, "s"))
+        else:
+            pair_indexed = False
+        if not pair_indexed:
+            many, use_index = _many_matches(user, schema, filters, search, ctx, deleted, keys[0])
+            if many and pair is not None and pair != keys[0].column:
+                ddl.ensure_sort_index(schema.ledger, pair, keys[0].column)
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted, use_index=use_index)
     sort_cols = ", ".join(f"t.{q(k.column)}" for k in keys)

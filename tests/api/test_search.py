@@ -240,17 +240,20 @@ def test_search_results_page_through_cursors(api: ApiClient, ledger: dict[str, A
 
 
 def test_grouped_sums_get_a_covering_index_built_in_the_background(
-        api: ApiClient, filled: dict[str, Any]) -> None:
+        api: ApiClient, filled: dict[str, Any], settings: Any) -> None:
     from daicho import jobs
     from daicho.db import schema as ddl
     from daicho.models import Field, Job, Ledger
 
     base = f"/api/v1/ledgers/{filled['ledger']['id']}/aggregate"
     params = {"group_by": "kind", "metric": "sum:amount"}
+    api.get(base, params)  # a small ledger does not need the index
+    assert not Job.objects.filter(kind="pair_index").exists()
+    settings.DAICHO = {**settings.DAICHO, "PAIR_INDEX_MIN_RECORDS": 1}
     first = api.get(base, params).body["groups"]
-    assert Job.objects.filter(kind="covering_index", status="queued").count() == 1
+    assert Job.objects.filter(kind="pair_index", status="queued").count() == 1
     api.get(base, params)  # asking again does not queue the same work twice
-    assert Job.objects.filter(kind="covering_index", status="queued").count() == 1
+    assert Job.objects.filter(kind="pair_index", status="queued").count() == 1
     assert jobs.run_pending() == 1
     ledger = Ledger.objects.get(id=filled["ledger"]["id"])
     columns = {f.code: f.column for f in Field.objects.filter(ledger=ledger)}
@@ -258,3 +261,58 @@ def test_grouped_sums_get_a_covering_index_built_in_the_background(
     assert api.get(base, params).body["groups"] == first
     assert first == [{"key": None, "value": 300}, {"key": "土地", "value": 300},
                      {"key": "工作物", "value": 80}, {"key": "建物", "value": 5120}]
+
+
+def test_filtered_sorted_pages_get_a_pair_index_that_changes_no_result(
+        api: ApiClient, ledger: dict[str, Any], settings: Any, monkeypatch: Any) -> None:
+    """A big ledger listed with `kind = x` sorted by another field gets a (filter, sort) index
+    built in the background (SQLite: when the filter keeps many records); every page, before and
+    after, is the same — including matches without a sort value — and deleting the sort field
+    drops the index."""
+    from daicho import jobs
+    from daicho.db import dialect
+    from daicho.db import schema as ddl
+    from daicho.models import Field, Job, Ledger
+    from daicho.selectors import records
+
+    url = f"/api/v1/ledgers/{ledger['id']}/records"
+    items = [{"values": {"name": f"物件{i:03d}", "kind": "土地" if i % 3 else "建物",
+                         "amount": None if i % 3 == 0 else (i * 37) % 50}} for i in range(90)]
+    assert api.post(f"{url}/bulk", {"create": items}).status == 200
+    monkeypatch.setattr(records, "PROBE_ROWS", 10)
+    settings.DAICHO = {**settings.DAICHO, "PAIR_INDEX_MIN_RECORDS": 50}
+
+    def pages(sort: str, kind: str) -> list[int]:
+        seen: list[int] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"filter": f"kind:eq:{kind}", "sort": sort, "limit": 7}
+            if cursor:
+                params["cursor"] = cursor
+            resp = api.get(url, params)
+            assert resp.status == 200, resp.body
+            seen += [r["id"] for r in resp.body["items"]]
+            cursor = resp.body["next_cursor"]
+            if not cursor:
+                return seen
+
+    combos = [(s, k) for s in ("amount", "-amount", "name", "-name") for k in ("土地", "建物")]
+    before = {c: pages(*c) for c in combos}
+    assert len(before[("amount", "土地")]) == 60 and len(before[("-amount", "建物")]) == 30
+    queued = Job.objects.filter(kind="pair_index", status="queued")
+    if dialect.is_sqlite():
+        assert {(j.params["first"], j.params["second"]) for j in queued} == {
+            (f.column, g.column) for f in Field.objects.filter(ledger_id=ledger["id"], code="kind")
+            for g in Field.objects.filter(ledger_id=ledger["id"], code__in=["amount", "name"])}
+        assert jobs.run_pending() == 2
+    else:
+        assert not queued.exists()  # PostgreSQL's planner sorts the matches well enough
+        return
+    model = Ledger.objects.get(id=ledger["id"])
+    cols = {f.code: f.column for f in Field.objects.filter(ledger=model)}
+    name = ddl.pair_index_name(model, cols["kind"], cols["amount"], "s")
+    assert ddl.index_exists(name)
+    assert {c: pages(*c) for c in combos} == before
+    assert api.delete(f"/api/v1/ledgers/{ledger['id']}/fields/amount").status in (200, 204)
+    assert not ddl.index_exists(name)
+    assert ddl.index_exists(ddl.pair_index_name(model, cols["kind"], cols["name"], "s"))
