@@ -121,10 +121,16 @@ def live(alias: str = "t") -> str:
     return f"{alias}.deleted = 0" if dialect.is_sqlite() else f"NOT {alias}.deleted"
 
 
+def trashed(alias: str = "t") -> str:
+    """Written as the trash index's own condition (db.schema), so the planner can use it."""
+    return f"{alias}.deleted = 1" if dialect.is_sqlite() else f"{alias}.deleted"
+
+
 # -- filters -----------------------------------------------------------------------------------
 
 def parse_filter(schema: LedgerSchema, spec: str, ctx: ValueContext,
-                 alias: str = "t", use_index: bool = True) -> tuple[str, list[Any]]:
+                 alias: str = "t", use_index: bool = True,
+                 sort_column: str | None = None) -> tuple[str, list[Any]]:
     if len(spec) > 10_000:
         raise InvalidInput(_("The filter is too long."), code="invalid_filter")
     parts = spec.split(":", 2)
@@ -146,8 +152,10 @@ def parse_filter(schema: LedgerSchema, spec: str, ctx: ValueContext,
         raise InvalidInput(_("Write a filter as CODE:OP:VALUE."), code="invalid_filter",
                            details={"filter": spec[:200]})
     column = f"{alias}.{q(f.column)}"
-    if not use_index and dialect.is_sqlite():
-        column = "+" + column  # SQLite's way to say "do not use an index for this term"
+    if not use_index and dialect.is_sqlite() and f.column != sort_column:
+        # SQLite's way to say "do not use an index for this term": walk the sort column's index
+        # instead (a filter on the sort column itself is a range of that walk).
+        column = "+" + column
     try:
         return ftype.filter_sql(f, column, op, text, ctx)
     except FieldValueError as exc:
@@ -159,17 +167,18 @@ def parse_filter(schema: LedgerSchema, spec: str, ctx: ValueContext,
 
 def where_clause(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] = (),
                  search: str = "", ctx: ValueContext, alias: str = "t",
-                 deleted: bool = False, use_index: bool = True) -> tuple[str, list[Any]]:
+                 deleted: bool = False, use_index: bool = True,
+                 sort_column: str | None = None) -> tuple[str, list[Any]]:
     if len(filters) > 50:
         raise InvalidInput(_("Too many filters (at most 50)."), code="invalid_filter")
-    clauses = [live(alias) if not deleted else f"NOT ({live(alias)})"]
+    clauses = [live(alias) if not deleted else trashed(alias)]
     params: list[Any] = []
     perm_sql, perm_params = access.record_predicate(user, schema, alias)
     if perm_sql:
         clauses.append(f"({perm_sql})")
         params += perm_params
     for spec in filters:
-        sql, p = parse_filter(schema, spec, ctx, alias, use_index)
+        sql, p = parse_filter(schema, spec, ctx, alias, use_index, sort_column)
         clauses.append(f"({sql})")
         params += p
     if search:
@@ -405,7 +414,7 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
             if many and pair is not None and pair != keys[0].column:
                 ddl.ensure_sort_index(schema.ledger, pair, keys[0].column)
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
-                                 deleted=deleted, use_index=use_index)
+                                 deleted=deleted, use_index=use_index, sort_column=keys[0].column)
     sort_cols = ", ".join(f"t.{q(k.column)}" for k in keys)
     base = f"SELECT {select_list(schema)}, {sort_cols} FROM {q(schema.table)} t WHERE {where}"
     order = f" ORDER BY {_order_sql(keys, 't')}"

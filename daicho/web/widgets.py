@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from daicho.fields import REGISTRY
 from daicho.importing.wareki import format_wareki
 from daicho.models import Field
 from daicho.web import filters as fk
+from daicho.web.safe import format_html, format_html_join
 
 if TYPE_CHECKING:
     from daicho.web.names import Names
