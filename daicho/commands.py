@@ -20,6 +20,9 @@ from daicho.services import accounts
 @command("init")
 def init(args: argparse.Namespace) -> dict[str, Any]:
     call_command("migrate", interactive=False, verbosity=0)
+    from daicho.db.schema import upgrade_ledger_tables
+
+    upgrade_ledger_tables()
     user_model = get_user_model()
     if user_model.objects.exists():
         return {"created_admin": False, "_text": _("The database is up to date.")}

@@ -56,6 +56,65 @@ def create_ledger_table(ledger: Ledger) -> None:
                 f"CREATE INDEX {q(name + '_search')} ON {table}"
                 " USING gin (search_key gin_trgm_ops)"
             )
+    if not dialect.is_sqlite():
+        add_search_grams(ledger)
+
+
+# PostgreSQL: pg_trgm indexes three-character grams, so a one- or two-character query could not
+# use it and scanned the table (651 ms p95 on 1,000,000 records). Each record's distinct 1- and
+# 2-character grams (within words, as SQLite's gram index) are kept in a generated array column
+# with a GIN index: such a term is then `search_grams @> ARRAY[term]`, exact and indexed.
+GRAMS_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION daicho_grams(k text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT coalesce(array_agg(DISTINCT g), '{}'::text[]) FROM (
+    SELECT substr(k, i, 1) AS g FROM generate_series(1, char_length(k)) AS i
+    UNION ALL
+    SELECT substr(k, i, 2) FROM generate_series(1, char_length(k) - 1) AS i
+  ) grams WHERE g !~ '[[:space:]]'
+$$
+"""
+
+_tables_with_grams: set[str] = set()
+
+
+def add_search_grams(ledger: Ledger) -> None:
+    """Add the gram array and its index to a PostgreSQL ledger table (idempotent)."""
+    name = str(ledger.table_name)
+    with connection.cursor() as cur:
+        cur.execute(GRAMS_FUNCTION)
+        cur.execute(f"ALTER TABLE {q(name)} ADD COLUMN IF NOT EXISTS search_grams text[]"
+                    " GENERATED ALWAYS AS (daicho_grams(search_key)) STORED")
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_grams')} ON {q(name)}"
+                    " USING gin (search_grams)")
+    _tables_with_grams.add(name)
+
+
+def has_search_grams(ledger: Ledger) -> bool:
+    name = str(ledger.table_name)
+    if name in _tables_with_grams:
+        return True
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                    " AND table_name = %s AND column_name = 'search_grams'", [name])
+        found = cur.fetchone() is not None
+    if found:
+        _tables_with_grams.add(name)
+    return found
+
+
+def upgrade_ledger_tables() -> list[str]:
+    """Bring every ledger table up to what this version creates (run by `daicho init`): on
+    PostgreSQL the gram array of tables made before it existed. The names of upgraded tables."""
+    done: list[str] = []
+    if dialect.is_sqlite():
+        return done
+    for ledger in Ledger.objects.exclude(table_name=None):
+        if not has_search_grams(ledger):
+            add_search_grams(ledger)
+            analyze(ledger)
+            done.append(str(ledger.table_name))
+    return done
 
 
 def drop_ledger_table(ledger: Ledger) -> None:

@@ -107,8 +107,19 @@ def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, 
     if not terms:
         return "", []
     if not dialect.is_sqlite():
-        clauses = [f"{alias}.search_key LIKE %s ESCAPE '\\'"] * len(terms)
-        return " AND ".join(clauses), [f"%{dialect.like_escape(t)}%" for t in terms]
+        from daicho.db.schema import has_search_grams
+
+        grams = has_search_grams(ledger)
+        clauses: list[str] = []
+        values: list[Any] = []
+        for t in terms:
+            if grams and len(t) <= 2:  # the gram array holds every 1- and 2-character gram
+                clauses.append(f"{alias}.search_grams @> ARRAY[%s]::text[]")
+                values.append(t)
+            else:  # three characters or more: pg_trgm's index
+                clauses.append(f"{alias}.search_key LIKE %s ESCAPE '\\'")
+                values.append(f"%{dialect.like_escape(t)}%")
+        return " AND ".join(clauses), values
     match, verify = fts_match(text)
     sql = (f"{alias}.id IN (SELECT rowid FROM {q(fts_table(ledger))}"
            f" WHERE {q(fts_table(ledger))} MATCH %s)")

@@ -151,8 +151,10 @@ def test_search_index_is_used_for_short_queries(api: ApiClient, filled: dict[str
     sql, params = search.search_condition(ledger, "庁")
     if dialect.is_sqlite():
         assert "MATCH" in sql and params == ["u00005e81"]
-    else:
-        assert "LIKE" in sql and params == ["%庁%"]
+    else:  # the gram array for one and two characters, pg_trgm from three
+        assert "search_grams @>" in sql and params == ["庁"]
+        sql, params = search.search_condition(ledger, "本庁舎")
+        assert "LIKE" in sql and params == ["%本庁舎%"]
 
 
 @pytest.mark.parametrize("sort", ["amount", "-amount", "day", "-day,name"])
@@ -316,3 +318,28 @@ def test_filtered_sorted_pages_get_a_pair_index_that_changes_no_result(
     assert api.delete(f"/api/v1/ledgers/{ledger['id']}/fields/amount").status in (200, 204)
     assert not ddl.index_exists(name)
     assert ddl.index_exists(ddl.pair_index_name(model, cols["kind"], cols["name"], "s"))
+
+
+def test_postgresql_tables_from_before_the_gram_array_are_upgraded(
+        api: ApiClient, filled: dict[str, Any]) -> None:
+    """`daicho init` adds the gram array to ledger tables made before it (PostgreSQL); until
+    then short terms fall back to LIKE and still find the same records."""
+    from django.db import connection
+
+    from daicho.db import dialect
+    from daicho.db import schema as ddl
+    from daicho.models import Ledger
+
+    if dialect.is_sqlite():
+        assert ddl.upgrade_ledger_tables() == []
+        return
+    ledger = Ledger.objects.get(id=filled["ledger"]["id"])
+    before = _names(api, filled, q="庁")
+    with connection.cursor() as cur:
+        cur.execute(f'ALTER TABLE "{ledger.table_name}" DROP COLUMN search_grams')
+    ddl._tables_with_grams.discard(str(ledger.table_name))
+    assert not ddl.has_search_grams(ledger)
+    assert _names(api, filled, q="庁") == before == ["市役所本庁舎"]
+    assert ddl.upgrade_ledger_tables() == [ledger.table_name]
+    assert ddl.has_search_grams(ledger)
+    assert _names(api, filled, q="庁") == before
