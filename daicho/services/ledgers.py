@@ -162,7 +162,10 @@ def update_ledger(*, user: AnyUser, schema: LedgerSchema, patch: dict[str, Any])
             ledger.name = new_name
         if "description" in patch:
             ledger.description = _clean_description(patch["description"])
-        ledger.save()
+        # Only what changed: the row also holds the record count, the rules and the settings,
+        # which other writers change at the same time.
+        ledger.save(update_fields=[k for k in ("name", "description") if k in patch]
+                    + ["updated_at"])
         LedgerEvent.objects.create(ledger=ledger, user_id=_uid(user), action="update",
                                    details={k: patch[k] for k in ("name",) if k in patch})
     result = load_schema(ledger.id)
