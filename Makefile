@@ -5,9 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DAICHO_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: setup run test test-sqlite test-postgres lint bench system-deps clean messages
+.PHONY: setup run test test-sqlite test-postgres lint bench system-deps build-deps clean messages
 
-$(STAMP): pyproject.toml
+# build-deps is order-only: it runs first (python-ldap compiles against Debian's -dev packages)
+# but never makes the venv look out of date.
+$(STAMP): pyproject.toml | build-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	@touch $(STAMP)
@@ -19,8 +21,11 @@ run: setup
 	$(BIN)/daicho demo
 	$(BIN)/daicho serve --host 127.0.0.1 --port 8000
 
+build-deps:
+	@PYTHON=$(PYTHON) scripts/system-deps.sh build
+
 system-deps:
-	@scripts/system-deps.sh
+	@PYTHON=$(PYTHON) scripts/system-deps.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check daicho tests bench

@@ -21,6 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from daicho.errors import NotAuthenticated, NotFound
 from daicho.models import Ledger, Org, Profile
 from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
+from daicho.selectors.orgs import org_ids_of
 
 RIGHTS = ("view", "add", "edit", "delete", "export", "import", "manage")
 HIDDEN, READ, OPEN = 0, 1, 2
@@ -62,15 +63,35 @@ def is_admin(user: AnyUser) -> bool:
     return bool(user.is_authenticated and getattr(user, "is_superuser", False))
 
 
+# Holders of this role read the access log and see what any user may see, as admins do.
+SYSTEM_ADMIN_ROLE = "システム管理者"
+# Every city has these two roles (the role list shows them even when nobody holds them).
+BUILTIN_ROLES = (SYSTEM_ADMIN_ROLE, "台帳管理者")
+
+
+def is_system_admin(user: AnyUser) -> bool:
+    """Admins and holders of the system administrator role (the access log, "what can this
+    user see?")."""
+    return is_admin(user) or (user.is_authenticated
+                              and SYSTEM_ADMIN_ROLE in subject_of(user).roles)
+
+
+def administers_directory(user: AnyUser) -> bool:
+    """Who may manage departments, users and roles: admins (staff) and system administrators."""
+    return is_system_admin(user) or bool(user.is_authenticated
+                                         and getattr(user, "is_staff", False))
+
+
 def subject_of(user: AnyUser) -> Subject:
-    """The user's departments and roles, read once per request (cached on the user object)."""
+    """The user's departments and roles, read once per request (cached on the user object).
+    The departments are those valid today: the primary one and any extra ones (兼務)."""
     cached = getattr(user, "_daicho_subject", None)
     if isinstance(cached, Subject):
         return cached
     uid = int(user.pk or 0)
-    found = Profile.objects.filter(user_id=uid).values("org_id", "roles").first()
+    found = Profile.objects.filter(user_id=uid).values("roles").first()
     profile: dict[str, Any] = dict(found) if found else {}
-    org_ids = frozenset([profile["org_id"]] if profile.get("org_id") else [])
+    org_ids = frozenset(org_ids_of(uid))
     roles = frozenset(r for r in profile.get("roles") or [] if isinstance(r, str))
     parent: dict[int, int | None] = {}
     code: dict[int, str] = {}

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the access log").add_subparsers(
         dest="subcommand", required=True, parser_class=JsonArgumentParser)
     add("verify", "check the access log's hash chain (exit 1 when altered)", audit)
+    p = add("prune", "delete access-log entries older than DAICHO_AUDIT_RETENTION_DAYS", audit)
+    p.add_argument("--days", type=int, help="keep this many days instead of the setting")
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(
         dest="subcommand", required=True, parser_class=JsonArgumentParser)
@@ -80,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("login")
     p.add_argument("--label", default="")
     p.add_argument("--read-only", action="store_true")
+    p.add_argument("--expires", metavar="YYYY-MM-DD", default="",
+                   help="valid through this day (default: no expiry)")
 
     p = add("backup", "write a consistent full backup (data, history, attachments)")
     p.add_argument("file")
@@ -119,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fy", type=int, required=True, help="fiscal year (April–March), e.g. 2022")
     p.add_argument("--format", required=True, choices=["xlsx", "pdf"])
     p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--as", dest="as_login", metavar="LOGIN")
+    p = add("roadmap", "the plan's fiscal-year roadmap as an Excel file in the plan's layout",
+            report)
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--as", dest="as_login", metavar="LOGIN")
+    p = add("candidates", "systems that could be integrated (measure C-ii), with the reason",
+            report)
     p.add_argument("--as", dest="as_login", metavar="LOGIN")
     return parser
 

@@ -109,13 +109,35 @@ def audit_verify(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+@command("audit prune")
+def audit_prune(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho import config
+    from daicho.services.audit import prune
+
+    try:
+        days = args.days if args.days is not None else config.audit_retention_days()
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="invalid_setting") from None
+    if days is None:
+        return {"deleted": 0, "_text": _("The access log is kept forever "
+                                         "(DAICHO_AUDIT_RETENTION_DAYS is not set).")}
+    if days < 1:
+        raise InvalidInput(_("--days is 1 or more."), code="usage")
+    result = prune(days=days)
+    result["_text"] = _("Deleted %(n)d access-log entries older than %(days)d days.") % {
+        "n": result["deleted"], "days": days}
+    return result
+
+
 @command("token create")
 def token_create(args: argparse.Namespace) -> dict[str, Any]:
     user = get_user_model().objects.filter(username=args.login, is_active=True).first()
     if user is None:
         raise NotFound(_("There is no user 「%(login)s」.") % {"login": args.login[:50]},
                        code="unknown_user")
-    token = accounts.create_token(user=user, label=args.label, read_only=args.read_only)
+    expires_at = accounts.expiry_from_day(args.expires) if args.expires else None
+    token = accounts.create_token(user=user, label=args.label, read_only=args.read_only,
+                                  expires_at=expires_at)
     return {"token": token, "_text": token}
 
 
@@ -258,3 +280,24 @@ def report_committee(args: argparse.Namespace) -> dict[str, Any]:
     return {"file": args.output, "fiscal_year": args.fy, "rows": count,
             "_text": _("Wrote the committee report for fiscal %(fy)d to %(file)s.")
             % {"fy": args.fy, "file": args.output}}
+
+
+@command("report roadmap")
+def report_roadmap(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from daicho.plan import roadmap_xlsx
+
+    Path(args.output).write_bytes(roadmap_xlsx.export(acting_user(args.as_login)))
+    return {"file": args.output,
+            "_text": _("Wrote the roadmap to %(file)s.") % {"file": args.output}}
+
+
+@command("report candidates")
+def report_candidates(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.plan import candidates
+
+    items = candidates.find(acting_user(args.as_login))
+    lines = [" / ".join(s["name"] for s in item["systems"]) + ": " + item["reason"]
+             for item in items]
+    return {"items": items, "_text": "\n".join(lines) or _("No candidates.")}

@@ -67,3 +67,15 @@ def secret_key() -> str:
 def allowed_hosts() -> list[str]:
     raw = os.environ.get("DAICHO_ALLOWED_HOSTS", "127.0.0.1,localhost")
     return [h.strip() for h in raw.split(",") if h.strip()]
+
+
+def audit_retention_days() -> int | None:
+    """DAICHO_AUDIT_RETENTION_DAYS: days the access log keeps an entry (`daicho audit prune`);
+    unset, empty or "keep": forever."""
+    raw = os.environ.get("DAICHO_AUDIT_RETENTION_DAYS", "").strip()
+    if raw.lower() in ("", "keep"):
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"DAICHO_AUDIT_RETENTION_DAYS: a number of days (1 or more) or keep, "
+                         f"not {raw[:40]!r}")
+    return int(raw)

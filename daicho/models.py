@@ -7,16 +7,35 @@ from django.db import models
 
 
 class Org(models.Model):
-    """A department (部・課・係). The permissions issue adds effective dating on top."""
+    """A department (部・課・係) as it is today. Its id never changes, so records keep pointing at
+    it through renames, moves and abolition; its past (and scheduled) states are OrgVersions."""
 
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="children")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set once the department is abolished: it leaves the current tree, the row stays.
+    abolished_on = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class OrgVersion(models.Model):
+    """One state of a department over [valid_from, valid_to) (valid_to None: still so). The tree
+    as of any date is the versions valid that day (daicho.selectors.orgs)."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="versions")
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey(Org, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "valid_from"])]
 
 
 class OrgChange(models.Model):
@@ -27,6 +46,7 @@ class OrgChange(models.Model):
     name = models.CharField(max_length=200)
     parent_code = models.CharField(max_length=64, blank=True)
     valid_from = models.DateField()
+    abolish = models.BooleanField(default=False)
     applied_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -35,9 +55,26 @@ class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="profile")
     name = models.CharField(max_length=200, blank=True)
+    # The primary department today, kept in step with the OrgMemberships by
+    # daicho.services.assignments (a move dated later takes effect through `daicho org apply`).
     org = models.ForeignKey(Org, null=True, blank=True, on_delete=models.SET_NULL)
     # Role names (システム管理者, 台帳管理者, or any a city defines); rules match them by name.
     roles = models.JSONField(default=list, blank=True)
+
+
+class OrgMembership(models.Model):
+    """A user's department over [valid_from, valid_to): the primary one (one at a time; the rows
+    are its history) or an extra one (兼務). The gate reads the ones valid today."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="org_memberships")
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="memberships")
+    primary = models.BooleanField(default=True)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "valid_from"])]
 
 
 class ApiToken(models.Model):

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from daicho import config
+from daicho import auth_ldap, config
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = config.data_dir()
@@ -98,7 +98,11 @@ def _database() -> dict[str, Any]:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["daicho.services.signin.GuardedBackend"]
+# Sign-in against LDAP / Active Directory when DAICHO_LDAP_URI is set (docs/permissions.md): the
+# directory first, then local accounts, which keep working beside it.
+DAICHO_LDAP = auth_ldap.from_env()
+AUTHENTICATION_BACKENDS = [*([auth_ldap.BACKEND] if DAICHO_LDAP else []),
+                           "daicho.services.signin.GuardedBackend"]
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day; sign in again after that
 SESSION_SAVE_EVERY_REQUEST = False
 

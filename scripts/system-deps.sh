@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need, only when they are missing.
+# Installs the Debian packages daicho needs, only when they are missing (quiet and fast when all
+# are there). `system-deps.sh build`: only what `pip install` needs to build python-ldap (for
+# django-auth-ldap); without an argument: that and what the tests need.
 set -euo pipefail
 need=()
-command -v /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || [ -x "$(command -v initdb || true)" ] || need+=(postgresql postgresql-contrib)
-command -v mdb-tables >/dev/null 2>&1 || need+=(mdbtools)
-command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
-[ -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ] || [ -f /usr/share/fonts/truetype/fonts-japanese-gothic.ttf ] || need+=(fonts-ipaexfont-gothic)
+[ -f /usr/include/ldap.h ] || need+=(libldap2-dev)
+[ -f /usr/include/sasl/sasl.h ] || need+=(libsasl2-dev)
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+py_include=$("${PYTHON:-python3}" -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null || true)
+[ -f "$py_include/Python.h" ] || need+=(python3-dev)
+if [ "${1:-all}" != build ]; then
+  [ -x /usr/sbin/slapd ] || need+=(slapd)
+  command -v ldapmodify >/dev/null 2>&1 || need+=(ldap-utils)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  command -v /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || [ -x "$(command -v initdb || true)" ] || need+=(postgresql postgresql-contrib)
+  command -v mdb-tables >/dev/null 2>&1 || need+=(mdbtools)
+  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ] || [ -f /usr/share/fonts/truetype/fonts-japanese-gothic.ttf ] || need+=(fonts-ipaexfont-gothic)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   SUDO=""

@@ -31,9 +31,10 @@ def _when(value: str | None, name: str) -> dt.datetime | None:
 
 @api.get("/audit-log", tags=["audit"])
 def audit_log(request: HttpRequest, since: str | None = None, until: str | None = None,
-              user: str | None = None, ledger: int | None = None) -> dict[str, Any]:
+              user: str | None = None, ledger: int | None = None,
+              action: str | None = None) -> dict[str, Any]:
     access.require_user(request.user)
-    if not access.is_admin(request.user):
+    if not access.is_system_admin(request.user):
         raise Forbidden()
     return {"items": audit.events(since=_when(since, "since"), until=_when(until, "until"),
-                                  user=user, ledger=ledger)}
+                                  user=user, ledger=ledger, action=action)}

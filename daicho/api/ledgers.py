@@ -33,6 +33,7 @@ class LedgerIn(Schema):
 class LedgerPatch(Schema):
     name: Any = None
     description: Any = None
+    sensitive: Any = None
 
 
 class FieldPatch(Schema):
@@ -87,7 +88,15 @@ def get_ledger(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
 @api.patch("/ledgers/{ledger_id}", tags=["ledgers"])
 def patch_ledger(request: HttpRequest, ledger_id: int, body: LedgerPatch) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
-    return ledger_json(svc.update_ledger(user=request.user, schema=schema, patch=_present(body)))
+    patch = _present(body)
+    flagged = "sensitive" in patch
+    # Checked before anything is saved, so a bad flag leaves the name alone too.
+    sensitive = permissions.clean_sensitive(patch.pop("sensitive")) if flagged else False
+    if patch or not flagged:
+        schema = svc.update_ledger(user=request.user, schema=schema, patch=patch)
+    if flagged:
+        permissions.set_sensitive(user=request.user, schema=schema, sensitive=sensitive)
+    return ledger_json(schema)
 
 
 @api.post("/ledgers/{ledger_id}/fields", tags=["fields"], response={201: dict[str, Any]})

@@ -16,7 +16,7 @@ from daicho.api import api
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
-from daicho.services import exports, files
+from daicho.services import audit, exports, files
 from daicho.services import records as svc
 
 
@@ -47,6 +47,7 @@ def list_records(request: HttpRequest, ledger_id: int, q: str = "",
     ctx = ValueContext()
     page = sel.list_records(request.user, schema, filters=filter, search=q, sort=sort,
                             limit=limit, cursor=cursor, ctx=ctx, deleted=trash)
+    audit.viewed(request, schema)
     return {"items": sel.records_json(schema, page.rows, ctx), "next_cursor": page.next_cursor,
             "total": page.total}
 
@@ -71,7 +72,9 @@ def bulk(request: HttpRequest, ledger_id: int, body: BulkIn) -> dict[str, Any]:
 def get_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
     ctx = ValueContext()
-    return sel.records_json(schema, [sel.get_row(request.user, schema, record_id)], ctx)[0]
+    found = sel.records_json(schema, [sel.get_row(request.user, schema, record_id)], ctx)[0]
+    audit.viewed(request, schema, record_id=record_id)
+    return found
 
 
 @api.patch("/ledgers/{ledger_id}/records/{record_id}", tags=["records"])
@@ -100,7 +103,9 @@ def restore_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict
 @api.get("/ledgers/{ledger_id}/records/{record_id}/history", tags=["records"])
 def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
-    return {"items": svc.history(user=request.user, schema=schema, record_id=record_id)}
+    items = svc.history(user=request.user, schema=schema, record_id=record_id)
+    audit.viewed(request, schema, record_id=record_id)
+    return {"items": items}
 
 
 @api.post("/ledgers/{ledger_id}/records/{record_id}/revert", tags=["records"])
@@ -116,8 +121,10 @@ def aggregate(request: HttpRequest, ledger_id: int, group_by: str | None = None,
               metric: str = "count", filter: list[str] = Query([]),
               q: str = "") -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
-    return {"groups": sel.aggregate(request.user, schema, group_by=group_by, metric=metric,
-                                    filters=filter, search=q)}
+    groups = sel.aggregate(request.user, schema, group_by=group_by, metric=metric,
+                           filters=filter, search=q)
+    audit.viewed(request, schema)
+    return {"groups": groups}
 
 
 @api.post("/ledgers/{ledger_id}/files", tags=["files"], response={201: dict[str, Any]})
@@ -137,6 +144,7 @@ def upload_file(request: HttpRequest, ledger_id: int,
 def download_file(request: HttpRequest, ledger_id: int, file_id: int) -> FileResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
     found = files.attachment_for(request.user, schema, file_id)
+    audit.viewed(request, schema, file_id=found.id)
     response = FileResponse(files.storage_path(found.storage_name).open("rb"),
                             as_attachment=True, filename=found.name,
                             content_type="application/octet-stream")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 
-from daicho.models import Org
+from daicho.models import Ledger, Org
 
 
 class ValueContext:
@@ -19,6 +19,7 @@ class ValueContext:
         self._org_id_by_code: dict[str, int | None] = {}
         self._org_name_by_id: dict[int, str] = {}
         self._user_name_by_id: dict[int, str] = {}
+        self._ledger_tables: dict[int, str | None] = {}
 
     # users ---------------------------------------------------------------------------------------
     def preload_users(self, ids: Iterable[int | None]) -> None:
@@ -84,3 +85,11 @@ class ValueContext:
                 self._org_code_by_id[row[0]] = code
                 self._org_name_by_id[row[0]] = row[1]
         return self._org_id_by_code[code]
+
+    # linked records -----------------------------------------------------------------------------
+    def ledger_table(self, ledger_id: int) -> str | None:
+        """The table of a ledger that link values point at; None if there is no such ledger."""
+        if ledger_id not in self._ledger_tables:
+            self._ledger_tables[ledger_id] = Ledger.objects.filter(id=ledger_id).values_list(
+                "table_name", flat=True).first()
+        return self._ledger_tables[ledger_id]

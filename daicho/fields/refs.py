@@ -103,7 +103,7 @@ class LinkType(FieldType):
             record_id = None
         if record_id is None or not 0 < record_id < 2**62:
             raise FieldValueError(_("Give the id of a record."))
-        if not record_exists(int(field.options["ledger"]), record_id):
+        if not record_exists(int(field.options["ledger"]), record_id, ctx):
             raise FieldValueError(_("Record %(id)d does not exist in the linked ledger.")
                                   % {"id": record_id})
         return record_id

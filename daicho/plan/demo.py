@@ -2,6 +2,9 @@
 
 Idempotent like daicho.demo: a ledger is created and filled only when no ledger of its name
 exists. The KPI definitions live in the settings of the 目標指標 ledger (see daicho.plan.kpi).
+The audit cycle's ledgers (daicho.plan.demo_audits) come after the ledgers they link to, and
+their links are found by the linked records' numbers (監査番号, 項目番号 …), so a ledger created
+in a later run links to the records already there.
 """
 
 from __future__ import annotations
@@ -12,11 +15,25 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
 from daicho.access import AnyUser
 from daicho.fields.context import ValueContext
 from daicho.models import Ledger, Org
 from daicho.plan import data
+from daicho.plan.demo_audits import (
+    audit_answer_fields,
+    audit_cycle,
+    audit_fields,
+    audit_finding_fields,
+    audit_improvement_fields,
+    audit_item_fields,
+    audit_item_records,
+    audit_plan_fields,
+)
 from daicho.plan.reference_text import REFERENCE_TEXT
+from daicho.selectors import records as sel
+from daicho.selectors.ledgers import load_schema
 from daicho.services import ledgers, records
 
 Values = dict[str, Any]
@@ -24,9 +41,17 @@ Values = dict[str, Any]
 INVENTORY = "情報システム台帳"
 MEASURES = "全体最適化取組"
 KPIS = "目標指標"
+AUDIT_ITEMS = "情報セキュリティ監査項目"
+AUDIT_PLANS = "情報セキュリティ監査計画"
 AUDITS = "情報セキュリティ監査"
+AUDIT_ANSWERS = "監査チェックリスト"
+AUDIT_FINDINGS = "監査指摘事項"
+AUDIT_IMPROVEMENTS = "監査改善計画"
 QUOTES = "調達見積"
 MEETINGS = "会議"
+ONLINE = "電子申請手続"
+PAPERLESS = "ペーパーレス会議システム整備"
+PRINTS = "プリント枚数"
 REFERENCES = ["参考資料1", "参考資料2", "参考資料3"]
 NETWORKS = ["マイナンバー利用事務系", "LGWAN接続系", "インターネット接続系"]
 SEED = 20180401
@@ -140,65 +165,39 @@ def kpi_fields() -> list[Values]:
     ]
 
 
-def kpi_records() -> list[Values]:
-    return [{"name": name, "measure": measure, "unit": unit, "goal": goal,
-             **{f"target_{y}": targets.get(y) for y in data.FISCAL_YEARS}}
-            for name, measure, unit, goal, targets in data.KPIS]
+def kpi_records(sections: int) -> list[Values]:
+    """The eight KPIs; `sections` is the number of 課等, the target of 「全課等に整備」."""
+    out: list[Values] = []
+    for name, measure, unit, goal, targets in data.KPIS:
+        values: Values = {"name": name, "measure": measure, "unit": unit, "goal": goal,
+                          **{f"target_{y}": targets.get(y) for y in data.FISCAL_YEARS}}
+        if name in data.EVERY_SECTION_BY and sections:
+            values[f"target_{data.EVERY_SECTION_BY[name]}"] = sections
+        out.append(values)
+    return out
 
 
 # How each KPI is computed (daicho.plan.kpi); kept in the 目標指標 ledger's settings.
+# 仮想化等候補個別システム (資料4) count as クラウド化 whatever their direction.
 KPI_DEFINITIONS: list[Values] = [
     {"name": "参考見積金額（予算要求額）の削減", "ledger": QUOTES, "metric": "reduction",
      "numerator": "revised_quote", "denominator": "first_quote", "year_field": "fiscal_year"},
     {"name": "情報セキュリティ監査の実施数", "ledger": AUDITS, "metric": "count",
      "date_field": "audit_date"},
+    {"name": "電子申請システム等の対象手続き数", "ledger": ONLINE, "metric": "count",
+     "date_field": "published_on", "cumulative": True},
     {"name": "ペーパーレス会議の実施数", "ledger": MEETINGS, "metric": "count",
      "filters": ["paperless:eq:true"], "date_field": "held_on"},
-    {"name": "台帳管理システムへの移行数", "source": "migrated_ledgers", "metric": "count"},
+    {"name": "ペーパーレス会議システムの整備数", "ledger": PAPERLESS, "metric": "distinct",
+     "field": "department", "date_field": "installed_on", "cumulative": True},
+    {"name": "プリント枚数の削減", "ledger": PRINTS, "metric": "sum", "field": "sheets",
+     "year_field": "fiscal_year", "base_year": data.PRINT_BASE_YEAR},
+    {"name": "台帳管理システムへの移行数", "source": "migrated_ledgers", "metric": "count",
+     "cumulative": True},
     {"name": "クラウド化の件数", "ledger": INVENTORY, "metric": "count",
-     "filters": ["direction:eq:クラウド化"], "date_field": "renewal"},
+     "filters": ["direction:in:サーバ仮想化,サーバ集約,クラウド化"], "date_field": "renewal",
+     "cumulative": True},
 ]
-
-
-def audit_fields() -> list[Values]:
-    return [
-        {"name": "年度", "type": "number", "code": "fiscal_year"},
-        {"name": "監査対象課", "type": "org", "code": "department"},
-        {"name": "対象システム", "type": "text", "code": "systems"},
-        {"name": "監査人", "type": "text", "code": "auditors"},
-        {"name": "実施日", "type": "date", "code": "audit_date"},
-        _choice("監査区分", "kind", ["内部監査", "外部監査"]),
-        _choice("結果", "result", ["適合", "一部不適合", "不適合"]),
-        {"name": "指摘事項", "type": "textarea", "code": "findings"},
-        {"name": "改善計画", "type": "textarea", "code": "improvement"},
-        {"name": "改善担当", "type": "text", "code": "owner"},
-        {"name": "改善期限", "type": "date", "code": "due_on"},
-        {"name": "フォローアップ", "type": "textarea", "code": "follow_up"},
-    ]
-
-
-FINDINGS = ["離席時の画面ロックが徹底されていない", "USBメモリの持出し記録が一部未記入",
-            "パスワードを付箋で掲示", "サーバ室の入退室記録の不備", "委託先の秘密保持契約の更新漏れ"]
-
-
-def audit_records(orgs: dict[str, str]) -> list[Values]:
-    rng = random.Random(SEED + 1)
-    sections = sorted(code for name, code in orgs.items() if name.endswith(("課", "センター")))
-    out: list[Values] = []
-    for year, count in ((2019, 15), (2020, 16), (2021, 15), (2022, 17), (2023, 15)):
-        for n, dept in enumerate(rng.sample(sections, min(count, len(sections)))):
-            day = dt.date(year, 6, 1) + dt.timedelta(days=rng.randint(0, 240))
-            result = rng.choice(["適合", "適合", "一部不適合", "不適合"])
-            finding = None if result == "適合" else rng.choice(FINDINGS)
-            out.append({
-                "fiscal_year": year, "department": dept, "auditors": "情報企画課 監査チーム"
-                if n % 4 else "外部監査人(委託)", "audit_date": day.isoformat(),
-                "kind": "内部監査" if n % 4 else "外部監査", "result": result,
-                "findings": finding, "improvement": finding and "所属内で周知し、月次で自己点検する",
-                "owner": finding and "所属長", "due_on": finding and
-                (day + dt.timedelta(days=90)).isoformat(),
-            })
-    return out
 
 
 def quote_fields() -> list[Values]:
@@ -254,6 +253,91 @@ def meeting_records(orgs: dict[str, str]) -> list[Values]:
                         "department": rng.choice(sections),
                         "paperless": rng.random() < 0.4 + 0.1 * (year - 2019)})
     return out
+
+
+# -- The sources of the KPIs of B-iii, B-iv and B-v ----------------------------------------------
+
+def online_fields() -> list[Values]:
+    return [
+        {"name": "手続名", "type": "text", "code": "name", "required": True},
+        {"name": "所管課", "type": "org", "code": "department"},
+        _choice("区分", "kind", data.ONLINE_KINDS),
+        _choice("受付システム", "channel", data.ONLINE_CHANNELS),
+        {"name": "公開日", "type": "date", "code": "published_on"},
+        {"name": "備考", "type": "textarea", "code": "note"},
+    ]
+
+
+def online_records(orgs: dict[str, str]) -> list[Values]:
+    """The procedures in order: the first ones since the system started (H19), then per year."""
+    rng = random.Random(SEED + 4)
+    codes = set(orgs.values())
+    days: list[dt.date] = []
+    for year, count in data.ONLINE_GROWTH.items():
+        start, end = (dt.date(2007, 4, 1), dt.date(2018, 3, 31)) if year is None else \
+            (dt.date(year, 4, 1), dt.date(year + 1, 3, 31))
+        days += sorted(start + dt.timedelta(days=rng.randint(0, (end - start).days))
+                       for _n in range(count))
+    return [{"name": name, "department": dept if dept in codes else None, "kind": kind,
+             "channel": channel, "published_on": day.isoformat()}
+            for (name, dept, kind, channel), day in zip(data.ONLINE_PROCEDURES, days, strict=True)]
+
+
+def paperless_fields() -> list[Values]:
+    return [
+        {"name": "整備課等", "type": "org", "code": "department", "required": True},
+        {"name": "整備日", "type": "date", "code": "installed_on"},
+        {"name": "端末台数", "type": "number", "code": "units", "options": {"unit": "台"}},
+        {"name": "設置場所", "type": "text", "code": "place"},
+        {"name": "備考", "type": "textarea", "code": "note"},
+    ]
+
+
+PAPERLESS_ROLLOUT = ((2018, 2), (2019, 4), (2020, 4), (2021, 4), (2022, None))
+
+
+def paperless_records(sections: list[str]) -> list[Values]:
+    """Every 課等 by FY2022, 情報企画課's e ミーティングルーム first; later a few more screens."""
+    rng = random.Random(SEED + 5)
+    order = sorted(sections)
+    rng.shuffle(order)
+    order.sort(key=lambda code: code != "120")
+    out: list[Values] = []
+    for year, count in PAPERLESS_ROLLOUT:
+        batch, order = (order, []) if count is None else (order[:count], order[count:])
+        for dept in batch:
+            day = dt.date(year, 5, 1) + dt.timedelta(days=rng.randint(0, 300))
+            first = not out
+            out.append({"department": dept, "installed_on": day.isoformat(),
+                        "units": 12 if first else rng.randint(2, 6),
+                        "place": "eミーティングルーム" if first else "事務室内打合せスペース"})
+    for dept in rng.sample(sorted(sections), min(3, len(sections))):
+        out.append({"department": dept, "installed_on": f"2023-{rng.randint(5, 12):02d}-01",
+                    "units": 2, "place": "会議室", "note": "増設"})
+    return out
+
+
+def print_fields() -> list[Values]:
+    return [
+        {"name": "年度", "type": "number", "code": "fiscal_year", "required": True},
+        {"name": "所属", "type": "org", "code": "department", "required": True},
+        {"name": "プリント枚数", "type": "number", "code": "sheets", "options": {"unit": "枚"}},
+        {"name": "備考", "type": "textarea", "code": "note"},
+    ]
+
+
+# Paper use per fiscal year against FY2018: the plan's printer renewal (FY2019), telework and
+# paperless meetings from FY2020.
+PRINT_TREND = {2018: 1.0, 2019: 0.97, 2020: 0.88, 2021: 0.85, 2022: 0.81, 2023: 0.78}
+
+
+def print_records(sections: list[str]) -> list[Values]:
+    """Sheets printed per 課等 and fiscal year (the print servers' yearly totals)."""
+    rng = random.Random(SEED + 6)
+    base = {dept: rng.randint(80, 400) * 1000 for dept in sorted(sections)}
+    return [{"fiscal_year": year, "department": dept,
+             "sheets": round(base[dept] * factor * rng.uniform(0.95, 1.05), -2)}
+            for year, factor in PRINT_TREND.items() for dept in sorted(sections)]
 
 
 _VALUE = re.compile(r"^(—|[\d,]+(\([\d.]+\))?)$")
@@ -315,22 +399,127 @@ def _orgs() -> dict[str, str]:
     return {name: code for code, name in Org.objects.values_list("code", "name")}
 
 
-def _specs() -> list[tuple[str, str, Callable[[], list[Values]], Callable[[], list[Values]]]]:
+def _sections() -> list[str]:
+    """The codes of the 課等: departments without sub-departments."""
+    return sorted(Org.objects.filter(children__isnull=True).values_list("code", flat=True))
+
+
+def _owners() -> dict[str, str]:
+    """Department code → the login of one of its staff (not an administrator)."""
+    users = get_user_model().objects.filter(is_active=True, is_superuser=False,
+                                            profile__org__isnull=False).order_by("username")
+    out: dict[str, str] = {}
+    for login, code in users.values_list("username", "profile__org__code"):
+        out.setdefault(code, login)
+    return out
+
+
+def _ledger_id(name: str) -> int:
+    lid = Ledger.objects.filter(name=name).values_list("id", flat=True).first()
+    assert lid is not None, name  # the specs create linked ledgers first
+    return lid
+
+
+def _records_of(actor: AnyUser, name: str, ctx: ValueContext) -> list[dict[str, Any]]:
+    schema = load_schema(_ledger_id(name))
+    assert schema is not None
+    out: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = sel.list_records(actor, schema, limit=500, cursor=cursor, ctx=ctx)
+        out += sel.records_json(schema, page.rows, ctx)
+        cursor = page.next_cursor
+        if cursor is None:
+            return out
+
+
+def _ids(actor: AnyUser, name: str, code: str, ctx: ValueContext) -> dict[Any, int]:
+    """Record ids of a ledger by the value of one field (a ledger of that name that is not the
+    demo's, without the field, gives none: its links stay empty)."""
+    out: dict[Any, int] = {}
+    for record in _records_of(actor, name, ctx):
+        out.setdefault(record["values"].get(code), record["id"])
+    return out
+
+
+class Linker:
+    """Turns the keys of the generated audit cycle into the ids of the records they name."""
+
+    def __init__(self, actor: AnyUser, ctx: ValueContext) -> None:
+        self.actor, self.ctx = actor, ctx
+
+    def plans(self, rows: list[Values]) -> list[Values]:
+        ids = _ids(self.actor, AUDIT_PLANS, "plan_no", self.ctx)
+        return [{**v, "plan": ids.get(v["plan"])} for v in rows]
+
+    def answers(self, rows: list[Values]) -> list[Values]:
+        audits = _ids(self.actor, AUDITS, "audit_no", self.ctx)
+        items = _ids(self.actor, AUDIT_ITEMS, "item_no", self.ctx)
+        return [{**v, "audit": audits.get(v["audit"]), "item": items.get(v["item"])}
+                for v in rows]
+
+    def findings(self, rows: list[Values]) -> list[Values]:
+        audits = _ids(self.actor, AUDITS, "audit_no", self.ctx)
+        items = _ids(self.actor, AUDIT_ITEMS, "item_no", self.ctx)
+        answers = {(r["values"].get("audit"), r["values"].get("item")): r["id"]
+                   for r in _records_of(self.actor, AUDIT_ANSWERS, self.ctx)}
+        out = []
+        for v in rows:
+            audit_no, item_no = v["answer"]
+            key = (audits.get(audit_no), items.get(item_no))
+            out.append({**v, "audit": audits.get(v["audit"]),
+                        "answer": answers.get(key) if None not in key else None})
+        return out
+
+    def improvements(self, rows: list[Values]) -> list[Values]:
+        ids = _ids(self.actor, AUDIT_FINDINGS, "finding_no", self.ctx)
+        return [{**v, "finding": ids.get(v["finding"])} for v in rows]
+
+
+Spec = tuple[str, str, Callable[[], list[Values]], Callable[[], list[Values]]]
+
+
+def _specs(actor: AnyUser, ctx: ValueContext) -> list[Spec]:
+    """(name, description, fields, records) in creation order: a linked ledger after the ledgers
+    it links to. The callables run only for a ledger that is created."""
     orgs = _orgs()
-    specs: list[tuple[str, str, Callable[[], list[Values]], Callable[[], list[Values]]]] = [
+    sections = _sections()
+    cycle = audit_cycle(orgs, _owners(), SEED + 1)
+    link = Linker(actor, ctx)
+    specs: list[Spec] = [
         (INVENTORY, "情報システムの一覧と評価(全体最適化計画 2(1)・資料4)。"
          "○:課題無し △:向上の可能性有り ×:課題有り", inventory_fields,
          lambda: inventory_records(orgs)),
         (MEASURES, "全体最適化に向けた具体的取組とロードマップ(計画 3・4)。"
          "⇒実施 □検討 ●導入・方針等策定 ☆一部実施 ★完了", measure_fields, measure_records),
         (KPIS, "委員会で進行管理する定量的目標。算定方法は台帳の設定(kpis)にあります。",
-         kpi_fields, kpi_records),
-        (AUDITS, "情報セキュリティ監査の実施記録(監査対象課・実施日・内部/外部・結果・改善)。",
-         audit_fields, lambda: audit_records(orgs)),
+         kpi_fields, lambda: kpi_records(len(sections))),
+        (AUDIT_ITEMS, "情報セキュリティ監査の監査項目(総務省「地方公共団体における情報セキュリティ"
+         "監査に関するガイドライン」の分類による)。重点は毎回確認する項目です。",
+         audit_item_fields, audit_item_records),
+        (AUDIT_PLANS, "年度ごとの情報セキュリティ監査計画(監査対象課と予定時期)。",
+         audit_plan_fields, lambda: cycle.plans),
+        (AUDITS, "情報セキュリティ監査の実施記録(監査対象課・実施日・内部/外部・結果)。",
+         lambda: audit_fields(_ledger_id(AUDIT_PLANS)), lambda: link.plans(cycle.audits)),
+        (AUDIT_ANSWERS, "監査ごとのチェックリスト(監査項目ごとの判定と証跡)。",
+         lambda: audit_answer_fields(_ledger_id(AUDITS), _ledger_id(AUDIT_ITEMS)),
+         lambda: link.answers(cycle.answers)),
+        (AUDIT_FINDINGS, "監査の指摘事項(チェックリストの一部不適合・不適合から)。",
+         lambda: audit_finding_fields(_ledger_id(AUDITS), _ledger_id(AUDIT_ANSWERS)),
+         lambda: link.findings(cycle.findings)),
+        (AUDIT_IMPROVEMENTS, "指摘事項への改善計画(担当・期限)とフォローアップの状況。",
+         lambda: audit_improvement_fields(_ledger_id(AUDIT_FINDINGS)),
+         lambda: link.improvements(cycle.improvements)),
         (QUOTES, "システム調達の参考見積(初回提示額・精査後の修正額・契約額)。", quote_fields,
          quote_records),
         (MEETINGS, "会議の開催記録(ペーパーレス会議の実施状況)。", meeting_fields,
          lambda: meeting_records(orgs)),
+        (ONLINE, "電子申請システム等でオンライン化した手続(公開日から対象手続きに数えます)。",
+         online_fields, lambda: online_records(orgs)),
+        (PAPERLESS, "ペーパーレス会議システムの課等ごとの整備記録。", paperless_fields,
+         lambda: paperless_records(sections)),
+        (PRINTS, f"課等ごと・年度ごとのプリント枚数。削減数は{data.PRINT_BASE_YEAR}年度との比較です。",
+         print_fields, lambda: print_records(sections)),
     ]
     for n, name in enumerate(REFERENCES):
         description, rows = reference_rows(n)
@@ -343,7 +532,7 @@ def load_plan(actor: AnyUser) -> list[str]:
     """Create and fill the plan's ledgers that do not exist yet; returns their names."""
     created: list[str] = []
     ctx = ValueContext()
-    for name, description, fields, items in _specs():
+    for name, description, fields, items in _specs(actor, ctx):
         if Ledger.objects.filter(name=name).exists():
             continue
         schema = ledgers.create_ledger(user=actor, name=name, description=description,

@@ -3,10 +3,15 @@
 A KPI definition (kept in the settings of the KPI ledger, key "kpis") is a dict:
 
 - ``ledger``: the name of the ledger counted, ``filters``: record filters (CODE:OP:VALUE);
-- ``metric``: ``count``, ``sum`` (``field``), ``ratio`` (sum of ``numerator`` / sum of
-  ``denominator``) or ``reduction`` (1 − that ratio), the two last as percentages;
+- ``metric``: ``count``, ``sum`` (``field``), ``distinct`` (the number of different non-empty
+  values of ``field``), ``ratio`` (sum of ``numerator`` / sum of ``denominator``) or
+  ``reduction`` (1 − that ratio), the two last as percentages;
 - the fiscal year of a record: ``date_field`` (a date; Japanese fiscal years run April–March)
   or ``year_field`` (a number holding the fiscal year);
+- ``cumulative: true``: a running total, every record up to the end of the fiscal year (for
+  targets such as "150 ledgers by FY2022");
+- ``base_year``: the value is the decrease from that fiscal year's value (base − this year;
+  null before the base year or when either year has no records);
 - or ``source: migrated_ledgers``: the ledgers whose settings hold ``migrated_from`` (set by an
   import that created the ledger), counted in the fiscal year they were created.
 
@@ -78,10 +83,12 @@ def all_records(user: access.AnyUser, schema: LedgerSchema,
             return out
 
 
-def _sum(user: access.AnyUser, schema: LedgerSchema, code: str, filters: list[str]) -> Decimal:
+def _sum(user: access.AnyUser, schema: LedgerSchema, code: str,
+         filters: list[str]) -> Decimal | None:
+    """The sum of a number field; None when no record matches."""
     groups = sel.aggregate(user, schema, group_by=None, metric=f"sum:{code}", filters=filters)
     value = groups[0]["value"] if groups else None
-    return Decimal(str(value)) if value is not None else Decimal(0)
+    return Decimal(str(value)) if value is not None else None
 
 
 def _number(value: Decimal | int | float) -> int | float:
@@ -89,48 +96,100 @@ def _number(value: Decimal | int | float) -> int | float:
     return int(number) if number == number.to_integral_value() else float(round(number, 2))
 
 
-def compute(user: access.AnyUser, definition: dict[str, Any], year: int) -> int | float | None:
-    """The actual value of one KPI in fiscal year `year`."""
-    if definition.get("source") == "migrated_ledgers":
-        start, end = fiscal_range(year)
-        count = 0
-        for ledger in Ledger.objects.only("id", "settings", "created_at"):
-            if not isinstance(ledger.settings, dict) or "migrated_from" not in ledger.settings:
+def _migrated_ledgers(user: access.AnyUser, year: int, cumulative: bool) -> int:
+    start, end = fiscal_range(year)
+    count = 0
+    for ledger in Ledger.objects.only("id", "settings", "created_at"):
+        if not isinstance(ledger.settings, dict) or "migrated_from" not in ledger.settings:
+            continue
+        created = ledger.created_at.astimezone(TOKYO).date()
+        if (cumulative or start <= created) and created <= end:
+            try:
+                access.ledger_for(user, ledger.id, "view")
+            except NotFound:
                 continue
-            if start <= ledger.created_at.astimezone(TOKYO).date() <= end:
-                try:
-                    access.ledger_for(user, ledger.id, "view")
-                except NotFound:
-                    continue
-                count += 1
-        return count
-    schema = _schema(user, str(definition.get("ledger", "")))
+            count += 1
+    return count
+
+
+def _year_filters(definition: dict[str, Any], year: int) -> list[str]:
+    """The definition's filters and those that select its fiscal year (or the years up to it)."""
     filters = [str(f) for f in definition.get("filters", [])]
+    cumulative = bool(definition.get("cumulative"))
     if definition.get("date_field"):
         start, end = fiscal_range(year)
         code = definition["date_field"]
-        filters += [f"{code}:ge:{start.isoformat()}", f"{code}:le:{end.isoformat()}"]
+        if not cumulative:
+            filters.append(f"{code}:ge:{start.isoformat()}")
+        filters.append(f"{code}:le:{end.isoformat()}")
     elif definition.get("year_field"):
-        filters.append(f"{definition['year_field']}:eq:{year}")
+        filters.append(f"{definition['year_field']}:{'le' if cumulative else 'eq'}:{year}")
+    return filters
+
+
+def _value(user: access.AnyUser, schema: LedgerSchema, definition: dict[str, Any],
+           year: int) -> Decimal | None:
+    """One fiscal year's value of a ledger KPI; None when it cannot be computed (no records to
+    sum, a ratio without a denominator)."""
+    filters = _year_filters(definition, year)
     metric = definition.get("metric", "count")
     if metric == "count":
         groups = sel.aggregate(user, schema, group_by=None, metric="count", filters=filters)
-        return int(groups[0]["value"]) if groups else 0
+        return Decimal(groups[0]["value"] if groups else 0)
+    if metric == "distinct":
+        groups = sel.aggregate(user, schema, group_by=str(definition.get("field", "")),
+                               metric="count", filters=filters)
+        return Decimal(sum(1 for g in groups if g["key"] not in (None, "", [])))
     if metric == "sum":
-        return _number(_sum(user, schema, definition["field"], filters))
+        return _sum(user, schema, str(definition.get("field", "")), filters)
     if metric in ("ratio", "reduction"):
-        numerator = _sum(user, schema, definition["numerator"], filters)
+        numerator = _sum(user, schema, definition["numerator"], filters) or Decimal(0)
         denominator = _sum(user, schema, definition["denominator"], filters)
         if not denominator:
             return None
         ratio = numerator / denominator
-        return _number((1 - ratio if metric == "reduction" else ratio) * 100)
+        return (1 - ratio if metric == "reduction" else ratio) * 100
     raise InvalidInput(_("Unknown KPI metric 「%(metric)s」.") % {"metric": str(metric)[:50]},
                        code="invalid_metric")
 
 
+def compute(user: access.AnyUser, definition: dict[str, Any], year: int) -> int | float | None:
+    """The actual value of one KPI in fiscal year `year`."""
+    if definition.get("source") == "migrated_ledgers":
+        return _migrated_ledgers(user, year, bool(definition.get("cumulative")))
+    schema = _schema(user, str(definition.get("ledger", "")))
+    base_year = definition.get("base_year")
+    if base_year is not None:
+        if year < int(base_year):
+            return None
+        base = _value(user, schema, definition, int(base_year))
+        value = _value(user, schema, definition, year)
+        return None if base is None or value is None else _number(base - value)
+    value = _value(user, schema, definition, year)
+    if value is None:
+        return 0 if definition.get("metric") == "sum" else None
+    return _number(value)
+
+
+def _visible_actual(user: access.AnyUser, definition: dict[str, Any],
+                    year: int) -> int | float | None:
+    """compute(), or None when the reader may not see the source ledger or one of its fields:
+    the other KPIs of the list stay readable, and nothing is computed from what they may not
+    see."""
+    try:
+        return compute(user, definition, year)
+    except NotFound:
+        return None
+    except InvalidInput as exc:
+        if exc.code == "unknown_field":
+            return None
+        raise
+
+
 def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
-    """Every KPI of the plan for fiscal year `year`: name, target, actual, unit, achieved."""
+    """Every KPI of the plan for fiscal year `year`: name, measure, target, actual, unit,
+    achieved, and the plan's wording of the target (goal) and whether the KPI is a running
+    total (cumulative)."""
     schema = _schema(user, KPIS)
     definitions = {d.get("name"): d for d in schema.ledger.settings.get("kpis", [])
                    if isinstance(d, dict)}
@@ -140,11 +199,12 @@ def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
         target = values.get(f"target_{year}")
         target = None if target is None else _number(target)
         definition = definitions.get(values.get("name"))
-        actual = compute(user, definition, year) if definition else None
+        actual = _visible_actual(user, definition, year) if definition else None
         achieved = None if target is None or actual is None else actual >= target
         items.append({"name": values.get("name"), "measure": values.get("measure"),
                       "target": target, "actual": actual, "unit": values.get("unit"),
-                      "achieved": achieved})
+                      "achieved": achieved, "goal": values.get("goal"),
+                      "cumulative": bool(definition and definition.get("cumulative"))})
     return items
 
 

@@ -72,12 +72,19 @@ def load_schema(ledger_id: int) -> LedgerSchema | None:
     return LedgerSchema(ledger, fields)
 
 
+def is_sensitive(ledger: Ledger) -> bool:
+    """A ledger marked sensitive logs every view of its records and lists (the access log).
+    The flag lives in the settings loaded with the ledger, so asking costs no query."""
+    return isinstance(ledger.settings, dict) and ledger.settings.get("sensitive") is True
+
+
 def ledger_json(schema: LedgerSchema, with_fields: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": schema.ledger.id,
         "name": schema.ledger.name,
         "description": schema.ledger.description,
         "record_count": schema.ledger.record_count,
+        "sensitive": is_sensitive(schema.ledger),
     }
     if with_fields:
         data["fields"] = [field_json(f) for f in schema.fields]

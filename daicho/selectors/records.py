@@ -26,7 +26,7 @@ from daicho.db.schema import fts_table
 from daicho.db.search import fts_match, search_condition, verify_condition
 from daicho.errors import FieldValueError, InvalidInput, NotFound
 from daicho.fields.context import ValueContext
-from daicho.models import Field, Ledger
+from daicho.models import Field
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.textnorm import query_terms
 
@@ -505,13 +505,12 @@ def row_matches(schema: LedgerSchema, record_id: int, condition: str,
         return cur.fetchone() is not None
 
 
-def record_exists(ledger_id: int, record_id: int) -> bool:
-    ledger = Ledger.objects.filter(id=ledger_id).only("table_name").first()
-    if ledger is None:
+def record_exists(ledger_id: int, record_id: int, ctx: ValueContext | None = None) -> bool:
+    table = (ctx or ValueContext()).ledger_table(ledger_id)
+    if table is None:
         return False
     with connection.cursor() as cur:
-        cur.execute(f"SELECT 1 FROM {q(ledger.table_name or '')} t WHERE t.id = %s AND {live()}",
-                    [record_id])
+        cur.execute(f"SELECT 1 FROM {q(table)} t WHERE t.id = %s AND {live()}", [record_id])
         return cur.fetchone() is not None
 
 

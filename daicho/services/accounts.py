@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -14,10 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from daicho.errors import Conflict, InvalidInput
+from daicho.errors import Conflict, Forbidden, InvalidInput
 from daicho.models import ApiToken, Org, Profile
 from daicho.services import audit
 
+log = logging.getLogger(__name__)
 TOKEN_PREFIX = "dc_"
 LOGIN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
 
@@ -53,6 +57,11 @@ def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = Fa
         if org_obj is None:
             raise InvalidInput(_("There is no department with code 「%(code)s」.")
                                % {"code": str(org)[:64]}, code="unknown_org")
+        if org_obj.abolished_on is not None:
+            raise InvalidInput(_("The department 「%(code)s」 has been abolished.")
+                               % {"code": org_obj.code}, code="abolished_org")
+    from daicho.services import assignments  # it builds on this module
+
     user_model = get_user_model()
     with transaction.atomic():
         if user_model.objects.filter(username=login).exists():
@@ -69,16 +78,38 @@ def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = Fa
             user.set_unusable_password()
         user.save()
         Profile.objects.create(user=user, name=name or "", org=org_obj, roles=role_names)
+        assignments.record_joined(user=user, org=org_obj)
         audit.record(user=by, action="user_create", target=f"user:{login}",
                      details={"org": org_obj.code if org_obj else None, "roles": role_names,
                               "admin": admin})
     return user
 
 
-def create_token(*, user: User, label: str = "", read_only: bool = False) -> str:
+def expiry_from_day(day_text: str) -> dt.datetime:
+    """A token valid "until" a day works through that whole day (the server's time zone,
+    Asia/Tokyo)."""
+    try:
+        day = dt.date.fromisoformat(day_text)
+    except ValueError:
+        raise InvalidInput(_("Write the expiry date as YYYY-MM-DD."),
+                           code="invalid_expiry") from None
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+def create_token(*, user: User, label: str = "", read_only: bool = False,
+                 expires_at: dt.datetime | None = None, by: Any = None) -> str:
+    """A new token for `user`: read-only (GET only) or read-write, expiring at `expires_at`
+    (None: never). `by` is the acting user, for the access log (None: the command line)."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput(_("The expiry date must be in the future."), code="invalid_expiry")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, label=label[:200], prefix=token[:10],
-                            key_hash=hash_token(token), read_only=read_only)
+    with transaction.atomic():
+        ApiToken.objects.create(user=user, label=label[:200], prefix=token[:10],
+                                key_hash=hash_token(token), read_only=read_only,
+                                expires_at=expires_at)
+        audit.record(user=by, action="token_create", target=f"token:{token[:10]}",
+                     details={"for": user.get_username(), "read_only": read_only,
+                              "expires_at": expires_at.isoformat() if expires_at else None})
     return token
 
 
@@ -102,3 +133,65 @@ def revoke_token(*, token_id: int, user: User) -> None:
     if ApiToken.objects.filter(id=token_id, user=user, revoked_at=None).update(
             revoked_at=timezone.now()):
         audit.record(user=user, action="token_revoke", target=f"token:{token_id}")
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """What the city's directory (LDAP / Active Directory) says about a user as they sign in."""
+
+    login: str
+    name: str = ""  # "" keeps the name daicho has
+    org: str | None = None  # a department code
+    decides_org: bool = False  # False: the department stays as set in daicho
+    roles: frozenset[str] = frozenset()
+    # The role names the directory decides (those its group map can give); others are kept.
+    decided_roles: frozenset[str] = frozenset()
+    admin: bool | None = None  # None: the directory does not decide who is an admin
+
+
+def sync_directory_user(entry: DirectoryEntry, *, source: str = "ldap") -> User:
+    """Create or update the user a directory has just vouched for, in one transaction, through
+    the same writers as any other user change (create_user, assignments.update_user), which
+    write the access log; nothing is written when nothing changed.
+
+    A local account (one with a password of its own) is never taken over by a directory entry of
+    the same login, and a deactivated user stays out: both raise Forbidden."""
+    from daicho.services import assignments  # it builds on this module
+
+    org_obj = None
+    if entry.decides_org and entry.org:
+        org_obj = Org.objects.filter(code=entry.org, abolished_on=None).first()
+        if org_obj is None:
+            # Signing in without the department shows less, never more; the admin sees why here.
+            log.warning("%s: %s gives department %r, which daicho does not have", source,
+                        entry.login, entry.org)
+    user_model = get_user_model()
+    with transaction.atomic():
+        user = user_model.objects.select_for_update().filter(username=entry.login).first()
+        if user is None:
+            return create_user(login=entry.login, name=entry.name[:200],
+                               org=org_obj.code if org_obj else None, roles=sorted(entry.roles),
+                               admin=bool(entry.admin))
+        if user.has_usable_password():
+            raise Forbidden(_("「%(login)s」 is a local account with its own password.")
+                            % {"login": entry.login}, code="local_account")
+        if not user.is_active:
+            raise Forbidden(_("The user 「%(login)s」 is deactivated.") % {"login": entry.login},
+                            code="inactive_user")
+        profile, _created = Profile.objects.get_or_create(user=user)
+        changes: dict[str, Any] = {}
+        if entry.name and entry.name[:200] != profile.name:
+            changes["name"] = entry.name[:200]
+        if entry.decides_org and profile.org_id != (org_obj.id if org_obj else None):
+            changes["org"] = org_obj.code if org_obj else None
+        roles = sorted((set(profile.roles) - entry.decided_roles) | entry.roles)
+        if set(roles) != set(profile.roles):
+            changes["roles"] = roles
+        if changes:
+            assignments.update_user(login=entry.login, changes=changes, by=None)
+        if entry.admin is not None and entry.admin != user.is_superuser:
+            user.is_superuser = user.is_staff = entry.admin
+            user.save(update_fields=["is_superuser", "is_staff"])
+            audit.record(user=None, action="user_update", target=f"user:{entry.login}",
+                         details={"admin": entry.admin})
+    return user

@@ -10,17 +10,50 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from daicho.db import dialect
 from daicho.models import AuditEvent, AuditHead
+from daicho.selectors.ledgers import LedgerSchema, is_sensitive
 
 GENESIS = "0" * 64
+# Every action the log records, with how the access-log screen and its CSV name it.
+ACTIONS = {
+    "sign_in": gettext_lazy("Sign-in"),
+    "sign_out": gettext_lazy("Sign-out"),
+    "sign_in_failed": gettext_lazy("Failed sign-in"),
+    "view_list": gettext_lazy("Viewed a list (sensitive ledger)"),
+    "view_record": gettext_lazy("Viewed a record (sensitive ledger)"),
+    "view_file": gettext_lazy("Downloaded a file (sensitive ledger)"),
+    "export": gettext_lazy("Export"),
+    "import": gettext_lazy("Import"),
+    "permissions": gettext_lazy("Permissions changed"),
+    "sensitive": gettext_lazy("Sensitive flag changed"),
+    "user_create": gettext_lazy("User created"),
+    "org_create": gettext_lazy("Department created"),
+    "org_import": gettext_lazy("Departments imported"),
+    "org_change": gettext_lazy("Department renamed or moved"),
+    "org_abolish": gettext_lazy("Department abolished"),
+    "org_change_cancel": gettext_lazy("Scheduled department change cancelled"),
+    "user_update": gettext_lazy("User changed"),
+    "token_create": gettext_lazy("API token created"),
+    "token_revoke": gettext_lazy("API token revoked"),
+    "token_use": gettext_lazy("API token used"),
+    "audit_export": gettext_lazy("Access log exported"),
+    "audit_prune": gettext_lazy("Old entries deleted (retention)"),
+}
+# AuditHead rows: the last link of the chain, and the last link pruned away (retention).
+HEAD_ID, CHECKPOINT_ID = 1, 2
 # The address of the request being served, set for every request (request_started), so that
 # writers deep in the services log it without every signature carrying the request.
 _current_ip: ContextVar[str] = ContextVar("daicho_audit_ip", default="")
@@ -52,10 +85,8 @@ def record(*, user: Any, action: str, target: str = "", request: HttpRequest | N
     ip = ip or client_ip(request) or _current_ip.get()
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
     with transaction.atomic():
-        if not dialect.is_sqlite():
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        head, _created = AuditHead.objects.get_or_create(id=1)
+        _lock()
+        head, _created = AuditHead.objects.get_or_create(id=HEAD_ID)
         seq = head.seq + 1
         prev = head.hash or GENESIS
         at = timezone.now()
@@ -63,14 +94,47 @@ def record(*, user: Any, action: str, target: str = "", request: HttpRequest | N
         event = AuditEvent.objects.create(seq=seq, at=at, user=login[:150], action=action,
                                           target=target[:200], ip=ip, details=details,
                                           prev_hash=prev, hash=digest)
-        AuditHead.objects.filter(id=1).update(seq=seq, hash=digest)
+        AuditHead.objects.filter(id=HEAD_ID).update(seq=seq, hash=digest)
     return event
 
 
+def _lock() -> None:
+    """Appends and pruning take turns (SQLite: the write lock taken at BEGIN IMMEDIATE)."""
+    if not dialect.is_sqlite():
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
+def viewed(request: HttpRequest, schema: LedgerSchema, *, record_id: int | None = None,
+           file_id: int | None = None) -> None:
+    """Log a view of a record, an attached file or a list in a ledger marked sensitive: who,
+    the ledger, the record (file) or the list's query. Other ledgers: nothing, and no query."""
+    if not is_sensitive(schema.ledger):
+        return
+    details: dict[str, Any] = {"path": request.path[:200]}
+    action = "view_list"
+    if record_id is not None:
+        action, details["record"] = "view_record", record_id
+    elif file_id is not None:
+        action, details["file"] = "view_file", file_id
+    if request.GET:
+        details["query"] = request.GET.urlencode()[:1000]
+    record(user=request.user, action=action, target=f"ledger:{schema.id}", request=request,
+           details=details)
+
+
 def verify() -> dict[str, Any]:
-    """Walk the chain; every problem found is listed (at most 100)."""
+    """Walk the chain; every problem found is listed (at most 100).
+
+    After pruning (retention) the chain starts at the checkpoint: the seq and hash of the last
+    pruned event, kept in AuditHead and repeated in the `audit_prune` event written then, so
+    moving the checkpoint to hide more deletions breaks the chain or shows as `bad_checkpoint`."""
     problems: list[dict[str, Any]] = []
+    checkpoint = AuditHead.objects.filter(id=CHECKPOINT_ID).first()
     prev, expected_seq, checked = GENESIS, 1, 0
+    if checkpoint is not None:
+        prev, expected_seq = checkpoint.hash, checkpoint.seq + 1
+    last_prune: dict[str, Any] | None = None
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         checked += 1
         if event.seq != expected_seq:
@@ -80,28 +144,126 @@ def verify() -> dict[str, Any]:
         if _digest(event.seq, event.at, event.user, event.action, event.target, event.ip,
                    event.details, event.prev_hash) != event.hash:
             problems.append({"seq": event.seq, "problem": "altered"})
+        if event.action == "audit_prune":
+            last_prune = event.details
         prev, expected_seq = event.hash, event.seq + 1
         if len(problems) >= 100:
             break
-    head = AuditHead.objects.filter(id=1).first()
+    if checkpoint is not None and len(problems) < 100 and (
+            last_prune is None or last_prune.get("through_seq") != checkpoint.seq
+            or last_prune.get("hash") != checkpoint.hash):
+        problems.append({"seq": checkpoint.seq, "problem": "bad_checkpoint"})
+    head = AuditHead.objects.filter(id=HEAD_ID).first()
     if head is not None and len(problems) < 100 and (head.seq != expected_seq - 1
                                                      or (head.hash or GENESIS) != prev):
         problems.append({"seq": head.seq, "problem": "missing_tail"})
-    return {"ok": not problems, "checked": checked, "problems": problems}
+    return {"ok": not problems, "checked": checked, "problems": problems,
+            "pruned_through": checkpoint.seq if checkpoint is not None else None}
+
+
+def prune(*, days: int, user: Any = None) -> dict[str, Any]:
+    """Retention: delete the events older than `days` days, oldest first, as one prefix of the
+    chain. The last deleted link becomes the checkpoint verify() starts from, and an
+    `audit_prune` event (seq and hash of that link, how many were deleted) is appended."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    with transaction.atomic():
+        _lock()
+        last = (AuditEvent.objects.filter(at__lt=cutoff).order_by("-seq")
+                .values("seq", "hash").first())
+        if last is None:
+            return {"deleted": 0, "through_seq": None}
+        deleted, _counts = AuditEvent.objects.filter(seq__lte=last["seq"]).delete()
+        AuditHead.objects.update_or_create(id=CHECKPOINT_ID,
+                                           defaults={"seq": last["seq"], "hash": last["hash"]})
+        record(user=user, action="audit_prune", details={
+            "through_seq": last["seq"], "hash": last["hash"], "deleted": deleted, "days": days})
+    return {"deleted": deleted, "through_seq": last["seq"]}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the access-log screen, its CSV and GET /api/v1/audit-log filter by."""
+
+    since: dt.datetime | None = None  # at or after
+    until: dt.datetime | None = None  # before
+    user: str = ""
+    action: str = ""
+    ledger: int | None = None
+
+
+def _matching(filters: Filters) -> QuerySet[AuditEvent]:
+    found = AuditEvent.objects.all()
+    if filters.since is not None:
+        found = found.filter(at__gte=filters.since)
+    if filters.until is not None:
+        found = found.filter(at__lt=filters.until)
+    if filters.user:
+        found = found.filter(user=filters.user)
+    if filters.action:
+        found = found.filter(action=filters.action)
+    if filters.ledger is not None:
+        found = found.filter(target=f"ledger:{filters.ledger}")
+    return found
+
+
+@dataclass
+class Page:
+    items: list[AuditEvent]
+    older: int | None  # the seq to ask for `before`, when there are older events
+    newer: int | None  # the seq to ask for `after`, when there are newer events
+
+
+def page(filters: Filters, *, before: int | None = None, after: int | None = None,
+         size: int = 100) -> Page:
+    """One page of matching events, newest first; paged by seq, which the index serves at any
+    size of the log (no OFFSET, no COUNT)."""
+    found = _matching(filters)
+    if after is not None:
+        items = list(found.filter(seq__gt=after).order_by("seq")[:size])[::-1]
+    else:
+        items = list((found.filter(seq__lt=before) if before is not None else found)
+                     .order_by("-seq")[:size])
+    if not items:
+        return Page([], None, None)
+    top, bottom = items[0].seq, items[-1].seq
+    return Page(items, bottom if found.filter(seq__lt=bottom).exists() else None,
+                top if found.filter(seq__gt=top).exists() else None)
+
+
+def every(filters: Filters) -> Iterator[AuditEvent]:
+    """Every matching event, oldest first, streamed (the CSV export)."""
+    return _matching(filters).order_by("seq").iterator(chunk_size=2000)
+
+
+def write_csv(*, user: Any, filters: Filters, out: BinaryIO) -> int:
+    """The matching events, oldest first, as CSV the way ledger exports are written (UTF-8 with
+    BOM, CRLF, text that Excel would take for a formula neutralised); the export is logged."""
+    from daicho.exporting import ExportColumn
+    from daicho.exporting import write_csv as write
+
+    columns = [ExportColumn(str(name), kind) for name, kind in [
+        (_("Seq"), "number"), (_("Date and time"), "datetime"), (_("User"), "text"),
+        (_("Action"), "text"), (_("Action code"), "text"),
+        (pgettext("access log", "Target"), "text"), (pgettext("access log", "Address"), "text"),
+        (_("Details"), "text"), (_("Previous hash"), "text"),
+        (_("Hash"), "text")]]
+    rows = ([e.seq, e.at, e.user, str(ACTIONS.get(e.action, e.action)), e.action, e.target, e.ip,
+             json.dumps(e.details, ensure_ascii=False, sort_keys=True), e.prev_hash, e.hash]
+            for e in every(filters))
+    count = write(out, columns, rows, encoding="utf-8-sig")
+    record(user=user, action="audit_export", details={
+        "rows": count, "since": filters.since, "until": filters.until, "user": filters.user,
+        "action": filters.action, "ledger": filters.ledger})
+    return count
 
 
 def events(*, since: dt.datetime | None = None, until: dt.datetime | None = None,
-           user: str | None = None, ledger: int | None = None,
+           user: str | None = None, ledger: int | None = None, action: str | None = None,
            limit: int = 1000) -> list[dict[str, Any]]:
-    found = AuditEvent.objects.order_by("seq")
-    if since is not None:
-        found = found.filter(at__gte=since)
-    if until is not None:
-        found = found.filter(at__lt=until)
-    if user:
-        found = found.filter(user=user)
-    if ledger is not None:
-        found = found.filter(target=f"ledger:{ledger}")
+    found = _matching(Filters(since=since, until=until, user=user or "", action=action or "",
+                              ledger=ledger)).order_by("seq")
     return [{"seq": e.seq, "at": e.at.isoformat(), "user": e.user, "action": e.action,
              "target": e.target, "ip": e.ip, "hash": e.hash} for e in found[:limit]]
 

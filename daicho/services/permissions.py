@@ -137,6 +137,36 @@ def set_rules(*, user: AnyUser, schema: LedgerSchema, rules: Any) -> list[dict[s
     return cleaned
 
 
+def clean_sensitive(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(_("sensitive must be true or false."), code="invalid_sensitive",
+                           details={"at": "sensitive"})
+    return value
+
+
+def set_sensitive(*, user: AnyUser, schema: LedgerSchema, sensitive: Any) -> bool:
+    """Mark the ledger sensitive (every view of a record or list is logged) or not."""
+    sensitive = clean_sensitive(sensitive)
+    with transaction.atomic():
+        ledger = Ledger.objects.select_for_update().get(id=schema.id)
+        settings = dict(ledger.settings) if isinstance(ledger.settings, dict) else {}
+        if settings.get("sensitive", False) is sensitive:
+            schema.ledger.settings = settings
+            return sensitive
+        if sensitive:
+            settings["sensitive"] = True
+        else:
+            settings.pop("sensitive", None)
+        ledger.settings = settings
+        ledger.save(update_fields=["settings"])
+        schema.ledger.settings = settings
+        LedgerEvent.objects.create(ledger_id=schema.id, user_id=user.pk, action="sensitive",
+                                   details={"sensitive": sensitive})
+        audit.record(user=user, action="sensitive", target=f"ledger:{schema.id}",
+                     details={"sensitive": sensitive})
+    return sensitive
+
+
 def default_rules(user: AnyUser) -> list[dict[str, Any]]:
     """A new ledger: its creator's department (and below) may view, add and edit; the creator
     holds every right. Without a department, the creator alone."""

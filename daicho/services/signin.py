@@ -28,9 +28,15 @@ def client_ip(request: HttpRequest | None) -> str:
     return str(request.META.get("REMOTE_ADDR") or "")[:45]
 
 
+def _key(login: str) -> str:
+    # Case-folded: a directory (LDAP) matches logins without regard to case, so "Tanaka" and
+    # "TANAKA" must count against the same lock.
+    return login[:150].lower()
+
+
 def is_locked(login: str) -> bool:
     since = timezone.now() - LOCK_WINDOW
-    return SignInAttempt.objects.filter(login=login[:150], ok=False, at__gte=since).count() \
+    return SignInAttempt.objects.filter(login=_key(login), ok=False, at__gte=since).count() \
         >= LOCK_AFTER
 
 
@@ -42,7 +48,7 @@ def is_throttled(ip: str) -> bool:
 
 
 def note(login: str, request: HttpRequest | None, ok: bool) -> None:
-    SignInAttempt.objects.create(login=login[:150], ip=client_ip(request), at=timezone.now(),
+    SignInAttempt.objects.create(login=_key(login), ip=client_ip(request), at=timezone.now(),
                                  ok=ok)
     # Keep the table small: nothing older than the longest window matters.
     SignInAttempt.objects.filter(at__lt=timezone.now() - 2 * LOCK_WINDOW).delete()

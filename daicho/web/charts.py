@@ -155,6 +155,62 @@ def line(points: list[Point], title: str) -> SafeString:
     return mark_safe("".join(out))  # every text in it was escaped above
 
 
+def compare(labels: list[str], series: list[tuple[str, list[float | None]]],
+            title: str) -> SafeString:
+    """Grouped vertical bars: per label (a fiscal year) one bar per series (target, actual).
+    The first series is drawn as an outline and the others filled, and every bar carries its
+    value, so the series differ in shape and text as well as colour. None draws no bar."""
+    left, right, top, bottom = 70, 20, 40, 30
+    group_w = max(90, 34 * len(series) + 24)
+    width = max(480, left + right + group_w * len(labels))
+    height = 300
+    plot_h = height - top - bottom
+    out = _open(width, height, title)
+    values = [v for _name, vs in series for v in vs if v is not None]
+    ticks = _ticks(min(0.0, *values), max(1.0, *values)) if values else [0.0, 1.0]
+    low, high = ticks[0], ticks[-1]
+
+    def y_of(value: float) -> float:
+        return top + plot_h - (value - low) / ((high - low) or 1) * plot_h
+
+    for n, (name, _values) in enumerate(series):
+        lx = left + n * 150
+        colour = PALETTE[n % len(PALETTE)]
+        fill = "#fff" if n == 0 else colour
+        out.append(f'<rect x="{lx}" y="6" width="14" height="14" fill="{fill}" stroke="{colour}" '
+                   f'stroke-width="2"/><text x="{lx + 20}" y="18" {FONT}>{escape(name)}</text>')
+    for t in ticks:
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y_of(t):.1f}" y2="{y_of(t):.1f}" '
+                   f'stroke="#ddd"/><text x="{left - 6}" y="{y_of(t) + 4:.1f}" text-anchor="end" '
+                   f'{FONT}>{escape(number(t))}</text>')
+    bar_w = (group_w - 24) / max(1, len(series))
+    for i, label in enumerate(labels):
+        x0 = left + i * group_w + 12
+        for n, (name, vs) in enumerate(series):
+            value = vs[i] if i < len(vs) else None
+            x = x0 + n * bar_w
+            colour = PALETTE[n % len(PALETTE)]
+            text = number(value) if value is not None else "—"
+            out.append(f'<g><title>{escape(label)} {escape(name)}: {escape(text)}</title>')
+            if value is not None:
+                y, base = y_of(max(value, low)), y_of(max(low, 0.0))
+                fill = "#fff" if n == 0 else colour
+                out.append(f'<rect x="{x + 2:.1f}" y="{min(y, base):.1f}" width="{bar_w - 4:.1f}" '
+                           f'height="{abs(base - y):.1f}" fill="{fill}" stroke="{colour}" '
+                           f'stroke-width="2"/>')
+                label_y = min(y, base) - 4
+            else:
+                label_y = y_of(max(low, 0.0)) - 4
+            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{label_y:.1f}" text-anchor="middle" '
+                       f'font-family="sans-serif" font-size="11">{escape(text)}</text></g>')
+        out.append(f'<text x="{x0 + (group_w - 24) / 2:.1f}" y="{top + plot_h + 18}" '
+                   f'text-anchor="middle" {FONT}>{escape(_clip(label, 10))}</text>')
+    out.append(f'<line x1="{left}" y1="{y_of(max(low, 0.0)):.1f}" x2="{width - right}" '
+               f'y2="{y_of(max(low, 0.0)):.1f}" stroke="#333"/>')
+    out.append("</svg>")
+    return mark_safe("".join(out))  # every text in it was escaped above
+
+
 RENDERERS = {"bar": bar, "pie": pie, "line": line}
 
 

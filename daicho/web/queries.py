@@ -17,7 +17,7 @@ from daicho.errors import NotFound
 from daicho.fields.context import ValueContext
 from daicho.models import ApiToken, Field, History, Org
 from daicho.selectors import records as sel
-from daicho.selectors.ledgers import LedgerSchema
+from daicho.selectors.ledgers import LedgerSchema, is_sensitive
 from daicho.web.grid import record_title
 from daicho.web.models import RecordPresence, SavedView
 
@@ -84,7 +84,8 @@ class RecentChange:
 
 
 def recent_changes(user: AnyUser, limit: int = 15) -> list[RecentChange]:
-    """The latest record changes the user may see, newest first (one row per record).
+    """The latest record changes the user may see, newest first (one row per record), leaving
+    out sensitive ledgers.
 
     Reads History by id, newest first, which the primary key serves at any size; each record
     is then read through the permission gate, so what a user may not see is left out."""
@@ -100,9 +101,11 @@ def recent_changes(user: AnyUser, limit: int = 15) -> list[RecentChange]:
         seen.add((ledger_id, record_id))
         if ledger_id not in schemas:
             try:
-                schemas[ledger_id] = access.ledger_for(user, ledger_id, "view")
+                found = access.ledger_for(user, ledger_id, "view")
             except NotFound:
-                schemas[ledger_id] = None
+                found = None
+            # A sensitive ledger's records are shown only on its own pages, which log the view.
+            schemas[ledger_id] = None if found is None or is_sensitive(found.ledger) else found
         schema = schemas[ledger_id]
         if schema is None:
             continue
@@ -143,7 +146,7 @@ def users_matching(text: str, limit: int = 20) -> list[tuple[str, str]]:
 
 
 def orgs_matching(text: str, limit: int = 20) -> list[tuple[str, str]]:
-    orgs = Org.objects.all()
+    orgs = Org.objects.filter(abolished_on=None)  # today's departments only
     if text:
         orgs = orgs.filter(Q(code__icontains=text) | Q(name__icontains=text))
     return list(orgs.order_by("code").values_list("code", "name")[:limit])
@@ -151,6 +154,11 @@ def orgs_matching(text: str, limit: int = 20) -> list[tuple[str, str]]:
 
 def all_orgs() -> list[Org]:
     return list(Org.objects.order_by("code"))
+
+
+def logins() -> list[str]:
+    return list(get_user_model().objects.filter(is_active=True).order_by("username")
+                .values_list("username", flat=True))
 
 
 def user_list() -> list[Any]:

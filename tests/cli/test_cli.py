@@ -84,3 +84,20 @@ def test_init_uses_the_given_admin_password(cli_env: dict[str, str]) -> None:
     assert "given-password-42" not in result.out
     check = run_daicho(env, "check", "--json")
     assert check.code == 0, check.out + check.err
+
+
+def test_token_create_with_expiry(cli: Any) -> None:
+    import datetime as dt
+
+    from daicho.models import ApiToken
+
+    assert cli("user", "create", "expiring").code == 0
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    result = cli("token", "create", "expiring", "--expires", tomorrow)
+    assert result.code == 0, result.err
+    token = ApiToken.objects.get(prefix=result.out.strip()[:10])
+    assert token.expires_at is not None and token.expires_at.date() > dt.date.today()
+    bad = cli("token", "create", "expiring", "--expires", "2020-13-01")
+    assert bad.code != 0 and "YYYY-MM-DD" in bad.err
+    past = cli("token", "create", "expiring", "--expires", "2020-01-01")
+    assert past.code != 0

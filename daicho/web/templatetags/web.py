@@ -28,5 +28,11 @@ def display_name(context: dict[str, Any]) -> str:
 
 
 @register.filter
+def system_admin(user: Any) -> bool:
+    """Whether the access log and "what can a user see?" are theirs to open."""
+    return access.is_system_admin(user)
+
+
+@register.filter
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key) if isinstance(mapping, dict) else None

@@ -15,6 +15,7 @@ from daicho.errors import InvalidInput
 from daicho.fields import REGISTRY
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import audit
 from daicho.web import charts, grid, gridpage, queries
 from daicho.web.names import Names
 from daicho.web.views.common import page
@@ -61,6 +62,7 @@ def chart(request: HttpRequest, ledger_id: int) -> HttpResponse:
                                    filters=state.filters, search=state.q)
         except InvalidInput as exc:
             error, groups = exc.message, []
+        audit.viewed(request, schema)
         f = schema.by_code.get(group_by)
         names = Names().load_values([f] if f else [], [{group_by: g["key"]} for g in groups])
         points = [charts.Point(_label(schema, group_by, g["key"], names), float(g["value"] or 0))

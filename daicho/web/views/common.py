@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from daicho import access
 from daicho.errors import DaichoError, InvalidInput, NotAuthenticated, NotFound, TooLarge
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -34,9 +35,11 @@ def page(view: View) -> View:
 
 
 def admin_page(view: View) -> View:
+    """A page for those who manage users and departments: admins and system administrators."""
+
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_staff:
+        if not access.administers_directory(request.user):
             raise NotFound()
         return view(request, *args, **kwargs)
 

@@ -15,6 +15,7 @@ from daicho.fields import REGISTRY
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import audit
 from daicho.services import records as svc
 from daicho.web import grid, gridpage, queries
 from daicho.web.names import Names
@@ -37,6 +38,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         result = grid.fetch_page(request.user, schema, state, ctx)
     except InvalidInput as exc:  # a filter, sort or cursor in the URL that does not fit
         result, error = grid.PageResult([], None, None, None), exc.message
+    audit.viewed(request, schema)
     records = sel.records_json(schema, result.rows, ctx)
     columns = grid.visible_fields(schema, state)
     names = Names().load_values(columns, [r["values"] for r in records])

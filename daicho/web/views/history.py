@@ -18,6 +18,7 @@ from daicho import access
 from daicho.errors import DaichoError
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
+from daicho.services import audit
 from daicho.services import records as svc
 from daicho.web import grid, queries
 from daicho.web.names import Names
@@ -79,6 +80,7 @@ def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> Http
     items = svc.history(user=request.user, schema=schema, record_id=record_id)
     row = sel.get_row(request.user, schema, record_id, include_deleted=True)
     record = sel.records_json(schema, [row], ValueContext())[0]
+    audit.viewed(request, schema, record_id=row.id)
     return render(request, "web/history.html", {
         "schema": schema, "ledger": schema.ledger, "record": record, "deleted": row.deleted,
         "title": grid.record_title(schema, record),
@@ -118,6 +120,7 @@ def trash(request: HttpRequest, ledger_id: int) -> HttpResponse:
     except DaichoError as exc:
         messages.error(request, exc.message)
         result = sel.Page([], None, None)
+    audit.viewed(request, schema)
     records = sel.records_json(schema, result.rows, ctx)
     columns = schema.fields[:4]
     names = Names().load_values(columns, [r["values"] for r in records],

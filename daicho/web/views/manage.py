@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -32,7 +33,9 @@ def users(request: HttpRequest) -> HttpResponse:
                            create_error=_("The two passwords are not the same."))
     try:
         user = accounts.create_user(login=data.get("login", "").strip(), name=data.get("name", ""),
-                                    org=data.get("org") or None, admin=data.get("admin") == "on",
+                                    org=data.get("org") or None,
+                                    # Only an admin makes admins (a system administrator cannot).
+                                    admin=data.get("admin") == "on" and request.user.is_superuser,
                                     password=data.get("password") or None)
     except DaichoError as exc:
         return _users_page(request, status=exc.status, form=data, create_error=exc.message)
@@ -44,6 +47,7 @@ def _tokens_page(request: HttpRequest, *, status: int = 200, **extra: object) ->
     everyone = request.user.is_staff
     response = render(request, "web/manage/tokens.html", {
         "tokens": queries.tokens_for(request.user, everyone=everyone), "everyone": everyone,
+        "now": timezone.now(), "today": timezone.localdate(),
         "logins": [u.get_username() for u in queries.user_list()] if everyone else [], **extra,
     }, status=status)
     # A new token is on this page exactly once: never keep it in a cache.
@@ -63,8 +67,15 @@ def tokens(request: HttpRequest) -> HttpResponse:
             return _tokens_page(request, status=400,
                                 create_error=_("There is no user 「%(login)s」.") % {"login": login})
         owner = found
-    token = accounts.create_token(user=owner, label=request.POST.get("label", "").strip(),
-                                  read_only=request.POST.get("read_only") == "on")
+    expires = request.POST.get("expires", "").strip()
+    try:
+        expires_at = accounts.expiry_from_day(expires) if expires else None
+        token = accounts.create_token(user=owner, label=request.POST.get("label", "").strip(),
+                                      read_only=request.POST.get("scope") != "read_write",
+                                      expires_at=expires_at, by=request.user)
+    except DaichoError as exc:
+        return _tokens_page(request, status=exc.status, create_error=exc.message,
+                            form=request.POST)
     return _tokens_page(request, new_token=token, new_token_owner=owner.get_username())
 
 

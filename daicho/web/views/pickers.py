@@ -9,6 +9,7 @@ from daicho import access
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
+from daicho.services import audit
 from daicho.web import queries
 from daicho.web.grid import record_title
 from daicho.web.views.common import page
@@ -47,6 +48,7 @@ def pick_link(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
                                  limit=20, ctx=ctx)
     except InvalidInput:
         page_ = sel.Page([], None, None)
+    audit.viewed(request, target)
     records = sel.records_json(target, page_.rows, ctx)
     options = [(str(r["id"]), f"#{r['id']} {record_title(target, r)}") for r in records]
     if text.isdigit():

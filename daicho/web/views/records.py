@@ -17,6 +17,7 @@ from daicho.errors import Conflict, DaichoError, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import audit
 from daicho.services import records as svc
 from daicho.web import forms, queries
 from daicho.web import services as web_svc
@@ -79,6 +80,7 @@ def record(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse
         return _save(request, ledger_id, record_id)
     schema = access.ledger_for(request.user, ledger_id, "view")
     current = _load(request, schema, record_id)
+    audit.viewed(request, schema, record_id=current["id"])
     rows = forms.form_rows(schema, current["values"], _names(schema, current))
     return _render(request, schema, current, rows)
 

@@ -1,0 +1,257 @@
+"""The plan module's pages: the roadmap (editable in place), the KPI dashboard, the integration
+candidates and the committee report. Each page needs the right to view the ledger it shows;
+without it the page answers 404, like every ledger page."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from daicho import access
+from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
+from daicho.plan import candidates as candidates_svc
+from daicho.plan import dashboard as dash
+from daicho.plan import data, kpi, report, roadmap_xlsx
+from daicho.plan import roadmap as rm
+from daicho.plan.demo import INVENTORY, KPIS, MEASURES
+from daicho.plan.ledgers import open_ledger, viewable
+from daicho.web import charts
+from daicho.web.views.common import page
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+REPORT_FORMATS = {"xlsx": gettext_lazy("Excel (xlsx)"), "pdf": gettext_lazy("PDF")}
+REPORT_TYPES = {"xlsx": roadmap_xlsx.CONTENT_TYPE, "pdf": "application/pdf"}
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    url_name: str
+    label: _StrPromise
+    needs: tuple[str, ...]  # the ledgers it shows
+
+
+SECTIONS = [
+    Section("roadmap", "web:plan_roadmap", gettext_lazy("Roadmap"), (MEASURES,)),
+    Section("dashboard", "web:plan_dashboard", gettext_lazy("KPI dashboard"), (KPIS,)),
+    Section("candidates", "web:plan_candidates", gettext_lazy("Integration candidates"),
+            (INVENTORY,)),
+    Section("report", "web:plan_report", gettext_lazy("Committee report"), (MEASURES, KPIS)),
+]
+
+
+def sections(user: access.AnyUser) -> list[Section]:
+    """The plan pages `user` may open (menus show only these)."""
+    seen = viewable(user, [MEASURES, KPIS, INVENTORY])
+    return [s for s in SECTIONS if all(name in seen for name in s.needs)]
+
+
+def _render(request: HttpRequest, template: str, tab: str, context: dict[str, Any],
+            status: int = 200) -> HttpResponse:
+    tabs = sections(request.user)
+    if tab not in {s.key for s in tabs}:
+        raise NotFound()
+    return render(request, template, {"tabs": tabs, "tab": tab,
+                                      "tab_keys": {s.key for s in tabs}, **context},
+                  status=status)
+
+
+@page
+def home(request: HttpRequest) -> HttpResponse:
+    tabs = sections(request.user)
+    if not tabs:
+        raise NotFound()
+    return redirect(tabs[0].url_name)
+
+
+# -- roadmap -------------------------------------------------------------------------------------
+
+@page
+def roadmap(request: HttpRequest) -> HttpResponse:
+    table = rm.read(request.user)
+    editable = rm.editable_years(request.user)
+    labels = table.labels
+    rows = [{
+        "m": m, "span": span,
+        "texts": [(code, m.text(code)) for code in rm.TEXT_COLUMNS if code in table.columns],
+        "cells": [{"year": y, "label": labels[y], "symbol": m.schedule[y],
+                   "editable": y in editable, "current": y == table.current}
+                  for y in table.years],
+    } for m, span in table.grouped()]
+    return _render(request, "web/plan/roadmap.html", "roadmap", {
+        "roadmap": table, "rows": rows, "editable": editable,
+        "headers": [(code, name) for code, name in table.columns.items() if code != "note"],
+        "years": [(y, labels[y]) for y in table.years], "legend": data.LEGEND,
+        "current_label": kpi.wareki_year(table.current),
+        "first_label": labels.get(table.years[0], "") if table.years else "",
+        "last_label": labels.get(table.years[-1], "") if table.years else "",
+        "can_export": _may_export(request.user),
+    })
+
+
+def _may_export(user: access.AnyUser) -> bool:
+    try:
+        open_ledger(user, MEASURES, "export")
+    except NotFound:
+        return False
+    return True
+
+
+@page
+@require_GET
+def roadmap_xlsx_download(request: HttpRequest) -> HttpResponse:
+    return _download(roadmap_xlsx.export(request.user), f"{roadmap_xlsx.title()}.xlsx",
+                     roadmap_xlsx.CONTENT_TYPE)
+
+
+def _download(body: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _cell(request: HttpRequest, measure: rm.Measure, year: int, *, editing: bool = False,
+          error: str = "", status: int = 200, saved: bool = False) -> HttpResponse:
+    symbols = rm.symbols(request.user) if editing else []
+    return render(request, "web/plan/cell_edit.html" if editing else "web/plan/cell.html", {
+        "m": measure, "year": year, "label": kpi.wareki_year(year),
+        "symbol": measure.schedule.get(year), "legend": data.LEGEND,
+        "choices": [(s, data.LEGEND.get(s, "")) for s in symbols],
+        "can_edit": year in rm.editable_years(request.user), "error": error, "saved": saved,
+    }, status=status)
+
+
+@page
+def roadmap_cell(request: HttpRequest, record_id: int, year: int) -> HttpResponse:
+    """GET: the cell as shown (to cancel an edit); POST: save a symbol."""
+    if request.method != "POST":
+        return _cell(request, rm.measure(request.user, record_id), year)
+    revision: int | None
+    try:
+        revision = int(request.POST.get("revision", ""))
+    except ValueError:
+        revision = None  # the writer refuses it: revision_required
+    symbol = request.POST.get("symbol", "")
+    try:
+        saved = rm.set_symbol(request.user, record_id=record_id, year=year, symbol=symbol,
+                              revision=revision)
+    except Conflict as exc:
+        current = exc.details.get("current") or {}
+        measure = rm.measure(request.user, record_id)
+        theirs = (current.get("values") or {}).get(rm.year_code(year)) or "—"
+        return _cell(request, measure, year, editing=True, status=409, error=_(
+            "Someone else changed this cell meanwhile; it is now 「%(symbol)s」. Choose again and "
+            "save.") % {"symbol": theirs})
+    except InvalidInput as exc:
+        fields = exc.details.get("fields") or {}
+        message = fields.get(rm.year_code(year)) or exc.message
+        return _cell(request, rm.measure(request.user, record_id), year, editing=True,
+                     status=400, error=message)
+    return _cell(request, saved, year, saved=True)
+
+
+@page
+@require_GET
+def roadmap_cell_edit(request: HttpRequest, record_id: int, year: int) -> HttpResponse:
+    if year not in rm.editable_years(request.user):
+        raise NotFound()
+    return _cell(request, rm.measure(request.user, record_id), year, editing=True)
+
+
+# -- KPI dashboard -------------------------------------------------------------------------------
+
+def _year(value: Any, years: list[int], default: int) -> int:
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return default
+    return year if year in years else default
+
+
+@page
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    current = kpi.current_fiscal_year()
+    plan_years = dash.plan_years(request.user)
+    years = dash.selectable_years(plan_years, current)
+    year = _year(request.GET.get("fy"), years, dash.default_year(plan_years, current))
+    items = dash.items(request.user, year)
+    names = [i.name for i in items]
+    chosen = request.GET.get("kpi")
+    if chosen not in names:
+        chosen = next((i.name for i in items if i.target is not None), names[0] if names else "")
+    series = dash.series(request.user, chosen, plan_years or years) if chosen else []
+    svg = None
+    if series:
+        labels = [kpi.wareki_year(y) for y, _item in series]
+        svg = charts.compare(labels, [
+            (_("Target value"), [i.target if i else None for _y, i in series]),
+            (_("Actual"), [i.actual if i else None for _y, i in series]),
+        ], _("%(kpi)s: actual and target per fiscal year") % {"kpi": chosen})
+    return _render(request, "web/plan/dashboard.html", "dashboard", {
+        "years": [(y, kpi.wareki_year(y)) for y in years], "year": year,
+        "year_label": kpi.wareki_year(year), "current": current,
+        "current_label": kpi.wareki_year(current), "items": items, "chosen": chosen,
+        "series": [(kpi.wareki_year(y), i) for y, i in series], "svg": svg,
+        "report_formats": REPORT_FORMATS,
+    })
+
+
+# -- integration candidates ----------------------------------------------------------------------
+
+@page
+@require_GET
+def candidates(request: HttpRequest) -> HttpResponse:
+    items = candidates_svc.find(request.user)
+    return _render(request, "web/plan/candidates.html", "candidates", {
+        "inventory": open_ledger(request.user, INVENTORY).ledger,
+        "look_alike": [i for i in items if i["kind"] == "look_alike"],
+        "my_number": [i for i in items if i["kind"] == "my_number"],
+    })
+
+
+# -- committee report ----------------------------------------------------------------------------
+
+@page
+@require_GET
+def committee_report(request: HttpRequest) -> HttpResponse:
+    """The form; with `fy` and `format` the report file itself (report.py writes it)."""
+    current = kpi.current_fiscal_year()
+    plan_years = dash.plan_years(request.user)
+    years = dash.selectable_years(plan_years, current)
+    year = _year(request.GET.get("fy"), years, dash.default_year(plan_years, current))
+    fmt = request.GET.get("format", "")
+    context = {"years": [(y, kpi.wareki_year(y)) for y in years], "year": year, "format": fmt,
+               "report_formats": REPORT_FORMATS}
+    if not fmt:
+        return _render(request, "web/plan/report.html", "report", context)
+    try:
+        if fmt not in REPORT_FORMATS:
+            raise InvalidInput(_("Choose Excel or PDF."), code="invalid_format")
+        if request.GET.get("fy") != str(year):
+            raise InvalidInput(_("Choose a fiscal year from the list."), code="invalid_year")
+        body = _write_report(request.user, year, fmt)
+    except DaichoError as exc:
+        return _render(request, "web/plan/report.html", "report",
+                       {**context, "error": exc.message}, status=exc.status)
+    return _download(body, f"{report.title(year)}.{fmt}".replace(" ", "_"), REPORT_TYPES[fmt])
+
+
+def _write_report(user: access.AnyUser, year: int, fmt: str) -> bytes:
+    write = report.write_pdf if fmt == "pdf" else report.write_xlsx
+    with tempfile.TemporaryDirectory(prefix="daicho-report-") as folder:
+        path = Path(folder) / f"report.{fmt}"
+        write(user, year, path)
+        return path.read_bytes()
