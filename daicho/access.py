@@ -259,6 +259,30 @@ def _record_sql(user: AnyUser, schema: LedgerSchema, condition: dict[str, Any],
     return "1=0", []
 
 
+def check_new_records(user: AnyUser, schema: LedgerSchema, ids: list[int]) -> None:
+    """Forbidden unless every record just written (same transaction) lies within the record
+    conditions of the rules that let `user` add: with "the record's department is mine or
+    below", a new record must name such a department. The caller's transaction then rolls
+    back, so nothing is written."""
+    if not ids or is_admin(user) or not user.is_authenticated or \
+            not any("add" in r["rights"] for r in matching_rules(user, schema.ledger)):
+        return  # the system itself, an admin, or a writer the ledger's gate already vetted
+    sql, params = record_predicate(user, schema, "t", "add")
+    if not sql:
+        return
+    from django.utils.translation import gettext as _
+
+    from daicho.errors import Forbidden
+    from daicho.selectors.records import rows_outside
+
+    outside = rows_outside(schema, ids, sql, params)
+    if outside:
+        raise Forbidden(
+            _("You may add records only within the range your permissions cover (for "
+              "example, your own department). Nothing was saved."),
+            code="outside_record_rules", details={"records": outside})
+
+
 def check_record(user: AnyUser, schema: LedgerSchema, record_id: int, right: str) -> None:
     """NotFound unless `user` holds `right` on this record (the writers call this)."""
     sql, params = record_predicate(user, schema, "t", right)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
@@ -12,7 +13,11 @@ from daicho.models import Ledger, Org
 class ValueContext:
     """Resolves login ↔ user id and department code ↔ id with one query per batch, not per value."""
 
-    def __init__(self) -> None:
+    def __init__(self, user: Any = None) -> None:
+        # Who writes the values: a link may point only at records this user may see (None: the
+        # system itself — the demo loader, maintenance — which sees everything).
+        self.user = user
+        self.link_targets: dict[int, Any] = {}  # ledger id → the user's schema of it, or None
         self._login_by_id: dict[int, str] = {}
         self._id_by_login: dict[str, int | None] = {}
         self._org_code_by_id: dict[int, str] = {}

@@ -505,12 +505,49 @@ def row_matches(schema: LedgerSchema, record_id: int, condition: str,
         return cur.fetchone() is not None
 
 
+def rows_outside(schema: LedgerSchema, ids: list[int], condition: str,
+                 params: list[Any]) -> int:
+    """How many of the records `ids` do not meet `condition` (NULL counts as not met)."""
+    outside = 0
+    with connection.cursor() as cur:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)} t WHERE t.id IN "
+                        f"({', '.join(['%s'] * len(chunk))}) AND (CASE WHEN ({condition}) "
+                        "THEN 0 ELSE 1 END) = 1", [*chunk, *params])
+            outside += int(cur.fetchone()[0])
+    return outside
+
+
 def record_exists(ledger_id: int, record_id: int, ctx: ValueContext | None = None) -> bool:
-    table = (ctx or ValueContext()).ledger_table(ledger_id)
+    """Whether a link may point at this record: it is live and — for a signed-in writer other
+    than an administrator (`ctx.user`) — visible to them through the gate. A record they may not
+    see answers the same as one that does not exist, so links cannot probe other ledgers."""
+    ctx = ctx or ValueContext()
+    user = ctx.user
+    params: list[Any] = []
+    if user is None or not user.is_authenticated or access.is_admin(user):
+        table = ctx.ledger_table(ledger_id)
+        condition = live()
+    else:
+        if ledger_id not in ctx.link_targets:
+            try:
+                ctx.link_targets[ledger_id] = access.ledger_for(user, ledger_id, "view")
+            except NotFound:
+                ctx.link_targets[ledger_id] = None
+        schema = ctx.link_targets[ledger_id]
+        if schema is None:
+            return False
+        table = schema.table
+        condition = live()
+        predicate, params = access.record_predicate(user, schema)
+        if predicate:
+            condition += f" AND ({predicate})"
     if table is None:
         return False
     with connection.cursor() as cur:
-        cur.execute(f"SELECT 1 FROM {q(table)} t WHERE t.id = %s AND {live()}", [record_id])
+        cur.execute(f"SELECT 1 FROM {q(table)} t WHERE t.id = %s AND {condition}",
+                    [record_id, *params])
         return cur.fetchone() is not None
 
 

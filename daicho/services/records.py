@@ -210,12 +210,21 @@ def _insert(schema: LedgerSchema, user: AnyUser, items: list[Prepared], ctx: Val
     search.index_records(schema.ledger, index_rows)
     _history(schema, user, history, batch_id)
     _bump_count(schema, len(items))
+    access.check_new_records(user, schema, ids)
     return ids
+
+
+def _writer_context(ctx: ValueContext | None, user: AnyUser) -> ValueContext:
+    """The value context of a write: it knows the writer, so link values may point only at
+    records the writer may see (daicho.selectors.records.record_exists)."""
+    ctx = ctx or ValueContext()
+    ctx.user = user
+    return ctx
 
 
 def create_record(*, user: AnyUser, schema: LedgerSchema, values: Any,
                   ctx: ValueContext | None = None) -> dict[str, Any]:
-    ctx = ctx or ValueContext()
+    ctx = _writer_context(ctx, user)
     with transaction.atomic():
         prepared, errors = clean_values(schema, values, ctx, creating=True)
         _check_unique(schema, prepared.stored, None, errors)
@@ -304,7 +313,7 @@ def _prepare_update(schema: LedgerSchema, user: AnyUser, record_id: Any, revisio
 def update_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, revision: Any,
                   values: Any, ctx: ValueContext | None = None) -> dict[str, Any]:
     """Field-level merge: a stale revision is fine unless a field it sends changed since."""
-    ctx = ctx or ValueContext()
+    ctx = _writer_context(ctx, user)
     with transaction.atomic():
         row, prepared, errors = _prepare_update(schema, user, record_id, revision, values, ctx)
         if errors:
@@ -334,7 +343,7 @@ def _set_deleted(schema: LedgerSchema, user: AnyUser, row: sel.Row, deleted: boo
 def delete_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
                   revision: int | None = None, ctx: ValueContext | None = None) -> None:
     """Move a record to the trash; it stays restorable with its whole history."""
-    ctx = ctx or ValueContext()
+    ctx = _writer_context(ctx, user)
     with transaction.atomic():
         row = sel.get_row(user, schema, record_id, for_update=True)
         access.check_record(user, schema, row.id, "delete")
@@ -345,7 +354,7 @@ def delete_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
 
 def restore_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
                    ctx: ValueContext | None = None) -> dict[str, Any]:
-    ctx = ctx or ValueContext()
+    ctx = _writer_context(ctx, user)
     with transaction.atomic():
         row = sel.get_row(user, schema.full, record_id, include_deleted=True, for_update=True)
         access.check_record(user, schema, row.id, "delete")
@@ -375,7 +384,7 @@ def values_at(schema: LedgerSchema, row: sel.Row, revision: int,
 
 def revert_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, to_revision: Any,
                   ctx: ValueContext | None = None) -> dict[str, Any]:
-    ctx = ctx or ValueContext()
+    ctx = _writer_context(ctx, user)
     with transaction.atomic():
         row = sel.get_row(user, schema.full, record_id, for_update=True)
         access.check_record(user, schema, row.id, "edit")
@@ -400,7 +409,7 @@ def revert_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, to_rev
 def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
          update: Sequence[Any] = (), ctx: ValueContext | None = None) -> dict[str, Any]:
     """Create and update many records in one transaction: all of them, or none."""
-    ctx = ctx or ValueContext()
+    ctx = _writer_context(ctx, user)
     limit = settings.DAICHO["MAX_BULK_ITEMS"]
     if not isinstance(create, list | tuple) or not isinstance(update, list | tuple):
         raise InvalidInput(_("create and update must be lists."), code="invalid_bulk")
@@ -472,7 +481,7 @@ def import_rows(*, user: AnyUser, schema: LedgerSchema, items: list[Prepared],
                 updates: list[tuple[int, Prepared]] | None = None,
                 ctx: ValueContext | None = None, batch_id: str | None = None) -> tuple[str, list[int]]:
     """Store already-cleaned rows from an import as one history batch ('import' action)."""
-    ctx = ctx or ValueContext()
+    ctx = _writer_context(ctx, user)
     batch_id = batch_id or new_batch_id()
     with transaction.atomic():
         ids = _insert(schema.full, user, items, ctx, action="import", batch_id=batch_id)
