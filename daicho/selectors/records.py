@@ -586,11 +586,18 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
     source = f"{q(schema.table)} t"
     if name != "count" and metric_field is not None and group_field is not None:
         covered = ddl.ensure_covering_index(schema.ledger, group_field.column, metric_field.column)
-        if not covered and not filters and not search and dialect.is_sqlite() and \
+        if not filters and not search and dialect.is_sqlite() and \
                 not access.record_predicate(user, schema)[0]:
-            # Until the covering index exists, one sequential pass over the table beats
-            # visiting it in the group column's index order, which SQLite would choose.
-            source += " NOT INDEXED"
+            if covered:
+                # SQLite does not weigh covering: with a (group, sort) pair index beside it, it
+                # walked that one and read every row from the table (2 s instead of 0.1 s).
+                name = ddl.covering_index_name(schema.ledger, group_field.column,
+                                               metric_field.column)
+                source += f" INDEXED BY {q(name)}"
+            else:
+                # Until the covering index exists, one sequential pass over the table beats
+                # visiting it in the group column's index order, which SQLite would choose.
+                source += " NOT INDEXED"
     if group_field is not None:
         gcol = f"t.{q(group_field.column)}"
         sql = (f"SELECT {gcol}, {value_sql} FROM {source} WHERE {where}"
