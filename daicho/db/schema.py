@@ -87,6 +87,10 @@ def add_search_grams(ledger: Ledger) -> None:
                     " GENERATED ALWAYS AS (daicho_grams(search_key)) STORED")
         cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_grams')} ON {q(name)}"
                     " USING gin (search_grams)")
+        # With the default statistics a gram no record has (ゑ) was estimated at 0.3 % of the
+        # rows, so the planner walked the primary key looking for a page of matches: 4 s on
+        # 1,000,000 records. A larger sample tracks rarer grams (ANALYZE: 9 s there): 0.4 ms.
+        cur.execute(f"ALTER TABLE {q(name)} ALTER COLUMN search_grams SET STATISTICS 1000")
     _tables_with_grams.add(name)
 
 
@@ -110,8 +114,9 @@ def upgrade_ledger_tables() -> list[str]:
     if dialect.is_sqlite():
         return done
     for ledger in Ledger.objects.exclude(table_name=None):
-        if not has_search_grams(ledger):
-            add_search_grams(ledger)
+        missing = not has_search_grams(ledger)
+        add_search_grams(ledger)  # idempotent: also brings the settings up to date
+        if missing:
             analyze(ledger)
             done.append(str(ledger.table_name))
     return done
