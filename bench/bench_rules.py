@@ -124,7 +124,7 @@ def setup(port: int, admin: str, env: dict[str, str]) -> None:
 def requests(n: int) -> list[tuple[str, list[tuple[str, str]]]]:
     rnd = random.Random(11)
     out: list[tuple[str, list[tuple[str, str]]]] = []
-    two_char = [q for q, _what in dataset.SEARCH_QUERIES if len(q) == 2]
+    queries = [q for q, _what in dataset.SEARCH_QUERIES]  # 1, 2 and 4 characters
     for i in range(n):
         kind = ("first_page", "sorted", "filtered_sorted", "search")[i % 4]
         if kind == "first_page":
@@ -135,7 +135,7 @@ def requests(n: int) -> list[tuple[str, list[tuple[str, str]]]]:
             params = [("filter", f"kubun:eq:{rnd.choice(dataset.KUBUN)}"),
                       ("sort", rnd.choice(dataset.SORTS)), ("limit", "50")]
         else:
-            params = [("q", rnd.choice(two_char)), ("limit", "50")]
+            params = [("q", rnd.choice(queries)), ("limit", "50")]
         out.append((kind, params))
     return out
 
