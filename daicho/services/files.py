@@ -70,13 +70,18 @@ def attachment_for(user: AnyUser, schema: LedgerSchema, attachment_id: int) -> A
     if found is None or found.field_code not in schema.by_code:
         raise NotFound()
     condition, params = access.record_predicate(user, schema)
-    if condition and found.created_by_id != user.pk:
+    if condition:
         # Under record rules a file is theirs only through a record they may see (or their own
         # upload not saved yet). Values hold {"id": N, ...} as written by FileType.clean.
         column = schema.by_code[found.field_code].column
+        sql = f"SELECT 1 FROM {q(schema.table)} t WHERE t.{q(column)} LIKE %s"
+        pattern = f'%{{"id": {found.id},%'
         with connection.cursor() as cur:
-            cur.execute(f"SELECT 1 FROM {q(schema.table)} t WHERE t.{q(column)} LIKE %s "
-                        f"AND ({condition}) LIMIT 1", [f'%{{"id": {found.id},%', *params])
+            cur.execute(f"{sql} AND ({condition}) LIMIT 1", [pattern, *params])
             if cur.fetchone() is None:
-                raise NotFound()
+                if found.created_by_id != user.pk:
+                    raise NotFound()
+                cur.execute(f"{sql} LIMIT 1", [pattern])
+                if cur.fetchone() is not None:  # saved in a record they may not see
+                    raise NotFound()
     return found

@@ -43,6 +43,7 @@ class FormRow:
     orig: str
     display: SafeString
     writable: bool
+    locked: bool = False  # a field rule makes it read-only for this person
     error: str = ""
     theirs: Theirs | None = None
     resolution: str = "mine"
@@ -66,7 +67,11 @@ class FormRow:
 
     @property
     def template(self) -> str:
-        return self.widget.template if self.writable else "web/widgets/readonly.html"
+        return self.widget.template if self.editable else "web/widgets/readonly.html"
+
+    @property
+    def editable(self) -> bool:
+        return self.writable and not self.locked
 
 
 def form_rows(schema: LedgerSchema, values: dict[str, Any], names: Names, *,
@@ -84,6 +89,7 @@ def form_rows(schema: LedgerSchema, values: dict[str, Any], names: Names, *,
             orig=(origs or {}).get(f.code, loaded),
             display=w.show(f, value, names),
             writable=REGISTRY[f.type].writable if f.type in REGISTRY else False,
+            locked=f.code in schema.read_only,
             error=(errors or {}).get(f.code, ""),
             theirs=(theirs or {}).get(f.code),
             resolution=(resolutions or {}).get(f.code, "mine"),
