@@ -42,7 +42,9 @@ def _next_sort(state: GridState, code: str) -> tuple[str, str]:
     return code, "none"
 
 
-def headers(state: GridState, columns: list[Field]) -> list[Header]:
+def headers(state: GridState, columns: list[Field],
+            read_only: frozenset[str] = frozenset()) -> list[Header]:
+    """The column headers; `read_only`: codes a field rule keeps this user from writing."""
     out = []
     for f in columns:
         w = widget_for(f)
@@ -56,7 +58,8 @@ def headers(state: GridState, columns: list[Field]) -> list[Header]:
             field=f, widget=w, sortable=REGISTRY[f.type].sortable if f.type in REGISTRY else False,
             sort_query=state.query(sort=next_sort), aria_sort=aria, filter_values=values,
             filter_hidden=hidden, filtered=bool(specs),
-            clear_query=state.query(filters=state.filters_except(f.code)), editor=editor_spec(f),
+            clear_query=state.query(filters=state.filters_except(f.code)),
+            editor=editor_spec(f, f.code in read_only),
             width=state.widths.get(f.code),
         ))
     return out

@@ -436,10 +436,11 @@ def type_choices() -> list[tuple[str, str]]:
     return [(key, str(ftype.label)) for key, ftype in REGISTRY.items()]
 
 
-def editor_spec(field: Field) -> str:
-    """The grid column's inline editor as JSON for a data- attribute (read by grid.js)."""
+def editor_spec(field: Field, locked: bool = False) -> str:
+    """The grid column's inline editor as JSON for a data- attribute (read by grid.js); none for
+    a type nobody writes or a field a rule makes read-only for this user (`locked`)."""
     widget = widget_for(field)
-    editable = REGISTRY[field.type].writable if field.type in REGISTRY else False
+    editable = not locked and (REGISTRY[field.type].writable if field.type in REGISTRY else False)
     return json.dumps({"kind": widget.editor if editable else "none",
                        "choices": widget.editor_choices(field), "numeric": widget.numeric,
                        "inputmode": widget.inputmode},

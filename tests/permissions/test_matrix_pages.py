@@ -324,3 +324,16 @@ def test_attachments_on_pages(api: ApiClient, make_client: Any, label: str,
 
 def _body(resp: Any) -> bytes:
     return b"".join(resp.streaming_content) if resp.streaming else bytes(resp.content)
+
+
+def test_grid_offers_no_inline_editor_for_read_only_fields(world: World) -> None:
+    import html
+    import json
+    import re
+
+    world.rules([{"subject": {"everyone": True}, "rights": ["view", "edit"],
+                  "fields": {"secret": "read"}}])
+    page = _text(_browser("somu").get(f"/ledgers/{world.ledger_id}/"))
+    editors = {code: json.loads(html.unescape(spec))["kind"] for code, spec in re.findall(
+        r'data-code="([^"]+)" data-editor="([^"]+)"', page)}
+    assert editors["secret"] == "none" and editors["name"] != "none", editors

@@ -47,7 +47,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     return render(request, "web/ledger.html", {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view,
         "views": queries.views_for(request.user, schema),
-        "headers": gridpage.headers(state, columns),
+        "headers": gridpage.headers(state, columns, schema.read_only),
         "rows": grid.grid_rows(schema, columns, records, names),
         "chips": gridpage.chips(schema, state),
         "paging": gridpage.paging(urls["ledger"], state, result),
