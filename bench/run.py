@@ -4,6 +4,10 @@ the same filtered, sorted page through Datasette for comparison. See docs/perfor
 
     .venv/bin/python bench/run.py [--records N | --quick] [--backend sqlite|postgresql|both]
         [--data-dir DIR] [--requests 200] [--workers 2] [--threads 8] [--out FILE]
+        [--imports yes|no|only]
+
+It first runs bench/bench_import.py (import and export against python-calamine, sqlite-utils
+and XlsxWriter, see that file) unless --imports no.
 
 Data is built once per backend and size under bench/out/data-<backend>-<N>/ (or --data-dir, a
 folder per backend inside it) and reused by later runs; delete the folder to rebuild it.
@@ -414,6 +418,10 @@ def main() -> None:
     parser.add_argument("--snapshot", action="store_true",
                         help="measure the committed code (git archive HEAD) rather than the "
                              "working tree")
+    parser.add_argument("--imports", choices=["yes", "no", "only"], default="yes",
+                        help="also run bench/bench_import.py (import/export against calamine, "
+                             "sqlite-utils and XlsxWriter; its results go to import.json beside "
+                             "--out); 'only' runs just that")
     args = parser.parse_args()
     if args.snapshot:
         CODE.update(snapshot())
@@ -427,6 +435,10 @@ def main() -> None:
     if "postgresql" in backends and pg_bin() is None:
         log("PostgreSQL binaries not found: skipping PostgreSQL (run make system-deps)")
         backends.remove("postgresql")
+    if args.imports != "no":
+        run_import_bench(args, out_dir)
+        if args.imports == "only":
+            return
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
         "config": {"code": CODE.get("describe", "working tree"), "records": args.records,
@@ -448,6 +460,16 @@ def main() -> None:
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     write_results(out_file, results)
     log(f"wrote {out_file}")
+
+
+def run_import_bench(args: argparse.Namespace, out_dir: Path) -> None:
+    """bench/bench_import.py in its own process (it starts `daicho import/export` itself)."""
+    cmd = [sys.executable, str(HERE / "bench_import.py"), "--out", str(out_dir / "import.json")]
+    if args.quick:
+        cmd += ["--rows", "20000", "--repeat", "1"]
+    log("import/export figures (bench/bench_import.py)")
+    env = dict(os.environ, PYTHONPATH=CODE["path"]) if CODE else None
+    subprocess.run(cmd, check=True, env=env)
 
 
 def write_results(out_file: Path, results: dict[str, Any]) -> None:

@@ -7,13 +7,18 @@ alone: it marks ranges (4月〜6月) and must not turn into a long-vowel mark.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _KATA_TO_HIRA = {cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)}
+_KATAKANA = re.compile("[\u30a1-\u30f6]")
 
 
 def search_key(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold().translate(_KATA_TO_HIRA)
+    key = unicodedata.normalize("NFKC", text).casefold()
+    # translate() looks every character up in the table (a miss costs an exception inside
+    # CPython), so it runs only on the texts that hold katakana; imports key every record.
+    return key.translate(_KATA_TO_HIRA) if _KATAKANA.search(key) else key
 
 
 def query_terms(q: str) -> list[str]:

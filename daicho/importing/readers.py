@@ -215,7 +215,12 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
                     "too_large",
                     f"シート「{name}」の範囲が大きすぎます"
                     f"（{end[0] + 1:,} 行 × {end[1] + 1:,} 列）。")
-        rows = raw.to_python(skip_empty_area=False) if end is not None else []
+        if end is None:
+            rows = []
+        elif (end[0] + 1) * (end[1] + 1) > _SHARED_TEXT_CELLS:
+            rows = _rows_sharing_texts(raw, end)
+        else:
+            rows = raw.to_python(skip_empty_area=False)
         merged = [(a[0], a[1], b[0], b[1]) for a, b in (raw.merged_cell_ranges or [])]
         sheets.append(RawSheet(name, rows, merged))
     if len(sheets) > 1:
@@ -224,6 +229,30 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
         best = max(sheets, key=_filled_cells)
         sheets = [best]
     return RawBook(kind, names, sheets)
+
+
+# From this many cells on, a sheet is read row by row with equal texts shared (one str object
+# for every 「土地」 or 「総務課」): calamine's own copy of the sheet and the Python rows are in
+# memory together while it is read, and a full sheet (1,048,576 rows) must stay within 1.5 GB.
+_SHARED_TEXT_CELLS = 2_000_000
+
+
+def _rows_sharing_texts(sheet: calamine.CalamineSheet, end: tuple[int, int]) -> list[list[Any]]:
+    """The grid as to_python(skip_empty_area=False) gives it, with equal texts shared."""
+    texts: dict[str, str] = {}
+    share = texts.setdefault
+    rows: list[list[Any]] = [[share(v, v) if v.__class__ is str else v for v in row]
+                             for row in sheet.iter_rows()]
+    # iter_rows starts at row 0 but at the first used column; pad to the sheet's own grid.
+    start = sheet.start
+    left = start[1] if start else 0
+    if left:
+        pad = [""] * left
+        rows = [pad + row for row in rows]
+    missing = end[0] + 1 - len(rows)
+    if missing > 0:
+        rows[:0] = [[""] * (end[1] + 1) for _ in range(missing)]
+    return rows
 
 
 def _values_by_sheet(scan: ZipScan | None, candidates: list[str]) -> dict[str, int]:

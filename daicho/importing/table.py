@@ -40,17 +40,35 @@ class ParsedRow:
 
 @dataclass
 class ParsedTable:
+    """The table column by column: a million-row sheet is ten lists, not a million row objects.
+
+    `numbers[i]` is the file row of record i, `values[k][i]` its converted value in column k and
+    `raw[k][i]` the cell as read. `rows` gives the same data row by row (built on first use)."""
+
     sheet: str | None  # None for CSV/TSV
     sheets: list[str]  # every sheet (or Access table) in the file
     header_row: int  # 1-based
     encoding: str | None  # for text files: utf-8, utf-8-sig, utf-16, cp932, …
     columns: list[ParsedColumn]
-    rows: list[ParsedRow]
+    numbers: list[int] = field(default_factory=list)
+    values: list[list[Any]] = field(default_factory=list)  # per column, aligned with numbers
+    raw: list[list[Any]] = field(default_factory=list)  # per column: cells as read, "" as None
     warnings: list[dict[str, Any]] = field(default_factory=list)  # {"row": int|None, "message"}
     text_reasons: list[TextReason] = field(default_factory=list)
     format: str = ""  # xlsx, xls, ods, csv, access
     delimiter: str | None = None
     header_rows: int = 1  # 2 for a two-row header (header_row is the upper one)
+    _rows: list[ParsedRow] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def row_count(self) -> int:
+        return len(self.numbers)
+
+    @property
+    def rows(self) -> list[ParsedRow]:
+        if self._rows is None:
+            self._rows = _rows(self.numbers, self.values, self.raw)
+        return self._rows
 
 
 def read_table(path: Path, *, filename: str | None = None, sheet: str | None = None,
@@ -88,14 +106,18 @@ def build_table(book: RawBook, *, header_row: int | None, limits: Limits,
     found = detect(raw.rows, raw.merged, header_row=header_row, fixed_header=raw.fixed_header)
     progress(50, 100)
     # A header with no data rows is still a table: the ledger gets its fields and no records.
-    data = [raw.rows[i] for i in found.data_indices]
     numbers = [i + 1 for i in found.data_indices]
     raw_columns: list[tuple[Any, ...]]
-    if data:
+    if numbers:
+        data = [raw.rows[i] for i in found.data_indices]
         by_col = list(zip(*data, strict=True))
         raw_columns = [by_col[c] for c in found.sources]
+        del data, by_col
     else:
         raw_columns = [() for _ in found.sources]
+    # The grid's row lists are not needed any more (the cell values live on in the columns):
+    # on a full sheet they are a million lists.
+    raw.rows = []
     columns: list[ParsedColumn] = []
     converted: list[list[Any]] = []
     raws: list[list[Any]] = []
@@ -104,6 +126,7 @@ def build_table(book: RawBook, *, header_row: int | None, limits: Limits,
     count = len(found.names)
     for k, (name, source) in enumerate(zip(found.names, found.sources, strict=True)):
         result = infer_column(name, source, raw_columns[k], numbers, limits)
+        raw_columns[k] = ()  # the stripped copy in result.raw replaces it
         columns.append(ParsedColumn(name, result.type, result.options, source))
         converted.append(result.values)
         raws.append(result.raw)
@@ -111,22 +134,21 @@ def build_table(book: RawBook, *, header_row: int | None, limits: Limits,
         if result.reason is not None:
             reasons.append(result.reason)
         progress(50 + (k + 1) * 50 // max(count, 1), 100)
-    rows = _rows(numbers, converted, raws)
+    if numbers and not converted:
+        raise ImportFileError("no_table", "表の列が見つかりません。")
     warnings.sort(key=lambda w: (w["row"] is not None, w["row"] or 0))
     progress(100, 100)
     return ParsedTable(
         sheet=raw.name or None, sheets=book.sheet_names, header_row=found.header_index + 1,
-        encoding=book.encoding, columns=columns, rows=rows, warnings=warnings,
-        text_reasons=reasons, format=book.kind, delimiter=book.delimiter,
+        encoding=book.encoding, columns=columns, numbers=numbers, values=converted, raw=raws,
+        warnings=warnings, text_reasons=reasons, format=book.kind, delimiter=book.delimiter,
         header_rows=found.header_rows)
 
 
 def _rows(numbers: list[int], converted: list[list[Any]],
           raw_columns: list[list[Any]]) -> list[ParsedRow]:
-    if not numbers:
+    if not numbers or not converted:
         return []
-    if not converted:
-        raise ImportFileError("no_table", "表の列が見つかりません。")
     # Detection already left out rows without a filled cell, so every row here is a record.
     value_rows = zip(*converted, strict=True)
     raw_rows = zip(*raw_columns, strict=True)

@@ -195,12 +195,14 @@ def read_delimited(data: bytes, *, encoding: str | None, extension: str,
     if width * len(rows) > limits.max_cells:
         raise ImportFileError(
             "too_large", f"セルが多すぎます（上限 {limits.max_cells:,} セル）。")
+    quoted = any("'" + ch in text for ch in _FORMULA_TRIGGERS)  # else no cell needs a look
     for row in rows:
         if len(row) < width:
             row.extend([""] * (width - len(row)))
-        for k, cell in enumerate(row):
-            if cell[:1] == "'" and cell[1:2] in _FORMULA_TRIGGERS:
-                row[k] = cell[1:]
+        if quoted:
+            for k, cell in enumerate(row):
+                if cell[:1] == "'" and cell[1:2] in _FORMULA_TRIGGERS:
+                    row[k] = cell[1:]
     return TextTable(rows, used, delimiter)
 
 

@@ -6,9 +6,11 @@ history batch ('import' action) that can later be rolled back as a whole."""
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -159,53 +161,193 @@ def _match_columns(table: ParsedTable, schema: LedgerSchema,
 
 @dataclass
 class Outcome:
-    created: list[record_svc.Prepared] = field(default_factory=list)
+    created: int = 0
     updates: list[tuple[int, record_svc.Prepared]] = field(default_factory=list)
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     error_count: int = 0
     bad_rows: set[int] = field(default_factory=set)
+    # (row, stage, column, entry): sorted into row order by finish(); at most MAX_REPORTED
+    # per column and stage are kept, which is enough for the first MAX_REPORTED in row order.
+    _pending: list[tuple[int, int, int, dict[str, Any]]] = field(default_factory=list)
+    _kept: dict[tuple[int, int], int] = field(default_factory=dict)
 
-    def error(self, row: int, name: str, value: Any, message: str) -> None:
+    def error(self, row: int, name: str, value: Any, message: str, *, stage: int = 0,
+              column: int = 0) -> None:
         self.error_count += 1
         self.bad_rows.add(row)
-        if len(self.errors) < MAX_REPORTED:
-            self.errors.append({"row": row, "field": name, "value": "" if value is None
-                                else cell_text(value)[:200], "message": message})
+        key = (stage, column)
+        kept = self._kept.get(key, 0)
+        if kept < MAX_REPORTED:
+            self._kept[key] = kept + 1
+            self._pending.append((row, stage, column, {
+                "row": row, "field": name,
+                "value": "" if value is None else cell_text(value)[:200], "message": message}))
+
+    def finish(self) -> None:
+        self._pending.sort(key=lambda e: e[:3])
+        self.errors = [e[3] for e in self._pending[:MAX_REPORTED]]
 
 
-def _convert_rows(table: ParsedTable, schema: LedgerSchema, mapping: list[tuple[int, str]],
-                  inferred: bool, ctx: ValueContext, progress: Progress) -> tuple[
-                      list[tuple[int, record_svc.Prepared]], Outcome]:
-    """Every row through its field's cleaning; row-level problems are collected, not raised."""
-    outcome = Outcome()
-    prepared_rows: list[tuple[int, record_svc.Prepared]] = []
-    fields = [(i, schema.by_code[code]) for i, code in mapping]
-    total = len(table.rows) or 1
-    for n, row in enumerate(table.rows):
-        values: dict[str, Any] = {}
-        for i, f in fields:
-            raw = row.raw[i]
+_BAD = object()  # a cell that did not convert; its error is already recorded
+
+
+class _Failed:
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _field_column(table: ParsedTable, i: int, f: Any, inferred: bool, outcome: Outcome,
+                  position: int) -> list[Any]:
+    """Column i of the file as values for field f: the inferred values when the ledger was made
+    from this file, else every cell converted to the field's type (each distinct text once).
+    Cells that do not convert are reported and become _BAD."""
+    if inferred and table.columns[i].type == f.type:
+        return table.values[i]
+    raw = table.raw[i]
+    if f.type not in PARSEABLE:
+        return [None if v is None else cell_text(v) for v in raw]
+    memo: dict[str, Any] = {}
+    out: list[Any] = []
+    for n, v in enumerate(raw):
+        if v is None:
+            out.append(None)
+            continue
+        r = memo.get(v, _BAD) if type(v) is str else _BAD
+        if r is _BAD:
             try:
-                if inferred and table.columns[i].type == f.type:
-                    value = row.values[i]
-                elif f.type in PARSEABLE:
-                    value = parse_value(f.type, f.options, raw)
-                else:
-                    value = None if raw is None else cell_text(raw)
-                values[f.code] = value
+                r = parse_value(f.type, f.options, v)
             except ValueParseError as exc:
-                outcome.error(row.number, f.name, raw, str(exc))
-        prepared, errors = record_svc.clean_values(schema, values, ctx, creating=True)
-        for code, message in errors.items():
-            source = next((i for i, c in mapping if c == code), None)
-            outcome.error(row.number, schema.by_code[code].name if code in schema.by_code else code,
-                          row.raw[source] if source is not None else None, message)
-        if row.number not in outcome.bad_rows:
-            prepared_rows.append((row.number, prepared))
-        if n % 2000 == 0:
-            progress(40 + 20 * n // total, 100)
-    return prepared_rows, outcome
+                r = _Failed(str(exc))
+            if type(v) is str and not isinstance(r, list):
+                memo[v] = r
+        if type(r) is _Failed:
+            outcome.error(table.numbers[n], f.name, v, r.message, column=position)
+            out.append(_BAD)
+        else:
+            out.append(r)
+    return out
+
+
+def _clean_column(schema: LedgerSchema, f: Any, values: list[Any], ctx: ValueContext,
+                  numbers: list[int], raw: list[Any] | None, outcome: Outcome,
+                  position: int) -> list[Any]:
+    """record_svc.clean_values for one field over a whole column: each distinct text, date or
+    number is cleaned once. Returns the storage values: None where empty or where the cell did
+    not convert (the field's required check still applies, as when the value is absent), _BAD
+    where the field refused the value (reported here)."""
+    ftype = schema.type_of(f)
+    refusal = None
+    if not ftype.writable:
+        refusal = _("This field is filled in automatically.")
+    elif f.code in schema.read_only:
+        refusal = _("You may read this field but not change it.")
+    if refusal is not None:
+        for n, v in enumerate(values):
+            if v is not _BAD:
+                outcome.error(numbers[n], f.name, raw[n] if raw else None, refusal, stage=1,
+                              column=position)
+        return [_BAD] * len(values)
+    memo: dict[Any, Any] = {}
+    out: list[Any] = []
+    append = out.append
+    clean = ftype.clean
+    for n, v in enumerate(values):
+        if v is _BAD:
+            append(None)
+            continue
+        memoize = v is None or v.__class__ in _CLEAN_MEMO
+        r = memo.get(v, _BAD) if memoize else _BAD
+        if r is _BAD:
+            try:
+                r = clean(f, v, ctx)
+            except FieldValueError as exc:
+                r = _Failed(exc.message)
+            if memoize and not isinstance(r, list | dict):
+                memo[v] = r
+        if type(r) is _Failed:
+            outcome.error(numbers[n], f.name, raw[n] if raw else None, r.message, stage=1,
+                          column=position)
+            append(_BAD)
+        else:
+            append(r)
+    return out
+
+
+_CLEAN_MEMO = frozenset({str, dt.date, Decimal})
+
+
+def _convert_columns(table: ParsedTable, schema: LedgerSchema, mapping: list[tuple[int, str]],
+                     inferred: bool, ctx: ValueContext, outcome: Outcome,
+                     progress: Progress) -> dict[str, list[Any]]:
+    """Every mapped column through its field's cleaning, column by column; problems are
+    collected per row (as record_svc.clean_values reports them), not raised."""
+    cleaned: dict[str, list[Any]] = {}
+    total = len(mapping) or 1
+    for position, (i, code) in enumerate(mapping):
+        f = schema.by_code[code]
+        values = _field_column(table, i, f, inferred, outcome, position)
+        cleaned[code] = _clean_column(schema, f, values, ctx, table.numbers, table.raw[i],
+                                      outcome, position)
+        progress(40 + 20 * (position + 1) // total, 100)
+    empty = [None] * table.row_count
+    source = {code: i for i, code in mapping}
+    for position, f in enumerate(schema.required):
+        column = cleaned.get(f.code, empty)
+        raw = table.raw[source[f.code]] if f.code in source else empty
+        for n, v in enumerate(column):
+            if v is None:
+                outcome.error(table.numbers[n], f.name, raw[n], _("This field is required."),
+                              stage=2, column=position)
+    return cleaned
+
+
+def _keep(columns: dict[str, list[Any]], keep: list[int]) -> dict[str, list[Any]]:
+    return {code: [values[i] for i in keep] for code, values in columns.items()}
+
+
+def _json_of(schema: LedgerSchema, code: str, value: Any, ctx: ValueContext) -> Any:
+    f = schema.by_code[code]
+    return schema.type_of(f).history_value(f, value, ctx)
+
+
+def _unique_checks(schema: LedgerSchema, columns: dict[str, list[Any]], numbers: list[int],
+                   good: list[int], outcome: Outcome, ctx: ValueContext) -> None:
+    """Unique fields: a value already used by a live record, or used by an earlier row of the
+    file, is an error (record_svc._check_unique, one query per 500 values)."""
+    for position, f in enumerate(schema.fields):
+        if not f.unique or f.code not in columns:
+            continue
+        ftype = schema.type_of(f)
+        column = columns[f.code]
+        params = {n: ftype.to_param(column[n]) for n in good if column[n] is not None}
+        taken = _taken(schema, f, list(dict.fromkeys(params.values())))
+        seen: set[Any] = set()
+        for n, param in params.items():
+            if param in taken or param in seen:
+                outcome.error(numbers[n], f.name, _json_of(schema, f.code, column[n], ctx),
+                              _("This value is already used by another record."), stage=3,
+                              column=position)
+            seen.add(param)
+
+
+def _taken(schema: LedgerSchema, f: Any, params: list[Any]) -> set[Any]:
+    taken: set[Any] = set()
+    for start in range(0, len(params), 500):
+        chunk = params[start:start + 500]
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT t.{q(f.column)} FROM {q(schema.table)} t "
+                        f"WHERE t.{q(f.column)} IN ({', '.join(['%s'] * len(chunk))}) "
+                        f"AND {sel.live()}", chunk)
+            taken.update(row[0] for row in cur.fetchall())
+    if taken:
+        # What the database returns may be of another Python type than the parameter (a
+        # NUMERIC comes back as Decimal or float): compare in parameter form.
+        ftype = schema.type_of(f)
+        taken |= {ftype.to_param(v) for v in taken}
+    return taken
 
 
 def _existing_by_key(schema: LedgerSchema, key_code: str, keys: list[Any]) -> dict[Any, sel.Row]:
@@ -224,34 +366,43 @@ def _existing_by_key(schema: LedgerSchema, key_code: str, keys: list[Any]) -> di
     return out
 
 
-def _split_upsert(schema: LedgerSchema, key_code: str, rows: list[tuple[int, record_svc.Prepared]],
-                  outcome: Outcome, ctx: ValueContext) -> None:
+def _split_upsert(schema: LedgerSchema, key_code: str, columns: dict[str, list[Any]],
+                  numbers: list[int], good: list[int], outcome: Outcome,
+                  ctx: ValueContext) -> list[int]:
+    """Rows whose key matches a live record become updates (or count as unchanged); the row
+    indexes of the rest, to be created, are returned."""
     f = schema.by_code[key_code]
     ftype = schema.type_of(f)
-    existing = _existing_by_key(schema, key_code, [p.stored.get(key_code) for _n, p in rows])
+    keys = columns.get(key_code) or [None] * len(numbers)
+    existing = _existing_by_key(schema, key_code, [keys[n] for n in good])
     seen: dict[Any, int] = {}
-    for number, prepared in rows:
-        key = prepared.stored.get(key_code)
+    create: list[int] = []
+    for n in good:
+        number, key = numbers[n], keys[n]
         if key is None:
-            outcome.error(number, f.name, None, _("The key field is empty."))
+            outcome.error(number, f.name, None, _("The key field is empty."), stage=3)
             continue
         param = ftype.to_param(key)
         if param in seen:
-            outcome.error(number, f.name, prepared.as_json.get(key_code),
+            outcome.error(number, f.name, _json_of(schema, key_code, key, ctx),
                           _("The same key appears again (first in row %(row)d).")
-                          % {"row": seen[param]})
+                          % {"row": seen[param]}, stage=3)
             continue
         seen[param] = number
         current = existing.get(param)
         if current is None:
-            outcome.created.append(prepared)
+            create.append(n)
             continue
+        stored = {code: values[n] for code, values in columns.items()}
+        prepared = record_svc.Prepared(stored, {code: _json_of(schema, code, value, ctx)
+                                                for code, value in stored.items()})
         old = {c: schema.type_of(schema.by_code[c]).history_value(schema.by_code[c], current.raw[c],
                                                                  ctx) for c in prepared.stored}
         if all(old[c] == prepared.as_json[c] for c in prepared.stored):
             outcome.unchanged += 1
         else:
             outcome.updates.append((current.id, prepared))
+    return create
 
 
 def _report(*, table: ParsedTable, schema: LedgerSchema | None, outcome: Outcome, dry_run: bool,
@@ -260,7 +411,7 @@ def _report(*, table: ParsedTable, schema: LedgerSchema | None, outcome: Outcome
         "ok": ok,
         "dry_run": dry_run,
         "ledger": {"id": schema.id, "name": schema.ledger.name} if schema else None,
-        "created": len(outcome.created) if ok else 0,
+        "created": outcome.created if ok else 0,
         "updated": len(outcome.updates) if ok else 0,
         "unchanged": outcome.unchanged if ok else 0,
         "fields": [{"code": f.code, "name": f.name, "type": f.type}
@@ -311,7 +462,7 @@ def run_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions,
                                % {"name": key_field.name}, code="invalid_key")
     table = read(path, filename=filename, opts=opts,
                  progress=lambda d, t: report_progress(d * 40 // max(t, 1), 100))
-    ctx = ValueContext()
+    ctx = ValueContext(user)  # links may point only at records the importer may see
     warnings = list(table.warnings)
     result: dict[str, Any] = {}
     try:
@@ -346,13 +497,20 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
         mapping, more = _match_columns(table, schema, opts)
         warnings.extend(more)
         inferred = False
-    rows, outcome = _convert_rows(table, schema, mapping, inferred, ctx, progress)
+    outcome = Outcome()
+    columns = _convert_columns(table, schema, mapping, inferred, ctx, outcome, progress)
+    # The cells as read are not needed any more; on a full sheet they are hundreds of MB.
+    table.values, table.raw, table._rows = [], [], None
+    numbers = table.numbers
+    good = [n for n, number in enumerate(numbers) if number not in outcome.bad_rows] \
+        if outcome.bad_rows else list(range(len(numbers)))
     if mode == "upsert":
-        _split_upsert(schema, str(opts.key), rows, outcome, ctx)
+        create = _split_upsert(schema, str(opts.key), columns, numbers, good, outcome, ctx)
     else:
-        outcome.created = [p for _n, p in rows]
-        if any(f.unique for f in schema.fields):
-            _unique_within_file(schema, rows, outcome)
+        _unique_checks(schema, columns, numbers, good, outcome, ctx)
+        create = [n for n in good if numbers[n] not in outcome.bad_rows] \
+            if outcome.bad_rows else good
+    outcome.finish()
     ok = outcome.error_count == 0 or opts.skip_bad_rows
     if ok and outcome.error_count:
         bad = outcome.bad_rows
@@ -360,6 +518,10 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
                          % {"n": len(bad)}})
     batch_id = None
     if ok:
+        if len(create) < len(numbers):
+            columns = _keep(columns, create)
+        outcome.created = len(create)
+        del create, good
         fresh_ledger = target is None
         if fresh_ledger:
             # Filling a new table and indexing it afterwards is much faster than keeping a dozen
@@ -367,10 +529,13 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
             for f in schema.fields:
                 if not f.unique:
                     ddl.drop_field_indexes(schema.ledger, f.column)
-        batch_id = _write(user, schema, outcome, ctx, progress)
+        batch_id = _write(user, schema, columns, outcome, ctx, progress)
+        del columns
         if fresh_ledger:
             for f in schema.fields:
                 ddl.sync_indexes(schema.ledger, f)
+        if outcome.created:
+            ddl.analyze(schema.ledger)
         _remember(user, schema, table, mapping, mode, created=target is None,
                   outcome=outcome, batch_id=batch_id, filename=filename)
     fresh = load_schema(schema.id) or schema
@@ -378,38 +543,21 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
                    warnings=warnings, batch_id=batch_id if not opts.dry_run else None)
 
 
-def _unique_within_file(schema: LedgerSchema, rows: list[tuple[int, record_svc.Prepared]],
-                        outcome: Outcome) -> None:
-    keep: list[record_svc.Prepared] = []
-    seen: dict[str, dict[Any, int]] = {}
-    for index, (number, prepared) in enumerate(rows):
-        errors: dict[str, str] = {}
-        record_svc._check_unique(schema, prepared.stored, None, errors, seen, index)
-        for code, message in errors.items():
-            outcome.error(number, schema.by_code[code].name, prepared.as_json.get(code), message)
-        if not errors:
-            keep.append(prepared)
-    outcome.created = keep
-
-
-def _write(user: AnyUser, schema: LedgerSchema, outcome: Outcome, ctx: ValueContext,
-           progress: Progress) -> str:
+def _write(user: AnyUser, schema: LedgerSchema, columns: dict[str, list[Any]], outcome: Outcome,
+           ctx: ValueContext, progress: Progress) -> str:
     batch_id = record_svc.new_batch_id()
-    total = len(outcome.created) + len(outcome.updates) or 1
-    done = 0
-    for start in range(0, len(outcome.created), WRITE_BATCH):
-        chunk = outcome.created[start:start + WRITE_BATCH]
-        record_svc.import_rows(user=user, schema=schema, items=chunk, ctx=ctx, batch_id=batch_id)
-        done += len(chunk)
-        progress(60 + 40 * done // total, 100)
+    total = outcome.created + len(outcome.updates) or 1
+    if outcome.created:
+        record_svc.import_columns(
+            user=user, schema=schema, columns=columns, ctx=ctx, batch_id=batch_id,
+            progress=lambda done, _count: progress(60 + 40 * done // total, 100))
+    done = outcome.created
     for start in range(0, len(outcome.updates), WRITE_BATCH):
         updates = outcome.updates[start:start + WRITE_BATCH]
         record_svc.import_rows(user=user, schema=schema, items=[], updates=updates, ctx=ctx,
                                batch_id=batch_id)
         done += len(updates)
         progress(60 + 40 * done // total, 100)
-    if outcome.created:
-        ddl.analyze(schema.ledger)
     return batch_id
 
 
@@ -431,7 +579,7 @@ def _remember(user: AnyUser, schema: LedgerSchema, table: ParsedTable,
     ImportBatch.objects.create(
         ledger_id=schema.id, batch_id=batch_id, user_id=user.pk if user.is_authenticated else None,
         file_name=filename[:255], mode=mode, created_ledger=created,
-        created=len(outcome.created), updated=len(outcome.updates), unchanged=outcome.unchanged,
+        created=outcome.created, updated=len(outcome.updates), unchanged=outcome.unchanged,
         report={"header_row": table.header_row, "sheet": table.sheet})
 
 

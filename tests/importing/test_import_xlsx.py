@@ -336,3 +336,32 @@ def test_a_merged_header_cell_over_one_data_column_is_not_a_group(make_xlsx: Mak
     assert table.header_rows == 1
     assert [c.name for c in table.columns] == ["名称", "所在", "備考"]
     assert [r.number for r in table.rows] == [2, 3]
+
+
+@pytest.mark.parametrize("offset", [0, 2])
+def test_big_sheets_are_read_row_by_row_with_equal_texts_shared(
+        make_xlsx: MakeXlsx, monkeypatch: pytest.MonkeyPatch, offset: int) -> None:
+    """Past _SHARED_TEXT_CELLS a sheet is read row by row (memory): the table must be the same
+    as the one read at once, also when the used range starts below and right of A1."""
+    from daicho.importing import readers
+
+    pad = [None] * offset
+    grid = [[None] * (offset + 4) for _ in range(offset)] + [
+        [*pad, "令和6年度 公有財産台帳", None, None, None],
+        [*pad, "名称", "区分", "金額", "取得日"],
+        *[[*pad, f"施設{i}", ("土地", "建物")[i % 2], 1000 * i, f"R6.4.{i}"]
+          for i in range(1, 21)],
+        [*pad, "合計", None, 210000, None],
+    ]
+    path = make_xlsx(grid)
+    whole = read_table(path)
+    monkeypatch.setattr(readers, "_SHARED_TEXT_CELLS", 0)
+    shared = read_table(path)
+    assert [c.as_dict() for c in shared.columns] == [c.as_dict() for c in whole.columns]
+    assert shared.numbers == whole.numbers
+    assert shared.header_row == whole.header_row == offset + 2
+    assert [r.values for r in shared.rows] == [r.values for r in whole.rows]
+    assert [r.raw for r in shared.rows] == [r.raw for r in whole.rows]
+    assert shared.warnings == whole.warnings
+    kinds = [row.values[1] for row in shared.rows]
+    assert kinds[0] is kinds[2] and kinds[1] is kinds[3]  # one 「土地」, one 「建物」

@@ -70,3 +70,26 @@ def test_new_records_must_lie_within_the_rule_that_lets_one_add(world: World) ->
     # "Records I created" is met by every record one creates.
     assert world.clients["shomu"].post(url, {"values": {"name": "自作", "dept": "210"}}).status \
         == 201
+
+
+def test_an_import_outside_the_rule_writes_nothing(world: World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    world.rules([{"subject": {"user": "somu"}, "rights": ["view", "add", "import"],
+                  "records": {"field_is_my_org": "dept"}}])
+    somu = world.clients["somu"]
+    url = f"{world.base}/records"
+    before = len(world.api.get(url, {"limit": 500}).body["items"])
+
+    def send(rows: str) -> Any:
+        data = ("名称,所管課\r\n" + rows).encode()
+        return somu.upload("/api/v1/imports", {"file": SimpleUploadedFile("追加.csv", data),
+                                               "ledger": str(world.ledger_id),
+                                               "mode": "append"})
+
+    outside = send("総務の棚,110\r\n福祉の棚,210\r\n")
+    assert outside.status == 403, outside.body
+    assert outside.body["error"]["code"] == "outside_record_rules"
+    assert len(world.api.get(url, {"limit": 500}).body["items"]) == before
+    inside = send("総務の棚,110\r\n係の棚,111\r\n")
+    assert inside.status == 200 and inside.body["created"] == 2, inside.body
