@@ -34,6 +34,7 @@ class LedgerPatch(Schema):
     name: Any = None
     description: Any = None
     sensitive: Any = None
+    migrated_from: Any = None
 
 
 class FieldPatch(Schema):
@@ -90,12 +91,16 @@ def patch_ledger(request: HttpRequest, ledger_id: int, body: LedgerPatch) -> dic
     schema = access.ledger_for(request.user, ledger_id, "manage")
     patch = _present(body)
     flagged = "sensitive" in patch
+    migrated = "migrated_from" in patch
     # Checked before anything is saved, so a bad flag leaves the name alone too.
     sensitive = permissions.clean_sensitive(patch.pop("sensitive")) if flagged else False
-    if patch or not flagged:
+    origin = svc.clean_migrated_from(patch.pop("migrated_from")) if migrated else None
+    if patch or not (flagged or migrated):
         schema = svc.update_ledger(user=request.user, schema=schema, patch=patch)
     if flagged:
         permissions.set_sensitive(user=request.user, schema=schema, sensitive=sensitive)
+    if migrated:
+        svc.set_migrated_from(user=request.user, schema=schema, origin=origin)
     return ledger_json(schema)
 
 

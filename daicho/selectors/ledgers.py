@@ -85,6 +85,10 @@ def ledger_json(schema: LedgerSchema, with_fields: bool = True) -> dict[str, Any
         "description": schema.ledger.description,
         "record_count": schema.ledger.record_count,
         "sensitive": is_sensitive(schema.ledger),
+        # Where the ledger came from when it replaced an Excel/Access file (set by an import that
+        # created it, or by hand): the plan's KPI 台帳管理システムへの移行数 counts these.
+        "migrated_from": (schema.ledger.settings.get("migrated_from")
+                          if isinstance(schema.ledger.settings, dict) else None),
     }
     if with_fields:
         data["fields"] = [field_json(f) for f in schema.fields]

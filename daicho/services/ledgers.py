@@ -173,6 +173,36 @@ def update_ledger(*, user: AnyUser, schema: LedgerSchema, patch: dict[str, Any])
     return result
 
 
+def clean_migrated_from(value: Any) -> dict[str, Any] | None:
+    """`migrated_from` as a PATCH gives it: a note on the file or system the ledger replaced
+    (text, up to 200 characters), or null to clear the mark."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise InvalidInput(_("migrated_from must be a note of up to 200 characters on what the "
+                             "ledger replaced, or null."), code="invalid_migrated_from",
+                           details={"at": "migrated_from"})
+    return {"note": value.strip()}
+
+
+def set_migrated_from(*, user: AnyUser, schema: LedgerSchema,
+                      origin: dict[str, Any] | None) -> None:
+    """Mark the ledger as migrated from an Excel/Access file or another system (or clear the
+    mark). An import that creates a ledger sets the mark itself."""
+    with transaction.atomic():
+        ledger = Ledger.objects.select_for_update().get(id=schema.id)
+        settings_ = dict(ledger.settings) if isinstance(ledger.settings, dict) else {}
+        if origin is None:
+            settings_.pop("migrated_from", None)
+        else:
+            settings_["migrated_from"] = origin
+        ledger.settings = settings_
+        ledger.save(update_fields=["settings"])
+        schema.ledger.settings = settings_
+        LedgerEvent.objects.create(ledger=ledger, user_id=_uid(user), action="migrated_from",
+                                   details={"migrated_from": origin})
+
+
 def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
     ctx = ValueContext()
     if len(schema.fields) >= settings.DAICHO["MAX_FIELDS_PER_LEDGER"]:
