@@ -116,6 +116,18 @@ def stats(samples: list[tuple[float, float | None]]) -> dict[str, Any]:
             "server_p95_ms": round(pct(servers, 95), 1) if servers else None}
 
 
+def time_pages(browser: Any, pages: dict[str, list[str]], results: dict[str, Any]) -> None:
+    """GET each page's URLs in turn; their stats go into `results` under the page's name."""
+    for name, urls in pages.items():
+        samples = []
+        for url in urls:
+            status, _body, wall, server = browser.get(url)
+            assert status == 200, (name, url, status)
+            samples.append((wall, server))
+        results[name] = stats(samples)
+        print(f"{name:24} {results[name]}", file=sys.stderr)
+
+
 def setup(env: dict[str, str]) -> str:
     subprocess.run([str(BIN / "daicho"), "init"], env=env, check=True, capture_output=True)
     password = secrets.token_urlsafe(16)
@@ -221,14 +233,7 @@ def measure(args: argparse.Namespace, port: int, password: str) -> dict[str, Any
 
     results: dict[str, Any] = {"ledger": {"id": lid, "name": ledger["name"],
                                           "record_count": ledger["record_count"]}}
-    for name, urls in pages.items():
-        samples = []
-        for url in urls:
-            status, _body, wall, server = browser.get(url)
-            assert status == 200, (name, url, status)
-            samples.append((wall, server))
-        results[name] = stats(samples)
-        print(f"{name:24} {results[name]}", file=sys.stderr)
+    time_pages(browser, pages, results)
 
     # Deep paging with the page's own next / previous links (keyset cursors): forward n pages
     # from the first, then back n pages from there.
@@ -271,14 +276,7 @@ def measure(args: argparse.Namespace, port: int, password: str) -> dict[str, Any
             extra["totals_filtered"] = [base + "totals?" + urlencode([
                 ("s", "1"), ("filter", f"{choice['code']}:eq:{choice['options']['choices'][-1]}")])
             ] * max(3, n // 10)
-    for name, urls in extra.items():
-        samples = []
-        for url in urls:
-            status, _body, wall, server = browser.get(url)
-            assert status == 200, (name, url, status)
-            samples.append((wall, server))
-        results[name] = stats(samples)
-        print(f"{name:24} {results[name]}", file=sys.stderr)
+    time_pages(browser, extra, results)
 
     # A cell edit as the grid sends it: one bulk update, answered with the re-rendered row.
     if text:

@@ -213,6 +213,9 @@ def can_create_ledger(user: AnyUser) -> bool:
     return bool(user.is_authenticated)
 
 
+NO_RECORDS = "1=0"  # the record predicate of a user no rule grants the right to
+
+
 def record_predicate(user: AnyUser, schema: LedgerSchema, alias: str = "t",
                      right: str = "view") -> tuple[str, list[Any]]:
     """SQL limiting rows to those `user` holds `right` on: the OR of the record conditions of the
@@ -223,7 +226,7 @@ def record_predicate(user: AnyUser, schema: LedgerSchema, alias: str = "t",
         return "", []
     rules = [r for r in matching_rules(user, schema.ledger) if right in r["rights"]]
     if not rules:
-        return "1=0", []
+        return NO_RECORDS, []
     parts: list[str] = []
     params: list[Any] = []
     for rule in rules:
@@ -264,11 +267,10 @@ def check_new_records(user: AnyUser, schema: LedgerSchema, ids: list[int]) -> No
     conditions of the rules that let `user` add: with "the record's department is mine or
     below", a new record must name such a department. The caller's transaction then rolls
     back, so nothing is written."""
-    if not ids or is_admin(user) or not user.is_authenticated or \
-            not any("add" in r["rights"] for r in matching_rules(user, schema.ledger)):
-        return  # the system itself, an admin, or a writer the ledger's gate already vetted
     sql, params = record_predicate(user, schema, "t", "add")
-    if not sql:
+    if not ids or not sql or sql == NO_RECORDS:
+        # No condition (the system itself, an admin, a rule without one), or no rule lets this
+        # user add at all — which the ledger's gate decides before any writer runs.
         return
     from django.utils.translation import gettext as _
 

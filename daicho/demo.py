@@ -314,7 +314,7 @@ def equipment_records(logins: set[str]) -> list[Values]:
 
 
 def equipment_history(actor: AnyUser, schema: LedgerSchema, ctx: ValueContext) -> None:
-    rows = _records(actor, schema, ctx)
+    rows = sel.all_records(actor, schema, ctx=ctx)
     assigned = [r for r in rows if r["values"]["assignee"] and r["values"]["status"] == "稼働中"]
     if not assigned:
         return
@@ -393,7 +393,7 @@ def lending_records(property_ids: dict[str, int], logins: set[str]) -> list[Valu
 
 
 def lending_history(actor: AnyUser, schema: LedgerSchema, ctx: ValueContext) -> None:
-    rows = _records(actor, schema, ctx)
+    rows = sel.all_records(actor, schema, ctx=ctx)
     open_loans = [r for r in rows if not r["values"]["returned"]]
     _edit(actor, schema, open_loans[0], ctx, {"returned": True, "note": "返却時に数量確認済み"})
     extended = _edit(actor, schema, open_loans[1], ctx,
@@ -475,23 +475,11 @@ LEDGERS: list[DemoLedger] = [
 ]
 
 
-def _records(actor: AnyUser, schema: LedgerSchema, ctx: ValueContext) -> list[dict[str, Any]]:
-    """Every live record of a ledger in id order, as RECORD dicts."""
-    out: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page = sel.list_records(actor, schema, limit=500, cursor=cursor, ctx=ctx)
-        out += sel.records_json(schema, page.rows, ctx)
-        cursor = page.next_cursor
-        if cursor is None:
-            return out
-
-
 def _ids_by(actor: AnyUser, schema: LedgerSchema, code: str,
             ctx: ValueContext) -> dict[str, dict[str, Any]]:
     """Records keyed by the value of one field (the first record wins)."""
     out: dict[str, dict[str, Any]] = {}
-    for record in _records(actor, schema, ctx):
+    for record in sel.all_records(actor, schema, ctx=ctx):
         out.setdefault(record["values"].get(code), record)
     return out
 

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from daicho import access
 from daicho.models import Org
 from daicho.plan.demo import INVENTORY
-from daicho.plan.kpi import all_records
 from daicho.plan.ledgers import open_ledger
+from daicho.selectors import records as sel
 from daicho.textnorm import search_key
 
 # Dice coefficient of the name bigrams from which two names count as similar: 「保育園管理」 and
@@ -153,7 +153,7 @@ def find(user: access.AnyUser) -> list[dict[str, Any]]:
     `{"kind", "kinds", "systems": [{"id", "name"}], "departments": [{"code", "name"} | None],
     "reason"}`, the look-alike pairs first, then the My Number systems."""
     schema = open_ledger(user, INVENTORY)
-    systems = [System.of(r) for r in all_records(user, schema)]
+    systems = [System.of(r) for r in sel.all_records(user, schema)]
     found = _look_alike(systems) + _my_number(systems)
     codes = {s.department for c in found for s in c.systems if s.department}
     orgs = dict(Org.objects.filter(code__in=codes).values_list("code", "name"))

@@ -423,14 +423,7 @@ def _ledger_id(name: str) -> int:
 def _records_of(actor: AnyUser, name: str, ctx: ValueContext) -> list[dict[str, Any]]:
     schema = load_schema(_ledger_id(name))
     assert schema is not None
-    out: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page = sel.list_records(actor, schema, limit=500, cursor=cursor, ctx=ctx)
-        out += sel.records_json(schema, page.rows, ctx)
-        cursor = page.next_cursor
-        if cursor is None:
-            return out
+    return sel.all_records(actor, schema, ctx=ctx)
 
 
 def _ids(actor: AnyUser, name: str, code: str, ctx: ValueContext) -> dict[Any, int]:

@@ -30,7 +30,6 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.errors import InvalidInput, NotFound
-from daicho.fields.context import ValueContext
 from daicho.models import Ledger
 from daicho.plan import data
 from daicho.plan.demo import KPIS, MEASURES
@@ -67,20 +66,6 @@ def _schema(user: access.AnyUser, name: str) -> LedgerSchema:
         raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": name[:100]},
                        code="unknown_ledger")
     return access.ledger_for(user, lid, "view")
-
-
-def all_records(user: access.AnyUser, schema: LedgerSchema,
-                filters: list[str] | None = None) -> list[dict[str, Any]]:
-    ctx = ValueContext()
-    out: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page = sel.list_records(user, schema, filters=filters or [], limit=500, cursor=cursor,
-                                ctx=ctx)
-        out += sel.records_json(schema, page.rows, ctx)
-        cursor = page.next_cursor
-        if cursor is None:
-            return out
 
 
 def _sum(user: access.AnyUser, schema: LedgerSchema, code: str,
@@ -194,7 +179,7 @@ def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
     definitions = {d.get("name"): d for d in schema.ledger.settings.get("kpis", [])
                    if isinstance(d, dict)}
     items = []
-    for record in all_records(user, schema):
+    for record in sel.all_records(user, schema):
         values = record["values"]
         target = values.get(f"target_{year}")
         target = None if target is None else _number(target)
@@ -212,7 +197,7 @@ def roadmap(user: access.AnyUser) -> dict[str, Any]:
     schema = _schema(user, MEASURES)
     years = [y for y in data.FISCAL_YEARS if f"fy{y}" in schema.by_code]
     measures = []
-    for record in all_records(user, schema):
+    for record in sel.all_records(user, schema):
         values = record["values"]
         measures.append({
             "code": values.get("code"), "title": values.get("title"),

@@ -108,7 +108,7 @@ def read(user: access.AnyUser) -> Roadmap:
                if code in schema.by_code}
     return Roadmap(ledger_id=schema.id, years=years, current=kpi.current_fiscal_year(),
                    symbols=_symbols(schema, years), columns=columns,
-                   measures=[_measure(schema, r, years) for r in kpi.all_records(user, schema)])
+                   measures=[_measure(schema, r, years) for r in sel.all_records(user, schema)])
 
 
 def symbols(user: access.AnyUser) -> list[str]:

@@ -298,7 +298,7 @@ def _many_matches(user: AnyUser, schema: LedgerSchema, filters: Sequence[str], s
     matches, walking the sort column's index and testing the filters on the way finds a page
     after a few hundred rows, where SQLite's own choice — the filter's index, then sorting every
     match — would sort a hundred thousand rows for each page. A (filter, sort) pair index, once
-    built in the background, serves such a page directly (daicho.db.schema.ensure_sort_index)."""
+    built in the background, serves such a page directly (daicho.db.schema.request_pair_index)."""
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted)
     col = f"t.{q(key.column)}"
@@ -404,15 +404,13 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
     use_index = True
     if filters and keys[0].field is not None and dialect.is_sqlite():
         pair = _equality_column(schema, filters)
-        if pair is not None and pair != keys[0].column:
-            pair_indexed = ddl.index_exists(
-                ddl.pair_index_name(schema.ledger, pair, keys[0].column, "s"))
-        else:
-            pair_indexed = False
-        if not pair_indexed:
+        if pair == keys[0].column:
+            pair = None
+        if pair is None or not ddl.index_exists(
+                ddl.pair_index_name(schema.ledger, pair, keys[0].column, "s")):
             many, use_index = _many_matches(user, schema, filters, search, ctx, deleted, keys[0])
-            if many and pair is not None and pair != keys[0].column:
-                ddl.ensure_sort_index(schema.ledger, pair, keys[0].column)
+            if many and pair is not None:
+                ddl.request_pair_index(schema.ledger, pair, keys[0].column, "s")
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted, use_index=use_index, sort_column=keys[0].column)
     sort_cols = ", ".join(f"t.{q(k.column)}" for k in keys)
@@ -432,6 +430,21 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
     # keeps its live count in the same transaction as each write.
     total = int(schema.ledger.record_count) if unfiltered else None
     return _page(schema, keys, fetched, limit, total)
+
+
+def all_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] = (),
+                ctx: ValueContext | None = None) -> list[dict[str, Any]]:
+    """Every live record `user` may see (matching `filters`), in id order, as record JSON: for
+    the small ledgers the demo and the plan module read whole, page by page through the gate."""
+    ctx = ctx or ValueContext()
+    out: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = list_records(user, schema, filters=filters, limit=500, cursor=cursor, ctx=ctx)
+        out += records_json(schema, page.rows, ctx)
+        cursor = page.next_cursor
+        if cursor is None:
+            return out
 
 
 def _page(schema: LedgerSchema, keys: list[SortKey], fetched: list[Any], limit: int,
