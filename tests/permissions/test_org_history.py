@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from tests.conftest import ApiClient, run_daicho
@@ -17,6 +18,16 @@ from tests.permissions.conftest import World
 TODAY = timezone.localdate()  # the server's day (Asia/Tokyo), which dates every change
 SOON = (TODAY + dt.timedelta(days=20)).isoformat()
 LATER = (TODAY + dt.timedelta(days=40)).isoformat()
+
+
+@pytest.fixture(autouse=True)
+def _server_day() -> None:
+    """Read the server's day when each test starts, not when the module is collected: a run
+    can cross midnight in Tokyo (15:00 UTC) between the two."""
+    global TODAY, SOON, LATER
+    TODAY = timezone.localdate()
+    SOON = (TODAY + dt.timedelta(days=20)).isoformat()
+    LATER = (TODAY + dt.timedelta(days=40)).isoformat()
 
 
 def _tree(client: ApiClient, day: str) -> dict[str, tuple[str, str | None]]:
