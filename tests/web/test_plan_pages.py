@@ -252,8 +252,9 @@ def test_roadmap_in_the_browser(plan_server: Server, open_page: Callable[..., An
 
     # Escape leaves a cell unchanged.
     cell.locator(".cell-button").click()
-    cell.locator("select").select_option("★")
-    page.keyboard.press("Escape")
+    select = cell.locator("select")
+    select.select_option("★")
+    select.press("Escape")  # (focuses the select first, as a user's keystroke would land there)
     cell.locator(".cell-button").wait_for()
     assert _row_symbols(page, "B-ii")[0] == "●"
 
