@@ -210,13 +210,13 @@ def columns(request: HttpRequest) -> HttpResponse:
             "name": choice.get("name") or col.name, "type": choice.get("type") or col.type,
             "detected_type": col.type, "skip": bool(choice.get("skip")),
             "field": mapped.get(col.source_index),
-            "samples": [_show(row.values[k]) for row in table.rows[:SAMPLE_ROWS]],
+            "samples": [_show(v) for v in table.values[k][:SAMPLE_ROWS]],
         })
     keys = [f for f in schema.fields if schema.type_of(f).can_be_unique] if schema else []
     return render(request, "web/import/columns.html", {
         **context, "table": table, "columns": cols, "types": parseable, "key_fields": keys,
-        "row_count": len(table.rows), "warnings": table.warnings[:20],
-        "samples_by_row": _by_row(cols, [row.number for row in table.rows[:SAMPLE_ROWS]]),
+        "row_count": table.row_count, "warnings": table.warnings[:20],
+        "samples_by_row": _by_row(cols, table.numbers[:SAMPLE_ROWS]),
     })
 
 
@@ -257,8 +257,8 @@ def _choices_from_post(request: HttpRequest, table: ParsedTable,
             raise InvalidInput(_("Unknown field type."), code="invalid_type")
         options: dict[str, Any] | None = None
         if type_key != col.type and type_key in ("choice", "multichoice"):
-            values = dict.fromkeys(text_of(row.raw[k]) for row in table.rows
-                                   if row.raw[k] not in (None, ""))
+            values = dict.fromkeys(text_of(cell) for cell in table.raw[k]
+                                   if cell not in (None, ""))
             options = {"choices": list(values)[:500]}
         out.append({"source_index": i, "name": name if name and name != col.name else None,
                     "type": type_key if type_key != col.type else None, "options": options,
