@@ -251,7 +251,7 @@ def import_file(args: argparse.Namespace) -> dict[str, Any]:
                         progress=_ProgressBar(not args.no_progress and not args.json))
     if not report["ok"]:
         lines = [report["error"]["message"]]
-        lines += [f"  {e['row']}行目 {e['field']}: {e['message']}" for e in report["errors"][:20]]
+        lines += ["  " + _("Row %(row)s, %(field)s: %(message)s") % e for e in report["errors"][:20]]
         report["_text"] = "\n".join(lines)
         sys.stderr.write(report.pop("_text") + "\n")
         return report

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
+from daicho.i18n import gettext as _
+from daicho.i18n import join_list, ngettext
+
 # Enough places for a person to find and fix the pattern; the full count is still reported.
 MESSAGE_PLACES = 20
 # Keep memory bounded when every one of a million rows has the same problem.
@@ -58,17 +61,19 @@ class UnencodableError(ExportError):
         self.positions = list(positions)
         self.total = len(self.positions) if total is None else total
         self.encoding = encoding
-        places = "、".join(
-            f"{p['row']}行目「{p['column']}」の{_char_label(p['char'], p['codepoint'])}"
+        places = [
+            _("%(char)s in row %(row)d 「%(column)s」")
+            % {"row": p["row"], "column": p["column"],
+               "char": _char_label(p["char"], p["codepoint"])}
             for p in self.positions[:MESSAGE_PLACES]
-        )
-        more = self.total - min(len(self.positions), MESSAGE_PLACES)
-        if more > 0:
-            places += f" ほか{more}か所"
-        message = (
-            f"{_encoding_label(encoding)}で表せない文字が{self.total}か所あります: {places}。"
-            "文字を直すか、UTF-8で出力するか、置き換え(〓)を指定してください。"
-        )
+        ]
+        message = ngettext(
+            "%(encoding)s cannot hold %(n)d character: %(places)s. Fix the character, export "
+            "as UTF-8, or choose to replace it (〓).",
+            "%(encoding)s cannot hold %(n)d characters: %(places)s. Fix the characters, export "
+            "as UTF-8, or choose to replace them (〓).", self.total,
+        ) % {"encoding": _encoding_label(encoding), "n": self.total,
+             "places": _listed(places, self.total)}
         super().__init__(message, {"encoding": encoding, "total": self.total,
                                    "positions": self.positions})
 
@@ -87,17 +92,17 @@ class CellTooLongError(ExportError):
         self.positions = list(positions)
         self.total = len(self.positions) if total is None else total
         self.limit = limit
-        places = "、".join(
-            f"{p['row']}行目「{p['column']}」({p['length']}文字)"
+        places = [
+            _("row %(row)d 「%(column)s」 (%(length)d characters)")
+            % {"row": p["row"], "column": p["column"], "length": p["length"]}
             for p in self.positions[:MESSAGE_PLACES]
-        )
-        more = self.total - min(len(self.positions), MESSAGE_PLACES)
-        if more > 0:
-            places += f" ほか{more}か所"
-        message = (
-            f"Excelの1つのセルに入る文字数({limit}文字)を超える値が{self.total}か所あります: "
-            f"{places}。CSVで出力してください。"
-        )
+        ]
+        message = ngettext(
+            "%(n)d value is longer than an Excel cell can hold (%(limit)d characters): "
+            "%(places)s. Export as CSV.",
+            "%(n)d values are longer than an Excel cell can hold (%(limit)d characters): "
+            "%(places)s. Export as CSV.", self.total,
+        ) % {"n": self.total, "limit": limit, "places": _listed(places, self.total)}
         super().__init__(message, {"limit": limit, "total": self.total,
                                    "positions": self.positions})
 
@@ -111,10 +116,19 @@ class TooManyRowsError(ExportError):
     def __init__(self, limit: int) -> None:
         self.limit = limit
         super().__init__(
-            f"Excelの1シートに入る件数({limit:,}件)を超えています。"
-            "絞り込んで件数を減らすか、CSVで出力してください。",
+            _("There are more records than an Excel sheet can hold (%(limit)s). Filter the "
+              "list down to fewer records, or export as CSV.") % {"limit": f"{limit:,}"},
             {"limit": limit},
         )
+
+
+def _listed(places: list[str], total: int) -> str:
+    """The places named in a message, and how many more there are when not all are named."""
+    text = join_list(places)
+    more = total - len(places)
+    if more > 0:
+        text = _("%(places)s and %(n)d more") % {"places": text, "n": more}
+    return text
 
 
 def _encoding_label(encoding: str) -> str:
@@ -125,4 +139,4 @@ def _char_label(char: str, codepoint: str) -> str:
     # Control and space-like characters would vanish inside 「」; the code point alone names them.
     if char.isprintable() and not char.isspace():
         return f"「{char}」({codepoint})"
-    return f"文字({codepoint})"
+    return _("character (%(codepoint)s)") % {"codepoint": codepoint}

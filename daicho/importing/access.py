@@ -18,12 +18,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from daicho.i18n import gettext as _
+from daicho.i18n import join_list
 from daicho.importing.errors import ImportFileError, Limits
 
 _SCHEMA_COLUMN = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s+(?P<type>[^,\n]*?)(?:\s+NOT NULL)?,?\s*$")
-_MISSING = ("Access ファイル（.mdb/.accdb）を読むには mdbtools が必要です。"
-            "サーバーに mdbtools をインストールしてください"
-            "（Debian/Ubuntu: apt-get install mdbtools）。")
+# mdbtools reports pages it cannot read on stderr yet exits 0 with what it did read, so a truncated
+# file would import part of a table, or look like a file without tables.
+_READ_FAILURES = ("beyond EOF", "failed", "Invalid")
 
 
 @dataclass
@@ -37,8 +39,14 @@ class AccessTable:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise ImportFileError("mdbtools_missing", _MISSING)
+        raise _missing()
     return found
+
+
+def _missing() -> ImportFileError:
+    return ImportFileError("mdbtools_missing", _(
+        "Reading Access files (.mdb/.accdb) needs mdbtools. Install mdbtools on the server "
+        "(Debian/Ubuntu: apt-get install mdbtools)."))
 
 
 def _env() -> dict[str, str]:
@@ -48,26 +56,29 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], limits: Limits) -> str:
+def _run(args: list[str], limits: Limits, *, whole: bool = False) -> str:
+    """The tool's output. whole: refuse it when the tool could not read every page it needed."""
     try:
         proc = subprocess.run(args, capture_output=True, env=_env(), timeout=limits.tool_timeout,
                               check=False)
     except subprocess.TimeoutExpired:
         raise ImportFileError(
             "mdbtools_failed",
-            "Access ファイルの読み込みに時間がかかりすぎたため中止しました。") from None
+            _("Reading the Access file took too long and was stopped.")) from None
     except OSError as exc:
-        raise ImportFileError("mdbtools_missing", _MISSING) from exc
-    if proc.returncode != 0:
-        detail = proc.stderr.decode("utf-8", "replace").strip()[:500]
+        raise _missing() from exc
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0 or (whole and any(s in stderr for s in _READ_FAILURES)):
+        detail = stderr.strip()[:500]
         raise ImportFileError("corrupt_file",
-                              "Access ファイルを読めません。壊れているか、対応していない形式です。",
+                              _("The Access file cannot be read: it is damaged or in a "
+                                "format that is not supported."),
                               details={"detail": detail})
     return proc.stdout.decode("utf-8", "replace")
 
 
 def list_tables(path: Path, limits: Limits) -> list[str]:
-    out = _run([_tool("mdb-tables"), "-1", str(path)], limits)
+    out = _run([_tool("mdb-tables"), "-1", str(path)], limits, whole=True)
     return [line for line in out.splitlines() if line.strip()]
 
 
@@ -97,7 +108,7 @@ def _schema(path: Path, table: str, limits: Limits) -> list[tuple[str, str]]:
 def read_table(path: Path, *, table: str | None, limits: Limits) -> AccessTable:
     tables = list_tables(path, limits)
     if not tables:
-        raise ImportFileError("no_table", "Access ファイルにテーブルがありません。")
+        raise ImportFileError("no_table", _("The Access file has no tables."))
     if table is None:
         name = _largest(path, tables, limits)
     elif table in tables:
@@ -105,11 +116,12 @@ def read_table(path: Path, *, table: str | None, limits: Limits) -> AccessTable:
     else:
         raise ImportFileError(
             "sheet_not_found",
-            f"テーブル「{table}」がありません。あるのは {'、'.join(tables)} です。",
+            _("There is no table 「%(table)s」. The file has %(tables)s.")
+            % {"table": table, "tables": join_list(tables)},
             details={"sheets": tables})
     schema = _schema(path, name, limits)
     out = _run([_tool("mdb-json"), "-D", "%Y-%m-%d", "-T", "%Y-%m-%d %H:%M:%S", str(path), name],
-               limits)
+               limits, whole=True)
     columns, rows = parse_json_rows(out, schema, limits)
     return AccessTable(name, tables, columns, rows)
 
@@ -144,7 +156,8 @@ def parse_json_rows(out: str, schema: list[tuple[str, str]],
             record = json.loads(line, parse_float=Decimal)
         except json.JSONDecodeError:
             raise ImportFileError(
-                "corrupt_file", f"Access ファイルの {number} 件目のデータを読めません。") from None
+                "corrupt_file",
+                _("Record %(n)d of the Access file cannot be read.") % {"n": number}) from None
         if not isinstance(record, dict):
             continue
         row: list[Any] = [None] * len(names)
@@ -159,10 +172,11 @@ def parse_json_rows(out: str, schema: list[tuple[str, str]],
             row[index[key]] = _value(value, key in booleans)
         rows.append(row)
         if len(rows) > limits.max_rows or len(rows) * max(len(names), 1) > limits.max_cells:
-            raise ImportFileError("too_large",
-                                  f"テーブルが大きすぎます（上限 {limits.max_rows:,} 行）。")
+            raise ImportFileError("too_large", _("The table is too large (at most %(max)s rows).")
+                                  % {"max": f"{limits.max_rows:,}"})
     if len(names) > limits.max_columns:
-        raise ImportFileError("too_large", f"列が多すぎます（{len(names):,} 列）。")
+        raise ImportFileError("too_large", _("There are too many columns (%(n)s).")
+                              % {"n": f"{len(names):,}"})
     return names, rows
 
 

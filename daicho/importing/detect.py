@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError
 from daicho.importing.numbers import try_parse_number
 from daicho.importing.readers import Merge
@@ -78,7 +79,7 @@ def _texty(row: Sequence[Any]) -> bool:
 def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
            header_row: int | None = None, fixed_header: bool = False) -> Detection:
     if not rows:
-        raise ImportFileError("no_table", "データがありません（空のシートです）。")
+        raise _empty_sheet()
     width = max(len(r) for r in rows)
     for r in rows:
         if len(r) < width:
@@ -92,7 +93,8 @@ def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
         if not 0 <= h < len(rows) or not _count(rows[h]):
             raise ImportFileError(
                 "header_row_invalid",
-                f"{header_row} 行目に見出しがありません。見出しの行番号を確かめてください。")
+                _("Row %(row)d has no headings. Check the number of the heading row.")
+                % {"row": header_row})
     else:
         h = _find_header(rows)
     upper, count = _header_span(rows, merged, h, width, explicit=header_row is not None)
@@ -102,8 +104,12 @@ def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
     data, warnings = _data_rows(rows, start, [rows[upper + i] for i in range(count)], width)
     names, sources = _drop_spacers(rows, data, names, sources)
     if not names:
-        raise ImportFileError("no_table", "表の見出しが見つかりません。")
+        raise ImportFileError("no_table", _("No table headings were found."))
     return Detection(upper, count, _unique(names, sources), sources, data, warnings)
+
+
+def _empty_sheet() -> ImportFileError:
+    return ImportFileError("no_table", _("There is no data (the sheet is empty)."))
 
 
 def _find_header(rows: list[list[Any]]) -> int:
@@ -115,7 +121,7 @@ def _find_header(rows: list[list[Any]]) -> int:
             if len(scanned) >= _SCAN_ROWS:
                 break
     if not scanned:
-        raise ImportFileError("no_table", "データがありません（空のシートです）。")
+        raise _empty_sheet()
     widest = max(n for _, n in scanned)
     need = 1 if widest == 1 else max(2, math.ceil(widest / 2))
     width = len(rows[0])
@@ -249,19 +255,19 @@ def _data_rows(rows: list[list[Any]], start: int, header: list[list[Any]],
         if kind is str:
             lead = first.lstrip()[:1]
             if lead in _TOTAL_FIRST and _TOTAL.match(first.strip()):
-                warnings.append({"row": i + 1, "message":
-                                 f"{i + 1} 行目は合計・小計の行（「{first.strip()}」）のため"
-                                 "取り込みませんでした。"})
+                warnings.append({"row": i + 1, "message": _(
+                    "Row %(row)d is a total or subtotal row (「%(text)s」), so it was not imported.")
+                    % {"row": i + 1, "text": first.strip()}})
                 continue
             if lead in _FOOTNOTE_FIRST and _FOOTNOTE.match(first.strip()) and (
                     _count(row) <= max(2, width // 3)):
-                warnings.append({"row": i + 1, "message":
-                                 f"{i + 1} 行目は注記（「{_short(first)}」）のため"
-                                 "取り込みませんでした。"})
+                warnings.append({"row": i + 1, "message": _(
+                    "Row %(row)d is a note (「%(text)s」), so it was not imported.")
+                    % {"row": i + 1, "text": _short(first)}})
                 continue
             if first == head_first and row == head:
-                warnings.append({"row": i + 1, "message":
-                                 f"{i + 1} 行目は見出しの繰り返しのため取り込みませんでした。"})
+                warnings.append({"row": i + 1, "message": _(
+                    "Row %(row)d repeats the headings, so it was not imported.") % {"row": i + 1}})
                 continue
         data.append(i)
     return data, warnings

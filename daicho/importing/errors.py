@@ -10,7 +10,8 @@ TOO_LARGE_CODES = frozenset({"too_large", "zip_bomb"})
 
 
 class ImportFileError(Exception):
-    """A refused file. `code` is stable snake_case for programs, `message` Japanese for people.
+    """A refused file. `code` is stable snake_case for programs, `message` for people (in the
+    active language, Japanese by default).
 
     Codes: empty_file, unsupported_format, wrong_file_type, corrupt_file, password_protected,
     invalid_encoding, too_large, zip_bomb, unsafe_file, sheet_not_found, header_row_invalid,

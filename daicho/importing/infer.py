@@ -19,6 +19,7 @@ from decimal import Decimal
 from operator import itemgetter, methodcaller
 from typing import Any
 
+from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.numbers import ParsedNumber, decimals_of, try_parse_number
 from daicho.importing.values import (
@@ -341,7 +342,8 @@ def _finish_temporal(name: str, vals: list[Any], values: list[Any],
             wareki += p.wareki
         if p.precision == "month" and days:
             _warn(warnings, name, rows[i],
-                  f"「{vals[i]}」は年月だけのため、1日として読み取りました。")
+                  _("「%(value)s」 has only a year and month, so it was read as the 1st of the "
+                    "month.") % {"value": vals[i]})
     options: dict[str, Any] = {}
     if months and not days and all(isinstance(p, ParsedDate) or p is None for p in values):
         options["precision"] = "month"
@@ -352,7 +354,8 @@ def _finish_temporal(name: str, vals: list[Any], values: list[Any],
 
 def _warn(warnings: list[dict[str, Any]], name: str, row: int, message: str | None) -> None:
     if message:
-        warnings.append({"row": row, "message": f"{row} 行目「{name}」: {message}"})
+        warnings.append({"row": row, "message": _("Row %(row)d 「%(name)s」: %(message)s")
+                         % {"row": row, "name": name, "message": message}})
 
 
 def _finish_plain(kind: str) -> Callable[[str, list[Any], list[Any], Sequence[int]],
@@ -383,7 +386,8 @@ def _as_text(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
         at = next(i for i, t in enumerate(texts) if t and len(t) > limits.max_cell_chars)
         raise ImportFileError(
             "too_large",
-            f"{rows[at]} 行目「{name}」の値が長すぎます（上限 {limits.max_cell_chars:,} 文字）。",
+            _("Row %(row)d 「%(name)s」 has a value that is too long (at most %(max)s characters).")
+            % {"row": rows[at], "name": name, "max": f"{limits.max_cell_chars:,}"},
             details={"row": rows[at]})
     reason = None
     if failing is not None and len(failing[1]) * 2 <= sum(1 for v in vals if v is not None):

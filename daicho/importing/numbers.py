@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from daicho.i18n import gettext as _
+
 # Plain ASCII numbers are by far the most common; one regex and Decimal() handle them.
 _PLAIN = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 # Everything else after NFKC: sign, currency, digits grouped or not, decimals, 円.
@@ -58,7 +60,7 @@ def try_parse_number(text: str) -> ParsedNumber | None:
 def parse_number(text: str) -> ParsedNumber:
     result = try_parse_number(text)
     if result is None:
-        raise NumberError(f"「{text.strip()}」は数値として読めません。")
+        raise NumberError(_("「%(value)s」 cannot be read as a number.") % {"value": text.strip()})
     return result
 
 
@@ -94,7 +96,7 @@ def decimal_from_float(value: float) -> Decimal:
     Excel stores doubles, so 0.1+0.2 is 0.30000000000000004 in the file; Excel shows 0.3 and
     so do we. Whole numbers below 1e21 are exact."""
     if not math.isfinite(value):
-        raise NumberError("数値ではない値（無限大など）です。")
+        raise NumberError(_("The value is not a number (infinity or the like)."))
     if value.is_integer() and -1e21 < value < 1e21:
         return Decimal(int(value))
     return _no_negative_zero(Decimal(format(value, ".15g")))

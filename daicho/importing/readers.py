@@ -18,6 +18,8 @@ from typing import Any
 
 import python_calamine as calamine
 
+from daicho.i18n import gettext as _
+from daicho.i18n import gettext_lazy, join_list
 from daicho.importing import access, textfile
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.zipcheck import ZipScan, scan_zip
@@ -32,13 +34,13 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 _XML_2003 = b"urn:schemas-microsoft-com:office:spreadsheet"
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "PDF ファイル"),
-    (b"\x89PNG", "PNG 画像"),
-    (b"\xff\xd8\xff", "JPEG 画像"),
-    (b"GIF8", "GIF 画像"),
-    (b"Rar!", "RAR 圧縮ファイル"),
-    (b"7z\xbc\xaf", "7-Zip 圧縮ファイル"),
-    (b"\x1f\x8b", "gzip 圧縮ファイル"),
+    (b"%PDF", gettext_lazy("a PDF file")),
+    (b"\x89PNG", gettext_lazy("a PNG image")),
+    (b"\xff\xd8\xff", gettext_lazy("a JPEG image")),
+    (b"GIF8", gettext_lazy("a GIF image")),
+    (b"Rar!", gettext_lazy("a RAR archive")),
+    (b"7z\xbc\xaf", gettext_lazy("a 7-Zip archive")),
+    (b"\x1f\x8b", gettext_lazy("a gzip archive")),
 )
 
 Merge = tuple[int, int, int, int]  # first row, first col, last row, last col (0-based, inclusive)
@@ -70,19 +72,19 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
     if ext and ext not in SUPPORTED:
         raise ImportFileError(
             "unsupported_format",
-            f"「{ext}」のファイルには対応していません。"
-            "Excel（.xlsx/.xls）、CSV/TSV、Access（.mdb/.accdb）を選んでください。")
+            _("Files of type 「%(ext)s」 are not supported. "
+              "Choose Excel (.xlsx/.xls), CSV/TSV or Access (.mdb/.accdb).") % {"ext": ext})
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ImportFileError("corrupt_file", "ファイルを開けません。") from exc
+        raise ImportFileError("corrupt_file", _("The file cannot be opened.")) from exc
     if size == 0:
-        raise ImportFileError("empty_file", "ファイルが空です。")
+        raise ImportFileError("empty_file", _("The file is empty."))
     if size > limits.max_file_bytes:
         raise ImportFileError(
             "too_large",
-            f"ファイルが大きすぎます（{size / 1048576:,.1f} MB、"
-            f"上限 {limits.max_file_bytes / 1048576:,.0f} MB）。")
+            _("The file is too large (%(size)s MB, at most %(max)s MB).")
+            % {"size": f"{size / 1048576:,.1f}", "max": f"{limits.max_file_bytes / 1048576:,.0f}"})
     with path.open("rb") as fh:
         head = fh.read(8)
     if ext in ACCESS_EXTENSIONS:
@@ -90,7 +92,7 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
     if head.startswith(_ZIP):
         book = _read_zip_workbook(path, sheet, limits)
         if ext in TEXT_EXTENSIONS:
-            book.warnings.append(_note(f"拡張子は {ext} ですが、中身は Excel のブックでした。"))
+            book.warnings.append(_workbook_named(ext))
         return book
     if head.startswith(_OLE):
         data = path.read_bytes()
@@ -98,16 +100,18 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
             raise _password()
         book = _read_calamine(path, "xls", sheet, limits, None)
         if ext in TEXT_EXTENSIONS:
-            book.warnings.append(_note(f"拡張子は {ext} ですが、中身は Excel のブックでした。"))
+            book.warnings.append(_workbook_named(ext))
         return book
     for magic, label in _SIGNATURES:
         if head.startswith(magic):
             raise ImportFileError("wrong_file_type",
-                                  f"{label}です。Excel・CSV・Access のファイルを選んでください。")
+                                  _("This is %(kind)s. Choose an Excel, CSV or Access file.")
+                                  % {"kind": label})
     if ext in (".xlsx", ".xlsm", ".ods"):
         raise ImportFileError(
             "wrong_file_type" if _is_text(path) else "corrupt_file",
-            f"{ext} のファイルとして読めません。壊れているか、別の形式のファイルです。")
+            _("The file cannot be read as %(ext)s: it is damaged or a file of another kind.")
+            % {"ext": ext})
     return _read_text(path, ext, encoding, limits)
 
 
@@ -115,10 +119,15 @@ def _note(message: str) -> dict[str, Any]:
     return {"row": None, "message": message}
 
 
+def _workbook_named(ext: str) -> dict[str, Any]:
+    return _note(_("The file name ends in %(ext)s but the file is an Excel workbook.")
+                 % {"ext": ext})
+
+
 def _password() -> ImportFileError:
     return ImportFileError("password_protected",
-                           "パスワードで保護されたファイルは読み込めません。"
-                           "Excel でパスワードを解除して保存し直してください。")
+                           _("Files protected by a password cannot be read. Remove the password "
+                             "in Excel and save the file again."))
 
 
 def _is_text(path: Path) -> bool:
@@ -133,19 +142,19 @@ def _read_text(path: Path, ext: str, encoding: str | None, limits: Limits) -> Ra
         if sniff.startswith((b"<!doctype html", b"<html")) or b"<table" in sniff:
             raise ImportFileError(
                 "unsupported_format",
-                "中身が HTML の「Excel ファイル」です。"
-                "Excel で開いて .xlsx として保存し直してください。")
+                _("The file is HTML, not a real Excel file. "
+                  "Open it in Excel and save it as .xlsx."))
         if sniff.startswith(b"<?xml") and _XML_2003 in data[:8192]:
             raise ImportFileError(
                 "unsupported_format",
-                "XML スプレッドシート 2003 形式です。"
-                "Excel で開いて .xlsx として保存し直してください。")
+                _("The file is in the XML Spreadsheet 2003 format. "
+                  "Open it in Excel and save it as .xlsx."))
     table = textfile.read_delimited(data, encoding=encoding, extension=ext, limits=limits)
     # A text file has no sheets: no names, and the one grid is nameless.
     book = RawBook("csv", [], [RawSheet("", table.rows)], encoding=table.encoding,
                    delimiter=table.delimiter)
     if ext == ".xls":
-        book.warnings.append(_note("拡張子は .xls ですが、中身は区切り文字のテキストでした。"))
+        book.warnings.append(_note(_("The file name ends in .xls but the file is delimited text.")))
     return book
 
 
@@ -171,8 +180,7 @@ def _read_calamine(path: Path, kind: str, sheet: str | None, limits: Limits,
     except ImportFileError:
         raise
     except (calamine.CalamineError, ValueError, OSError) as exc:
-        raise ImportFileError("corrupt_file",
-                              "ファイルが壊れているか、途中までしかありません。",
+        raise ImportFileError("corrupt_file", _("The file is damaged or incomplete."),
                               details={"detail": str(exc)[:500]}) from exc
 
 
@@ -198,7 +206,7 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
         visible = [m.name for m in metas if m.visible == calamine.SheetVisibleEnum.Visible]
         candidates = visible or names
         if not candidates:
-            raise ImportFileError("no_table", "ブックに読み込めるシートがありません。")
+            raise ImportFileError("no_table", _("The workbook has no sheet that can be read."))
         by_count = _values_by_sheet(scan, candidates)
         chosen = [max(candidates, key=lambda n: by_count[n])] if by_count else candidates
     sheets: list[RawSheet] = []
@@ -213,8 +221,8 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
                     total > limits.max_cells):
                 raise ImportFileError(
                     "too_large",
-                    f"シート「{name}」の範囲が大きすぎます"
-                    f"（{end[0] + 1:,} 行 × {end[1] + 1:,} 列）。")
+                    _("The sheet 「%(name)s」 is too large (%(rows)s rows × %(cols)s columns).")
+                    % {"name": name, "rows": f"{end[0] + 1:,}", "cols": f"{end[1] + 1:,}"})
         if end is None:
             rows = []
         elif (end[0] + 1) * (end[1] + 1) > _SHARED_TEXT_CELLS:
@@ -281,7 +289,8 @@ def _match_sheet(wanted: str, names: list[str]) -> str:
         if _sheet_key(name) == key:
             return name
     raise ImportFileError("sheet_not_found",
-                          f"シート「{wanted}」がありません。あるのは {'、'.join(names)} です。",
+                          _("There is no sheet 「%(sheet)s」. The workbook has %(sheets)s.")
+                          % {"sheet": wanted, "sheets": join_list(names)},
                           details={"sheets": names})
 
 
@@ -293,8 +302,7 @@ def _read_access(path: Path, table: str | None, limits: Limits) -> RawBook:
     with path.open("rb") as fh:
         head = fh.read(32)
     if b"Standard Jet DB" not in head and b"Standard ACE DB" not in head:
-        raise ImportFileError("wrong_file_type",
-                              "Access のデータベースファイルではありません。")
+        raise ImportFileError("wrong_file_type", _("This is not an Access database file."))
     result = access.read_table(path, table=table, limits=limits)
     rows: list[list[Any]] = [list(result.columns), *result.rows]
     sheet = RawSheet(result.name, rows, fixed_header=True)

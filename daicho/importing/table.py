@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from daicho.i18n import gettext as _
 from daicho.importing.detect import detect
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.infer import TextReason, infer_column
@@ -135,7 +136,7 @@ def build_table(book: RawBook, *, header_row: int | None, limits: Limits,
             reasons.append(result.reason)
         progress(50 + (k + 1) * 50 // max(count, 1), 100)
     if numbers and not converted:
-        raise ImportFileError("no_table", "表の列が見つかりません。")
+        raise ImportFileError("no_table", _("No columns of a table were found."))
     warnings.sort(key=lambda w: (w["row"] is not None, w["row"] or 0))
     progress(100, 100)
     return ParsedTable(

@@ -14,6 +14,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError, Limits
 
 _CP932_ALIASES = frozenset({
@@ -42,7 +43,7 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
         return _decode_as(data, "utf-16")
     if b"\x00" in data:
         raise ImportFileError("wrong_file_type",
-                              "テキストファイルではありません（バイナリデータが含まれています）。")
+                              _("This is not a text file (it contains binary data)."))
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -54,12 +55,7 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
             return data.decode("euc_jp"), "euc_jp"
         except UnicodeDecodeError:
             pass
-        line = data.count(b"\n", 0, utf8_error.start) + 1
-        raise ImportFileError(
-            "invalid_encoding",
-            f"文字コードを判別できません（UTF-8 でも Shift_JIS（cp932）でもありません）。"
-            f"{line} 行目に読めない文字があります。文字コードを指定してください。",
-            details={"line": line}) from None
+        raise _unknown_encoding(data.count(b"\n", 0, utf8_error.start) + 1) from None
     if _looks_like_euc(text, data):
         return data.decode("euc_jp"), "euc_jp"
     _check_cp932_text(text)
@@ -74,12 +70,16 @@ _NOT_CP932_TEXT = frozenset("\u0080\uf8f0\uf8f1\uf8f2\uf8f3")
 def _check_cp932_text(text: str) -> None:
     for index, ch in enumerate(text):
         if ch in _NOT_CP932_TEXT:
-            line = text.count("\n", 0, index) + 1
-            raise ImportFileError(
-                "invalid_encoding",
-                f"文字コードを判別できません（UTF-8 でも Shift_JIS（cp932）でもありません）。"
-                f"{line} 行目に読めない文字があります。文字コードを指定してください。",
-                details={"line": line})
+            raise _unknown_encoding(text.count("\n", 0, index) + 1)
+
+
+def _unknown_encoding(line: int) -> ImportFileError:
+    return ImportFileError(
+        "invalid_encoding",
+        _("The character encoding cannot be recognized (it is neither UTF-8 nor Shift_JIS "
+          "(cp932)). Line %(line)d has characters that cannot be read. Choose the encoding.")
+        % {"line": line},
+        details={"line": line})
 
 
 def _canonical(encoding: str) -> str:
@@ -94,8 +94,9 @@ def _canonical(encoding: str) -> str:
         codec = codecs.lookup(name)
     except LookupError:
         raise ImportFileError("invalid_encoding",
-                              f"文字コード「{encoding}」は使えません。"
-                              "utf-8 か cp932（Shift_JIS）を指定してください。") from None
+                              _("The encoding 「%(encoding)s」 cannot be used. "
+                                "Choose utf-8 or cp932 (Shift_JIS).")
+                              % {"encoding": encoding}) from None
     if codec.name in ("shift_jis", "shift_jis_2004", "shift_jisx0213"):
         return "cp932"
     return codec.name
@@ -110,8 +111,8 @@ def _decode_as(data: bytes, encoding: str) -> tuple[str, str]:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ImportFileError(
             "invalid_encoding",
-            f"{line} 行目に {encoding} として読めない文字があります。"
-            "文字コードが正しいか確かめてください。",
+            _("Line %(line)d has characters that cannot be read as %(encoding)s. "
+              "Check that the encoding is right.") % {"line": line, "encoding": encoding},
             details={"line": line, "encoding": encoding}) from None
 
 
@@ -159,7 +160,7 @@ def sniff_delimiter(text: str, extension: str) -> str:
 def read_delimited(data: bytes, *, encoding: str | None, extension: str,
                    limits: Limits) -> TextTable:
     if not data.strip():
-        raise ImportFileError("empty_file", "ファイルが空です。")
+        raise ImportFileError("empty_file", _("The file is empty."))
     text, used = decode(data, encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -177,24 +178,28 @@ def read_delimited(data: bytes, *, encoding: str | None, extension: str,
                 width = len(row)
                 if width > limits.max_columns:
                     raise ImportFileError(
-                        "too_large",
-                        f"列が多すぎます（{width:,} 列、上限 {limits.max_columns:,} 列）。")
+                        "too_large", _("There are too many columns (%(n)s, at most %(max)s).")
+                        % {"n": f"{width:,}", "max": f"{limits.max_columns:,}"})
             rows.append(row)
             if len(rows) > limits.max_rows:
                 raise ImportFileError(
-                    "too_large", f"行が多すぎます（上限 {limits.max_rows:,} 行）。")
+                    "too_large", _("There are too many rows (at most %(max)s).")
+                    % {"max": f"{limits.max_rows:,}"})
     except csv.Error as exc:
         line = len(rows) + 1
         if "field larger than field limit" in str(exc):
             raise ImportFileError(
                 "too_large",
-                f"{line} 行目に長すぎる値があります（上限 {limits.max_cell_chars:,} 文字）。",
+                _("Line %(line)d has a value that is too long (at most %(max)s characters).")
+                % {"line": line, "max": f"{limits.max_cell_chars:,}"},
                 details={"row": line}) from None
-        raise ImportFileError("corrupt_file", f"{line} 行目を CSV として読めません。",
+        raise ImportFileError("corrupt_file",
+                              _("Line %(line)d cannot be read as CSV.") % {"line": line},
                               details={"row": line}) from None
     if width * len(rows) > limits.max_cells:
         raise ImportFileError(
-            "too_large", f"セルが多すぎます（上限 {limits.max_cells:,} セル）。")
+            "too_large", _("There are too many cells (at most %(max)s).")
+            % {"max": f"{limits.max_cells:,}"})
     quoted = any("'" + ch in text for ch in _FORMULA_TRIGGERS)  # else no cell needs a look
     for row in rows:
         if len(row) < width:

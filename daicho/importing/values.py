@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from daicho.i18n import gettext as _
 from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
 from daicho.importing.wareki import (
     TOKYO,
@@ -33,7 +34,7 @@ _MULTI_SPLIT = re.compile(r"\s*[,、，;；\n]\s*")
 
 
 class ValueParseError(ValueError):
-    """A value the chosen type cannot hold; .message is Japanese, for the user."""
+    """A value the chosen type cannot hold; .message is for the user, in the active language."""
 
     def __init__(self, message: str) -> None:
         self.message = message
@@ -111,7 +112,8 @@ def _to_text(options: Mapping[str, Any], raw: Any) -> str:
     text = text_of(raw)
     limit = options.get("max_length")
     if isinstance(limit, int) and len(text) > limit:
-        raise ValueParseError(f"{limit} 文字を超えています（{len(text)} 文字）。")
+        raise ValueParseError(_("More than %(max)d characters (%(n)d characters).")
+                              % {"max": limit, "n": len(text)})
     return text
 
 
@@ -120,7 +122,7 @@ def _to_number(options: Mapping[str, Any], raw: Any) -> Decimal:
     if native is not None:
         return native
     if type(raw) is not str:
-        raise ValueParseError(f"「{text_of(raw)}」は数値ではありません。")
+        raise ValueParseError(_("「%(value)s」 is not a number.") % {"value": text_of(raw)})
     try:
         return parse_number(raw).value
     except NumberError as exc:
@@ -141,7 +143,7 @@ def _to_date(options: Mapping[str, Any], raw: Any) -> dt.date:
                 raise ValueParseError(exc.message) from None
             day = moment.date()
     else:
-        raise ValueParseError(f"「{text_of(raw)}」は日付ではありません。")
+        raise ValueParseError(_("「%(value)s」 is not a date.") % {"value": text_of(raw)})
     return day.replace(day=1) if options.get("precision") == "month" else day
 
 
@@ -151,7 +153,7 @@ def _to_datetime(options: Mapping[str, Any], raw: Any) -> dt.datetime:
     if type(raw) is dt.date:
         return midnight(raw)
     if type(raw) is not str:
-        raise ValueParseError(f"「{text_of(raw)}」は日時ではありません。")
+        raise ValueParseError(_("「%(value)s」 is not a date and time.") % {"value": text_of(raw)})
     try:
         return parse_datetime(raw)
     except WarekiError as exc:
@@ -171,7 +173,8 @@ def _to_yesno(options: Mapping[str, Any], raw: Any) -> bool:
     if value is None:
         value = {"1": True, "0": False}.get(text, YESNO.get(text.lower()))
     if value is None:
-        raise ValueParseError(f"「{text}」ははい/いいえ（○×、有無、TRUE/FALSE）ではありません。")
+        raise ValueParseError(_("「%(value)s」 is not yes or no (○×, 有無, TRUE/FALSE).")
+                              % {"value": text})
     return value
 
 
@@ -179,7 +182,7 @@ def _to_choice(options: Mapping[str, Any], raw: Any) -> str:
     text = text_of(raw)
     choices = options.get("choices")
     if choices and text not in choices:
-        raise ValueParseError(f"「{text}」は選択肢にありません。")
+        raise _not_a_choice(text)
     return text
 
 
@@ -188,14 +191,18 @@ def _to_multichoice(options: Mapping[str, Any], raw: Any) -> list[str]:
     choices = options.get("choices")
     for item in items:
         if choices and item not in choices:
-            raise ValueParseError(f"「{item}」は選択肢にありません。")
+            raise _not_a_choice(item)
     return items
+
+
+def _not_a_choice(text: str) -> ValueParseError:
+    return ValueParseError(_("「%(value)s」 is not one of the choices.") % {"value": text})
 
 
 def _to_email(options: Mapping[str, Any], raw: Any) -> str:
     text = text_of(raw)
     if not EMAIL.fullmatch(text):
-        raise ValueParseError(f"「{text}」はメールアドレスではありません。")
+        raise ValueParseError(_("「%(value)s」 is not an email address.") % {"value": text})
     return text
 
 
@@ -203,7 +210,8 @@ def _to_url(options: Mapping[str, Any], raw: Any) -> str:
     text = text_of(raw)
     if not URL.fullmatch(text):
         raise ValueParseError(
-            f"「{text}」は URL（http:// か https:// で始まるもの）ではありません。")
+            _("「%(value)s」 is not a URL (one that starts with http:// or https://).")
+            % {"value": text})
     return text
 
 

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from daicho.i18n import gettext as _
+from daicho.i18n import gettext_lazy
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 Precision = Literal["day", "month"]
 
@@ -96,6 +99,9 @@ _FIRST = frozenset("0123456789明大昭平令MTSHRmtshr"
                    "０１２３４５６７８９ＭＴＳＨＲｍｔｓｈｒ㍾㍽㍼㍻㋿")
 _WEEKDAYS = "月火水木金土日"
 _WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKDAY_NAMES = (gettext_lazy("Monday"), gettext_lazy("Tuesday"), gettext_lazy("Wednesday"),
+                  gettext_lazy("Thursday"), gettext_lazy("Friday"), gettext_lazy("Saturday"),
+                  gettext_lazy("Sunday"))
 
 
 def _normalize(text: str) -> str:
@@ -105,10 +111,10 @@ def _normalize(text: str) -> str:
 
 
 def parse_date(text: str) -> ParsedDate:
-    """Parse a 和暦 or western date (or year-month). Raises WarekiError with a Japanese message."""
+    """Parse a 和暦 or western date (or year-month). Raises WarekiError with a message for people."""
     result = _parse_date(_normalize(text), text)
     if result is None:
-        raise WarekiError(f"「{text.strip()}」は日付として読めません。")
+        raise WarekiError(_("「%(value)s」 cannot be read as a date.") % {"value": text.strip()})
     return result
 
 
@@ -128,7 +134,8 @@ def parse_datetime(text: str) -> dt.datetime:
     Naive times are Asia/Tokyo. Raises WarekiError."""
     result = _parse_datetime(_normalize(text), text)
     if result is None:
-        raise WarekiError(f"「{text.strip()}」は日時として読めません。")
+        raise WarekiError(_("「%(value)s」 cannot be read as a date and time.")
+                          % {"value": text.strip()})
     return result
 
 
@@ -156,7 +163,8 @@ def _parse_datetime(norm: str, original: str) -> dt.datetime | None:
     second = int(match["S"] or 0)
     micro = int((match["f"] or "0").ljust(6, "0"))
     if hour > 23 or minute > 59 or second > 59:
-        raise WarekiError(f"「{original.strip()}」の時刻が正しくありません。")
+        raise WarekiError(_("The time of day in 「%(value)s」 is not valid.")
+                          % {"value": original.strip()})
     tz: dt.tzinfo = TOKYO
     if match["tz"]:
         tz = dt.UTC if match["tz"] == "Z" else _offset(match["tz"])
@@ -214,9 +222,10 @@ def _wareki(match: re.Match[str], original: str) -> ParsedDate | None:
     era_year = 1 if match["y"] == "元" else int(match["y"])
     shown = original.strip()
     if era_year == 0:
-        raise WarekiError(f"「{shown}」: {era.name}0年はありません。")
+        raise WarekiError(_("「%(value)s」: there is no year 0 of %(era)s.")
+                          % {"value": shown, "era": era.name})
     year = era.start.year + era_year - 1
-    month, day, _ = _parts(match)
+    month, day, _sep = _parts(match)
     if day is None and match["sep"] == "-":
         return None  # "R5-12" is how project and document numbers are written, not a month
     precision: Precision = "day" if day is not None else "month"
@@ -230,33 +239,38 @@ def _wareki(match: re.Match[str], original: str) -> ParsedDate | None:
         first = last = date
     if last < era.start:
         raise WarekiError(
-            f"「{shown}」は{era.name}が始まる前（{era.name}元年は"
-            f"{era.start.month}月{era.start.day}日から）の日付です。")
+            _("「%(value)s」 is a date before the era %(era)s began (its first year starts on "
+              "%(month)d/%(day)d).")
+            % {"value": shown, "era": era.name, "month": era.start.month, "day": era.start.day})
     warning = None
     nxt = _NEXT[era.name]
     if nxt is not None and first >= nxt.start:
         last_year = nxt.start.year - era.start.year + 1
         if era_year > last_year + GRACE_YEARS:
-            raise WarekiError(f"「{shown}」: {era.name}は{last_year}年までです。")
-        warning = (f"「{shown}」は改元後の日付です。"
-                   f"{format_wareki(date, precision)}として読み取りました。")
+            raise WarekiError(_("「%(value)s」: the era %(era)s goes up to year %(year)d.")
+                              % {"value": shown, "era": era.name, "year": last_year})
+        warning = (_("「%(value)s」 is a date after the era changed. It was read as %(date)s.")
+                   % {"value": shown, "date": format_wareki(date, precision)})
     elif era.name == "明治" and year < 1873:
-        warning = (f"「{shown}」は旧暦（明治5年まで）の日付かもしれません。"
-                   "新暦の日付として読み取りました。")
+        warning = (_("「%(value)s」 may be a date of the old lunar calendar (used until Meiji 5). "
+                     "It was read as a date of the new calendar.") % {"value": shown})
     return ParsedDate(date, precision, warning, wareki=True)
 
 
 def _check_month(month: int, shown: str) -> None:
     if not 1 <= month <= 12:
-        raise WarekiError(f"「{shown}」: {month}月はありません。")
+        raise WarekiError(_("「%(value)s」: there is no month %(month)d.")
+                          % {"value": shown, "month": month})
 
 
 def _make_date(year: int, month: int, day: int, shown: str) -> dt.date:
     _check_month(month, shown)
     if not 1 <= year <= 9999:
-        raise WarekiError(f"「{shown}」: {year}年は扱えません。")
+        raise WarekiError(_("「%(value)s」: the year %(year)d cannot be handled.")
+                          % {"value": shown, "year": year})
     if not 1 <= day <= calendar.monthrange(year, month)[1]:
-        raise WarekiError(f"「{shown}」: {month}月{day}日はありません。")
+        raise WarekiError(_("「%(value)s」: there is no day %(day)d in month %(month)d.")
+                          % {"value": shown, "month": month, "day": day})
     return dt.date(year, month, day)
 
 
@@ -266,10 +280,11 @@ def _check_weekday(match: re.Match[str], date: dt.date, shown: str) -> None:
     if not whole.endswith(")"):
         return
     inside = whole[whole.rindex("(") + 1 : -1].rstrip(".")
-    wanted = _WEEKDAYS[date.weekday()]
-    if inside[:1] == wanted or inside[:3] == _WEEKDAYS_EN[date.weekday()]:
+    weekday = date.weekday()
+    if inside[:1] == _WEEKDAYS[weekday] or inside[:3] == _WEEKDAYS_EN[weekday]:
         return
-    raise WarekiError(f"「{shown}」の曜日が日付と合いません（{wanted}曜日です）。")
+    raise WarekiError(_("The weekday in 「%(value)s」 does not match the date (it is a %(weekday)s).")
+                      % {"value": shown, "weekday": _WEEKDAY_NAMES[weekday]})
 
 
 def era_of(date: dt.date) -> tuple[Era, int]:
@@ -277,7 +292,7 @@ def era_of(date: dt.date) -> tuple[Era, int]:
     for era in reversed(ERAS):
         if date >= era.start:
             return era, date.year - era.start.year + 1
-    raise ValueError(f"{date.isoformat()} は明治より前の日付です。")
+    raise ValueError(f"{date.isoformat()} is before the first era (明治).")
 
 
 def format_wareki(date: dt.date, precision: Precision = "day") -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError, Limits
 
 _CHUNK = 1 << 20
@@ -77,8 +78,7 @@ def scan_zip(path: Path, limits: Limits) -> ZipScan:
         with zipfile.ZipFile(path) as zf:
             return _scan(zf, path, limits)
     except (zipfile.BadZipFile, zlib.error, EOFError, struct.error) as exc:
-        raise ImportFileError("corrupt_file",
-                              "ファイルが壊れているか、途中までしかありません。") from exc
+        raise ImportFileError("corrupt_file", _("The file is damaged or incomplete.")) from exc
 
 
 def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
@@ -90,13 +90,13 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
         scan = ZipScan("ods")
     elif "xl/workbook.bin" in names:
         raise ImportFileError("unsupported_format",
-                              "バイナリ形式（.xlsb）のブックには対応していません。"
-                              "Excel で .xlsx として保存し直してください。")
+                              _("Workbooks in the binary format (.xlsb) are not supported. "
+                                "Save the workbook as .xlsx in Excel."))
     else:
         raise ImportFileError("wrong_file_type",
-                              "ZIP ファイルですが、Excel や OpenDocument のブックではありません。")
+                              _("This is a ZIP file, but not an Excel or OpenDocument workbook."))
     if len(infos) > 100_000:
-        raise ImportFileError("zip_bomb", "ZIP の中のファイルが多すぎます。")
+        raise ImportFileError("zip_bomb", _("The ZIP file holds too many files."))
     declared = sum(i.file_size for i in infos)
     if declared > limits.max_uncompressed_bytes:
         raise _too_big(declared, limits)
@@ -111,8 +111,8 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
         for info in infos:
             if info.flag_bits & 0x1:
                 raise ImportFileError("password_protected",
-                                      "パスワードで保護されたファイルは読み込めません。"
-                                      "パスワードを解除して保存し直してください。")
+                                      _("Files protected by a password cannot be read. "
+                                        "Remove the password and save the file again."))
             if info.file_size > _RATIO_MIN_BYTES and (
                     info.file_size > limits.max_compression_ratio * max(info.compress_size, 1)):
                 raise _bomb(info.filename)
@@ -132,7 +132,8 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
                     feed(chunk)
             if size != info.file_size:
                 raise ImportFileError("corrupt_file",
-                                      "ファイルが壊れています（ZIP の中身の大きさが合いません）。")
+                                      _("The file is damaged (the sizes inside the ZIP do "
+                                        "not match)."))
             if feed is not None:
                 feed(b"")
             if isinstance(consumer, _XlsxSheetScanner) and not consumer.trusted(limits):
@@ -142,20 +143,21 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
 
 
 def _unsafe() -> ImportFileError:
-    return ImportFileError("unsafe_file", "ファイルに XML の DTD/ENTITY 宣言が含まれています。"
-                                          "安全のため読み込みません。")
+    return ImportFileError("unsafe_file", _("The file contains XML DTD/ENTITY declarations. "
+                                            "For safety it is not read."))
 
 
 def _too_big(size: int, limits: Limits) -> ImportFileError:
     return ImportFileError(
         "too_large",
-        f"展開後のデータが大きすぎます（{size // 1048576:,} MB、"
-        f"上限 {limits.max_uncompressed_bytes // 1048576:,} MB）。")
+        _("The unpacked data is too large (%(size)s MB, at most %(max)s MB).")
+        % {"size": f"{size // 1048576:,}", "max": f"{limits.max_uncompressed_bytes // 1048576:,}"})
 
 
 def _bomb(name: str) -> ImportFileError:
     return ImportFileError("zip_bomb",
-                           f"圧縮率が異常に高い部分（{name}）があります。安全のため読み込みません。")
+                           _("A part of the file (%(name)s) is compressed unusually strongly. "
+                             "For safety it is not read.") % {"name": name})
 
 
 def _inflate(raw: io.BufferedReader, info: zipfile.ZipInfo, limits: Limits) -> Iterator[bytes]:
@@ -176,7 +178,8 @@ def _inflate(raw: io.BufferedReader, info: zipfile.ZipInfo, limits: Limits) -> I
             yield chunk
         return
     if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise ImportFileError("corrupt_file", "対応していない圧縮方式の ZIP です。")
+        raise ImportFileError("corrupt_file",
+                              _("The ZIP uses a compression method that is not supported."))
     inflater = zlib.decompressobj(-15)
     produced = 0
     cap = max(info.file_size, 1) + _CHUNK  # a lie about the size shows up as more output
@@ -354,15 +357,17 @@ def _check_bounds(scan: ZipScan, limits: Limits) -> None:
 def _check_one(bounds: SheetBounds, limits: Limits) -> None:
     if bounds.cols > limits.max_columns:
         raise ImportFileError(
-            "too_large", f"列が多すぎます（{bounds.cols:,} 列、上限 {limits.max_columns:,} 列）。")
+            "too_large", _("There are too many columns (%(n)s, at most %(max)s).")
+            % {"n": f"{bounds.cols:,}", "max": f"{limits.max_columns:,}"})
     if bounds.rows > limits.max_rows:
         raise ImportFileError(
-            "too_large", f"行が多すぎます（{bounds.rows:,} 行、上限 {limits.max_rows:,} 行）。")
+            "too_large", _("There are too many rows (%(n)s, at most %(max)s).")
+            % {"n": f"{bounds.rows:,}", "max": f"{limits.max_rows:,}"})
     if bounds.rows * bounds.cols > limits.max_cells:
         raise ImportFileError(
             "too_large",
-            f"シートの範囲が大きすぎます（{bounds.rows:,} 行 × {bounds.cols:,} 列、"
-            f"上限 {limits.max_cells:,} セル）。")
+            _("The sheet is too large (%(rows)s rows × %(cols)s columns, at most %(max)s cells).")
+            % {"rows": f"{bounds.rows:,}", "cols": f"{bounds.cols:,}", "max": f"{limits.max_cells:,}"})
 
 
 def _xlsx_parts(zf: zipfile.ZipFile) -> tuple[dict[str, str], set[str]]:

@@ -174,10 +174,6 @@ def test_corrupt_files_are_refused_and_write_nothing(cli: Any, api: ApiClient,
     assert _refused(cli, api, not_access) == "wrong_file_type"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mdbtools prints 'offset … is beyond EOF' / 'reading page … failed' yet exits 0 with what it "
-    "could read, and access.py takes that: part of the table, or no tables at all "
-    "(fix: /tmp/h/access-fix.diff)"))
 @pytest.mark.parametrize(("jet", "lost"), [(JET3, "rows"), (JET4, "rows"), (JET4, "catalog")],
                          ids=["jet3-rows", "jet4-rows", "jet4-catalog"])
 def test_truncated_file_is_refused_not_imported_in_part(tmp_path: Path, jet: JetFormat,

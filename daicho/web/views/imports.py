@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from daicho import access
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
+from daicho.i18n import join_list
 from daicho.importing import ParsedTable, text_of
 from daicho.models import ImportBatch, Job
 from daicho.selectors.ledgers import LedgerSchema
@@ -159,7 +160,7 @@ def _show(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, list | tuple):
-        return "、".join(_show(v) for v in value)
+        return join_list(_show(v) for v in value)
     return text_of(value)[:200]
 
 
