@@ -129,26 +129,25 @@ class IndexWriter:
         self.table = q(fts_table(ledger))
         self.configured = False
 
-    def _hashsize(self, cur: Any, size: int) -> None:
-        cur.execute(f"INSERT INTO {self.table} ({self.table}, rank) VALUES ('hashsize', %s)",
-                    [size])
+    def _hashsize(self, size: int) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"INSERT INTO {self.table} ({self.table}, rank) VALUES ('hashsize', %s)",
+                        [size])
 
-    def add(self, cur: Any, rows: Iterable[tuple[int, str]]) -> None:
-        """rows: (record id, insert_grams(its search key)) of records not in the index, written
-        with cursor `cur` of the import's connection (the import may call this from its writer
-        thread, where `connection` would be another connection)."""
+    def add(self, rows: Iterable[tuple[int, str]]) -> None:
+        """rows: (record id, insert_grams(its search key)) of records not in the index."""
         if not self.enabled:
             return
         if not self.configured:
-            self._hashsize(cur, self.HASHSIZE)
+            self._hashsize(self.HASHSIZE)
             self.configured = True
-        cur.executemany(f"INSERT INTO {self.table} (rowid, grams) VALUES (%s, %s)",
-                        [row for row in rows if row[1]])
+        with connection.cursor() as cur:
+            cur.executemany(f"INSERT INTO {self.table} (rowid, grams) VALUES (%s, %s)",
+                            [row for row in rows if row[1]])
 
     def close(self) -> None:
         if self.configured:
-            with connection.cursor() as cur:
-                self._hashsize(cur, self.DEFAULT_HASHSIZE)
+            self._hashsize(self.DEFAULT_HASHSIZE)
             self.configured = False
 
 

@@ -59,10 +59,6 @@ class FieldType:
     writable: ClassVar[bool] = True
     groupable: ClassVar[bool] = True
     summable: ClassVar[bool] = False
-    # Whether turning a stored value into its JSON, search or history form may read the
-    # database (names of users, departments, linked records); bulk writers then keep to the
-    # caller's thread and connection.
-    reads_database: ClassVar[bool] = False
     # How exports write the value (a cell kind of daicho.exporting): text, number, date,
     # datetime, yesno, multichoice (one value per line) or link.
     export_kind: ClassVar[str] = "text"

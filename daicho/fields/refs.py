@@ -20,7 +20,6 @@ REF_OPERATORS = frozenset({"eq", "ne", "in", "empty", "notempty"})
 class UserType(FieldType):
     """Stored as the user's id so a renamed person stays the same person; JSON is the login."""
 
-    reads_database = True
     key = "user"
     label = gettext_lazy("User")
     storage = "int"
@@ -47,7 +46,6 @@ class UserType(FieldType):
 class OrgType(FieldType):
     """Stored as the department's id; JSON is its code."""
 
-    reads_database = True
     key = "org"
     label = gettext_lazy("Department")
     storage = "int"
@@ -77,7 +75,6 @@ class OrgType(FieldType):
 class LinkType(FieldType):
     """A record of another ledger (options.ledger); JSON is the linked record's id."""
 
-    reads_database = True
     key = "link"
     export_kind = "link"
     label = gettext_lazy("Link to a record")

@@ -8,7 +8,6 @@ import json
 import operator
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -572,87 +571,37 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     history_sql = _history_sql()
     fts = search.IndexWriter(schema.ledger)
     makers = [_value_forms(schema, f, ctx) for f in fields]
-    all_ids = _allocate_ids(schema, count)
-    # While one chunk's rows go into the database (the driver lets go of the GIL inside each
-    # step), the next chunk's values are prepared. Only when preparing touches no database:
-    # user, department and link values look their targets up through the same connection.
-    overlap = not any(schema.type_of(f).reads_database for f in fields)
-
-    def write(cur: Any, rows: list[tuple[Any, ...]], grams: list[tuple[int, str]],
-              entries: list[tuple[Any, ...]]) -> None:
-        try:
-            cur.executemany(sql, rows)
-        except IntegrityError:
-            raise Conflict(_("A value that must be unique is already used."),
-                           code="unique") from None
-        fts.add(cur, grams)
-        cur.executemany(history_sql, entries)
-
-    with connection.cursor() as cur, _ChunkWriter(overlap) as writer:
+    with connection.cursor() as cur:
         for start in range(0, count, IMPORT_CHUNK):
             end = min(start + IMPORT_CHUNK, count)
             n = end - start
-            ids = all_ids[start:end]
+            ids = _allocate_ids(schema, n)
             forms = [_memoized(make, columns[f.code][start:end])
                      for f, make in zip(fields, makers, strict=True)]
             params = [list(map(_PARAM, column)) for column in forms]
             keys = _joined("\n", [list(map(_KEY, column)) for column in forms])
-            grams = list(zip(ids, map(search.insert_grams, keys), strict=True))
-            rows = list(zip(ids, [1] * n, [now] * n, [uid] * n, [now] * n, [uid] * n, keys,
-                            *params, strict=True))
+            grams = list(map(search.insert_grams, keys))
+            try:
+                cur.executemany(sql, list(zip(ids, [1] * n, [now] * n, [uid] * n, [now] * n,
+                                              [uid] * n, keys, *params, strict=True)))
+            except IntegrityError:
+                raise Conflict(_("A value that must be unique is already used."),
+                               code="unique") from None
             del params, keys
+            fts.add(zip(ids, grams, strict=True))
+            del grams
             changes = _joined(",", [list(map(_CHANGE, column)) for column in forms])
             del forms
-            entries = [(schema.id, rid, 1, "import", uid, at, "{" + text + "}", batch_id)
-                       for rid, text in zip(ids, changes, strict=True)]
+            cur.executemany(history_sql, [
+                (schema.id, rid, 1, "import", uid, at, "{" + text + "}", batch_id)
+                for rid, text in zip(ids, changes, strict=True)])
             del changes
-            writer.submit(write, cur, rows, grams, entries)
-            del rows, grams, entries
+            access.check_new_records(user, schema, list(ids))
             if progress is not None:
                 progress(end, count)
-    for start in range(0, count, IMPORT_CHUNK):
-        access.check_new_records(user, schema, all_ids[start:start + IMPORT_CHUNK])
     fts.close()
     _bump_count(schema, count)
     return count
-
-
-class _ChunkWriter:
-    """Runs each submitted write on one worker thread, one at a time and in order, so that the
-    caller can prepare the next chunk meanwhile; or in the caller's thread (overlap=False).
-
-    submit() first waits for the previous write. Leaving the block waits for the last one, also
-    when the caller fails, so that nothing writes while the transaction rolls back; the first
-    error of a write is raised by the next submit() or at the end."""
-
-    def __init__(self, overlap: bool) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1) if overlap else None
-        self.pending: Future[None] | None = None
-
-    def __enter__(self) -> _ChunkWriter:
-        return self
-
-    def submit(self, fn: Any, *args: Any) -> None:
-        self.wait()
-        if self.pool is None:
-            fn(*args)
-        else:
-            self.pending = self.pool.submit(fn, *args)
-
-    def wait(self) -> None:
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.result()
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        try:
-            if kind is None:
-                self.wait()
-            elif self.pending is not None:
-                wait([self.pending])
-        finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=True)
 
 
 _PARAM, _KEY, _CHANGE = (operator.itemgetter(k) for k in range(3))
