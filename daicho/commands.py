@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from daicho.cli import command
 from daicho.errors import InvalidInput, NotFound
+from daicho.i18n import join_list
 from daicho.services import accounts
 
 
@@ -53,8 +54,11 @@ def demo(args: argparse.Namespace) -> dict[str, Any]:
     from daicho.demo import load_demo
 
     created = load_demo()
+    if not created:
+        return {"created": created,
+                "_text": _("The demo data is already loaded; nothing was changed.")}
     return {"created": created,
-            "_text": _("Demo data loaded: %(names)s") % {"names": ", ".join(created) or "-"}}
+            "_text": _("Demo data loaded: %(names)s") % {"names": join_list(created)}}
 
 
 @command("user create")

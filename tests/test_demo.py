@@ -86,6 +86,8 @@ def test_second_run_changes_nothing(api: ApiClient, cli: Any,
     assert result.code == 0, result.err
     assert result.json == {"ok": True, "created": []}
     assert _snapshot(api) == before
+    text = cli("demo")
+    assert text.code == 0 and "読み込み済み" in text.out, text.out
 
 
 def test_existing_departments_and_users_are_kept(api: ApiClient, cli: Any) -> None:
