@@ -194,3 +194,54 @@ def test_filter_search_view_chart_export(open_page: Any, server: Server) -> None
     page.wait_for_selector("#chart svg path, #chart svg circle")
     assert page.locator("#chart-table tbody tr").count() == 1  # the view: only 椅子
     shot(page, "chart")
+
+
+def test_ime_composes_from_the_first_key(open_page: Any, server: Server) -> None:
+    """Japanese typed straight into a selected cell goes through the IME from its first key.
+
+    A Japanese IME converts only inside an editable element, so a selected text cell keeps the
+    focus in its (hidden) editor; a composition there opens the editor in place. The composition
+    is driven through the DevTools protocol's Input.imeSetComposition / insertText, the events
+    an IME makes; with the focus on a plain table cell they would go nowhere."""
+    led = server.ledger(unique("IME台帳"), [
+        {"name": "名称", "type": "text", "code": "name"},
+        {"name": "区分", "type": "choice", "code": "kind", "options": {"choices": ["土地", "建物"]}},
+    ], [{"name": "本庁舎", "kind": "土地"}])
+    page = open_page("admin")
+    page.goto(f"{server.base}/ledgers/{led['id']}/")
+    cell = page.locator("#grid tbody tr").first.locator("td").first
+    cell.click()
+    assert page.evaluate("document.activeElement.closest('td') !== null")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.imeSetComposition", {"text": "かんり", "selectionStart": 3, "selectionEnd": 3})
+    page.wait_for_selector("#grid td.editing input")
+    assert page.locator("#grid td.editing input").input_value() == "かんり"
+    cdp.send("Input.insertText", {"text": "管理棟"})  # the conversion is committed
+    page.keyboard.press("Enter")
+    wait_saved(page)
+    assert cell.inner_text() == "管理棟"
+    status, records = server.call("GET", f"/api/v1/ledgers/{led['id']}/records")
+    assert status == 200 and records["items"][0]["values"]["name"] == "管理棟"
+
+    # Keys still move between cells, and a choice cell still opens its own editor.
+    cell.click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.locator("#grid td.editing select").select_option("建物")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+    assert page.locator("#grid tbody tr").first.locator("td").nth(1).inner_text() == "建物"
+    # Plain typing replaces a text cell, as in Excel; Escape gives the old value back.
+    cell.click()
+    page.keyboard.type("North")
+    assert page.locator("#grid td.editing input").input_value() == "North"
+    page.keyboard.press("Escape")
+    assert cell.inner_text() == "管理棟"
+    # Tab saves and moves right; the saved row is drawn again and the focus stays on its cell.
+    page.keyboard.type("West")
+    page.keyboard.press("Tab")
+    wait_saved(page)
+    assert cell.inner_text() == "West"
+    assert page.evaluate("document.activeElement.closest('td')?.dataset.code") == "kind"
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.activeElement.closest('td')?.dataset.code") == "name"

@@ -22,6 +22,7 @@
   });
   var active = null;
   var editing = null;
+  var catcher = null; // the active text cell's own editor, focused but not shown (see focusCell)
   var undo = null;
   var queue = Promise.resolve();
   var MAX_ITEMS = 1000;
@@ -47,6 +48,19 @@
   }
 
   // -- focus and movement -----------------------------------------------------------------------
+  // A selected text cell holds the keyboard focus in its editor, made ready but not shown (the
+  // "catcher"): a Japanese IME converts only inside an editable element, so with the focus on
+  // the cell itself the first keystroke of 「かんり」 would arrive as a bare "k". The first
+  // character or composition then turns the catcher into the visible editor in place, without
+  // moving the focus, so nothing typed is lost. Other cells (choices, dates) take the focus
+  // themselves and open their editor on the first key.
+  function takesText(column) {
+    return editable && column && (column.editor.kind === "text" || column.editor.kind === "textarea");
+  }
+  function dropCatcher() {
+    if (catcher && catcher.parentElement) catcher.parentElement.removeChild(catcher);
+    catcher = null;
+  }
   function focusCell(cell, scroll) {
     if (!cell) return;
     if (active && active !== cell) {
@@ -54,9 +68,30 @@
       active.classList.remove("selected");
     }
     active = cell;
-    cell.tabIndex = 0;
     cell.classList.add("selected");
+    var column = columnOf(cell);
+    if (cell.tagName === "TD" && !editing && takesText(column)) {
+      if (!catcher || catcher.parentElement !== cell) {
+        dropCatcher();
+        catcher = editorFor(column, "");
+        catcher.classList.add("grid-catcher");
+        catcher.setAttribute("aria-label", column.name + ": " + (cell.dataset.text || cell.textContent.trim()));
+        catcher.addEventListener("compositionstart", onCatcherTyping);
+        catcher.addEventListener("input", onCatcherTyping);
+        cell.appendChild(catcher);
+      }
+      cell.tabIndex = -1;
+      catcher.tabIndex = 0;
+      catcher.focus({ preventScroll: scroll === false });
+      return;
+    }
+    dropCatcher();
+    cell.tabIndex = 0;
     cell.focus({ preventScroll: scroll === false });
+  }
+  function onCatcherTyping(event) {
+    var cell = event.target.parentElement;
+    if (!editing && event.target === catcher && cell === active) startEdit(cell, undefined, true);
   }
   function move(cell, dr, dc) {
     var all = rows();
@@ -123,7 +158,9 @@
           // Typing replaces the cell, as in Excel: the editor opens empty and takes the focus
           // before the key's default action, so the character (or the IME's composition)
           // lands in it.
-          if (cell.tagName === "TD") startEdit(cell, "");
+          if (cell.tagName === "TD" && !(catcher && catcher.parentElement === cell)) {
+            startEdit(cell, "");
+          }
         }
     }
     if (handled) event.preventDefault();
@@ -158,7 +195,7 @@
     return el;
   }
 
-  function startEdit(cell, initial) {
+  function startEdit(cell, initial, typed) {
     var column = columnOf(cell);
     if (!editable || !column) return false;
     if (column.editor.kind === "none") {
@@ -166,14 +203,30 @@
       return false;
     }
     var text = initial !== undefined ? initial : (cell.dataset.text || "");
-    var input = editorFor(column, text);
-    editing = { cell: cell, input: input, html: cell.innerHTML, column: column };
+    var shown = cell.cloneNode(true);
+    var hidden = shown.querySelector(".grid-catcher");
+    if (hidden) hidden.remove();
+    var input;
+    if (catcher && catcher.parentElement === cell) {
+      // The focused catcher becomes the editor where it is. typed: it already holds what was
+      // typed (or the IME is composing in it), which must not be touched.
+      input = catcher;
+      catcher = null;
+      input.classList.remove("grid-catcher");
+      input.setAttribute("aria-label", column.name);
+      if (!typed) input.value = text;
+    } else {
+      input = editorFor(column, text);
+    }
+    editing = { cell: cell, input: input, html: shown.innerHTML, column: column };
     cell.classList.add("editing");
     cell.classList.remove("invalid");
-    cell.textContent = "";
-    cell.appendChild(input);
-    input.focus();
-    if (input.setSelectionRange && input.type === "text") {
+    Array.prototype.slice.call(cell.childNodes).forEach(function (node) {
+      if (node !== input) cell.removeChild(node);
+    });
+    if (input.parentElement !== cell) cell.appendChild(input);
+    if (document.activeElement !== input) input.focus();
+    if (!typed && input.setSelectionRange && input.type === "text") {
       try { input.setSelectionRange(text.length, text.length); } catch (e) { /* not a text input */ }
     }
     input.addEventListener("keydown", onEditorKey);
@@ -255,6 +308,8 @@
     if (!fresh) return null;
     var old = tbody.querySelector('tr[data-id="' + fresh.dataset.id + '"]');
     var activeCode = active && old && active.parentElement === old ? active.cellIndex : -1;
+    // Replacing the row takes the focus away from a cell (or its catcher) in it: give it back.
+    var hadFocus = table.contains(document.activeElement);
     prepare(fresh);
     if (old) {
       if (editing && editing.cell.parentElement === old) {
@@ -272,8 +327,8 @@
     }
     if (activeCode >= 0) {
       var cell = fresh.cells[activeCode];
-      if (document.activeElement === document.body || document.activeElement === null ||
-          !table.contains(document.activeElement)) {
+      if (!hadFocus) {
+        dropCatcher();
         active = cell;
         cell.tabIndex = 0;
         cell.classList.add("selected");
@@ -582,6 +637,8 @@
   // For tests and for people who reach the grid by Tab: the focused cell is the active one.
   table.addEventListener("focusin", function (event) {
     var cell = event.target.closest("td, tbody th");
-    if (cell && tbody.contains(cell) && cell !== active && !editing) focusCell(cell, false);
+    if (!cell || !tbody.contains(cell) || editing) return;
+    // A text cell reached by Tab hands the focus on to its catcher.
+    if (cell !== active || (event.target === cell && takesText(columnOf(cell)))) focusCell(cell, false);
   });
 })();
