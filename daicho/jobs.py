@@ -7,6 +7,8 @@ here; progress is written to the job row, which the UI and the API poll."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 import traceback
@@ -24,14 +26,61 @@ from daicho.models import Job
 log = logging.getLogger(__name__)
 Runner = Callable[[Job, Callable[[int, int], None]], dict[str, Any]]
 KINDS: dict[str, Runner] = {}
+# Kinds that may simply run again when their process died midway (their work is idempotent);
+# any other interrupted job is marked failed, with a message saying to run it again.
+RETRY: set[str] = set()
 POLL_SECONDS = 1.0
+RECOVER_SECONDS = 60.0
 
 
-def kind(name: str) -> Callable[[Runner], Runner]:
+def kind(name: str, *, retry: bool = False) -> Callable[[Runner], Runner]:
     def wrap(fn: Runner) -> Runner:
         KINDS[name] = fn
+        if retry:
+            RETRY.add(name)
         return fn
     return wrap
+
+
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def recover_orphans() -> int:
+    """Jobs left "running" by a process of this host that no longer exists (the server was
+    stopped, or a worker killed, in the middle of a job): an idempotent kind is queued again,
+    any other is marked failed — its transaction was rolled back with the process, so nothing
+    of it was written. Jobs of other hosts are left to those hosts."""
+    host = socket.gethostname()
+    found = 0
+    for job in Job.objects.filter(status="running", owner__startswith=f"{host}:"):
+        pid = job.owner.rpartition(":")[2]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if job.kind in RETRY:
+            changed = Job.objects.filter(id=job.id, status="running", owner=job.owner).update(
+                status="queued", owner="", started_at=None, progress=0)
+        else:
+            result = {"ok": False, "error": {
+                "code": "interrupted",
+                "message": _("The server stopped while this was running, so it was cancelled "
+                             "and nothing of it was saved. Please run it again.")}}
+            changed = Job.objects.filter(id=job.id, status="running", owner=job.owner).update(
+                status="failed", result=result, finished_at=timezone.now())
+        found += changed
+    if found:
+        log.warning("recovered %d interrupted job(s)", found)
+    return found
 
 
 def enqueue(*, kind_name: str, params: dict[str, Any], user: Any) -> Job:
@@ -52,7 +101,7 @@ def _claim() -> Job | None:
         if candidate is None:
             return None
         claimed = Job.objects.filter(id=candidate, status="queued").update(
-            status="running", started_at=timezone.now())
+            status="running", started_at=timezone.now(), owner=_me())
     return Job.objects.get(id=candidate) if claimed else None
 
 
@@ -88,9 +137,13 @@ def run_pending() -> int:
 
 
 def _loop(stop: threading.Event) -> None:
+    recovered_at = 0.0
     while not stop.is_set():
         try:
             close_old_connections()
+            if time.monotonic() - recovered_at > RECOVER_SECONDS:
+                recover_orphans()
+                recovered_at = time.monotonic()
             if run_pending() == 0:
                 stop.wait(POLL_SECONDS)
         except Exception:  # the database may be briefly unavailable; try again later
@@ -106,7 +159,7 @@ def start_worker() -> threading.Event:
     return stop
 
 
-@kind("pair_index")
+@kind("pair_index", retry=True)
 def _pair_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
     """Build a two-column index a ledger turned out to need (daicho.db.schema.ensure_pair_index)."""
     from daicho.db import schema as ddl
@@ -123,7 +176,7 @@ def _pair_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any
                                           params["kind"])}
 
 
-@kind("covering_index")
+@kind("covering_index", retry=True)
 def _covering_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
     """Jobs queued by an earlier version (before pair_index)."""
     params = job.params
@@ -141,4 +194,4 @@ def job_user(job: Job) -> Any:
     return get_user_model().objects.filter(id=job.user_id).first() if job.user_id else None
 
 
-__all__ = ["enqueue", "job_json", "kind", "run_pending", "start_worker", "time"]
+__all__ = ["enqueue", "job_json", "kind", "recover_orphans", "run_pending", "start_worker", "time"]

@@ -215,6 +215,9 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # "host:pid" of the process running it, so that a job whose process died (a server stopped
+    # or a worker killed mid-job) is found and not left "running" forever (daicho.jobs).
+    owner = models.CharField(max_length=300, blank=True, default="")
 
 
 class AuditEvent(models.Model):

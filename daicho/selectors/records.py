@@ -402,7 +402,7 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
                               deleted=deleted, desc=keys[0].desc, after=after, limit=limit)
         return _page(schema, keys, found, limit, total=None)
     use_index = True
-    if filters and keys[0].field is not None and dialect.is_sqlite():
+    if filters and keys[0].field is not None:
         pair = _equality_column(schema, filters)
         if pair == keys[0].column:
             pair = None
