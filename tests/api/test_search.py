@@ -268,11 +268,10 @@ def test_grouped_sums_get_a_covering_index_built_in_the_background(
 def test_filtered_sorted_pages_get_a_pair_index_that_changes_no_result(
         api: ApiClient, ledger: dict[str, Any], settings: Any, monkeypatch: Any) -> None:
     """A big ledger listed with `kind = x` sorted by another field gets a (filter, sort) index
-    built in the background (SQLite: when the filter keeps many records); every page, before and
+    built in the background when the filter keeps many records; every page, before and
     after, is the same — including matches without a sort value — and deleting the sort field
     drops the index."""
     from daicho import jobs
-    from daicho.db import dialect
     from daicho.db import schema as ddl
     from daicho.models import Field, Job, Ledger
     from daicho.selectors import records
@@ -302,14 +301,10 @@ def test_filtered_sorted_pages_get_a_pair_index_that_changes_no_result(
     before = {c: pages(*c) for c in combos}
     assert len(before[("amount", "土地")]) == 60 and len(before[("-amount", "建物")]) == 30
     queued = Job.objects.filter(kind="pair_index", status="queued")
-    if dialect.is_sqlite():
-        assert {(j.params["first"], j.params["second"]) for j in queued} == {
-            (f.column, g.column) for f in Field.objects.filter(ledger_id=ledger["id"], code="kind")
-            for g in Field.objects.filter(ledger_id=ledger["id"], code__in=["amount", "name"])}
-        assert jobs.run_pending() == 2
-    else:
-        assert not queued.exists()  # PostgreSQL's planner sorts the matches well enough
-        return
+    assert {(j.params["first"], j.params["second"]) for j in queued} == {
+        (f.column, g.column) for f in Field.objects.filter(ledger_id=ledger["id"], code="kind")
+        for g in Field.objects.filter(ledger_id=ledger["id"], code__in=["amount", "name"])}
+    assert jobs.run_pending() == 2
     model = Ledger.objects.get(id=ledger["id"])
     cols = {f.code: f.column for f in Field.objects.filter(ledger=model)}
     name = ddl.pair_index_name(model, cols["kind"], cols["amount"], "s")
