@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,12 +61,15 @@ def recover_orphans() -> int:
     """Jobs left "running" by a process of this host that no longer exists (the server was
     stopped, or a worker killed, in the middle of a job): an idempotent kind is queued again,
     any other is marked failed — its transaction was rolled back with the process, so nothing
-    of it was written. Jobs of other hosts are left to those hosts."""
+    of it was written. Jobs of other hosts are left to those hosts. A running job without an
+    owner was claimed by a version before owners were recorded, whose processes the upgrade
+    stopped."""
     host = socket.gethostname()
     found = 0
-    for job in Job.objects.filter(status="running", owner__startswith=f"{host}:"):
+    for job in Job.objects.filter(status="running").filter(
+            Q(owner__startswith=f"{host}:") | Q(owner="")):
         pid = job.owner.rpartition(":")[2]
-        if not pid.isdigit() or _alive(int(pid)):
+        if job.owner and (not pid.isdigit() or _alive(int(pid))):
             continue
         if job.kind in RETRY:
             changed = Job.objects.filter(id=job.id, status="running", owner=job.owner).update(

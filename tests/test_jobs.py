@@ -29,8 +29,13 @@ def test_interrupted_jobs_are_failed_or_queued_again() -> None:
                                params={"ledger": 1, "first": "f_1", "second": "f_2", "kind": "s"})
     mine = Job.objects.create(kind="import", status="running", owner=f"{host}:{os.getpid()}")
     elsewhere = Job.objects.create(kind="import", status="running", owner="other-host:1")
+    # claimed by a version that did not record owners
+    legacy = Job.objects.create(kind="pair_index", status="running", owner="",
+                                params={"ledger": 1, "first": "f_1", "second": "f_3", "kind": "s"})
 
-    assert jobs.recover_orphans() == 2
+    assert jobs.recover_orphans() == 3
+    legacy.refresh_from_db()
+    assert legacy.status == "queued"
 
     imported.refresh_from_db()
     assert imported.status == "failed" and imported.finished_at is not None
