@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -333,15 +333,20 @@ def _unique_checks(schema: LedgerSchema, columns: dict[str, list[Any]], numbers:
             seen.add(param)
 
 
-def _taken(schema: LedgerSchema, f: Any, params: list[Any]) -> set[Any]:
-    taken: set[Any] = set()
+def _live_rows_where_in(schema: LedgerSchema, f: Any, params: list[Any],
+                        columns: str) -> Iterator[tuple[Any, ...]]:
+    """`columns` of the live records whose field f is one of params, 500 values a query."""
     for start in range(0, len(params), 500):
         chunk = params[start:start + 500]
         with connection.cursor() as cur:
-            cur.execute(f"SELECT t.{q(f.column)} FROM {q(schema.table)} t "
+            cur.execute(f"SELECT {columns} FROM {q(schema.table)} t "
                         f"WHERE t.{q(f.column)} IN ({', '.join(['%s'] * len(chunk))}) "
                         f"AND {sel.live()}", chunk)
-            taken.update(row[0] for row in cur.fetchall())
+            yield from cur.fetchall()
+
+
+def _taken(schema: LedgerSchema, f: Any, params: list[Any]) -> set[Any]:
+    taken = {row[0] for row in _live_rows_where_in(schema, f, params, f"t.{q(f.column)}")}
     if taken:
         # What the database returns may be of another Python type than the parameter (a
         # NUMERIC comes back as Decimal or float): compare in parameter form.
@@ -355,14 +360,9 @@ def _existing_by_key(schema: LedgerSchema, key_code: str, keys: list[Any]) -> di
     ftype = schema.type_of(f)
     out: dict[Any, sel.Row] = {}
     params = list(dict.fromkeys(ftype.to_param(k) for k in keys if k is not None))
-    for start in range(0, len(params), 500):
-        chunk = params[start:start + 500]
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t "
-                        f"WHERE t.{q(f.column)} IN ({', '.join(['%s'] * len(chunk))}) "
-                        f"AND {sel.live()}", chunk)
-            for row in sel.to_rows(schema, cur.fetchall()):
-                out[ftype.to_param(row.raw[key_code])] = row
+    for row in sel.to_rows(schema, _live_rows_where_in(schema, f, params,
+                                                       sel.select_list(schema))):
+        out[ftype.to_param(row.raw[key_code])] = row
     return out
 
 

@@ -172,27 +172,42 @@ def roadmap_cell_edit(request: HttpRequest, record_id: int, year: int) -> HttpRe
 
 # -- KPI dashboard -------------------------------------------------------------------------------
 
-def _year(value: Any, years: list[int], default: int) -> int:
+@dataclass
+class _Years:
+    current: int  # this fiscal year
+    plan: list[int]  # the plan's fiscal years
+    choices: list[int]  # the years a page offers
+    chosen: int  # ?fy= when it is one of the choices, else the plan's default
+
+    @property
+    def options(self) -> list[tuple[int, str]]:
+        return [(y, kpi.wareki_year(y)) for y in self.choices]
+
+
+def _years(request: HttpRequest) -> _Years:
+    """The fiscal year a plan page shows (?fy=) and the years it offers."""
+    current = kpi.current_fiscal_year()
+    plan = dash.plan_years(request.user)
+    choices = dash.selectable_years(plan, current)
+    chosen = dash.default_year(plan, current)
     try:
-        year = int(value)
-    except (TypeError, ValueError):
-        return default
-    return year if year in years else default
+        asked = int(request.GET.get("fy", ""))
+    except ValueError:
+        asked = chosen
+    return _Years(current, plan, choices, asked if asked in choices else chosen)
 
 
 @page
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    current = kpi.current_fiscal_year()
-    plan_years = dash.plan_years(request.user)
-    years = dash.selectable_years(plan_years, current)
-    year = _year(request.GET.get("fy"), years, dash.default_year(plan_years, current))
+    years = _years(request)
+    year, current = years.chosen, years.current
     items = dash.items(request.user, year)
     names = [i.name for i in items]
     chosen = request.GET.get("kpi")
     if chosen not in names:
         chosen = next((i.name for i in items if i.target is not None), names[0] if names else "")
-    series = dash.series(request.user, chosen, plan_years or years) if chosen else []
+    series = dash.series(request.user, chosen, years.plan or years.choices) if chosen else []
     svg = None
     if series:
         labels = [kpi.wareki_year(y) for y, _item in series]
@@ -201,7 +216,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             (_("Actual"), [i.actual if i else None for _y, i in series]),
         ], _("%(kpi)s: actual and target per fiscal year") % {"kpi": chosen})
     return _render(request, "web/plan/dashboard.html", "dashboard", {
-        "years": [(y, kpi.wareki_year(y)) for y in years], "year": year,
+        "years": years.options, "year": year,
         "year_label": kpi.wareki_year(year), "current": current,
         "current_label": kpi.wareki_year(current), "items": items, "chosen": chosen,
         "series": [(kpi.wareki_year(y), i) for y, i in series], "svg": svg,
@@ -228,12 +243,10 @@ def candidates(request: HttpRequest) -> HttpResponse:
 @require_GET
 def committee_report(request: HttpRequest) -> HttpResponse:
     """The form; with `fy` and `format` the report file itself (report.py writes it)."""
-    current = kpi.current_fiscal_year()
-    plan_years = dash.plan_years(request.user)
-    years = dash.selectable_years(plan_years, current)
-    year = _year(request.GET.get("fy"), years, dash.default_year(plan_years, current))
+    years = _years(request)
+    year = years.chosen
     fmt = request.GET.get("format", "")
-    context = {"years": [(y, kpi.wareki_year(y)) for y in years], "year": year, "format": fmt,
+    context = {"years": years.options, "year": year, "format": fmt,
                "report_formats": REPORT_FORMATS}
     if not fmt:
         return _render(request, "web/plan/report.html", "report", context)
