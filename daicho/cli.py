@@ -37,6 +37,24 @@ def _setup_django() -> None:
     translation.activate(os.environ.get("DAICHO_LANGUAGE", "ja"))
 
 
+def _start_reading(args: argparse.Namespace) -> Any:
+    """Start reading the file to import on a thread (daicho.importing.early), so that most of
+    the parse overlaps with setting up Django. The importer checks that the read matches what
+    it is asked for; a file that does not exist is left to the command to report."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from daicho.importing.early import EarlyRead
+    from daicho.importing.errors import Limits
+
+    path = Path(args.file)
+    if not path.is_file():
+        return None
+    return EarlyRead(path, filename=path.name, sheet=args.sheet or args.table,
+                     encoding=args.encoding, limits=Limits(**settings.DAICHO["IMPORT_LIMITS"]))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = JsonArgumentParser(prog="daicho", description="daicho (台帳) ledger platform")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=JsonArgumentParser)
@@ -148,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_ARGV)
     name = args.command + (f" {args.subcommand}" if getattr(args, "subcommand", None) else "")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "daicho.settings")
+    if name == "import":
+        args.early = _start_reading(args)
     _setup_django()
     from daicho import commands  # noqa: F401  (registers COMMANDS)
     from daicho.errors import DaichoError

@@ -252,7 +252,8 @@ def import_file(args: argparse.Namespace) -> dict[str, Any]:
                          header_row=args.header_row, encoding=args.encoding, key=args.key,
                          mode=args.mode, skip_bad_rows=args.skip_bad_rows, dry_run=args.dry_run)
     report = run_import(user=user, path=path, filename=path.name, opts=opts,
-                        progress=_ProgressBar(not args.no_progress and not args.json))
+                        progress=_ProgressBar(not args.no_progress and not args.json),
+                        early=getattr(args, "early", None))
     if not report["ok"]:
         lines = [report["error"]["message"]]
         lines += ["  " + _("Row %(row)s, %(field)s: %(message)s") % e for e in report["errors"][:20]]

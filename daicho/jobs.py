@@ -180,6 +180,32 @@ def _pair_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any
                                           params["kind"])}
 
 
+@kind("search_index", retry=True)
+def _search_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """Index a ledger made from an imported file (daicho.services.imports): its gram index in
+    one transaction — search switches from reading the keys to the index as it commits —,
+    then each field's indexes in a transaction of their own, so writers wait for one step at a
+    time, never for the whole job."""
+    from daicho.db import schema as ddl
+    from daicho.db import search
+    from daicho.models import Field, Ledger
+
+    ledger = Ledger.objects.filter(id=job.params["ledger"]).exclude(table_name=None).first()
+    if ledger is None:
+        return {"indexed": 0}
+    fields = list(Field.objects.filter(ledger=ledger, deleted_at=None))
+    with transaction.atomic():
+        indexed = search.build_index(ledger)
+    for k, f in enumerate(fields):
+        with transaction.atomic():
+            current = Field.objects.filter(id=f.id).first()  # deleted or retyped meanwhile?
+            if current is not None:
+                ddl.sync_indexes(ledger, current)
+        progress(k + 1, len(fields) + 1)
+    ddl.analyze(ledger)
+    return {"indexed": indexed, "fields": len(fields)}
+
+
 @kind("covering_index", retry=True)
 def _covering_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
     """Jobs queued by an earlier version (before pair_index)."""

@@ -11,14 +11,32 @@ import re
 import unicodedata
 
 _KATA_TO_HIRA = {cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)}
-_KATAKANA = re.compile("[\u30a1-\u30f6]")
+_KATAKANA_RUNS = re.compile("[\u30a1-\u30f6]+")
+
+
+def _hiragana(run: re.Match[str]) -> str:
+    return run.group().translate(_KATA_TO_HIRA)
 
 
 def search_key(text: str) -> str:
     key = unicodedata.normalize("NFKC", text).casefold()
     # translate() looks every character up in the table (a miss costs an exception inside
-    # CPython), so it runs only on the texts that hold katakana; imports key every record.
-    return key.translate(_KATA_TO_HIRA) if _KATAKANA.search(key) else key
+    # CPython), so it is given the runs of katakana only; imports key every record.
+    return _KATAKANA_RUNS.sub(_hiragana, key)
+
+
+def search_keys(texts: list[str]) -> list[str]:
+    """search_key of each text, made by one normalisation of all of them joined by newlines:
+    NFKC, casefold and the kana mapping work character by character and never across a
+    newline, so the pieces are the keys. Texts that hold a newline themselves (several lines
+    of 備考) are keyed one by one."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1 or not texts:
+        return [search_key(text) for text in texts]
+    keys = search_key(joined).split("\n")
+    if len(keys) != len(texts):  # cannot happen (see above); never risk a shifted key
+        return [search_key(text) for text in texts]
+    return keys
 
 
 def query_terms(q: str) -> list[str]:

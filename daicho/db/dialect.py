@@ -64,6 +64,24 @@ def param(value: Any) -> Any:
     return value
 
 
+def params(values: list[Any]) -> list[Any]:
+    """param() of every value of a column (an import's), with the conversions SQLite needs
+    for a column of dates or of numbers made without a call per value."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds <= _PLAIN_SET:
+        return values
+    if is_sqlite() and kinds == {dt.date}:
+        return [None if v is None else v.isoformat() for v in values]
+    if is_sqlite() and kinds == {Decimal}:
+        return [None if v is None else int(v) if v == v.to_integral_value() else float(v)
+                for v in values]
+    return list(map(param, values))
+
+
+_PLAIN_SET = frozenset(_PLAIN)
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 

@@ -45,11 +45,7 @@ def create_ledger_table(ledger: Ledger) -> None:
         trashed = "deleted = 1" if dialect.is_sqlite() else "deleted"
         cur.execute(f"CREATE INDEX {q(name + '_trash')} ON {table} (id) WHERE {trashed}")
         if dialect.is_sqlite():
-            # Contentless, detail=none: only which records hold which 1- and 2-character grams.
-            cur.execute(
-                f"CREATE VIRTUAL TABLE {q(fts_table(ledger))} USING fts5("
-                "grams, content='', detail='none', tokenize='ascii')"
-            )
+            create_fts_table(ledger)
         else:
             cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             cur.execute(
@@ -58,6 +54,14 @@ def create_ledger_table(ledger: Ledger) -> None:
             )
     if not dialect.is_sqlite():
         add_search_grams(ledger)
+
+
+def create_fts_table(ledger: Ledger) -> None:
+    """SQLite's gram index of a ledger: contentless, detail=none — only which records hold
+    which 1- and 2-character grams (daicho.db.search)."""
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE VIRTUAL TABLE {q(fts_table(ledger))} USING fts5("
+                    "grams, content='', detail='none', tokenize='ascii')")
 
 
 # PostgreSQL: pg_trgm indexes three-character grams, so a one- or two-character query could not

@@ -19,7 +19,7 @@ from django.db import connection
 
 from daicho.db import dialect
 from daicho.db.dialect import q
-from daicho.db.schema import fts_table
+from daicho.db.schema import create_fts_table, fts_table
 from daicho.models import Ledger
 from daicho.textnorm import query_terms
 
@@ -97,9 +97,57 @@ def insert_grams(key: str) -> str:
     return out + " b" + pairs.tobytes().hex(" ", 8).replace(" ", " b")
 
 
+def index_ready(ledger: Ledger) -> bool:
+    """Whether the ledger's gram index exists. A ledger made by importing a file gets it from a
+    background job after the import (suspend_index): until then it has none, writers leave it
+    alone and search reads the search keys themselves (search_condition). Asked of the
+    database inside the caller's transaction, so no process can act on a stale answer."""
+    if not dialect.is_sqlite():
+        return True
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s",
+                    [fts_table(ledger)])
+        return cur.fetchone() is not None
+
+
+def suspend_index(ledger: Ledger) -> None:
+    """Drop the gram index of a ledger whose records are about to be written in bulk; the
+    `search_index` job (daicho.jobs) builds it afresh from the search keys (build_index)."""
+    if dialect.is_sqlite():
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {q(fts_table(ledger))}")
+
+
+def build_index(ledger: Ledger) -> int:
+    """Create and fill the gram index of a ledger that has none (suspend_index), in the
+    caller's transaction, from every record's search key (the trash included, as writers keep
+    it). Returns how many records it indexed; 0 when the index already existed."""
+    if index_ready(ledger):
+        return 0
+    create_fts_table(ledger)
+    writer = IndexWriter(ledger)
+    done = last = 0
+    with connection.cursor() as cur:
+        while True:
+            cur.execute(f"SELECT id, search_key FROM {q(ledger.table_name or '')}"
+                        " WHERE id > %s ORDER BY id LIMIT %s", [last, BUILD_CHUNK])
+            rows = cur.fetchall()
+            if not rows:
+                break
+            last = rows[-1][0]
+            writer.add([(rid, insert_grams(key)) for rid, key in rows])
+            done += len(rows)
+    writer.close()
+    return done
+
+
+BUILD_CHUNK = 20_000
+
+
 def index_records(ledger: Ledger, rows: Sequence[tuple[int, str, str | None]]) -> None:
-    """rows: (record id, new key, old key or None). Keeps the SQLite gram index in step."""
-    if not dialect.is_sqlite() or not rows:
+    """rows: (record id, new key, old key or None). Keeps the SQLite gram index in step (a
+    ledger whose index is still to be built has none to keep: the build reads the keys)."""
+    if not dialect.is_sqlite() or not rows or not index_ready(ledger):
         return
     table = q(fts_table(ledger))
     deletes = [(rid, grams(old)) for rid, _new, old in rows if old]
@@ -125,7 +173,7 @@ class IndexWriter:
     DEFAULT_HASHSIZE = 1024 * 1024
 
     def __init__(self, ledger: Ledger) -> None:
-        self.enabled = dialect.is_sqlite()
+        self.enabled = index_ready(ledger) if dialect.is_sqlite() else False
         self.table = q(fts_table(ledger))
         self.configured = False
 
@@ -149,18 +197,6 @@ class IndexWriter:
         if self.configured:
             self._hashsize(self.DEFAULT_HASHSIZE)
             self.configured = False
-
-
-def rebuild_index(ledger: Ledger) -> None:
-    if not dialect.is_sqlite():
-        return
-    table = q(fts_table(ledger))
-    with connection.cursor() as cur:
-        cur.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")  # contentless table
-        cur.execute(f"SELECT id, search_key FROM {q(ledger.table_name or '')} WHERE search_key <> ''")
-        rows = cur.fetchall()
-        cur.executemany(f"INSERT INTO {table} (rowid, grams) VALUES (%s, %s)",
-                        [(rid, grams(key)) for rid, key in rows])
 
 
 def _terms(text: str) -> list[str]:
@@ -208,6 +244,8 @@ def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, 
                 clauses.append(f"{alias}.search_key LIKE %s ESCAPE '\\'")
                 values.append(f"%{dialect.like_escape(t)}%")
         return " AND ".join(clauses), values
+    if not index_ready(ledger):  # built by a job after an import: read the keys meanwhile
+        return verify_condition(terms, alias)
     match, verify = fts_match(text)
     sql = (f"{alias}.id IN (SELECT rowid FROM {q(fts_table(ledger))}"
            f" WHERE {q(fts_table(ledger))} MATCH %s)")

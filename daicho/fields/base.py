@@ -81,6 +81,12 @@ class FieldType:
         Raises FieldValueError with a message meant for the person who typed the value."""
         raise NotImplementedError
 
+    def clean_column(self, field: Field, values: list[Any], ctx: ValueContext) -> list[Any] | None:
+        """clean() of a whole column (an import's, each value as a cell gave it) when every
+        value passes as it is — checked with a few calls over the column instead of one per
+        value. None means "clean them one by one", which also finds each refusal's message."""
+        return None
+
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         """A value read from the database → the JSON value of contract §4.1."""
         return raw
@@ -88,6 +94,12 @@ class FieldType:
     def to_param(self, stored: Any) -> Any:
         """A storage value → a driver parameter."""
         return dialect.param(stored)
+
+    def to_params(self, values: list[Any]) -> list[Any]:
+        """to_param of a column of storage values (an import's); may return `values` itself."""
+        if type(self).to_param is FieldType.to_param:
+            return dialect.params(values)
+        return list(map(self.to_param, values))
 
     def convert(self, field: Field, old_value: Any, ctx: ValueContext) -> Any:
         """A JSON value of another type → the storage value of this type (type change)."""
@@ -105,6 +117,11 @@ class FieldType:
 
     def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
         return ""
+
+    def search_texts(self, field: Field, values: list[Any], ctx: ValueContext) -> list[str]:
+        """search_text of a column of storage values, "" for None (an import's)."""
+        text = self.search_text
+        return ["" if v is None else text(field, v, ctx) for v in values]
 
     def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         """The Python value an xlsx/CSV writer gets (date, Decimal, bool, str, list)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
     from daicho.models import Field
 
+_DECIMALS = frozenset({Decimal, type(None)})
 MAX_DIGITS = 17  # what a double can carry; see _fits_double
 EXACT_DIGITS = 15  # any decimal of at most this many digits survives a double unchanged
 _STRIP = str.maketrans("", "", ", \u3000¥\\円")
@@ -54,6 +56,12 @@ def parse_decimal(value: Any) -> Decimal:
     return result
 
 
+@functools.cache
+def _unit(decimals: int) -> Decimal:
+    """1 in the last decimal place a field keeps: 1, 0.1, 0.01 …"""
+    return Decimal(1).scaleb(-decimals)
+
+
 def _fits_double(number: Decimal) -> bool:
     """SQLite keeps non-integers as doubles: accept 16–17 digits only when a double gives them
     back exactly (as in coordinates like 34.86524360019246), so both databases store the same."""
@@ -83,25 +91,46 @@ class NumberType(FieldType):
         return {"decimals": decimals, "unit": unit, "separator": separator}
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
-        if value is None or (isinstance(value, str) and not value.strip()):
+        # An import cleans a Decimal per distinct cell, hundreds of thousands of them: those
+        # skip parse_decimal, and as_tuple() (which builds a tuple of digits) is not used.
+        if value.__class__ is Decimal and value.is_finite():
+            number = value
+        elif value is None or (isinstance(value, str) and not value.strip()):
             return None
-        number = parse_decimal(value)
+        else:
+            number = parse_decimal(value)
         if number and number.adjusted() >= MAX_DIGITS:
             raise FieldValueError(_("The number is too large (at most %(n)d digits).")
                                   % {"n": MAX_DIGITS})
         decimals = int(field.options.get("decimals", 0))
-        exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > decimals:
-            if number != number.quantize(Decimal(1).scaleb(-decimals)):
-                if decimals == 0:
-                    raise FieldValueError(_("Enter a whole number."))
-                raise FieldValueError(_("Enter at most %(n)d decimal places.") % {"n": decimals})
-        number = number.quantize(Decimal(1).scaleb(-decimals))
-        digits = len(number.as_tuple().digits)
-        if digits > MAX_DIGITS or (digits > EXACT_DIGITS and not _fits_double(number)):
+        rounded = number.quantize(_unit(decimals))
+        if rounded != number:  # more decimal places than the field keeps, and not only zeros
+            if decimals == 0:
+                raise FieldValueError(_("Enter a whole number."))
+            raise FieldValueError(_("Enter at most %(n)d decimal places.") % {"n": decimals})
+        digits = rounded.adjusted() + decimals + 1  # quantize() set the exponent to -decimals
+        if digits > MAX_DIGITS or (digits > EXACT_DIGITS and not _fits_double(rounded)):
             raise FieldValueError(_("The number has too many digits (at most %(n)d).")
                                   % {"n": EXACT_DIGITS})
-        return number
+        return rounded
+
+    def clean_column(self, field: Field, values: list[Any], ctx: ValueContext) -> list[Any] | None:
+        # Numbers the reader already made Decimals: all of them at the field's places, and
+        # none too long to keep exactly, is what clean() checks one by one.
+        if type(self).clean is not NumberType.clean or not set(map(type, values)) <= _DECIMALS:
+            return None
+        decimals = int(field.options.get("decimals", 0))
+        unit = _unit(decimals)
+        try:
+            rounded = [None if v is None else v.quantize(unit) for v in values]
+            if rounded != values:  # more places than the field keeps (or not a number)
+                return None
+        except InvalidOperation:
+            return None
+        present = [v for v in rounded if v is not None]
+        if present and max(map(Decimal.adjusted, present)) + decimals + 1 > EXACT_DIGITS:
+            return None
+        return rounded
 
     def _decimal(self, field: Field, raw: Any) -> Decimal | None:
         if raw is None:
@@ -125,6 +154,13 @@ class NumberType(FieldType):
     def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
         number = self._decimal(field, raw)
         return "" if number is None else str(number)
+
+    def search_texts(self, field: Field, values: list[Any], ctx: ValueContext) -> list[str]:
+        # clean() gives Decimals already at the field's places: no per-value option lookups.
+        unit = _unit(int(field.options.get("decimals", 0)))
+        text = self.search_text
+        return ["" if v is None else str(v.quantize(unit)) if v.__class__ is Decimal
+                else text(field, v, ctx) for v in values]
 
     def cursor_param(self, key: Any) -> Any:
         return self.to_param(Decimal(str(key))) if key is not None else None

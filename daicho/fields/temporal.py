@@ -24,6 +24,9 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 _DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 
 
+_DATES = frozenset({dt.date, type(None)})
+
+
 def parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.astimezone(TOKYO).date() if value.tzinfo else value.date()
@@ -72,6 +75,14 @@ class DateType(FieldType):
             date = date.replace(day=1)
         return date
 
+    def clean_column(self, field: Field, values: list[Any], ctx: ValueContext) -> list[Any] | None:
+        # Dates the reader already made (a date has a year from 1 to 9999 by construction).
+        if type(self).clean is not DateType.clean or not set(map(type, values)) <= _DATES:
+            return None
+        if field.options.get("precision") == "month":
+            return [None if v is None else v.replace(day=1) for v in values]
+        return values
+
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         date = dialect.as_date(raw)
         return date.isoformat() if date else None
@@ -82,6 +93,11 @@ class DateType(FieldType):
     def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
         date = dialect.as_date(raw)
         return date.isoformat() if date else ""
+
+    def search_texts(self, field: Field, values: list[Any], ctx: ValueContext) -> list[str]:
+        text = self.search_text
+        return ["" if v is None else v.isoformat() if v.__class__ is dt.date
+                else text(field, v, ctx) for v in values]
 
     def cursor_param(self, key: Any) -> Any:
         return None if key is None else self.to_param(dt.date.fromisoformat(key))

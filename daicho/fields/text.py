@@ -34,6 +34,11 @@ def _default_max_length() -> int:
     return int(settings.DAICHO["MAX_TEXT_LENGTH"])
 
 
+_TEXTS = frozenset({str, type(None)})
+# The characters check_text refuses (tabs and line breaks only outside multi-line fields).
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
 def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -59,7 +64,23 @@ class TextType(FieldType):
         if not text.strip():
             return None
         limit = field.options.get("max_length") or _default_max_length()
+        if len(text) <= limit and (text.isprintable() or not _CONTROL.search(text)):
+            return text  # what check_text would return, without its loop over characters
         return check_text(text, multiline=self.multiline, max_length=limit)
+
+    def clean_column(self, field: Field, values: list[Any], ctx: ValueContext) -> list[Any] | None:
+        if type(self).clean is not TextType.clean or not set(map(type, values)) <= _TEXTS:
+            return None
+        texts = [v for v in values if v is not None]
+        limit = field.options.get("max_length") or _default_max_length()
+        if texts and max(map(len, texts)) > limit:
+            return None
+        joined = "".join(texts)
+        if not joined.isprintable() and _CONTROL.search(joined):
+            return None
+        if not all(map(str.strip, texts)):  # a blank text is stored as empty
+            return None
+        return values
 
     def filter_value(self, field: Field, text: str, ctx: ValueContext) -> Any:
         return text

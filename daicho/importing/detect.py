@@ -80,10 +80,11 @@ def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
            header_row: int | None = None, fixed_header: bool = False) -> Detection:
     if not rows:
         raise _empty_sheet()
-    width = max(len(r) for r in rows)
-    for r in rows:
-        if len(r) < width:
-            r.extend([""] * (width - len(r)))
+    width = max(map(len, rows))
+    if min(map(len, rows)) < width:  # calamine's grids are already even: no loop for them
+        for r in rows:
+            if len(r) < width:
+                r.extend([""] * (width - len(r)))
     if fixed_header:
         names = [_label(v) for v in rows[0]]
         return Detection(0, 1, _unique(names, list(range(width))), list(range(width)),

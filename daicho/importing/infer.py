@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress
 from operator import itemgetter, methodcaller
 from typing import Any
 
@@ -245,8 +246,8 @@ def _eliminate(items: Sequence[Any]) -> tuple[list[str], dict[str, list[Any]],
 def _infer_general(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
                    limits: Limits, text_only: bool) -> ColumnResult:
     if text_only:
-        # Ledgers repeat values (区分, 有無, 町名): parse each distinct text once. Only for
-        # text, because as dict keys 1, 1.0 and True are the same.
+        # Ledgers repeat values (区分, 有無, 町名): parse and finish each distinct text once.
+        # Only for text, because as dict keys 1, 1.0 and True are the same.
         items: list[Any] = list(dict.fromkeys(vals))
     else:
         items = vals
@@ -254,37 +255,63 @@ def _infer_general(name: str, source_index: int, vals: list[Any], rows: Sequence
     for key in alive:
         if fails[key]:
             continue
-        values = parsed[key]
-        if text_only:
-            table = dict(zip(items, values, strict=True))
-            values = [table[v] for v in vals]
-        result = _FINISH[key](name, vals, values, rows)
-        if result is not None:
-            return result
+        finished = _FINISH[key](items, parsed[key])
+        if finished is not None:
+            return _to_cells(name, finished, vals, items if text_only else None, rows)
     failing: tuple[str, list[int]] | None = None
     best = min(alive, key=lambda k: len(fails[k]), default=None)
     if best is not None and fails[best]:
         bad_rows = fails[best]
         if text_only:
             bad = {items[i] for i in bad_rows}
-            bad_rows = [i for i, v in enumerate(vals) if v in bad]
+            bad_rows = list(compress(range(len(vals)), map(bad.__contains__, vals)))
         failing = (best, bad_rows)
     distinct = [v for v in items if v is not None] if text_only else None
     return _as_text(name, source_index, vals, rows, failing, limits, distinct)
 
 
-def _finish_yesno(name: str, vals: list[Any], values: list[Any],
-                  rows: Sequence[int]) -> ColumnResult | None:
+@dataclass
+class _Finished:
+    """A type settled from a column's items (its distinct texts, or else its cells): the value
+    of each item, and the warnings about it (item index → messages) for each row holding it."""
+
+    type: str
+    options: dict[str, Any]
+    values: list[Any]
+    notes: dict[int, list[str]] = field(default_factory=dict)
+
+
+def _to_cells(name: str, finished: _Finished, vals: list[Any], items: list[Any] | None,
+              rows: Sequence[int]) -> ColumnResult:
+    """The column from its finished items; items is None when they are the cells themselves."""
+    values, notes = finished.values, finished.notes
+    noted: list[tuple[int, list[str]]] = sorted(notes.items())
+    if items is not None:
+        values = list(map(dict(zip(items, values, strict=True)).__getitem__, vals))
+        if notes:
+            by_text = {items[k]: messages for k, messages in noted}
+            noted = [(i, by_text[v]) for i, v in enumerate(vals) if v in by_text]
+    warnings = [{"row": rows[i], "message": _("Row %(row)d 「%(name)s」: %(message)s")
+                 % {"row": rows[i], "name": name, "message": message}}
+                for i, messages in noted for message in messages]
+    return ColumnResult(finished.type, finished.options, values, warnings=warnings)
+
+
+def _note(notes: dict[int, list[str]], i: int, message: str | None) -> None:
+    if message:
+        notes.setdefault(i, []).append(message)
+
+
+def _finish_yesno(items: list[Any], values: list[Any]) -> _Finished | None:
     # ○ next to empty cells is a mark, not yes/no: empty would have to mean ×. Only when both
     # answers appear (or nothing is empty) is the column a yes/no field.
     present = {v for v in values if v is not None}
-    if len(present) < 2 and any(v is None for v in vals):
+    if len(present) < 2 and any(v is None for v in items):
         return None
-    return ColumnResult("yesno", {}, values)
+    return _Finished("yesno", {}, values)
 
 
-def _finish_number(name: str, vals: list[Any], values: list[Any],
-                   rows: Sequence[int]) -> ColumnResult:
+def _finish_number(items: list[Any], values: list[Any]) -> _Finished:
     decimals = 0
     yen = separator = False
     out: list[Any] = []
@@ -301,13 +328,12 @@ def _finish_number(name: str, vals: list[Any], values: list[Any],
         options["unit"] = "円"
     if separator:
         options["separator"] = True
-    return ColumnResult("number", options, out)
+    return _Finished("number", options, out)
 
 
-def _finish_temporal(name: str, vals: list[Any], values: list[Any],
-                     rows: Sequence[int]) -> ColumnResult | None:
+def _finish_temporal(items: list[Any], values: list[Any]) -> _Finished | None:
     timed = any(isinstance(p, dt.datetime) and has_time(p) for p in values)
-    warnings: list[dict[str, Any]] = []
+    notes: dict[int, list[str]] = {}
     out: list[Any] = [None] * len(values)
     if timed:
         for i, p in enumerate(values):
@@ -319,8 +345,8 @@ def _finish_temporal(name: str, vals: list[Any], values: list[Any],
                 return None  # a year-month among date-times: leave the column as text
             else:
                 out[i] = midnight(p.date)
-                _warn(warnings, name, rows[i], p.warning)
-        return ColumnResult("datetime", {}, out, warnings=warnings)
+                _note(notes, i, p.warning)
+        return _Finished("datetime", {}, out, notes)
     months = days = 0
     from_text = wareki = 0
     for p in values:
@@ -336,37 +362,31 @@ def _finish_temporal(name: str, vals: list[Any], values: list[Any],
             out[i] = (aware(p) if p.tzinfo else p).date()
             continue
         out[i] = p.date
-        _warn(warnings, name, rows[i], p.warning)
-        if type(vals[i]) is str:
+        _note(notes, i, p.warning)
+        if type(items[i]) is str:
             from_text += 1
             wareki += p.wareki
         if p.precision == "month" and days:
-            _warn(warnings, name, rows[i],
+            _note(notes, i,
                   _("「%(value)s」 has only a year and month, so it was read as the 1st of the "
-                    "month.") % {"value": vals[i]})
+                    "month.") % {"value": items[i]})
     options: dict[str, Any] = {}
     if months and not days and all(isinstance(p, ParsedDate) or p is None for p in values):
         options["precision"] = "month"
     if from_text and wareki == from_text:
         options["wareki"] = True
-    return ColumnResult("date", options, out, warnings=warnings)
+    return _Finished("date", options, out, notes)
 
 
-def _warn(warnings: list[dict[str, Any]], name: str, row: int, message: str | None) -> None:
-    if message:
-        warnings.append({"row": row, "message": _("Row %(row)d 「%(name)s」: %(message)s")
-                         % {"row": row, "name": name, "message": message}})
-
-
-def _finish_plain(kind: str) -> Callable[[str, list[Any], list[Any], Sequence[int]],
-                                         ColumnResult]:
-    def finish(name: str, vals: list[Any], values: list[Any],
-               rows: Sequence[int]) -> ColumnResult:
-        return ColumnResult(kind, {}, values)
+def _finish_plain(kind: str) -> Callable[[list[Any], list[Any]], _Finished]:
+    def finish(items: list[Any], values: list[Any]) -> _Finished:
+        return _Finished(kind, {}, values)
     return finish
 
 
-_FINISH: dict[str, Callable[[str, list[Any], list[Any], Sequence[int]], ColumnResult | None]] = {
+# Each gets the items and their parses, and gives the items' values and warnings (or None
+# when the column is not of that type after all).
+_FINISH: dict[str, Callable[[list[Any], list[Any]], _Finished | None]] = {
     "yesno": _finish_yesno, "number": _finish_number, "temporal": _finish_temporal,
     "email": _finish_plain("email"), "url": _finish_plain("url"),
 }

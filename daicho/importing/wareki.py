@@ -268,10 +268,11 @@ def _make_date(year: int, month: int, day: int, shown: str) -> dt.date:
     if not 1 <= year <= 9999:
         raise WarekiError(_("「%(value)s」: the year %(year)d cannot be handled.")
                           % {"value": shown, "year": year})
-    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+    try:
+        return dt.date(year, month, day)  # checks the day against the month, in C
+    except ValueError:
         raise WarekiError(_("「%(value)s」: there is no day %(day)d in month %(month)d.")
-                          % {"value": shown, "month": month, "day": day})
-    return dt.date(year, month, day)
+                          % {"value": shown, "month": month, "day": day}) from None
 
 
 def _check_weekday(match: re.Match[str], date: dt.date, shown: str) -> None:

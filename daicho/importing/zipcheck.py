@@ -38,9 +38,12 @@ _DTD = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 # calamine reads column letters in either case, so "far" is two letters or more, or a row
 # number of six digits or more (>= 100,000), in a reference written exactly as <c r="...".
 _FAR_REF = re.compile(rb'<c r="([A-Za-z]{2,})([0-9]+)"|<c r="([A-Za-z])([0-9]{6,})"')
-# Any other way of writing a cell (calamine accepts them all): <c>, <c/>, <c s="1" r="A1">,
-# <c r = "A1">, <c r='A1'>, <c\nr="A1">; and namespace prefixes (<x:c>) anywhere.
-_ODD_CELL = re.compile(rb'<c(?:[\t\r\n>/]| (?!r="))')
+# The cells worth a second look: all but the plain near ones, <c r="A1"> to <c r="Z99999">,
+# which are nearly every cell of a sheet and which this one pass in C skips. A far one is
+# read with _FAR_REF; any other (calamine accepts them all: <c>, <c/>, <c s="1" r="A1">,
+# <c r = "A1">, <c r='A1'>, <c\nr="A1">) calls for the exact walk, as do namespace prefixes
+# (<x:c>) anywhere.
+_UNPLAIN_CELL = re.compile(rb'<c(?:[\t\r\n>/]| (?!r="[A-Za-z][0-9]{1,5}"))')
 _PREFIXED_CELL = re.compile(rb":c[\s>/]")  # <x:c ...>; x14:cfRule and the like do not match
 _ATTRS = rb"""((?:[^>"']|"[^"]*"|'[^']*')*?)"""  # attribute values may hold ">"
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s>/])" + _ATTRS + rb"/?>")
@@ -245,10 +248,13 @@ class _XlsxSheetScanner:
         part, self.tail = buf[: max(cut, 0)], buf[max(cut, 0):]
         if self.counting:  # cells holding a value (styled empty cells have neither)
             self.bounds.values += part.count(b"<v>") + part.count(b"<is>")
-        # A cell written any other way than <c r="..."> needs the exact walk.
-        if not self.odd and (_ODD_CELL.search(part) or _PREFIXED_CELL.search(part)):
+        if not self.odd and _PREFIXED_CELL.search(part):
             self.odd = True
-        for m in _FAR_REF.finditer(part):
+        for cell in _UNPLAIN_CELL.finditer(part):
+            m = _FAR_REF.match(part, cell.start())
+            if m is None:
+                self.odd = True  # a cell written any other way than <c r="...">
+                continue
             letters, digits = (m[1], m[2]) if m[1] else (m[3], m[4])
             self.far_cols = max(self.far_cols, col_index(letters))
             self.far_rows = max(self.far_rows, int(digits))

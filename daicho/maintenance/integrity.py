@@ -32,7 +32,7 @@ from daicho.db.dialect import q
 from daicho.db.schema import SYSTEM_COLUMNS, fts_table
 from daicho.maintenance.archive import sha256_file
 from daicho.maintenance.inventory import attachment_path
-from daicho.models import Attachment, Field, History, Ledger
+from daicho.models import Attachment, Field, History, Job, Ledger
 
 MAX_IDS = 20  # record ids named in one problem
 MAX_PER_CODE = 100  # problems listed per code; the rest are counted
@@ -197,6 +197,9 @@ class LedgerCheck:
         if self.table not in self.tables:
             return  # already reported as a missing table
         if name not in self.tables:
+            if Job.objects.filter(kind="search_index", status__in=("queued", "running"),
+                                  params={"ledger": self.ledger.id}).exists():
+                return  # a ledger made from a file, to be indexed by that job
             self.add("missing_search_index", _("its search index %(table)s is missing.")
                      % {"table": name}, table=name)
             return

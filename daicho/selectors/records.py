@@ -23,7 +23,7 @@ from daicho.db import dialect
 from daicho.db import schema as ddl
 from daicho.db.dialect import q
 from daicho.db.schema import fts_table
-from daicho.db.search import fts_match, search_condition, verify_condition
+from daicho.db.search import fts_match, index_ready, search_condition, verify_condition
 from daicho.errors import FieldValueError, InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.models import Field
@@ -397,7 +397,7 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
     keys = parse_sort(schema, sort)
     after = decode_cursor(cursor, keys, schema) if cursor else None
     if search and keys[0].column == "id" and dialect.is_sqlite() and query_terms(search) \
-            and not schema.hidden:
+            and not schema.hidden and index_ready(schema.ledger):
         found = _search_by_id(user, schema, filters=filters, search=search, ctx=ctx,
                               deleted=deleted, desc=keys[0].desc, after=after, limit=limit)
         return _page(schema, keys, found, limit, total=None)

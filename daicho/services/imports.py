@@ -19,14 +19,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from daicho import access
+from daicho import access, jobs
 from daicho.access import AnyUser
 from daicho.db import schema as ddl
+from daicho.db import search
 from daicho.db.dialect import q
 from daicho.errors import Conflict, DaichoError, FieldValueError, InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.importing import ImportFileError, Limits, ParsedTable, ValueParseError, parse_value, read_table
 from daicho.importing import text_of as cell_text
+from daicho.importing.early import EarlyRead
+from daicho.importing.table import no_cycle_collection
 from daicho.models import History, ImportBatch, Ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema
@@ -92,10 +95,16 @@ def _limits() -> Limits:
 
 
 def read(path: Path, *, filename: str, opts: ImportOptions,
-         progress: Progress | None = None) -> ParsedTable:
+         progress: Progress | None = None, early: EarlyRead | None = None) -> ParsedTable:
+    """The file's table; `early` is a read of it already under way (the CLI starts one before
+    Django is set up), used when it was started with the same file, options and limits."""
+    limits = _limits()
     try:
+        book = early.book() if early is not None and early.matches(
+            path, filename=filename, sheet=opts.sheet, encoding=opts.encoding,
+            limits=limits) else None
         return read_table(path, filename=filename, sheet=opts.sheet, header_row=opts.header_row,
-                          encoding=opts.encoding, limits=_limits(), progress=progress)
+                          encoding=opts.encoding, limits=limits, progress=progress, book=book)
     except ImportFileError as exc:
         raise _file_error(exc) from None
 
@@ -199,35 +208,61 @@ class _Failed:
         self.message = message
 
 
+_NONE = type(None)
+# One result may serve every cell holding an equal value only where equal values convert and
+# clean alike. Across types they may not (1 == 1.0 == True == Decimal(1)), nor may Decimals or
+# date-times as text (1.0 and 1.00, or one moment in two time zones, read differently): raw
+# cells share results only within one of these types, and cleaning keeps to the types it has
+# always shared (only number fields get Decimals there) or to yes/no alone.
+_CONVERT_KEYS = frozenset({str, int, float, bool, dt.date})
+_CLEAN_KEYS = frozenset({str, dt.date, Decimal, _NONE, type(_BAD)})
+_CLEAN_BOOL_KEYS = frozenset({bool, _NONE, type(_BAD)})
+
+
+def _map_distinct(cells: list[Any], convert: Callable[[Any], Any]) -> list[Any] | None:
+    """[convert(v) for v in cells], calling convert once per distinct value: ledgers repeat
+    their values, and mapping the cells through a dict runs in C, not in a Python loop per
+    cell. None when a result is a list or dict, which cells must not share."""
+    results = dict.fromkeys(cells)
+    for v in results:
+        r = convert(v)
+        if r.__class__ is list or r.__class__ is dict:
+            return None
+        results[v] = r
+    return list(map(results.__getitem__, cells))
+
+
 def _field_column(table: ParsedTable, i: int, f: Any, inferred: bool, outcome: Outcome,
                   position: int) -> list[Any]:
     """Column i of the file as values for field f: the inferred values when the ledger was made
-    from this file, else every cell converted to the field's type (each distinct text once).
+    from this file, else every cell converted to the field's type (each distinct value once).
     Cells that do not convert are reported and become _BAD."""
     if inferred and table.columns[i].type == f.type:
         return table.values[i]
     raw = table.raw[i]
     if f.type not in PARSEABLE:
         return [None if v is None else cell_text(v) for v in raw]
-    memo: dict[str, Any] = {}
-    out: list[Any] = []
-    for n, v in enumerate(raw):
+    failed = False
+
+    def convert(v: Any) -> Any:
+        nonlocal failed
         if v is None:
-            out.append(None)
-            continue
-        r = memo.get(v, _BAD) if type(v) is str else _BAD
-        if r is _BAD:
-            try:
-                r = parse_value(f.type, f.options, v)
-            except ValueParseError as exc:
-                r = _Failed(str(exc))
-            if type(v) is str and not isinstance(r, list):
-                memo[v] = r
-        if type(r) is _Failed:
-            outcome.error(table.numbers[n], f.name, v, r.message, column=position)
-            out.append(_BAD)
-        else:
-            out.append(r)
+            return None
+        try:
+            return parse_value(f.type, f.options, v)
+        except ValueParseError as exc:
+            failed = True
+            return _Failed(str(exc))
+
+    kinds = set(map(type, raw)) - {_NONE}
+    out = _map_distinct(raw, convert) if len(kinds) <= 1 and kinds <= _CONVERT_KEYS else None
+    if out is None:
+        out = list(map(convert, raw))
+    if failed:  # reported in row order, as the report lists them
+        for n, r in enumerate(out):
+            if r.__class__ is _Failed:
+                outcome.error(table.numbers[n], f.name, raw[n], r.message, column=position)
+                out[n] = _BAD
     return out
 
 
@@ -250,33 +285,34 @@ def _clean_column(schema: LedgerSchema, f: Any, values: list[Any], ctx: ValueCon
                 outcome.error(numbers[n], f.name, raw[n] if raw else None, refusal, stage=1,
                               column=position)
         return [_BAD] * len(values)
-    memo: dict[Any, Any] = {}
-    out: list[Any] = []
-    append = out.append
+    fast = ftype.clean_column(f, values, ctx)
+    if fast is not None:
+        return fast
     clean = ftype.clean
-    for n, v in enumerate(values):
+    failed = False
+
+    def convert(v: Any) -> Any:
+        nonlocal failed
         if v is _BAD:
-            append(None)
-            continue
-        memoize = v is None or v.__class__ in _CLEAN_MEMO
-        r = memo.get(v, _BAD) if memoize else _BAD
-        if r is _BAD:
-            try:
-                r = clean(f, v, ctx)
-            except FieldValueError as exc:
-                r = _Failed(exc.message)
-            if memoize and not isinstance(r, list | dict):
-                memo[v] = r
-        if type(r) is _Failed:
-            outcome.error(numbers[n], f.name, raw[n] if raw else None, r.message, stage=1,
-                          column=position)
-            append(_BAD)
-        else:
-            append(r)
+            return None
+        try:
+            return clean(f, v, ctx)
+        except FieldValueError as exc:
+            failed = True
+            return _Failed(exc.message)
+
+    kinds = set(map(type, values))
+    shared = kinds <= _CLEAN_KEYS or kinds <= _CLEAN_BOOL_KEYS
+    out = _map_distinct(values, convert) if shared else None
+    if out is None:
+        out = list(map(convert, values))
+    if failed:  # reported in row order, as the report lists them
+        for n, r in enumerate(out):
+            if r.__class__ is _Failed:
+                outcome.error(numbers[n], f.name, raw[n] if raw else None, r.message, stage=1,
+                              column=position)
+                out[n] = _BAD
     return out
-
-
-_CLEAN_MEMO = frozenset({str, dt.date, Decimal})
 
 
 def _convert_columns(table: ParsedTable, schema: LedgerSchema, mapping: list[tuple[int, str]],
@@ -297,6 +333,8 @@ def _convert_columns(table: ParsedTable, schema: LedgerSchema, mapping: list[tup
     for position, f in enumerate(schema.required):
         column = cleaned.get(f.code, empty)
         raw = table.raw[source[f.code]] if f.code in source else empty
+        if _NONE not in set(map(type, column)):
+            continue  # every cell filled: no need to look at them one by one
         for n, v in enumerate(column):
             if v is None:
                 outcome.error(table.numbers[n], f.name, raw[n], _("This field is required."),
@@ -439,7 +477,8 @@ class _DryRun(Exception):
 
 
 def run_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions,
-               progress: Progress | None = None) -> dict[str, Any]:
+               progress: Progress | None = None,
+               early: EarlyRead | None = None) -> dict[str, Any]:
     report_progress = progress or (lambda done, total: None)
     access.require_user(user)
     mode = opts.mode or ("upsert" if opts.key else "append" if opts.ledger else "create")
@@ -460,15 +499,23 @@ def run_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions,
         if not target.type_of(key_field).can_be_unique:
             raise InvalidInput(_("The field 「%(name)s」 cannot serve as a key.")
                                % {"name": key_field.name}, code="invalid_key")
+    with no_cycle_collection():
+        return _read_and_run(user=user, path=path, filename=filename, opts=opts, mode=mode,
+                             target=target, progress=report_progress, early=early)
+
+
+def _read_and_run(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions, mode: str,
+                  target: LedgerSchema | None, progress: Progress,
+                  early: EarlyRead | None) -> dict[str, Any]:
     table = read(path, filename=filename, opts=opts,
-                 progress=lambda d, t: report_progress(d * 40 // max(t, 1), 100))
+                 progress=lambda d, t: progress(d * 40 // max(t, 1), 100), early=early)
     ctx = ValueContext(user)  # links may point only at records the importer may see
     warnings = list(table.warnings)
     result: dict[str, Any] = {}
     try:
         with transaction.atomic():
             result = _run(user=user, table=table, target=target, mode=mode, opts=opts, ctx=ctx,
-                          warnings=warnings, filename=filename, progress=report_progress)
+                          warnings=warnings, filename=filename, progress=progress)
             if opts.dry_run or not result["ok"]:
                 raise _DryRun()
             ledger_id = (result.get("ledger") or {}).get("id")
@@ -478,7 +525,7 @@ def run_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions,
                                   "updated": result.get("updated")})
     except _DryRun:
         pass
-    report_progress(100, 100)
+    progress(100, 100)
     return result
 
 
@@ -524,17 +571,20 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
         del create, good
         fresh_ledger = target is None
         if fresh_ledger:
-            # Filling a new table and indexing it afterwards is much faster than keeping a dozen
-            # indexes up to date row by row (unique indexes stay: they guard the data).
+            # A new table is filled first and indexed afterwards, by a background job once the
+            # import has committed (jobs.search_index): its gram index and the field indexes
+            # are the larger part of an import's work, and until they exist search reads the
+            # search keys and pages scan the table — slower, never different. Unique indexes
+            # stay: they guard the data.
             for f in schema.fields:
                 if not f.unique:
                     ddl.drop_field_indexes(schema.ledger, f.column)
+            search.suspend_index(schema.ledger)
         batch_id = _write(user, schema, columns, outcome, ctx, progress)
         del columns
         if fresh_ledger:
-            for f in schema.fields:
-                ddl.sync_indexes(schema.ledger, f)
-        if outcome.created:
+            jobs.enqueue(kind_name="search_index", params={"ledger": schema.id}, user=None)
+        elif outcome.created:
             ddl.analyze(schema.ledger)
         _remember(user, schema, table, mapping, mode, created=target is None,
                   outcome=outcome, batch_id=batch_id, filename=filename)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import operator
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,7 +26,7 @@ from daicho.fields.text import AutonumberType
 from daicho.models import Field, History, Ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.textnorm import search_key
+from daicho.textnorm import search_key, search_keys
 
 ACTIONS = ("create", "update", "delete", "restore", "import", "revert")
 
@@ -502,44 +501,7 @@ def import_rows(*, user: AnyUser, schema: LedgerSchema, items: list[Prepared],
 IMPORT_CHUNK = 20_000
 
 
-def _encode_json(value: Any) -> str:
-    """One JSON value as json.dumps(ensure_ascii=False) writes it, strings without the detour."""
-    if type(value) is str:
-        return _encode_str(value)
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if type(value) is int:
-        return int.__repr__(value)
-    return _dumps(value)
-
-
-_encode_str = json.encoder.encode_basestring
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _memoized(fn: Any, values: Sequence[Any]) -> list[Any]:
-    """fn over a column; each distinct text, date or number is computed once (ledgers repeat
-    区分, 町名, dates). Other values (bool, datetime, lists) are not memoized: True == 1 and
-    equal datetimes in two time zones would share a result they should not."""
-    memo: dict[Any, Any] = {}
-    get = memo.get
-    out: list[Any] = []
-    append = out.append
-    for v in values:
-        if v is None or v.__class__ in _MEMO_TYPES:
-            r = get(v, _MISSING)
-            if r is _MISSING:
-                r = memo[v] = fn(v)
-        else:
-            r = fn(v)
-        append(r)
-    return out
-
-
-_MEMO_TYPES = frozenset({str, dt.date, Decimal, int})
-_MISSING = object()
 
 
 def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, list[Any]],
@@ -547,12 +509,18 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
                    progress: Any = None) -> int:
     """Insert cleaned records given column by column (storage values, as `clean` returns them,
     every column the same length) as part of import batch `batch_id`: the rows, one history
-    entry per record ('import', revision 1, every value as {"old": null, "new": …}), the search
-    key and gram index, and the count, in the caller's transaction.
+    entry per record ('import', revision 1), the search key and gram index, and the count, in
+    the caller's transaction.
+
+    The history entry of a record an import created holds no values (`{}`): they are the
+    record's values at revision 1, which `history` recovers from the record and its later
+    entries, as `values_at` does for a revert. Storing them again would double what an import
+    writes. A ledger whose gram index is suspended (a ledger made from the file) gets it from
+    the `search_index` job afterwards.
 
     Works a chunk of rows at a time, so a million-row import never holds a million rows of SQL
-    parameters or history JSON, and column by column: within a chunk each distinct value of a
-    field is turned into its parameter, search text and history JSON once."""
+    parameters, and column by column: within a chunk each distinct value of a field is turned
+    into its parameter and search text once."""
     schema = schema.full
     count = len(next(iter(columns.values()))) if columns else 0
     if not count:
@@ -568,34 +536,27 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     cols += [q(f.column) for f in fields]
     sql = (f"INSERT INTO {q(schema.table)} ({', '.join(cols)}) "
            f"VALUES ({', '.join(['%s'] * len(cols))})")
-    history_sql = _history_sql()
     fts = search.IndexWriter(schema.ledger)
-    makers = [_value_forms(schema, f, ctx) for f in fields]
     with connection.cursor() as cur:
         for start in range(0, count, IMPORT_CHUNK):
             end = min(start + IMPORT_CHUNK, count)
             n = end - start
             ids = _allocate_ids(schema, n)
-            forms = [_memoized(make, columns[f.code][start:end])
-                     for f, make in zip(fields, makers, strict=True)]
-            params = [list(map(_PARAM, column)) for column in forms]
-            keys = _joined("\n", [list(map(_KEY, column)) for column in forms])
-            grams = list(map(search.insert_grams, keys))
+            forms = [_column_forms(schema, f, columns[f.code][start:end], ctx) for f in fields]
+            params = [column for column, _texts in forms]
+            keys = _joined("\n", [texts for _column, texts in forms if texts is not None])
+            del forms
             try:
                 cur.executemany(sql, list(zip(ids, [1] * n, [now] * n, [uid] * n, [now] * n,
                                               [uid] * n, keys, *params, strict=True)))
             except IntegrityError:
                 raise Conflict(_("A value that must be unique is already used."),
                                code="unique") from None
-            del params, keys
-            fts.add(zip(ids, grams, strict=True))
-            del grams
-            changes = _joined(",", [list(map(_CHANGE, column)) for column in forms])
-            del forms
-            cur.executemany(history_sql, [
-                (schema.id, rid, 1, "import", uid, at, "{" + text + "}", batch_id)
-                for rid, text in zip(ids, changes, strict=True)])
-            del changes
+            del params
+            if fts.enabled:
+                fts.add(zip(ids, map(search.insert_grams, keys), strict=True))
+            del keys
+            _import_history(cur, schema, ids, uid, at, batch_id)
             access.check_new_records(user, schema, list(ids))
             if progress is not None:
                 progress(end, count)
@@ -604,38 +565,59 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     return count
 
 
-_PARAM, _KEY, _CHANGE = (operator.itemgetter(k) for k in range(3))
+def _import_history(cur: Any, schema: LedgerSchema, ids: list[int], uid: int | None, at: Any,
+                    batch_id: str) -> None:
+    """The 'import' entries (revision 1, no values) of the records just inserted, made by the
+    database from their ids in one statement."""
+    table = q(History._meta.db_table)
+    head = (f"INSERT INTO {table} (ledger_id, record_id, revision, action, user_id, at, changes,"
+            f" batch_id) SELECT %s, r.id, 1, 'import', %s, %s, {_EMPTY_CHANGES}, %s")
+    if dialect.is_sqlite():  # the write lock is ours: the ids are one unbroken range
+        cur.execute(f"{head} FROM {q(schema.table)} r WHERE r.id BETWEEN %s AND %s",
+                    [schema.id, uid, at, batch_id, ids[0], ids[-1]])
+    else:
+        cur.execute(f"{head} FROM unnest(%s::bigint[]) AS r(id)",
+                    [schema.id, uid, at, batch_id, ids])
 
 
+_EMPTY_CHANGES = "'{}'"
 def _joined(separator: str, columns: list[list[str]]) -> list[str]:
     """Per row, the non-empty texts of the columns joined by separator."""
+    if not columns:
+        return []
     join = separator.join
     return [join(filter(None, row)) for row in zip(*columns, strict=True)]
 
 
-def _value_forms(schema: LedgerSchema, f: Field, ctx: ValueContext) -> Any:
-    """For one field: storage value → (driver parameter, normalised search text, the history
-    JSON piece '"code":{"old":null,"new":…}'), "" for the texts it has none of.
+def _column_forms(schema: LedgerSchema, f: Field, values: list[Any],
+                  ctx: ValueContext) -> tuple[list[Any], list[str] | None]:
+    """One field's storage values → (driver parameters, normalised search texts or None when
+    the field has none). A column that repeats its values (区分, 町名, dates) has each form
+    made once per distinct value and spread by a dictionary lookup; in a column of mostly
+    distinct values (番号, 名称, 金額) that would only add hashing, so it is made per value.
 
     The search key of a record is its fields' texts joined by newlines: normalisation (NFKC,
-    casefold, kana) never joins across a newline, so each field's share can be made once per
-    distinct value."""
+    casefold, kana) never joins across a newline, so each field's share can be made on its own,
+    and all of a column's texts are normalised in one call (search_keys)."""
     ftype = schema.type_of(f)
-    searchable = ftype.searchable
-    prefix = _encode_str(f.code) + ':{"old":null,"new":'
-    to_param, search_text, history_value = ftype.to_param, ftype.search_text, ftype.history_value
+    kinds = set(map(type, values))
+    items = values
+    if kinds <= _MEMO_TYPES and len(set(values[:_SAMPLE])) * 2 <= min(len(values), _SAMPLE):
+        # Not for bool or datetime: True == 1, and equal datetimes in two time zones, would
+        # share a form they must not.
+        items = list(dict.fromkeys(values))
+    params = ftype.to_params(items)
+    keys = search_keys(ftype.search_texts(f, items, ctx)) if ftype.searchable else None
+    if items is values:
+        return params, keys
+    where = {v: k for k, v in enumerate(items)}
+    positions = list(map(where.__getitem__, values))
+    return (list(map(params.__getitem__, positions)),
+            None if keys is None else list(map(keys.__getitem__, positions)))
 
-    def forms(value: Any) -> tuple[Any, str, str]:
-        if value is None:
-            return (to_param(None), "", "")
-        key = ""
-        if searchable:
-            text = search_text(f, value, ctx)
-            key = search_key(text) if text else ""
-        shown = history_value(f, value, ctx)
-        change = "" if shown is None else prefix + _encode_json(shown) + "}"
-        return (to_param(value), key, change)
-    return forms
+
+_SAMPLE = 2_000
+_MEMO_TYPES = frozenset({type(None), str, dt.date, Decimal, int})
 
 
 def history(*, user: AnyUser, schema: LedgerSchema, record_id: Any) -> list[dict[str, Any]]:
@@ -644,8 +626,29 @@ def history(*, user: AnyUser, schema: LedgerSchema, record_id: Any) -> list[dict
     entries = list(History.objects.filter(ledger_id=schema.id, record_id=row.id)
                    .order_by("-revision").values("revision", "at", "user_id", "action", "changes"))
     ctx.preload_users(e["user_id"] for e in entries)
+    if entries and _created_by_import(entries[-1]):
+        entries[-1]["changes"] = _first_values(schema, row, entries, ctx)
     # A hidden field's old and new values never leave the server.
     return [{"revision": e["revision"], "at": e["at"].isoformat(), "by": ctx.login(e["user_id"]),
              "action": e["action"],
              "changes": {code: change for code, change in e["changes"].items()
                          if code not in schema.hidden}} for e in entries]
+
+
+def _created_by_import(entry: Mapping[str, Any]) -> bool:
+    """An import's entry for a record it created keeps no values (import_columns)."""
+    return entry["action"] == "import" and entry["revision"] == 1 and not entry["changes"]
+
+
+def _first_values(schema: LedgerSchema, row: sel.Row, entries: Sequence[Mapping[str, Any]],
+                  ctx: ValueContext) -> dict[str, dict[str, Any]]:
+    """The values of revision 1 as changes from nothing: the record's values now, with every
+    later entry (newest first) undone — as values_at, from the entries already read."""
+    values = {f.code: schema.type_of(f).history_value(f, row.raw[f.code], ctx)
+              for f in schema.fields}
+    for entry in entries[:-1]:
+        for code, change in entry["changes"].items():
+            if code in values:
+                values[code] = change.get("old")
+    return {code: {"old": None, "new": value} for code, value in values.items()
+            if value is not None}
