@@ -544,7 +544,7 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
             ids = _allocate_ids(schema, n)
             forms = [_column_forms(schema, f, columns[f.code][start:end], ctx) for f in fields]
             params = [column for column, _texts in forms]
-            keys = _joined("\n", [texts for _column, texts in forms if texts is not None])
+            keys = _joined("\n", [texts for _column, texts in forms if texts is not None], n)
             del forms
             try:
                 cur.executemany(sql, list(zip(ids, [1] * n, [now] * n, [uid] * n, [now] * n,
@@ -581,10 +581,12 @@ def _import_history(cur: Any, schema: LedgerSchema, ids: list[int], uid: int | N
 
 
 _EMPTY_CHANGES = "'{}'"
-def _joined(separator: str, columns: list[list[str]]) -> list[str]:
+
+
+def _joined(separator: str, columns: list[list[str]], rows: int) -> list[str]:
     """Per row, the non-empty texts of the columns joined by separator."""
     if not columns:
-        return []
+        return [""] * rows
     join = separator.join
     return [join(filter(None, row)) for row in zip(*columns, strict=True)]
 

@@ -475,3 +475,13 @@ def test_a_ledger_made_from_a_file_is_indexed_by_a_job_and_keeps_its_history(
     reverted = api.post(f"/api/v1/ledgers/{lid}/records/{first['id']}/revert",
                         {"to_revision": 1}).body
     assert reverted["values"] == first["values"] and reverted["revision"] == 3
+
+
+def test_a_file_with_nothing_searchable_imports(cli: Any, api: ApiClient, tmp_path: Path) -> None:
+    """Yes/no values have no search text: every record's search key is empty."""
+    rows = [["有効"], ["○"], ["×"], ["○"]]
+    report = cli("import", str(_csv(tmp_path / "有効.csv", rows)), "--json").json
+    assert report["ok"] is True and report["created"] == 3, report
+    assert [f["type"] for f in report["fields"]] == ["yesno"]
+    values = [r["values"] for r in _records(api, report["ledger"]["id"])]
+    assert [list(v.values()) for v in values] == [[True], [False], [True]]
