@@ -219,7 +219,7 @@ def test_big_files_run_in_the_background(web: Client, api: ApiClient,
     page = web.get(url).content.decode()
     assert 'id="import-progress"' in page and "/api/v1/jobs/" in page
     assert not html_has_no_inline_code(page)
-    assert jobs.run_pending() == 1
+    assert jobs.run_pending() == 2  # the import, then the new ledger's search_index job
     done = web.get(url).content.decode()
     assert re.search(r'data-count="created">3<', done) and 'id="rollback-import"' in done
     assert _spooled() == []
