@@ -196,11 +196,13 @@ def _search_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, A
     fields = list(Field.objects.filter(ledger=ledger, deleted_at=None))
     with transaction.atomic():
         indexed = search.build_index(ledger)
+    with transaction.atomic():
+        ddl.restore_indexes(ledger)
     for k, f in enumerate(fields):
         with transaction.atomic():
             current = Field.objects.filter(id=f.id).first()  # deleted or retyped meanwhile?
             if current is not None:
-                ddl.sync_indexes(ledger, current)
+                ddl.restore_indexes(ledger, current)
         progress(k + 1, len(fields) + 1)
     ddl.analyze(ledger)
     return {"indexed": indexed, "fields": len(fields)}

@@ -142,7 +142,10 @@ class Field(models.Model):
 class History(models.Model):
     """One row per record revision; written in the same transaction as the change."""
 
-    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (ledger, record, revision) index serves ledger_id too,
+    # and every import would otherwise keep one more index up to date per record.
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="+",
+                               db_index=False)
     record_id = models.BigIntegerField()
     revision = models.IntegerField()
     action = models.CharField(max_length=16)

@@ -7,6 +7,8 @@ SQLite and nothing is lost on either database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import connection
 
@@ -41,9 +43,8 @@ def create_ledger_table(ledger: Ledger) -> None:
             f" updated_by {integer}, {deleted}, deleted_at {ts},"
             f" search_key TEXT NOT NULL DEFAULT '')"
         )
-        cur.execute(f"CREATE INDEX {q(name + '_updated')} ON {table} (updated_at, id)")
-        trashed = "deleted = 1" if dialect.is_sqlite() else "deleted"
-        cur.execute(f"CREATE INDEX {q(name + '_trash')} ON {table} (id) WHERE {trashed}")
+    _create_system_indexes(ledger)
+    with connection.cursor() as cur:
         if dialect.is_sqlite():
             create_fts_table(ledger)
         else:
@@ -273,6 +274,35 @@ def table_indexes(table: str) -> list[str]:
         return [str(row[0]) for row in cur.fetchall()]
 
 
+def _create_system_indexes(ledger: Ledger) -> None:
+    name = str(ledger.table_name)
+    trashed = "deleted = 1" if dialect.is_sqlite() else "deleted"
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_updated')} ON {q(name)}"
+                    " (updated_at, id)")
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_trash')} ON {q(name)} (id)"
+                    f" WHERE {trashed}")
+
+
+def suspend_indexes(ledger: Ledger, fields: Iterable[Field]) -> None:
+    """Drop the indexes a new ledger's first bulk load need not keep up row by row: each
+    field's (unique ones stay: they guard the data) and the one of updated_at. Filling the
+    table and indexing it afterwards (restore_indexes) is much cheaper."""
+    for f in fields:
+        if not f.unique:
+            drop_field_indexes(ledger, f.column)
+    with connection.cursor() as cur:
+        cur.execute(f"DROP INDEX IF EXISTS {q(str(ledger.table_name) + '_updated')}")
+
+
+def restore_indexes(ledger: Ledger, field: Field | None = None) -> None:
+    """The indexes suspend_indexes dropped: one field's, or (field None) the table's own."""
+    if field is None:
+        _create_system_indexes(ledger)
+    else:
+        sync_indexes(ledger, field)
+
+
 def rebuild_indexes(ledger: Ledger) -> None:
     """Drop and recreate every field index of a ledger as the current code defines them
     (after an upgrade that changed their definition, or after a bulk load)."""
@@ -281,11 +311,7 @@ def rebuild_indexes(ledger: Ledger) -> None:
     for f in Field.objects.filter(ledger=ledger):
         drop_field_indexes(ledger, f.column)
         sync_indexes(ledger, f)
-    trashed = "deleted = 1" if dialect.is_sqlite() else "deleted"
-    name = str(ledger.table_name)
-    with connection.cursor() as cur:
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_trash')} ON {q(name)} (id) "
-                    f"WHERE {trashed}")
+    _create_system_indexes(ledger)
     analyze(ledger)
 
 

@@ -576,9 +576,7 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
             # are the larger part of an import's work, and until they exist search reads the
             # search keys and pages scan the table — slower, never different. Unique indexes
             # stay: they guard the data.
-            for f in schema.fields:
-                if not f.unique:
-                    ddl.drop_field_indexes(schema.ledger, f.column)
+            ddl.suspend_indexes(schema.ledger, schema.fields)
             search.suspend_index(schema.ledger)
         batch_id = _write(user, schema, columns, outcome, ctx, progress)
         del columns
