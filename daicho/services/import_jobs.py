@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils import translation
 
 from daicho import jobs
 from daicho.access import AnyUser
@@ -30,8 +31,10 @@ def save_upload(stream: IO[bytes]) -> Path:
 
 
 def enqueue_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions) -> Job:
+    """The job keeps the requester's language: its report (warnings, errors) is read by them."""
     return jobs.enqueue(kind_name="import", user=user, params={
-        "path": path.name, "filename": filename, "options": asdict(opts)})
+        "path": path.name, "filename": filename, "options": asdict(opts),
+        "language": translation.get_language() or settings.LANGUAGE_CODE})
 
 
 @jobs.kind("import")
@@ -41,7 +44,8 @@ def _run(job: Job, progress: Any) -> dict[str, Any]:
     options["columns"] = [ColumnChoice(**c) for c in options.get("columns", [])]
     path = spool_dir() / Path(params["path"]).name
     try:
-        return run_import(user=jobs.job_user(job), path=path, filename=params["filename"],
-                          opts=ImportOptions(**options), progress=progress)
+        with translation.override(params.get("language") or settings.LANGUAGE_CODE):
+            return run_import(user=jobs.job_user(job), path=path, filename=params["filename"],
+                              opts=ImportOptions(**options), progress=progress)
     finally:
         path.unlink(missing_ok=True)

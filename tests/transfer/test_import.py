@@ -486,3 +486,23 @@ def test_a_file_with_nothing_searchable_imports(cli: Any, api: ApiClient, tmp_pa
     assert [f["type"] for f in report["fields"]] == ["yesno"]
     values = [r["values"] for r in _records(api, report["ledger"]["id"])]
     assert [list(v.values()) for v in values] == [[True], [False], [True]]
+
+
+def test_a_background_import_reports_in_the_requesters_language(api: ApiClient) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import translation
+
+    from daicho import jobs
+
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    queued = api.upload("/api/v1/imports", {
+        "file": SimpleUploadedFile("台帳.csv", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"),
+        "background": "true"})
+    assert queued.status == 202
+    with translation.override("ja"):  # the worker's own language is the server's default
+        jobs.run_pending()
+    job = api.get(f"/api/v1/jobs/{queued.body['job']['id']}").body
+    assert job["status"] == "failed" and job["result"]["ok"] is False, job
+    assert job["result"]["error"] == {
+        "code": "wrong_file_type",
+        "message": "This is a PDF file. Choose an Excel, CSV or Access file."}
