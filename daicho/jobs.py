@@ -197,12 +197,12 @@ def _search_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, A
     with transaction.atomic():
         indexed = search.build_index(ledger)
     with transaction.atomic():
-        ddl.restore_indexes(ledger)
+        ddl.create_system_indexes(ledger)
     for k, f in enumerate(fields):
         with transaction.atomic():
             current = Field.objects.filter(id=f.id).first()  # deleted or retyped meanwhile?
             if current is not None:
-                ddl.restore_indexes(ledger, current)
+                ddl.sync_indexes(ledger, current)
         progress(k + 1, len(fields) + 1)
     ddl.analyze(ledger)
     return {"indexed": indexed, "fields": len(fields)}

@@ -33,10 +33,7 @@ def search_keys(texts: list[str]) -> list[str]:
     joined = "\n".join(texts)
     if joined.count("\n") != len(texts) - 1 or not texts:
         return [search_key(text) for text in texts]
-    keys = search_key(joined).split("\n")
-    if len(keys) != len(texts):  # cannot happen (see above); never risk a shifted key
-        return [search_key(text) for text in texts]
-    return keys
+    return search_key(joined).split("\n")
 
 
 def query_terms(q: str) -> list[str]:

@@ -43,7 +43,7 @@ def create_ledger_table(ledger: Ledger) -> None:
             f" updated_by {integer}, {deleted}, deleted_at {ts},"
             f" search_key TEXT NOT NULL DEFAULT '')"
         )
-    _create_system_indexes(ledger)
+    create_system_indexes(ledger)
     with connection.cursor() as cur:
         if dialect.is_sqlite():
             create_fts_table(ledger)
@@ -274,7 +274,8 @@ def table_indexes(table: str) -> list[str]:
         return [str(row[0]) for row in cur.fetchall()]
 
 
-def _create_system_indexes(ledger: Ledger) -> None:
+def create_system_indexes(ledger: Ledger) -> None:
+    """The table's own indexes: updated_at (recent changes) and the trash."""
     name = str(ledger.table_name)
     trashed = "deleted = 1" if dialect.is_sqlite() else "deleted"
     with connection.cursor() as cur:
@@ -287,20 +288,12 @@ def _create_system_indexes(ledger: Ledger) -> None:
 def suspend_indexes(ledger: Ledger, fields: Iterable[Field]) -> None:
     """Drop the indexes a new ledger's first bulk load need not keep up row by row: each
     field's (unique ones stay: they guard the data) and the one of updated_at. Filling the
-    table and indexing it afterwards (restore_indexes) is much cheaper."""
+    table and indexing it afterwards (create_system_indexes, sync_indexes) is much cheaper."""
     for f in fields:
         if not f.unique:
             drop_field_indexes(ledger, f.column)
     with connection.cursor() as cur:
         cur.execute(f"DROP INDEX IF EXISTS {q(str(ledger.table_name) + '_updated')}")
-
-
-def restore_indexes(ledger: Ledger, field: Field | None = None) -> None:
-    """The indexes suspend_indexes dropped: one field's, or (field None) the table's own."""
-    if field is None:
-        _create_system_indexes(ledger)
-    else:
-        sync_indexes(ledger, field)
 
 
 def rebuild_indexes(ledger: Ledger) -> None:
@@ -311,7 +304,7 @@ def rebuild_indexes(ledger: Ledger) -> None:
     for f in Field.objects.filter(ledger=ledger):
         drop_field_indexes(ledger, f.column)
         sync_indexes(ledger, f)
-    _create_system_indexes(ledger)
+    create_system_indexes(ledger)
     analyze(ledger)
 
 

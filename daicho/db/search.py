@@ -173,7 +173,7 @@ class IndexWriter:
     DEFAULT_HASHSIZE = 1024 * 1024
 
     def __init__(self, ledger: Ledger) -> None:
-        self.enabled = index_ready(ledger) if dialect.is_sqlite() else False
+        self.enabled = dialect.is_sqlite() and index_ready(ledger)
         self.table = q(fts_table(ledger))
         self.configured = False
 

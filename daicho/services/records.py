@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -378,10 +378,14 @@ def restore_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
 def values_at(schema: LedgerSchema, row: sel.Row, revision: int,
               ctx: ValueContext) -> dict[str, Any]:
     """The JSON values the record had at `revision`, walking history back from now."""
-    values = sel.row_values(schema, row, ctx)
-    for changes in History.objects.filter(
+    return _walk_back(sel.row_values(schema, row, ctx), History.objects.filter(
         ledger_id=schema.id, record_id=row.id, revision__gt=revision
-    ).order_by("-revision").values_list("changes", flat=True):
+    ).order_by("-revision").values_list("changes", flat=True))
+
+
+def _walk_back(values: dict[str, Any], later: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """values (the record's now) with each later entry's changes undone, newest first."""
+    for changes in later:
         for code, change in changes.items():
             if code in values:
                 values[code] = change.get("old")
@@ -644,13 +648,8 @@ def _created_by_import(entry: Mapping[str, Any]) -> bool:
 
 def _first_values(schema: LedgerSchema, row: sel.Row, entries: Sequence[Mapping[str, Any]],
                   ctx: ValueContext) -> dict[str, dict[str, Any]]:
-    """The values of revision 1 as changes from nothing: the record's values now, with every
-    later entry (newest first) undone — as values_at, from the entries already read."""
-    values = {f.code: schema.type_of(f).history_value(f, row.raw[f.code], ctx)
-              for f in schema.fields}
-    for entry in entries[:-1]:
-        for code, change in entry["changes"].items():
-            if code in values:
-                values[code] = change.get("old")
+    """The values of revision 1 as changes from nothing: values_at, from the entries (newest
+    first) already read."""
+    values = _walk_back(sel.row_values(schema, row, ctx), (e["changes"] for e in entries[:-1]))
     return {code: {"old": None, "new": value} for code, value in values.items()
             if value is not None}

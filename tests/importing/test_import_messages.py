@@ -85,22 +85,18 @@ def test_refused_file_is_explained_in_english(cli: Any, admin: Any, pdf_file: Pa
 
 
 @needs_django
-def test_warnings_are_japanese_by_default(cli: Any, admin: Any, warnings_file: Path) -> None:
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_warnings_follow_the_language(cli: Any, admin: Any, warnings_file: Path, language: str,
+                                      request: pytest.FixtureRequest) -> None:
+    """Japanese by default, English with DAICHO_LANGUAGE=en."""
+    if language == "en":
+        request.getfixturevalue("english")
+    expected = WARNINGS_EN if language == "en" else WARNINGS_JA
     result = cli("import", str(warnings_file), "--dry-run", "--json")
     assert result.code == 0, result.out + result.err
-    assert [w["message"] for w in result.json["warnings"]] == WARNINGS_JA
+    assert [w["message"] for w in result.json["warnings"]] == expected
     text = cli("import", str(warnings_file), "--dry-run", "--no-progress")
-    assert all(message in text.out for message in WARNINGS_JA), text.out
-
-
-@needs_django
-def test_warnings_are_english(cli: Any, admin: Any, warnings_file: Path,
-                               english: None) -> None:
-    result = cli("import", str(warnings_file), "--dry-run", "--json")
-    assert result.code == 0, result.out + result.err
-    assert [w["message"] for w in result.json["warnings"]] == WARNINGS_EN
-    text = cli("import", str(warnings_file), "--dry-run", "--no-progress")
-    assert all(message in text.out for message in WARNINGS_EN), text.out
+    assert all(message in text.out for message in expected), text.out
 
 
 @needs_django
