@@ -66,22 +66,19 @@ def warnings_file(tmp_path: Path) -> Path:
 # ------------------------------------------------------------------------------- CLI
 
 @needs_django
-def test_refused_file_is_explained_in_japanese_by_default(cli: Any, admin: Any, pdf_file: Path) -> None:
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_refused_file_is_explained_in_the_language(cli: Any, admin: Any, pdf_file: Path,
+                                                   language: str,
+                                                   request: pytest.FixtureRequest) -> None:
+    """Japanese by default, English with DAICHO_LANGUAGE=en."""
+    if language == "en":
+        request.getfixturevalue("english")
+    expected = PDF_EN if language == "en" else PDF_JA
     result = cli("import", str(pdf_file), "--json")
     assert result.code == 1
-    assert result.json["error"] == {"code": "wrong_file_type", "message": PDF_JA}
+    assert result.json["error"] == {"code": "wrong_file_type", "message": expected}
     text = cli("import", str(pdf_file))
-    assert text.code == 1 and text.err.splitlines()[0] == PDF_JA
-
-
-@needs_django
-def test_refused_file_is_explained_in_english(cli: Any, admin: Any, pdf_file: Path,
-                                               english: None) -> None:
-    result = cli("import", str(pdf_file), "--json")
-    assert result.code == 1
-    assert result.json["error"] == {"code": "wrong_file_type", "message": PDF_EN}
-    text = cli("import", str(pdf_file))
-    assert text.code == 1 and text.err.splitlines()[0] == PDF_EN
+    assert text.code == 1 and text.err.splitlines()[0] == expected
 
 
 @needs_django
