@@ -65,7 +65,10 @@ class RawBook:
 
 
 def read_book(path: Path, *, filename: str | None = None, sheet: str | None = None,
-              encoding: str | None = None, limits: Limits | None = None) -> RawBook:
+              encoding: str | None = None, limits: Limits | None = None,
+              scan: ZipScan | None = None) -> RawBook:
+    """The file's sheets as rows of cell values. `scan` is the file's zip scan when the caller
+    made it already (daicho.importing.early); a zip workbook is scanned here otherwise."""
     limits = limits or Limits()
     name = filename or path.name
     ext = Path(name).suffix.lower()
@@ -90,7 +93,8 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
     if ext in ACCESS_EXTENSIONS:
         return _read_access(path, sheet, limits)
     if head.startswith(_ZIP):
-        book = _read_zip_workbook(path, sheet, limits)
+        book = _read_calamine(path, scan.kind, sheet, limits, scan) if scan is not None else \
+            _read_zip_workbook(path, sheet, limits)
         if ext in TEXT_EXTENSIONS:
             book.warnings.append(_workbook_named(ext))
         return book
@@ -113,6 +117,20 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
             _("The file cannot be read as %(ext)s: it is damaged or a file of another kind.")
             % {"ext": ext})
     return _read_text(path, ext, encoding, limits)
+
+
+def scan_first(path: Path, *, filename: str | None, limits: Limits) -> ZipScan | None:
+    """The zip scan read_book makes of this file before calamine reads it, or None when it
+    makes none (not a zip workbook, or a file it refuses before looking inside)."""
+    ext = Path(filename or path.name).suffix.lower()
+    if (ext and ext not in SUPPORTED) or ext in ACCESS_EXTENSIONS:
+        return None
+    size = path.stat().st_size
+    if size == 0 or size > limits.max_file_bytes:
+        return None
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    return scan_zip(path, limits) if head.startswith(_ZIP) else None
 
 
 def _note(message: str) -> dict[str, Any]:

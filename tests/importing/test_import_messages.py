@@ -83,6 +83,29 @@ def test_refused_file_is_explained_in_the_language(cli: Any, admin: Any, pdf_fil
 
 @needs_django
 @pytest.mark.parametrize("language", ["ja", "en"])
+def test_refusal_by_the_zip_scan_follows_the_language(
+        cli: Any, admin: Any, make_xlsx: Any, rezip: Any, tmp_path: Path, language: str,
+        request: pytest.FixtureRequest) -> None:
+    """The CLI scans a workbook before Django (and the language) is set up; a refusal there is
+    made again by the importer, in the language asked for."""
+    if language == "en":
+        request.getfixturevalue("english")
+    base = make_xlsx([["名称"], ["本庁舎"]])
+    doctype = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "b">]>'
+               b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               b'<sheetData/></worksheet>')
+    unsafe = rezip(base, tmp_path / "施設.xlsx", {"xl/worksheets/sheet1.xml": doctype})
+    result = cli("import", str(unsafe), "--json")
+    assert result.code == 1
+    assert result.json["error"]["code"] == "unsafe_file"
+    expected = ("The file contains XML DTD/ENTITY declarations. For safety it is not read."
+                if language == "en" else
+                "ファイルに XML の DTD/ENTITY 宣言が含まれています。安全のため読み込みません。")
+    assert result.json["error"]["message"] == expected
+
+
+@needs_django
+@pytest.mark.parametrize("language", ["ja", "en"])
 def test_warnings_follow_the_language(cli: Any, admin: Any, warnings_file: Path, language: str,
                                       request: pytest.FixtureRequest) -> None:
     """Japanese by default, English with DAICHO_LANGUAGE=en."""
