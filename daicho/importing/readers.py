@@ -20,7 +20,7 @@ import python_calamine as calamine
 
 from daicho.i18n import gettext as _
 from daicho.i18n import gettext_lazy, join_list
-from daicho.importing import access, textfile
+from daicho.importing import access, parts, textfile
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.zipcheck import ZipScan, scan_zip
 
@@ -230,17 +230,16 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
     sheets: list[RawSheet] = []
     total = 0
     for name in chosen:
+        in_parts = _read_in_parts(scan, name)
+        if in_parts is not None:
+            rows, merged = in_parts
+            end = (len(rows) - 1, len(rows[0]) - 1) if rows else None
+            total = _check_size(name, end, total, limits)
+            sheets.append(RawSheet(name, rows, merged))
+            continue
         raw = workbook.get_sheet_by_name(name)
         end = raw.end
-        if end is not None:
-            cells = (end[0] + 1) * (end[1] + 1)
-            total += cells
-            if end[1] + 1 > limits.max_columns or end[0] + 1 > limits.max_rows or (
-                    total > limits.max_cells):
-                raise ImportFileError(
-                    "too_large",
-                    _("The sheet 「%(name)s」 is too large (%(rows)s rows × %(cols)s columns).")
-                    % {"name": name, "rows": f"{end[0] + 1:,}", "cols": f"{end[1] + 1:,}"})
+        total = _check_size(name, end, total, limits)
         if end is None:
             rows = []
         elif (end[0] + 1) * (end[1] + 1) > _SHARED_TEXT_CELLS:
@@ -249,12 +248,39 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
             rows = raw.to_python(skip_empty_area=False)
         merged = [(a[0], a[1], b[0], b[1]) for a, b in (raw.merged_cell_ranges or [])]
         sheets.append(RawSheet(name, rows, merged))
+    if scan is not None:
+        scan.xml.clear()  # the workbook's XML, kept for _read_in_parts
     if len(sheets) > 1:
         # Several sheets read only when we could not count cells beforehand (xls): keep the
         # fullest, by filled cells, first one on ties.
         best = max(sheets, key=_filled_cells)
         sheets = [best]
     return RawBook(kind, names, sheets)
+
+
+def _check_size(name: str, end: tuple[int, int] | None, total: int, limits: Limits) -> int:
+    """The cells read so far with this sheet's; refused past the limits."""
+    if end is None:
+        return total
+    total += (end[0] + 1) * (end[1] + 1)
+    if end[1] + 1 > limits.max_columns or end[0] + 1 > limits.max_rows or (
+            total > limits.max_cells):
+        raise ImportFileError(
+            "too_large",
+            _("The sheet 「%(name)s」 is too large (%(rows)s rows × %(cols)s columns).")
+            % {"name": name, "rows": f"{end[0] + 1:,}", "cols": f"{end[1] + 1:,}"})
+    return total
+
+
+def _read_in_parts(scan: ZipScan | None, name: str) -> tuple[list[list[Any]], list[Merge]] | None:
+    """The sheet read on several cores (daicho.importing.parts) when the scan kept its XML."""
+    if scan is None or not scan.xml:
+        return None
+    member = scan.sheet_members.get(name)
+    bounds = scan.bounds.get(member) if member is not None else None
+    if member is None or bounds is None or not bounds.plain:
+        return None
+    return parts.read(scan.xml, list(scan.sheet_members.values()), member, name)
 
 
 # From this many cells on, a sheet is read row by row with equal texts shared (one str object

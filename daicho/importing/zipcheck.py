@@ -29,6 +29,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from daicho.i18n import gettext as _
+from daicho.importing import parts
 from daicho.importing.errors import ImportFileError, Limits
 
 _CHUNK = 1 << 20
@@ -60,6 +61,7 @@ class SheetBounds:
     rows: int = 0  # 1-based index of the last row that can hold a value
     cols: int = 0
     values: int = 0  # roughly how many filled cells (for picking the main sheet)
+    plain: bool = False  # xlsx: every cell is written <c r="...">, with its own reference
 
 
 @dataclass
@@ -67,6 +69,9 @@ class ZipScan:
     kind: str  # "xlsx" or "ods"
     bounds: dict[str, SheetBounds] = field(default_factory=dict)  # by member (xlsx) or name (ods)
     sheet_members: dict[str, str] = field(default_factory=dict)  # xlsx sheet name -> member
+    # Every XML part as inflated and checked, kept when small enough for reading a big sheet
+    # in parts (daicho.importing.parts); empty otherwise.
+    xml: dict[str, bytes] = field(default_factory=dict)
 
 
 def col_index(letters: bytes) -> int:
@@ -109,6 +114,8 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
     sheets = set(scan.sheet_members.values())
     # Filled cells are only counted to pick the main sheet, so not when there is one sheet.
     counting = len(scan.sheet_members) != 1
+    inflated = [i for i in infos if i.filename.endswith((".xml", ".rels")) or i.filename in parsed]
+    keep = scan.kind == "xlsx" and parts.worth_keeping(sum(i.file_size for i in inflated))
     total = 0
     with path.open("rb") as raw:
         for info in infos:
@@ -124,6 +131,7 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
             consumer = _consumer_for(scan, info.filename, counting, sheets)
             feed = consumer.feed if consumer is not None else None
             size = 0
+            kept: list[bytes] | None = [] if keep else None
             for chunk in _inflate(raw, info, limits):
                 if size == 0 and any(d in chunk for d in _DTD):
                     raise _unsafe()
@@ -133,14 +141,22 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
                     raise _too_big(total, limits)
                 if feed is not None:
                     feed(chunk)
+                if kept is not None:
+                    kept.append(chunk)
             if size != info.file_size:
                 raise ImportFileError("corrupt_file",
                                       _("The file is damaged (the sizes inside the ZIP do "
                                         "not match)."))
             if feed is not None:
                 feed(b"")
-            if isinstance(consumer, _XlsxSheetScanner) and not consumer.trusted(limits):
-                _exact_pass(raw, info, consumer.bounds, limits)
+            if kept is not None:
+                scan.xml[info.filename] = b"".join(kept)
+                del kept
+            if isinstance(consumer, _XlsxSheetScanner):
+                if consumer.trusted(limits):
+                    consumer.bounds.plain = True
+                else:
+                    _exact_pass(raw, info, consumer.bounds, limits)
     _check_bounds(scan, limits)
     return scan
 
