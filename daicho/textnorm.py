@@ -19,6 +19,8 @@ def _hiragana(run: re.Match[str]) -> str:
 
 
 def search_key(text: str) -> str:
+    if text.isascii():  # NFKC leaves ASCII as it is, casefold is lower, and there is no kana
+        return text.lower()
     key = unicodedata.normalize("NFKC", text).casefold()
     # translate() looks every character up in the table (a miss costs an exception inside
     # CPython), so it is given the runs of katakana only; imports key every record.

@@ -123,6 +123,14 @@ class FieldType:
         text = self.search_text
         return ["" if v is None else text(field, v, ctx) for v in values]
 
+    def column_forms(self, field: Field, values: list[Any], ctx: ValueContext
+                     ) -> tuple[list[Any], list[str] | None]:
+        """A column of storage values (an import's) as driver parameters and, when the type is
+        searchable, search texts: to_params and search_texts, made together by a type that can
+        make one from the other."""
+        return self.to_params(values), (self.search_texts(field, values, ctx)
+                                        if self.searchable else None)
+
     def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         """The Python value an xlsx/CSV writer gets (date, Decimal, bool, str, list)."""
         return self.to_json(field, raw, ctx)

@@ -99,6 +99,14 @@ class DateType(FieldType):
         return ["" if v is None else v.isoformat() if v.__class__ is dt.date
                 else text(field, v, ctx) for v in values]
 
+    def column_forms(self, field: Field, values: list[Any], ctx: ValueContext
+                     ) -> tuple[list[Any], list[str] | None]:
+        # SQLite stores a date as its ISO text, which is also its search text: one isoformat().
+        if not dialect.is_sqlite() or not set(map(type, values)) <= _DATES:
+            return super().column_forms(field, values, ctx)
+        texts = ["" if v is None else v.isoformat() for v in values]
+        return [t or None for t in texts], texts
+
     def cursor_param(self, key: Any) -> Any:
         return None if key is None else self.to_param(dt.date.fromisoformat(key))
 

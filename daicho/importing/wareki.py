@@ -143,6 +143,9 @@ def try_parse_temporal(text: str) -> ParsedDate | dt.datetime | None:
     """A date, a year-month or a date-time; None when the text is none of them."""
     if not text or text[0] not in _FIRST:
         return None
+    quick = _quick_wareki(text)
+    if quick is not None:
+        return quick
     norm = _normalize(text)
     try:
         if ":" in norm:
@@ -150,6 +153,31 @@ def try_parse_temporal(text: str) -> ParsedDate | dt.datetime | None:
         return _parse_date(norm, text)
     except WarekiError:
         return None
+
+
+# The two ways most 和暦 dates are typed, in ASCII digits: 平成21年8月29日 and H21.8.29.
+_QUICK_KANJI = re.compile(r"(明治|大正|昭和|平成|令和)(元|\d{1,2})年(\d{1,2})月(\d{1,2})日")
+_QUICK_LETTER = re.compile(r"([MTSHR])(\d{1,2})\.(\d{1,2})\.(\d{1,2})")
+
+
+def _quick_wareki(text: str) -> ParsedDate | None:
+    """The common case, a valid date within its era, without the general parser's steps;
+    None sends everything else (other forms, warnings, errors) to the general parser."""
+    match = (_QUICK_KANJI if text[0] in "明大昭平令" else _QUICK_LETTER).fullmatch(text)
+    if match is None:
+        return None
+    name, year, month, day = match.groups()
+    era = _ERA_BY_TOKEN[name]
+    era_year = 1 if year == "元" else int(year)
+    try:
+        date = dt.date(era.start.year + era_year - 1, int(month), int(day))
+    except ValueError:
+        return None
+    nxt = _NEXT[era.name]
+    if era_year == 0 or date < era.start or (nxt is not None and date >= nxt.start) or (
+            era.name == "明治" and date.year < 1873):
+        return None
+    return ParsedDate(date, "day", None, wareki=True)
 
 
 def _parse_datetime(norm: str, original: str) -> dt.datetime | None:

@@ -612,8 +612,8 @@ def _column_forms(schema: LedgerSchema, f: Field, values: list[Any],
         # Not for bool or datetime: True == 1, and equal datetimes in two time zones, would
         # share a form they must not.
         items = list(dict.fromkeys(values))
-    params = ftype.to_params(items)
-    keys = search_keys(ftype.search_texts(f, items, ctx)) if ftype.searchable else None
+    params, texts = ftype.column_forms(f, items, ctx)
+    keys = search_keys(texts) if texts is not None else None
     if items is values:
         return params, keys
     where = {v: k for k, v in enumerate(items)}

@@ -76,3 +76,19 @@ def test_the_fast_path_answers_for_plain_columns() -> None:
         field = Field(code="f", name="f", type=type_key, column="c", options=options)
         assert field_type(type_key).clean_column(field, values, ValueContext()) is not None
         _agrees(type_key, options, values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.dates()), max_size=8))
+def test_column_forms_are_params_and_search_texts(values: list[Any]) -> None:
+    """A type's column_forms (both forms of an import's column at once) are its to_params and
+    search_texts."""
+    ctx = ValueContext()
+    for type_key in ("date", "text", "number"):
+        column = values if type_key == "date" else [
+            None if v is None else (v.isoformat() if type_key == "text" else Decimal(v.day))
+            for v in values]
+        field = Field(code="f", name="f", type=type_key, column="c", options={})
+        ftype = field_type(type_key)
+        assert ftype.column_forms(field, column, ctx) == (
+            ftype.to_params(column), ftype.search_texts(field, column, ctx))

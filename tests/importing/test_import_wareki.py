@@ -198,3 +198,24 @@ def test_round_trip_short_letters(date: dt.date) -> None:
     year = rest.split("年")[0].replace("元", "1")
     short = f"{letters[era]}{year}.{date.month}.{date.day}"
     assert parse_date(short).date == date
+
+
+@pytest.mark.parametrize("era", ["明治", "大正", "昭和", "平成", "令和", "M", "T", "S", "H", "R"])
+def test_the_quick_path_agrees_with_the_parser(era: str) -> None:
+    """try_parse_temporal reads the two common forms without the general parser; around every
+    era's ends, impossible days and year 0 it must answer as the parser does."""
+    from daicho.importing import wareki
+
+    def general(text: str) -> object:
+        try:
+            return wareki._parse_date(wareki._normalize(text), text)
+        except wareki.WarekiError:
+            return None
+
+    years = ["元", "0", "1", "5", "6", "14", "15", "31", "32", "45", "64", "65"]
+    for year in years if len(era) == 2 else years[1:]:
+        for month in (1, 2, 4, 5, 7, 12, 13):
+            for day in (1, 7, 8, 24, 25, 29, 30, 31, 32):
+                text = (f"{era}{year}年{month}月{day}日" if len(era) == 2
+                        else f"{era}{year}.{month}.{day}")
+                assert try_parse_temporal(text) == general(text), text
