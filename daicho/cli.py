@@ -42,9 +42,8 @@ def _start_reading(args: argparse.Namespace) -> Any:
     """Start reading the file to import on a thread (daicho.importing.early), so that most of
     the parse overlaps with setting up Django. The importer checks that the read matches what
     it is asked for; a file that does not exist is left to the command to report."""
+    import importlib
     from pathlib import Path
-
-    from django.conf import settings
 
     from daicho.importing.early import EarlyRead
     from daicho.importing.errors import Limits
@@ -52,8 +51,12 @@ def _start_reading(args: argparse.Namespace) -> Any:
     path = Path(args.file)
     if not path.is_file():
         return None
+    # The settings module itself, as django.conf would import it: django.conf brings asyncio
+    # and more with it, which can wait until Django is set up while the file is read.
+    configured = importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+    overrides = (getattr(configured, "DAICHO", None) or {}).get("IMPORT_LIMITS") or {}
     return EarlyRead(path, filename=path.name, sheet=args.sheet or args.table,
-                     encoding=args.encoding, limits=Limits(**settings.DAICHO["IMPORT_LIMITS"]))
+                     encoding=args.encoding, limits=Limits(**overrides))
 
 
 def build_parser() -> argparse.ArgumentParser:

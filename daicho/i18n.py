@@ -13,8 +13,6 @@ import gettext as stdlib_gettext
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.apps import apps
-from django.utils import translation
 from django.utils.functional import lazy
 
 _LOCALE = Path(__file__).resolve().parent / "locale"
@@ -22,14 +20,25 @@ _LOCALE = Path(__file__).resolve().parent / "locale"
 _DEFAULT_LANGUAGE = "ja"
 
 
+# Django's app registry and translation machinery are imported on first use, not with this
+# module: `daicho import` starts reading the file before Django is set up, and importing them
+# (asyncio comes along) would only delay that.
 def gettext(message: str) -> str:
+    from django.apps import apps
+
     if apps.ready:
+        from django.utils import translation
+
         return translation.gettext(message)
     return _catalogue().gettext(message)
 
 
 def ngettext(singular: str, plural: str, number: int) -> str:
+    from django.apps import apps
+
     if apps.ready:
+        from django.utils import translation
+
         return translation.ngettext(singular, plural, number)
     return _catalogue().ngettext(singular, plural, number)
 
