@@ -8,19 +8,44 @@
 
 from __future__ import annotations
 
-from daicho.importing.errors import ImportFileError, Limits
-from daicho.importing.infer import TextReason
-from daicho.importing.numbers import ParsedNumber, parse_number, try_parse_number
-from daicho.importing.table import ParsedColumn, ParsedRow, ParsedTable, read_table
-from daicho.importing.values import ValueParseError, parse_value, text_of
-from daicho.importing.wareki import (
-    ParsedDate,
-    WarekiError,
-    format_wareki,
-    parse_date,
-    parse_datetime,
-    try_parse_date,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from daicho.importing.errors import ImportFileError, Limits
+    from daicho.importing.infer import TextReason
+    from daicho.importing.numbers import ParsedNumber, parse_number, try_parse_number
+    from daicho.importing.table import ParsedColumn, ParsedRow, ParsedTable, read_table
+    from daicho.importing.values import ValueParseError, parse_value, text_of
+    from daicho.importing.wareki import (
+        ParsedDate,
+        WarekiError,
+        format_wareki,
+        parse_date,
+        parse_datetime,
+        try_parse_date,
+    )
+
+# Each name is imported from its module when first asked for: `daicho import` starts reading
+# the file (daicho.importing.early) before the rest of the package is needed.
+_HOMES = {
+    "ImportFileError": "errors", "Limits": "errors", "TextReason": "infer",
+    "ParsedNumber": "numbers", "parse_number": "numbers", "try_parse_number": "numbers",
+    "ParsedColumn": "table", "ParsedRow": "table", "ParsedTable": "table", "read_table": "table",
+    "ValueParseError": "values", "parse_value": "values", "text_of": "values",
+    "ParsedDate": "wareki", "WarekiError": "wareki", "format_wareki": "wareki",
+    "parse_date": "wareki", "parse_datetime": "wareki", "try_parse_date": "wareki",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ImportFileError",

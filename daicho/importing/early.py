@@ -13,9 +13,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from daicho.importing.collector import no_cycle_collection
 from daicho.importing.errors import Limits
 from daicho.importing.readers import RawBook, read_book, scan_first
-from daicho.importing.table import no_cycle_collection
 from daicho.importing.zipcheck import ZipScan
 
 

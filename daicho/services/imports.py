@@ -28,8 +28,8 @@ from daicho.errors import Conflict, DaichoError, FieldValueError, InvalidInput, 
 from daicho.fields.context import ValueContext
 from daicho.importing import ImportFileError, Limits, ParsedTable, ValueParseError, parse_value, read_table
 from daicho.importing import text_of as cell_text
+from daicho.importing.collector import no_cycle_collection
 from daicho.importing.early import EarlyRead
-from daicho.importing.table import no_cycle_collection
 from daicho.models import History, ImportBatch, Ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from daicho.importing import Limits
+from daicho.importing.collector import no_cycle_collection
 from daicho.importing.early import EarlyRead
 from daicho.importing.readers import read_book
-from daicho.importing.table import no_cycle_collection
 
 MakeXlsx = Callable[..., Path]
 
