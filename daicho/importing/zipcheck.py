@@ -139,19 +139,21 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
                 total += len(chunk)
                 if total > limits.max_uncompressed_bytes:
                     raise _too_big(total, limits)
-                if feed is not None:
-                    feed(chunk)
                 if kept is not None:
-                    kept.append(chunk)
+                    kept.append(chunk)  # and scanned whole, below
+                elif feed is not None:
+                    feed(chunk)
             if size != info.file_size:
                 raise ImportFileError("corrupt_file",
                                       _("The file is damaged (the sizes inside the ZIP do "
                                         "not match)."))
+            if kept is not None:
+                scan.xml[info.filename] = whole = b"".join(kept)
+                del kept
+                if feed is not None:
+                    feed(whole)
             if feed is not None:
                 feed(b"")
-            if kept is not None:
-                scan.xml[info.filename] = b"".join(kept)
-                del kept
             if isinstance(consumer, _XlsxSheetScanner):
                 if consumer.trusted(limits):
                     consumer.bounds.plain = True
@@ -259,15 +261,17 @@ class _XlsxSheetScanner:
         self.odd = False
 
     def feed(self, chunk: bytes) -> None:
-        buf = self.tail + chunk
-        cut = buf.rfind(b"<") if chunk else len(buf)
-        part, self.tail = buf[: max(cut, 0)], buf[max(cut, 0):]
+        # Searched up to the last "<" (the rest waits for the next chunk) with pos/endpos,
+        # not by slicing: a sheet is tens of megabytes.
+        buf = self.tail + chunk if self.tail else chunk
+        cut = max(buf.rfind(b"<"), 0) if chunk else len(buf)
+        self.tail = buf[cut:]
         if self.counting:  # cells holding a value (styled empty cells have neither)
-            self.bounds.values += part.count(b"<v>") + part.count(b"<is>")
-        if not self.odd and _PREFIXED_CELL.search(part):
+            self.bounds.values += buf.count(b"<v>", 0, cut) + buf.count(b"<is>", 0, cut)
+        if not self.odd and _PREFIXED_CELL.search(buf, 0, cut):
             self.odd = True
-        for cell in _UNPLAIN_CELL.finditer(part):
-            m = _FAR_REF.match(part, cell.start())
+        for cell in _UNPLAIN_CELL.finditer(buf, 0, cut):
+            m = _FAR_REF.match(buf, cell.start(), cut)
             if m is None:
                 self.odd = True  # a cell written any other way than <c r="...">
                 continue
