@@ -16,8 +16,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import compress
-from operator import itemgetter, methodcaller
+from itertools import compress, repeat
+from operator import is_not, itemgetter, methodcaller
 from typing import Any
 
 from daicho.i18n import gettext as _
@@ -410,12 +410,13 @@ def _as_text(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
             % {"row": rows[at], "name": name, "max": f"{limits.max_cell_chars:,}"},
             details={"row": rows[at]})
     reason = None
-    if failing is not None and len(failing[1]) * 2 <= sum(1 for v in vals if v is not None):
+    if failing is not None and len(failing[1]) * 2 <= sum(map(is_not, vals, repeat(None))):
         candidate, bad = failing
         reason = TextReason(name, source_index, _CANDIDATE_NAME.get(candidate, candidate),
                             [rows[i] for i in bad[:REASON_ROWS]], len(bad),
                             [{"row": rows[i], "value": texts[i]} for i in bad[:5]])
-    multiline = any("\n" in t or "\r" in t for t in distinct)
+    every = "".join(distinct)  # one search in C instead of one per text
+    multiline = "\n" in every or "\r" in every
     if multiline or longest > TEXTAREA_MIN_CHARS:
         return ColumnResult("textarea", {}, texts, reason)
     if distinct and len(distinct) <= CHOICE_MAX and longest <= CHOICE_MAX_CHARS:
