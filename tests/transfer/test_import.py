@@ -308,11 +308,18 @@ def test_export_then_import_gives_back_values_and_types(cli: Any, api: ApiClient
             assert value == expected, (spec["name"], value, expected)
 
 
+@pytest.mark.parametrize("rows_per_insert", [500, 2])
 def test_imported_records_match_records_made_one_by_one(cli: Any, api: ApiClient,
-                                                        tmp_path: Path) -> None:
+                                                        tmp_path: Path, rows_per_insert: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Imports build search keys, grams and history column by column; the result must be what
-    creating the same records through the API gives, and stay searchable after edits."""
+    creating the same records through the API gives, and stay searchable after edits. With
+    two rows to an INSERT, the three rows go in as one two-row statement and one row."""
     from django.db import connection
+
+    from daicho.services import records as record_svc
+
+    monkeypatch.setattr(record_svc, "ROWS_PER_INSERT", rows_per_insert)
 
     from daicho import jobs
     from daicho.db import dialect
@@ -506,3 +513,24 @@ def test_a_background_import_reports_in_the_requesters_language(api: ApiClient) 
     assert job["result"]["error"] == {
         "code": "wrong_file_type",
         "message": "This is a PDF file. Choose an Excel, CSV or Access file."}
+
+
+def test_a_thousand_rows_go_in_by_multi_row_inserts(cli: Any, api: ApiClient,
+                                                    tmp_path: Path) -> None:
+    """1,234 rows: two INSERTs of 500 rows and the 234 left one by one (SQLite); every record
+    with its values, one history entry each, and the next record's id after the last."""
+    from daicho.models import History
+
+    rows = [["番号", "名称", "金額"]] + [[f"{i:05d}", f"施設{i}", str(i * 10)] for i in range(1234)]
+    report = cli("import", str(_csv(tmp_path / "many.csv", rows)), "--json").json
+    assert report["ok"] is True and report["created"] == 1234, report
+    lid = report["ledger"]["id"]
+    codes = {f["name"]: f["code"] for f in report["fields"]}
+    records = sorted(_records(api, lid), key=lambda r: r["id"])
+    ids = [r["id"] for r in records]
+    assert ids == list(range(ids[0], ids[0] + 1234))
+    assert [(r["values"][codes["番号"]], r["values"][codes["名称"]], r["values"][codes["金額"]])
+            for r in records] == [(f"{i:05d}", f"施設{i}", i * 10) for i in range(1234)]
+    assert History.objects.filter(ledger_id=lid, action="import").count() == 1234
+    made = api.post(f"/api/v1/ledgers/{lid}/records", {"values": {codes["名称"]: "追加"}})
+    assert made.status == 201 and made.body["id"] == ids[-1] + 1
