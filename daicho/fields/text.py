@@ -71,7 +71,11 @@ class TextType(FieldType):
     def clean_column(self, field: Field, values: list[Any], ctx: ValueContext) -> list[Any] | None:
         if type(self).clean is not TextType.clean or not set(map(type, values)) <= _TEXTS:
             return None
-        texts = [v for v in values if v is not None]
+        # Each distinct text once: ledgers repeat theirs (名称, 所管課), and an import's texts
+        # have their hashes already.
+        distinct = dict.fromkeys(values)
+        distinct.pop(None, None)
+        texts = list(distinct)
         limit = field.options.get("max_length") or _default_max_length()
         if texts and max(map(len, texts)) > limit:
             return None
