@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -541,15 +542,20 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     cols += [q(f.column) for f in fields]
     head = f"INSERT INTO {q(schema.table)} ({', '.join(cols)})"
     fts = search.IndexWriter(schema.ledger)
+    # The history of chunk k is written on a thread while this one makes chunk k + 1's forms:
+    # that INSERT … SELECT runs inside SQLite (or PostgreSQL) without the GIL, and making the
+    # forms never touches the database. Every other use of the connection waits for it.
+    history = _Aside()
     with connection.cursor() as cur:
         for start in range(0, count, IMPORT_CHUNK):
             end = min(start + IMPORT_CHUNK, count)
             n = end - start
-            ids = _allocate_ids(schema, n)
             forms = [_column_forms(schema, f, columns[f.code][start:end], ctx) for f in fields]
             params = [column for column, _texts in forms]
             keys = _joined("\n", [texts for _column, texts in forms if texts is not None], n)
             del forms
+            history.wait()
+            ids = _allocate_ids(schema, n)
             try:
                 _insert_rows(cur, head, list(zip(ids, [1] * n, [now] * n, [uid] * n, [now] * n,
                                                  [uid] * n, keys, *params, strict=True)))
@@ -560,10 +566,11 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
             if fts.enabled:
                 fts.add(zip(ids, map(search.insert_grams, keys), strict=True))
             del keys
-            _import_history(cur, schema, ids, uid, at, batch_id)
             access.check_new_records(user, schema, list(ids))
             if progress is not None:
                 progress(end, count)
+            history.start(_import_history, cur, schema, ids, uid, at, batch_id)
+        history.wait()
     fts.close()
     _bump_count(schema, count)
     return count
@@ -597,6 +604,34 @@ def _sqlite_max_params() -> int:
 
     raw = connection.connection
     return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) if raw is not None else 999
+
+
+class _Aside:
+    """One call at a time on a thread of its own; wait() joins it and raises what it raised."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self, fn: Callable[..., object], *args: Any) -> None:
+        self.wait()
+
+        def call() -> None:
+            try:
+                fn(*args)
+            except BaseException as exc:  # raised again by wait()
+                self._error = exc
+
+        self._thread = threading.Thread(target=call, name="daicho-import-history", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
 
 
 def _import_history(cur: Any, schema: LedgerSchema, ids: list[int], uid: int | None, at: Any,

@@ -534,3 +534,23 @@ def test_a_thousand_rows_go_in_by_multi_row_inserts(cli: Any, api: ApiClient,
     assert History.objects.filter(ledger_id=lid, action="import").count() == 1234
     made = api.post(f"/api/v1/ledgers/{lid}/records", {"values": {codes["名称"]: "追加"}})
     assert made.status == 201 and made.body["id"] == ids[-1] + 1
+
+
+def test_the_history_thread_hands_its_error_to_the_import() -> None:
+    """import_columns writes a chunk's history on a thread (records._Aside) while it makes the
+    next chunk: what the thread raises is raised in the import, which then rolls back."""
+    from daicho.services.records import _Aside
+
+    def fail(message: str) -> None:
+        raise RuntimeError(message)
+
+    aside = _Aside()
+    aside.start(fail, "history failed")
+    with pytest.raises(RuntimeError, match="history failed"):
+        aside.wait()
+    aside.wait()  # raised once
+    done: list[int] = []
+    aside.start(done.append, 1)
+    aside.start(done.append, 2)  # waits for the first
+    aside.wait()
+    assert done == [1, 2]
