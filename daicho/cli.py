@@ -54,9 +54,9 @@ def _start_reading(args: argparse.Namespace) -> Any:
     # The settings module itself, as django.conf would import it: django.conf brings asyncio
     # and more with it, which can wait until Django is set up while the file is read.
     configured = importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
-    overrides = (getattr(configured, "DAICHO", None) or {}).get("IMPORT_LIMITS") or {}
     return EarlyRead(path, filename=path.name, sheet=args.sheet or args.table,
-                     encoding=args.encoding, limits=Limits(**overrides))
+                     encoding=args.encoding,
+                     limits=Limits.configured(getattr(configured, "DAICHO", None)))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -138,7 +138,7 @@ class NumberType(FieldType):
         decimals = int(field.options.get("decimals", 0))
         number = raw if isinstance(raw, Decimal) else Decimal(repr(raw) if isinstance(raw, float)
                                                               else str(raw))
-        return number.quantize(Decimal(1).scaleb(-decimals))
+        return number.quantize(_unit(decimals))
 
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         number = self._decimal(field, raw)

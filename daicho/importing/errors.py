@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,3 +49,8 @@ class Limits:
     max_compression_ratio: int = 200
     # Seconds an external tool (mdbtools) may run.
     tool_timeout: float = 300.0
+
+    @classmethod
+    def configured(cls, daicho_settings: Mapping[str, Any] | None) -> Limits:
+        """The limits of settings.DAICHO["IMPORT_LIMITS"] (the defaults for what it leaves out)."""
+        return cls(**((daicho_settings or {}).get("IMPORT_LIMITS") or {}))

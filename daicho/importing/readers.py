@@ -70,31 +70,12 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
     """The file's sheets as rows of cell values. `scan` is the file's zip scan when the caller
     made it already (daicho.importing.early); a zip workbook is scanned here otherwise."""
     limits = limits or Limits()
-    name = filename or path.name
-    ext = Path(name).suffix.lower()
-    if ext and ext not in SUPPORTED:
-        raise ImportFileError(
-            "unsupported_format",
-            _("Files of type 「%(ext)s」 are not supported. "
-              "Choose Excel (.xlsx/.xls), CSV/TSV or Access (.mdb/.accdb).") % {"ext": ext})
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImportFileError("corrupt_file", _("The file cannot be opened.")) from exc
-    if size == 0:
-        raise ImportFileError("empty_file", _("The file is empty."))
-    if size > limits.max_file_bytes:
-        raise ImportFileError(
-            "too_large",
-            _("The file is too large (%(size)s MB, at most %(max)s MB).")
-            % {"size": f"{size / 1048576:,.1f}", "max": f"{limits.max_file_bytes / 1048576:,.0f}"})
-    with path.open("rb") as fh:
-        head = fh.read(8)
+    ext, head = _opening(path, filename, limits)
     if ext in ACCESS_EXTENSIONS:
         return _read_access(path, sheet, limits)
     if head.startswith(_ZIP):
-        book = _read_calamine(path, scan.kind, sheet, limits, scan) if scan is not None else \
-            _read_zip_workbook(path, sheet, limits)
+        scan = scan or scan_zip(path, limits)
+        book = _read_calamine(path, scan.kind, sheet, limits, scan)
         if ext in TEXT_EXTENSIONS:
             book.warnings.append(_workbook_named(ext))
         return book
@@ -121,16 +102,33 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
 
 def scan_first(path: Path, *, filename: str | None, limits: Limits) -> ZipScan | None:
     """The zip scan read_book makes of this file before calamine reads it, or None when it
-    makes none (not a zip workbook, or a file it refuses before looking inside)."""
+    makes none. Raises ImportFileError as read_book would for what it refuses first."""
+    ext, head = _opening(path, filename, limits)
+    return scan_zip(path, limits) if ext not in ACCESS_EXTENSIONS and head.startswith(_ZIP) \
+        else None
+
+
+def _opening(path: Path, filename: str | None, limits: Limits) -> tuple[str, bytes]:
+    """The file's extension and first bytes, after the checks every file passes first."""
     ext = Path(filename or path.name).suffix.lower()
-    if (ext and ext not in SUPPORTED) or ext in ACCESS_EXTENSIONS:
-        return None
-    size = path.stat().st_size
-    if size == 0 or size > limits.max_file_bytes:
-        return None
+    if ext and ext not in SUPPORTED:
+        raise ImportFileError(
+            "unsupported_format",
+            _("Files of type 「%(ext)s」 are not supported. "
+              "Choose Excel (.xlsx/.xls), CSV/TSV or Access (.mdb/.accdb).") % {"ext": ext})
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImportFileError("corrupt_file", _("The file cannot be opened.")) from exc
+    if size == 0:
+        raise ImportFileError("empty_file", _("The file is empty."))
+    if size > limits.max_file_bytes:
+        raise ImportFileError(
+            "too_large",
+            _("The file is too large (%(size)s MB, at most %(max)s MB).")
+            % {"size": f"{size / 1048576:,.1f}", "max": f"{limits.max_file_bytes / 1048576:,.0f}"})
     with path.open("rb") as fh:
-        head = fh.read(8)
-    return scan_zip(path, limits) if head.startswith(_ZIP) else None
+        return ext, fh.read(8)
 
 
 def _note(message: str) -> dict[str, Any]:
@@ -174,11 +172,6 @@ def _read_text(path: Path, ext: str, encoding: str | None, limits: Limits) -> Ra
     if ext == ".xls":
         book.warnings.append(_note(_("The file name ends in .xls but the file is delimited text.")))
     return book
-
-
-def _read_zip_workbook(path: Path, sheet: str | None, limits: Limits) -> RawBook:
-    scan = scan_zip(path, limits)
-    return _read_calamine(path, scan.kind, sheet, limits, scan)
 
 
 def _read_calamine(path: Path, kind: str, sheet: str | None, limits: Limits,

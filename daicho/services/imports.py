@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -90,8 +90,7 @@ def _file_error(exc: ImportFileError) -> DaichoError:
 
 
 def _limits() -> Limits:
-    overrides = cast(dict[str, Any], settings.DAICHO.get("IMPORT_LIMITS") or {})
-    return Limits(**overrides)
+    return Limits.configured(settings.DAICHO)
 
 
 def read(path: Path, *, filename: str, opts: ImportOptions,
