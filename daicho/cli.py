@@ -211,8 +211,8 @@ def run() -> NoReturn:
 
     Freeing every object of a big import one by one at exit took a tenth of a second and
     served nobody; what must outlive the process is finished here first: the output is
-    flushed, the log handlers are shut down and the database connections closed (SQLite
-    checkpoints its WAL on close)."""
+    flushed, the log handlers are shut down and the database connections closed, the lock
+    keeper last (SQLite checkpoints its WAL on the last close)."""
     code = main()
     import logging
 
@@ -224,6 +224,10 @@ def run() -> NoReturn:
 
         with contextlib.suppress(Exception):
             connections.close_all()
+        from daicho.db.sqlite import keeper
+
+        with contextlib.suppress(Exception):
+            keeper.release()  # the last connection of the process: SQLite checkpoints here
     logging.shutdown()
     os._exit(code)
 

@@ -79,3 +79,14 @@ def audit_retention_days() -> int | None:
         raise ValueError(f"DAICHO_AUDIT_RETENTION_DAYS: a number of days (1 or more) or keep, "
                          f"not {raw[:40]!r}")
     return int(raw)
+
+
+def lock_timeout() -> float:
+    """DAICHO_DB_LOCK_TIMEOUT: seconds a request waits for a database lock another writer holds
+    (SQLite's busy timeout, PostgreSQL's lock_timeout) before it gives up with 503; default 30."""
+    raw = os.environ.get("DAICHO_DB_LOCK_TIMEOUT", "").strip()
+    try:
+        value = float(raw) if raw else 30.0
+    except ValueError:
+        raise ValueError(f"DAICHO_DB_LOCK_TIMEOUT: not a number of seconds: {raw!r}") from None
+    return min(max(value, 0.1), 600.0)

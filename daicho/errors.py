@@ -70,6 +70,19 @@ class Conflict(DaichoError):
         return _("Someone else changed this first.")
 
 
+class Unavailable(DaichoError):
+    """A passing database condition (busy, locked, no connection for the moment): nothing was
+    written, the client may try again after `retry_after` seconds (daicho.db.transient)."""
+
+    status = 503
+    code = "database_busy"
+    retry_after = 2
+
+    def default_message(self) -> str:
+        return _("The server is busy right now and nothing was changed. Please try again in a "
+                 "moment.")
+
+
 class TooLarge(DaichoError):
     status = 413
     code = "too_large"

@@ -38,6 +38,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "daicho.web.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "daicho.urls"
@@ -64,13 +65,13 @@ def _database() -> dict[str, Any]:
     db = config.database()
     if db.vendor == "sqlite":
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "daicho.db.sqlite",  # Django's, with the lock keeper
             "NAME": db.name,
             "OPTIONS": {
                 # IMMEDIATE: a writer takes the lock at BEGIN, so two writers never deadlock
                 # upgrading a read lock; WAL lets readers run beside the writer.
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
+                "timeout": config.lock_timeout(),
                 "init_command": (
                     "PRAGMA journal_mode=WAL;"
                     "PRAGMA synchronous=NORMAL;"
@@ -91,6 +92,9 @@ def _database() -> dict[str, Any]:
         "PORT": db.port,
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        # A lock held longer than this ends the waiting request with 503 (daicho.db.transient)
+        # instead of hanging it, as SQLite's busy timeout does.
+        "OPTIONS": {"options": f"-c lock_timeout={int(config.lock_timeout() * 1000)}"},
         "TEST": {"TEMPLATE": "template0", "CHARSET": "UTF8"},
     }
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -17,6 +18,7 @@ from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, SessionAuth
 
+from daicho.db import transient
 from daicho.errors import (
     DaichoError,
     Forbidden,
@@ -24,6 +26,7 @@ from daicho.errors import (
     NotAuthenticated,
     NotFound,
     TooLarge,
+    Unavailable,
 )
 from daicho.services.accounts import user_for_token
 
@@ -110,8 +113,11 @@ api = NinjaAPI(
 
 
 def error_response(error: DaichoError) -> JsonResponse:
-    return JsonResponse(error.as_dict(), status=error.status,
-                        json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(error.as_dict(), status=error.status,
+                            json_dumps_params={"ensure_ascii": False})
+    if isinstance(error, Unavailable):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @api.exception_handler(DaichoError)
@@ -158,6 +164,15 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(TooLarge(_("The request body is too large (at most %(n)d bytes).")
                                    % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}))
+
+
+@api.exception_handler(DatabaseError)
+def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    if transient.is_transient(exc):
+        log.warning("database unavailable in %s %s: %s (answered 503)", request.method,
+                    request.path, exc)
+        return error_response(Unavailable())
+    return _server_error(request, exc)
 
 
 @api.exception_handler(Exception)

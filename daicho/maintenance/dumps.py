@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils.translation import gettext as _
 
+from daicho.db.sqlite import keeper
 from daicho.errors import DaichoError
 from daicho.maintenance.inventory import Inventory, take_inventory
 
@@ -71,7 +72,9 @@ def _dump_sqlite(staging: Path) -> Snapshot:
         raise DaichoError(_("There is no database to back up yet. Run daicho init first."),
                           code="no_database")
     target = staging / "daicho.sqlite3"
-    # mode=rw: never create an empty database where the real one was expected
+    # mode=rw: never create an empty database where the real one was expected; opened after the
+    # process's lock keeper, as every connection (daicho.db.sqlite.keeper)
+    keeper.hold(str(source_path))
     source = sqlite3.connect(source_path.as_uri() + "?mode=rw", uri=True, timeout=30)
     copy = sqlite3.connect(target)
     try:

@@ -1,11 +1,20 @@
-"""Security headers for every response (pages, API, static files)."""
+"""Security headers for every response (pages, API, static files); a passing database condition
+answered 503 on pages (the API answers it in its own error shape)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.template import loader
+
+from daicho.db import transient
+from daicho.errors import Unavailable
+
+log = logging.getLogger(__name__)
 
 # No inline script or style anywhere: every script and stylesheet is a file served by the app,
 # data for scripts travels in data- attributes or <script type="application/json"> blocks.
@@ -42,4 +51,25 @@ class SecurityHeadersMiddleware:
             response.setdefault("Strict-Transport-Security", "max-age=31536000")
         # Lets bench/bench_ui.py read the server-side time of each page.
         response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
+
+
+class DatabaseBusyMiddleware:
+    """A page that meets a passing database condition (busy, locked, no connection for the
+    moment) answers 503 with Retry-After and says so, instead of a bare 500; the log says what
+    happened. Anything else goes on to Django's 500 handling."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not isinstance(exc, DatabaseError) or not transient.is_transient(exc):
+            return None
+        log.warning("database unavailable in %s %s: %s (answered 503)", request.method,
+                    request.path, exc)
+        response = HttpResponse(loader.render_to_string("503.html", request=request), status=503)
+        response["Retry-After"] = str(Unavailable.retry_after)
         return response
