@@ -137,7 +137,7 @@ def change_own(*, user: Any, old: Any, new: Any, request: HttpRequest | None) ->
     if not user.has_usable_password():
         raise InvalidInput(_("Your password is kept by the city's directory (LDAP); change it "
                              "there."), code="no_local_password")
-    if not user.check_password(old):
+    if not _checkable(old) or not user.check_password(old):
         signin.failed(login, request, step="password_change")
         audit.record(user=user, action="password_change_failed", target=f"user:{login}",
                      request=request, details={"login": login})
@@ -152,6 +152,12 @@ def change_own(*, user: Any, old: Any, new: Any, request: HttpRequest | None) ->
         user.save(update_fields=["password"])
         audit.record(user=user, action="password_change", target=f"user:{login}",
                      request=request, details={"login": login, "by_admin": False})
+
+
+def _checkable(password: str) -> bool:
+    """Whether a password could be right at all: hashing a lone surrogate fails, and hashing a
+    megabyte costs; neither can be a password the policy accepted."""
+    return len(password) <= 1000 and not any(0xD800 <= ord(c) <= 0xDFFF for c in password)
 
 
 def locked_message(until: Any) -> str:

@@ -76,7 +76,9 @@ def _step_of(secret: str, code: str, at: float) -> int | None:
 
 
 def _clean_code(code: Any) -> str:
-    return "".join(str(code or "").split()).replace("-", "").lower()[:40]
+    """The code as typed, without spaces, hyphens and anything that cannot be in one."""
+    text = str(code or "")[:100].lower()
+    return "".join(c for c in text if c.isascii() and c.isalnum())[:40]
 
 
 def confirm(*, user: Any, code: Any, request: Any = None) -> list[str] | None:

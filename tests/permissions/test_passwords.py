@@ -65,6 +65,18 @@ def test_change_own_password_refusals(make_client: Any, body: dict[str, Any],
     assert authenticate(username="tanaka", password=PASSWORD) is not None  # unchanged
 
 
+@pytest.mark.parametrize("raw", [
+    '{"old": "\\ud800", "new": "sakura-fubuki-2026"}',
+    '{"old": "correct horse battery", "new": "\\ud800\\ud800\\ud800\\ud800\\ud800\\ud800x"}',
+    '[]', '"x"', 'null', '123', '{"old": "%s", "new": "sakura-fubuki-2026"}' % ("x" * 5000),
+])
+def test_hostile_bodies_get_a_clear_400(make_client: Any, raw: str) -> None:
+    tanaka = make_client("tanaka", password=PASSWORD)
+    resp = tanaka.post("/api/v1/me/password", raw=raw)
+    assert resp.status == 400 and resp.body["error"]["code"], resp.body
+    assert authenticate(username="tanaka", password=PASSWORD) is not None  # unchanged
+
+
 def test_change_own_password_needs_a_user(anon: Any) -> None:
     assert anon.post("/api/v1/me/password", {"old": "x", "new": NEW}).status == 401
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho.errors import DaichoError
-from daicho.services import passwords, twofactor
+from daicho.services import passwords, signin, twofactor
 from daicho.web.views.auth import enrol_page, recovery_codes_page
 from daicho.web.views.common import page
 
@@ -65,7 +65,17 @@ def twofactor_enrol(request: HttpRequest) -> HttpResponse:
 
 
 def _code_ok(request: HttpRequest) -> bool:
-    return twofactor.verify(user=request.user, code=request.POST.get("code", ""), request=request)
+    """A current code (or recovery code) of the signed-in user; wrong ones count for the lockout
+    as at sign-in, so a borrowed session cannot guess its way to turning the second step off."""
+    login = request.user.get_username()
+    if signin.locked_until(login, request) is not None:
+        signin.refused(login, request)
+        return False
+    if twofactor.verify(user=request.user, code=request.POST.get("code", ""), request=request):
+        return True
+    signin.failed(login, request, step="2fa")
+    twofactor.failed(user=request.user, request=request)
+    return False
 
 
 @page
