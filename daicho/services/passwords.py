@@ -114,7 +114,7 @@ def set_password(*, login: Any, password: Any, by: Any = None) -> Any:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
-        SignInLock.objects.filter(login=signin._key(user.get_username())).delete()
+        SignInLock.objects.filter(login=signin.login_key(user.get_username())).delete()
         audit.record(user=by, action="password_change", target=f"user:{user.get_username()}",
                      details={"login": user.get_username(), "by_admin": True})
     return user

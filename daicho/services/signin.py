@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -40,7 +41,7 @@ def client_ip(request: HttpRequest | None) -> str:
     return str(request.META.get("REMOTE_ADDR") or "")[:45]
 
 
-def _key(login: str) -> str:
+def login_key(login: str) -> str:
     # Case-folded: a directory (LDAP) matches logins without regard to case, so "Tanaka" and
     # "TANAKA" must count against the same lock.
     return login.strip()[:150].lower()
@@ -54,7 +55,7 @@ def delay_after(failures: int) -> dt.timedelta:
 
 def locked_until(login: str, request: HttpRequest | None) -> dt.datetime | None:
     """When the lock of `login` for this client's address ends (None: not locked)."""
-    until = SignInLock.objects.filter(login=_key(login), ip=client_ip(request),
+    until = SignInLock.objects.filter(login=login_key(login), ip=client_ip(request),
                                       locked_until__gt=timezone.now()) \
         .values_list("locked_until", flat=True).first()
     return until
@@ -69,7 +70,7 @@ def is_throttled(ip: str) -> bool:
 
 def _attempt(login: str, request: HttpRequest | None, ok: bool) -> None:
     now = timezone.now()
-    SignInAttempt.objects.create(login=_key(login), ip=client_ip(request), at=now, ok=ok)
+    SignInAttempt.objects.create(login=login_key(login), ip=client_ip(request), at=now, ok=ok)
     # Keep the table small: nothing older than the throttle's window matters.
     SignInAttempt.objects.filter(at__lt=now - 2 * IP_WINDOW).delete()
 
@@ -81,7 +82,7 @@ def refused(login: str, request: HttpRequest | None) -> None:
 
 def failed(login: str, request: HttpRequest | None, *, step: str = "password") -> None:
     """A wrong password (or second-step code) for `login` from this client's address."""
-    key, ip, now = _key(login), client_ip(request), timezone.now()
+    key, ip, now = login_key(login), client_ip(request), timezone.now()
     _attempt(login, request, ok=False)
     with transaction.atomic():
         lock, _created = SignInLock.objects.select_for_update().get_or_create(
@@ -103,7 +104,7 @@ def failed(login: str, request: HttpRequest | None, *, step: str = "password") -
 def succeeded(login: str, request: HttpRequest | None) -> None:
     """A complete sign-in (both steps): the count for this address starts afresh."""
     _attempt(login, request, ok=True)
-    SignInLock.objects.filter(login=_key(login), ip=client_ip(request)).delete()
+    SignInLock.objects.filter(login=login_key(login), ip=client_ip(request)).delete()
 
 
 @dataclass(frozen=True)
@@ -121,15 +122,15 @@ class LockState:
 def locks_of(login: str) -> list[LockState]:
     """The addresses with recent failures for `login`, locked ones first (the user screen)."""
     since = timezone.now() - FORGET_AFTER
-    rows = SignInLock.objects.filter(login=_key(login), last_failure_at__gte=since) \
-        .order_by("-locked_until", "-last_failure_at")
+    rows = SignInLock.objects.filter(login=login_key(login), last_failure_at__gte=since) \
+        .order_by(F("locked_until").desc(nulls_last=True), "-last_failure_at")
     return [LockState(r.ip, r.failures, r.last_failure_at, r.locked_until) for r in rows]
 
 
 def unlock(*, login: str, by: Any) -> int:
     """An administrator clears every lock and failure count of `login` (logged); returns how
     many addresses were locked."""
-    key, now = _key(login), timezone.now()
+    key, now = login_key(login), timezone.now()
     with transaction.atomic():
         rows = list(SignInLock.objects.select_for_update().filter(login=key))
         locked = [r.ip for r in rows if r.locked_until is not None and r.locked_until > now]

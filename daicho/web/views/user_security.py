@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from daicho.errors import DaichoError
+from daicho.errors import DaichoError, NotFound
 from daicho.services import passwords, signin, twofactor
 from daicho.web.views.common import admin_page
 
@@ -25,9 +26,10 @@ def context(user: Any) -> dict[str, Any]:
 
 
 def _user(login: str) -> Any:
-    from daicho.web.views.directory import _user as find
-
-    return find(login)
+    user = get_user_model().objects.filter(username=login).first()
+    if user is None:
+        raise NotFound()
+    return user
 
 
 @admin_page
