@@ -194,3 +194,13 @@ def test_the_second_step_needs_a_fresh_password_step(tanaka: Any) -> None:
     client = Client()
     assert client.get("/login/code")["Location"] == "/login/"
     assert client.post("/login/code", {"code": "123456"})["Location"] == "/login/"
+
+
+def test_guessing_codes_on_the_account_screen_locks_too(tanaka: Any) -> None:
+    web = Client()
+    web.force_login(tanaka)
+    secret, _codes = _enrol_from_account(web)
+    for _ in range(signin.LOCK_AFTER):
+        assert web.post("/account/2fa/off", {"code": "000000"}).status_code == 400
+    refused = web.post("/account/2fa/off", {"code": _next_code(secret)})
+    assert refused.status_code == 400 and TwoFactor.objects.filter(user=tanaka).exists()
