@@ -85,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin", action="store_true")
     p.add_argument("--role", action="append", default=[], help="role name (repeatable)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p = add("password", "set a user's password (exit 1 when the password policy refuses it)", user)
+    p.add_argument("login")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from stdin (default: ask twice on the terminal)")
+    p = add("unlock", "clear a user's sign-in locks (every address)", user)
+    p.add_argument("login")
+    p = add("reset-2fa", "remove a user's two-step sign-in (authenticator and recovery codes)",
+            user)
+    p.add_argument("login")
 
     org = sub.add_parser("org", help="manage departments").add_subparsers(
         dest="subcommand", required=True, parser_class=JsonArgumentParser)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 from typing import Any
 
@@ -15,11 +14,16 @@ from django.utils.translation import gettext as _
 from daicho.cli import command
 from daicho.errors import InvalidInput, NotFound
 from daicho.i18n import join_list
-from daicho.services import accounts
+from daicho.services import accounts, passwords
 
 
 @command("init")
 def init(args: argparse.Namespace) -> dict[str, Any]:
+    given = os.environ.get("DAICHO_ADMIN_PASSWORD")
+    name = _("Administrator")
+    if given:
+        # Refused before anything is created or migrated.
+        passwords.check_policy(given, login="admin", name=name)
     call_command("migrate", interactive=False, verbosity=0)
     from daicho.db.schema import upgrade_ledger_tables
 
@@ -27,11 +31,9 @@ def init(args: argparse.Namespace) -> dict[str, Any]:
     user_model = get_user_model()
     if user_model.objects.exists():
         return {"created_admin": False, "_text": _("The database is up to date.")}
-    password = os.environ.get("DAICHO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-    generated = not os.environ.get("DAICHO_ADMIN_PASSWORD")
-    user = accounts.create_user(login="admin", name=_("Administrator"), admin=True)
-    user.set_password(password)  # the policy applies to people, not to this generated secret
-    user.save()
+    generated = not given
+    password = given or passwords.generate(login="admin", name=name)  # made to pass the policy
+    accounts.create_user(login="admin", name=name, admin=True, password=password)
     text = _("Created the administrator. Login: admin")
     if generated:
         text += "\n" + _("Password: %(password)s (shown only this once)") % {"password": password}
@@ -72,6 +74,56 @@ def user_create(args: argparse.Namespace) -> dict[str, Any]:
                                 password=password, roles=args.role)
     return {"login": user.get_username(),
             "_text": _("Created the user %(login)s.") % {"login": user.get_username()}}
+
+
+def _password_from(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass(_("New password: "))
+    if first != getpass.getpass(_("New password again: ")):
+        raise InvalidInput(_("The two passwords are not the same."), code="password_mismatch")
+    return first
+
+
+@command("user password")
+def user_password(args: argparse.Namespace) -> dict[str, Any]:
+    password = _password_from(args)
+    if not password:
+        raise InvalidInput(_("No password was given."), code="empty_password")
+    user = passwords.set_password(login=args.login, password=password)
+    return {"login": user.get_username(),
+            "_text": _("The password of %(login)s was set.") % {"login": user.get_username()}}
+
+
+def _existing_user(login: str) -> Any:
+    user = get_user_model().objects.filter(username=login).first()
+    if user is None:
+        raise NotFound(_("There is no user 「%(login)s」.") % {"login": login[:50]},
+                       code="unknown_user")
+    return user
+
+
+@command("user unlock")
+def user_unlock(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.services import signin
+
+    login = _existing_user(args.login).get_username()
+    count = signin.unlock(login=login, by=None)
+    return {"login": login, "unlocked": count,
+            "_text": _("%(login)s may sign in again from every address.") % {"login": login}}
+
+
+@command("user reset-2fa")
+def user_reset_2fa(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.services import twofactor
+
+    user = _existing_user(args.login)
+    had = twofactor.reset(user=user, by=None)
+    return {"login": user.get_username(), "reset": had,
+            "_text": _("The two-step sign-in of %(login)s was reset.")
+            % {"login": user.get_username()}}
 
 
 @command("org import")

@@ -69,6 +69,41 @@ def allowed_hosts() -> list[str]:
     return [h.strip() for h in raw.split(",") if h.strip()]
 
 
+def _names(variable: str, default: str = "") -> list[str]:
+    raw = os.environ.get(variable, default)
+    return [n.strip() for n in raw.replace("、", ",").split(",") if n.strip()]
+
+
+def two_factor() -> dict[str, object]:
+    """DAICHO_2FA_ROLES (role names, comma-separated) and DAICHO_2FA_ADMINS (1: administrators):
+    who must sign in with a second factor (daicho.services.twofactor)."""
+    admins = os.environ.get("DAICHO_2FA_ADMINS", "").strip().lower()
+    if admins not in ("", "0", "1", "yes", "no", "true", "false"):
+        raise ValueError(f"DAICHO_2FA_ADMINS: 1 or 0, not {admins[:20]!r}")
+    return {"admins": admins in ("1", "yes", "true"), "roles": _names("DAICHO_2FA_ROLES")}
+
+
+def admin_networks() -> list[str]:
+    """DAICHO_ADMIN_NETWORKS: comma-separated CIDRs (empty: no restriction) from which the
+    administration screens and privileged accounts may be used (daicho.networks)."""
+    import ipaddress
+
+    found = []
+    for text in _names("DAICHO_ADMIN_NETWORKS"):
+        try:
+            found.append(str(ipaddress.ip_network(text, strict=False)))
+        except ValueError:
+            raise ValueError(f"DAICHO_ADMIN_NETWORKS: {text[:60]!r} is not a network "
+                             "such as 10.1.0.0/16") from None
+    return found
+
+
+def admin_network_roles() -> list[str]:
+    """DAICHO_ADMIN_NETWORK_ROLES: the roles whose holders, beside administrators, are bound to
+    DAICHO_ADMIN_NETWORKS (default システム管理者)."""
+    return _names("DAICHO_ADMIN_NETWORK_ROLES", "システム管理者")
+
+
 def audit_retention_days() -> int | None:
     """DAICHO_AUDIT_RETENTION_DAYS: days the access log keeps an entry (`daicho audit prune`);
     unset, empty or "keep": forever."""

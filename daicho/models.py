@@ -252,3 +252,40 @@ class SignInAttempt(models.Model):
     ip = models.CharField(max_length=45, blank=True, db_index=True)
     at = models.DateTimeField(db_index=True)
     ok = models.BooleanField(default=False)
+
+
+class SignInLock(models.Model):
+    """Failed sign-ins of one login from one address (daicho.services.signin): from LOCK_AFTER
+    failures on, that address is locked out of that login for a delay that doubles with each
+    further failure. Other addresses, the owner's among them, are not affected."""
+
+    login = models.CharField(max_length=150, db_index=True)
+    ip = models.CharField(max_length=45, blank=True)
+    failures = models.IntegerField(default=0)
+    last_failure_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["login", "ip"],
+                                               name="signin_lock_login_ip_unique")]
+
+
+class TwoFactor(models.Model):
+    """A user's TOTP authenticator (daicho.services.twofactor). Unconfirmed until the user has
+    typed a first code from it; `last_step` refuses a code used once already."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="two_factor")
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator; only its SHA-256 is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "daicho.web.middleware.AdminNetworkMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "daicho.web.middleware.DatabaseBusyMiddleware",
@@ -107,6 +108,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DAICHO_LDAP = auth_ldap.from_env()
 AUTHENTICATION_BACKENDS = [*([auth_ldap.BACKEND] if DAICHO_LDAP else []),
                            "daicho.services.signin.GuardedBackend"]
+# Who must sign in with a second factor (DAICHO_2FA_ADMINS, DAICHO_2FA_ROLES), and the networks the
+# administration screens and privileged accounts are bound to (DAICHO_ADMIN_NETWORKS,
+# DAICHO_ADMIN_NETWORK_ROLES): docs/permissions.md.
+DAICHO_2FA = config.two_factor()
+DAICHO_ADMIN_NETWORKS = config.admin_networks()
+DAICHO_ADMIN_NETWORK_ROLES = config.admin_network_roles()
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day; sign in again after that
 SESSION_SAVE_EVERY_REQUEST = False
 
@@ -118,9 +125,12 @@ if os.environ.get("DAICHO_TESTING"):
     # Argon2 is deliberately slow; tests create hundreds of users.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 
+# The password policy (contract §10, daicho.services.passwords): at least 12 characters, not like
+# the login or the name, not a common password, not only digits.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "daicho.services.passwords.LoginOrNameValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

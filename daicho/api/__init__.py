@@ -18,6 +18,7 @@ from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, SessionAuth
 
+from daicho import networks
 from daicho.db import transient
 from daicho.errors import (
     DaichoError,
@@ -89,6 +90,7 @@ class TokenAuth(HttpBearer):
         if found is None:
             return None
         user, record = found
+        networks.check_user(request, user)  # a privileged token only from DAICHO_ADMIN_NETWORKS
         if record.read_only and request.method not in SAFE_METHODS:
             raise Forbidden(_("This API token is read-only."), code="read_only_token")
         request.user = user
@@ -188,4 +190,4 @@ def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespo
     return error_response(NotFound())
 
 
-from daicho.api import audit, directory, imports, ledgers, records  # noqa: E402, F401  (routes)
+from daicho.api import accounts, audit, directory, imports, ledgers, records  # noqa: E402, F401  (routes)

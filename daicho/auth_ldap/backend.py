@@ -139,14 +139,12 @@ class LdapBackend(LDAPBackend):
         if not username or not password or _conf() is None:
             return None
         login = str(username).strip()
-        if signin.is_locked(login):
-            signin.note(login, request, ok=False)
+        if signin.locked_until(login, request) is not None:
+            signin.refused(login, request)
             raise PermissionDenied  # authenticate() stops here and reports a failed sign-in
-        user = super().authenticate(request, username=login, password=password)
-        if user is not None:
-            signin.note(login, request, ok=True)
-        # On failure the local backend, asked next, notes the failed attempt: once per attempt.
-        return user
+        # On failure the local backend, asked next, notes the failed attempt: once per attempt;
+        # a success is noted once the sign-in is complete (daicho.web.views.auth).
+        return super().authenticate(request, username=login, password=password)
 
     def ldap_to_django_username(self, username: str) -> str:
         # Directories match logins without regard to case; daicho keeps one spelling.

@@ -11,15 +11,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho.errors import Conflict, Forbidden, InvalidInput
 from daicho.models import ApiToken, Org, Profile
-from daicho.services import audit
+from daicho.services import audit, passwords
 
 log = logging.getLogger(__name__)
 TOKEN_PREFIX = "dc_"
@@ -69,11 +67,7 @@ def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = Fa
                            code="duplicate_login")
         user = user_model(username=login, is_staff=admin, is_superuser=admin)
         if password:
-            try:
-                validate_password(password, user)
-            except ValidationError as exc:
-                raise InvalidInput(" ".join(exc.messages), code="weak_password") from None
-            user.set_password(password)
+            user.set_password(passwords.check_policy(password, login=login, name=name or ""))
         else:
             user.set_unusable_password()
         user.save()

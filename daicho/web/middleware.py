@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
@@ -73,3 +74,34 @@ class DatabaseBusyMiddleware:
         response = HttpResponse(loader.render_to_string("503.html", request=request), status=503)
         response["Retry-After"] = str(Unavailable.retry_after)
         return response
+
+
+class AdminNetworkMiddleware:
+    """DAICHO_ADMIN_NETWORKS (daicho.networks): from outside it, the administration screens and
+    every page or API call of a privileged account's session answer 403. API tokens are checked
+    where the API authenticates them (daicho.api)."""
+
+    EXEMPT = ("/login/", "/logout/", "/static/", "/i18n/", "/healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from daicho import networks
+
+        if networks.restricted() and not request.path.startswith(self.EXEMPT) \
+                and not networks.inside(networks.client_ip(request)) \
+                and (networks.is_admin_screen(request.path) or networks.privileged(request.user)):
+            return self._refused(request, networks.refusal(request))
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(request: HttpRequest, error: Any) -> HttpResponse:
+        from django.http import JsonResponse
+        from django.shortcuts import render
+
+        if request.path.startswith("/api/"):
+            return JsonResponse(error.as_dict(), status=error.status,
+                                json_dumps_params={"ensure_ascii": False})
+        return render(request, "web/network_refused.html", {"message": error.message},
+                      status=error.status)

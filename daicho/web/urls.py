@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from daicho.web.views import (
+    account,
     audit,
     auth,
     chart,
@@ -16,6 +17,7 @@ from daicho.web.views import (
     plan,
     records,
     saved,
+    user_security,
 )
 
 app_name = "web"
@@ -28,6 +30,13 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("login/code", auth.login_code, name="login_code"),
+    path("login/enrol", auth.login_enrol, name="login_enrol"),
+    path("account/", account.account, name="account"),
+    path("account/password", account.password_change, name="account_password"),
+    path("account/2fa/enrol", account.twofactor_enrol, name="account_2fa_enrol"),
+    path("account/2fa/recovery", account.twofactor_recovery, name="account_2fa_recovery"),
+    path("account/2fa/off", account.twofactor_off, name="account_2fa_off"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ledgers/new", home.create_ledger, name="ledger_create"),
     path(_ledger, grid.ledger, name="ledger"),
@@ -77,6 +86,10 @@ urlpatterns = [
     path("plan/report", plan.committee_report, name="plan_report"),
     path("manage/users", manage.users, name="users"),
     path("manage/users/<str:login>", directory.user_edit, name="user_edit"),
+    path("manage/users/<str:login>/password", user_security.password, name="user_password"),
+    path("manage/users/<str:login>/unlock", user_security.unlock, name="user_unlock"),
+    path("manage/users/<str:login>/2fa/reset", user_security.twofactor_reset,
+         name="user_2fa_reset"),
     path("manage/departments", directory.departments, name="departments"),
     path("manage/departments/<int:org_id>", directory.department, name="department"),
     path("manage/departments/changes/<int:change_id>/cancel", directory.change_cancel,

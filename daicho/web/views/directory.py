@@ -167,14 +167,16 @@ def _user(login: str) -> Any:
     return user
 
 
-def _user_page(request: HttpRequest, user: Any, *, status: int = 200, **extra: Any) -> HttpResponse:
+def user_page(request: HttpRequest, user: Any, *, status: int = 200, **extra: Any) -> HttpResponse:
+    from daicho.web.views import user_security
+
     profile = Profile.objects.select_related("org").filter(user=user).first()
     held = set(profile.roles if profile and isinstance(profile.roles, list) else [])
     return render(request, "web/manage/directory/user.html", {
         "person": user, "profile": profile, "today": timezone.localdate(),
         "extras": sel.extra_orgs_of(user.pk), "memberships": sel.memberships_of(user.pk),
         "roles": [(name, name in held) for name, _logins in sel.roles_in_use()],
-        "choices": _parent_choices(), **extra}, status=status)
+        "choices": _parent_choices(), **user_security.context(user), **extra}, status=status)
 
 
 ROLE_SPLIT = re.compile(r"[,、，\n]+")
@@ -203,11 +205,11 @@ def _changes(data: QueryDict) -> dict[str, Any]:
 def user_edit(request: HttpRequest, login: str) -> HttpResponse:
     user = _user(login)
     if request.method != "POST":
-        return _user_page(request, user)
+        return user_page(request, user)
     try:
         assignments.update_user(login=login, changes=_changes(request.POST), by=request.user)
     except DaichoError as exc:
-        return _user_page(request, user, status=exc.status, error=exc.message,
+        return user_page(request, user, status=exc.status, error=exc.message,
                           error_for=request.POST.get("part", ""))
     messages.success(request, _("The user %(login)s was updated.") % {"login": login})
     return redirect("web:user_edit", login)
