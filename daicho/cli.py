@@ -109,8 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("backup", "write a consistent full backup (data, history, attachments)")
     p.add_argument("file")
+    p.add_argument("--encrypt", action="store_true",
+                   help="encrypt the backup (AES-256-GCM) with --passphrase-stdin or --key-file")
+    _secret_arguments(p)
     p = add("restore", "restore a backup into an empty data dir")
     p.add_argument("file")
+    _secret_arguments(p)
     add("check", "check the integrity of the database and attachments")
 
     p = add("import", "import a spreadsheet, CSV or Access file (contract §3.1)")
@@ -154,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
             report)
     p.add_argument("--as", dest="as_login", metavar="LOGIN")
     return parser
+
+
+def _secret_arguments(p: argparse.ArgumentParser) -> None:
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument("--passphrase-stdin", action="store_true",
+                        help="read the backup's passphrase from the first line of stdin")
+    secret.add_argument("--key-file", metavar="PATH",
+                        help="a file of random bytes the backup's key is derived from")
 
 
 def command(name: str) -> Callable[[Callable[[argparse.Namespace], dict[str, Any]]],
@@ -212,7 +224,13 @@ def run() -> NoReturn:
     Freeing every object of a big import one by one at exit took a tenth of a second and
     served nobody; what must outlive the process is finished here first: the output is
     flushed, the log handlers are shut down and the database connections closed (SQLite
-    checkpoints its WAL on close)."""
+    checkpoints its WAL on close).
+
+    First of all the process is made private (config.private_process): the files it creates are
+    its owner's alone, whatever umask the shell had."""
+    from daicho import config
+
+    config.private_process()
     code = main()
     import logging
 

@@ -149,15 +149,37 @@ def token_create(args: argparse.Namespace) -> dict[str, Any]:
 def backup(args: argparse.Namespace) -> dict[str, Any]:
     from daicho.maintenance import backup as run_backup
 
-    summary = run_backup(args.file)
-    return {**summary, "_text": _("Backup written to %(file)s.") % {"file": args.file}}
+    secret = _secret(args)
+    if args.encrypt and secret is None:
+        raise InvalidInput(_("--encrypt needs --passphrase-stdin or --key-file."),
+                           code="no_secret")
+    if secret is not None and not args.encrypt:
+        raise InvalidInput(_("Add --encrypt to encrypt the backup with this passphrase or key."),
+                           code="no_secret")
+    summary = run_backup(args.file, secret=secret)
+    text = _("Encrypted backup written to %(file)s.") if secret else _(
+        "Backup written to %(file)s.")
+    return {**summary, "_text": text % {"file": args.file}}
+
+
+def _secret(args: argparse.Namespace) -> Any:
+    """The passphrase (first line of stdin) or key file a backup is encrypted with."""
+    from pathlib import Path
+
+    from daicho.maintenance.crypt import Secret
+
+    if args.passphrase_stdin:
+        return Secret.passphrase(sys.stdin.readline().rstrip("\r\n"))
+    if args.key_file:
+        return Secret.key_file(Path(args.key_file))
+    return None
 
 
 @command("restore")
 def restore(args: argparse.Namespace) -> dict[str, Any]:
     from daicho.maintenance import restore as run_restore
 
-    summary = run_restore(args.file)
+    summary = run_restore(args.file, secret=_secret(args))
     return {**summary, "_text": _("Restored from %(file)s.") % {"file": args.file}}
 
 

@@ -105,12 +105,61 @@ def _lock() -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
+# -- reads of sensitive ledgers -------------------------------------------------------------------
+#
+# Logging a read must not depend on each view remembering a call. The gate (access.ledger_for)
+# reports every ledger it opens for `view` to opened(); while a request is served
+# (SensitiveReadsMiddleware) the sensitive ones are collected, and when the request has answered
+# a read (GET or HEAD, status below 400) one entry per sensitive ledger is written. A view may
+# make its entry more precise with viewed() (the record or file shown); a page that opened a
+# ledger without showing any of its data says so with not_shown().
+
+@dataclass
+class _Read:
+    user: Any
+    action: str = "view_list"
+    details: dict[str, Any] | None = None
+
+
+_reads: ContextVar[dict[int, _Read] | None] = ContextVar("daicho_sensitive_reads", default=None)
+READ_METHODS = ("GET", "HEAD")
+
+
+def opened(user: Any, schema: LedgerSchema, right: str) -> LedgerSchema:
+    """The gate's report of a ledger granted to `user` (returned as it is). Costs no query."""
+    reads = _reads.get()
+    if reads is not None and right == "view" and schema.id not in reads \
+            and is_sensitive(schema.ledger):
+        reads[schema.id] = _Read(user)
+    return schema
+
+
+def not_shown(schema: LedgerSchema) -> None:
+    """The page opened this ledger without showing any of its records (e.g. to leave a
+    sensitive ledger out of a summary): no entry for it."""
+    reads = _reads.get()
+    if reads is not None:
+        reads.pop(schema.id, None)
+
+
 def viewed(request: HttpRequest, schema: LedgerSchema, *, record_id: int | None = None,
            file_id: int | None = None) -> None:
-    """Log a view of a record, an attached file or a list in a ledger marked sensitive: who,
-    the ledger, the record (file) or the list's query. Other ledgers: nothing, and no query."""
+    """Say which record or attached file of a sensitive ledger a page showed (the entry of a list
+    holds its query). Other ledgers: nothing, and no query. Outside a request served through
+    the middleware the entry is written at once."""
     if not is_sensitive(schema.ledger):
         return
+    action, details = _describe(request, schema.id, record_id=record_id, file_id=file_id)
+    reads = _reads.get()
+    if reads is None:
+        record(user=request.user, action=action, target=f"ledger:{schema.id}", request=request,
+               details=details)
+    else:
+        reads[schema.id] = _Read(request.user, action, details)
+
+
+def _describe(request: HttpRequest, ledger_id: int, *, record_id: int | None = None,
+              file_id: int | None = None) -> tuple[str, dict[str, Any]]:
     details: dict[str, Any] = {"path": request.path[:200]}
     action = "view_list"
     if record_id is not None:
@@ -119,8 +168,47 @@ def viewed(request: HttpRequest, schema: LedgerSchema, *, record_id: int | None 
         action, details["file"] = "view_file", file_id
     if request.GET:
         details["query"] = request.GET.urlencode()[:1000]
-    record(user=request.user, action=action, target=f"ledger:{schema.id}", request=request,
-           details=details)
+    return action, details
+
+
+def _from_url(request: HttpRequest, ledger_id: int) -> tuple[str, dict[str, Any]]:
+    """What a page read of a ledger it did not describe: the record or file its URL names when
+    the URL is that ledger's, else the list."""
+    match = request.resolver_match
+    kwargs = match.kwargs if match is not None else {}
+    own = str(kwargs.get("ledger_id")) == str(ledger_id)
+    record_id = kwargs.get("record_id") if own else None
+    file_id = kwargs.get("file_id") if own else None
+    return _describe(request, ledger_id, record_id=_int(record_id), file_id=_int(file_id))
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class SensitiveReadsMiddleware:
+    """Writes the access-log entries of the sensitive ledgers a request read (see opened())."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        token = _reads.set({})
+        try:
+            response = self.get_response(request)
+            reads = _reads.get() or {}
+            if reads and request.method in READ_METHODS and response.status_code < 400:
+                for ledger_id, read in sorted(reads.items()):
+                    action, details = (read.action, read.details) if read.details is not None \
+                        else _from_url(request, ledger_id)
+                    record(user=read.user, action=action, target=f"ledger:{ledger_id}",
+                           request=request, details=details)
+            return response
+        finally:
+            _reads.reset(token)
 
 
 def verify() -> dict[str, Any]:
