@@ -94,7 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the access log").add_subparsers(
         dest="subcommand", required=True, parser_class=JsonArgumentParser)
-    add("verify", "check the access log's hash chain (exit 1 when altered)", audit)
+    p = add("verify", "check the access log's hash chain (exit 1 when altered)", audit)
+    p.add_argument("--anchors", metavar="DIR",
+                   help="also compare the chain with the anchors written to DIR")
+    p = add("anchor", "write the chain head outside the database (DAICHO_AUDIT_ANCHOR_DIR, "
+                      "syslog)", audit)
+    p.add_argument("--dir", metavar="DIR", help="write the anchor to DIR instead of the setting")
     p = add("prune", "delete access-log entries older than DAICHO_AUDIT_RETENTION_DAYS", audit)
     p.add_argument("--days", type=int, help="keep this many days instead of the setting")
 
@@ -188,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     _setup_django()
     from daicho import commands  # noqa: F401  (registers COMMANDS)
     from daicho.errors import DaichoError
+    from daicho.services import audit
 
     as_json = getattr(args, "json", False)
+    # What the command does without a user of its own is logged as the OS account's.
+    actor = audit.system_actor.set(f"cli:{_os_account()}")
     try:
         result = COMMANDS[name](args)
     except DaichoError as exc:
@@ -209,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(message[:2000], file=sys.stderr)
         return 1
+    finally:
+        audit.system_actor.reset(actor)
     ok = bool(result.pop("ok", True))
     text = result.pop("_text", None)
     if as_json:
@@ -216,6 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     elif text is not None:
         print(text)
     return 0 if ok else 1
+
+
+def _os_account() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()[:100]
+    except (KeyError, OSError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "?"
 
 
 def run() -> NoReturn:

@@ -123,3 +123,16 @@ def audit_retention_days() -> int | None:
         raise ValueError(f"DAICHO_AUDIT_RETENTION_DAYS: a number of days (1 or more) or keep, "
                          f"not {raw[:40]!r}")
     return int(raw)
+
+
+def audit_anchor_dir() -> Path | None:
+    """DAICHO_AUDIT_ANCHOR_DIR: the folder the access log's chain head is appended to each day
+    and on `daicho audit anchor` (unset: no file anchors). It belongs outside the data dir, on
+    storage the database's administrators cannot rewrite."""
+    raw = os.environ.get("DAICHO_AUDIT_ANCHOR_DIR", "").strip()
+    return Path(raw).resolve() if raw else None
+
+
+def audit_anchor_syslog() -> bool:
+    """DAICHO_AUDIT_ANCHOR_SYSLOG=1: the chain head also goes to the system log (/dev/log)."""
+    return os.environ.get("DAICHO_AUDIT_ANCHOR_SYSLOG", "").strip().lower() in ("1", "true", "yes")

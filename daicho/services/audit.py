@@ -37,6 +37,12 @@ ACTIONS = {
     "view_file": gettext_lazy("Downloaded a file (sensitive ledger)"),
     "export": gettext_lazy("Export"),
     "import": gettext_lazy("Import"),
+    "import_dry_run": gettext_lazy("Import checked (dry run)"),
+    "import_refused": gettext_lazy("Import refused"),
+    "import_rollback": gettext_lazy("Import rolled back"),
+    "ledger_create": gettext_lazy("Ledger created"),
+    "ledger_delete": gettext_lazy("Ledger deleted"),
+    "process": gettext_lazy("Process changed"),
     "permissions": gettext_lazy("Permissions changed"),
     "sensitive": gettext_lazy("Sensitive flag changed"),
     "user_create": gettext_lazy("User created"),
@@ -51,12 +57,22 @@ ACTIONS = {
     "token_use": gettext_lazy("API token used"),
     "audit_export": gettext_lazy("Access log exported"),
     "audit_prune": gettext_lazy("Old entries deleted (retention)"),
+    # Written by the accounts services (passwords, two-factor sign-in, lockout).
+    "password_change": gettext_lazy("Password changed"),
+    "password_reset": gettext_lazy("Password reset by an administrator"),
+    "2fa_enrol": gettext_lazy("Two-factor sign-in set up"),
+    "2fa_reset": gettext_lazy("Two-factor sign-in reset"),
+    "signin_locked": gettext_lazy("Sign-in locked"),
+    "signin_unlocked": gettext_lazy("Sign-in unlocked"),
 }
 # AuditHead rows: the last link of the chain, and the last link pruned away (retention).
 HEAD_ID, CHECKPOINT_ID = 1, 2
 # The address of the request being served, set for every request (request_started), so that
 # writers deep in the services log it without every signature carrying the request.
 _current_ip: ContextVar[str] = ContextVar("daicho_audit_ip", default="")
+# Who acts when no user does: the `daicho` command sets "command line (OS account)" for the
+# length of a command, so its writes are not logged as nobody's.
+system_actor: ContextVar[str] = ContextVar("daicho_audit_actor", default="")
 # One lock number for appends on PostgreSQL (SQLite serialises writers by itself).
 _LOCK_KEY = 4_107_305
 
@@ -82,6 +98,7 @@ def record(*, user: Any, action: str, target: str = "", request: HttpRequest | N
         login = user or ""
     else:
         login = user.get_username() if user.is_authenticated else ""
+    login = login or system_actor.get()
     ip = ip or client_ip(request) or _current_ip.get()
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
     with transaction.atomic():
