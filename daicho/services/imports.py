@@ -554,8 +554,8 @@ def _read_and_run(*, user: AnyUser, path: Path, filename: str, opts: ImportOptio
             if opts.dry_run or not result["ok"]:
                 raise _DryRun()
             ledger_id = (result.get("ledger") or {}).get("id")
-            if target is None:
-                ledger_svc.log_created(user, Ledger.objects.get(id=int(ledger_id)))
+            if target is None and ledger_id is not None:
+                ledger_svc.log_created(user, Ledger.objects.get(id=ledger_id))
             audit.record(user=user, action="import", target=f"ledger:{ledger_id}",
                          details={"file": filename[:200], "mode": mode,
                                   "created": result.get("created"),
