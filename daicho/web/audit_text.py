@@ -5,59 +5,59 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from daicho.i18n import join_list
 
 MAX_TEXT = 300
 LABELS = {
-    "path": gettext_lazy("Page"),
-    "query": gettext_lazy("Conditions"),
-    "record": gettext_lazy("Record"),
-    "file": gettext_lazy("File"),
-    "format": gettext_lazy("Format"),
-    "rows": gettext_lazy("Rows"),
-    "filters": gettext_lazy("Filters"),
-    "q": gettext_lazy("Search"),
-    "mode": gettext_lazy("Import mode"),
-    "dry_run": gettext_lazy("Dry run"),
-    "reason": gettext_lazy("Reason"),
-    "created": gettext_lazy("Created"),
-    "updated": gettext_lazy("Updated"),
-    "batch": gettext_lazy("Import batch"),
-    "trashed": gettext_lazy("Moved to the trash"),
-    "reverted": gettext_lazy("Reverted"),
-    "edited_since": gettext_lazy("Edited since the import"),
-    "ledger": gettext_lazy("Ledger"),
-    "name": gettext_lazy("Name"),
-    "fields": gettext_lazy("Fields"),
-    "rules": gettext_lazy("Rules"),
-    "sensitive": gettext_lazy("Sensitive"),
-    "org": gettext_lazy("Department"),
-    "orgs": gettext_lazy("Departments"),
-    "roles": gettext_lazy("Roles"),
-    "admin": gettext_lazy("Administrator"),
-    "active": gettext_lazy("Active"),
-    "parent_code": gettext_lazy("Parent department"),
-    "valid_from": gettext_lazy("From"),
-    "scheduled": gettext_lazy("Scheduled"),
-    "read_only": gettext_lazy("Read-only"),
-    "expires_at": gettext_lazy("Valid until"),
-    "through_seq": gettext_lazy("Deleted through entry"),
-    "deleted": gettext_lazy("Deleted"),
-    "days": gettext_lazy("Days kept"),
-    "since": gettext_lazy("From"),
-    "until": gettext_lazy("Until"),
-    "user": gettext_lazy("User"),
-    "action": gettext_lazy("Action"),
-    "layout": gettext_lazy("Layout"),
-    "encoding": gettext_lazy("Encoding"),
-    "for": gettext_lazy("For"),
-    "replaced_count": gettext_lazy("Characters replaced"),
+    "path": pgettext_lazy("access log detail", "Page"),
+    "query": pgettext_lazy("access log detail", "Conditions"),
+    "record": pgettext_lazy("access log detail", "Record"),
+    "file": pgettext_lazy("access log detail", "File"),
+    "format": pgettext_lazy("access log detail", "Format"),
+    "rows": pgettext_lazy("access log detail", "Rows"),
+    "filters": pgettext_lazy("access log detail", "Filters"),
+    "q": pgettext_lazy("access log detail", "Search"),
+    "mode": pgettext_lazy("access log detail", "Import mode"),
+    "dry_run": pgettext_lazy("access log detail", "Dry run"),
+    "reason": pgettext_lazy("access log detail", "Reason"),
+    "created": pgettext_lazy("access log detail", "Created"),
+    "updated": pgettext_lazy("access log detail", "Updated"),
+    "batch": pgettext_lazy("access log detail", "Import batch"),
+    "trashed": pgettext_lazy("access log detail", "Moved to the trash"),
+    "reverted": pgettext_lazy("access log detail", "Reverted"),
+    "edited_since": pgettext_lazy("access log detail", "Edited since the import"),
+    "ledger": pgettext_lazy("access log detail", "Ledger"),
+    "name": pgettext_lazy("access log detail", "Name"),
+    "fields": pgettext_lazy("access log detail", "Fields"),
+    "rules": pgettext_lazy("access log detail", "Rules"),
+    "sensitive": pgettext_lazy("access log detail", "Sensitive"),
+    "org": pgettext_lazy("access log detail", "Department"),
+    "orgs": pgettext_lazy("access log detail", "Departments"),
+    "roles": pgettext_lazy("access log detail", "Roles"),
+    "admin": pgettext_lazy("access log detail", "Administrator"),
+    "active": pgettext_lazy("access log detail", "Active"),
+    "parent_code": pgettext_lazy("access log detail", "Parent department"),
+    "valid_from": pgettext_lazy("access log detail", "From"),
+    "scheduled": pgettext_lazy("access log detail", "Scheduled"),
+    "read_only": pgettext_lazy("access log detail", "Read-only"),
+    "expires_at": pgettext_lazy("access log detail", "Valid until"),
+    "through_seq": pgettext_lazy("access log detail", "Deleted through entry"),
+    "deleted": pgettext_lazy("access log detail", "Deleted"),
+    "days": pgettext_lazy("access log detail", "Days kept"),
+    "since": pgettext_lazy("access log detail", "From"),
+    "until": pgettext_lazy("access log detail", "Until"),
+    "user": pgettext_lazy("access log detail", "User"),
+    "action": pgettext_lazy("access log detail", "Action"),
+    "layout": pgettext_lazy("access log detail", "Layout"),
+    "encoding": pgettext_lazy("access log detail", "Encoding"),
+    "for": pgettext_lazy("access log detail", "For"),
+    "replaced_count": pgettext_lazy("access log detail", "Characters replaced"),
 }
-MODES = {"create": gettext_lazy("new ledger"), "append": gettext_lazy("append"),
-         "upsert": gettext_lazy("update or add")}
+MODES = {"create": pgettext_lazy("access log detail", "new ledger"),
+         "append": pgettext_lazy("access log detail", "append"),
+         "upsert": pgettext_lazy("access log detail", "update or add")}
 
 
 def describe(details: Any) -> str:
@@ -78,7 +78,7 @@ def _order(key: str) -> tuple[int, str]:
 
 def _value(key: str, value: Any) -> str:
     if isinstance(value, bool):
-        return _("yes") if value else _("no")
+        return pgettext("access log detail", "yes") if value else pgettext("access log detail", "no")
     if key == "mode" and value in MODES:
         return str(MODES[value])
     if key == "rules" and isinstance(value, list):
