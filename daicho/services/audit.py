@@ -2,8 +2,8 @@
 
 Each event's hash covers its own fields and the previous event's hash, so editing or deleting a
 row breaks the chain from there on; AuditHead remembers the last link, so cutting rows off the end
-shows too. Someone who can rewrite the whole table and the head can forge a chain: the log guards
-against edits through the application and casual database edits, not a database superuser."""
+shows too. Someone who can rewrite the whole table and the head can forge a chain that verifies;
+anchors — the head written outside the database (services/audit_anchor.py) — show that."""
 
 from __future__ import annotations
 
