@@ -85,8 +85,10 @@ def test_what_reads_nothing_logs_nothing(world: World) -> None:
         "revision": 2, "values": {"amount": 1}}).status == 200
     assert world.clients["fukushi"].get(f"{world.base}/records").status == 404
     assert web.get(f"/ledgers/{lid}/records/99999/").status_code == 404
-    # The home page opens the ledger only to leave it out of the recent changes.
+    # The home page opens the ledger only to leave it out of the recent changes; the ledger's
+    # definition holds no record.
     assert web.get("/").status_code == 200
+    assert world.api.get(world.base).status == 200
     assert _reads(lid, before) == []
 
 
