@@ -22,6 +22,7 @@ from daicho.errors import NotAuthenticated, NotFound
 from daicho.models import Ledger, Org, Profile
 from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
 from daicho.selectors.orgs import org_ids_of
+from daicho.services import audit
 
 RIGHTS = ("view", "add", "edit", "delete", "export", "import", "manage")
 HIDDEN, READ, OPEN = 0, 1, 2
@@ -175,11 +176,12 @@ def ledger_for(user: AnyUser, ledger_id: int | str, right: str = "view") -> Ledg
     if schema is None:
         raise NotFound()
     if is_admin(user):
-        return schema
+        return audit.opened(user, schema, right)
     rules = matching_rules(user, schema.ledger)
     if not any(right in r["rights"] for r in rules):
         raise NotFound()
-    return _restrict(schema, rules, right)
+    # Every grant is reported to the access log, which logs reads of sensitive ledgers.
+    return audit.opened(user, _restrict(schema, rules, right), right)
 
 
 def has_right(user: AnyUser, ledger: Ledger, right: str) -> bool:

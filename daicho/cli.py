@@ -103,7 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the access log").add_subparsers(
         dest="subcommand", required=True, parser_class=JsonArgumentParser)
-    add("verify", "check the access log's hash chain (exit 1 when altered)", audit)
+    p = add("verify", "check the access log's hash chain (exit 1 when altered)", audit)
+    p.add_argument("--anchors", metavar="DIR",
+                   help="also compare the chain with the anchors written to DIR")
+    p = add("anchor", "write the chain head outside the database (DAICHO_AUDIT_ANCHOR_DIR, "
+                      "syslog)", audit)
+    p.add_argument("--dir", metavar="DIR", help="write the anchor to DIR instead of the setting")
     p = add("prune", "delete access-log entries older than DAICHO_AUDIT_RETENTION_DAYS", audit)
     p.add_argument("--days", type=int, help="keep this many days instead of the setting")
 
@@ -118,8 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("backup", "write a consistent full backup (data, history, attachments)")
     p.add_argument("file")
+    p.add_argument("--encrypt", action="store_true",
+                   help="encrypt the backup (AES-256-GCM) with --passphrase-stdin or --key-file")
+    _secret_arguments(p)
     p = add("restore", "restore a backup into an empty data dir")
     p.add_argument("file")
+    _secret_arguments(p)
     add("check", "check the integrity of the database and attachments")
 
     p = add("import", "import a spreadsheet, CSV or Access file (contract §3.1)")
@@ -165,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _secret_arguments(p: argparse.ArgumentParser) -> None:
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument("--passphrase-stdin", action="store_true",
+                        help="read the backup's passphrase from the first line of stdin")
+    secret.add_argument("--key-file", metavar="PATH",
+                        help="a file of random bytes the backup's key is derived from")
+
+
 def command(name: str) -> Callable[[Callable[[argparse.Namespace], dict[str, Any]]],
                                    Callable[[argparse.Namespace], dict[str, Any]]]:
     def wrap(fn: Callable[[argparse.Namespace], dict[str, Any]]
@@ -185,8 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     _setup_django()
     from daicho import commands  # noqa: F401  (registers COMMANDS)
     from daicho.errors import DaichoError
+    from daicho.services import audit
 
     as_json = getattr(args, "json", False)
+    # What the command does without a user of its own is logged as the OS account's.
+    actor = audit.system_actor.set(f"cli:{_os_account()}")
     try:
         result = COMMANDS[name](args)
     except DaichoError as exc:
@@ -206,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(message[:2000], file=sys.stderr)
         return 1
+    finally:
+        audit.system_actor.reset(actor)
     ok = bool(result.pop("ok", True))
     text = result.pop("_text", None)
     if as_json:
@@ -215,13 +237,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
+def _os_account() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()[:100]
+    except (KeyError, OSError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "?"
+
+
 def run() -> NoReturn:
     """The `daicho` console command: main(), then leave without tearing the interpreter down.
 
     Freeing every object of a big import one by one at exit took a tenth of a second and
     served nobody; what must outlive the process is finished here first: the output is
     flushed, the log handlers are shut down and the database connections closed, the lock
-    keeper last (SQLite checkpoints its WAL on the last close)."""
+    keeper last (SQLite checkpoints its WAL on the last close).
+
+    First of all the process is made private (config.private_process): the files it creates are
+    its owner's alone, whatever umask the shell had."""
+    from daicho import config
+
+    config.private_process()
     code = main()
     import logging
 

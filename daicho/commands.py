@@ -153,15 +153,71 @@ def org_apply(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("audit verify")
 def audit_verify(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from daicho.services import audit_anchor
     from daicho.services.audit import verify
 
     result = verify()
+    if args.anchors:
+        folder = Path(args.anchors)
+        if not folder.is_dir():
+            raise NotFound(_("There is no folder %(dir)s.") % {"dir": args.anchors[:200]},
+                           code="no_anchor_dir")
+        anchored = audit_anchor.check(folder)
+        result["anchors"] = anchored["anchors"]
+        result["problems"] += anchored["problems"]
+        result["ok"] = result["ok"] and anchored["ok"]
     if result["ok"]:
         result["_text"] = _("The access log is intact (%(n)d entries).") % {"n": result["checked"]}
+        if args.anchors:
+            result["_text"] += "\n" + _("It matches all %(n)d anchors.") % {"n": result["anchors"]}
     else:
         result["_text"] = "\n".join(
             [_("The access log was altered:")]
-            + [f"  seq {p['seq']}: {p['problem']}" for p in result["problems"]])
+            + [f"  seq {p['seq']}: {_problem_text(p['problem'])}" for p in result["problems"]])
+    return result
+
+
+def _problem_text(code: str) -> str:
+    texts = {
+        "altered": _("the entry was changed"),
+        "missing": _("the entry is missing"),
+        "broken_link": _("the link to the entry before it is broken"),
+        "missing_tail": _("entries at the end are missing"),
+        "bad_checkpoint": _("the retention checkpoint does not match"),
+        "anchor_mismatch": _("the entry differs from the anchor written outside the database "
+                             "(the log was rewritten)"),
+        "anchor_truncated": _("the log ends before an entry that was anchored (entries at the "
+                              "end were removed)"),
+        "anchor_missing": _("an anchored entry is missing"),
+        "anchor_unreadable": _("a line of the anchor files cannot be read"),
+    }
+    return f"{texts.get(code, code)} ({code})"
+
+
+@command("audit anchor")
+def audit_anchor_now(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from daicho import config
+    from daicho.services import audit_anchor
+
+    folder = Path(args.dir).resolve() if args.dir else config.audit_anchor_dir()
+    if folder is None and not config.audit_anchor_syslog():
+        raise InvalidInput(_("Set DAICHO_AUDIT_ANCHOR_DIR (or DAICHO_AUDIT_ANCHOR_SYSLOG=1), or "
+                             "give --dir, to say where the anchor is written."),
+                           code="no_anchor_dir")
+    if folder is not None and folder.is_relative_to(Path(settings.DATA_DIR).resolve()):
+        raise InvalidInput(_("Anchors must be written outside the data dir: whoever can rewrite "
+                             "the database could rewrite them there too."),
+                           code="invalid_anchor_dir")
+    result = audit_anchor.anchor(directory=folder)
+    result["_text"] = _("Anchored the access log at entry %(seq)d (%(hash)s) in: %(where)s") % {
+        "seq": result["seq"], "hash": result["hash"][:16],
+        "where": ", ".join(result["written_to"])}
     return result
 
 
@@ -201,15 +257,37 @@ def token_create(args: argparse.Namespace) -> dict[str, Any]:
 def backup(args: argparse.Namespace) -> dict[str, Any]:
     from daicho.maintenance import backup as run_backup
 
-    summary = run_backup(args.file)
-    return {**summary, "_text": _("Backup written to %(file)s.") % {"file": args.file}}
+    secret = _secret(args)
+    if args.encrypt and secret is None:
+        raise InvalidInput(_("--encrypt needs --passphrase-stdin or --key-file."),
+                           code="no_secret")
+    if secret is not None and not args.encrypt:
+        raise InvalidInput(_("Add --encrypt to encrypt the backup with this passphrase or key."),
+                           code="no_secret")
+    summary = run_backup(args.file, secret=secret)
+    text = _("Encrypted backup written to %(file)s.") if secret else _(
+        "Backup written to %(file)s.")
+    return {**summary, "_text": text % {"file": args.file}}
+
+
+def _secret(args: argparse.Namespace) -> Any:
+    """The passphrase (first line of stdin) or key file a backup is encrypted with."""
+    from pathlib import Path
+
+    from daicho.maintenance.crypt import Secret
+
+    if args.passphrase_stdin:
+        return Secret.passphrase(sys.stdin.readline().rstrip("\r\n"))
+    if args.key_file:
+        return Secret.key_file(Path(args.key_file))
+    return None
 
 
 @command("restore")
 def restore(args: argparse.Namespace) -> dict[str, Any]:
     from daicho.maintenance import restore as run_restore
 
-    summary = run_restore(args.file)
+    summary = run_restore(args.file, secret=_secret(args))
     return {**summary, "_text": _("Restored from %(file)s.") % {"file": args.file}}
 
 

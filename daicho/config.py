@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import parse_qs, unquote, urlparse
 
 
@@ -22,10 +24,47 @@ class DatabaseConfig:
     port: str = ""
 
 
+# The data dir holds personal data: only the account daicho runs as may read it.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_UMASK = 0o077
+
+
 def data_dir() -> Path:
     path = Path(os.environ.get("DAICHO_DATA_DIR", "./var")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(PRIVATE_DIR_MODE)
     return path
+
+
+def temp_dir() -> Path:
+    """DATA_DIR/tmp: uploads being received and every temporary file daicho makes, so that a
+    copy of a ledger never lands in the machine's shared /tmp (`daicho check` reports
+    leftovers of a killed process)."""
+    path = data_dir() / "tmp"
+    if not path.is_dir():
+        path.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
+def private_open(path: Path) -> BinaryIO:
+    """A new file opened for writing with mode 0600, whatever the process's umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    os.fchmod(fd, PRIVATE_FILE_MODE)  # an existing file keeps its mode through O_CREAT
+    return os.fdopen(fd, "wb")
+
+
+def private_process() -> None:
+    """Called first by the `daicho` command and the WSGI entry point: every file and folder the
+    process creates is its owner's alone whatever the umask it was started with (the SQLite
+    database, its -wal and -shm, attachments, backups), and temporary files go to temp_dir()."""
+    os.umask(PRIVATE_UMASK)
+    try:
+        tempfile.tempdir = str(temp_dir())
+    except OSError:  # a data dir that cannot be written; the command will say so itself
+        pass
 
 
 def database() -> DatabaseConfig:
@@ -59,8 +98,13 @@ def secret_key() -> str:
         return env
     path = data_dir() / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+        except FileExistsError:  # another process wrote it meanwhile
+            fd = -1
+        if fd >= 0:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -125,3 +169,16 @@ def lock_timeout() -> float:
     except ValueError:
         raise ValueError(f"DAICHO_DB_LOCK_TIMEOUT: not a number of seconds: {raw!r}") from None
     return min(max(value, 0.1), 600.0)
+
+
+def audit_anchor_dir() -> Path | None:
+    """DAICHO_AUDIT_ANCHOR_DIR: the folder the access log's chain head is appended to each day
+    and on `daicho audit anchor` (unset: no file anchors). It belongs outside the data dir, on
+    storage the database's administrators cannot rewrite."""
+    raw = os.environ.get("DAICHO_AUDIT_ANCHOR_DIR", "").strip()
+    return Path(raw).resolve() if raw else None
+
+
+def audit_anchor_syslog() -> bool:
+    """DAICHO_AUDIT_ANCHOR_SYSLOG=1: the chain head also goes to the system log (/dev/log)."""
+    return os.environ.get("DAICHO_AUDIT_ANCHOR_SYSLOG", "").strip().lower() in ("1", "true", "yes")

@@ -32,6 +32,7 @@ KINDS: dict[str, Runner] = {}
 RETRY: set[str] = set()
 POLL_SECONDS = 1.0
 RECOVER_SECONDS = 60.0
+ANCHOR_CHECK_SECONDS = 3600
 
 
 def kind(name: str, *, retry: bool = False) -> Callable[[Runner], Runner]:
@@ -141,13 +142,18 @@ def run_pending() -> int:
 
 
 def _loop(stop: threading.Event) -> None:
-    recovered_at = 0.0
+    recovered_at = anchored_at = 0.0
     while not stop.is_set():
         try:
             close_old_connections()
             if time.monotonic() - recovered_at > RECOVER_SECONDS:
                 recover_orphans()
                 recovered_at = time.monotonic()
+            if time.monotonic() - anchored_at > ANCHOR_CHECK_SECONDS:
+                anchored_at = time.monotonic()  # a failing anchor is tried again in an hour
+                from daicho.services.audit_anchor import anchor_if_due
+
+                anchor_if_due()  # the access log's chain head, written outside once a day
             if run_pending() == 0:
                 stop.wait(POLL_SECONDS)
         except Exception:  # the database may be briefly unavailable; try again later

@@ -42,4 +42,5 @@ def run(*, host: str, port: int, workers: int, threads: int) -> None:
         "loglevel": "warning",
         "forwarded_allow_ips": "127.0.0.1",
         "post_worker_init": _start_jobs,
+        "umask": 0o077,  # the files gunicorn itself creates (its workers' heartbeat files)
     }).run()

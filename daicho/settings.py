@@ -37,6 +37,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "daicho.web.middleware.AdminNetworkMiddleware",
+    # Reads of ledgers marked sensitive are logged here, whichever page or endpoint made them.
+    "daicho.services.audit.SensitiveReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "daicho.web.middleware.DatabaseBusyMiddleware",
@@ -161,6 +163,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Larger uploads are received into the data dir's own temp folder (0700), never the shared /tmp.
+FILE_UPLOAD_TEMP_DIR = str(config.temp_dir())
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 DAICHO: dict[str, Any] = {
     "MAX_FIELDS_PER_LEDGER": 500,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +63,9 @@ def post_import(request: HttpRequest, ledger: str | None = Form(None), name: str
         path = import_jobs.save_upload(upload)
         job = import_jobs.enqueue_import(user=request.user, path=path, filename=filename, opts=opts)
         return _report_response({"job": jobs.job_json(job)}, 202)
-    suffix = Path(filename).suffix[:10]
-    with tempfile.NamedTemporaryFile(prefix="daicho-import-", suffix=suffix) as tmp:
-        for chunk in upload.chunks():
-            tmp.write(chunk)
-        tmp.flush()
+    with import_jobs.received(upload) as path:
         try:
-            report = run_import(user=request.user, path=Path(tmp.name), filename=filename,
-                                opts=opts)
+            report = run_import(user=request.user, path=path, filename=filename, opts=opts)
         except DaichoError as exc:
             return _report_response({"ok": False, **exc.as_dict()}, exc.status)
     return _report_response(report, 200 if report["ok"] else 400)

@@ -11,8 +11,8 @@ from daicho import access
 from daicho.api import api
 from daicho.errors import Forbidden
 from daicho.selectors.ledgers import LedgerSchema, field_json, ledger_json
+from daicho.services import audit, permissions
 from daicho.services import ledgers as svc
-from daicho.services import permissions
 
 
 class FieldIn(Schema):
@@ -83,7 +83,9 @@ def post_ledger(request: HttpRequest, body: LedgerIn) -> Status[dict[str, Any]]:
 
 @api.get("/ledgers/{ledger_id}", tags=["ledgers"])
 def get_ledger(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
-    return _ledger_json(request, access.ledger_for(request.user, ledger_id, "view"))
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    audit.not_shown(schema)  # the definition, no record: not a read for the access log
+    return _ledger_json(request, schema)
 
 
 @api.patch("/ledgers/{ledger_id}", tags=["ledgers"])

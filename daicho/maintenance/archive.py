@@ -25,6 +25,7 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 
 from daicho.errors import DaichoError, InvalidInput
+from daicho.maintenance import crypt
 
 FORMAT = "daicho-backup"
 FORMAT_VERSION = 1
@@ -142,20 +143,39 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
 class ArchiveReader:
     """Reads an archive front to back once (a gzip stream cannot seek cheaply)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, secret: crypt.Secret | None = None) -> None:
         try:
-            self.tar = tarfile.open(path, mode="r|gz")
+            raw: IO[bytes] = path.open("rb")
         except FileNotFoundError:
             raise InvalidInput(_("There is no file %(file)s.") % {"file": str(path)},
                                code="not_found") from None
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        except OSError as exc:
             raise corrupt(str(exc)) from None
+        try:
+            if raw.read(len(crypt.MAGIC)) == crypt.MAGIC:
+                if secret is None:
+                    raise InvalidInput(_("This backup is encrypted. Give the passphrase with "
+                                         "--passphrase-stdin or the key with --key-file."),
+                                       code="encrypted_backup")
+                raw.seek(0)
+                raw = crypt.DecryptingReader(raw, secret)  # type: ignore[assignment]
+            else:
+                raw.seek(0)
+            self.tar = tarfile.open(fileobj=raw, mode="r|gz")
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raw.close()
+            raise corrupt(str(exc)) from None
+        except BaseException:
+            raw.close()
+            raise
+        self.raw = raw
 
     def __enter__(self) -> ArchiveReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.tar.close()
+        self.raw.close()
 
     def _next(self) -> tarfile.TarInfo | None:
         try:

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,9 +29,10 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils.translation import gettext as _
 
 import daicho
+from daicho import config
 from daicho.db.dialect import q
 from daicho.errors import Conflict, DaichoError, InvalidInput
-from daicho.maintenance import dumps
+from daicho.maintenance import crypt, dumps
 from daicho.maintenance.archive import (
     FORMAT,
     FORMAT_VERSION,
@@ -53,15 +54,19 @@ VENDOR_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 # -- backup ----------------------------------------------------------------------------------------
 
-def backup(path: str | os.PathLike[str]) -> dict[str, Any]:
+def backup(path: str | os.PathLike[str], *, secret: crypt.Secret | None = None) -> dict[str, Any]:
+    """With `secret` the archive is encrypted as it is written (daicho.maintenance.crypt)."""
     target = Path(path).resolve()
     _check_backup_target(target)
     partial = target.with_name(target.name + ".tmp")
-    staging = Path(tempfile.mkdtemp(prefix=".daicho-backup-", dir=target.parent))
+    # The database snapshot is plain: beside an encrypted backup (a share, a USB disk) it
+    # must not appear even for a moment, so it is then staged in the data dir's temp folder.
+    staging = Path(tempfile.mkdtemp(prefix=".daicho-backup-",
+                                    dir=config.temp_dir() if secret else target.parent))
     try:
         snapshot = dumps.dump_database(staging)
         manifest = _manifest(snapshot)
-        _write_archive(partial, manifest, snapshot)
+        _write_archive(partial, manifest, snapshot, secret)
         os.replace(partial, target)
         _sync_folder(target.parent)
     except BaseException:
@@ -70,7 +75,7 @@ def backup(path: str | os.PathLike[str]) -> dict[str, Any]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {"file": str(target), "bytes": target.stat().st_size, "vendor": connection.vendor,
-            "counts": manifest["counts"]}
+            "counts": manifest["counts"], "encrypted": secret is not None}
 
 
 def _check_backup_target(target: Path) -> None:
@@ -104,13 +109,17 @@ def _manifest(snapshot: dumps.Snapshot) -> dict[str, Any]:
     }
 
 
-def _write_archive(partial: Path, manifest: dict[str, Any], snapshot: dumps.Snapshot) -> None:
-    with partial.open("wb") as fh:
-        writer = ArchiveWriter(fh)
+def _write_archive(partial: Path, manifest: dict[str, Any], snapshot: dumps.Snapshot,
+                   secret: crypt.Secret | None) -> None:
+    with config.private_open(partial) as fh:
+        out: IO[bytes] = fh if secret is None else crypt.EncryptingWriter(fh, secret)  # type: ignore[assignment]
+        writer = ArchiveWriter(out)
         writer.add_bytes(MANIFEST, manifest_bytes(manifest))
         writer.add_file(snapshot.member, snapshot.path)
         damaged = _add_attachments(writer, snapshot.inventory.attachments)
         writer.close()
+        if out is not fh:
+            out.close()
         fh.flush()
         os.fsync(fh.fileno())
     if damaged:
@@ -148,9 +157,11 @@ def _sync_folder(folder: Path) -> None:
 
 # -- restore ---------------------------------------------------------------------------------------
 
-def restore(path: str | os.PathLike[str]) -> dict[str, Any]:
+def restore(path: str | os.PathLike[str], *, secret: crypt.Secret | None = None) -> dict[str, Any]:
+    """An encrypted backup needs the `secret` it was written with; each chunk is authenticated
+    and every member verified before anything in the target changes."""
     source = Path(path).resolve()
-    with ArchiveReader(source) as archive:
+    with ArchiveReader(source, secret) as archive:
         manifest = archive.manifest()
         _check_compatible(manifest)
         _check_empty()

@@ -8,7 +8,7 @@ Codes: database_unreadable, database_integrity, foreign_key (SQLite), invalid_in
 orphan_table; per ledger: missing_table, missing_column, missing_search_index and
 search_index_damaged (SQLite), record_count_mismatch, no_history, revision_mismatch, history_gap,
 orphan_history; attachments: attachment_missing, attachment_size_mismatch,
-attachment_checksum_mismatch, orphan_file.
+attachment_checksum_mismatch, orphan_file; files: loose_mode, temp_leftover (see hygiene.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from daicho.db import dialect
 from daicho.db.dialect import q
 from daicho.db.schema import SYSTEM_COLUMNS, fts_table
+from daicho.maintenance import hygiene
 from daicho.maintenance.archive import sha256_file
 from daicho.maintenance.inventory import attachment_path
 from daicho.models import Attachment, Field, History, Job, Ledger
@@ -70,6 +71,8 @@ def check() -> list[dict[str, Any]]:
         with read_snapshot():
             ledger_checks = _check_database(problems)
             _check_attachments(problems, started)
+        hygiene.check_files(problems, connection.settings_dict["NAME"]
+                            if dialect.is_sqlite() else None)
     except DatabaseError as exc:
         # A database too damaged to answer is the one problem worth reporting.
         problems.add("database_unreadable", _("The database could not be read: %(error)s")

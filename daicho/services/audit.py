@@ -2,8 +2,8 @@
 
 Each event's hash covers its own fields and the previous event's hash, so editing or deleting a
 row breaks the chain from there on; AuditHead remembers the last link, so cutting rows off the end
-shows too. Someone who can rewrite the whole table and the head can forge a chain: the log guards
-against edits through the application and casual database edits, not a database superuser."""
+shows too. Someone who can rewrite the whole table and the head can forge a chain that verifies;
+anchors — the head written outside the database (services/audit_anchor.py) — show that."""
 
 from __future__ import annotations
 
@@ -47,6 +47,12 @@ ACTIONS = {
     "view_file": gettext_lazy("Downloaded a file (sensitive ledger)"),
     "export": gettext_lazy("Export"),
     "import": gettext_lazy("Import"),
+    "import_dry_run": gettext_lazy("Import checked (dry run)"),
+    "import_refused": gettext_lazy("Import refused"),
+    "import_rollback": gettext_lazy("Import rolled back"),
+    "ledger_create": gettext_lazy("Ledger created"),
+    "ledger_delete": gettext_lazy("Ledger deleted"),
+    "process": gettext_lazy("Process changed"),
     "permissions": gettext_lazy("Permissions changed"),
     "sensitive": gettext_lazy("Sensitive flag changed"),
     "user_create": gettext_lazy("User created"),
@@ -67,6 +73,9 @@ HEAD_ID, CHECKPOINT_ID = 1, 2
 # The address of the request being served, set for every request (request_started), so that
 # writers deep in the services log it without every signature carrying the request.
 _current_ip: ContextVar[str] = ContextVar("daicho_audit_ip", default="")
+# Who acts when no user does: the `daicho` command sets "command line (OS account)" for the
+# length of a command, so its writes are not logged as nobody's.
+system_actor: ContextVar[str] = ContextVar("daicho_audit_actor", default="")
 # One lock number for appends on PostgreSQL (SQLite serialises writers by itself).
 _LOCK_KEY = 4_107_305
 
@@ -92,6 +101,7 @@ def record(*, user: Any, action: str, target: str = "", request: HttpRequest | N
         login = user or ""
     else:
         login = user.get_username() if user.is_authenticated else ""
+    login = login or system_actor.get()
     ip = ip or client_ip(request) or _current_ip.get()
     details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
     with transaction.atomic():
@@ -115,12 +125,61 @@ def _lock() -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
+# -- reads of sensitive ledgers -------------------------------------------------------------------
+#
+# Logging a read must not depend on each view remembering a call. The gate (access.ledger_for)
+# reports every ledger it opens for `view` to opened(); while a request is served
+# (SensitiveReadsMiddleware) the sensitive ones are collected, and when the request has answered
+# a read (GET or HEAD, status below 400) one entry per sensitive ledger is written. A view may
+# make its entry more precise with viewed() (the record or file shown); a page that opened a
+# ledger without showing any of its data says so with not_shown().
+
+@dataclass
+class _Read:
+    user: Any
+    action: str = "view_list"
+    details: dict[str, Any] | None = None
+
+
+_reads: ContextVar[dict[int, _Read] | None] = ContextVar("daicho_sensitive_reads", default=None)
+READ_METHODS = ("GET", "HEAD")
+
+
+def opened(user: Any, schema: LedgerSchema, right: str) -> LedgerSchema:
+    """The gate's report of a ledger granted to `user` (returned as it is). Costs no query."""
+    reads = _reads.get()
+    if reads is not None and right == "view" and schema.id not in reads \
+            and is_sensitive(schema.ledger):
+        reads[schema.id] = _Read(user)
+    return schema
+
+
+def not_shown(schema: LedgerSchema) -> None:
+    """The page opened this ledger without showing any of its records (e.g. to leave a
+    sensitive ledger out of a summary): no entry for it."""
+    reads = _reads.get()
+    if reads is not None:
+        reads.pop(schema.id, None)
+
+
 def viewed(request: HttpRequest, schema: LedgerSchema, *, record_id: int | None = None,
            file_id: int | None = None) -> None:
-    """Log a view of a record, an attached file or a list in a ledger marked sensitive: who,
-    the ledger, the record (file) or the list's query. Other ledgers: nothing, and no query."""
+    """Say which record or attached file of a sensitive ledger a page showed (the entry of a list
+    holds its query). Other ledgers: nothing, and no query. Outside a request served through
+    the middleware the entry is written at once."""
     if not is_sensitive(schema.ledger):
         return
+    action, details = _describe(request, schema.id, record_id=record_id, file_id=file_id)
+    reads = _reads.get()
+    if reads is None:
+        record(user=request.user, action=action, target=f"ledger:{schema.id}", request=request,
+               details=details)
+    else:
+        reads[schema.id] = _Read(request.user, action, details)
+
+
+def _describe(request: HttpRequest, ledger_id: int, *, record_id: int | None = None,
+              file_id: int | None = None) -> tuple[str, dict[str, Any]]:
     details: dict[str, Any] = {"path": request.path[:200]}
     action = "view_list"
     if record_id is not None:
@@ -129,8 +188,47 @@ def viewed(request: HttpRequest, schema: LedgerSchema, *, record_id: int | None 
         action, details["file"] = "view_file", file_id
     if request.GET:
         details["query"] = request.GET.urlencode()[:1000]
-    record(user=request.user, action=action, target=f"ledger:{schema.id}", request=request,
-           details=details)
+    return action, details
+
+
+def _from_url(request: HttpRequest, ledger_id: int) -> tuple[str, dict[str, Any]]:
+    """What a page read of a ledger it did not describe: the record or file its URL names when
+    the URL is that ledger's, else the list."""
+    match = request.resolver_match
+    kwargs = match.kwargs if match is not None else {}
+    own = str(kwargs.get("ledger_id")) == str(ledger_id)
+    record_id = kwargs.get("record_id") if own else None
+    file_id = kwargs.get("file_id") if own else None
+    return _describe(request, ledger_id, record_id=_int(record_id), file_id=_int(file_id))
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class SensitiveReadsMiddleware:
+    """Writes the access-log entries of the sensitive ledgers a request read (see opened())."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        token = _reads.set({})
+        try:
+            response = self.get_response(request)
+            reads = _reads.get() or {}
+            if reads and request.method in READ_METHODS and response.status_code < 400:
+                for ledger_id, read in sorted(reads.items()):
+                    action, details = (read.action, read.details) if read.details is not None \
+                        else _from_url(request, ledger_id)
+                    record(user=read.user, action=action, target=f"ledger:{ledger_id}",
+                           request=request, details=details)
+            return response
+        finally:
+            _reads.reset(token)
 
 
 def verify() -> dict[str, Any]:

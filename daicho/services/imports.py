@@ -478,6 +478,42 @@ class _DryRun(Exception):
 def run_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions,
                progress: Progress | None = None,
                early: EarlyRead | None = None) -> dict[str, Any]:
+    """Every import is in the access log: one that wrote as `import` (in its transaction), a
+    dry run as `import_dry_run`, and one refused — by the checks, a bad file or bad rows — as
+    `import_refused`, with the reason's code."""
+    try:
+        report = _checked_import(user=user, path=path, filename=filename, opts=opts,
+                                 progress=progress, early=early)
+    except DaichoError as exc:
+        if user.is_authenticated:
+            _log_unwritten(user, filename, opts, "import_refused", exc.code)
+        raise
+    if opts.dry_run or not report.get("ok"):
+        _log_unwritten(user, filename, opts,
+                       "import_dry_run" if report.get("ok") else "import_refused",
+                       (report.get("error") or {}).get("code"), report)
+    return report
+
+
+def _log_unwritten(user: AnyUser, filename: str, opts: ImportOptions, action: str,
+                   reason: str | None, report: dict[str, Any] | None = None) -> None:
+    ledger = (report or {}).get("ledger") or {}
+    target = ledger.get("id") or opts.ledger
+    details: dict[str, Any] = {"file": filename[:200], "mode": opts.mode, "dry_run": opts.dry_run}
+    if opts.ledger and not ledger:
+        details["ledger"] = str(opts.ledger)[:200]
+    if reason:
+        details["reason"] = reason
+    if report:
+        details.update(created=report.get("created"), updated=report.get("updated"))
+    audit.record(user=user, action=action,
+                 target=f"ledger:{target}" if str(target or "").isdigit() else "",
+                 details=details)
+
+
+def _checked_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions,
+                    progress: Progress | None = None,
+                    early: EarlyRead | None = None) -> dict[str, Any]:
     report_progress = progress or (lambda done, total: None)
     access.require_user(user)
     mode = opts.mode or ("upsert" if opts.key else "append" if opts.ledger else "create")
@@ -518,6 +554,8 @@ def _read_and_run(*, user: AnyUser, path: Path, filename: str, opts: ImportOptio
             if opts.dry_run or not result["ok"]:
                 raise _DryRun()
             ledger_id = (result.get("ledger") or {}).get("id")
+            if target is None and ledger_id is not None:
+                ledger_svc.log_created(user, Ledger.objects.get(id=ledger_id))
             audit.record(user=user, action="import", target=f"ledger:{ledger_id}",
                          details={"file": filename[:200], "mode": mode,
                                   "created": result.get("created"),
@@ -535,7 +573,8 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
         specs = _column_specs(table, opts)
         name = opts.name or (table.sheet if table.sheet and table.format != "csv" else None) or \
             Path(filename).stem
-        schema = ledger_svc.create_ledger(user=user, name=name, fields=[s for _i, s in specs])
+        schema = ledger_svc.create_ledger(user=user, name=name, fields=[s for _i, s in specs],
+                                          logged=False)  # logged with the import, at its end
         mapping = [(i, f.code) for (i, _s), f in zip(specs, schema.fields, strict=True)]
         inferred = True
     else:
@@ -669,6 +708,9 @@ def rollback_import(*, user: AnyUser, batch_id: str, confirm: bool = False) -> d
                 reverted += 1
         batch.rolled_back_at = timezone.now()
         batch.save(update_fields=["rolled_back_at"])
+        audit.record(user=user, action="import_rollback", target=f"ledger:{schema.id}",
+                     details={"batch": batch_id, "trashed": trashed, "reverted": reverted,
+                              "edited_since": len(edited)})
     return {"trashed": trashed, "reverted": reverted, "edited_since": len(edited)}
 
 

@@ -21,6 +21,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field, Ledger, LedgerEvent
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.services import audit
 from daicho.services.permissions import default_rules
 from daicho.services.records import _search_key
 
@@ -122,7 +123,9 @@ def _add_field_row(ledger: Ledger, spec: dict[str, Any], position: int) -> Field
 
 
 def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
-                  fields: Any = ()) -> LedgerSchema:
+                  fields: Any = (), logged: bool = True) -> LedgerSchema:
+    """`logged=False`: the caller writes the access-log entry itself, at the end of its own
+    transaction (an import: the log's lock is not held while the rows are written)."""
     ctx = ValueContext()
     clean_name = _clean_name(name, _("The ledger name"))
     if not isinstance(fields, list | tuple):
@@ -146,9 +149,16 @@ def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
             _add_field_row(ledger, spec, position)
         LedgerEvent.objects.create(ledger=ledger, user_id=_uid(user), action="create",
                                    details={"fields": [s["code"] for s in specs]})
+        if logged:
+            log_created(user, ledger)
     schema = load_schema(ledger.id)
     assert schema is not None
     return schema
+
+
+def log_created(user: AnyUser, ledger: Ledger) -> None:
+    audit.record(user=user, action="ledger_create", target=f"ledger:{ledger.id}",
+                 details={"name": ledger.name, "fields": ledger.fields.count()})
 
 
 def update_ledger(*, user: AnyUser, schema: LedgerSchema, patch: dict[str, Any]) -> LedgerSchema:

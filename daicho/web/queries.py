@@ -18,6 +18,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import ApiToken, Field, History, Org
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, is_sensitive
+from daicho.services import audit
 from daicho.web.grid import record_title
 from daicho.web.models import RecordPresence, SavedView
 
@@ -105,7 +106,10 @@ def recent_changes(user: AnyUser, limit: int = 15) -> list[RecentChange]:
             except NotFound:
                 found = None
             # A sensitive ledger's records are shown only on its own pages, which log the view.
-            schemas[ledger_id] = None if found is None or is_sensitive(found.ledger) else found
+            if found is not None and is_sensitive(found.ledger):
+                audit.not_shown(found)
+                found = None
+            schemas[ledger_id] = found
         schema = schemas[ledger_id]
         if schema is None:
             continue

@@ -61,7 +61,8 @@ def test_what_is_logged(api: ApiClient, make_client: Any) -> None:
     assert set(items[0]) == {"seq", "at", "user", "action", "target", "ip", "hash"}
     # Filters
     assert {a for _u, a, _t in _actions(api, user="sato")} == {"sign_in", "sign_out"}
-    assert {a for _u, a, _t in _actions(api, ledger=lid)} == {"permissions", "export"}
+    assert {a for _u, a, _t in _actions(api, ledger=lid)} == {"ledger_create", "permissions",
+                                                              "export"}
     assert _actions(api, since="2999-01-01") == []
     assert len(_actions(api, until="2999-01-01T00:00:00+09:00")) >= len(items)
     assert api.get("/api/v1/audit-log", {"since": "yesterday"}).status == 400

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 from dataclasses import dataclass
 from typing import Any, cast
@@ -18,7 +17,7 @@ from daicho import access, config
 from daicho.errors import NotFound
 from daicho.models import AuditEvent, Ledger
 from daicho.services import audit
-from daicho.web import queries
+from daicho.web import audit_text, queries
 from daicho.web.views.common import page
 
 PAGE_SIZE = 100
@@ -91,9 +90,8 @@ def _rows(events: list[AuditEvent], ledgers: dict[int, Ledger]) -> list[Row]:
         ledger = None
         if e.target.startswith("ledger:") and e.target[7:].isdigit():
             ledger = ledgers.get(int(e.target[7:]))
-        details = json.dumps(e.details, ensure_ascii=False, sort_keys=True) if e.details else ""
         rows.append(Row(e, str(audit.ACTIONS.get(e.action, e.action)), ledger,
-                        details if len(details) <= 300 else details[:300] + "…"))
+                        audit_text.describe(e.details)))
     return rows
 
 

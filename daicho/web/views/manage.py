@@ -36,7 +36,7 @@ def users(request: HttpRequest) -> HttpResponse:
                                     org=data.get("org") or None,
                                     # Only an admin makes admins (a system administrator cannot).
                                     admin=data.get("admin") == "on" and request.user.is_superuser,
-                                    password=data.get("password") or None)
+                                    password=data.get("password") or None, by=request.user)
     except DaichoError as exc:
         return _users_page(request, status=exc.status, form=data, create_error=exc.message)
     messages.success(request, _("The user %(login)s was created.") % {"login": user.get_username()})
