@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 # No inline script or style anywhere: every script and stylesheet is a file served by the app,
 # data for scripts travels in data- attributes or <script type="application/json"> blocks.
@@ -35,6 +37,12 @@ class SecurityHeadersMiddleware:
         response.setdefault("Referrer-Policy", "same-origin")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # Records, API answers and exports may hold personal data: no browser or proxy keeps a
+        # copy (a shared PC's cache, the back button after signing out). Static files are the
+        # same for everyone and keep WhiteNoise's caching.
+        if not request.path.startswith(settings.STATIC_URL) and \
+                "no-store" not in response.get("Cache-Control", ""):
+            patch_cache_control(response, no_store=True)
         if request.is_secure():
             # Behind a TLS proxy (X-Forwarded-Proto) cookies must never travel over plain HTTP.
             for morsel in response.cookies.values():
