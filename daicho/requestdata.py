@@ -70,6 +70,10 @@ def _lone_surrogate_at(value: Any, path: str) -> str | None:
     return None
 
 
+def has_lone_surrogate(value: Any) -> bool:
+    return _lone_surrogate_at(value, "") is not None
+
+
 def refuse_lone_surrogates(value: Any, path: str = "") -> None:
     found = _lone_surrogate_at(value, path)
     if found is not None:

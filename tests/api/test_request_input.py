@@ -4,6 +4,7 @@ whole number — each a 400 in the one error shape, and nothing written."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from collections.abc import Callable
@@ -179,6 +180,39 @@ def test_web_json_and_forms_with_a_lone_surrogate(api: ApiClient, admin: Any,
     assert web.get(f"/ledgers/{lid}/?q=%ED%A0%80").status_code == 200
     listed = api.client.get(f"/api/v1/ledgers/{lid}/records?q=%ED%A0%80&filter=name:eq:%ED%A0%80")
     assert listed.status_code == 200
+
+
+def test_multipart_forms_with_broken_utf8(api: ApiClient, admin: Any,
+                                          site: dict[str, Any]) -> None:
+    """A surrogate encoded as bytes in a multipart field or file name is decoded by Django into
+    U+FFFD: ordinary text, never a 500."""
+    web = Client()
+    web.force_login(admin)
+    form = (b'--B\r\nContent-Disposition: form-data; name="name"\r\n\r\n\xed\xa0\x80\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="description"\r\n\r\n\r\n--B--\r\n')
+    resp = web.post(f"/ledgers/{site['lid']}/settings", form,
+                    content_type="multipart/form-data; boundary=B")
+    assert resp.status_code < 500
+    upload = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="\xed\xa0\x80.csv"\r\n'
+              b"Content-Type: text/csv\r\n\r\n" + "名称\n甲\n".encode() + b"\r\n--B--\r\n")
+    imported = api.client.post("/api/v1/imports", upload,
+                               content_type="multipart/form-data; boundary=B")
+    assert imported.status_code in (200, 400), imported.content
+    assert "error" in imported.json() or imported.json()["ok"]
+
+
+def test_a_cursor_with_a_lone_surrogate(api: ApiClient, admin: Any, site: dict[str, Any]) -> None:
+    """Page cursors are base64 of JSON in the query string: the one way for a query string to
+    carry a lone surrogate past Django's decoding."""
+    cursor = base64.urlsafe_b64encode(json.dumps([LONE, 1]).encode()).decode()
+    resp = api.get(f"/api/v1/ledgers/{site['lid']}/records",
+                   {"sort": "name", "limit": "1", "cursor": cursor})
+    _refused(resp, "invalid_cursor")
+    web = Client()
+    web.force_login(admin)
+    page = web.get(f"/ledgers/{site['lid']}/", {"s": "1", "sort": "name", "after": cursor})
+    assert page.status_code == 200
+    assert "最初のページからやり直してください" in page.content.decode()
 
 
 # Every endpoint that takes a JSON body (bodies that are not objects) ...
