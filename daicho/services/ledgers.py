@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -236,11 +236,14 @@ def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
                            % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code="too_many_fields")
     codes, names = _taken(schema.id)
     clean = _clean_field_spec(spec, codes, names, ctx)
-    with transaction.atomic():
-        position = max((f.position for f in schema.fields), default=-1) + 1
-        f = _add_field_row(schema.ledger, clean, position)
-        LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user), action="add_field",
-                                   details={"code": f.code, "type": f.type})
+    try:
+        with transaction.atomic():
+            position = max((f.position for f in schema.fields), default=-1) + 1
+            f = _add_field_row(schema.ledger, clean, position)
+            LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user),
+                                       action="add_field", details={"code": f.code, "type": f.type})
+    except IntegrityError:  # another request added the code between the check and the insert
+        raise _code_taken(clean["code"]) from None
     return f
 
 

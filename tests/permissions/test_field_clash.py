@@ -112,4 +112,7 @@ def test_the_designer_page_says_the_same(managed: World) -> None:
                     {"name": "個人番号", "type": "text"})
     assert resp.status_code == 400
     assert "項目名「個人番号」は使えません。別の名前にしてください。" in resp.content.decode()
+    renamed = web.post(f"/ledgers/{managed.ledger_id}/fields/amount/update",
+                       {"name": "個人番号"}, follow=True)
+    assert "項目名「個人番号」は使えません。別の名前にしてください。" in renamed.content.decode()
     assert _fields(managed) == before
