@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -11,12 +10,13 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import ConfigDict
 
 from daicho import networks
 from daicho.db import transient
@@ -29,36 +29,16 @@ from daicho.errors import (
     TooLarge,
     Unavailable,
 )
+from daicho.requestdata import parse_json_object, unknown_keys_error
 from daicho.services.accounts import user_for_token
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def _depth_ok(text: str, limit: int) -> bool:
-    depth = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif ch in "]}":
-            depth -= 1
-    return True
-
-
 class JsonParser(Parser):
-    """JSON bodies with bounded nesting; malformed JSON is a 400 in the one error shape."""
+    """JSON bodies through daicho.requestdata: an object, bounded nesting, valid text; anything
+    else is a 400 in the one error shape."""
 
     def parse_body(self, request: HttpRequest) -> Any:
         try:
@@ -68,16 +48,13 @@ class JsonParser(Parser):
                            % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}) from None
         if not raw:
             return {}
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput(_("The body must be UTF-8 JSON."), code="invalid_json") from None
-        if not _depth_ok(text, settings.DAICHO["MAX_JSON_DEPTH"]):
-            raise InvalidInput(_("The JSON is nested too deeply."), code="invalid_json")
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            raise InvalidInput(_("The body is not valid JSON."), code="invalid_json") from None
+        return parse_json_object(raw)
+
+
+class Body(Schema):
+    """A JSON body: keys it does not name are refused (400 unknown_keys), never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Utf8Renderer(JSONRenderer):
@@ -129,6 +106,10 @@ def _daicho_error(request: HttpRequest, exc: DaichoError) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    unknown = [str(err["loc"][-1]) for err in exc.errors
+               if err.get("type") == "extra_forbidden" and err.get("loc")]
+    if unknown and len(unknown) == len(exc.errors):
+        return error_response(unknown_keys_error(sorted(unknown)))
     problems = []
     for err in exc.errors[:20]:
         loc = [str(p) for p in err.get("loc", ())]
@@ -151,6 +132,8 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
         # ninja wraps any failure of the body parser into this one.
+        if isinstance(exc.__cause__, DaichoError):
+            return error_response(exc.__cause__)
         return error_response(InvalidInput(_("The body is not valid JSON."), code="invalid_json"))
     if exc.status_code == 401:
         return error_response(NotAuthenticated())

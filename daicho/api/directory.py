@@ -9,31 +9,31 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Schema, Status
+from ninja import Status
 
 from daicho import access
-from daicho.api import api
+from daicho.api import Body, api
 from daicho.errors import Forbidden, InvalidInput, NotFound
 from daicho.models import Profile
 from daicho.selectors import orgs as org_sel
 from daicho.services import accounts, assignments, orgs
 
 
-class OrgIn(Schema):
+class OrgIn(Body):
     code: Any = None
     name: Any = None
     parent_code: Any = None
     valid_from: Any = None
 
 
-class OrgChangeIn(Schema):
+class OrgChangeIn(Body):
     name: Any = None
     parent_code: Any = None
     abolished: Any = False
     valid_from: Any = None
 
 
-class UserChangeIn(Schema):
+class UserChangeIn(Body):
     name: Any = None
     org: Any = None
     extra_orgs: Any = None
@@ -42,7 +42,7 @@ class UserChangeIn(Schema):
     valid_from: Any = None
 
 
-class UserIn(Schema):
+class UserIn(Body):
     login: Any = None
     name: Any = ""
     org: Any = None

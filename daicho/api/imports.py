@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Form, Schema
+from ninja import Form
 
 from daicho import access, jobs
-from daicho.api import api
+from daicho.api import Body, api
 from daicho.errors import DaichoError, InvalidInput, NotFound, TooLarge
 from daicho.importing import Limits
 from daicho.models import Job
+from daicho.requestdata import parse_json, refuse_unknown_keys
 from daicho.services import import_jobs
 from daicho.services.imports import ColumnChoice, ImportOptions, rollback_import, run_import
 
 
-class RollbackIn(Schema):
+class RollbackIn(Body):
     confirm: bool = False
 
 
@@ -27,15 +27,21 @@ def _report_response(report: dict[str, Any], status: int) -> JsonResponse:
     return JsonResponse(report, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+_COLUMN_KEYS = ("source_index", "name", "type", "options", "skip")
+
+
 def _columns(raw: str | None) -> list[ColumnChoice]:
     if not raw:
         return []
+    items = parse_json(raw)
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise InvalidInput(_("columns must be a JSON list of column choices."),
+                           code="invalid_columns")
+    for index, item in enumerate(items):
+        refuse_unknown_keys(item, _COLUMN_KEYS, at=f"columns[{index}]")
     try:
-        items = json.loads(raw)
-        return [ColumnChoice(**{k: v for k, v in item.items() if k in
-                                ("source_index", "name", "type", "options", "skip")})
-                for item in items][:20_000]
-    except (ValueError, TypeError, AttributeError, RecursionError):
+        return [ColumnChoice(**item) for item in items][:20_000]
+    except TypeError:
         raise InvalidInput(_("columns must be a JSON list of column choices."),
                            code="invalid_columns") from None
 

@@ -8,14 +8,14 @@ from django.http import HttpRequest
 from ninja import Schema, Status
 
 from daicho import access
-from daicho.api import api
+from daicho.api import Body, api
 from daicho.errors import Forbidden
 from daicho.selectors.ledgers import LedgerSchema, field_json, ledger_json
 from daicho.services import audit, permissions
 from daicho.services import ledgers as svc
 
 
-class FieldIn(Schema):
+class FieldIn(Body):
     name: Any = None
     type: Any = None
     code: Any = None
@@ -24,20 +24,20 @@ class FieldIn(Schema):
     options: Any = None
 
 
-class LedgerIn(Schema):
+class LedgerIn(Body):
     name: Any = None
     description: Any = ""
     fields: list[dict[str, Any]] = []
 
 
-class LedgerPatch(Schema):
+class LedgerPatch(Body):
     name: Any = None
     description: Any = None
     sensitive: Any = None
     migrated_from: Any = None
 
 
-class FieldPatch(Schema):
+class FieldPatch(Body):
     name: Any = None
     type: Any = None
     options: Any = None
@@ -47,11 +47,11 @@ class FieldPatch(Schema):
     confirm: bool = False
 
 
-class FieldOrder(Schema):
+class FieldOrder(Body):
     codes: list[str]
 
 
-class RulesIn(Schema):
+class RulesIn(Body):
     rules: Any = None
 
 

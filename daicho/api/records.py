@@ -9,10 +9,10 @@ from typing import Any
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Form, Query, Schema, Status
+from ninja import Form, Query, Status
 
 from daicho import access
-from daicho.api import api
+from daicho.api import Body, api
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
@@ -20,20 +20,20 @@ from daicho.services import audit, exports, files
 from daicho.services import records as svc
 
 
-class RecordIn(Schema):
+class RecordIn(Body):
     values: Any = None
 
 
-class RecordPatch(Schema):
+class RecordPatch(Body):
     revision: Any = None
     values: Any = None
 
 
-class RevertIn(Schema):
+class RevertIn(Body):
     to_revision: Any = None
 
 
-class BulkIn(Schema):
+class BulkIn(Body):
     create: list[Any] = []
     update: list[Any] = []
 

@@ -17,8 +17,12 @@ if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
     from daicho.models import Field
 
-_TRUE = {"true", "1", "yes", "y", "はい", "○", "〇", "◯", "有", "あり", "on"}
-_FALSE = {"false", "0", "no", "n", "いいえ", "×", "✕", "無", "なし", "off"}
+# The one yes/no vocabulary, compared after NFKC (full width to half), trimming and case folding.
+# The API, the web forms and filters, and the importer (daicho.importing) all ask
+# YesNoType.meaning(); nothing else keeps a list of these words.
+YES_WORDS = frozenset({"true", "1", "yes", "y", "on", "はい", "○", "〇", "◯", "有", "有り", "あり"})
+NO_WORDS = frozenset({"false", "0", "no", "n", "off", "いいえ", "×", "✕", "✖", "無", "無し", "なし"})
+_MEANING = {**dict.fromkeys(YES_WORDS, True), **dict.fromkeys(NO_WORDS, False)}
 MAX_CHOICES = 500
 
 
@@ -30,6 +34,15 @@ class YesNoType(FieldType):
     operators = frozenset({"eq", "ne", "empty", "notempty"})
     can_be_unique = False
 
+    @staticmethod
+    def meaning(text: str) -> bool | None:
+        """True or False for a yes/no word (はい, ○, 有り, TRUE, on, 1, ×, 無し, off, 0 …), None
+        for any other text."""
+        found = _MEANING.get(text)  # the word as usually written: no normalisation needed
+        if found is None:
+            found = _MEANING.get(unicodedata.normalize("NFKC", text).strip().casefold())
+        return found
+
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         if value is None:
             return None
@@ -38,14 +51,12 @@ class YesNoType(FieldType):
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
         if isinstance(value, str):
-            text = unicodedata.normalize("NFKC", value).strip().lower()
-            if not text:
+            if not value.strip():
                 return None
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
-        raise FieldValueError(_("Enter yes or no (true / false)."))
+            found = self.meaning(value)
+            if found is not None:
+                return found
+        raise FieldValueError(_("Enter yes or no (true / false, はい / いいえ, ○ / ×, 有り / 無し)."))
 
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         return None if raw is None else bool(raw)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import FieldType, reject_unknown
+from daicho.requestdata import whole_id
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -97,12 +98,11 @@ class LinkType(FieldType):
 
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        try:
-            record_id = int(value) if not isinstance(value, bool) else None
-        except (TypeError, ValueError):
-            record_id = None
-        if record_id is None or not 0 < record_id < 2**62:
-            raise FieldValueError(_("Give the id of a record."))
+        # A JSON integer, or its digits as text (forms, pasted cells); never 1.5 (stored as 1
+        # it would point at another record), true or "1e3".
+        record_id = whole_id(value)
+        if record_id is None:
+            raise FieldValueError(_("Give the id of a record (a whole number)."))
         if not record_exists(int(field.options["ledger"]), record_id, ctx):
             raise FieldValueError(_("Record %(id)d does not exist in the linked ledger.")
                                   % {"id": record_id})

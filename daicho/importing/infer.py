@@ -20,13 +20,13 @@ from itertools import compress, repeat
 from operator import is_not, itemgetter, methodcaller
 from typing import Any
 
+from daicho.fields.choice import YesNoType
 from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.numbers import ParsedNumber, decimals_of, try_parse_number
 from daicho.importing.values import (
     EMAIL,
     URL,
-    YESNO,
     ValueParseError,
     aware,
     has_time,
@@ -37,7 +37,7 @@ from daicho.importing.values import (
 )
 from daicho.importing.wareki import ParsedDate, try_parse_temporal
 
-__all__ = ["YESNO", "ColumnResult", "TextReason", "ValueParseError", "infer_column",
+__all__ = ["ColumnResult", "TextReason", "ValueParseError", "infer_column",
            "parse_value", "text_of"]
 
 TEXTAREA_MIN_CHARS = 100  # longer than this (or several lines) is a textarea
@@ -101,8 +101,9 @@ def _p_temporal(v: Any) -> Any:
 def _p_yesno(v: Any) -> Any:
     if type(v) is bool:
         return v
-    if type(v) is str:
-        r = YESNO.get(v)
+    # The yes/no type's own words, but 1 and 0 in a file are numbers.
+    if type(v) is str and not v.isdigit():
+        r = YesNoType.meaning(v)
         return _FAIL if r is None else r
     return _FAIL
 

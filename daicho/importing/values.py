@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from daicho.fields.choice import YesNoType
 from daicho.i18n import gettext as _
 from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
 from daicho.importing.wareki import (
@@ -24,9 +25,6 @@ from daicho.importing.wareki import (
     try_parse_temporal,
 )
 
-_YES = ("○", "◯", "〇", "有", "有り", "あり", "はい", "TRUE", "True", "true", "Yes", "YES", "yes")
-_NO = ("×", "✕", "✖", "無", "無し", "なし", "いいえ", "FALSE", "False", "false", "No", "NO", "no")
-YESNO: dict[str, bool] = {**dict.fromkeys(_YES, True), **dict.fromkeys(_NO, False)}
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
@@ -169,9 +167,7 @@ def _to_yesno(options: Mapping[str, Any], raw: Any) -> bool:
     if type(raw) in (int, float, Decimal) and raw in (0, 1):
         return bool(raw)
     text = text_of(raw)
-    value = YESNO.get(text)
-    if value is None:
-        value = {"1": True, "0": False}.get(text, YESNO.get(text.lower()))
+    value = YesNoType.meaning(text)
     if value is None:
         raise ValueParseError(_("「%(value)s」 is not yes or no (○×, 有無, TRUE/FALSE).")
                               % {"value": text})

@@ -27,6 +27,7 @@ from daicho.db.search import fts_match, index_ready, search_condition, verify_co
 from daicho.errors import FieldValueError, InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.models import Field
+from daicho.requestdata import has_lone_surrogate
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.textnorm import query_terms
 
@@ -358,7 +359,9 @@ def decode_cursor(cursor: str, keys: list[SortKey], schema: LedgerSchema) -> lis
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise bad from None
-    if not isinstance(values, list) or len(values) != len(keys):
+    # A cursor travels in the query string as base64 of JSON, so it can smuggle a lone
+    # surrogate past Django's decoding of the URL: no database can take one as a parameter.
+    if not isinstance(values, list) or len(values) != len(keys) or has_lone_surrogate(values):
         raise bad
     params = []
     for k, v in zip(keys, values, strict=True):

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,6 +74,34 @@ def _generate_code(name: str, taken: set[str]) -> str:
     return f"{base}_{n}"
 
 
+def _taken(ledger_id: int, *, besides: int | None = None) -> tuple[set[str], set[str]]:
+    """The codes and names another field of the ledger holds: read from the ledger itself, not
+    from the caller's schema, which leaves out the fields a rule hides from them. Every code
+    stays reserved after its field is deleted (restore brings the field back under it); names
+    are those of the live fields."""
+    codes: set[str] = set()
+    names: set[str] = set()
+    for field_id, code, name, deleted_at in Field.objects.filter(ledger_id=ledger_id).values_list(
+            "id", "code", "name", "deleted_at"):
+        if field_id != besides:
+            codes.add(code)
+            if deleted_at is None:
+                names.add(name)
+    return codes, names
+
+
+# One message whatever the field that holds the name or code: visible, hidden from the caller
+# by a field rule, or deleted. Telling them apart would tell a manager what a rule hides.
+def _name_taken(name: str) -> InvalidInput:
+    return InvalidInput(_("The field name 「%(name)s」 cannot be used. Please choose another name.")
+                        % {"name": name}, code="duplicate_field_name")
+
+
+def _code_taken(code: str) -> InvalidInput:
+    return InvalidInput(_("The field code 「%(code)s」 cannot be used. Please choose another code.")
+                        % {"code": code}, code="duplicate_field_code")
+
+
 def _clean_field_spec(spec: Any, taken_codes: set[str], taken_names: set[str],
                       ctx: ValueContext) -> dict[str, Any]:
     if not isinstance(spec, dict):
@@ -85,8 +113,7 @@ def _clean_field_spec(spec: Any, taken_codes: set[str], taken_names: set[str],
                            code="invalid_field")
     name = _clean_name(spec.get("name"), _("The field name"))
     if name in taken_names:
-        raise InvalidInput(_("Two fields are named 「%(name)s」.") % {"name": name},
-                           code="duplicate_field_name")
+        raise _name_taken(name)
     if not isinstance(spec.get("type"), str):
         raise InvalidInput(_("Give each field a type."), code="invalid_field")
     ftype = field_type(spec["type"])
@@ -99,8 +126,7 @@ def _clean_field_spec(spec: Any, taken_codes: set[str], taken_names: set[str],
             code="invalid_field_code", details={"code": str(code)[:64]},
         )
     if code in taken_codes:
-        raise InvalidInput(_("The field code 「%(code)s」 is already used.") % {"code": code},
-                           code="duplicate_field_code")
+        raise _code_taken(code)
     options = spec.get("options") or {}
     if not isinstance(options, dict):
         raise InvalidInput(_("options must be an object."), code="invalid_options")
@@ -218,14 +244,16 @@ def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
     if len(schema.fields) >= settings.DAICHO["MAX_FIELDS_PER_LEDGER"]:
         raise InvalidInput(_("A ledger has at most %(n)d fields.")
                            % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code="too_many_fields")
-    codes = set(schema.by_code)
-    names = {f.name for f in schema.fields}
+    codes, names = _taken(schema.id)
     clean = _clean_field_spec(spec, codes, names, ctx)
-    with transaction.atomic():
-        position = max((f.position for f in schema.fields), default=-1) + 1
-        f = _add_field_row(schema.ledger, clean, position)
-        LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user), action="add_field",
-                                   details={"code": f.code, "type": f.type})
+    try:
+        with transaction.atomic():
+            position = max((f.position for f in schema.fields), default=-1) + 1
+            f = _add_field_row(schema.ledger, clean, position)
+            LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user),
+                                       action="add_field", details={"code": f.code, "type": f.type})
+    except IntegrityError:  # another request added the code between the check and the insert
+        raise _code_taken(clean["code"]) from None
     return f
 
 
@@ -328,9 +356,8 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
     with transaction.atomic():
         if "name" in patch:
             name = _clean_name(patch["name"], _("The field name"))
-            if any(o.name == name and o.id != f.id for o in schema.fields):
-                raise InvalidInput(_("Two fields are named 「%(name)s」.") % {"name": name},
-                                   code="duplicate_field_name")
+            if name in _taken(schema.id, besides=f.id)[1]:
+                raise _name_taken(name)
             details["name"] = {"old": f.name, "new": name}
             f.name = name
         new_type_key = patch.get("type", f.type)
@@ -441,9 +468,11 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
         if f is None:
             raise InvalidInput(_("There is no deleted field 「%(code)s」.") % {"code": code[:64]},
                                code="unknown_field")
-        if code in schema.by_code:
-            raise Conflict(_("The field code 「%(code)s」 is already used.") % {"code": code},
-                           code="duplicate_field_code")
+        names = _taken(schema.id, besides=f.id)[1]
+        if Field.objects.filter(ledger_id=schema.id, code=code, deleted_at=None).exists():
+            raise _code_taken(code)
+        if f.name in names:
+            raise _name_taken(f.name)
         f.deleted_at = None
         f.save(update_fields=["deleted_at"])
         ddl.sync_indexes(schema.ledger, f)

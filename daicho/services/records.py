@@ -26,6 +26,7 @@ from daicho.errors import Conflict, FieldValueError, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.text import AutonumberType
 from daicho.models import Field, History, Ledger
+from daicho.requestdata import refuse_unknown_keys, whole_id
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.textnorm import search_key, search_keys
@@ -434,6 +435,8 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
         prepared_new: list[Prepared] = []
         seen: dict[str, dict[Any, int]] = {}
         for i, item in enumerate(create):
+            if isinstance(item, dict):
+                refuse_unknown_keys(item, ("values",), at=f"create[{i}]")
             values = item.get("values") if isinstance(item, dict) else None
             prepared, errors = clean_values(schema, values if values is not None else {}, ctx,
                                             creating=True)
@@ -446,6 +449,11 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
         for i, item in enumerate(update):
             if not isinstance(item, dict):
                 problems.append({"op": "update", "index": i, "fields": {}})
+                continue
+            refuse_unknown_keys(item, ("id", "revision", "values"), at=f"update[{i}]")
+            if whole_id(item.get("id")) is None:
+                problems.append({"op": "update", "index": i,
+                                 "fields": {"id": _("Give the id of a record.")}})
                 continue
             try:
                 row, prepared, errors = _prepare_update(

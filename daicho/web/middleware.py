@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
+from django.utils.cache import patch_cache_control
 
 from daicho.db import transient
 from daicho.errors import Unavailable
@@ -45,6 +47,12 @@ class SecurityHeadersMiddleware:
         response.setdefault("Referrer-Policy", "same-origin")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # Records, API answers and exports may hold personal data: no browser or proxy keeps a
+        # copy (a shared PC's cache, the back button after signing out). Static files are the
+        # same for everyone and keep WhiteNoise's caching.
+        if not request.path.startswith(settings.STATIC_URL) and \
+                "no-store" not in response.get("Cache-Control", ""):
+            patch_cache_control(response, no_store=True)
         if request.is_secure():
             # Behind a TLS proxy (X-Forwarded-Proto) cookies must never travel over plain HTTP.
             for morsel in response.cookies.values():

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from daicho.fields.choice import YesNoType
 from daicho.importing import ParsedTable, read_table, try_parse_number
-from daicho.importing.infer import YESNO
 from daicho.importing.wareki import try_parse_date
 
 YAIZU = Path(__file__).resolve().parents[3] / "shared" / "data" / "yaizu"
@@ -52,7 +52,7 @@ def test_typed_exactly_when_every_value_is_of_the_type(
             continue
         numbers = all(try_parse_number(v) is not None for v in values)
         dates = all(try_parse_date(v) is not None for v in values)
-        marks = all(v in YESNO for v in values)
+        marks = all(YesNoType.meaning(v) is not None for v in values)
         if numbers:
             assert column.type == "number", column.name
         elif dates:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.utils.translation import gettext as _
 
 from daicho import access
-from daicho.errors import DaichoError, InvalidInput, NotAuthenticated, NotFound, TooLarge
+from daicho.errors import DaichoError, NotAuthenticated, NotFound, TooLarge
+from daicho.requestdata import parse_json_object, refuse_unknown_keys
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -66,13 +65,12 @@ def error_json(error: DaichoError, **extra: Any) -> JsonResponse:
                         json_dumps_params={"ensure_ascii": False})
 
 
-def json_body(request: HttpRequest) -> dict[str, Any]:
+def json_body(request: HttpRequest, allowed: Iterable[str]) -> dict[str, Any]:
+    """The body of a page script's JSON request: an object with only the keys `allowed`."""
     try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):
-        raise InvalidInput(_("The body is not valid JSON."), code="invalid_json") from None
+        raw = request.body
     except Exception as exc:  # RequestDataTooBig and friends
         raise TooLarge() from exc
-    if not isinstance(body, dict):
-        raise InvalidInput(_("The body is not valid JSON."), code="invalid_json")
+    body = parse_json_object(raw or b"{}")
+    refuse_unknown_keys(body, allowed)
     return body

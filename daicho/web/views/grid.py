@@ -92,7 +92,7 @@ def _conflict_dialog(request: HttpRequest, schema: LedgerSchema, exc: Conflict,
 def grid_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
     """Inline edits and pastes: one bulk call, so a pasted block is all saved or none of it,
     with one history entry per record."""
-    body = json_body(request)
+    body = json_body(request, ("create", "update", "columns"))
     create, update = body.get("create") or [], body.get("update") or []
     schema = access.ledger_for(request.user, ledger_id, "add" if create else "edit")
     if create and update:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
-from daicho.errors import DaichoError, NotFound
+from daicho.errors import DaichoError, InvalidInput, NotFound
+from daicho.requestdata import parse_json
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.web import grid, queries
 from daicho.web import services as web_svc
@@ -27,9 +27,13 @@ def _may_change(request: HttpRequest, schema: LedgerSchema, view: SavedView) -> 
 
 
 def _widths(text: str) -> dict[str, Any]:
+    """The column widths the page's script measured. Malformed ones are only lost; text that is
+    not valid text (a lone surrogate) is refused like everywhere else."""
     try:
-        widths = json.loads(text or "{}")
-    except ValueError:
+        widths = parse_json(text or "{}")
+    except InvalidInput as exc:
+        if exc.code == "invalid_text":
+            raise
         return {}
     return widths if isinstance(widths, dict) else {}
 
@@ -54,10 +58,10 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
         (existing.chart if existing else {})
     spec = {"name": request.POST.get("name", existing.name if existing else ""),
             "columns": [] if state.all_columns else state.columns,
-            "widths": _widths(request.POST.get("widths", "")), "filters": state.filters,
-            "sort": state.sort, "search": state.q, "chart": chart}
+            "filters": state.filters, "sort": state.sort, "search": state.q, "chart": chart}
     back = reverse("web:ledger", args=[schema.id]) + state.query()
     try:
+        spec["widths"] = _widths(request.POST.get("widths", ""))
         saved = web_svc.save_view(user=request.user, schema=schema, spec=spec, shared=shared,
                                   view=existing)
     except DaichoError as exc:
