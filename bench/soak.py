@@ -20,7 +20,8 @@ Afterwards the server is stopped and the database is read directly:
   updates: each acknowledged PATCH is the entry at the revision it answered, with its value, and
   every record's revisions run 1…current without a gap;
 - `daicho check` passes;
-- no response was 5xx, no request failed at the connection, and the server log has no traceback.
+- no response was 5xx, no request failed at the connection, and the server log has no traceback;
+- on SQLite, the WAL stayed small (its largest size is reported; more than WAL_MAX_MB fails).
 
 tests/test_soak.py runs a short form of the same in `make test`."""
 
@@ -57,6 +58,7 @@ FIELDS = [
     {"name": "取得日", "code": "day", "type": "date"},
     {"name": "備考", "code": "note", "type": "text"},
 ]
+WAL_MAX_MB = 512  # the keeper empties it past 64 MB; a bulk request writes about 2 MB
 SEARCH_TERMS = ["山田", "焼津", "本町", "倉庫", "庁舎", "市", "備考", "3丁目"]
 
 
@@ -119,6 +121,8 @@ class Load:
         self.claimed = 0  # records handed to bulk clients
         self.started = time.monotonic()
         self.bulk_done = threading.Event()
+        self.wal_max = 0  # the largest SQLite WAL seen (bytes)
+        self.finished = threading.Event()
 
     def _client(self) -> Http:
         return Http(self.port, self.token)
@@ -200,7 +204,17 @@ class Load:
                 with self.tally.lock:
                     self.tally.failures.append(f"patch: HTTP {status} {str(body)[:300]}")
 
-    def run(self) -> None:
+    def watch_wal(self, path: Path) -> None:
+        while not self.finished.is_set():
+            try:
+                self.wal_max = max(self.wal_max, path.stat().st_size)
+            except FileNotFoundError:
+                pass
+            self.finished.wait(0.5)
+
+    def run(self, wal: Path | None) -> None:
+        if wal is not None:
+            threading.Thread(target=self.watch_wal, args=(wal,), daemon=True).start()
         threads = [threading.Thread(target=self._guard, args=("bulk", lambda k=k: self.bulk(k)))
                    for k in range(self.cfg.bulk_clients)]
         threads += [threading.Thread(target=self._guard, args=("read", lambda k=k: self.read(k)))
@@ -214,6 +228,7 @@ class Load:
         self.bulk_done.set()
         for t in threads:
             t.join()
+        self.finished.set()
 
 
 def _connect(env: dict[str, str]) -> Any:
@@ -308,7 +323,8 @@ def run(cfg: Config, env: dict[str, str], exe: Path, log_path: Path) -> dict[str
         targets = [r["id"] for r in seeded["created"]]
         load = Load(cfg, port, token, led["id"], targets)
         load_before = os.getloadavg()
-        load.run()
+        sqlite = not env.get("DAICHO_DATABASE_URL", "").startswith("postgres")
+        load.run(Path(env["DAICHO_DATA_DIR"]) / "daicho.sqlite3-wal" if sqlite else None)
         seconds = time.monotonic() - load.started
         load_after = os.getloadavg()
     finally:
@@ -320,6 +336,8 @@ def run(cfg: Config, env: dict[str, str], exe: Path, log_path: Path) -> dict[str
     check = _daicho(exe, env, "check", "--json")
     if check.returncode != 0:
         problems.append(f"daicho check: {check.stdout[:500]}{check.stderr[:500]}")
+    if load.wal_max > WAL_MAX_MB * 2**20:
+        problems.append(f"the WAL grew to {load.wal_max / 2**20:.0f} MB")
     log_text = log_path.read_text(errors="replace")
     if "Traceback" in log_text:
         problems.append("the server log has a traceback: " + log_text[log_text.index("Traceback"):][:800])
@@ -334,6 +352,7 @@ def run(cfg: Config, env: dict[str, str], exe: Path, log_path: Path) -> dict[str
         "records_acknowledged": load.acked,
         "records_per_second": round(load.acked / seconds, 1) if seconds else None,
         "updates_acknowledged": len(tally.patched),
+        "wal_max_mb": round(load.wal_max / 2**20, 1),
         "statuses": statuses,
         "responses_5xx": sum(n for k, n in statuses.items() if int(k.rsplit(" ", 1)[1]) >= 500),
         "timings": {kind: summary(ms) for kind, ms in sorted(tally.timings.items())},

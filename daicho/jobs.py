@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -154,6 +154,7 @@ def _loop(stop: threading.Event) -> None:
                 from daicho.services.audit_anchor import anchor_if_due
 
                 anchor_if_due()  # the access log's chain head, written outside once a day
+            _keep_wal_small()
             if run_pending() == 0:
                 stop.wait(POLL_SECONDS)
         except Exception:  # the database may be briefly unavailable; try again later
@@ -161,6 +162,15 @@ def _loop(stop: threading.Event) -> None:
             stop.wait(5)
         finally:
             close_old_connections()
+
+
+def _keep_wal_small() -> None:
+    """SQLite: empty a WAL grown past its limit (daicho.db.sqlite.keeper explains why here)."""
+    if connection.vendor == "sqlite":
+        from daicho.db.sqlite import keeper
+
+        if keeper.keep_wal_small(str(connection.settings_dict["NAME"])) is False:
+            log.info("the WAL is large but readers kept the checkpoint busy; trying again")
 
 
 def start_worker() -> threading.Event:

@@ -82,6 +82,8 @@ def _database() -> dict[str, Any]:
                     "PRAGMA cache_size=-65536;"
                     "PRAGMA temp_store=MEMORY;"
                     "PRAGMA mmap_size=1073741824;"
+                    # after a WAL reset the file is cut back to this size (daicho.db.sqlite.keeper)
+                    "PRAGMA journal_size_limit=67108864;"
                 ),
             },
             "TEST": {"NAME": os.environ.get("DAICHO_TEST_SQLITE_NAME") or None},

@@ -132,3 +132,36 @@ def test_connections_opened_and_closed_on_many_threads_of_two_processes(
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert run_daicho(cli_env, "check").code == 0
+
+
+def test_a_large_wal_is_emptied_while_others_read_and_write(cli_env: dict[str, str]) -> None:
+    """No connection closes last while the server runs, so nothing else would ever reset the
+    WAL under a load that never pauses; the job thread's keep_wal_small does."""
+    assert run_daicho(cli_env, "init").code == 0
+    db = Path(cli_env["DAICHO_DATA_DIR"]) / "daicho.sqlite3"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE race (id INTEGER PRIMARY KEY, v TEXT)")
+    busy = [_python(cli_env, RACE, "8", "2") for _ in range(2)]
+    proc = _python(cli_env, """
+        from daicho.db.sqlite import keeper
+        path = connection.settings_dict["NAME"]
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.executemany("INSERT INTO race(v) VALUES (%s)", [("y" * 1000,)] * 3000)
+        before = os.stat(path + "-wal").st_size
+        emptied = None
+        for _ in range(50):
+            emptied = keeper.keep_wal_small(path, limit=1024 * 1024)
+            if emptied is not False:
+                break
+            time.sleep(0.1)
+        print(before, emptied, flush=True)
+    """)
+    out, err = proc.communicate(timeout=120)
+    for other in busy:
+        assert other.wait(timeout=120) == 0
+    before, emptied = out.split()
+    assert int(before) > 3_000_000, err
+    assert emptied == "True"
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert con.execute("SELECT count(*) FROM race WHERE v = ?", ["y" * 1000]).fetchone() == (3000,)

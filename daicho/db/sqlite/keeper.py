@@ -19,6 +19,14 @@ process runs. So some connection always holds a lock, every other close is parke
 of the file is closed, and no process ever takes another's WAL away. It holds no read snapshot
 (it is not inside a transaction), so it never holds back a checkpoint.
 
+Because no connection ever closes last while the server runs, SQLite's checkpoint-on-close no
+longer resets the WAL either, and automatic checkpoints (PASSIVE) never finish while readers
+overlap without pause: under a sustained load the WAL grew by a gigabyte a minute. So the job
+thread of each server process calls `keep_wal_small` every second: once the WAL passes
+WAL_LIMIT it checkpoints on the keeper in TRUNCATE mode, which waits (at most a second, the
+keeper's busy timeout) for the readers of older snapshots to finish, copies the rest into the
+database and empties the WAL. Writers wait meanwhile; readers do not.
+
 Keyed by process id and file identity: a child after fork() opens its own (a connection must not
 cross fork(); the parent's keeper is kept referenced and never closed there), and a database file
 replaced by a restore gets a new one."""
@@ -28,6 +36,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+
+WAL_LIMIT = 64 * 1024 * 1024  # bytes of WAL before a truncating checkpoint
+CHECKPOINT_WAIT_MS = 1000
 
 _lock = threading.Lock()
 _keepers: dict[tuple[int, int, int], sqlite3.Connection] = {}
@@ -50,7 +61,25 @@ def hold(path: str) -> None:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL").fetchall()
         conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}").fetchall()
         _keepers[key] = conn
+
+
+def keep_wal_small(path: str, limit: int = WAL_LIMIT) -> bool | None:
+    """Checkpoint and empty the WAL of `path` once it is larger than `limit` bytes: True when
+    it was emptied, False when readers kept it busy (tried again next time), None when there was
+    nothing to do."""
+    try:
+        size = os.stat(f"{path}-wal").st_size
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    conn = _keepers.get((os.getpid(), st.st_dev, st.st_ino))
+    if size <= limit or conn is None:
+        return None
+    with _lock:
+        busy, _frames, _copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return busy == 0
 
 
 def held() -> int:
