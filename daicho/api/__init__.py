@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -25,55 +24,18 @@ from daicho.errors import (
     NotFound,
     TooLarge,
 )
+from daicho.jsonbody import read_json
 from daicho.services.accounts import user_for_token
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def _depth_ok(text: str, limit: int) -> bool:
-    depth = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif ch in "]}":
-            depth -= 1
-    return True
-
-
 class JsonParser(Parser):
     """JSON bodies with bounded nesting; malformed JSON is a 400 in the one error shape."""
 
     def parse_body(self, request: HttpRequest) -> Any:
-        try:
-            raw = request.body
-        except RequestDataTooBig:
-            raise TooLarge(_("The request body is too large (at most %(n)d bytes).")
-                           % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}) from None
-        if not raw:
-            return {}
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput(_("The body must be UTF-8 JSON."), code="invalid_json") from None
-        if not _depth_ok(text, settings.DAICHO["MAX_JSON_DEPTH"]):
-            raise InvalidInput(_("The JSON is nested too deeply."), code="invalid_json")
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            raise InvalidInput(_("The body is not valid JSON."), code="invalid_json") from None
+        return read_json(request)
 
 
 class Utf8Renderer(JSONRenderer):

@@ -24,7 +24,14 @@ from daicho.access import AnyUser
 from daicho.db import schema as ddl
 from daicho.db import search
 from daicho.db.dialect import q
-from daicho.errors import Conflict, DaichoError, FieldValueError, InvalidInput, NotFound
+from daicho.errors import (
+    Conflict,
+    DaichoError,
+    FieldValueError,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+)
 from daicho.fields.context import ValueContext
 from daicho.importing import ImportFileError, Limits, ParsedTable, ValueParseError, parse_value, read_table
 from daicho.importing import text_of as cell_text
@@ -93,6 +100,14 @@ def _limits() -> Limits:
     return Limits.configured(settings.DAICHO)
 
 
+def check_upload_size(size: int | None) -> None:
+    """Refuse a file larger than the import limit (the API and the wizard both ask here)."""
+    limit = _limits().max_file_bytes
+    if (size or 0) > limit:
+        raise TooLarge(_("The file is larger than %(n)d MB.") % {"n": limit // (1024 * 1024)},
+                       code="too_large")
+
+
 def read(path: Path, *, filename: str, opts: ImportOptions,
          progress: Progress | None = None, early: EarlyRead | None = None) -> ParsedTable:
     """The file's table; `early` is a read of it already under way (the CLI starts one before
@@ -140,25 +155,41 @@ def _column_specs(table: ParsedTable, opts: ImportOptions) -> list[tuple[int, di
     return specs
 
 
-def _match_columns(table: ParsedTable, schema: LedgerSchema,
-                   opts: ImportOptions) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
+def column_matches(table: ParsedTable, schema: LedgerSchema,
+                   skipped: set[int] | None = None) -> dict[int, str | None]:
+    """Each column of the file (index in table.columns, minus the `skipped` source indexes) →
+    the code of the field it goes into, or None: by the field's name (width, case, blanks and
+    「」 ignored) or the mapping saved by the last import, among the fields of `schema` (the
+    importer's view of the ledger), each field once. The import and the wizard's column page
+    both ask here."""
     saved: dict[str, str] = schema.ledger.settings.get("import", {}).get("columns", {})
     by_name = {normalize_header(f.name): f.code for f in schema.fields}
-    skipped = {c.source_index for c in opts.columns if c.skip}
-    mapping: list[tuple[int, str]] = []
-    warnings: list[dict[str, Any]] = []
+    out: dict[int, str | None] = {}
     used: set[str] = set()
     for i, col in enumerate(table.columns):
-        if col.source_index in skipped:
+        if skipped and col.source_index in skipped:
             continue
         key = normalize_header(col.name)
         code = by_name.get(key) or saved.get(key)
         if code is None or code not in schema.by_code or code in used:
-            warnings.append({"row": None, "message": _(
-                "The column 「%(name)s」 matches no field of the ledger and was not imported.")
-                % {"name": col.name}})
+            out[i] = None
             continue
         used.add(code)
+        out[i] = code
+    return out
+
+
+def _match_columns(table: ParsedTable, schema: LedgerSchema,
+                   opts: ImportOptions) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
+    skipped = {c.source_index for c in opts.columns if c.skip}
+    mapping: list[tuple[int, str]] = []
+    warnings: list[dict[str, Any]] = []
+    for i, code in column_matches(table, schema, skipped).items():
+        if code is None:
+            warnings.append({"row": None, "message": _(
+                "The column 「%(name)s」 matches no field of the ledger and was not imported.")
+                % {"name": table.columns[i].name}})
+            continue
         mapping.append((i, code))
     if not mapping:
         raise InvalidInput(_("No column of the file matches a field of the ledger 「%(name)s」.")
@@ -392,26 +423,53 @@ def _taken(schema: LedgerSchema, f: Any, params: list[Any]) -> set[Any]:
     return taken
 
 
-def _existing_by_key(schema: LedgerSchema, key_code: str, keys: list[Any]) -> dict[Any, sel.Row]:
+def _existing_by_key(grant: access.Grant, schema: LedgerSchema, key_code: str,
+                     keys: list[Any]) -> tuple[dict[Any, sel.Row], set[Any]]:
+    """The live records the importer may edit, by key; and the keys held only by records they
+    may not edit (or not even see)."""
     f = schema.by_code[key_code]
     ftype = schema.type_of(f)
     out: dict[Any, sel.Row] = {}
     params = list(dict.fromkeys(ftype.to_param(k) for k in keys if k is not None))
-    for row in sel.to_rows(schema, _live_rows_where_in(schema, f, params,
-                                                       sel.select_list(schema))):
-        out[ftype.to_param(row.raw[key_code])] = row
-    return out
+    rows = sel.to_rows(schema, _live_rows_where_in(schema, f, params, sel.select_list(schema)))
+    editable = _editable(grant, [row.id for row in rows])
+    taken: set[Any] = set()
+    for row in rows:
+        key = ftype.to_param(row.raw[key_code])
+        if row.id in editable:
+            out[key] = row
+        else:
+            taken.add(key)
+    return out, taken - set(out)
 
 
-def _split_upsert(schema: LedgerSchema, key_code: str, columns: dict[str, list[Any]],
-                  numbers: list[int], good: list[int], outcome: Outcome,
-                  ctx: ValueContext) -> list[int]:
+def _editable(grant: access.Grant, ids: list[int]) -> set[int]:
+    """Those of `ids` the importer holds edit on (the edit right's record conditions)."""
+    condition, params = grant.predicate("edit")
+    if not condition:
+        return set(ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT t.id FROM {q(grant.full.table)} t WHERE t.id IN "
+                        f"({', '.join(['%s'] * len(chunk))}) AND ({condition})", [*chunk, *params])
+            found.update(int(r[0]) for r in cur.fetchall())
+    return found
+
+
+def _split_upsert(user: AnyUser, schema: LedgerSchema, key_code: str,
+                  columns: dict[str, list[Any]], numbers: list[int], good: list[int],
+                  outcome: Outcome, ctx: ValueContext) -> list[int]:
     """Rows whose key matches a live record become updates (or count as unchanged); the row
-    indexes of the rest, to be created, are returned."""
+    indexes of the rest, to be created, are returned. A key held only by a record the importer
+    may not edit is refused as a value already in use, whatever the rest of the row holds
+    (contract §3.1): the report tells nothing about that record."""
     f = schema.by_code[key_code]
     ftype = schema.type_of(f)
     keys = columns.get(key_code) or [None] * len(numbers)
-    existing = _existing_by_key(schema, key_code, [keys[n] for n in good])
+    existing, taken = _existing_by_key(access.grant_of(user, schema), schema, key_code,
+                                       [keys[n] for n in good])
     seen: dict[Any, int] = {}
     create: list[int] = []
     for n in good:
@@ -427,6 +485,10 @@ def _split_upsert(schema: LedgerSchema, key_code: str, columns: dict[str, list[A
             continue
         seen[param] = number
         current = existing.get(param)
+        if current is None and param in taken:
+            outcome.error(number, f.name, _json_of(schema, key_code, key, ctx),
+                          _("This value is already used by another record."), stage=3)
+            continue
         if current is None:
             create.append(n)
             continue
@@ -517,15 +579,23 @@ def _read_and_run(*, user: AnyUser, path: Path, filename: str, opts: ImportOptio
                           warnings=warnings, filename=filename, progress=progress)
             if opts.dry_run or not result["ok"]:
                 raise _DryRun()
-            ledger_id = (result.get("ledger") or {}).get("id")
-            audit.record(user=user, action="import", target=f"ledger:{ledger_id}",
-                         details={"file": filename[:200], "mode": mode,
-                                  "created": result.get("created"),
-                                  "updated": result.get("updated")})
+            _log_import(user, result, filename, mode)
     except _DryRun:
-        pass
+        # A dry run or a refused file wrote nothing, yet was an attempt on the ledger (an
+        # upsert can probe keys): the access log keeps it, outside the undone transaction.
+        _log_import(user, result, filename, mode)
     progress(100, 100)
     return result
+
+
+def _log_import(user: AnyUser, result: dict[str, Any], filename: str, mode: str) -> None:
+    ledger_id = (result.get("ledger") or {}).get("id")
+    details = {"file": filename[:200], "mode": mode, "created": result.get("created"),
+               "updated": result.get("updated")}
+    if result.get("dry_run") or not result.get("ok"):
+        details.update(dry_run=bool(result.get("dry_run")), ok=bool(result.get("ok")),
+                       errors=result.get("error_count"))
+    audit.record(user=user, action="import", target=f"ledger:{ledger_id}", details=details)
 
 
 def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode: str,
@@ -551,7 +621,8 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
     good = [n for n, number in enumerate(numbers) if number not in outcome.bad_rows] \
         if outcome.bad_rows else list(range(len(numbers)))
     if mode == "upsert":
-        create = _split_upsert(schema, str(opts.key), columns, numbers, good, outcome, ctx)
+        create = _split_upsert(user, schema, str(opts.key), columns, numbers, good, outcome,
+                               ctx)
     else:
         _unique_checks(schema, columns, numbers, good, outcome, ctx)
         create = [n for n in good if numbers[n] not in outcome.bad_rows] \
@@ -585,7 +656,9 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
             ddl.analyze(schema.ledger)
         _remember(user, schema, table, mapping, mode, created=target is None,
                   outcome=outcome, batch_id=batch_id, filename=filename)
-    fresh = load_schema(schema.id) or schema
+    # The fields as the importer sees them (a field added since, or hidden from them, is not
+    # theirs to learn from the report).
+    fresh = access.grant_for(user, load_schema(schema.id) or schema).schema("import")
     return _report(table=table, schema=fresh, outcome=outcome, dry_run=opts.dry_run, ok=ok,
                    warnings=warnings, batch_id=batch_id if not opts.dry_run else None)
 
@@ -628,6 +701,26 @@ def _remember(user: AnyUser, schema: LedgerSchema, table: ParsedTable,
         file_name=filename[:255], mode=mode, created_ledger=created,
         created=outcome.created, updated=len(outcome.updates), unchanged=outcome.unchanged,
         report={"header_row": table.header_row, "sheet": table.sheet})
+
+
+def report_for(user: AnyUser, report: dict[str, Any]) -> dict[str, Any]:
+    """A stored report (a background import's result) as `user` may see it now: the fields
+    hidden from them — all of them when they may no longer open the ledger — are left out of
+    `fields` and `errors`."""
+    ledger = report.get("ledger")
+    lid = ledger.get("id") if isinstance(ledger, dict) else None
+    schema = load_schema(lid) if isinstance(lid, int) else None
+    if schema is None:
+        return report
+    grant = access.grant_for(user, schema)
+    seen = {f.code for f in grant.schema("view").fields} \
+        if grant.holds("view") or grant.holds("import") else set()
+    unseen = {f.name for f in schema.fields if f.code not in seen}
+    return {**report,
+            "fields": [f for f in report.get("fields") or []
+                       if isinstance(f, dict) and f.get("code") in seen],
+            "errors": [e for e in report.get("errors") or []
+                       if isinstance(e, dict) and e.get("field") not in unseen]}
 
 
 def rollback_import(*, user: AnyUser, batch_id: str, confirm: bool = False) -> dict[str, Any]:

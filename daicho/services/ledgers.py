@@ -123,7 +123,7 @@ def _add_field_row(ledger: Ledger, spec: dict[str, Any], position: int) -> Field
 
 def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
                   fields: Any = ()) -> LedgerSchema:
-    ctx = ValueContext()
+    ctx = ValueContext(user)  # a link may name only a ledger the user may view
     clean_name = _clean_name(name, _("The ledger name"))
     if not isinstance(fields, list | tuple):
         raise InvalidInput(_("fields must be a list."), code="invalid_field")
@@ -204,7 +204,7 @@ def set_migrated_from(*, user: AnyUser, schema: LedgerSchema,
 
 
 def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
-    ctx = ValueContext()
+    ctx = ValueContext(user)  # a link may name only a ledger the user may view
     if len(schema.fields) >= settings.DAICHO["MAX_FIELDS_PER_LEDGER"]:
         raise InvalidInput(_("A ledger has at most %(n)d fields.")
                            % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code="too_many_fields")
@@ -310,7 +310,7 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
         raise InvalidInput(_("Unknown keys: %(keys)s")
                            % {"keys": ", ".join(sorted(map(str, unknown)))[:200]},
                            code="invalid_field")
-    ctx = ValueContext()
+    ctx = ValueContext(user)  # a link may name only a ledger the user may view
     f = schema.field(code)
     old = Field.objects.get(id=f.id)
     confirm = patch.get("confirm", False) is True

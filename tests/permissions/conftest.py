@@ -68,6 +68,10 @@ def world(api: ApiClient, make_client: Any) -> World:
     assert resp.status == 201, resp.body
     w = World(api, resp.body["id"], clients)
     users = {u.username: u for u in get_user_model().objects.all()}
+    # Each record is written by its creator (the writers check their rights), under a rule that
+    # lets everyone write for the set-up; the ledger's own rules come back afterwards.
+    defaults = api.get(f"{w.base}/permissions").body["rules"]
+    w.rules([*defaults, {"subject": {"everyone": True}, "rights": ["view", "add", "edit"]}])
     schema = ledger_for(users["admin"], w.ledger_id, "add")
     for n, (name, (creator, dept, kind, secret)) in enumerate(RECORDS.items()):
         rec = records.create_record(user=users[creator], schema=schema, values={
@@ -76,4 +80,5 @@ def world(api: ApiClient, make_client: Any) -> World:
     # A second revision touching the secret, so history has something to hide.
     records.update_record(user=users["admin"], schema=schema, record_id=w.ids["庁舎"],
                           revision=1, values={"secret": "秘密甲改", "amount": 150})
+    w.rules(defaults)
     return w

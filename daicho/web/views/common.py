@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -12,7 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from daicho import access
-from daicho.errors import DaichoError, InvalidInput, NotAuthenticated, NotFound, TooLarge
+from daicho.errors import DaichoError, InvalidInput, NotAuthenticated, NotFound
+from daicho.jsonbody import read_json
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -67,12 +67,8 @@ def error_json(error: DaichoError, **extra: Any) -> JsonResponse:
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):
-        raise InvalidInput(_("The body is not valid JSON."), code="invalid_json") from None
-    except Exception as exc:  # RequestDataTooBig and friends
-        raise TooLarge() from exc
+    """A JSON object body, read as the API reads one (daicho.jsonbody)."""
+    body = read_json(request)
     if not isinstance(body, dict):
         raise InvalidInput(_("The body is not valid JSON."), code="invalid_json")
     return body
