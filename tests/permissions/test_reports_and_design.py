@@ -159,3 +159,37 @@ def test_a_link_field_tells_nothing_about_ledgers_one_may_not_see(world: World) 
     # A ledger one may view can be linked.
     world.rules([{"subject": {"user": "somu"}, "rights": ["view"]}])
     assert add(world.ledger_id).status == 201
+
+
+def test_field_design_by_a_manager_who_cannot_see_a_field(world: World) -> None:
+    world.rules([{"subject": {"user": "somu"}, "rights": ["view", "manage"],
+                  "fields": {"secret": "hidden"}}])
+    somu = world.clients["somu"]
+    assert [f["code"] for f in somu.get(world.base).body["fields"]] == \
+        ["name", "amount", "dept", "kind"]
+
+    def same(attempt: Any) -> None:
+        hidden, missing = attempt("secret"), attempt("nothing")
+        assert hidden.status == missing.status and hidden.status in (400, 404)
+        assert json.dumps(hidden.body).replace("secret", "C") == \
+            json.dumps(missing.body).replace("nothing", "C")
+
+    same(lambda code: somu.patch(f"{world.base}/fields/{code}", {"name": "改名"}))
+    same(lambda code: somu.delete(f"{world.base}/fields/{code}"))
+    same(lambda code: somu.post(f"{world.base}/fields/{code}/restore"))
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    page = Client()
+    page.force_login(get_user_model().objects.get(username="somu"))
+    design = page.get(f"/ledgers/{world.ledger_id}/fields/")
+    assert design.status_code == 200 and "個人番号" not in design.content.decode()
+    for action in ("update", "retype", "move", "delete", "restore"):
+        hidden = page.post(f"/ledgers/{world.ledger_id}/fields/secret/{action}", {"name": "改名"})
+        missing = page.post(f"/ledgers/{world.ledger_id}/fields/nothing/{action}",
+                            {"name": "改名"})
+        assert hidden.status_code == missing.status_code, action
+        assert hidden.status_code in (302, 400, 404) and "個人番号" not in hidden.content.decode()
+    # The field is untouched.
+    fields = {f["code"]: f for f in world.api.get(world.base).body["fields"]}
+    assert fields["secret"]["name"] == "個人番号"
