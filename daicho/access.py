@@ -1,14 +1,16 @@
-"""The one gate for permission-checked reads and writes (contract §5).
+"""The one gate for permission-checked reads and writes (contract §5; docs/permissions.md).
 
-Every view, API endpoint, export and search goes through these functions. Forbidden looks exactly
-like missing: both raise NotFound.
+Every view, API endpoint, export, search and writer goes through these functions. Forbidden
+looks exactly like missing: both raise NotFound.
 
 A ledger's rules live in `Ledger.rules` (validated by daicho.services.permissions). A user's rights
-are the union of the rules whose subject matches them; admins (superusers) hold every right.
-Record rules become SQL conditions evaluated at query time, so a rule change takes effect at once
-at any ledger size. Field rules shape the LedgerSchema the gate hands out: hidden fields are left
-out of it (so values, filters, sorts, aggregation, export and history never see them) and
-read-only fields are listed in `schema.read_only` for the writers to refuse.
+are the union of the rules whose subject matches them; admins (superusers) hold every right. The
+gate's answer is a Grant: per right, what the user may see (`schema(right)`: hidden fields left
+out, so values, filters, sorts, aggregation, export and history never see them), what they may
+write (`read_only(right)`) and which records (`predicate(right)`, an SQL condition evaluated at
+query time, so a rule change takes effect at once at any ledger size); and the whole definition
+(`full`) for invariants. The writers ask the grant for the right they use and check each record
+after the change.
 """
 
 from __future__ import annotations
