@@ -291,6 +291,14 @@ def grant_of(user: AnyUser, schema: LedgerSchema) -> Grant:
     return grant_for(user, schema)
 
 
+def require(user: AnyUser, schema: LedgerSchema, *rights: str) -> Grant:
+    """A writer's own check: `user`'s grant on the ledger of `schema`, NotFound unless it holds
+    every one of `rights` (whatever right the caller opened the ledger with)."""
+    grant = grant_of(user, schema)
+    grant.require(*rights)
+    return grant
+
+
 def load_grant(user: AnyUser, ledger_id: int | str) -> Grant:
     """The grant of `user` on a ledger they may see in some way; NotFound otherwise."""
     require_user(user)

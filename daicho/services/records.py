@@ -224,14 +224,6 @@ def _insert(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: Valu
     return ids
 
 
-def _grant(user: AnyUser, schema: LedgerSchema, *rights: str) -> access.Grant:
-    """The writer's own permission check: the user's grant on the ledger (whatever schema the
-    caller passed), which must hold every right the write uses."""
-    grant = access.grant_of(user, schema)
-    grant.require(*rights)
-    return grant
-
-
 def _writer_context(ctx: ValueContext | None, user: AnyUser) -> ValueContext:
     """The value context of a write: it knows the writer, so link values may point only at
     records the writer may see (daicho.selectors.records.record_exists)."""
@@ -243,7 +235,7 @@ def _writer_context(ctx: ValueContext | None, user: AnyUser) -> ValueContext:
 def create_record(*, user: AnyUser, schema: LedgerSchema, values: Any,
                   ctx: ValueContext | None = None) -> dict[str, Any]:
     ctx = _writer_context(ctx, user)
-    grant = _grant(user, schema, "add")
+    grant = access.require(user, schema, "add")
     schema = grant.schema("add")
     with transaction.atomic():
         prepared, errors = clean_values(schema, values, ctx, creating=True)
@@ -334,7 +326,7 @@ def update_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, revisi
                   values: Any, ctx: ValueContext | None = None) -> dict[str, Any]:
     """Field-level merge: a stale revision is fine unless a field it sends changed since."""
     ctx = _writer_context(ctx, user)
-    grant = _grant(user, schema, "edit")
+    grant = access.require(user, schema, "edit")
     schema = grant.schema("edit")
     with transaction.atomic():
         row, prepared, errors = _prepare_update(schema, user, record_id, revision, values, ctx)
@@ -367,7 +359,7 @@ def delete_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
                   revision: int | None = None, ctx: ValueContext | None = None) -> None:
     """Move a record to the trash; it stays restorable with its whole history."""
     ctx = _writer_context(ctx, user)
-    grant = _grant(user, schema, "delete")
+    grant = access.require(user, schema, "delete")
     schema = grant.schema("delete")
     with transaction.atomic():
         row = sel.get_row(user, schema, record_id, for_update=True)
@@ -380,7 +372,7 @@ def delete_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
 def restore_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
                    ctx: ValueContext | None = None) -> dict[str, Any]:
     ctx = _writer_context(ctx, user)
-    grant = _grant(user, schema, "delete")
+    grant = access.require(user, schema, "delete")
     schema = grant.schema("delete")
     with transaction.atomic():
         row = sel.get_row(user, schema.full, record_id, include_deleted=True, for_update=True)
@@ -417,7 +409,7 @@ def _walk_back(values: dict[str, Any], later: Iterable[dict[str, Any]]) -> dict[
 def revert_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, to_revision: Any,
                   ctx: ValueContext | None = None) -> dict[str, Any]:
     ctx = _writer_context(ctx, user)
-    grant = _grant(user, schema, "edit")
+    grant = access.require(user, schema, "edit")
     schema = grant.schema("edit")
     with transaction.atomic():
         row = sel.get_row(user, schema.full, record_id, for_update=True)
@@ -457,7 +449,7 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
     limit = settings.DAICHO["MAX_BULK_ITEMS"]
     if not isinstance(create, list | tuple) or not isinstance(update, list | tuple):
         raise InvalidInput(_("create and update must be lists."), code="invalid_bulk")
-    grant = _grant(user, schema, *bulk_rights(create, update))
+    grant = access.require(user, schema, *bulk_rights(create, update))
     adding, editing = grant.schema("add"), grant.schema("edit")
     if len(create) + len(update) > limit:
         raise InvalidInput(_("At most %(n)d items per request.") % {"n": limit},
@@ -532,7 +524,7 @@ def import_rows(*, user: AnyUser, schema: LedgerSchema, items: list[Prepared],
     """Store already-cleaned rows from an import as one history batch ('import' action)."""
     ctx = _writer_context(ctx, user)
     batch_id = batch_id or new_batch_id()
-    grant = _grant(user, schema, "import")
+    grant = access.require(user, schema, "import")
     with transaction.atomic():
         ids = _insert(grant, user, items, ctx, action="import", batch_id=batch_id,
                       right="import")
@@ -580,7 +572,7 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     Works a chunk of rows at a time, so a million-row import never holds a million rows of SQL
     parameters, and column by column: within a chunk each distinct value of a field is turned
     into its parameter and search text once."""
-    grant = _grant(user, schema, "import")
+    grant = access.require(user, schema, "import")
     schema = grant.full
     count = len(next(iter(columns.values()))) if columns else 0
     if not count:
