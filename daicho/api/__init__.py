@@ -104,7 +104,10 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
-        # ninja wraps any failure of the body parser into this one.
+        # ninja wraps any failure of the body parser into this one: answer with the reader's own
+        # error (daicho.jsonbody), as the web pages do.
+        if isinstance(exc.__cause__, DaichoError):
+            return error_response(exc.__cause__)
         return error_response(InvalidInput(_("The body is not valid JSON."), code="invalid_json"))
     if exc.status_code == 401:
         return error_response(NotAuthenticated())
