@@ -277,9 +277,11 @@ def grant_for(user: AnyUser, schema: LedgerSchema) -> Grant:
     signed in is the system itself (the demo loader, maintenance): every request surface
     passes ledger_for first, which refuses the anonymous."""
     full = schema.full
-    if is_admin(user) or not user.is_authenticated:
-        return Grant(full, user, None)
-    return Grant(full, user, matching_rules(user, full.ledger))
+    grant = Grant(full, user, None if is_admin(user) or not user.is_authenticated
+                  else matching_rules(user, full.ledger))
+    if full.grant is None:
+        full.grant = grant  # writers pass `full` on to the selectors: they find it there
+    return grant
 
 
 def grant_of(user: AnyUser, schema: LedgerSchema) -> Grant:
