@@ -15,7 +15,8 @@ from daicho import access, jobs
 from daicho.access import AnyUser
 from daicho.errors import NotFound
 from daicho.models import Job
-from daicho.services.imports import ColumnChoice, ImportOptions, report_for, run_import
+from daicho.selectors.ledgers import load_schema
+from daicho.services.imports import ColumnChoice, ImportOptions, run_import
 
 
 def spool_dir() -> Path:
@@ -36,6 +37,26 @@ def enqueue_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOpti
     return jobs.enqueue(kind_name="import", user=user, params={
         "path": path.name, "filename": filename, "options": asdict(opts),
         "language": translation.get_language() or settings.LANGUAGE_CODE})
+
+
+def report_for(user: AnyUser, report: dict[str, Any]) -> dict[str, Any]:
+    """A stored report (a background import's result) as `user` may see it now: the fields
+    hidden from them — all of them when they may no longer open the ledger — are left out of
+    `fields` and `errors`."""
+    ledger = report.get("ledger")
+    lid = ledger.get("id") if isinstance(ledger, dict) else None
+    schema = load_schema(lid) if isinstance(lid, int) else None
+    if schema is None:
+        return report
+    grant = access.grant_for(user, schema)
+    seen = {f.code for f in grant.schema("view").fields} \
+        if grant.holds("view") or grant.holds("import") else set()
+    unseen = {f.name for f in schema.fields if f.code not in seen}
+    return {**report,
+            "fields": [f for f in report.get("fields") or []
+                       if isinstance(f, dict) and f.get("code") in seen],
+            "errors": [e for e in report.get("errors") or []
+                       if isinstance(e, dict) and e.get("field") not in unseen]}
 
 
 def job_for(user: AnyUser, job_id: Any, kind: str | None = None) -> Job:

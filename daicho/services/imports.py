@@ -703,26 +703,6 @@ def _remember(user: AnyUser, schema: LedgerSchema, table: ParsedTable,
         report={"header_row": table.header_row, "sheet": table.sheet})
 
 
-def report_for(user: AnyUser, report: dict[str, Any]) -> dict[str, Any]:
-    """A stored report (a background import's result) as `user` may see it now: the fields
-    hidden from them — all of them when they may no longer open the ledger — are left out of
-    `fields` and `errors`."""
-    ledger = report.get("ledger")
-    lid = ledger.get("id") if isinstance(ledger, dict) else None
-    schema = load_schema(lid) if isinstance(lid, int) else None
-    if schema is None:
-        return report
-    grant = access.grant_for(user, schema)
-    seen = {f.code for f in grant.schema("view").fields} \
-        if grant.holds("view") or grant.holds("import") else set()
-    unseen = {f.name for f in schema.fields if f.code not in seen}
-    return {**report,
-            "fields": [f for f in report.get("fields") or []
-                       if isinstance(f, dict) and f.get("code") in seen],
-            "errors": [e for e in report.get("errors") or []
-                       if isinstance(e, dict) and e.get("field") not in unseen]}
-
-
 def rollback_import(*, user: AnyUser, batch_id: str, confirm: bool = False) -> dict[str, Any]:
     """Undo a whole import: trash what it created, revert what it updated.
 

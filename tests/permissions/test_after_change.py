@@ -207,3 +207,25 @@ def test_read_only_fields_hold_for_the_right_in_use(world: World, locked: str,
     body["create"][0]["values"].pop("amount", None)
     body["update"][0]["values"].pop("amount", None)
     assert world.clients["somu"].post(f"{world.base}/records/bulk", body).status == 200
+
+
+def test_uploads_only_into_fields_one_may_write(world: World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    added = world.api.post(f"{world.base}/fields", {"name": "添付", "code": "doc", "type": "file"})
+    assert added.status == 201, added.body
+    world.rules([{"subject": {"user": "somu"}, "rights": ["view", "edit"],
+                  "fields": {"doc": "read", "secret": "hidden"}}])
+
+    def upload(field: str) -> Any:
+        return world.clients["somu"].upload(f"{world.base}/files", {
+            "field": field, "file": SimpleUploadedFile("a.txt", b"x")})
+
+    read_only = upload("doc")
+    assert read_only.status == 400 and read_only.body["error"]["code"] == "read_only_field"
+    hidden, missing = upload("secret"), upload("nothing")
+    assert hidden.status == missing.status == 400
+    assert json.dumps(hidden.body).replace("secret", "C") == \
+        json.dumps(missing.body).replace("nothing", "C")
+    world.rules([{"subject": {"user": "somu"}, "rights": ["view", "edit"]}])
+    assert upload("doc").status == 201
