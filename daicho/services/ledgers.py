@@ -172,7 +172,7 @@ def update_ledger(*, user: AnyUser, schema: LedgerSchema, patch: dict[str, Any])
                                    details={k: patch[k] for k in ("name",) if k in patch})
     result = load_schema(ledger.id)
     assert result is not None
-    return result
+    return access.grant_for(user, result).schema("manage")  # as the manager sees it
 
 
 def clean_migrated_from(value: Any) -> dict[str, Any] | None:

@@ -174,6 +174,8 @@ def test_field_design_by_a_manager_who_cannot_see_a_field(world: World) -> None:
         assert json.dumps(hidden.body).replace("secret", "C") == \
             json.dumps(missing.body).replace("nothing", "C")
 
+    renamed = somu.patch(world.base, {"name": "公有財産台帳"})
+    assert renamed.status == 200 and "secret" not in json.dumps(renamed.body)
     same(lambda code: somu.patch(f"{world.base}/fields/{code}", {"name": "改名"}))
     same(lambda code: somu.delete(f"{world.base}/fields/{code}"))
     same(lambda code: somu.post(f"{world.base}/fields/{code}/restore"))
