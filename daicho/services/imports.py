@@ -728,18 +728,12 @@ def rollback_import(*, user: AnyUser, batch_id: str, confirm: bool = False) -> d
             raise Conflict(_("%(n)d records were changed after the import. Roll back anyway?")
                            % {"n": len(edited)}, code="edited_since_import",
                            details={"records": edited[:MAX_REPORTED], "count": len(edited)})
-        trashed = reverted = 0
-        for rid, revision in entries:
-            row = rows.get(rid)
-            if row is None or row.deleted:
-                continue
-            if revision == 1:
-                record_svc.delete_record(user=user, schema=schema, record_id=rid, ctx=ctx)
-                trashed += 1
-            else:
-                record_svc.revert_record(user=user, schema=schema, record_id=rid,
-                                         to_revision=revision - 1, ctx=ctx)
-                reverted += 1
+        live = [(rid, revision) for rid, revision in entries
+                if (row := rows.get(rid)) is not None and not row.deleted]
+        trash = [rid for rid, revision in live if revision == 1]
+        revert = [(rid, revision - 1) for rid, revision in live if revision != 1]
+        record_svc.undo_import(user=user, schema=schema, trash=trash, revert=revert, ctx=ctx)
+        trashed, reverted = len(trash), len(revert)
         batch.rolled_back_at = timezone.now()
         batch.save(update_fields=["rolled_back_at"])
     return {"trashed": trashed, "reverted": reverted, "edited_since": len(edited)}

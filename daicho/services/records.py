@@ -410,27 +410,52 @@ def revert_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, to_rev
                   ctx: ValueContext | None = None) -> dict[str, Any]:
     ctx = _writer_context(ctx, user)
     grant = access.require(user, schema, "edit")
-    schema = grant.schema("edit")
     with transaction.atomic():
-        row = sel.get_row(user, schema.full, record_id, for_update=True)
-        grant.check_record(row.id, "edit")
-        if not isinstance(to_revision, int) or isinstance(to_revision, bool) or \
-                not 1 <= to_revision <= row.revision:
-            raise InvalidInput(_("to_revision must be a revision of this record."),
-                               code="invalid_revision")
-        target = values_at(schema, row, to_revision, ctx)
-        # Only what this user may change goes back: hidden fields are not in `target`.
-        writable = {code: value for code, value in target.items()
-                    if schema.type_of(schema.by_code[code]).writable
-                    and code not in schema.read_only}
-        prepared, errors = clean_values(schema, writable, ctx, creating=False)
-        _check_unique(schema.full, prepared.stored, row.id, errors)
-        if errors:
-            raise _fields_error(errors)
-        _apply_update(schema.full, user, row, prepared, ctx, "revert")
-        grant.check_written([row.id], "edit")
-        [row] = _rows_by_id(user, schema, [row.id])
-    return sel.records_json(schema, [row], ctx)[0]
+        row = _revert(grant, user, record_id, to_revision, ctx, write_right="edit")
+    return sel.records_json(grant.schema("edit"), [row], ctx)[0]
+
+
+def _revert(grant: access.Grant, user: AnyUser, record_id: Any, to_revision: Any,
+            ctx: ValueContext, *, write_right: str) -> sel.Row:
+    """Save the values of `to_revision` as a new revision: a record the user may edit, the
+    fields `write_right` lets them write, and the record after it within the edit conditions."""
+    schema = grant.schema(write_right)
+    row = sel.get_row(user, schema.full, record_id, for_update=True)
+    grant.check_record(row.id, "edit")
+    if not isinstance(to_revision, int) or isinstance(to_revision, bool) or \
+            not 1 <= to_revision <= row.revision:
+        raise InvalidInput(_("to_revision must be a revision of this record."),
+                           code="invalid_revision")
+    target = values_at(schema, row, to_revision, ctx)
+    # Only what this user may change goes back: hidden fields are not in `target`.
+    writable = {code: value for code, value in target.items()
+                if schema.type_of(schema.by_code[code]).writable
+                and code not in schema.read_only}
+    prepared, errors = clean_values(schema, writable, ctx, creating=False)
+    _check_unique(schema.full, prepared.stored, row.id, errors)
+    if errors:
+        raise _fields_error(errors)
+    _apply_update(schema.full, user, row, prepared, ctx, "revert")
+    grant.check_written([row.id], "edit")
+    [row] = _rows_by_id(user, schema, [row.id])
+    return row
+
+
+def undo_import(*, user: AnyUser, schema: LedgerSchema, trash: Sequence[int],
+                revert: Sequence[tuple[int, int]], ctx: ValueContext | None = None) -> None:
+    """Roll an import back under the import grant, in one transaction: trash the records it
+    created (each within the import's record conditions) and revert the ones it updated to
+    the revision before (records the user may edit, fields the import right writes, the
+    record after it within the edit conditions)."""
+    ctx = _writer_context(ctx, user)
+    grant = access.require(user, schema, "import")
+    with transaction.atomic():
+        for rid in trash:
+            row = sel.get_row(user, grant.full, rid, for_update=True)
+            grant.check_record(row.id, "import")
+            _set_deleted(grant.full, user, row, True)
+        for rid, revision in revert:
+            _revert(grant, user, rid, revision, ctx, write_right="import")
 
 
 def bulk_rights(create: Any, update: Any) -> tuple[str, ...]:

@@ -229,3 +229,18 @@ def test_uploads_only_into_fields_one_may_write(world: World) -> None:
         json.dumps(missing.body).replace("nothing", "C")
     world.rules([{"subject": {"user": "somu"}, "rights": ["view", "edit"]}])
     assert upload("doc").status == 201
+
+
+def test_rolling_back_an_import_needs_the_import_right_only(world: World) -> None:
+    world.rules([{"subject": {"user": "somu"}, "rights": ["view", "import"]},
+                 {"subject": {"user": "somu"}, "rights": ["edit"],
+                  "records": {"field_is_my_org": "dept"}}])
+    somu = world.clients["somu"]
+    done = _import(world, "somu", "名称,金額,所管課\n庁舎,1,110\n新しい棚,2,110\n", mode="upsert",
+                   key="name")
+    assert done.status == 200 and (done.body["created"], done.body["updated"]) == (1, 1)
+    back = somu.post(f"/api/v1/imports/{done.body['batch_id']}/rollback", {})
+    assert back.status == 200 and (back.body["trashed"], back.body["reverted"]) == (1, 1)
+    assert _record(world, world.ids["庁舎"])["values"]["amount"] == 150
+    names = {r["values"]["name"] for r in world.api.get(f"{world.base}/records").body["items"]}
+    assert "新しい棚" not in names
