@@ -1,14 +1,16 @@
-"""The one gate for permission-checked reads and writes (contract §5).
+"""The one gate for permission-checked reads and writes (contract §5; docs/permissions.md).
 
-Every view, API endpoint, export and search goes through these functions. Forbidden looks exactly
-like missing: both raise NotFound.
+Every view, API endpoint, export, search and writer goes through these functions. Forbidden
+looks exactly like missing: both raise NotFound.
 
 A ledger's rules live in `Ledger.rules` (validated by daicho.services.permissions). A user's rights
-are the union of the rules whose subject matches them; admins (superusers) hold every right.
-Record rules become SQL conditions evaluated at query time, so a rule change takes effect at once
-at any ledger size. Field rules shape the LedgerSchema the gate hands out: hidden fields are left
-out of it (so values, filters, sorts, aggregation, export and history never see them) and
-read-only fields are listed in `schema.read_only` for the writers to refuse.
+are the union of the rules whose subject matches them; admins (superusers) hold every right. The
+gate's answer is a Grant: per right, what the user may see (`schema(right)`: hidden fields left
+out, so values, filters, sorts, aggregation, export and history never see them), what they may
+write (`read_only(right)`) and which records (`predicate(right)`, an SQL condition evaluated at
+query time, so a rule change takes effect at once at any ledger size); and the whole definition
+(`full`) for invariants. The writers ask the grant for the right they use and check each record
+after the change.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ HIDDEN, READ, OPEN = 0, 1, 2
 FIELD_LEVELS = {"hidden": HIDDEN, "read": READ}
 
 AnyUser = AbstractBaseUser | AnonymousUser
+NO_RECORDS = "1=0"  # the record predicate of a user no rule grants the right to
 
 
 @dataclass(frozen=True)
@@ -144,28 +147,164 @@ def _field_level(rule: dict[str, Any], code: str) -> int:
     return FIELD_LEVELS.get(level, OPEN) if isinstance(level, str) else OPEN
 
 
-def _restrict(schema: LedgerSchema, rules: list[dict[str, Any]], right: str) -> LedgerSchema:
-    """The schema as this user sees it: per field the most generous level among their rules."""
-    write_right = right if right in ("add", "edit", "import") else "edit"
-    writers = [r for r in rules if write_right in r["rights"]]
-    hidden: set[str] = set()
-    read_only: set[str] = set()
-    for f in schema.fields:
-        if max(_field_level(r, f.code) for r in rules) == HIDDEN:
-            hidden.add(f.code)
-        elif not writers or max(_field_level(r, f.code) for r in writers) != OPEN:
-            read_only.add(f.code)
-    if not hidden and not read_only:
-        return schema
-    return LedgerSchema(schema.ledger, [f for f in schema.fields if f.code not in hidden],
-                        hidden=frozenset(hidden), read_only=frozenset(read_only),
-                        unrestricted=schema)
+class Grant:
+    """What one user may do on one ledger: the gate's single answer (see docs/permissions.md).
+
+    It holds the ledger's whole definition (`full`, for invariants: unique checks, codes, the
+    search key) and the rules that match the user (`None`: every right without conditions, as
+    for admins and the system itself). For a right it answers what may be seen
+    (`schema(right).fields`), what may be written (`read_only(right)`), and which records
+    (`predicate(right)`); the writers ask it for the right they use, so a caller cannot pick the
+    wrong one."""
+
+    __slots__ = ("_hidden", "_read_only", "_schemas", "full", "rules", "user")
+
+    def __init__(self, full: LedgerSchema, user: AnyUser,
+                 rules: list[dict[str, Any]] | None) -> None:
+        self.full = full
+        self.user = user
+        self.rules = rules
+        self._hidden: frozenset[str] | None = None
+        self._read_only: dict[str, frozenset[str]] = {}
+        self._schemas: dict[str, LedgerSchema] = {}
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.full.ledger
+
+    def holds(self, right: str) -> bool:
+        assert right in RIGHTS
+        return self.rules is None or any(right in r["rights"] for r in self.rules)
+
+    def require(self, *rights: str) -> None:
+        """NotFound (forbidden looks like missing) unless every one of `rights` is held."""
+        if not all(self.holds(right) for right in rights):
+            raise NotFound()
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        """Codes of the fields this user may not see: hidden by every matching rule."""
+        if self._hidden is None:
+            rules = self.rules
+            self._hidden = frozenset() if not rules else frozenset(
+                f.code for f in self.full.fields
+                if max(_field_level(r, f.code) for r in rules) == HIDDEN)
+        return self._hidden
+
+    def read_only(self, right: str) -> frozenset[str]:
+        """Visible fields that may not be written with `right` (add, edit or import; the others
+        write nothing and are judged as edit): open under no rule granting that right."""
+        write_right = right if right in ("add", "edit", "import") else "edit"
+        found = self._read_only.get(write_right)
+        if found is None:
+            if self.rules is None:
+                found = frozenset()
+            else:
+                writers = [r for r in self.rules if write_right in r["rights"]]
+                found = frozenset(
+                    f.code for f in self.full.fields if f.code not in self.hidden
+                    and (not writers or max(_field_level(r, f.code) for r in writers) != OPEN))
+            self._read_only[write_right] = found
+        return found
+
+    def schema(self, right: str) -> LedgerSchema:
+        """The ledger as this user sees it when using `right`: hidden fields left out,
+        `read_only` for that right, and this grant attached (`schema.grant`)."""
+        found = self._schemas.get(right)
+        if found is None:
+            hidden, read_only = self.hidden, self.read_only(right)
+            if not hidden and not read_only:
+                found = LedgerSchema(self.full.ledger, self.full.fields)
+            else:
+                found = LedgerSchema(self.full.ledger,
+                                     [f for f in self.full.fields if f.code not in hidden],
+                                     hidden=hidden, read_only=read_only, unrestricted=self.full)
+            found.grant = self
+            self._schemas[right] = found
+        return found
+
+    def predicate(self, right: str = "view", alias: str = "t") -> tuple[str, list[Any]]:
+        """SQL limiting rows to those this user holds `right` on: the OR of the record
+        conditions of the rules granting it ("" when one of them has none, as for admins)."""
+        if self.rules is None:
+            return "", []
+        rules = [r for r in self.rules if right in r["rights"]]
+        if not rules:
+            return NO_RECORDS, []
+        parts: list[str] = []
+        params: list[Any] = []
+        for rule in rules:
+            condition = rule.get("records")
+            if not condition:
+                return "", []
+            sql, p = _record_sql(self.user, self.full, condition, alias)
+            parts.append(f"({sql})")
+            params += p
+        return " OR ".join(parts), params
+
+    def check_record(self, record_id: int, right: str) -> None:
+        """NotFound unless this user holds `right` on the record as it is now."""
+        sql, params = self.predicate(right)
+        if not sql:
+            return
+        from daicho.selectors.records import row_matches
+
+        if not row_matches(self.full, record_id, sql, params):
+            raise NotFound()
+
+    def check_written(self, ids: list[int], right: str) -> None:
+        """After a write, in the writer's transaction: Forbidden (403 outside_record_rules)
+        unless every record written lies within the record conditions of the rules granting
+        `right` — the record as it is *after* the change. The caller's transaction then rolls
+        back, so nothing is written."""
+        sql, params = self.predicate(right)
+        if not ids or not sql:
+            return
+        from django.utils.translation import gettext as _
+
+        from daicho.errors import Forbidden
+        from daicho.selectors.records import rows_outside
+
+        outside = rows_outside(self.full, ids, sql, params)
+        if outside:
+            raise Forbidden(
+                _("You may add or change records only within the range your permissions cover "
+                  "(for example, your own department). Nothing was saved."),
+                code="outside_record_rules", details={"records": outside})
 
 
-def ledger_for(user: AnyUser, ledger_id: int | str, right: str = "view") -> LedgerSchema:
-    """The ledger with the fields `user` may see, if they hold `right` on it; NotFound otherwise."""
+def grant_for(user: AnyUser, schema: LedgerSchema) -> Grant:
+    """The grant of `user` on the ledger of `schema` (its whole definition is used). Nobody
+    signed in is the system itself (the demo loader, maintenance): every request surface
+    passes ledger_for first, which refuses the anonymous."""
+    full = schema.full
+    grant = Grant(full, user, None if is_admin(user) or not user.is_authenticated
+                  else matching_rules(user, full.ledger))
+    if full.grant is None:
+        full.grant = grant  # writers pass `full` on to the selectors: they find it there
+    return grant
+
+
+def grant_of(user: AnyUser, schema: LedgerSchema) -> Grant:
+    """The grant the gate attached to `schema` when it was made for this user; else made anew
+    from the ledger, so a schema loaded elsewhere never widens what `user` may do."""
+    found = schema.grant
+    if isinstance(found, Grant) and found.user is user:
+        return found
+    return grant_for(user, schema)
+
+
+def require(user: AnyUser, schema: LedgerSchema, *rights: str) -> Grant:
+    """A writer's own check: `user`'s grant on the ledger of `schema`, NotFound unless it holds
+    every one of `rights` (whatever right the caller opened the ledger with)."""
+    grant = grant_of(user, schema)
+    grant.require(*rights)
+    return grant
+
+
+def load_grant(user: AnyUser, ledger_id: int | str) -> Grant:
+    """The grant of `user` on a ledger they may see in some way; NotFound otherwise."""
     require_user(user)
-    assert right in RIGHTS
     try:
         lid = int(ledger_id)
     except (TypeError, ValueError):
@@ -175,13 +314,18 @@ def ledger_for(user: AnyUser, ledger_id: int | str, right: str = "view") -> Ledg
     schema = load_schema(lid)
     if schema is None:
         raise NotFound()
-    if is_admin(user):
-        return audit.opened(user, schema, right)
-    rules = matching_rules(user, schema.ledger)
-    if not any(right in r["rights"] for r in rules):
-        raise NotFound()
-    # Every grant is reported to the access log, which logs reads of sensitive ledgers.
-    return audit.opened(user, _restrict(schema, rules, right), right)
+    return grant_for(user, schema)
+
+
+def ledger_for(user: AnyUser, ledger_id: int | str, right: str = "view",
+               *more: str) -> LedgerSchema:
+    """The ledger as `user` sees it for `right` (hidden fields left out, `read_only` for that
+    right, the grant attached), if they hold `right` and every one of `more`; NotFound
+    otherwise. Writers ask `schema.grant` for the right they use themselves. Every grant is
+    reported to the access log, which logs reads of sensitive ledgers (audit.opened)."""
+    grant = load_grant(user, ledger_id)
+    grant.require(right, *more)
+    return audit.opened(user, grant.schema(right), right)
 
 
 def has_right(user: AnyUser, ledger: Ledger, right: str) -> bool:
@@ -215,30 +359,10 @@ def can_create_ledger(user: AnyUser) -> bool:
     return bool(user.is_authenticated)
 
 
-NO_RECORDS = "1=0"  # the record predicate of a user no rule grants the right to
-
-
 def record_predicate(user: AnyUser, schema: LedgerSchema, alias: str = "t",
                      right: str = "view") -> tuple[str, list[Any]]:
-    """SQL limiting rows to those `user` holds `right` on: the OR of the record conditions of the
-    rules granting it ("" when no condition applies, as for admins)."""
-    if is_admin(user) or not user.is_authenticated:
-        # Nobody signed in is the system itself (the demo loader, maintenance): every request
-        # surface passes ledger_for first, which refuses the anonymous.
-        return "", []
-    rules = [r for r in matching_rules(user, schema.ledger) if right in r["rights"]]
-    if not rules:
-        return NO_RECORDS, []
-    parts: list[str] = []
-    params: list[Any] = []
-    for rule in rules:
-        condition = rule.get("records")
-        if not condition:
-            return "", []
-        sql, p = _record_sql(user, schema.full, condition, alias)
-        parts.append(f"({sql})")
-        params += p
-    return " OR ".join(parts), params
+    """SQL limiting rows to those `user` holds `right` on (Grant.predicate)."""
+    return grant_of(user, schema).predicate(right, alias)
 
 
 def _record_sql(user: AnyUser, schema: LedgerSchema, condition: dict[str, Any],
@@ -264,35 +388,12 @@ def _record_sql(user: AnyUser, schema: LedgerSchema, condition: dict[str, Any],
     return "1=0", []
 
 
-def check_new_records(user: AnyUser, schema: LedgerSchema, ids: list[int]) -> None:
-    """Forbidden unless every record just written (same transaction) lies within the record
-    conditions of the rules that let `user` add: with "the record's department is mine or
-    below", a new record must name such a department. The caller's transaction then rolls
-    back, so nothing is written."""
-    sql, params = record_predicate(user, schema, "t", "add")
-    if not ids or not sql or sql == NO_RECORDS:
-        # No condition (the system itself, an admin, a rule without one), or no rule lets this
-        # user add at all — which the ledger's gate decides before any writer runs.
-        return
-    from django.utils.translation import gettext as _
-
-    from daicho.errors import Forbidden
-    from daicho.selectors.records import rows_outside
-
-    outside = rows_outside(schema, ids, sql, params)
-    if outside:
-        raise Forbidden(
-            _("You may add records only within the range your permissions cover (for "
-              "example, your own department). Nothing was saved."),
-            code="outside_record_rules", details={"records": outside})
+def check_new_records(user: AnyUser, schema: LedgerSchema, ids: list[int],
+                      right: str = "add") -> None:
+    """Forbidden unless every record just written lies within `right`'s record conditions."""
+    grant_of(user, schema).check_written(ids, right)
 
 
 def check_record(user: AnyUser, schema: LedgerSchema, record_id: int, right: str) -> None:
-    """NotFound unless `user` holds `right` on this record (the writers call this)."""
-    sql, params = record_predicate(user, schema, "t", right)
-    if not sql:
-        return
-    from daicho.selectors.records import row_matches
-
-    if not row_matches(schema, record_id, sql, params):
-        raise NotFound()
+    """NotFound unless `user` holds `right` on this record (Grant.check_record)."""
+    grant_of(user, schema).check_record(record_id, right)

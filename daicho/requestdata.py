@@ -18,9 +18,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from daicho.errors import InvalidInput
+from daicho.errors import InvalidInput, TooLarge
 
 # Only an escape can put a surrogate into the parsed value (strict UTF-8 refuses encoded ones),
 # so bodies without such an escape skip the walk.
@@ -111,6 +113,18 @@ def parse_json_object(raw: bytes | str) -> dict[str, Any]:
         raise InvalidInput(_("The body must be a JSON object ({…}), not %(kind)s.")
                            % {"kind": json_kind(value)}, code="invalid_body")
     return value
+
+
+def read_body(request: HttpRequest) -> dict[str, Any]:
+    """A request's JSON object body ({} when empty), for the API and the pages' own scripts
+    alike: too large, not UTF-8, nested too deeply, not JSON, not an object, or holding a lone
+    surrogate is a 4xx in the one error shape."""
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise TooLarge(_("The request body is too large (at most %(n)d bytes).")
+                       % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}) from None
+    return parse_json_object(raw) if raw else {}
 
 
 def json_kind(value: Any) -> str:

@@ -11,12 +11,18 @@ from ninja import Form
 
 from daicho import access, jobs
 from daicho.api import Body, api
-from daicho.errors import DaichoError, InvalidInput, NotFound, TooLarge
-from daicho.importing import Limits
-from daicho.models import Job
+from daicho.errors import DaichoError, InvalidInput
 from daicho.requestdata import parse_json, refuse_unknown_keys
 from daicho.services import import_jobs
-from daicho.services.imports import ColumnChoice, ImportOptions, rollback_import, run_import
+from daicho.services.imports import (
+    ColumnChoice,
+    ImportOptions,
+    check_upload_size,
+    rollback_import,
+    run_import,
+)
+
+MULTIPART_OVERHEAD = 1_000_000
 
 
 class RollbackIn(Body):
@@ -54,13 +60,13 @@ def post_import(request: HttpRequest, ledger: str | None = Form(None), name: str
                 dry_run: bool = Form(False), columns: str | None = Form(None),
                 background: bool = Form(False)) -> JsonResponse:
     access.require_user(request.user)
-    limit = Limits().max_file_bytes
-    if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 1_000_000:
-        raise TooLarge(_("The file is larger than %(n)d MB.") % {"n": limit // 1_000_000},
-                       code="too_large")
+    # The whole request first (the form fields around the file take well under 1 MB), so a
+    # huge body is refused before it is read; then the file itself.
+    check_upload_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD)
     upload = request.FILES.get("file")
     if upload is None:
         raise InvalidInput(_("Send the file as the multipart field 「file」."), code="no_file")
+    check_upload_size(upload.size)
     opts = ImportOptions(ledger=ledger, name=name, sheet=sheet, header_row=header_row,
                          encoding=encoding, key=key, mode=mode, skip_bad_rows=skip_bad_rows,
                          dry_run=dry_run, columns=_columns(columns))
@@ -79,11 +85,7 @@ def post_import(request: HttpRequest, ledger: str | None = Form(None), name: str
 
 @api.get("/jobs/{job_id}", tags=["imports"])
 def get_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
-    access.require_user(request.user)
-    job = Job.objects.filter(id=job_id).first()
-    if job is None or (job.user_id != request.user.pk and not request.user.is_superuser):
-        raise NotFound()
-    return jobs.job_json(job)
+    return import_jobs.job_json(request.user, import_jobs.job_for(request.user, job_id))
 
 
 @api.post("/imports/{batch_id}/rollback", tags=["imports"])

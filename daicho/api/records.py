@@ -62,9 +62,7 @@ def create_record(request: HttpRequest, ledger_id: int,
 
 @api.post("/ledgers/{ledger_id}/records/bulk", tags=["records"])
 def bulk(request: HttpRequest, ledger_id: int, body: BulkIn) -> dict[str, Any]:
-    schema = access.ledger_for(request.user, ledger_id, "edit" if body.update else "add")
-    if body.create and body.update:
-        access.ledger_for(request.user, ledger_id, "add")  # creating needs add as well
+    schema = access.ledger_for(request.user, ledger_id, *svc.bulk_rights(body.create, body.update))
     return svc.bulk(user=request.user, schema=schema, create=body.create, update=body.update)
 
 

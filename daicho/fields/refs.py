@@ -84,12 +84,16 @@ class LinkType(FieldType):
     can_be_unique = False
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
+        from daicho import access
         from daicho.models import Ledger
 
         reject_unknown(options, {"ledger"})
         target = options.get("ledger")
-        if not isinstance(target, int) or isinstance(target, bool) or \
-                not Ledger.objects.filter(id=target).exists():
+        found = Ledger.objects.filter(id=target).first() if isinstance(target, int) and \
+            not isinstance(target, bool) and 0 < target < 2**62 else None
+        # A ledger the writer (ctx.user) may not view answers exactly as one that does not exist.
+        if found is None or (ctx.user is not None and ctx.user.is_authenticated
+                             and not access.has_right(ctx.user, found, "view")):
             raise InvalidInput(_("options.ledger must be the id of an existing ledger."))
         return {"ledger": target}
 

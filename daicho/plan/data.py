@@ -6,6 +6,10 @@ the seed. Audits, quotes and meetings are fictional examples generated for the d
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
+YEAR_CODE = re.compile(r"^fy(\d{4})$")  # a schedule field of the measures ledger
 FISCAL_YEARS = [2018, 2019, 2020, 2021, 2022]
 SYMBOLS = ["⇒", "□", "●", "☆", "★", "—"]
 # What each schedule symbol means (the seed's legend).
@@ -314,3 +318,10 @@ EVERY_SECTION_BY = {"ペーパーレス会議システムの整備数": 2022}
 # プリント枚数の削減: the reduction counts from the fiscal year whose use was analysed before the
 # target was set in FY2019 (利用状況を分析した上で平成31年度に設定).
 PRINT_BASE_YEAR = 2018
+
+
+def schedule_years(codes: Iterable[str]) -> list[int]:
+    """The fiscal years of the measures ledger's schedule: its fields `fy<year>` among `codes`
+    (the fields the reader may see). The API and the roadmap page both ask here."""
+    found = (YEAR_CODE.match(code) for code in codes)
+    return sorted(int(m.group(1)) for m in found if m)

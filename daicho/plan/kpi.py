@@ -195,7 +195,7 @@ def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
 
 def roadmap(user: access.AnyUser) -> dict[str, Any]:
     schema = _schema(user, MEASURES)
-    years = [y for y in data.FISCAL_YEARS if f"fy{y}" in schema.by_code]
+    years = data.schedule_years(schema.by_code)
     measures = []
     for record in sel.all_records(user, schema):
         values = record["values"]

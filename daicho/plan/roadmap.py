@@ -7,7 +7,6 @@ The fiscal-year columns are the ledger's fields coded ``fy<year>``; their choice
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +20,6 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import records as record_svc
 
-YEAR_CODE = re.compile(r"^fy(\d{4})$")
 # The columns besides the years, in the seed's order; a column the user may not see is left out.
 TEXT_COLUMNS = ("division", "code", "title", "target")
 
@@ -81,8 +79,7 @@ class Roadmap:
 
 
 def _years(schema: LedgerSchema) -> list[int]:
-    found = (YEAR_CODE.match(f.code) for f in schema.fields)
-    return sorted(int(m.group(1)) for m in found if m)
+    return data.schedule_years(schema.by_code)
 
 
 def _measure(schema: LedgerSchema, record: dict[str, Any], years: list[int]) -> Measure:

@@ -23,6 +23,9 @@ class LedgerSchema:
     # The same ledger with every field: writers need it to keep the search key and
     # autonumbers whole. A schema without restrictions is its own `full`.
     unrestricted: LedgerSchema | None = None
+    # The gate's answer for the user this schema was made for (daicho.access.Grant): what
+    # they may see, write and which records, per right. None: made outside the gate.
+    grant: Any = None
 
     def __post_init__(self) -> None:
         self.by_code = {f.code: f for f in self.fields}

@@ -34,7 +34,16 @@ def _clean_filename(name: str) -> str:
 
 def save_upload(*, user: AnyUser, schema: LedgerSchema, field_code: str, name: str,
                 stream: IO[bytes], content_type: str = "") -> Attachment:
-    f = schema.field(field_code)
+    """Store an upload for a file field of a record being added or edited: the user must hold
+    add or edit, and the field must be one they may write with either (hidden ones do not
+    exist for them)."""
+    grant = access.grant_of(user, schema)
+    rights = [r for r in ("add", "edit") if grant.holds(r)]
+    if not rights:
+        raise NotFound()
+    f = grant.schema("view").field(field_code)
+    if all(f.code in grant.read_only(r) for r in rights):
+        raise InvalidInput(_("You may read this field but not change it."), code="read_only_field")
     if not isinstance(schema.type_of(f), FileType):
         raise InvalidInput(_("The field 「%(name)s」 is not an attachment field.") % {"name": f.name},
                            code="not_a_file_field")

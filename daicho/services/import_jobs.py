@@ -14,9 +14,11 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils import translation
 
-from daicho import config, jobs
+from daicho import access, config, jobs
 from daicho.access import AnyUser
+from daicho.errors import NotFound
 from daicho.models import Job
+from daicho.selectors.ledgers import load_schema
 from daicho.services.imports import ColumnChoice, ImportOptions, run_import
 
 
@@ -59,6 +61,48 @@ def enqueue_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOpti
     return jobs.enqueue(kind_name="import", user=user, params={
         "path": path.name, "filename": filename, "options": asdict(opts),
         "language": translation.get_language() or settings.LANGUAGE_CODE})
+
+
+def report_for(user: AnyUser, report: dict[str, Any]) -> dict[str, Any]:
+    """A stored report (a background import's result) as `user` may see it now: the fields
+    hidden from them — all of them when they may no longer open the ledger — are left out of
+    `fields` and `errors`."""
+    ledger = report.get("ledger")
+    lid = ledger.get("id") if isinstance(ledger, dict) else None
+    schema = load_schema(lid) if isinstance(lid, int) else None
+    if schema is None:
+        return report
+    grant = access.grant_for(user, schema)
+    seen = {f.code for f in grant.schema("view").fields} \
+        if grant.holds("view") or grant.holds("import") else set()
+    unseen = {f.name for f in schema.fields if f.code not in seen}
+    return {**report,
+            "fields": [f for f in report.get("fields") or []
+                       if isinstance(f, dict) and f.get("code") in seen],
+            "errors": [e for e in report.get("errors") or []
+                       if isinstance(e, dict) and e.get("field") not in unseen]}
+
+
+def job_for(user: AnyUser, job_id: Any, kind: str | None = None) -> Job:
+    """A job as its requester (or an admin) may look at it; NotFound otherwise, exactly as for a
+    job that does not exist. The API and the wizard's progress page both ask here."""
+    access.require_user(user)
+    found = Job.objects.filter(id=job_id).first() \
+        if isinstance(job_id, int) and 0 < job_id < 2**62 else None
+    if found is None or (kind is not None and found.kind != kind) or \
+            (found.user_id != user.pk and not access.is_admin(user)):
+        raise NotFound()
+    return found
+
+
+def job_result(user: AnyUser, job: Job) -> dict[str, Any]:
+    """The job's result as `user` may see it now (an import's report without hidden fields)."""
+    result = job.result if isinstance(job.result, dict) else {}
+    return report_for(user, result) if job.kind == "import" else result
+
+
+def job_json(user: AnyUser, job: Job) -> dict[str, Any]:
+    return {**jobs.job_json(job), "result": job_result(user, job)}
 
 
 @jobs.kind("import")

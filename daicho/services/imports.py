@@ -24,7 +24,14 @@ from daicho.access import AnyUser
 from daicho.db import schema as ddl
 from daicho.db import search
 from daicho.db.dialect import q
-from daicho.errors import Conflict, DaichoError, FieldValueError, InvalidInput, NotFound
+from daicho.errors import (
+    Conflict,
+    DaichoError,
+    FieldValueError,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+)
 from daicho.fields.context import ValueContext
 from daicho.importing import ImportFileError, Limits, ParsedTable, ValueParseError, parse_value, read_table
 from daicho.importing import text_of as cell_text
@@ -93,6 +100,14 @@ def _limits() -> Limits:
     return Limits.configured(settings.DAICHO)
 
 
+def check_upload_size(size: int | None) -> None:
+    """Refuse a file larger than the import limit (the API and the wizard both ask here)."""
+    limit = _limits().max_file_bytes
+    if (size or 0) > limit:
+        raise TooLarge(_("The file is larger than %(n)d MB.") % {"n": limit // (1024 * 1024)},
+                       code="too_large")
+
+
 def read(path: Path, *, filename: str, opts: ImportOptions,
          progress: Progress | None = None, early: EarlyRead | None = None) -> ParsedTable:
     """The file's table; `early` is a read of it already under way (the CLI starts one before
@@ -140,25 +155,41 @@ def _column_specs(table: ParsedTable, opts: ImportOptions) -> list[tuple[int, di
     return specs
 
 
-def _match_columns(table: ParsedTable, schema: LedgerSchema,
-                   opts: ImportOptions) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
+def column_matches(table: ParsedTable, schema: LedgerSchema,
+                   skipped: set[int] | None = None) -> dict[int, str | None]:
+    """Each column of the file (index in table.columns, minus the `skipped` source indexes) →
+    the code of the field it goes into, or None: by the field's name (width, case, blanks and
+    「」 ignored) or the mapping saved by the last import, among the fields of `schema` (the
+    importer's view of the ledger), each field once. The import and the wizard's column page
+    both ask here."""
     saved: dict[str, str] = schema.ledger.settings.get("import", {}).get("columns", {})
     by_name = {normalize_header(f.name): f.code for f in schema.fields}
-    skipped = {c.source_index for c in opts.columns if c.skip}
-    mapping: list[tuple[int, str]] = []
-    warnings: list[dict[str, Any]] = []
+    out: dict[int, str | None] = {}
     used: set[str] = set()
     for i, col in enumerate(table.columns):
-        if col.source_index in skipped:
+        if skipped and col.source_index in skipped:
             continue
         key = normalize_header(col.name)
         code = by_name.get(key) or saved.get(key)
         if code is None or code not in schema.by_code or code in used:
-            warnings.append({"row": None, "message": _(
-                "The column 「%(name)s」 matches no field of the ledger and was not imported.")
-                % {"name": col.name}})
+            out[i] = None
             continue
         used.add(code)
+        out[i] = code
+    return out
+
+
+def _match_columns(table: ParsedTable, schema: LedgerSchema,
+                   opts: ImportOptions) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
+    skipped = {c.source_index for c in opts.columns if c.skip}
+    mapping: list[tuple[int, str]] = []
+    warnings: list[dict[str, Any]] = []
+    for i, code in column_matches(table, schema, skipped).items():
+        if code is None:
+            warnings.append({"row": None, "message": _(
+                "The column 「%(name)s」 matches no field of the ledger and was not imported.")
+                % {"name": table.columns[i].name}})
+            continue
         mapping.append((i, code))
     if not mapping:
         raise InvalidInput(_("No column of the file matches a field of the ledger 「%(name)s」.")
@@ -392,26 +423,53 @@ def _taken(schema: LedgerSchema, f: Any, params: list[Any]) -> set[Any]:
     return taken
 
 
-def _existing_by_key(schema: LedgerSchema, key_code: str, keys: list[Any]) -> dict[Any, sel.Row]:
+def _existing_by_key(grant: access.Grant, schema: LedgerSchema, key_code: str,
+                     keys: list[Any]) -> tuple[dict[Any, sel.Row], set[Any]]:
+    """The live records the importer may edit, by key; and the keys held only by records they
+    may not edit (or not even see)."""
     f = schema.by_code[key_code]
     ftype = schema.type_of(f)
     out: dict[Any, sel.Row] = {}
     params = list(dict.fromkeys(ftype.to_param(k) for k in keys if k is not None))
-    for row in sel.to_rows(schema, _live_rows_where_in(schema, f, params,
-                                                       sel.select_list(schema))):
-        out[ftype.to_param(row.raw[key_code])] = row
-    return out
+    rows = sel.to_rows(schema, _live_rows_where_in(schema, f, params, sel.select_list(schema)))
+    editable = _editable(grant, [row.id for row in rows])
+    taken: set[Any] = set()
+    for row in rows:
+        key = ftype.to_param(row.raw[key_code])
+        if row.id in editable:
+            out[key] = row
+        else:
+            taken.add(key)
+    return out, taken - set(out)
 
 
-def _split_upsert(schema: LedgerSchema, key_code: str, columns: dict[str, list[Any]],
-                  numbers: list[int], good: list[int], outcome: Outcome,
-                  ctx: ValueContext) -> list[int]:
+def _editable(grant: access.Grant, ids: list[int]) -> set[int]:
+    """Those of `ids` the importer holds edit on (the edit right's record conditions)."""
+    condition, params = grant.predicate("edit")
+    if not condition:
+        return set(ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT t.id FROM {q(grant.full.table)} t WHERE t.id IN "
+                        f"({', '.join(['%s'] * len(chunk))}) AND ({condition})", [*chunk, *params])
+            found.update(int(r[0]) for r in cur.fetchall())
+    return found
+
+
+def _split_upsert(user: AnyUser, schema: LedgerSchema, key_code: str,
+                  columns: dict[str, list[Any]], numbers: list[int], good: list[int],
+                  outcome: Outcome, ctx: ValueContext) -> list[int]:
     """Rows whose key matches a live record become updates (or count as unchanged); the row
-    indexes of the rest, to be created, are returned."""
+    indexes of the rest, to be created, are returned. A key held only by a record the importer
+    may not edit is refused as a value already in use, whatever the rest of the row holds
+    (contract §3.1): the report tells nothing about that record."""
     f = schema.by_code[key_code]
     ftype = schema.type_of(f)
     keys = columns.get(key_code) or [None] * len(numbers)
-    existing = _existing_by_key(schema, key_code, [keys[n] for n in good])
+    existing, taken = _existing_by_key(access.grant_of(user, schema), schema, key_code,
+                                       [keys[n] for n in good])
     seen: dict[Any, int] = {}
     create: list[int] = []
     for n in good:
@@ -427,6 +485,10 @@ def _split_upsert(schema: LedgerSchema, key_code: str, columns: dict[str, list[A
             continue
         seen[param] = number
         current = existing.get(param)
+        if current is None and param in taken:
+            outcome.error(number, f.name, _json_of(schema, key_code, key, ctx),
+                          _("This value is already used by another record."), stage=3)
+            continue
         if current is None:
             create.append(n)
             continue
@@ -561,7 +623,7 @@ def _read_and_run(*, user: AnyUser, path: Path, filename: str, opts: ImportOptio
                                   "created": result.get("created"),
                                   "updated": result.get("updated")})
     except _DryRun:
-        pass
+        pass  # nothing written; the attempt is logged by run_import (import_dry_run, _refused)
     progress(100, 100)
     return result
 
@@ -590,7 +652,8 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
     good = [n for n, number in enumerate(numbers) if number not in outcome.bad_rows] \
         if outcome.bad_rows else list(range(len(numbers)))
     if mode == "upsert":
-        create = _split_upsert(schema, str(opts.key), columns, numbers, good, outcome, ctx)
+        create = _split_upsert(user, schema, str(opts.key), columns, numbers, good, outcome,
+                               ctx)
     else:
         _unique_checks(schema, columns, numbers, good, outcome, ctx)
         create = [n for n in good if numbers[n] not in outcome.bad_rows] \
@@ -624,7 +687,9 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
             ddl.analyze(schema.ledger)
         _remember(user, schema, table, mapping, mode, created=target is None,
                   outcome=outcome, batch_id=batch_id, filename=filename)
-    fresh = load_schema(schema.id) or schema
+    # The fields as the importer sees them (a field added since, or hidden from them, is not
+    # theirs to learn from the report).
+    fresh = access.grant_for(user, load_schema(schema.id) or schema).schema("import")
     return _report(table=table, schema=fresh, outcome=outcome, dry_run=opts.dry_run, ok=ok,
                    warnings=warnings, batch_id=batch_id if not opts.dry_run else None)
 
@@ -694,18 +759,12 @@ def rollback_import(*, user: AnyUser, batch_id: str, confirm: bool = False) -> d
             raise Conflict(_("%(n)d records were changed after the import. Roll back anyway?")
                            % {"n": len(edited)}, code="edited_since_import",
                            details={"records": edited[:MAX_REPORTED], "count": len(edited)})
-        trashed = reverted = 0
-        for rid, revision in entries:
-            row = rows.get(rid)
-            if row is None or row.deleted:
-                continue
-            if revision == 1:
-                record_svc.delete_record(user=user, schema=schema, record_id=rid, ctx=ctx)
-                trashed += 1
-            else:
-                record_svc.revert_record(user=user, schema=schema, record_id=rid,
-                                         to_revision=revision - 1, ctx=ctx)
-                reverted += 1
+        live = [(rid, revision) for rid, revision in entries
+                if (row := rows.get(rid)) is not None and not row.deleted]
+        trash = [rid for rid, revision in live if revision == 1]
+        revert = [(rid, revision - 1) for rid, revision in live if revision != 1]
+        record_svc.undo_import(user=user, schema=schema, trash=trash, revert=revert, ctx=ctx)
+        trashed, reverted = len(trash), len(revert)
         batch.rolled_back_at = timezone.now()
         batch.save(update_fields=["rolled_back_at"])
         audit.record(user=user, action="import_rollback", target=f"ledger:{schema.id}",

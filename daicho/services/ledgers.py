@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from daicho import access
 from daicho.access import AnyUser
 from daicho.db import schema as ddl
 from daicho.db import search
@@ -152,7 +153,7 @@ def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
                   fields: Any = (), logged: bool = True) -> LedgerSchema:
     """`logged=False`: the caller writes the access-log entry itself, at the end of its own
     transaction (an import: the log's lock is not held while the rows are written)."""
-    ctx = ValueContext()
+    ctx = ValueContext(user)  # a link may name only a ledger the user may view
     clean_name = _clean_name(name, _("The ledger name"))
     if not isinstance(fields, list | tuple):
         raise InvalidInput(_("fields must be a list."), code="invalid_field")
@@ -188,6 +189,7 @@ def log_created(user: AnyUser, ledger: Ledger) -> None:
 
 
 def update_ledger(*, user: AnyUser, schema: LedgerSchema, patch: dict[str, Any]) -> LedgerSchema:
+    access.require(user, schema, "manage")
     ledger = schema.ledger
     with transaction.atomic():
         if "name" in patch:
@@ -206,7 +208,7 @@ def update_ledger(*, user: AnyUser, schema: LedgerSchema, patch: dict[str, Any])
                                    details={k: patch[k] for k in ("name",) if k in patch})
     result = load_schema(ledger.id)
     assert result is not None
-    return result
+    return access.grant_for(user, result).schema("manage")  # as the manager sees it
 
 
 def clean_migrated_from(value: Any) -> dict[str, Any] | None:
@@ -225,6 +227,7 @@ def set_migrated_from(*, user: AnyUser, schema: LedgerSchema,
                       origin: dict[str, Any] | None) -> None:
     """Mark the ledger as migrated from an Excel/Access file or another system (or clear the
     mark). An import that creates a ledger sets the mark itself."""
+    access.require(user, schema, "manage")
     with transaction.atomic():
         ledger = Ledger.objects.select_for_update().get(id=schema.id)
         settings_ = dict(ledger.settings) if isinstance(ledger.settings, dict) else {}
@@ -240,7 +243,8 @@ def set_migrated_from(*, user: AnyUser, schema: LedgerSchema,
 
 
 def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
-    ctx = ValueContext()
+    access.require(user, schema, "manage")
+    ctx = ValueContext(user)  # a link may name only a ledger the user may view
     if len(schema.fields) >= settings.DAICHO["MAX_FIELDS_PER_LEDGER"]:
         raise InvalidInput(_("A ledger has at most %(n)d fields.")
                            % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code="too_many_fields")
@@ -341,6 +345,7 @@ def reindex_search(schema: LedgerSchema) -> None:
 
 
 def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) -> Field:
+    access.require(user, schema, "manage")
     if not isinstance(patch, dict):
         raise InvalidInput(_("Send an object."), code="invalid_field")
     unknown = set(patch) - {"name", "options", "type", "required", "unique", "position", "confirm"}
@@ -348,7 +353,7 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
         raise InvalidInput(_("Unknown keys: %(keys)s")
                            % {"keys": ", ".join(sorted(map(str, unknown)))[:200]},
                            code="invalid_field")
-    ctx = ValueContext()
+    ctx = ValueContext(user)  # a link may name only a ledger the user may view
     f = schema.field(code)
     old = Field.objects.get(id=f.id)
     confirm = patch.get("confirm", False) is True
@@ -439,6 +444,7 @@ def _set_order(schema: LedgerSchema, codes: list[str]) -> None:
 
 
 def reorder_fields(*, user: AnyUser, schema: LedgerSchema, codes: Any) -> None:
+    access.require(user, schema, "manage")
     if not isinstance(codes, list) or sorted(map(str, codes)) != sorted(schema.by_code):
         raise InvalidInput(_("Give every field code of the ledger exactly once."),
                            code="invalid_order")
@@ -450,6 +456,7 @@ def reorder_fields(*, user: AnyUser, schema: LedgerSchema, codes: Any) -> None:
 
 def delete_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> None:
     """Hide a field; its column and values stay in the table and can be brought back."""
+    access.require(user, schema, "manage")
     f = schema.field(code)
     with transaction.atomic():
         f.deleted_at = timezone.now()
@@ -462,6 +469,7 @@ def delete_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> None:
 
 
 def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
+    access.require(user, schema, "manage")
     with transaction.atomic():
         f = (Field.objects.filter(ledger_id=schema.id, code=code).exclude(deleted_at=None)
              .order_by("-deleted_at").first())

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from daicho import access
 from daicho.access import RIGHTS, AnyUser
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
@@ -126,6 +127,7 @@ def clean_rules(schema: LedgerSchema, rules: Any) -> list[dict[str, Any]]:
 
 def set_rules(*, user: AnyUser, schema: LedgerSchema, rules: Any) -> list[dict[str, Any]]:
     """Replace the ledger's rules as a whole; takes effect with the next query."""
+    access.require(user, schema, "manage")
     cleaned = clean_rules(schema.full, rules)
     with transaction.atomic():
         Ledger.objects.filter(id=schema.id).update(rules=cleaned)
@@ -146,6 +148,7 @@ def clean_sensitive(value: Any) -> bool:
 
 def set_sensitive(*, user: AnyUser, schema: LedgerSchema, sensitive: Any) -> bool:
     """Mark the ledger sensitive (every view of a record or list is logged) or not."""
+    access.require(user, schema, "manage")
     sensitive = clean_sensitive(sensitive)
     with transaction.atomic():
         ledger = Ledger.objects.select_for_update().get(id=schema.id)

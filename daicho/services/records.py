@@ -178,11 +178,13 @@ def _allocate_ids(schema: LedgerSchema, count: int) -> list[int]:
         return [int(r[0]) for r in cur.fetchall()]
 
 
-def _insert(schema: LedgerSchema, user: AnyUser, items: list[Prepared], ctx: ValueContext, *,
-            action: str, batch_id: str) -> list[int]:
-    """Insert cleaned records; history, search index and count in the same transaction."""
+def _insert(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: ValueContext, *,
+            action: str, batch_id: str, right: str) -> list[int]:
+    """Insert cleaned records; history, search index and count in the same transaction. Each
+    must lie within the record conditions of `right` (403 otherwise, nothing written)."""
     if not items:
         return []
+    schema = grant.full
     now = dialect.param(dialect.now())
     uid = _user_id(user)
     autonumbers = _allocate_autonumbers(schema, len(items))
@@ -219,7 +221,7 @@ def _insert(schema: LedgerSchema, user: AnyUser, items: list[Prepared], ctx: Val
     search.index_records(schema.ledger, index_rows)
     _history(schema, user, history, batch_id)
     _bump_count(schema, len(items))
-    access.check_new_records(user, schema, ids)
+    grant.check_written(ids, right)
     return ids
 
 
@@ -234,12 +236,14 @@ def _writer_context(ctx: ValueContext | None, user: AnyUser) -> ValueContext:
 def create_record(*, user: AnyUser, schema: LedgerSchema, values: Any,
                   ctx: ValueContext | None = None) -> dict[str, Any]:
     ctx = _writer_context(ctx, user)
+    grant = access.require(user, schema, "add")
+    schema = grant.schema("add")
     with transaction.atomic():
         prepared, errors = clean_values(schema, values, ctx, creating=True)
-        _check_unique(schema, prepared.stored, None, errors)
+        _check_unique(schema.full, prepared.stored, None, errors)
         if errors:
             raise _fields_error(errors)
-        [rid] = _insert(schema.full, user, [prepared], ctx, action="create", batch_id="")
+        [rid] = _insert(grant, user, [prepared], ctx, action="create", batch_id="", right="add")
         [row] = _rows_by_id(user, schema, [rid])
     return sel.records_json(schema, [row], ctx)[0]
 
@@ -304,7 +308,7 @@ def _prepare_update(schema: LedgerSchema, user: AnyUser, record_id: Any, revisio
                            code="revision_required")
     # The whole row (hidden fields too): the new search key is computed from all of it.
     row = sel.get_row(user, schema.full, record_id, for_update=True)
-    access.check_record(user, schema, row.id, "edit")
+    schema.grant.check_record(row.id, "edit")
     prepared, errors = clean_values(schema, values, ctx, creating=False)
     if revision != row.revision and not errors:
         since = changed_since(schema, row.id, revision) if 0 < revision < row.revision else None
@@ -315,7 +319,7 @@ def _prepare_update(schema: LedgerSchema, user: AnyUser, record_id: Any, revisio
         conflicting = sorted(code for code in prepared.stored if code in since)
         if conflicting:
             raise _conflict(schema, row, conflicting, ctx)
-    _check_unique(schema, prepared.stored, row.id, errors)
+    _check_unique(schema.full, prepared.stored, row.id, errors)
     return row, prepared, errors
 
 
@@ -323,11 +327,14 @@ def update_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, revisi
                   values: Any, ctx: ValueContext | None = None) -> dict[str, Any]:
     """Field-level merge: a stale revision is fine unless a field it sends changed since."""
     ctx = _writer_context(ctx, user)
+    grant = access.require(user, schema, "edit")
+    schema = grant.schema("edit")
     with transaction.atomic():
         row, prepared, errors = _prepare_update(schema, user, record_id, revision, values, ctx)
         if errors:
             raise _fields_error(errors)
         _apply_update(schema.full, user, row, prepared, ctx, "update")
+        grant.check_written([row.id], "edit")
         [row] = _rows_by_id(user, schema, [row.id])
     return sel.records_json(schema, [row], ctx)[0]
 
@@ -353,9 +360,11 @@ def delete_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
                   revision: int | None = None, ctx: ValueContext | None = None) -> None:
     """Move a record to the trash; it stays restorable with its whole history."""
     ctx = _writer_context(ctx, user)
+    grant = access.require(user, schema, "delete")
+    schema = grant.schema("delete")
     with transaction.atomic():
         row = sel.get_row(user, schema, record_id, for_update=True)
-        access.check_record(user, schema, row.id, "delete")
+        grant.check_record(row.id, "delete")
         if revision is not None and revision != row.revision:
             raise _conflict(schema, row, [], ctx)
         _set_deleted(schema, user, row, True)
@@ -364,9 +373,11 @@ def delete_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
 def restore_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
                    ctx: ValueContext | None = None) -> dict[str, Any]:
     ctx = _writer_context(ctx, user)
+    grant = access.require(user, schema, "delete")
+    schema = grant.schema("delete")
     with transaction.atomic():
         row = sel.get_row(user, schema.full, record_id, include_deleted=True, for_update=True)
-        access.check_record(user, schema, row.id, "delete")
+        grant.check_record(row.id, "delete")
         if row.deleted:
             errors: dict[str, str] = {}
             _check_unique(schema.full, row.raw, row.id, errors)
@@ -374,6 +385,7 @@ def restore_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
                 raise Conflict(_("A value that must be unique is already used by another record."),
                                code="unique", details={"fields": errors})
             _set_deleted(schema, user, row, False)
+            grant.check_written([row.id], "delete")
         [row] = _rows_by_id(user, schema, [row.id])
     return sel.records_json(schema, [row], ctx)[0]
 
@@ -398,34 +410,73 @@ def _walk_back(values: dict[str, Any], later: Iterable[dict[str, Any]]) -> dict[
 def revert_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, to_revision: Any,
                   ctx: ValueContext | None = None) -> dict[str, Any]:
     ctx = _writer_context(ctx, user)
+    grant = access.require(user, schema, "edit")
     with transaction.atomic():
-        row = sel.get_row(user, schema.full, record_id, for_update=True)
-        access.check_record(user, schema, row.id, "edit")
-        if not isinstance(to_revision, int) or isinstance(to_revision, bool) or \
-                not 1 <= to_revision <= row.revision:
-            raise InvalidInput(_("to_revision must be a revision of this record."),
-                               code="invalid_revision")
-        target = values_at(schema, row, to_revision, ctx)
-        # Only what this user may change goes back: hidden fields are not in `target`.
-        writable = {code: value for code, value in target.items()
-                    if schema.type_of(schema.by_code[code]).writable
-                    and code not in schema.read_only}
-        prepared, errors = clean_values(schema, writable, ctx, creating=False)
-        _check_unique(schema, prepared.stored, row.id, errors)
-        if errors:
-            raise _fields_error(errors)
-        _apply_update(schema.full, user, row, prepared, ctx, "revert")
-        [row] = _rows_by_id(user, schema, [row.id])
-    return sel.records_json(schema, [row], ctx)[0]
+        row = _revert(grant, user, record_id, to_revision, ctx, write_right="edit")
+    return sel.records_json(grant.schema("edit"), [row], ctx)[0]
+
+
+def _revert(grant: access.Grant, user: AnyUser, record_id: Any, to_revision: Any,
+            ctx: ValueContext, *, write_right: str) -> sel.Row:
+    """Save the values of `to_revision` as a new revision: a record the user may edit, the
+    fields `write_right` lets them write, and the record after it within the edit conditions."""
+    schema = grant.schema(write_right)
+    row = sel.get_row(user, schema.full, record_id, for_update=True)
+    grant.check_record(row.id, "edit")
+    if not isinstance(to_revision, int) or isinstance(to_revision, bool) or \
+            not 1 <= to_revision <= row.revision:
+        raise InvalidInput(_("to_revision must be a revision of this record."),
+                           code="invalid_revision")
+    target = values_at(schema, row, to_revision, ctx)
+    # Only what this user may change goes back: hidden fields are not in `target`.
+    writable = {code: value for code, value in target.items()
+                if schema.type_of(schema.by_code[code]).writable
+                and code not in schema.read_only}
+    prepared, errors = clean_values(schema, writable, ctx, creating=False)
+    _check_unique(schema.full, prepared.stored, row.id, errors)
+    if errors:
+        raise _fields_error(errors)
+    _apply_update(schema.full, user, row, prepared, ctx, "revert")
+    grant.check_written([row.id], "edit")
+    [row] = _rows_by_id(user, schema, [row.id])
+    return row
+
+
+def undo_import(*, user: AnyUser, schema: LedgerSchema, trash: Sequence[int],
+                revert: Sequence[tuple[int, int]], ctx: ValueContext | None = None) -> None:
+    """Roll an import back under the import grant, in one transaction: trash the records it
+    created (each within the import's record conditions) and revert the ones it updated to
+    the revision before (records the user may edit, fields the import right writes, the
+    record after it within the edit conditions)."""
+    ctx = _writer_context(ctx, user)
+    grant = access.require(user, schema, "import")
+    with transaction.atomic():
+        for rid in trash:
+            row = sel.get_row(user, grant.full, rid, for_update=True)
+            grant.check_record(row.id, "import")
+            _set_deleted(grant.full, user, row, True)
+        for rid, revision in revert:
+            _revert(grant, user, rid, revision, ctx, write_right="import")
+
+
+def bulk_rights(create: Any, update: Any) -> tuple[str, ...]:
+    """The rights a bulk write uses: add to create, edit to update (add when it has neither).
+    The API and the web grid open the ledger with these; bulk checks them itself as well."""
+    rights = (("add",) if create else ()) + (("edit",) if update else ())
+    return rights or ("add",)
 
 
 def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
          update: Sequence[Any] = (), ctx: ValueContext | None = None) -> dict[str, Any]:
-    """Create and update many records in one transaction: all of them, or none."""
+    """Create and update many records in one transaction: all of them, or none. New records
+    are written under the add grant (its read-only fields and record conditions), updates
+    under the edit grant, each checked after the change."""
     ctx = _writer_context(ctx, user)
     limit = settings.DAICHO["MAX_BULK_ITEMS"]
     if not isinstance(create, list | tuple) or not isinstance(update, list | tuple):
         raise InvalidInput(_("create and update must be lists."), code="invalid_bulk")
+    grant = access.require(user, schema, *bulk_rights(create, update))
+    adding, editing = grant.schema("add"), grant.schema("edit")
     if len(create) + len(update) > limit:
         raise InvalidInput(_("At most %(n)d items per request.") % {"n": limit},
                            code="too_many_items")
@@ -438,9 +489,9 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
             if isinstance(item, dict):
                 refuse_unknown_keys(item, ("values",), at=f"create[{i}]")
             values = item.get("values") if isinstance(item, dict) else None
-            prepared, errors = clean_values(schema, values if values is not None else {}, ctx,
+            prepared, errors = clean_values(adding, values if values is not None else {}, ctx,
                                             creating=True)
-            _check_unique(schema, prepared.stored, None, errors, seen, i)
+            _check_unique(grant.full, prepared.stored, None, errors, seen, i)
             if errors:
                 problems.append({"op": "create", "index": i, "fields": errors})
             prepared_new.append(prepared)
@@ -457,7 +508,8 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
                 continue
             try:
                 row, prepared, errors = _prepare_update(
-                    schema, user, item.get("id"), item.get("revision"), item.get("values", {}), ctx)
+                    editing, user, item.get("id"), item.get("revision"), item.get("values", {}),
+                    ctx)
             except Conflict as exc:
                 exc.details["index"] = i
                 raise
@@ -470,13 +522,15 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
         if problems:
             raise InvalidInput(_("Nothing was saved: some items are not valid."),
                                code="invalid_values", details={"items": problems})
-        ids = _insert(schema.full, user, prepared_new, ctx, action="create", batch_id=batch_id)
+        ids = _insert(grant, user, prepared_new, ctx, action="create", batch_id=batch_id,
+                      right="add")
         for row, prepared in updates:
-            _apply_update(schema.full, user, row, prepared, ctx, "update", batch_id)
+            _apply_update(grant.full, user, row, prepared, ctx, "update", batch_id)
+        grant.check_written([row.id for row, _p in updates], "edit")
         touched = ids + [row.id for row, _p in updates]
-        rows = {r.id: r for r in _rows_by_id(user, schema, touched)}
-    return {"created": sel.records_json(schema, [rows[i] for i in ids], ctx),
-            "updated": sel.records_json(schema, [rows[r.id] for r, _p in updates], ctx)}
+        rows = {r.id: r for r in _rows_by_id(user, adding, touched)}
+    return {"created": sel.records_json(adding, [rows[i] for i in ids], ctx),
+            "updated": sel.records_json(adding, [rows[r.id] for r, _p in updates], ctx)}
 
 
 def _rows_by_id(user: AnyUser, schema: LedgerSchema, ids: list[int]) -> list[sel.Row]:
@@ -503,13 +557,29 @@ def import_rows(*, user: AnyUser, schema: LedgerSchema, items: list[Prepared],
     """Store already-cleaned rows from an import as one history batch ('import' action)."""
     ctx = _writer_context(ctx, user)
     batch_id = batch_id or new_batch_id()
+    grant = access.require(user, schema, "import")
     with transaction.atomic():
-        ids = _insert(schema.full, user, items, ctx, action="import", batch_id=batch_id)
+        ids = _insert(grant, user, items, ctx, action="import", batch_id=batch_id,
+                      right="import")
+        touched: list[int] = []
         for rid, prepared in updates or []:
-            row = sel.get_row(user, schema.full, rid, for_update=True)
-            access.check_record(user, schema, row.id, "edit")
-            _apply_update(schema.full, user, row, prepared, ctx, "import", batch_id)
+            row = sel.get_row(user, grant.full, rid, for_update=True)
+            grant.check_record(row.id, "edit")
+            _check_writable(grant, prepared, "import")
+            _apply_update(grant.full, user, row, prepared, ctx, "import", batch_id)
+            touched.append(row.id)
+        grant.check_written(touched, "edit")
     return batch_id, ids
+
+
+def _check_writable(grant: access.Grant, prepared: Prepared, right: str) -> None:
+    """Prepared values (an import's, cleaned by column) may hold only fields `right` lets the
+    user write: the importer reports such columns per row; this is the writer's own guard."""
+    locked = grant.hidden | grant.read_only(right)
+    refused = sorted(code for code in prepared.stored if code in locked)
+    if refused:
+        raise _fields_error({code: _("You may read this field but not change it.")
+                             for code in refused if code not in grant.hidden})
 
 
 IMPORT_CHUNK = 20_000
@@ -535,10 +605,12 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     Works a chunk of rows at a time, so a million-row import never holds a million rows of SQL
     parameters, and column by column: within a chunk each distinct value of a field is turned
     into its parameter and search text once."""
-    schema = schema.full
+    grant = access.require(user, schema, "import")
+    schema = grant.full
     count = len(next(iter(columns.values()))) if columns else 0
     if not count:
         return 0
+    _check_writable(grant, Prepared(dict.fromkeys(columns), {}), "import")
     uid = _user_id(user)
     now = dialect.param(dialect.now())
     at = connection.ops.adapt_datetimefield_value(dialect.now())
@@ -574,7 +646,7 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
             if fts.enabled:
                 fts.add(zip(ids, map(search.insert_grams, keys), strict=True))
             del keys
-            access.check_new_records(user, schema, list(ids))
+            grant.check_written(list(ids), "import")
             if progress is not None:
                 progress(end, count)
             history.start(_import_history, cur, schema, ids, uid, at, batch_id)

@@ -57,7 +57,7 @@ def world(api: ApiClient, make_client: Any) -> World:
     from django.contrib.auth import get_user_model
 
     from daicho.access import ledger_for
-    from daicho.models import Org
+    from daicho.models import Ledger, Org
     from daicho.services import records
 
     for code, name, parent in ORGS:
@@ -68,6 +68,13 @@ def world(api: ApiClient, make_client: Any) -> World:
     assert resp.status == 201, resp.body
     w = World(api, resp.body["id"], clients)
     users = {u.username: u for u in get_user_model().objects.all()}
+    # Each record is written by its creator (the writers check their rights), under a rule that
+    # lets everyone write for the set-up only (set in the table: the set-up is not a permission
+    # change of the access log); the ledger's own rules come back afterwards.
+    ledger = Ledger.objects.get(id=w.ledger_id)
+    defaults = list(ledger.rules)
+    Ledger.objects.filter(id=w.ledger_id).update(rules=[
+        *defaults, {"subject": {"everyone": True}, "rights": ["view", "add", "edit"]}])
     schema = ledger_for(users["admin"], w.ledger_id, "add")
     for n, (name, (creator, dept, kind, secret)) in enumerate(RECORDS.items()):
         rec = records.create_record(user=users[creator], schema=schema, values={
@@ -76,4 +83,5 @@ def world(api: ApiClient, make_client: Any) -> World:
     # A second revision touching the secret, so history has something to hide.
     records.update_record(user=users["admin"], schema=schema, record_id=w.ids["庁舎"],
                           revision=1, values={"secret": "秘密甲改", "amount": 150})
+    Ledger.objects.filter(id=w.ledger_id).update(rules=defaults)
     return w

@@ -10,8 +10,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from daicho import access
-from daicho.errors import DaichoError, NotAuthenticated, NotFound, TooLarge
-from daicho.requestdata import parse_json_object, refuse_unknown_keys
+from daicho.errors import DaichoError, NotAuthenticated, NotFound
+from daicho.requestdata import read_body, refuse_unknown_keys
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -66,11 +66,8 @@ def error_json(error: DaichoError, **extra: Any) -> JsonResponse:
 
 
 def json_body(request: HttpRequest, allowed: Iterable[str]) -> dict[str, Any]:
-    """The body of a page script's JSON request: an object with only the keys `allowed`."""
-    try:
-        raw = request.body
-    except Exception as exc:  # RequestDataTooBig and friends
-        raise TooLarge() from exc
-    body = parse_json_object(raw or b"{}")
+    """The body of a page script's JSON request, read as the API reads one
+    (daicho.requestdata): an object with only the keys `allowed`."""
+    body = read_body(request)
     refuse_unknown_keys(body, allowed)
     return body

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
-from daicho.errors import Conflict, DaichoError
+from daicho.errors import Conflict, DaichoError, NotFound
 from daicho.fields import REGISTRY
+from daicho.models import Field
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import ledgers as svc
 from daicho.web import queries
@@ -75,12 +76,21 @@ def field_add(request: HttpRequest, ledger_id: int) -> HttpResponse:
     return _done(request, schema, _("The field 「%(name)s」 was added.") % {"name": f.name})
 
 
+def _field(schema: LedgerSchema, code: str) -> Field:
+    """The field a page address names: one that does not exist, or is hidden from the user, is a
+    page that does not exist (404)."""
+    found = schema.by_code.get(code)
+    if found is None:
+        raise NotFound()
+    return found
+
+
 @page
 @require_POST
 def field_update(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
     """Rename, required / unique, options: the type stays."""
     schema = access.ledger_for(request.user, ledger_id, "manage")
-    f = schema.field(code)
+    f = _field(schema, code)
     patch: dict[str, Any] = {"name": request.POST.get("name", ""),
                              "required": request.POST.get("required") == "on",
                              "options": _options(request.POST, f.type)}
@@ -98,7 +108,7 @@ def field_update(request: HttpRequest, ledger_id: int, code: str) -> HttpRespons
 def field_retype(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
     """Change the type. Without confirm, values that would not convert are listed first."""
     schema = access.ledger_for(request.user, ledger_id, "manage")
-    f = schema.field(code)
+    f = _field(schema, code)
     type_key = request.POST.get("type", f.type)
     patch = {"type": type_key, "options": _options(request.POST, type_key),
              "confirm": request.POST.get("confirm") == "1"}
@@ -132,8 +142,7 @@ def _option_inputs(data: Any, type_key: str) -> list[tuple[str, str]]:
 def field_move(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     codes = [f.code for f in schema.fields]
-    if code not in codes:
-        schema.field(code)  # raises the engine's unknown_field error
+    _field(schema, code)
     index = codes.index(code)
     target = index - 1 if request.POST.get("direction") == "up" else index + 1
     if 0 <= target < len(codes):
@@ -163,7 +172,7 @@ def field_order(request: HttpRequest, ledger_id: int) -> HttpResponse:
 @require_POST
 def field_delete(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "manage")
-    name = schema.field(code).name
+    name = _field(schema, code).name
     try:
         svc.delete_field(user=request.user, schema=schema, code=code)
     except DaichoError as exc:

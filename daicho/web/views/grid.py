@@ -94,9 +94,7 @@ def grid_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
     with one history entry per record."""
     body = json_body(request, ("create", "update", "columns"))
     create, update = body.get("create") or [], body.get("update") or []
-    schema = access.ledger_for(request.user, ledger_id, "add" if create else "edit")
-    if create and update:
-        access.ledger_for(request.user, ledger_id, "edit")
+    schema = access.ledger_for(request.user, ledger_id, *svc.bulk_rights(create, update))
     columns = grid.visible_fields(schema, grid.GridState(
         columns=grid.known_columns(schema, body.get("columns") or [f.code for f in schema.fields])))
     try:

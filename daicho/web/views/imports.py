@@ -24,7 +24,7 @@ from daicho import access
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
 from daicho.i18n import join_list
 from daicho.importing import ParsedTable, text_of
-from daicho.models import ImportBatch, Job
+from daicho.models import ImportBatch
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import import_jobs
 from daicho.services import imports as svc
@@ -127,10 +127,10 @@ def upload(request: HttpRequest, ledger_id: int | None = None) -> HttpResponse:
         return _upload_page(request, schema, status=400, error=_(
             "Files of this kind cannot be imported. Use one of: %(ext)s") % {
                 "ext": " ".join(EXTENSIONS)})
-    limit = svc._limits().max_file_bytes
-    if (file.size or 0) > limit:
-        return _upload_page(request, schema, status=413, error=_(
-            "The file is larger than %(n)d MB.") % {"n": limit // (1024 * 1024)})
+    try:
+        svc.check_upload_size(file.size)
+    except DaichoError as exc:
+        return _upload_page(request, schema, status=exc.status, error=exc.message)
     _discard(request)
     _sweep()
     path = import_jobs.save_upload(file)
@@ -165,18 +165,9 @@ def _show(value: Any) -> str:
 
 
 def _field_for_column(schema: LedgerSchema, table: ParsedTable) -> dict[int, str]:
-    """source_index → the name of the ledger field that column goes into (as the service matches)."""
-    saved: dict[str, str] = schema.ledger.settings.get("import", {}).get("columns", {})
-    by_name = {svc.normalize_header(f.name): f.code for f in schema.fields}
-    out: dict[int, str] = {}
-    used: set[str] = set()
-    for col in table.columns:
-        key = svc.normalize_header(col.name)
-        code = by_name.get(key) or saved.get(key)
-        if code and code in schema.by_code and code not in used:
-            used.add(code)
-            out[col.source_index] = schema.by_code[code].name
-    return out
+    """source_index → the name of the ledger field that column goes into (the service's match)."""
+    return {table.columns[i].source_index: schema.by_code[code].name
+            for i, code in svc.column_matches(table, schema).items() if code is not None}
 
 
 @page
@@ -333,11 +324,9 @@ def run(request: HttpRequest) -> HttpResponse:
 
 @page
 def job(request: HttpRequest, job_id: int) -> HttpResponse:
-    found = Job.objects.filter(id=job_id, kind="import").first()
-    if found is None or (found.user_id != request.user.pk and not request.user.is_superuser):
-        raise NotFound()
+    found = import_jobs.job_for(request.user, job_id, kind="import")
     if found.status in ("done", "failed"):
-        report = dict(found.result or {})
+        report = import_jobs.job_result(request.user, found)
         return _done_page(request, report)
     return render(request, "web/import/progress.html", {
         "job": found, "poll_url": f"/api/v1/jobs/{found.id}",

@@ -288,8 +288,9 @@ def _access_of(target: Any, ledger: Ledger, org_names: dict[str, str]) -> Ledger
     matching = access.matching_rules(target, ledger)
     numbered = [(n, rule, _describe_subject(rule, org_names))
                 for n, rule in enumerate(ledger.rules, start=1) if any(rule is m for m in matching)]
-    schema = access.ledger_for(target, ledger.id, held[0])
-    names = {f.code: f.name for f in schema.full.fields}
+    grant = access.load_grant(target, ledger.id)  # the gate's own answer for this user
+    fields = grant.full.fields
+    names = {f.code: f.name for f in fields}
     records: list[str] = []
     if "view" in held and access.sees_all_records(target, ledger):
         records = [_("All records")]
@@ -299,14 +300,13 @@ def _access_of(target: Any, ledger: Ledger, org_names: dict[str, str]) -> Ledger
     read_only = []
     for right in ("add", "edit", "import"):
         if right in held:
-            locked = access.ledger_for(target, ledger.id, right).read_only
+            locked = grant.read_only(right)
             if locked:
-                read_only.append((labels[right], [f.name for f in schema.full.fields
-                                                  if f.code in locked]))
+                read_only.append((labels[right], [f.name for f in fields if f.code in locked]))
     grants = [Grant(r, labels[r], [(n, who) for n, rule, who in numbered if r in rule["rights"]])
               for r in held]
     return LedgerAccess(ledger, grants, records,
-                        [f.name for f in schema.full.fields if f.code in schema.hidden], read_only)
+                        [f.name for f in fields if f.code in grant.hidden], read_only)
 
 
 @page

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
-from daicho.errors import Conflict, DaichoError, InvalidInput
+from daicho.errors import Conflict, DaichoError, Forbidden, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
@@ -101,7 +101,7 @@ def _save(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
         if "current" not in exc.details:
             return _invalid(request, schema, record_id, sub, exc)
         return _conflict(request, schema, sub, exc)
-    except InvalidInput as exc:
+    except (InvalidInput, Forbidden) as exc:  # Forbidden: moved outside the record rules
         return _invalid(request, schema, record_id, sub, exc)
     if sub.revision is not None and saved["revision"] > sub.revision + 1:
         messages.success(request, _("Saved. Changes that others made meanwhile to other fields "
