@@ -86,7 +86,9 @@ def _database() -> dict[str, Any]:
                     "PRAGMA journal_size_limit=67108864;"
                 ),
             },
-            "TEST": {"NAME": os.environ.get("DAICHO_TEST_SQLITE_NAME") or None},
+            # ":memory:" rather than None: pytest-django recognises an in-memory test database by
+            # that name once the ENGINE is not Django's own module path.
+            "TEST": {"NAME": os.environ.get("DAICHO_TEST_SQLITE_NAME") or ":memory:"},
         }
     return {
         "ENGINE": "django.db.backends.postgresql",

@@ -21,7 +21,8 @@ def test_user_password_sets_it_when_the_policy_agrees(cli: Any) -> None:
     assert done.code == 0 and done.json == {"ok": True, "login": "tanaka"}
     assert authenticate(username="tanaka", password=NEW) is not None
     event = AuditEvent.objects.get(action="password_change")
-    assert event.user == "" and event.details == {"login": "tanaka", "by_admin": True}
+    # the command acts as its OS account (audit.system_actor)
+    assert event.user.startswith("cli:") and event.details == {"login": "tanaka", "by_admin": True}
 
 
 def test_user_password_exit_1_with_the_reason(cli: Any) -> None:

@@ -102,6 +102,6 @@ def test_the_screen_shows_details_in_japanese(api: ApiClient) -> None:
     assert "ファイル: 建物.csv、試行: はい" in page
     table = page.split('id="audit"')[1].split("</table>")[0]
     assert "{" not in table and "&quot;" not in table
-    for label in ("パスワードの変更", "二要素認証の設定", "二要素認証のリセット",
-                  "ログインのロック", "ログインのロック解除"):
+    for label in ("パスワード変更", "2段階認証の設定", "2段階認証のリセット",
+                  "サインインのロック（端末単位）", "サインインのロック解除"):
         assert label in page, label

@@ -30,8 +30,10 @@ def _import(world: World, login: str, text: str, **options: str) -> Any:
 def _import_events(login: str) -> list[dict[str, Any]]:
     from daicho.models import AuditEvent
 
-    return [e.details for e in AuditEvent.objects.filter(user=login, action="import")
-            .order_by("seq")]
+    # An import that wrote is `import`; a dry run `import_dry_run`, a refused one `import_refused`
+    # (services.imports.run_import): each with whether it was a dry run and whether it wrote.
+    return [{**e.details, "ok": e.action == "import"} for e in AuditEvent.objects.filter(
+        user=login, action__in=("import", "import_dry_run", "import_refused")).order_by("seq")]
 
 
 @pytest.mark.parametrize("unique", [False, True], ids=["plain-key", "unique-key"])
