@@ -3,6 +3,7 @@ created by different people in different departments, and a way to set the ledge
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,13 @@ class World:
 
     def names(self, items: list[dict[str, Any]]) -> set[str]:
         return {item["values"]["name"] for item in items}
+
+    def import_csv(self, login: str, text: str, **options: str) -> Any:
+        """`POST /api/v1/imports` of a CSV text into the ledger as `login`."""
+        stream = io.BytesIO(text.encode())
+        stream.name = "台帳.csv"
+        return self.clients[login].upload("/api/v1/imports", {
+            "file": stream, "ledger": str(self.ledger_id), **options})
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ upsert, dry run) and restore."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -34,16 +33,6 @@ def _record(world: World, rid: int) -> dict[str, Any]:
     assert found.status == 200
     return dict(found.body)
 
-
-def _csv(text: str) -> io.BytesIO:
-    stream = io.BytesIO(text.encode())
-    stream.name = "台帳.csv"
-    return stream
-
-
-def _import(world: World, login: str, text: str, **options: str) -> Any:
-    return world.clients[login].upload("/api/v1/imports", {
-        "file": _csv(text), "ledger": str(world.ledger_id), **options})
 
 
 def _refused(resp: Any) -> bool:
@@ -82,11 +71,11 @@ def _form(w: World, rid: int) -> bool:
 
 
 def _upsert(w: World, rid: int) -> bool:
-    return _refused(_import(w, "somu", "名称,所管課\n庁舎,210\n", mode="upsert", key="name"))
+    return _refused(w.import_csv("somu", "名称,所管課\n庁舎,210\n", mode="upsert", key="name"))
 
 
 def _upsert_dry_run(w: World, rid: int) -> bool:
-    return _refused(_import(w, "somu", "名称,所管課\n庁舎,210\n", mode="upsert", key="name",
+    return _refused(w.import_csv("somu", "名称,所管課\n庁舎,210\n", mode="upsert", key="name",
                             dry_run="true"))
 
 
@@ -155,11 +144,11 @@ def test_import_append_only_within_the_rule(world: World) -> None:
     world.rules([MINE])
     count = world.api.get(world.base).body["record_count"]
     for dry_run in ("false", "true"):
-        resp = _import(world, "somu", "名称,所管課\n総務の棚,110\n福祉の棚,210\n", mode="append",
+        resp = world.import_csv("somu", "名称,所管課\n総務の棚,110\n福祉の棚,210\n", mode="append",
                        dry_run=dry_run)
         assert _refused(resp), resp.body
     assert world.api.get(world.base).body["record_count"] == count
-    fine = _import(world, "somu", "名称,所管課\n総務の棚,110\n", mode="append")
+    fine = world.import_csv("somu", "名称,所管課\n総務の棚,110\n", mode="append")
     assert fine.status == 200 and fine.body["created"] == 1
 
 
@@ -236,7 +225,7 @@ def test_rolling_back_an_import_needs_the_import_right_only(world: World) -> Non
                  {"subject": {"user": "somu"}, "rights": ["edit"],
                   "records": {"field_is_my_org": "dept"}}])
     somu = world.clients["somu"]
-    done = _import(world, "somu", "名称,金額,所管課\n庁舎,1,110\n新しい棚,2,110\n", mode="upsert",
+    done = world.import_csv("somu", "名称,金額,所管課\n庁舎,1,110\n新しい棚,2,110\n", mode="upsert",
                    key="name")
     assert done.status == 200 and (done.body["created"], done.body["updated"]) == (1, 1)
     back = somu.post(f"/api/v1/imports/{done.body['batch_id']}/rollback", {})

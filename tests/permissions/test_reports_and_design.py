@@ -4,7 +4,6 @@ not see."""
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -15,16 +14,6 @@ from tests.permissions.conftest import World
 MINE = {"subject": {"user": "somu"}, "rights": ["view", "add", "edit", "import"],
         "records": {"field_is_my_org": "dept"}}
 
-
-def _csv(text: str) -> io.BytesIO:
-    stream = io.BytesIO(text.encode())
-    stream.name = "台帳.csv"
-    return stream
-
-
-def _import(world: World, login: str, text: str, **options: str) -> Any:
-    return world.clients[login].upload("/api/v1/imports", {
-        "file": _csv(text), "ledger": str(world.ledger_id), **options})
 
 
 def _import_events(login: str) -> list[dict[str, Any]]:
@@ -47,7 +36,7 @@ def test_upsert_on_a_hidden_key_looks_like_a_value_in_use(world: World, unique: 
     # The guessed values match (answered "unchanged" before), differ (404), and as dry runs.
     for amount in ("300", "999"):
         for dry_run in ("false", "true"):
-            resp = _import(world, "somu", f"名称,金額,所管課\n福祉会館,{amount},110\n",
+            resp = world.import_csv("somu", f"名称,金額,所管課\n福祉会館,{amount},110\n",
                            mode="upsert", key="name", dry_run=dry_run)
             assert resp.status == 400, resp.body
             reports.append(resp.body)
@@ -61,7 +50,7 @@ def test_upsert_on_a_hidden_key_looks_like_a_value_in_use(world: World, unique: 
     assert (error["row"], error["field"], error["value"]) == (2, "名称", "福祉会館")
     # Exactly the answer to a value already in use by another record.
     if unique:
-        clash = _import(world, "somu", "名称,金額,所管課\n福祉会館,1,110\n", mode="append")
+        clash = world.import_csv("somu", "名称,金額,所管課\n福祉会館,1,110\n", mode="append")
         assert clash.status == 400 and clash.body["errors"] == reports[0]["errors"]
     else:
         from django.utils.translation import gettext, override
@@ -74,7 +63,7 @@ def test_upsert_on_a_hidden_key_looks_like_a_value_in_use(world: World, unique: 
     assert [(e["dry_run"], e["ok"]) for e in events][:4] == \
         [(False, False), (True, False), (False, False), (True, False)]
     # A key somu may edit is updated or unchanged as usual; a new key makes a record.
-    own = _import(world, "somu", "名称,金額,所管課\n庁舎,150,110\n新しい棚,5,110\n",
+    own = world.import_csv("somu", "名称,金額,所管課\n庁舎,150,110\n新しい棚,5,110\n",
                   mode="upsert", key="name")
     assert own.status == 200, own.body
     assert (own.body["created"], own.body["updated"], own.body["unchanged"]) == (1, 0, 1)
@@ -85,7 +74,7 @@ def test_reports_name_no_hidden_field(world: World) -> None:
                   "fields": {"secret": "hidden"}}])
     for options in ({"mode": "append"}, {"mode": "append", "dry_run": "true"},
                     {"mode": "upsert", "key": "name"}):
-        resp = _import(world, "somu", "名称,個人番号\n新しい棚,漏れない\n", **options)
+        resp = world.import_csv("somu", "名称,個人番号\n新しい棚,漏れない\n", **options)
         assert resp.status == 200, resp.body
         text = json.dumps(resp.body, ensure_ascii=False)
         assert [f["code"] for f in resp.body["fields"]] == ["name", "amount", "dept", "kind"]
@@ -127,7 +116,7 @@ def test_job_results_follow_the_callers_rights(world: World) -> None:
 
 
 def _import_background(world: World, login: str, text: str) -> int:
-    resp = _import(world, login, text, mode="append", background="true")
+    resp = world.import_csv(login, text, mode="append", background="true")
     assert resp.status == 202, resp.body
     return int(resp.body["job"]["id"])
 
