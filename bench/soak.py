@@ -380,7 +380,9 @@ def main() -> int:
     exe = Path(sys.executable).parent / "daicho"
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     with tempfile.TemporaryDirectory(prefix="daicho-soak-") as tmp:
-        result = run(cfg, dict(os.environ, DAICHO_DATA_DIR=tmp), exe, Path(tmp) / "server.log")
+        # the server's log beside the data folder, not in it (daicho check wants that private)
+        result = run(cfg, dict(os.environ, DAICHO_DATA_DIR=str(Path(tmp) / "data")), exe,
+                     Path(tmp) / "server.log")
     result["started"] = started
     result["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
                                       capture_output=True, text=True, check=False).stdout.strip()
