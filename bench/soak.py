@@ -361,6 +361,25 @@ def run(cfg: Config, env: dict[str, str], exe: Path, log_path: Path) -> dict[str
     }
 
 
+def report(path: Path) -> str:
+    """The Markdown table of docs/performance.md from the JSON lines of `--out`."""
+    rows = ["| database | workers | commit | minutes | records | records/s | updates | 5xx | "
+            "problems | largest WAL | bulk p50 / p95 ms | page p95 ms | search p95 ms | "
+            "PATCH p95 ms | load before → after |", "|" + "---|" * 15]
+    for line in path.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        t = r["timings"]
+        rows.append(
+            f"| {r['database']} | {r['config']['workers']} | {r['commit']} | "
+            f"{r['seconds'] / 60:.1f} | {r['records_acknowledged']:,} | "
+            f"{r['records_per_second']:,.0f} | {r['updates_acknowledged']:,} | "
+            f"{r['responses_5xx']} | {len(r['problems']) or 'none'} | "
+            f"{r.get('wal_max_mb', 0):.0f} MB | {t['bulk']['p50_ms']:,.0f} / {t['bulk']['p95_ms']:,.0f} | "
+            f"{t['page']['p95_ms']:,.0f} | {t['search']['p95_ms']:,.0f} | "
+            f"{t['patch']['p95_ms']:,.0f} | {r['loadavg_before'][0]} → {r['loadavg_after'][0]} |")
+    return "\n".join(rows)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--records", type=int, default=Config.records)
@@ -373,7 +392,11 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=Config.batch)
     p.add_argument("--targets", type=int, default=Config.targets)
     p.add_argument("--out", help="append the result as one JSON line to this file")
+    p.add_argument("--report", metavar="FILE", help="print the table of the JSON lines in FILE")
     args = p.parse_args()
+    if args.report:
+        print(report(Path(args.report)))
+        return 0
     cfg = Config(records=args.records, seconds=args.minutes * 60, workers=args.workers,
                  threads=args.threads, bulk_clients=args.bulk_clients, readers=args.readers,
                  patchers=args.patchers, batch=args.batch, targets=args.targets)
