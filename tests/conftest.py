@@ -21,7 +21,7 @@ import pytest
 
 os.environ.setdefault("DAICHO_TESTING", "1")
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "tests" / "data"  # real public files, copied in with their licence (README.md)
 
 
 @dataclass

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import xlsxwriter
 
-from tests.conftest import SHARED, ApiClient, make_ledger
+from tests.conftest import DATA, ApiClient, make_ledger
 
-YAIZU = SHARED / "data" / "yaizu"
+YAIZU = DATA / "yaizu"
 
 
 def _fields(api: ApiClient, ledger_id: int) -> dict[str, str]:
