@@ -1,4 +1,5 @@
-"""Real open data published by Yaizu City (CC BY 4.0), kept byte for byte in ../shared/data."""
+"""Real open data published by Yaizu City (CC BY 4.0), kept byte for byte in tests/data/yaizu
+(see tests/data/README.md)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from daicho.fields.choice import YesNoType
 from daicho.importing import ParsedTable, read_table, try_parse_number
 from daicho.importing.wareki import try_parse_date
 
-YAIZU = Path(__file__).resolve().parents[3] / "shared" / "data" / "yaizu"
-FILES = sorted(YAIZU.glob("*.csv")) if YAIZU.is_dir() else []
-pytestmark = pytest.mark.skipif(not FILES, reason="shared Yaizu data not present")
+YAIZU = Path(__file__).resolve().parents[1] / "data" / "yaizu"
+FILES = sorted(YAIZU.glob("*.csv"))
+assert len(FILES) == 5, YAIZU  # the tests must not pass by finding nothing
 
 
 def records(path: Path) -> list[list[str]]:
