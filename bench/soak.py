@@ -58,7 +58,11 @@ FIELDS = [
     {"name": "取得日", "code": "day", "type": "date"},
     {"name": "備考", "code": "note", "type": "text"},
 ]
-WAL_MAX_MB = 512  # the keeper empties it past 64 MB; a bulk request writes about 2 MB
+# The job thread empties the WAL past 64 MB, but it competes for the write lock with the bulk
+# writers and sometimes loses for a while: 609 and 723 MB were seen with four bulk clients on a
+# loaded machine (docs/performance.md). Before the keeper's checkpoint it grew without end
+# (17 GB in 17 minutes); this catches that.
+WAL_MAX_MB = 2048
 SEARCH_TERMS = ["山田", "焼津", "本町", "倉庫", "庁舎", "市", "備考", "3丁目"]
 
 
