@@ -69,6 +69,20 @@ class ApiClient:
         return self._wrap(self.client.post(path, data))
 
 
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Every test starts and ends in the default language (Japanese).
+
+    A request through Django's test client runs on the test's own thread, and LocaleMiddleware
+    leaves the language it activated there; without this, a test after an English request on the
+    same xdist worker would see English messages."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def admin(db: Any) -> Any:
     from daicho.services.accounts import create_user
