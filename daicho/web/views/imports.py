@@ -23,11 +23,14 @@ from django.views.decorators.http import require_POST
 from daicho import access
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
 from daicho.i18n import join_list
-from daicho.importing import ParsedTable, text_of
+from daicho.importing import ImportFileError, ParsedTable, text_of
+from daicho.importing.readers import read_book
 from daicho.models import ImportBatch
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import import_jobs
 from daicho.services import imports as svc
+from daicho.services.import_matches import key_candidates, key_matches
+from daicho.web.views import import_outline as outline
 from daicho.web.views.common import page
 from daicho.web.widgets import type_choices
 
@@ -35,6 +38,8 @@ SESSION_KEY = "import_wizard"
 # Files larger than this are imported by a background job with a progress bar.
 BACKGROUND_BYTES = 2 * 1024 * 1024
 SAMPLE_ROWS = 10
+# Files up to this size are read a second time on the rows step, to show every row's cells.
+GRID_BYTES = 2 * 1024 * 1024
 EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt", ".mdb", ".accdb")
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 # Uploads of wizards that were left half-way are deleted after this many seconds.
@@ -170,22 +175,50 @@ def _field_for_column(schema: LedgerSchema, table: ParsedTable) -> dict[int, str
             for i, code in svc.column_matches(table, schema).items() if code is not None}
 
 
+def _read(state: dict[str, Any]) -> ParsedTable:
+    """The table as the import will read it: the chosen sheet, header row and rows."""
+    return svc.read(_spooled(state), filename=state["filename"], opts=_read_options(state))
+
+
+def _read_options(state: dict[str, Any]) -> svc.ImportOptions:
+    return svc.ImportOptions(sheet=state.get("sheet"), header_row=state.get("header_row"),
+                             **outline.Choices.of(state).as_options())
+
+
+def _grid(state: dict[str, Any], table: ParsedTable) -> list[list[Any]] | None:
+    """The sheet's rows as read (every cell), for a file small enough to read again."""
+    if int(state.get("size", 0)) > GRID_BYTES:
+        return None
+    try:
+        book = read_book(_spooled(state), filename=state["filename"], sheet=table.sheet,
+                         limits=svc._limits())
+    except ImportFileError:
+        return None
+    return book.sheets[0].rows if book.sheets else None
+
+
+def _page_from(request: HttpRequest) -> int | None:
+    return _int_or_none(request.GET.get("from"))
+
+
 @page
 def columns(request: HttpRequest) -> HttpResponse:
     state = _state(request)
     schema = _target(request, state)
+    if request.method == "POST":
+        return _choose_rows(request, state)
     if "sheet" in request.GET or "header_row" in request.GET:
         sheet = request.GET.get("sheet") or state.get("sheet")
         state["header_row"] = _int_or_none(request.GET.get("header_row")) \
             if sheet == state.get("sheet") else None
         state["sheet"] = sheet
         state.pop("columns", None)
+        state.pop("rows", None)  # row choices belong to the table they were made on
         _save_state(request, state)
-    opts = svc.ImportOptions(sheet=state.get("sheet"), header_row=state.get("header_row"))
     context: dict[str, Any] = {"state": state, "schema": schema,
                                "ledger": schema.ledger if schema else None}
     try:
-        table = svc.read(_spooled(state), filename=state["filename"], opts=opts)
+        table = _read(state)
     except DaichoError as exc:
         return render(request, "web/import/columns.html", {**context, "error": exc.message},
                       status=exc.status)
@@ -205,11 +238,30 @@ def columns(request: HttpRequest) -> HttpResponse:
             "samples": [_show(v) for v in table.values[k][:SAMPLE_ROWS]],
         })
     keys = [f for f in schema.fields if schema.type_of(f).can_be_unique] if schema else []
+    choices = outline.Choices.of(state)
     return render(request, "web/import/columns.html", {
         **context, "table": table, "columns": cols, "types": parseable, "key_fields": keys,
         "row_count": table.row_count, "warnings": table.warnings[:20],
         "samples_by_row": _by_row(cols, table.numbers[:SAMPLE_ROWS]),
+        "outline": outline.build(table, choices, grid=_grid(state, table), show=_show,
+                                 page_from=_page_from(request)),
+        "choices": choices, "page_size": outline.PAGE, "page_from": _page_from(request),
+        "first_row": choices.first_row or (table.numbers[0] if table.numbers else ""),
+        "last_row": choices.last_row or (table.numbers[-1] if table.numbers else ""),
     })
+
+
+def _choose_rows(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
+    """The rows form: save what the user chose and show the step again, re-read with it."""
+    if request.POST.get("reset"):
+        state.pop("rows", None)
+    else:
+        table = _read(state)
+        outline.apply_post(request.POST, table, outline.Choices.of(state)).save(state)
+    _save_state(request, state)
+    target = reverse("web:import_columns")
+    at = _int_or_none(request.POST.get("from"))
+    return redirect(f"{target}?from={at}#import-outline" if at else f"{target}#import-outline")
 
 
 def _by_row(cols: list[dict[str, Any]], numbers: list[int]) -> list[tuple[int, list[str]]]:
@@ -233,7 +285,8 @@ def _options(state: dict[str, Any], *, dry_run: bool) -> svc.ImportOptions:
         sheet=state.get("sheet"), header_row=state.get("header_row"),
         mode=state.get("mode") or None, key=state.get("key") or None,
         skip_bad_rows=bool(state.get("skip_bad_rows")), dry_run=dry_run,
-        columns=[svc.ColumnChoice(**c) for c in state.get("columns", [])])
+        columns=[svc.ColumnChoice(**c) for c in state.get("columns", [])],
+        **outline.Choices.of(state).as_options())
 
 
 def _choices_from_post(request: HttpRequest, table: ParsedTable,
@@ -259,36 +312,68 @@ def _choices_from_post(request: HttpRequest, table: ParsedTable,
 
 
 def _check_page(request: HttpRequest, state: dict[str, Any], schema: LedgerSchema | None,
-                report: dict[str, Any] | None, error: str = "", status: int = 200) -> HttpResponse:
+                report: dict[str, Any] | None, error: str = "", status: int = 200,
+                duplicates: dict[str, Any] | None = None) -> HttpResponse:
     return render(request, "web/import/check.html", {
         "state": state, "schema": schema, "ledger": schema.ledger if schema else None,
-        "report": report, "error": error,
+        "report": report, "error": error, "duplicates": duplicates,
+        "key_name": schema.by_code[state["key"]].name
+        if schema is not None and state.get("key") in schema.by_code else "",
         "background": int(state.get("size", 0)) > BACKGROUND_BYTES}, status=status)
+
+
+def _mode_from_post(request: HttpRequest, state: dict[str, Any]) -> None:
+    mode = request.POST.get("mode") or "append"
+    state["mode"] = mode if mode in ("append", "upsert") else "append"
+    state["key"] = request.POST.get("key") or None if state["mode"] == "upsert" else None
+
+
+def _duplicates(request: HttpRequest, state: dict[str, Any], schema: LedgerSchema,
+                table: ParsedTable) -> dict[str, Any] | None:
+    """For an append: the rows whose key matches a record already in the ledger, by the key
+    the user chose to compare (`match_key`) or else the first unique field the file fills."""
+    skipped = {c["source_index"] for c in state.get("columns", []) if c.get("skip")}
+    keys = key_candidates(table, schema, skipped)
+    if not keys:
+        return None
+    wanted = state.get("match_key")
+    key = next((f for f in keys if f.code == wanted), keys[0])
+    found = key_matches(user=request.user, schema=schema, table=table, key=key.code,
+                        skipped=skipped)
+    return {"keys": keys, "key": key, "matches": found, "rows": table.row_count}
 
 
 @page
 @require_POST
 def check(request: HttpRequest) -> HttpResponse:
+    """The dry run. From the columns step (the columns and how to import), or again from this
+    page (`again`): another key to compare with the ledger, or an upsert by that key."""
     state = _state(request)
     schema = _target(request, state)
+    again = request.POST.get("again")
+    duplicates = None
     try:
-        table = svc.read(_spooled(state), filename=state["filename"], opts=svc.ImportOptions(
-            sheet=state.get("sheet"), header_row=state.get("header_row")))
-        state["columns"] = _choices_from_post(request, table, schema is None)
-        if schema is None:
-            state["name"] = (request.POST.get("ledger_name") or state.get("name") or "")[:200]
-            state["mode"] = "create"
-            state["key"] = None
-        else:
-            mode = request.POST.get("mode") or "append"
-            state["mode"] = mode if mode in ("append", "upsert") else "append"
-            state["key"] = request.POST.get("key") or None if state["mode"] == "upsert" else None
+        table = _read(state)
+        if again and schema is not None:
+            match_key = (request.POST.get("match_key") or "")[:100]
+            state["match_key"] = match_key or None
+            if again == "upsert" and match_key:
+                state["mode"], state["key"] = "upsert", match_key
+        elif not again:
+            state["columns"] = _choices_from_post(request, table, schema is None)
+            if schema is None:
+                state["name"] = (request.POST.get("ledger_name") or state.get("name") or "")[:200]
+                state["mode"], state["key"] = "create", None
+            else:
+                _mode_from_post(request, state)
         _save_state(request, state)
         report = svc.run_import(user=request.user, path=_spooled(state),
                                 filename=state["filename"], opts=_options(state, dry_run=True))
+        if schema is not None and state.get("mode") == "append":
+            duplicates = _duplicates(request, state, schema, table)
     except DaichoError as exc:
         return _check_page(request, state, schema, None, exc.message, exc.status)
-    return _check_page(request, state, schema, report)
+    return _check_page(request, state, schema, report, duplicates=duplicates)
 
 
 # ---- step 4: import -----------------------------------------------------------------------------
