@@ -52,13 +52,30 @@ def _columns(raw: str | None) -> list[ColumnChoice]:
                            code="invalid_columns") from None
 
 
+def _rows(raw: str | None, name: str) -> frozenset[int]:
+    """A list of 1-based sheet rows: JSON (`[12, 13]`) or comma-separated (`12,13`). The
+    numbers themselves are checked by the importer (importing/outline.py, selection_of)."""
+    if raw is None or not raw.strip():
+        return frozenset()
+    text = raw.strip()
+    items: Any = parse_json(text) if text.startswith("[") else [
+        int(part) if part.strip().isdigit() else part for part in text.split(",")]
+    if not isinstance(items, list) or not all(type(r) is int and r >= 1 for r in items):
+        raise InvalidInput(
+            _("%(name)s must be a list of row numbers (whole numbers from 1).") % {"name": name},
+            code="invalid_row_choice", details={"field": name})
+    return frozenset(items)
+
+
 @api.post("/imports", tags=["imports"])
 def post_import(request: HttpRequest, ledger: str | None = Form(None), name: str | None = Form(None),
                 sheet: str | None = Form(None), header_row: int | None = Form(None),
                 encoding: str | None = Form(None), key: str | None = Form(None),
                 mode: str | None = Form(None), skip_bad_rows: bool = Form(False),
                 dry_run: bool = Form(False), columns: str | None = Form(None),
-                background: bool = Form(False)) -> JsonResponse:
+                background: bool = Form(False), first_row: int | None = Form(None),
+                last_row: int | None = Form(None), exclude_rows: str | None = Form(None),
+                include_rows: str | None = Form(None)) -> JsonResponse:
     access.require_user(request.user)
     # The whole request first (the form fields around the file take well under 1 MB), so a
     # huge body is refused before it is read; then the file itself.
@@ -69,7 +86,9 @@ def post_import(request: HttpRequest, ledger: str | None = Form(None), name: str
     check_upload_size(upload.size)
     opts = ImportOptions(ledger=ledger, name=name, sheet=sheet, header_row=header_row,
                          encoding=encoding, key=key, mode=mode, skip_bad_rows=skip_bad_rows,
-                         dry_run=dry_run, columns=_columns(columns))
+                         dry_run=dry_run, columns=_columns(columns), first_row=first_row,
+                         last_row=last_row, exclude_rows=_rows(exclude_rows, "exclude_rows"),
+                         include_rows=_rows(include_rows, "include_rows"))
     filename = Path(upload.name or "upload").name
     if background:
         path = import_jobs.save_upload(upload)

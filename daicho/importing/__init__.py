@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from daicho.importing.errors import ImportFileError, Limits
     from daicho.importing.infer import TextReason
     from daicho.importing.numbers import ParsedNumber, parse_number, try_parse_number
+    from daicho.importing.outline import RowKind
     from daicho.importing.table import ParsedColumn, ParsedRow, ParsedTable, read_table
     from daicho.importing.values import ValueParseError, parse_value, text_of
     from daicho.importing.wareki import (
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "ImportFileError": "errors", "Limits": "errors", "TextReason": "infer",
     "ParsedNumber": "numbers", "parse_number": "numbers", "try_parse_number": "numbers",
+    "RowKind": "outline",
     "ParsedColumn": "table", "ParsedRow": "table", "ParsedTable": "table", "read_table": "table",
     "ValueParseError": "values", "parse_value": "values", "text_of": "values",
     "ParsedDate": "wareki", "WarekiError": "wareki", "format_wareki": "wareki",
@@ -55,6 +57,7 @@ __all__ = [
     "ParsedNumber",
     "ParsedRow",
     "ParsedTable",
+    "RowKind",
     "TextReason",
     "ValueParseError",
     "WarekiError",

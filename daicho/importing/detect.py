@@ -18,7 +18,6 @@ What a typical office sheet looks like, and what we do about it:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,18 +25,14 @@ from typing import Any
 from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError
 from daicho.importing.numbers import try_parse_number
+from daicho.importing.outline import DATA, HEADER, RowOutline, RowSelection
 from daicho.importing.readers import Merge
+from daicho.importing.rows import classify, filled
+from daicho.importing.rows import count_filled as _count
 from daicho.importing.values import text_of
 from daicho.importing.wareki import try_parse_date
 
 _SCAN_ROWS = 60  # header candidates: the first rows that have anything in them
-_TOTAL = re.compile(
-    r"^[【\[〔(（<＜]?\s*(?:総\s*合\s*計|合\s*計|小\s*計|総\s*計|中\s*計|累\s*計|計"
-    r"|(?i:grand\s*total|sub\s*total|total))\s*[】\]〕)）>＞]?"
-    r"(?:\s*[（(][^）)]*[）)])?\s*[:：]?$")
-_FOOTNOTE = re.compile(r"^(?:[※＊*]|[（(]?注\s*(?:$|[0-9０-９一二三四五六七八九十)）:：.．、\s]))")
-_TOTAL_FIRST = frozenset("合小総中累計【[〔(（<＜GgSsTt")
-_FOOTNOTE_FIRST = frozenset("※＊*注（(")
 
 
 @dataclass
@@ -48,22 +43,7 @@ class Detection:
     sources: list[int]  # 0-based sheet column of each name
     data_indices: list[int]
     warnings: list[dict[str, Any]] = field(default_factory=list)
-
-
-def filled(value: Any) -> bool:
-    # Type checks, not == "": comparing a Decimal with a str goes through slow ABC checks.
-    if value is None:
-        return False
-    if type(value) is str:
-        return bool(value) and not value.isspace()
-    return True
-
-
-def _count(row: Sequence[Any]) -> int:
-    n = len(row) - row.count("") - row.count(None)
-    if n and any(type(v) is str and v.isspace() for v in row):
-        n -= sum(1 for v in row if type(v) is str and v.isspace())
-    return n
+    outline: RowOutline = field(default_factory=RowOutline)
 
 
 def _texty(row: Sequence[Any]) -> bool:
@@ -77,7 +57,8 @@ def _texty(row: Sequence[Any]) -> bool:
 
 
 def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
-           header_row: int | None = None, fixed_header: bool = False) -> Detection:
+           header_row: int | None = None, fixed_header: bool = False,
+           selection: RowSelection | None = None) -> Detection:
     if not rows:
         raise _empty_sheet()
     width = max(map(len, rows))
@@ -87,8 +68,14 @@ def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
                 r.extend([""] * (width - len(r)))
     if fixed_header:
         names = [_label(v) for v in rows[0]]
-        return Detection(0, 1, _unique(names, list(range(width))), list(range(width)),
-                         [i for i in range(1, len(rows)) if any(map(filled, rows[i]))])
+        outline = RowOutline(kinds=[None] * len(rows))
+        outline.kinds[0] = HEADER
+        for i in range(1, len(rows)):
+            if any(map(filled, rows[i])):
+                outline.kinds[i] = DATA
+        data = _select(outline, selection)
+        return Detection(0, 1, _unique(names, list(range(width))), list(range(width)), data,
+                         outline.warnings(), outline)
     if header_row is not None:
         h = header_row - 1
         if not 0 <= h < len(rows) or not _count(rows[h]):
@@ -102,11 +89,34 @@ def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
     names, sources = _names(rows, merged, upper, count, width)
     start = upper + count
     _fill_merged_down(rows, merged, start)
-    data, warnings = _data_rows(rows, start, [rows[upper + i] for i in range(count)], width)
+    outline = classify(rows, header_index=upper, header_rows=count, width=width)
+    data = _select(outline, selection)
     names, sources = _drop_spacers(rows, data, names, sources)
     if not names:
         raise ImportFileError("no_table", _("No table headings were found."))
-    return Detection(upper, count, _unique(names, sources), sources, data, warnings)
+    return Detection(upper, count, _unique(names, sources), sources, data, outline.warnings(),
+                     outline)
+
+
+def _select(outline: RowOutline, selection: RowSelection | None) -> list[int]:
+    """0-based rows read as records: the data rows, with the user's choices applied."""
+    kinds = outline.kinds
+    if selection is None or not (selection.narrows or selection.include):
+        return [i for i, kind in enumerate(kinds) if kind == DATA]
+    data = []
+    for i, kind in enumerate(kinds):
+        if kind is None:
+            continue
+        keep = selection.keeps(i + 1)
+        if kind == DATA:
+            if keep:
+                data.append(i)
+            else:
+                outline.excluded.add(i)
+        elif keep and i + 1 in selection.include:
+            data.append(i)
+            outline.included.add(i)
+    return data
 
 
 def _empty_sheet() -> ImportFileError:
@@ -235,48 +245,6 @@ def _fill_merged_down(rows: list[list[Any]], merged: Sequence[Merge], start: int
             for r in range(r0 + 1, min(r1, len(rows) - 1) + 1):
                 if not filled(rows[r][c0]):
                     rows[r][c0] = value
-
-
-def _data_rows(rows: list[list[Any]], start: int, header: list[list[Any]],
-               width: int) -> tuple[list[int], list[dict[str, Any]]]:
-    data: list[int] = []
-    warnings: list[dict[str, Any]] = []
-    head = header[-1]
-    head_first = next((v for v in head if filled(v)), None)
-    for i in range(start, len(rows)):
-        row = rows[i]
-        first = row[0]
-        kind = type(first)
-        # Most rows start with a filled cell; look further only when the first one is empty.
-        if first is None or (kind is str and (not first or first.isspace())):
-            first = next((v for v in row if filled(v)), None)
-            if first is None:
-                continue  # a blank row
-            kind = type(first)
-        if kind is str:
-            lead = first.lstrip()[:1]
-            if lead in _TOTAL_FIRST and _TOTAL.match(first.strip()):
-                warnings.append({"row": i + 1, "message": _(
-                    "Row %(row)d is a total or subtotal row (「%(text)s」), so it was not imported.")
-                    % {"row": i + 1, "text": first.strip()}})
-                continue
-            if lead in _FOOTNOTE_FIRST and _FOOTNOTE.match(first.strip()) and (
-                    _count(row) <= max(2, width // 3)):
-                warnings.append({"row": i + 1, "message": _(
-                    "Row %(row)d is a note (「%(text)s」), so it was not imported.")
-                    % {"row": i + 1, "text": _short(first)}})
-                continue
-            if first == head_first and row == head:
-                warnings.append({"row": i + 1, "message": _(
-                    "Row %(row)d repeats the headings, so it was not imported.") % {"row": i + 1}})
-                continue
-        data.append(i)
-    return data, warnings
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 20 else text[:20] + "…"
 
 
 def _drop_spacers(rows: list[list[Any]], data: list[int], names: list[str],

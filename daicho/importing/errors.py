@@ -16,7 +16,7 @@ class ImportFileError(Exception):
 
     Codes: empty_file, unsupported_format, wrong_file_type, corrupt_file, password_protected,
     invalid_encoding, too_large, zip_bomb, unsafe_file, sheet_not_found, header_row_invalid,
-    no_table, mdbtools_missing, mdbtools_failed."""
+    no_table, mdbtools_missing, mdbtools_failed, invalid_row_choice."""
 
     def __init__(self, code: str, message: str, *, details: dict[str, Any] | None = None) -> None:
         self.code = code

@@ -15,6 +15,7 @@ from daicho.importing.collector import no_cycle_collection
 from daicho.importing.detect import detect
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.infer import TextReason, infer_column
+from daicho.importing.outline import RowKind, RowOutline, RowSelection, selection_of
 from daicho.importing.readers import RawBook, read_book
 
 Progress = Callable[[int, int], None]
@@ -59,11 +60,23 @@ class ParsedTable:
     format: str = ""  # xlsx, xls, ods, csv, access
     delimiter: str | None = None
     header_rows: int = 1  # 2 for a two-row header (header_row is the upper one)
+    # What every row of the sheet is (importing/outline.py); `outline` lists it row by row.
+    row_outline: RowOutline = field(default_factory=RowOutline, repr=False)
     _rows: list[ParsedRow] | None = field(default=None, repr=False, compare=False)
+    _outline: list[RowKind] | None = field(default=None, repr=False, compare=False)
 
     @property
     def row_count(self) -> int:
         return len(self.numbers)
+
+    @property
+    def outline(self) -> list[RowKind]:
+        """Every filled row of the sheet with its kind and, when it is not data or header, the
+        reason (built on first use; the user's first/last/exclude/include choices are not
+        applied here: it is what the classifier found)."""
+        if self._outline is None:
+            self._outline = self.row_outline.row_kinds()
+        return self._outline
 
     @property
     def rows(self) -> list[ParsedRow]:
@@ -75,21 +88,28 @@ class ParsedTable:
 def read_table(path: Path, *, filename: str | None = None, sheet: str | None = None,
                header_row: int | None = None, encoding: str | None = None,
                limits: Limits | None = None, progress: Progress | None = None,
-               book: RawBook | None = None) -> ParsedTable:
+               book: RawBook | None = None, first_row: int | None = None,
+               last_row: int | None = None, exclude_rows: frozenset[int] = frozenset(),
+               include_rows: frozenset[int] = frozenset()) -> ParsedTable:
     """Read a spreadsheet, delimited text or Access file and return its main table.
 
     Raises ImportFileError for any file it refuses. progress(done, total) is called with
     total = 100 as the work advances (reading is the first 40, detection 50, then columns).
-    `book` is the file already read by read_book (daicho.importing.early)."""
+    `book` is the file already read by read_book (daicho.importing.early).
+    The rows read as records are the rows classified as data (importing/rows.py) between
+    `first_row` and `last_row`, without `exclude_rows`, plus `include_rows` whatever their kind
+    (all 1-based sheet rows, as Excel numbers them)."""
     limits = limits or Limits()
     report = progress or _no_progress
+    selection = selection_of(first_row, last_row, exclude_rows, include_rows)
     with no_cycle_collection():
         report(0, 100)
         if book is None:
             book = read_book(Path(path), filename=filename, sheet=sheet, encoding=encoding,
                              limits=limits)
         report(40, 100)
-        return build_table(book, header_row=header_row, limits=limits, progress=report)
+        return build_table(book, header_row=header_row, limits=limits, progress=report,
+                           selection=selection)
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -97,9 +117,10 @@ def _no_progress(done: int, total: int) -> None:
 
 
 def build_table(book: RawBook, *, header_row: int | None, limits: Limits,
-                progress: Progress) -> ParsedTable:
+                progress: Progress, selection: RowSelection | None = None) -> ParsedTable:
     raw = book.sheets[0]
-    found = detect(raw.rows, raw.merged, header_row=header_row, fixed_header=raw.fixed_header)
+    found = detect(raw.rows, raw.merged, header_row=header_row, fixed_header=raw.fixed_header,
+                   selection=selection)
     progress(50, 100)
     # A header with no data rows is still a table: the ledger gets its fields and no records.
     numbers = [i + 1 for i in found.data_indices]
@@ -138,7 +159,7 @@ def build_table(book: RawBook, *, header_row: int | None, limits: Limits,
         sheet=raw.name or None, sheets=book.sheet_names, header_row=found.header_index + 1,
         encoding=book.encoding, columns=columns, numbers=numbers, values=converted, raw=raws,
         warnings=warnings, text_reasons=reasons, format=book.kind, delimiter=book.delimiter,
-        header_rows=found.header_rows)
+        header_rows=found.header_rows, row_outline=found.outline)
 
 
 def _rows(numbers: list[int], converted: list[list[Any]],

@@ -58,8 +58,11 @@ def received(upload: Any) -> Iterator[Path]:
 
 def enqueue_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions) -> Job:
     """The job keeps the requester's language: its report (warnings, errors) is read by them."""
+    options = asdict(opts)
+    for key in ("exclude_rows", "include_rows"):
+        options[key] = sorted(options[key])  # JSON has no sets
     return jobs.enqueue(kind_name="import", user=user, params={
-        "path": path.name, "filename": filename, "options": asdict(opts),
+        "path": path.name, "filename": filename, "options": options,
         "language": translation.get_language() or settings.LANGUAGE_CODE})
 
 
@@ -110,6 +113,8 @@ def _run(job: Job, progress: Any) -> dict[str, Any]:
     params = job.params
     options = dict(params["options"])
     options["columns"] = [ColumnChoice(**c) for c in options.get("columns", [])]
+    for key in ("exclude_rows", "include_rows"):
+        options[key] = frozenset(options.get(key) or ())
     path = spool_dir() / Path(params["path"]).name
     try:
         with translation.override(params.get("language") or settings.LANGUAGE_CODE):

@@ -75,6 +75,11 @@ class ImportOptions:
     skip_bad_rows: bool = False
     dry_run: bool = False
     columns: list[ColumnChoice] = field(default_factory=list)
+    # Which rows are records (1-based sheet rows; see importing/outline.py, RowSelection)
+    first_row: int | None = None
+    last_row: int | None = None
+    exclude_rows: frozenset[int] = frozenset()
+    include_rows: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -118,7 +123,10 @@ def read(path: Path, *, filename: str, opts: ImportOptions,
             path, filename=filename, sheet=opts.sheet, encoding=opts.encoding,
             limits=limits) else None
         return read_table(path, filename=filename, sheet=opts.sheet, header_row=opts.header_row,
-                          encoding=opts.encoding, limits=limits, progress=progress, book=book)
+                          encoding=opts.encoding, limits=limits, progress=progress, book=book,
+                          first_row=opts.first_row, last_row=opts.last_row,
+                          exclude_rows=frozenset(opts.exclude_rows),
+                          include_rows=frozenset(opts.include_rows))
     except ImportFileError as exc:
         raise _file_error(exc) from None
 
@@ -524,6 +532,7 @@ def _report(*, table: ParsedTable, schema: LedgerSchema | None, outcome: Outcome
         "skipped_rows": len(outcome.bad_rows),
         "warnings": warnings[:MAX_REPORTED],
         "text_columns": [r.as_dict() for r in table.text_reasons],
+        "outline": table.row_outline.summary(),
         "batch_id": batch_id,
     }
     if not ok:

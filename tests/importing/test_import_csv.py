@@ -118,7 +118,7 @@ def test_totals_and_notes_in_csv(make_file: MakeFile) -> None:
     table = read_table(make_file("a.csv", text.encode("cp932")))
     assert table.header_row == 3
     assert [r.number for r in table.rows] == [4, 5]
-    assert [w["row"] for w in table.warnings] == [6, 7]
+    assert [w["row"] for w in table.warnings] == [1, 6, 7]  # the title, the total, the note
 
 
 def test_header_row_override(make_file: MakeFile) -> None:

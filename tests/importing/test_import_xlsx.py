@@ -112,8 +112,7 @@ def test_ledger_warnings(ledger: Path) -> None:
     by_row = {w["row"]: w["message"] for w in table.warnings}
     assert "小計" in by_row[10]
     assert "合計" in by_row[15]
-    assert "注記" in by_row[16]
-    assert "注記" in by_row[17]
+    assert "16〜17 行目" in by_row[16] and "注記" in by_row[16]  # one warning for both notes
     assert "改元後" in by_row[14] and "建築 年月日" in by_row[14]
     assert not table.text_reasons
 
@@ -157,7 +156,9 @@ def test_title_rows_without_merges(make_xlsx: MakeXlsx) -> None:
     assert col(table, "面積") == [Decimal("120.5"), Decimal("98.25"), Decimal(10)]
     assert options(table, "開設") == {"precision": "month", "wareki": True}
     assert col(table, "開設") == [D(2024, 4, 1), D(2023, 4, 1), D(2020, 3, 1)]
-    assert [w["row"] for w in table.warnings] == [7]  # H32.3 is after the change to 令和
+    # The title lines (one warning for both), and H32.3 is after the change to 令和.
+    assert [w["row"] for w in table.warnings] == [1, 7]
+    assert "1〜2 行目" in table.warnings[0]["message"]
 
 
 def test_excel_types(make_xlsx: MakeXlsx) -> None:
