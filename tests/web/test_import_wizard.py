@@ -271,3 +271,162 @@ def test_browser_wizard(open_page: Any, server: Server, tmp_path: Path) -> None:
     for text in ("市民会館", "図書館", "体育館", "K-003"):
         assert text in body
     assert page.locator("#import-into-ledger").count() == 1  # 「ファイルから読み込む」 on the ledger
+
+
+# ---- the rows of the file, duplicates of existing records ---------------------------------------
+
+CITY_ROWS: list[list[Any]] = [
+    ["令和6年度 施設一覧"], ["単位：㎡"], [],
+    ["番号", "施設名", "区", "面積"],
+    ["K-001", "市民会館", "東灘区", 1200], ["K-002", "図書館", "東灘区", 800],
+    ["K-003", "体育館", "東灘区", 1500],
+    ["小計", None, None, 3500],
+    ["K-004", "公民館", "西区", 400], ["K-005", "プール", "西区", 900],
+    ["K-006", "美術館", "西区", 700],
+    ["小計", None, None, 2000],
+    ["合計", None, None, 5500],
+    ["※ 面積は概数です。"],
+]
+
+
+def city_xlsx(path: Path, rows: Sequence[Sequence[Any]] = CITY_ROWS) -> Path:
+    """A city's list as offices keep it: a title and a unit above the header, a subtotal per
+    ward, a total and a note under the data."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("施設一覧")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+def _kind_counts(html: str) -> dict[str, int]:
+    return {k: int(n) for k, n in re.findall(r'data-count="([a-z_]+)">(\d+)<', html)}
+
+
+def _state_rows(web: Client) -> Any:
+    return web.session["import_wizard"].get("rows")
+
+
+def test_a_reimport_counts_the_duplicates_and_upsert_adds_none(web: Client,
+                                                               api: ApiClient) -> None:
+    led = make_ledger(api, "再読込台帳", [
+        {"name": "管理番号", "type": "text", "code": "no"},
+        {"name": "名称", "type": "text", "code": "name"},
+    ])
+    for no, name in (("K-001", "市民会館"), ("K-002", "旧図書館")):
+        assert api.post(f"/api/v1/ledgers/{led['id']}/records",
+                        {"values": {"no": no, "name": name}}).status == 201
+    _upload(web, city_csv(), url=f"/ledgers/{led['id']}/import")
+    web.get("/import/columns")
+    html = web.post("/import/check", {"mode": "append"}).content.decode()
+    assert re.search(r'id="duplicate-count" data-rows="2"', html), html
+    assert re.search(r'data-count="created">3<', html)
+    assert 'id="use-upsert"' in html and '<option value="no" selected>' in html
+    # Compared by 名称 only 市民会館 matches.
+    html = web.post("/import/check", {"again": "count", "match_key": "name"}).content.decode()
+    assert re.search(r'id="duplicate-count" data-rows="1"', html), html
+    # Hostile input: an unknown field compares by the first candidate, a bad step is a 404.
+    html = web.post("/import/check", {"again": "count", "match_key": "nope"}).content.decode()
+    assert re.search(r'id="duplicate-count" data-rows="2"', html), html
+    # Upsert by 管理番号: one record updated, one unchanged, one added.
+    html = web.post("/import/check", {"again": "upsert", "match_key": "no"}).content.decode()
+    for kind, n in (("created", 1), ("updated", 1), ("unchanged", 1)):
+        assert re.search(rf'data-count="{kind}">{n}<', html), (kind, html)
+    assert 'id="import-mode"' in html and 'id="import-duplicates"' not in html
+    assert web.post("/import/run", {}).status_code == 200
+    records = api.get(f"/api/v1/ledgers/{led['id']}/records").body["items"]
+    assert sorted(r["values"]["no"] for r in records) == ["K-001", "K-002", "K-003"]
+    assert {r["values"]["name"] for r in records} == {"市民会館", "図書館", "体育館"}
+
+
+def test_no_duplicates_no_upsert_offered(web: Client, api: ApiClient) -> None:
+    led = make_ledger(api, "新規分台帳", [
+        {"name": "管理番号", "type": "text", "code": "no", "unique": True},
+        {"name": "名称", "type": "text", "code": "name"},
+    ])
+    _upload(web, city_csv(), url=f"/ledgers/{led['id']}/import")
+    web.get("/import/columns")
+    html = web.post("/import/check", {"mode": "append"}).content.decode()
+    assert re.search(r'id="duplicate-count" data-rows="0"', html), html
+    assert 'id="use-upsert"' not in html
+
+
+def _kept(html: str) -> int:
+    found = re.search(r'id="outline-summary" data-kept="(\d+)"', html)
+    assert found, html
+    return int(found.group(1))
+
+
+def _rows_form(html: str) -> dict[str, Any]:
+    """The rows form as the browser would send it, unchanged."""
+    data: dict[str, Any] = {
+        name: re.search(rf'name="{name}"[^>]*? value="([^"]*)"', html).group(1)  # type: ignore[union-attr]
+        for name in ("shown", "was", "first_row", "first_row_shown", "last_row",
+                     "last_row_shown")}
+    data["keep"] = re.findall(r'name="keep" value="(\d+)" id="keep-\d+" checked', html)
+    return data
+
+
+def test_the_rows_step_shows_every_kind_and_the_left_out_rows(web: Client,
+                                                               tmp_path: Path) -> None:
+    _upload(web, city_xlsx(tmp_path / "施設一覧.xlsx").read_bytes(), "施設一覧.xlsx")
+    html = web.get("/import/columns").content.decode()
+    assert not html_has_no_inline_code(html)
+    assert _kind_counts(html) == {"title": 2, "header": 1, "data": 6, "subtotal": 3, "note": 1}
+    assert _kept(html) == 6 and 'data-left-out="6"' in html
+    # Runs of rows: the data between the subtotals, each left-out row with its reason.
+    for first, kind in ((1, "title"), (4, "header"), (5, "data"), (8, "subtotal"), (9, "data"),
+                        (12, "subtotal"), (14, "note")):
+        assert f'id="run-{first}" data-kind="{kind}"' in html, (first, kind)
+    assert "「合計」" in html and "「※ 面積は概数です。」" in html and "単位：㎡" in html
+    assert 'id="keep-8"' in html and 'id="keep-8" checked' not in html
+    assert 'id="keep-5" checked' in html
+    # Ticking the total imports it; 「Undo my row changes」 forgets every choice.
+    web.post("/import/columns", {**_rows_form(html), "keep": [*_rows_form(html)["keep"], "13"]})
+    html = web.get("/import/columns").content.decode()
+    assert _kept(html) == 7 and 'id="keep-13" checked' in html and 'id="rows-reset"' in html
+    assert "You chose to import this row." in html
+    web.post("/import/columns", {"reset": "1"})
+    html = web.get("/import/columns").content.decode()
+    assert _kept(html) == 6 and 'id="rows-reset"' not in html and _state_rows(web) is None
+
+
+def test_rows_left_out_and_a_moved_last_row_are_what_is_imported(web: Client, api: ApiClient,
+                                                                  tmp_path: Path) -> None:
+    _upload(web, city_xlsx(tmp_path / "施設一覧.xlsx").read_bytes(), "施設一覧.xlsx")
+    html = web.get("/import/columns").content.decode()
+    form = _rows_form(html)
+    form["keep"] = [n for n in form["keep"] if n != "6"]  # untick 図書館
+    resp = web.post("/import/columns", form)
+    assert resp.status_code == 302 and resp["Location"].endswith("#import-outline")
+    html = web.get("/import/columns").content.decode()
+    assert _kept(html) == 5 and 'id="keep-6" checked' not in html
+    assert _state_rows(web)["exclude"] == [6]
+    # The last data row moved up to 10: 美術館 (row 11) is left out too.
+    form = {**_rows_form(html), "last_row": "10"}
+    web.post("/import/columns", form)
+    html = web.get("/import/columns").content.decode()
+    assert _kept(html) == 4 and 'value="10"' in html
+    assert "Outside the first and last data rows you set." in html
+    # A last row before the first is refused with a message, and nothing changes.
+    web.post("/import/columns", {**_rows_form(html), "first_row": "9", "last_row": "5"})
+    html = web.get("/import/columns").content.decode()
+    assert _kept(html) == 4 and "comes before the first data row" in html
+    # Hostile input: rubbish row lists are ignored.
+    web.post("/import/columns", {**_rows_form(html), "shown": "x,-3,9-2,99999999999",
+                                 "keep": ["a", "0"]})
+    html = web.get("/import/columns").content.decode()
+    assert _kept(html) == 4
+    resp = _choose(web, ledger_name="施設一覧2026", **{"type-1": "text", "type-2": "text",
+                                                   "type-3": "number", "skip-4": ""})
+    html = resp.content.decode()
+    assert re.search(r'data-count="created">4<', html), html
+    web.post("/import/run", {})
+    (made,) = [x for x in api.get("/api/v1/ledgers").body["items"] if x["name"] == "施設一覧2026"]
+    records = api.get(f"/api/v1/ledgers/{made['id']}/records").body["items"]
+    assert sorted(r["values"]["field_1"] for r in records) == ["K-001", "K-003", "K-004", "K-005"]

@@ -137,14 +137,8 @@ class Choices:
                          "include": sorted(self.include)[:MAX_CHOSEN]}
 
     def as_options(self) -> dict[str, Any]:
-        found = {"first_row": self.first_row, "last_row": self.last_row,
-                 "exclude_rows": self.exclude, "include_rows": self.include}
-        # TEMPORARY until the rows branch threads these through ImportOptions.
-        from dataclasses import fields as _fields
-
-        from daicho.services.imports import ImportOptions
-        known = {f.name for f in _fields(ImportOptions)}
-        return {k: v for k, v in found.items() if k in known}
+        return {"first_row": self.first_row, "last_row": self.last_row,
+                "exclude_rows": self.exclude, "include_rows": self.include}
 
 
 def _positive(value: Any) -> int | None:
@@ -187,11 +181,11 @@ def _ranges(numbers: Iterable[int]) -> str:
 
 
 def lines_of(table: ParsedTable) -> list[Line]:
-    """The classifier's outline; for a table without one, what the table itself tells: the rows
-    above the header, the header, the data rows and the rows the warnings name."""
-    outline = getattr(table, "outline", None)
-    if outline:
-        return [Line(int(k.row), str(k.kind), str(k.reason or "")) for k in outline]
+    """The classifier's outline (importing/outline.py); for a table without one, what the table
+    itself tells: the rows above the header, the header, the data rows and the rows the
+    warnings name."""
+    if table.outline:
+        return [Line(k.row, k.kind, k.reason) for k in table.outline]
     lines = {n: Line(n, "title") for n in range(1, table.header_row)}
     for n in range(table.header_row, table.header_row + table.header_rows):
         lines[n] = Line(n, "header")

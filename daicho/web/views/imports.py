@@ -24,6 +24,7 @@ from daicho import access
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
 from daicho.i18n import join_list
 from daicho.importing import ImportFileError, ParsedTable, text_of
+from daicho.importing.outline import selection_of
 from daicho.importing.readers import read_book
 from daicho.models import ImportBatch
 from daicho.selectors.ledgers import LedgerSchema
@@ -252,12 +253,18 @@ def columns(request: HttpRequest) -> HttpResponse:
 
 
 def _choose_rows(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
-    """The rows form: save what the user chose and show the step again, re-read with it."""
+    """The rows form: save what the user chose and show the step again, re-read with it. A
+    choice the reader refuses (the last row before the first) is not kept."""
     if request.POST.get("reset"):
         state.pop("rows", None)
     else:
-        table = _read(state)
-        outline.apply_post(request.POST, table, outline.Choices.of(state)).save(state)
+        chosen = outline.apply_post(request.POST, _read(state), outline.Choices.of(state))
+        try:
+            selection_of(chosen.first_row, chosen.last_row, chosen.exclude, chosen.include)
+        except ImportFileError as exc:
+            messages.error(request, exc.message)
+        else:
+            chosen.save(state)
     _save_state(request, state)
     target = reverse("web:import_columns")
     at = _int_or_none(request.POST.get("from"))
