@@ -430,3 +430,71 @@ def test_rows_left_out_and_a_moved_last_row_are_what_is_imported(web: Client, ap
     (made,) = [x for x in api.get("/api/v1/ledgers").body["items"] if x["name"] == "施設一覧2026"]
     records = api.get(f"/api/v1/ledgers/{made['id']}/records").body["items"]
     assert sorted(r["values"]["field_1"] for r in records) == ["K-001", "K-003", "K-004", "K-005"]
+
+
+def test_browser_rows_step_and_a_reimport_by_upsert(open_page: Any, server: Server,
+                                                    tmp_path: Path) -> None:
+    """The whole file's rows at 1366×768, a row left out and the last row moved, then the same
+    file again: the duplicates are counted and an upsert adds none."""
+    name = unique("施設一覧")
+    path = city_xlsx(tmp_path / "施設一覧.xlsx")
+    page = open_page("admin", language="ja", viewport={"width": 1366, "height": 768})
+    page.goto(server.base + "/import/")
+    page.locator("#import-file").set_input_files(str(path))
+    shot(page, "import-1-file")
+    page.click("#upload-next")
+    page.wait_for_selector("#import-outline")
+    assert page.locator(".wizard-steps [aria-current='step']").inner_text().strip().endswith(
+        "行と列の確認")
+    kinds = page.locator("#row-kinds")
+    assert kinds.locator("[data-kind='data'] .kind-count").inner_text() == "6"
+    assert kinds.locator("[data-kind='subtotal'] .kind-count").inner_text() == "3"
+    assert kinds.locator("[data-kind='note'] .kind-count").inner_text() == "1"
+    assert page.locator("#run-13").get_attribute("open") is not None  # left out: unfolded
+    assert "合計" in page.locator("#run-13").inner_text()
+    # Nothing of the page is cut off: no sideways scrolling of the page itself.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, "import-2-rows")
+    page.locator("#run-5 > summary").click()  # the first data run
+    page.uncheck("#keep-6")
+    assert page.locator("#rows-dirty").is_visible()
+    page.fill("#last-row", "10")
+    page.click("#rows-apply")
+    page.wait_for_selector("#outline-summary[data-kept='4']")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, "import-2-rows-chosen")
+    page.fill("#import-ledger-name", name)
+    page.click("#columns-next")
+    page.wait_for_selector("#import-counts")
+    assert page.locator('[data-count="created"]').inner_text() == "4"
+    shot(page, "import-3-check")
+    page.click("#run-import")
+    page.wait_for_selector("#open-ledger")
+    shot(page, "import-4-done")
+    page.click("#open-ledger")
+    page.wait_for_selector("#grid")
+    body = page.locator("#grid tbody").inner_text()
+    assert "図書館" not in body and "美術館" not in body and "合計" not in body
+    assert "市民会館" in body and "プール" in body
+    # The same file into that ledger again: 4 rows match by 番号; upsert adds none.
+    page.click("#import-into-ledger")
+    page.locator("#import-file").set_input_files(str(path))
+    page.click("#upload-next")
+    page.wait_for_selector("#import-outline")
+    page.click("#columns-next")
+    page.wait_for_selector("#import-duplicates")
+    assert page.locator("#duplicate-count").get_attribute("data-rows") == "4"
+    assert page.locator('[data-count="created"]').inner_text() == "6"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, "import-3-duplicates")
+    page.click("#use-upsert")
+    page.wait_for_selector("#import-mode")
+    assert page.locator('[data-count="created"]').inner_text() == "2"
+    assert page.locator('[data-count="unchanged"]').inner_text() == "4"
+    page.click("#run-import")
+    page.wait_for_selector("#open-ledger")
+    ledger_id = int(page.locator("#open-ledger").get_attribute("href").strip("/").split("/")[-1])
+    status, listed = server.call("GET", f"/api/v1/ledgers/{ledger_id}/records?limit=100")
+    assert status == 200
+    numbers = sorted(r["values"]["field_1"] for r in listed["items"])
+    assert numbers == ["K-001", "K-002", "K-003", "K-004", "K-005", "K-006"]

@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from daicho.importing import ParsedTable, text_of
 
@@ -36,9 +35,9 @@ KIND_LABELS = {
     "blank": pgettext_lazy("row kind", "Blank"),
     "other": pgettext_lazy("row kind", "Left out"),
 }
-LEFT_OUT_BY_USER = _lazy("You left this row out.")
-KEPT_BY_USER = _lazy("You chose to import this row.")
-OUTSIDE_RANGE = _lazy("Outside the first and last data rows you set.")
+LEFT_OUT_BY_USER = gettext_lazy("You left this row out.")
+KEPT_BY_USER = gettext_lazy("You chose to import this row.")
+OUTSIDE_RANGE = gettext_lazy("Outside the first and last data rows you set.")
 
 
 @dataclass(frozen=True)
