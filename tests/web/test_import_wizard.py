@@ -396,6 +396,29 @@ def test_the_rows_step_shows_every_kind_and_the_left_out_rows(web: Client,
     assert _kept(html) == 6 and 'id="rows-reset"' not in html and _state_rows(web) is None
 
 
+def test_a_long_run_of_rows_is_paged(web: Client, tmp_path: Path) -> None:
+    rows = [["施設一覧"], ["番号", "施設名", "面積"],
+            *[[f"K-{n:03d}", f"施設{n}", n * 10] for n in range(1, 121)], ["合計", None, 72600]]
+    _upload(web, city_xlsx(tmp_path / "長い.xlsx", rows).read_bytes(), "長い.xlsx")
+    html = web.get("/import/columns").content.decode()
+    assert 'id="run-3" data-kind="data" data-first="3" data-last="122"' in html
+    assert "rows 3–122 (120)" in html
+    assert 'id="keep-52"' in html and 'id="keep-53"' not in html  # 50 rows a page
+    assert 'href="?from=53#run-3"' in html and 'id="keep-123"' in html  # the total is shown
+    html = web.get("/import/columns", {"from": "53"}).content.decode()
+    assert 'id="keep-53" checked' in html and 'id="keep-102"' in html
+    assert 'id="keep-52"' not in html and 'id="keep-103"' not in html
+    assert 'href="?from=3#run-3"' in html and 'href="?from=103#run-3"' in html
+    assert 'name="from" value="53"' in html
+    # Unticking a row on the second page leaves out that row only; the page stays.
+    form = _rows_form(html)
+    form["keep"] = [n for n in form["keep"] if n != "60"]
+    resp = web.post("/import/columns", {**form, "from": "53"})
+    assert resp["Location"] == "/import/columns?from=53#import-outline"
+    assert _kept(web.get("/import/columns").content.decode()) == 119
+    assert _state_rows(web)["exclude"] == [60]
+
+
 def test_rows_left_out_and_a_moved_last_row_are_what_is_imported(web: Client, api: ApiClient,
                                                                   tmp_path: Path) -> None:
     _upload(web, city_xlsx(tmp_path / "施設一覧.xlsx").read_bytes(), "施設一覧.xlsx")
