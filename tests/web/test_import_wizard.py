@@ -521,3 +521,21 @@ def test_browser_rows_step_and_a_reimport_by_upsert(open_page: Any, server: Serv
     assert status == 200
     numbers = sorted(r["values"]["field_1"] for r in listed["items"])
     assert numbers == ["K-001", "K-002", "K-003", "K-004", "K-005", "K-006"]
+
+
+def test_browser_a_wide_file_does_not_widen_the_page(open_page: Any, server: Server,
+                                                     tmp_path: Path) -> None:
+    header = [f"項目{n:02d}の長い見出し" for n in range(1, 31)]
+    rows = [["広い一覧"], header,
+            *[[f"値{r}-{c}の長い内容です" for c in range(30)] for r in range(1, 6)],
+            ["※ 注記がとても長い行です。" * 8]]
+    path = city_xlsx(tmp_path / "広い.xlsx", rows)
+    page = open_page("admin", language="ja", viewport={"width": 1366, "height": 768})
+    page.goto(server.base + "/import/")
+    page.locator("#import-file").set_input_files(str(path))
+    page.click("#upload-next")
+    page.wait_for_selector("#import-outline")
+    page.locator("#run-3 > summary").click()
+    assert page.locator("#keep-7").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, "import-2-rows-wide")
