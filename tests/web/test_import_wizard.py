@@ -396,6 +396,21 @@ def test_the_rows_step_shows_every_kind_and_the_left_out_rows(web: Client,
     assert _kept(html) == 6 and 'id="rows-reset"' not in html and _state_rows(web) is None
 
 
+def test_the_steps_are_labelled_in_japanese(web: Client) -> None:
+    """Issue 14 point 9: the steps read 「表示する列」 (the grid's column chooser) and had no
+    style; now each names what happens in it and the done ones say so."""
+    web.cookies["django_language"] = "ja"
+    _upload(web, city_csv())
+    html = web.get("/import/columns").content.decode()
+    steps = re.search(r'<ol class="wizard-steps".*?</ol>', html, re.S)
+    assert steps
+    text = re.sub(r"<[^>]+>|\s+", "", steps.group(0))
+    assert text == "✓ファイルの選択（完了）2行と列の確認3結果の確認4取り込み", text
+    assert re.search(r'<li class="current" aria-current="step">', steps.group(0))
+    assert '<h2 id="columns-h">列</h2>' in html and "表示する列" not in html
+    assert "web/css/import.css" in html
+
+
 def test_a_long_run_of_rows_is_paged(web: Client, tmp_path: Path) -> None:
     rows = [["施設一覧"], ["番号", "施設名", "面積"],
             *[[f"K-{n:03d}", f"施設{n}", n * 10] for n in range(1, 121)], ["合計", None, 72600]]
@@ -417,6 +432,21 @@ def test_a_long_run_of_rows_is_paged(web: Client, tmp_path: Path) -> None:
     assert resp["Location"] == "/import/columns?from=53#import-outline"
     assert _kept(web.get("/import/columns").content.decode()) == 119
     assert _state_rows(web)["exclude"] == [60]
+
+
+def test_leaving_out_a_row_checks_the_column_types_again(web: Client, tmp_path: Path) -> None:
+    rows = [["番号", "施設名", "面積"], ["K-001", "市民会館", 1200], ["K-002", "図書館", "調査中"],
+            ["K-003", "体育館", 1500]]
+    _upload(web, city_xlsx(tmp_path / "面積.xlsx", rows).read_bytes(), "面積.xlsx")
+    html = web.get("/import/columns").content.decode()
+    assert re.search(r'id="type-2" name="type-2">.*?<option value="text" selected>', html, re.S)
+    form = _rows_form(html)
+    form["keep"] = [n for n in form["keep"] if n != "3"]
+    web.post("/import/columns", form)
+    html = web.get("/import/columns").content.decode()
+    assert _kept(html) == 2
+    assert re.search(r'id="type-2" name="type-2">(?:(?!</select>).)*<option value="number" selected>', html,
+                     re.S), html
 
 
 def test_rows_left_out_and_a_moved_last_row_are_what_is_imported(web: Client, api: ApiClient,
