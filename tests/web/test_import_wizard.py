@@ -225,6 +225,27 @@ def test_big_files_run_in_the_background(web: Client, api: ApiClient,
     assert _spooled() == []
 
 
+def test_a_background_import_reads_the_chosen_rows(web: Client, api: ApiClient,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    from daicho import jobs
+    from daicho.web.views import imports
+
+    monkeypatch.setattr(imports, "BACKGROUND_BYTES", 10)
+    _upload(web, city_xlsx(tmp_path / "施設一覧.xlsx").read_bytes(), "施設一覧.xlsx")
+    form = _rows_form(web.get("/import/columns").content.decode())
+    web.post("/import/columns", {**form, "keep": [n for n in form["keep"] if n != "9"]})
+    _choose(web, ledger_name="背景施設", **{"type-1": "text", "type-2": "text",
+                                             "type-3": "number", "skip-4": ""})
+    url = web.post("/import/run", {})["Location"]
+    jobs.run_pending()
+    done = web.get(url).content.decode()
+    assert re.search(r'data-count="created">5<', done), done
+    (made,) = [x for x in api.get("/api/v1/ledgers").body["items"] if x["name"] == "背景施設"]
+    records = api.get(f"/api/v1/ledgers/{made['id']}/records").body["items"]
+    assert "K-004" not in {r["values"]["field_1"] for r in records} and len(records) == 5
+
+
 def test_someone_else_cannot_see_the_job(web: Client, api: ApiClient,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from daicho.services.accounts import create_user
@@ -391,6 +412,9 @@ def test_the_rows_step_shows_every_kind_and_the_left_out_rows(web: Client,
     html = web.get("/import/columns").content.decode()
     assert _kept(html) == 7 and 'id="keep-13" checked' in html and 'id="rows-reset"' in html
     assert "You chose to import this row." in html
+    # Every row of the sheet ticked, in a form that names far too many rows: all are imported.
+    web.post("/import/columns", {"shown": ",".join(["1-1048576"] * 5000), "keep": "1-1048576"})
+    assert _kept(web.get("/import/columns").content.decode()) == 12
     web.post("/import/columns", {"reset": "1"})
     html = web.get("/import/columns").content.decode()
     assert _kept(html) == 6 and 'id="rows-reset"' not in html and _state_rows(web) is None
@@ -474,7 +498,7 @@ def test_rows_left_out_and_a_moved_last_row_are_what_is_imported(web: Client, ap
     web.post("/import/columns", {**_rows_form(html), "shown": "x,-3,9-2,99999999999",
                                  "keep": ["a", "0"]})
     html = web.get("/import/columns").content.decode()
-    assert _kept(html) == 4
+    assert _kept(html) == 4 and _state_rows(web)["exclude"] == [6]
     resp = _choose(web, ledger_name="施設一覧2026", **{"type-1": "text", "type-2": "text",
                                                    "type-3": "number", "skip-4": ""})
     html = resp.content.decode()

@@ -21,6 +21,8 @@ PAGE = 50
 MAX_RUNS = 300
 # At most this many rows are named in the row choices kept in the session.
 MAX_CHOSEN = 5000
+# At most this many row numbers are read from one field of the rows form (a page shows fewer).
+MAX_PARSED = PAGE * MAX_RUNS + 1000
 KIND_LABELS = {
     "title": pgettext_lazy("row kind", "Title"),
     "header": pgettext_lazy("row kind", "Header"),
@@ -152,15 +154,18 @@ def _positives(values: Any) -> list[int]:
 
 
 def parse_rows(text: str) -> list[int]:
-    """"5-54,330" → [5, …, 54, 330] (what `Outline.shown` wrote); anything else is skipped."""
+    """"5-54,330" → [5, …, 54, 330] (what `Outline.shown` wrote); anything else is skipped, and
+    no more rows are read than a page can show."""
     out: list[int] = []
     for part in text.split(",")[:MAX_CHOSEN]:
         low, _sep, high = part.strip().partition("-")
         if not low.isdigit() or (high and not high.isdigit()):
             continue
         first, last = int(low), int(high or low)
-        if 0 < first <= last <= 1_048_576 and last - first < 1_048_576:
-            out.extend(range(first, min(last, first + 1_048_576) + 1))
+        if 0 < first <= last <= 1_048_576:
+            out.extend(range(first, min(last, first + MAX_PARSED - len(out) - 1) + 1))
+        if len(out) >= MAX_PARSED:
+            break
     return out
 
 
