@@ -354,6 +354,9 @@ def test_a_reimport_counts_the_duplicates_and_upsert_adds_none(web: Client,
     # Hostile input: an unknown field compares by the first candidate, a bad step is a 404.
     html = web.post("/import/check", {"again": "count", "match_key": "nope"}).content.decode()
     assert re.search(r'id="duplicate-count" data-rows="2"', html), html
+    # Hostile input: an upsert by a field that is no key of this file changes nothing.
+    html = web.post("/import/check", {"again": "upsert", "match_key": "nope"}).content.decode()
+    assert 'id="import-mode"' not in html and web.session["import_wizard"]["mode"] == "append"
     # Upsert by 管理番号: one record updated, one unchanged, one added.
     html = web.post("/import/check", {"again": "upsert", "match_key": "no"}).content.decode()
     for kind, n in (("created", 1), ("updated", 1), ("unchanged", 1)):

@@ -362,10 +362,12 @@ def check(request: HttpRequest) -> HttpResponse:
     try:
         table = _read(state)
         if again and schema is not None:
-            match_key = (request.POST.get("match_key") or "")[:100]
-            state["match_key"] = match_key or None
-            if again == "upsert" and match_key:
-                state["mode"], state["key"] = "upsert", match_key
+            skipped = {c["source_index"] for c in state.get("columns", []) if c.get("skip")}
+            codes = {f.code for f in key_candidates(table, schema, skipped)}
+            match_key = request.POST.get("match_key")
+            state["match_key"] = match_key if match_key in codes else None
+            if again == "upsert" and state["match_key"]:
+                state["mode"], state["key"] = "upsert", state["match_key"]
         elif not again:
             state["columns"] = _choices_from_post(request, table, schema is None)
             if schema is None:
