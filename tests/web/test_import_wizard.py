@@ -596,3 +596,10 @@ def test_browser_a_wide_file_does_not_widen_the_page(open_page: Any, server: Ser
     assert page.locator("#keep-7").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot(page, "import-2-rows-wide")
+    # The run's own box unticks all its rows; applied, nothing is left to import.
+    page.locator("#run-3 .run-toggle").uncheck()
+    assert not page.locator("#keep-5").is_checked()
+    page.check("#keep-5")
+    assert page.locator("#run-3 .run-toggle").evaluate("box => box.indeterminate")
+    page.click("#rows-apply")
+    page.wait_for_selector("#outline-summary[data-kept='1']")

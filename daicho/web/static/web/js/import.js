@@ -12,6 +12,30 @@
     form.addEventListener("change", function () {
       if (dirty) dirty.hidden = false;
     });
+    // A box in a run's header ticks or unticks every row of the run shown.
+    Array.prototype.forEach.call(form.querySelectorAll("table.outline-rows"), function (table) {
+      var boxes = table.querySelectorAll("tbody input[name='keep']");
+      var th = table.querySelector("thead .keep-col");
+      if (!boxes.length || !th) return;
+      var all = document.createElement("input");
+      all.type = "checkbox";
+      all.className = "run-toggle";
+      all.setAttribute("aria-label", table.dataset.toggleLabel || "");
+      function sync() {
+        var ticked = 0;
+        Array.prototype.forEach.call(boxes, function (box) { if (box.checked) ticked += 1; });
+        all.checked = ticked === boxes.length;
+        all.indeterminate = ticked > 0 && ticked < boxes.length;
+      }
+      all.addEventListener("change", function () {
+        Array.prototype.forEach.call(boxes, function (box) { box.checked = all.checked; });
+      });
+      table.addEventListener("change", function (event) {
+        if (event.target !== all) sync();
+      });
+      th.appendChild(all);
+      sync();
+    });
   }
 
   function progress() {
