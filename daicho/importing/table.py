@@ -16,6 +16,7 @@ from daicho.importing.detect import detect
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.infer import TextReason, infer_column
 from daicho.importing.readers import RawBook, read_book
+from daicho.importing.sheets import SheetInfo
 
 Progress = Callable[[int, int], None]
 
@@ -60,6 +61,8 @@ class ParsedTable:
     delimiter: str | None = None
     header_rows: int = 1  # 2 for a two-row header (header_row is the upper one)
     _rows: list[ParsedRow] | None = field(default=None, repr=False, compare=False)
+    # every sheet of the file and what was found on it (daicho.importing.sheets)
+    survey: list[SheetInfo] = field(default_factory=list)
 
     @property
     def row_count(self) -> int:
@@ -89,7 +92,9 @@ def read_table(path: Path, *, filename: str | None = None, sheet: str | None = N
             book = read_book(Path(path), filename=filename, sheet=sheet, encoding=encoding,
                              limits=limits)
         report(40, 100)
-        return build_table(book, header_row=header_row, limits=limits, progress=report)
+        table = build_table(book, header_row=header_row, limits=limits, progress=report)
+        table.survey = book.survey
+        return table
 
 
 def _no_progress(done: int, total: int) -> None:
