@@ -77,7 +77,8 @@ def probe(rows: Sequence[Sequence[Any]], merged: Sequence[tuple[int, int, int, i
         return Probe(False, False, None, 0)
     data = bool(found.data_indices)
     columns = len(found.names)
-    return Probe(data and columns >= 2, data, found.header_index + 1, columns)
+    table = data and columns >= 2
+    return Probe(table, data, found.header_index + 1 if table else None, columns if table else 0)
 
 
 def choose(infos: list[SheetInfo], probes: dict[str, Probe], candidates: list[str]) -> str:

@@ -34,6 +34,7 @@ from daicho.errors import (
     TooLarge,
 )
 from daicho.fields.context import ValueContext
+from daicho.i18n import join_list
 from daicho.importing import ImportFileError, Limits, ParsedTable, ValueParseError, parse_value, read_table
 from daicho.importing import text_of as cell_text
 from daicho.importing.collector import no_cycle_collection
@@ -150,7 +151,7 @@ def key_field(schema: LedgerSchema, key: str) -> Any:
         _("The ledger 「%(ledger)s」 has no field 「%(key)s」. Give the key field by its code or "
           "name: %(fields)s") % {
             "ledger": schema.ledger.name, "key": key[:100],
-            "fields": "、".join(f"{f.name} ({f.code})" for f in shown)
+            "fields": join_list(f"{f.name} ({f.code})" for f in shown)
             + ("…" if len(schema.fields) > len(shown) else "")},
         code="unknown_field",
         details={"field": key[:64], "fields": [{"code": f.code, "name": f.name} for f in shown]})
