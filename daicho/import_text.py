@@ -30,9 +30,10 @@ def failure_text(report: dict[str, Any]) -> str:
     lines = [report["error"]["message"]]
     errors = report.get("errors") or []
     for e in errors[:SHOWN]:
-        line = _("Row %(row)s 「%(field)s」: %(message)s") % e
         if e.get("value"):
-            line += " " + _("(value: 「%(value)s」)") % {"value": e["value"]}
+            line = _("Row %(row)s 「%(field)s」: %(message)s (value: 「%(value)s」)") % e
+        else:
+            line = _("Row %(row)s 「%(field)s」: %(message)s") % e
         lines.append("  " + line)
     lines += _more(max(len(errors), int(report.get("error_count") or 0)) - SHOWN)
     return "\n".join(lines)
@@ -126,12 +127,15 @@ def _text_columns(report: dict[str, Any]) -> list[str]:
     lines = [_("Columns kept as text:")]
     for r in reasons[:SHOWN]:
         rows = join_list(str(n) for n in r["rows"][:10]) + ("…" if r["count"] > 10 else "")
-        line = _("「%(column)s」: %(count)d values cannot be read as %(type)s (rows %(rows)s), so "
-                 "the column is text.") % {"column": r["column"], "count": r["count"],
-                                           "type": _type_label(r["candidate"]), "rows": rows}
+        values = {"column": r["column"], "count": r["count"], "rows": rows,
+                  "type": _type_label(r["candidate"])}
         if r.get("examples"):
-            example = r["examples"][0]
-            line += " " + _("For example row %(row)d: 「%(value)s」.") % example
+            values.update(row=r["examples"][0]["row"], value=r["examples"][0]["value"])
+            line = _("「%(column)s」: %(count)d values cannot be read as %(type)s (rows %(rows)s), "
+                     "so the column is text. For example row %(row)d: 「%(value)s」.") % values
+        else:
+            line = _("「%(column)s」: %(count)d values cannot be read as %(type)s (rows %(rows)s), "
+                     "so the column is text.") % values
         lines.append("  " + line)
     return lines
 
