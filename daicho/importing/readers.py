@@ -221,17 +221,27 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
         raise ImportFileError("no_table", _("The workbook has no sheet that can be read."))
     else:
         chosen = names[0]
-    loaded: dict[str, calamine.CalamineSheet] = {}
+    kept: tuple[str, calamine.CalamineSheet] | None = None
     if len(names) > 1:
         # Every sheet is looked at for the report; without --sheet, the first one holding a
-        # table is read (daicho.importing.sheets). The chosen sheet's parse is kept for reading.
-        probes = {info.name: _probe(workbook, info, scan, loaded) for info in survey}
+        # table is read (daicho.importing.sheets). The parse of the sheet likely to be read is
+        # kept for reading it whole; one other sheet's parse at a time is in memory besides.
+        candidates = visible or names
+        probes: dict[str, Probe] = {}
+        for info in survey:
+            found, raw = _probe(workbook, info, scan)
+            likely = info.name == chosen if sheet is not None else (
+                found.table and info.name in candidates
+                and not any(probes[n].table for n in candidates if n in probes))
+            probes[info.name] = found
+            if likely and raw is not None and _parts_member(scan, info.name) is None:
+                kept = (info.name, raw)
+            del raw
         if sheet is None:
-            chosen = choose(survey, probes, visible or names)
-        for name in list(loaded):
-            if name != chosen:
-                del loaded[name]
-    rows, merged = _read_sheet(workbook, chosen, limits, scan, loaded.pop(chosen, None))
+            chosen = choose(survey, probes, candidates)
+    rows, merged = _read_sheet(workbook, chosen, limits, scan,
+                               kept[1] if kept is not None and kept[0] == chosen else None)
+    del kept
     for info in survey:
         info.read = info.name == chosen
         if info.read:
@@ -241,16 +251,15 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
     return RawBook(kind, names, [RawSheet(chosen, rows, merged)], survey=survey)
 
 
-def _probe(workbook: calamine.CalamineWorkbook, info: SheetInfo, scan: ZipScan | None,
-           loaded: dict[str, calamine.CalamineSheet]) -> Probe:
-    """Fill in `info` from the sheet's first rows; the parsed sheet is kept in `loaded`."""
+def _probe(workbook: calamine.CalamineWorkbook, info: SheetInfo, scan: ZipScan | None
+           ) -> tuple[Probe, calamine.CalamineSheet | None]:
+    """Fill in `info` from the sheet's first rows; the sheet as parsed, if it was."""
     if _scanned_empty(scan, info.name):
-        return Probe(False, False, None, 0)
+        return Probe(False, False, None, 0), None
     raw = workbook.get_sheet_by_name(info.name)
     end = raw.end
     if end is None:
-        return Probe(False, False, None, 0)
-    loaded[info.name] = raw
+        return Probe(False, False, None, 0), raw
     info.rows = end[0] + 1
     start = raw.start
     pad = [""] * (start[1] if start else 0)
@@ -262,7 +271,7 @@ def _probe(workbook: calamine.CalamineWorkbook, info: SheetInfo, scan: ZipScan |
     merged = [(a[0], a[1], b[0], b[1]) for a, b in (raw.merged_cell_ranges or [])]
     found = probe(head, merged)
     info.table, info.header_row, info.columns = found.table, found.header_row, found.columns
-    return found
+    return found, raw
 
 
 def _read_sheet(workbook: calamine.CalamineWorkbook, name: str, limits: Limits,
@@ -301,13 +310,19 @@ def _check_size(name: str, end: tuple[int, int] | None, limits: Limits) -> None:
 
 def _read_in_parts(scan: ZipScan | None, name: str) -> tuple[list[list[Any]], list[Merge]] | None:
     """The sheet read on several cores (daicho.importing.parts) when the scan kept its XML."""
+    member = _parts_member(scan, name)
+    if scan is None or member is None:
+        return None
+    return parts.read(scan.xml, list(scan.sheet_members.values()), member, name)
+
+
+def _parts_member(scan: ZipScan | None, name: str) -> str | None:
+    """The sheet's zip member when it can be read in parts, else None."""
     if scan is None or not scan.xml:
         return None
     member = scan.sheet_members.get(name)
     bounds = scan.bounds.get(member) if member is not None else None
-    if member is None or bounds is None or not bounds.plain:
-        return None
-    return parts.read(scan.xml, list(scan.sheet_members.values()), member, name)
+    return member if bounds is not None and bounds.plain else None
 
 
 # From this many cells on, a sheet is read row by row with equal texts shared (one str object
