@@ -256,22 +256,39 @@ def _probe(workbook: calamine.CalamineWorkbook, info: SheetInfo, scan: ZipScan |
     """Fill in `info` from the sheet's first rows; the sheet as parsed, if it was."""
     if _scanned_empty(scan, info.name):
         return Probe(False, False, None, 0), None
-    raw = workbook.get_sheet_by_name(info.name)
-    end = raw.end
-    if end is None:
-        return Probe(False, False, None, 0), raw
-    info.rows = end[0] + 1
-    start = raw.start
-    pad = [""] * (start[1] if start else 0)
-    head: list[list[Any]] = []
-    for row in raw.iter_rows():
-        head.append(pad + row if pad else row)
-        if len(head) >= PROBE_ROWS:
-            break
-    merged = [(a[0], a[1], b[0], b[1]) for a, b in (raw.merged_cell_ranges or [])]
+    top = _top_in_parts(scan, info)
+    if top is not None:  # a sheet read in parts is not parsed whole for a look at its top
+        head, merged = top
+        raw = None
+    else:
+        raw = workbook.get_sheet_by_name(info.name)
+        end = raw.end
+        if end is None:
+            return Probe(False, False, None, 0), raw
+        info.rows = end[0] + 1
+        start = raw.start
+        pad = [""] * (start[1] if start else 0)
+        head = []
+        for row in raw.iter_rows():
+            head.append(pad + row if pad else row)
+            if len(head) >= PROBE_ROWS:
+                break
+        merged = [(a[0], a[1], b[0], b[1]) for a, b in (raw.merged_cell_ranges or [])]
     found = probe(head, merged)
     info.table, info.header_row, info.columns = found.table, found.header_row, found.columns
     return found, raw
+
+
+def _top_in_parts(scan: ZipScan | None, info: SheetInfo
+                  ) -> tuple[list[list[Any]], list[Merge]] | None:
+    """The first rows of a sheet that is read in parts, from the XML the scan kept."""
+    member = _parts_member(scan, info.name)
+    if scan is None or member is None or parts.part_count(scan.xml, member) < 2:
+        return None
+    top = parts.head(scan.xml, list(scan.sheet_members.values()), member, info.name, PROBE_ROWS)
+    if top is not None:
+        info.rows = parts.last_row(scan.xml, member) or len(top[0])
+    return top
 
 
 def _read_sheet(workbook: calamine.CalamineWorkbook, name: str, limits: Limits,
