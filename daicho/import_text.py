@@ -20,23 +20,31 @@ def success_text(report: dict[str, Any], *, new_ledger: bool) -> str:
     lines = [_summary(report, new_ledger=new_ledger)]
     lines += _source(report)
     lines += _fields(report)
-    lines += _text_columns(report)
+    if new_ledger:  # into an existing ledger the fields' types decide, not the file's values
+        lines += _text_columns(report)
+    if report.get("errors"):  # --skip-bad-rows: the rows left out for their values
+        lines.append(_("Rows left out for values that cannot be stored (%(n)d):")
+                     % {"n": report.get("skipped_rows") or len(report["errors"])})
+        lines += _errors(report)
     lines += _warnings(report)
     return "\n".join(lines)
 
 
 def failure_text(report: dict[str, Any]) -> str:
     """The refusal and the rows that cannot be stored (for stderr)."""
-    lines = [report["error"]["message"]]
+    return "\n".join([report["error"]["message"], *_errors(report)])
+
+
+def _errors(report: dict[str, Any]) -> list[str]:
     errors = report.get("errors") or []
+    lines = []
     for e in errors[:SHOWN]:
         if e.get("value"):
             line = _("Row %(row)s 「%(field)s」: %(message)s (value: 「%(value)s」)") % e
         else:
             line = _("Row %(row)s 「%(field)s」: %(message)s") % e
         lines.append("  " + line)
-    lines += _more(max(len(errors), int(report.get("error_count") or 0)) - SHOWN)
-    return "\n".join(lines)
+    return lines + _more(max(len(errors), int(report.get("error_count") or 0)) - SHOWN)
 
 
 def _summary(report: dict[str, Any], *, new_ledger: bool) -> str:

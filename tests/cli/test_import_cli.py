@@ -221,3 +221,10 @@ def test_plain_output_of_bad_rows(cli: Any, api: ApiClient, tmp_path: Path) -> N
     assert lines[0] == as_json.json["error"]["message"]
     message = as_json.json["errors"][0]["message"]
     assert lines[1] == f"  3 行目「数量」: {message}（値:「たくさん」）"
+    skipped = cli("import", str(path), "--ledger", "数量表", "--skip-bad-rows", "--no-progress")
+    assert skipped.code == 0, skipped.err
+    lines = skipped.out.splitlines()
+    assert lines[0] == "台帳「数量表」に取り込みました（追加 1 件、更新 0 件、変更なし 0 件）。"
+    assert "保存できない値があるため取り込まなかった行（1 行）:" in lines
+    assert f"  3 行目「数量」: {message}（値:「たくさん」）" in lines
+    assert "文字列として取り込んだ列:" not in lines  # the ledger's types decide, not the file's
