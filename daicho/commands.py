@@ -399,10 +399,10 @@ def _for_the_terminal(exc: DaichoError, *, as_json: bool) -> DaichoError:
     """A refused import as the command tells it: a taken name points at --name, and the
     message stands alone (its details are for --json)."""
     if exc.code == "duplicate_ledger_name" and exc.details.get("suggested_name"):
-        exc = type(exc)(_("A ledger named 「%(name)s」 already exists. Give another name with "
-                            "--name, for example --name \"%(free)s\".")
-                          % {"name": exc.details["name"], "free": exc.details["suggested_name"]},
-                          code=exc.code, status=exc.status, details=exc.details)
+        message = _("A ledger named 「%(name)s」 already exists. Give another name with --name, "
+                    "for example --name \"%(free)s\".") % {
+            "name": exc.details["name"], "free": exc.details["suggested_name"]}
+        exc = type(exc)(message, code=exc.code, status=exc.status, details=exc.details)
     if not as_json:
         exc.details = {}
     return exc

@@ -39,7 +39,7 @@ from daicho.importing import ImportFileError, Limits, ParsedTable, ValueParseErr
 from daicho.importing import text_of as cell_text
 from daicho.importing.collector import no_cycle_collection
 from daicho.importing.early import EarlyRead
-from daicho.models import History, ImportBatch, Ledger
+from daicho.models import Field, History, ImportBatch, Ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema
 from daicho.services import audit
@@ -137,7 +137,7 @@ def resolve_ledger(user: AnyUser, ref: str | int) -> LedgerSchema:
     return access.ledger_for(user, found, "import")
 
 
-def key_field(schema: LedgerSchema, key: str) -> Any:
+def key_field(schema: LedgerSchema, key: str) -> Field:
     """The field --key names, by code or by name (width, case and blanks ignored, as headers are
     matched), among the fields the importer sees."""
     if key in schema.by_code:
