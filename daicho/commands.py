@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils.translation import gettext as _
 
 from daicho.cli import command
-from daicho.errors import InvalidInput, NotFound
+from daicho.errors import DaichoError, InvalidInput, NotFound
 from daicho.i18n import join_list
 from daicho.services import accounts, passwords
 
@@ -372,6 +372,7 @@ class _ProgressBar:
 def import_file(args: argparse.Namespace) -> dict[str, Any]:
     from pathlib import Path
 
+    from daicho.import_text import failure_text, success_text
     from daicho.services.imports import ImportOptions, run_import
 
     user = acting_user(args.as_login)
@@ -381,26 +382,30 @@ def import_file(args: argparse.Namespace) -> dict[str, Any]:
     opts = ImportOptions(ledger=args.ledger, name=args.name, sheet=args.sheet or args.table,
                          header_row=args.header_row, encoding=args.encoding, key=args.key,
                          mode=args.mode, skip_bad_rows=args.skip_bad_rows, dry_run=args.dry_run)
-    report = run_import(user=user, path=path, filename=path.name, opts=opts,
-                        progress=_ProgressBar(not args.no_progress and not args.json),
-                        early=getattr(args, "early", None))
+    try:
+        report = run_import(user=user, path=path, filename=path.name, opts=opts,
+                            progress=_ProgressBar(not args.no_progress and not args.json),
+                            early=getattr(args, "early", None))
+    except DaichoError as exc:
+        raise _for_the_terminal(exc, as_json=args.json) from None
     if not report["ok"]:
-        lines = [report["error"]["message"]]
-        lines += ["  " + _("Row %(row)s, %(field)s: %(message)s") % e for e in report["errors"][:20]]
-        report["_text"] = "\n".join(lines)
-        sys.stderr.write(report.pop("_text") + "\n")
+        sys.stderr.write(failure_text(report) + "\n")
         return report
-    ledger = report["ledger"]
-    summary = _("%(what)s 「%(name)s」: %(created)d created, %(updated)d updated, "
-                "%(unchanged)d unchanged.") % {
-        "what": _("Dry run") if report["dry_run"] else _("Imported into"), "name": ledger["name"],
-        "created": report["created"], "updated": report["updated"],
-        "unchanged": report["unchanged"]}
-    lines = [summary]
-    lines += [f"  {_('Warning')}: " + (f"{w['row']}: " if w.get("row") else "") + w["message"]
-              for w in report["warnings"][:20]]
-    report["_text"] = "\n".join(lines)
+    report["_text"] = success_text(report, new_ledger=not args.ledger)
     return report
+
+
+def _for_the_terminal(exc: DaichoError, *, as_json: bool) -> DaichoError:
+    """A refused import as the command tells it: a taken name points at --name, and the
+    message stands alone (its details are for --json)."""
+    if exc.code == "duplicate_ledger_name" and exc.details.get("suggested_name"):
+        message = _("A ledger named 「%(name)s」 already exists. Give another name with --name, "
+                    "for example --name \"%(free)s\".") % {
+            "name": exc.details["name"], "free": exc.details["suggested_name"]}
+        exc = type(exc)(message, code=exc.code, status=exc.status, details=exc.details)
+    if not as_json:
+        exc.details = {}
+    return exc
 
 
 @command("report committee")

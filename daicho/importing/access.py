@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ class AccessTable:
     tables: list[str]
     columns: list[str]
     rows: list[list[Any]]
+    counts: dict[str, int] = field(default_factory=dict)  # rows per table, where counted
 
 
 def _tool(name: str) -> str:
@@ -109,8 +110,9 @@ def read_table(path: Path, *, table: str | None, limits: Limits) -> AccessTable:
     tables = list_tables(path, limits)
     if not tables:
         raise ImportFileError("no_table", _("The Access file has no tables."))
+    counts: dict[str, int] = {}
     if table is None:
-        name = _largest(path, tables, limits)
+        name = _largest(path, tables, limits, counts)
     elif table in tables:
         name = table
     else:
@@ -123,11 +125,13 @@ def read_table(path: Path, *, table: str | None, limits: Limits) -> AccessTable:
     out = _run([_tool("mdb-json"), "-D", "%Y-%m-%d", "-T", "%Y-%m-%d %H:%M:%S", str(path), name],
                limits, whole=True)
     columns, rows = parse_json_rows(out, schema, limits)
-    return AccessTable(name, tables, columns, rows)
+    counts[name] = len(rows)
+    return AccessTable(name, tables, columns, rows, counts)
 
 
-def _largest(path: Path, tables: list[str], limits: Limits) -> str:
-    """The table with the most rows (mdb-count); the first when counting is not possible."""
+def _largest(path: Path, tables: list[str], limits: Limits, counts: dict[str, int]) -> str:
+    """The table with the most rows (mdb-count, kept in `counts`); the first when counting is
+    not possible."""
     counter = shutil.which("mdb-count")
     if counter is None or len(tables) == 1:
         return tables[0]
@@ -137,6 +141,7 @@ def _largest(path: Path, tables: list[str], limits: Limits) -> str:
             rows = int(_run([counter, str(path), name], limits).strip() or 0)
         except (ImportFileError, ValueError):
             continue
+        counts[name] = rows
         if rows > best_rows:
             best, best_rows = name, rows
     return best

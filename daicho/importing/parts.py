@@ -20,6 +20,7 @@ Anything else — and any part calamine cannot read — falls back to the single
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
 import zipfile
@@ -52,12 +53,18 @@ def worth_keeping(xml_bytes: int) -> bool:
     return cores() > 1 and xml_bytes <= MAX_KEPT_BYTES
 
 
+def part_count(xml: dict[str, bytes], member: str) -> int:
+    """How many parts read() would cut the sheet into (below 2: it reads none)."""
+    sheet = xml.get(member)
+    return min(cores(), len(sheet) // MIN_PART_BYTES) if sheet is not None else 0
+
+
 def read(xml: dict[str, bytes], sheet_members: list[str], member: str,
          name: str) -> tuple[list[list[Any]], list[Merge]] | None:
     """The grid of sheet `name` (XML part `member`) as to_python(skip_empty_area=False) gives
     it, and its merged ranges, parsed in parts; None when the sheet is not cut (see above)."""
     sheet = xml.get(member)
-    count = min(cores(), len(sheet) // MIN_PART_BYTES) if sheet is not None else 0
+    count = part_count(xml, member)
     if sheet is None or count < 2:
         return None
     pieces = split(sheet, count)
@@ -93,6 +100,55 @@ def read(xml: dict[str, bytes], sheet_members: list[str], member: str,
     if failed:
         return None
     return _assemble(sheets, blocks)
+
+
+def head(xml: dict[str, bytes], sheet_members: list[str], member: str, name: str,
+         rows: int) -> tuple[list[list[Any]], list[Merge]] | None:
+    """The sheet's first `rows` row elements as a grid (to_python(skip_empty_area=False) of a
+    workbook holding only them) and its merged ranges: a look at the top of a big sheet without
+    parsing it whole. None when the XML is not kept or cannot be cut as read() cuts it."""
+    sheet = xml.get(member)
+    if sheet is None:
+        return None
+    opening = sheet.find(b"<sheetData>")
+    closing = sheet.rfind(b"</sheetData>")
+    if opening < 0 or closing < opening:
+        return None
+    begin = opening + len(b"<sheetData>")
+    cut = begin
+    for _ in range(rows + 1):
+        found = sheet.find(b"<row ", cut + 1, closing)
+        if found < 0:
+            cut = closing
+            break
+        cut = found
+    view = memoryview(sheet)
+    if sheet.find(b"<!", begin, cut) >= 0:
+        return None
+    piece = b"".join((view[:begin], view[begin:cut], view[closing:]))
+    with tempfile.TemporaryDirectory(prefix="daicho-head-") as folder:
+        path = Path(folder) / "head.xlsx"
+        _write_book(path, xml, sheet_members, member, piece)
+        try:
+            found_sheet = calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name)
+            grid = found_sheet.to_python(skip_empty_area=False) if found_sheet.end else []
+        except Exception:  # the caller parses the sheet whole
+            return None
+    merged = [(a[0], a[1], b[0], b[1]) for a, b in (found_sheet.merged_cell_ranges or [])]
+    return grid, merged
+
+
+def last_row(xml: dict[str, bytes], member: str) -> int | None:
+    """The number of the sheet's last row element (its r attribute), or None."""
+    sheet = xml.get(member)
+    at = sheet.rfind(b"<row ") if sheet is not None else -1
+    if sheet is None or at < 0:
+        return None
+    found = _ROW_NUMBER.match(sheet, at + 5, at + 400)
+    return int(found[1]) if found else None
+
+
+_ROW_NUMBER = re.compile(rb'[^>]*?\br="(\d+)"')
 
 
 def split(sheet: bytes, count: int) -> list[bytes] | None:

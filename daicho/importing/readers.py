@@ -22,6 +22,7 @@ from daicho.i18n import gettext as _
 from daicho.i18n import gettext_lazy, join_list
 from daicho.importing import access, parts, textfile
 from daicho.importing.errors import ImportFileError, Limits
+from daicho.importing.sheets import PROBE_ROWS, Probe, SheetInfo, choose, probe
 from daicho.importing.zipcheck import ZipScan, scan_zip
 
 SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
@@ -58,10 +59,11 @@ class RawSheet:
 class RawBook:
     kind: str  # xlsx, xls, ods, csv, access
     sheet_names: list[str]
-    sheets: list[RawSheet]  # the sheets actually read (the requested or most filled one)
+    sheets: list[RawSheet]  # the sheet actually read (the requested one or daicho.importing.sheets)
     encoding: str | None = None
     delimiter: str | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    survey: list[SheetInfo] = field(default_factory=list)  # every sheet, what was found on it
 
 
 def read_book(path: Path, *, filename: str | None = None, sheet: str | None = None,
@@ -211,69 +213,133 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
     metas = [m for m in workbook.sheets_metadata
              if m.typ in (calamine.SheetTypeEnum.WorkSheet, calamine.SheetTypeEnum.DialogSheet)]
     names = [m.name for m in metas]
+    visible = [m.name for m in metas if m.visible == calamine.SheetVisibleEnum.Visible]
+    survey = [SheetInfo(n, hidden=n not in visible) for n in names]
     if sheet is not None:
-        chosen = [_match_sheet(sheet, names)]
+        chosen = _match_sheet(sheet, names)
+    elif not names:
+        raise ImportFileError("no_table", _("The workbook has no sheet that can be read."))
     else:
-        visible = [m.name for m in metas if m.visible == calamine.SheetVisibleEnum.Visible]
+        chosen = names[0]
+    kept: tuple[str, calamine.CalamineSheet] | None = None
+    if len(names) > 1:
+        # Every sheet is looked at for the report; without --sheet, the first one holding a
+        # table is read (daicho.importing.sheets). The parse of the sheet likely to be read is
+        # kept for reading it whole; one other sheet's parse at a time is in memory besides.
         candidates = visible or names
-        if not candidates:
-            raise ImportFileError("no_table", _("The workbook has no sheet that can be read."))
-        by_count = _values_by_sheet(scan, candidates)
-        chosen = [max(candidates, key=lambda n: by_count[n])] if by_count else candidates
-    sheets: list[RawSheet] = []
-    total = 0
-    for name in chosen:
-        in_parts = _read_in_parts(scan, name)
-        if in_parts is not None:
-            rows, merged = in_parts
-            end = (len(rows) - 1, len(rows[0]) - 1) if rows else None
-            total = _check_size(name, end, total, limits)
-            sheets.append(RawSheet(name, rows, merged))
-            continue
-        raw = workbook.get_sheet_by_name(name)
-        end = raw.end
-        total = _check_size(name, end, total, limits)
-        if end is None:
-            rows = []
-        elif (end[0] + 1) * (end[1] + 1) > _SHARED_TEXT_CELLS:
-            rows = _rows_sharing_texts(raw, end)
-        else:
-            rows = raw.to_python(skip_empty_area=False)
-        merged = [(a[0], a[1], b[0], b[1]) for a, b in (raw.merged_cell_ranges or [])]
-        sheets.append(RawSheet(name, rows, merged))
+        probes: dict[str, Probe] = {}
+        for info in survey:
+            found, raw = _probe(workbook, info, scan)
+            likely = info.name == chosen if sheet is not None else (
+                found.table and info.name in candidates
+                and not any(probes[n].table for n in candidates if n in probes))
+            probes[info.name] = found
+            if likely and raw is not None and _parts_member(scan, info.name) is None:
+                kept = (info.name, raw)
+            del raw
+        if sheet is None:
+            chosen = choose(survey, probes, candidates)
+    rows, merged = _read_sheet(workbook, chosen, limits, scan,
+                               kept[1] if kept is not None and kept[0] == chosen else None)
+    del kept
+    for info in survey:
+        info.read = info.name == chosen
+        if info.read:
+            info.rows = len(rows)
     if scan is not None:
         scan.xml.clear()  # the workbook's XML, kept for _read_in_parts
-    if len(sheets) > 1:
-        # Several sheets read only when we could not count cells beforehand (xls): keep the
-        # fullest, by filled cells, first one on ties.
-        best = max(sheets, key=_filled_cells)
-        sheets = [best]
-    return RawBook(kind, names, sheets)
+    return RawBook(kind, names, [RawSheet(chosen, rows, merged)], survey=survey)
 
 
-def _check_size(name: str, end: tuple[int, int] | None, total: int, limits: Limits) -> int:
-    """The cells read so far with this sheet's; refused past the limits."""
+def _probe(workbook: calamine.CalamineWorkbook, info: SheetInfo, scan: ZipScan | None
+           ) -> tuple[Probe, calamine.CalamineSheet | None]:
+    """Fill in `info` from the sheet's first rows; the sheet as parsed, if it was."""
+    if _scanned_empty(scan, info.name):
+        return Probe(False, False, None, 0), None
+    top = _top_in_parts(scan, info)
+    if top is not None:  # a sheet read in parts is not parsed whole for a look at its top
+        head, merged = top
+        raw = None
+    else:
+        raw = workbook.get_sheet_by_name(info.name)
+        end = raw.end
+        if end is None:
+            return Probe(False, False, None, 0), raw
+        info.rows = end[0] + 1
+        start = raw.start
+        pad = [""] * (start[1] if start else 0)
+        head = []
+        for row in raw.iter_rows():
+            head.append(pad + row if pad else row)
+            if len(head) >= PROBE_ROWS:
+                break
+        merged = [(a[0], a[1], b[0], b[1]) for a, b in (raw.merged_cell_ranges or [])]
+    found = probe(head, merged)
+    info.table, info.header_row, info.columns = found.table, found.header_row, found.columns
+    return found, raw
+
+
+def _top_in_parts(scan: ZipScan | None, info: SheetInfo
+                  ) -> tuple[list[list[Any]], list[Merge]] | None:
+    """The first rows of a sheet that is read in parts, from the XML the scan kept."""
+    member = _parts_member(scan, info.name)
+    if scan is None or member is None or parts.part_count(scan.xml, member) < 2:
+        return None
+    top = parts.head(scan.xml, list(scan.sheet_members.values()), member, info.name, PROBE_ROWS)
+    if top is not None:
+        info.rows = parts.last_row(scan.xml, member) or len(top[0])
+    return top
+
+
+def _read_sheet(workbook: calamine.CalamineWorkbook, name: str, limits: Limits,
+                scan: ZipScan | None, raw: calamine.CalamineSheet | None
+                ) -> tuple[list[list[Any]], list[Merge]]:
+    """The whole grid of one sheet (on several cores when daicho.importing.parts can)."""
+    in_parts = _read_in_parts(scan, name)
+    if in_parts is not None:
+        rows, merged = in_parts
+        _check_size(name, (len(rows) - 1, len(rows[0]) - 1) if rows else None, limits)
+        return rows, merged
+    if raw is None:
+        raw = workbook.get_sheet_by_name(name)
+    end = raw.end
+    _check_size(name, end, limits)
     if end is None:
-        return total
-    total += (end[0] + 1) * (end[1] + 1)
+        rows = []
+    elif (end[0] + 1) * (end[1] + 1) > _SHARED_TEXT_CELLS:
+        rows = _rows_sharing_texts(raw, end)
+    else:
+        rows = raw.to_python(skip_empty_area=False)
+    return rows, [(a[0], a[1], b[0], b[1]) for a, b in (raw.merged_cell_ranges or [])]
+
+
+def _check_size(name: str, end: tuple[int, int] | None, limits: Limits) -> None:
+    """Refuse a sheet past the limits."""
+    if end is None:
+        return
     if end[1] + 1 > limits.max_columns or end[0] + 1 > limits.max_rows or (
-            total > limits.max_cells):
+            (end[0] + 1) * (end[1] + 1) > limits.max_cells):
         raise ImportFileError(
             "too_large",
             _("The sheet 「%(name)s」 is too large (%(rows)s rows × %(cols)s columns).")
             % {"name": name, "rows": f"{end[0] + 1:,}", "cols": f"{end[1] + 1:,}"})
-    return total
 
 
 def _read_in_parts(scan: ZipScan | None, name: str) -> tuple[list[list[Any]], list[Merge]] | None:
     """The sheet read on several cores (daicho.importing.parts) when the scan kept its XML."""
+    member = _parts_member(scan, name)
+    if scan is None or member is None:
+        return None
+    return parts.read(scan.xml, list(scan.sheet_members.values()), member, name)
+
+
+def _parts_member(scan: ZipScan | None, name: str) -> str | None:
+    """The sheet's zip member when it can be read in parts, else None."""
     if scan is None or not scan.xml:
         return None
     member = scan.sheet_members.get(name)
     bounds = scan.bounds.get(member) if member is not None else None
-    if member is None or bounds is None or not bounds.plain:
-        return None
-    return parts.read(scan.xml, list(scan.sheet_members.values()), member, name)
+    return member if bounds is not None and bounds.plain else None
 
 
 # From this many cells on, a sheet is read row by row with equal texts shared (one str object
@@ -300,22 +366,13 @@ def _rows_sharing_texts(sheet: calamine.CalamineSheet, end: tuple[int, int]) -> 
     return rows
 
 
-def _values_by_sheet(scan: ZipScan | None, candidates: list[str]) -> dict[str, int]:
+def _scanned_empty(scan: ZipScan | None, name: str) -> bool:
+    """Whether the zip scan saw no value on the sheet (then it need not be parsed)."""
     if scan is None:
-        return {}
-    if scan.kind == "ods":
-        return {n: scan.bounds[n].values if n in scan.bounds else 0 for n in candidates}
-    if not scan.sheet_members:
-        return {}
-    counts = {}
-    for n in candidates:
-        member = scan.sheet_members.get(n)
-        counts[n] = scan.bounds[member].values if member in scan.bounds else 0
-    return counts
-
-
-def _filled_cells(sheet: RawSheet) -> int:
-    return sum(len(row) - row.count("") for row in sheet.rows)
+        return False
+    key = name if scan.kind == "ods" else scan.sheet_members.get(name)
+    bounds = scan.bounds.get(key) if key is not None else None
+    return bounds is not None and not bounds.values
 
 
 def _match_sheet(wanted: str, names: list[str]) -> str:
@@ -343,4 +400,9 @@ def _read_access(path: Path, table: str | None, limits: Limits) -> RawBook:
     result = access.read_table(path, table=table, limits=limits)
     rows: list[list[Any]] = [list(result.columns), *result.rows]
     sheet = RawSheet(result.name, rows, fixed_header=True)
-    return RawBook("access", result.tables, [sheet])
+    # An Access table is a table; its rows are its records (where mdb-count could count them).
+    survey = [SheetInfo(name, rows=result.counts.get(name, 0), table=True,
+                        read=name == result.name, header_row=1 if name == result.name else None,
+                        columns=len(result.columns) if name == result.name else 0)
+              for name in result.tables]
+    return RawBook("access", result.tables, [sheet], survey=survey)

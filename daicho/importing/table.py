@@ -17,6 +17,7 @@ from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.infer import TextReason, infer_column
 from daicho.importing.outline import RowKind, RowOutline, RowSelection, selection_of
 from daicho.importing.readers import RawBook, read_book
+from daicho.importing.sheets import SheetInfo
 
 Progress = Callable[[int, int], None]
 
@@ -64,6 +65,8 @@ class ParsedTable:
     row_outline: RowOutline = field(default_factory=RowOutline, repr=False)
     _rows: list[ParsedRow] | None = field(default=None, repr=False, compare=False)
     _outline: list[RowKind] | None = field(default=None, repr=False, compare=False)
+    # every sheet of the file and what was found on it (daicho.importing.sheets)
+    survey: list[SheetInfo] = field(default_factory=list)
 
     @property
     def row_count(self) -> int:
@@ -108,8 +111,10 @@ def read_table(path: Path, *, filename: str | None = None, sheet: str | None = N
             book = read_book(Path(path), filename=filename, sheet=sheet, encoding=encoding,
                              limits=limits)
         report(40, 100)
-        return build_table(book, header_row=header_row, limits=limits, progress=report,
-                           selection=selection)
+        table = build_table(book, header_row=header_row, limits=limits, progress=report,
+                            selection=selection)
+        table.survey = book.survey
+        return table
 
 
 def _no_progress(done: int, total: int) -> None:

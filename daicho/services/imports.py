@@ -6,6 +6,7 @@ history batch ('import' action) that can later be rolled back as a whole."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -33,16 +34,19 @@ from daicho.errors import (
     TooLarge,
 )
 from daicho.fields.context import ValueContext
+from daicho.i18n import join_list
 from daicho.importing import ImportFileError, Limits, ParsedTable, ValueParseError, parse_value, read_table
 from daicho.importing import text_of as cell_text
 from daicho.importing.collector import no_cycle_collection
 from daicho.importing.early import EarlyRead
-from daicho.models import History, ImportBatch, Ledger
+from daicho.models import Field, History, ImportBatch, Ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema
 from daicho.services import audit
+from daicho.services import import_names as names
 from daicho.services import ledgers as ledger_svc
 from daicho.services import records as record_svc
+from daicho.services.import_names import proposed_name
 
 Progress = Callable[[int, int], None]
 MODES = ("create", "append", "upsert")
@@ -139,6 +143,38 @@ def resolve_ledger(user: AnyUser, ref: str | int) -> LedgerSchema:
     if found is None:
         raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": text[:100]}, code="unknown_ledger")
     return access.ledger_for(user, found, "import")
+
+
+def key_field(schema: LedgerSchema, key: str) -> Field:
+    """The field --key names, by code or by name (width, case and blanks ignored, as headers are
+    matched), among the fields the importer sees."""
+    if key in schema.by_code:
+        return schema.by_code[key]
+    wanted = normalize_header(key)
+    for f in schema.fields:
+        if normalize_header(f.name) == wanted:
+            return f
+    shown = schema.fields[:50]
+    raise InvalidInput(
+        _("The ledger 「%(ledger)s」 has no field 「%(key)s」. Give the key field by its code or "
+          "name: %(fields)s") % {
+            "ledger": schema.ledger.name, "key": key[:100],
+            "fields": join_list(f"{f.name} ({f.code})" for f in shown)
+            + ("…" if len(schema.fields) > len(shown) else "")},
+        code="unknown_field",
+        details={"field": key[:64], "fields": [{"code": f.code, "name": f.name} for f in shown]})
+
+
+def _sheets(table: ParsedTable) -> list[dict[str, Any]]:
+    """The report's `sheets`: every sheet and what was found on it; the one read as imported."""
+    out = []
+    for info in table.survey:
+        entry = info.as_dict()
+        if info.read:
+            entry.update(table=bool(table.columns), header_row=table.header_row,
+                         columns=len(table.columns), records=table.row_count)
+        out.append(entry)
+    return out
 
 
 def _column_specs(table: ParsedTable, opts: ImportOptions) -> list[tuple[int, dict[str, Any]]]:
@@ -525,7 +561,7 @@ def _report(*, table: ParsedTable, schema: LedgerSchema | None, outcome: Outcome
                    for f in (schema.fields if schema else [])],
         "header_row": table.header_row,
         "sheet": table.sheet,
-        "sheets": table.sheets,
+        "sheets": _sheets(table),
         "encoding": table.encoding,
         "errors": outcome.errors,
         "error_count": outcome.error_count,
@@ -600,11 +636,14 @@ def _checked_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOpt
     target = resolve_ledger(user, opts.ledger) if opts.ledger else None
     if target is None and not access.can_create_ledger(user):
         raise NotFound()
+    if target is None and opts.name:
+        names.check_new_name(opts.name)
     if target is not None and mode == "upsert":
-        key_field = target.field(str(opts.key))
-        if not target.type_of(key_field).can_be_unique:
+        key = key_field(target, str(opts.key))
+        if not target.type_of(key).can_be_unique:
             raise InvalidInput(_("The field 「%(name)s」 cannot serve as a key.")
-                               % {"name": key_field.name}, code="invalid_key")
+                               % {"name": key.name}, code="invalid_key")
+        opts = dataclasses.replace(opts, key=key.code)
     with no_cycle_collection():
         return _read_and_run(user=user, path=path, filename=filename, opts=opts, mode=mode,
                              target=target, progress=report_progress, early=early)
@@ -642,8 +681,7 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
          progress: Progress) -> dict[str, Any]:
     if target is None:
         specs = _column_specs(table, opts)
-        name = opts.name or (table.sheet if table.sheet and table.format != "csv" else None) or \
-            Path(filename).stem
+        name = opts.name or names.free_default_name(table, filename, warnings)
         schema = ledger_svc.create_ledger(user=user, name=name, fields=[s for _i, s in specs],
                                           logged=False)  # logged with the import, at its end
         mapping = [(i, f.code) for (i, _s), f in zip(specs, schema.fields, strict=True)]
@@ -782,4 +820,5 @@ def rollback_import(*, user: AnyUser, batch_id: str, confirm: bool = False) -> d
     return {"trashed": trashed, "reverted": reverted, "edited_since": len(edited)}
 
 
-__all__ = ["ColumnChoice", "FieldValueError", "ImportOptions", "rollback_import", "run_import"]
+__all__ = ["ColumnChoice", "FieldValueError", "ImportOptions", "proposed_name", "rollback_import",
+           "run_import"]

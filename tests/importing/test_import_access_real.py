@@ -81,7 +81,10 @@ def test_jet4_import_through_the_cli(cli: Any, api: ApiClient, tmp_path: Path) -
     assert result.code == 0, result.out + result.err
     report = result.json
     assert report["ok"] is True and report["created"] == 240
-    assert report["sheet"] == "施設台帳" and report["sheets"] == ["施設台帳", "メモ"]
+    assert report["sheet"] == "施設台帳"
+    assert [(s["name"], s["read"], s["table"]) for s in report["sheets"]] == [
+        ("施設台帳", True, True), ("メモ", False, True)]
+    assert report["sheets"][0]["records"] == report["created"]
     fields = {f["name"]: f for f in report["fields"]}
     assert list(fields) == [c.name for c in FACILITY_COLUMNS]
     assert {n: f["type"] for n, f in fields.items()} == {

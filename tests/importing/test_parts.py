@@ -143,3 +143,31 @@ def test_the_scan_keeps_the_xml_only_for_this(make_xlsx: MakeXlsx,
     monkeypatch.setattr(parts, "cores", lambda: 2)
     monkeypatch.setattr(parts, "MAX_KEPT_BYTES", 10)
     assert scan_zip(path, Limits()).xml == {}
+
+
+def test_sheets_read_in_parts_are_probed_from_their_top(make_xlsx: MakeXlsx,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --sheet every sheet of a workbook is probed for a table (daicho.importing.sheets);
+    a sheet that is read in parts is probed from its first rows only, with the same findings."""
+    path = make_xlsx({"表紙": [["公有財産台帳"], ["令和6年4月1日現在"]],
+                      "一覧": [["名称", "金額"]] + [[f"施設{i}", i] for i in range(400)],
+                      "集計": [["区分", "件数"]] + [[f"区分{i}", i] for i in range(900)],
+                      "メモ": [["備考"], ["なし"]]})
+    heads: list[bool] = []
+    real = parts.head
+
+    def counted(*args: Any) -> Any:
+        result = real(*args)
+        heads.append(result is not None)
+        return result
+
+    whole, _ = _read(path, monkeypatch, cores=1)
+    with monkeypatch.context() as m:
+        m.setattr(parts, "head", counted)
+        split, calls = _read(path, monkeypatch, cores=2)
+    assert heads == [True] * 4 and calls == [True]
+    assert [s.as_dict() for s in split.survey] == [s.as_dict() for s in whole.survey]
+    assert [(s.name, s.read, s.table, s.rows) for s in split.survey] == [
+        ("表紙", False, False, 2), ("一覧", True, True, 401), ("集計", False, True, 901),
+        ("メモ", False, False, 2)]
+    assert [s.rows for s in split.sheets] == [s.rows for s in whole.sheets]

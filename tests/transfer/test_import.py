@@ -101,7 +101,8 @@ def test_city_workbook_with_title_rows_and_two_row_header(cli: Any, api: ApiClie
     _city_workbook(path)
     report = cli("import", str(path), "--json").json
     assert report["ok"] is True, report
-    assert report["sheet"] == "公有財産" and report["sheets"] == ["公有財産", "メモ"]
+    assert report["sheet"] == "公有財産"
+    assert [(s["name"], s["read"]) for s in report["sheets"]] == [("公有財産", True), ("メモ", False)]
     assert report["header_row"] == 4 and report["created"] == 3
     fields = _fields(api, report["ledger"]["id"])
     names = list(fields)

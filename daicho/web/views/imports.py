@@ -145,7 +145,7 @@ def upload(request: HttpRequest, ledger_id: int | None = None) -> HttpResponse:
     except DaichoError as exc:
         path.unlink(missing_ok=True)
         return _upload_page(request, schema, error=exc.message, status=exc.status)
-    name = (table.sheet if table.sheet and table.format != "csv" else None) or Path(filename).stem
+    name = svc.proposed_name(table, filename)  # a taken name is offered as 「name(2)」
     _save_state(request, {"token": path.name, "filename": filename, "size": path.stat().st_size,
                           "ledger": schema.id if schema else None, "sheet": table.sheet,
                           "header_row": None, "name": name[:200]})
