@@ -181,12 +181,12 @@ def _replacement_chars(name: str, vals: list[Any], rows: Sequence[int]) -> list[
         return []
     at = [i for i, t in enumerate(texts) if _UNREADABLE in t]
     found = [{"row": rows[i], "message": _(
-        "Row %(row)d 「%(name)s」: the file itself holds 「\ufffd」, the mark of a character "
+        "Row %(row)d 「%(name)s」: the file itself holds 「�」, the mark of a character "
         "that was lost before the file was made. Check the original text.")
         % {"row": rows[i], "name": name}} for i in at[:REASON_ROWS]]
     if len(at) > REASON_ROWS:
         found.append({"row": None, "message": _(
-            "「%(name)s」: %(n)d values in all hold 「\ufffd」 (a character lost before the "
+            "「%(name)s」: %(n)d values in all hold 「�」 (a character lost before the "
             "file was made).") % {"name": name, "n": len(at)}})
     return found
 
