@@ -115,12 +115,15 @@ def substitutions_text(result: dict[str, Any], places: int = 20) -> str:
             where.append(_("row %(row)d 「%(column)s」") % {"row": s["row"], "column": s["column"]})
     shown = []
     for (char, to), where in list(by_char.items())[:places]:
-        name = f"{char if char.isprintable() and not char.isspace() else ''}({_code(char)})"
-        what = (_("%(char)s was written as 「%(to)s」") % {"char": name, "to": to} if to
-                else _("%(char)s (a variation selector) was left out") % {"char": name})
+        if not to:
+            what = _("%(char)s (a variation selector) was left out") % {"char": _code(char)}
+        else:
+            name = f"「{char}」" if char.isprintable() and not char.isspace() else ""
+            what = _("%(char)s was written as 「%(to)s」") % {"char": name + f"({_code(char)})",
+                                                             "to": to}
         shown.append(_("%(what)s: %(places)s") % {"what": what, "places": join_list(where)})
     return _("%(n)d characters were written as cp932 can hold them. %(list)s.") % {
-        "n": result["substituted_count"], "list": "; ".join(shown)}
+        "n": result["substituted_count"], "list": join_list(shown)}
 
 
 def _code(char: str) -> str:
