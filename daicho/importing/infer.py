@@ -176,10 +176,10 @@ _UNREADABLE = "\ufffd"
 def _replacement_chars(name: str, vals: list[Any], rows: Sequence[int]) -> list[dict[str, Any]]:
     """U+FFFD in a cell: a character was lost before the file reached us (a bad conversion
     somewhere). Nothing can bring it back, but the office must hear where it is."""
-    texts = [v if type(v) is str else "" for v in vals]
-    if not any(map(contains, texts, repeat(_UNREADABLE))):
+    strings = filter(str.__instancecheck__, vals)  # in C, no loop
+    if not any(map(contains, strings, repeat(_UNREADABLE))):
         return []
-    at = [i for i, t in enumerate(texts) if _UNREADABLE in t]
+    at = [i for i, v in enumerate(vals) if type(v) is str and _UNREADABLE in v]
     found = [{"row": rows[i], "message": _(
         "Row %(row)d 「%(name)s」: the file itself holds 「�」, the mark of a character "
         "that was lost before the file was made. Check the original text.")
