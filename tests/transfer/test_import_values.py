@@ -136,6 +136,23 @@ def test_append_adds_new_choices_and_records_the_design_change(cli: Any, api: Ap
     assert event.details["options"]["old"]["choices"] == ["市道", "県道"]
 
 
+def test_append_adds_new_choices_to_a_multi_choice_field(cli: Any, api: ApiClient,
+                                                        tmp_path: Path) -> None:
+    led = make_ledger(api, "会場", [
+        {"name": "名称", "type": "text", "code": "name"},
+        {"name": "用途", "type": "multichoice", "code": "use",
+         "options": {"choices": ["会議", "防災"]}},
+    ])
+    rows = [["名称", "用途"], ["公民館", "会議、選挙"], ["体育館", "防災,避難所"]]
+    report = _import(cli, _csv(tmp_path / "会場.csv", rows), "--ledger", "会場")
+    assert report["ok"] is True and report["created"] == 2
+    assert "「用途」の選択肢に「選挙」「避難所」を追加しました。" in _messages(report)
+    use = next(f for f in _ledger(api, led["id"])["fields"] if f["code"] == "use")
+    assert use["options"]["choices"] == ["会議", "防災", "選挙", "避難所"]
+    items = api.get(f"/api/v1/ledgers/{led['id']}/records").body["items"]
+    assert [r["values"]["use"] for r in items] == [["会議", "選挙"], ["防災", "避難所"]]
+
+
 def test_new_choices_need_someone_who_manages_the_ledger(api: ApiClient, make_client: Any,
                                                          tmp_path: Path) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
