@@ -16,10 +16,13 @@ from daicho.access import AnyUser
 from daicho.errors import DaichoError
 from daicho.importing import ParsedTable, ValueParseError, parse_value
 from daicho.importing.values import PLACEHOLDER_TYPES, placeholder_note
+from daicho.importing.wareki import try_parse_date
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import ledgers as ledger_svc
 
 MAX_CHOICE_CHARS = 200  # what a choice may hold (fields.choice)
+DATE_TYPES = frozenset({"date", "datetime"})
+FROM_MARKS = frozenset("~〜～")
 
 
 def appended_values(user: AnyUser, table: ParsedTable, schema: LedgerSchema,
@@ -36,9 +39,25 @@ def appended_values(user: AnyUser, table: ParsedTable, schema: LedgerSchema,
             note = placeholder_note(column.name, table.raw[i])
             if note is not None:
                 notes.append(note)
+        if f.type in DATE_TYPES and column.type not in DATE_TYPES:
+            notes.extend(_date_notes(column.name, table.raw[i], table.numbers))
         note = _add_choices(user, schema, f, table.raw[i])
         if note is not None:
             notes.append(note)
+    return notes
+
+
+def _date_notes(name: str, raw: list[Any], numbers: list[int]) -> list[dict[str, Any]]:
+    """What reading a cell as a date leaves out (the 「～」 of 「H32.3～」), said per row as the
+    inference says it, for a column the inference did not read as dates itself."""
+    notes = []
+    for n, v in enumerate(raw):
+        if type(v) is str and v[-1:] in FROM_MARKS:
+            parsed = try_parse_date(v)
+            if parsed is not None and parsed.warning:
+                notes.append({"row": numbers[n], "message": _(
+                    "Row %(row)d 「%(name)s」: %(message)s")
+                    % {"row": numbers[n], "name": name, "message": parsed.warning}})
     return notes
 
 

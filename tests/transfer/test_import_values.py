@@ -300,3 +300,18 @@ def test_replace_drops_a_variation_selector_instead_of_adding_geta(
     lines = out.read_bytes().decode("cp932").splitlines()
     assert lines[2] == "辻堂,－5度" and lines[4] == "〓野家,"
     assert [p["char"] for p in result.json["replaced"]] == ["𠮷"]
+
+
+def test_append_into_a_date_field_says_what_a_wave_dash_meant(cli: Any, api: ApiClient,
+                                                              tmp_path: Path) -> None:
+    led = make_ledger(api, "計画", [{"name": "取組", "type": "text", "code": "name"},
+                                   {"name": "開始", "type": "date", "code": "start"}])
+    # 未定 keeps the file's column text; the field is a date field all the same.
+    rows = [["取組", "開始"], ["A", "H32.3～"], ["B", "未定"]]
+    report = _import(cli, _csv(tmp_path / "計画.csv", rows), "--ledger", "計画",
+                     "--skip-bad-rows")
+    assert report["ok"] is True and report["created"] == 1
+    assert any(w["row"] == 2 and "「～」は取り込んでいません" in w["message"]
+               for w in report["warnings"])
+    items = api.get(f"/api/v1/ledgers/{led['id']}/records").body["items"]
+    assert [r["values"]["start"] for r in items] == ["2020-03-01"]
