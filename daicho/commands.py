@@ -333,7 +333,7 @@ def ledger_by_id_or_name(user: Any, ref: str, right: str) -> Any:
 def export(args: argparse.Namespace) -> dict[str, Any]:
     from pathlib import Path
 
-    from daicho.services.exports import export_ledger
+    from daicho.services.exports import export_ledger, substitutions_text
 
     user = acting_user(args.as_login)
     schema = ledger_by_id_or_name(user, args.ledger, "export")
@@ -344,6 +344,8 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     if result["replaced_count"]:
         text += "\n" + _("%(n)d characters that cp932 cannot hold were written as 〓.") % {
             "n": result["replaced_count"]}
+    if result["substituted_count"]:
+        text += "\n" + substitutions_text(result)
     return {**result, "file": args.output, "_text": text}
 
 

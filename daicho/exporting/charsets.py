@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import re
+from typing import TypedDict
 
 # Each entry is a character Japanese users type (a Mac, a web page, JIS-based input) that has
 # a look-alike cp932 byte sequence Windows shows the same way. Python's cp932 codec decodes those
@@ -22,6 +24,32 @@ CP932_COMPAT = str.maketrans({
     "\u00a5": "\uffe5",  # ¥ → ￥ (0x818F)
     "\u00a0": " ",
 })
+
+# Variation selectors pick a glyph of the character before them (辻󠄀 = 辻 + U+E0100); cp932 has
+# no glyph variants, so the base character is what a cp932 file can hold, not an extra 〓.
+VARIATION_SELECTORS = "".join(map(chr, [*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]))
+# Everything a cp932 export writes differently from the ledger's text, and the pattern that
+# finds it (one search per line; most lines have none).
+CP932_SUBSTITUTIONS = {**CP932_COMPAT, **dict.fromkeys(map(ord, VARIATION_SELECTORS))}
+CP932_SUBSTITUTED = re.compile(
+    "[" + re.escape("".join(map(chr, CP932_COMPAT))) + "\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+class Substitution(TypedDict):
+    """One character a cp932 export wrote as its look-alike (or left out, for a variation
+    selector): where, which, and what was written instead ("" for nothing)."""
+
+    row: int  # as Excel numbers it: header = 1
+    column: str
+    char: str
+    codepoint: str
+    to: str
+
+
+def substitution_of(char: str) -> str:
+    """What a cp932 export writes for this character of CP932_SUBSTITUTED."""
+    return char.translate(CP932_SUBSTITUTIONS)
+
 
 # Outside cp932's repertoire problems are replaced with the geta mark, the traditional
 # placeholder for a missing kanji, which unlike "?" cannot be mistaken for data.

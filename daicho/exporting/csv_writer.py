@@ -7,7 +7,14 @@ import csv
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from daicho.exporting.charsets import CP932_COMPAT, REPLACEMENT_CHAR, resolve
+from daicho.exporting.charsets import (
+    CP932_SUBSTITUTED,
+    CP932_SUBSTITUTIONS,
+    REPLACEMENT_CHAR,
+    Substitution,
+    resolve,
+    substitution_of,
+)
 from daicho.exporting.columns import FORMULA_TRIGGERS, FREE_TEXT_TYPES, TEXT_FORMS, ExportColumn
 from daicho.exporting.errors import MAX_POSITIONS, UnencodableError, UnencodablePosition
 
@@ -40,6 +47,7 @@ def write_csv(
     encoding: str = "utf-8-sig",
     replace: bool = False,
     on_replaced: Callable[[UnencodablePosition], None] | None = None,
+    on_substituted: Callable[[Substitution], None] | None = None,
 ) -> int:
     """Write a header line and one line per row; return the number of rows.
 
@@ -48,6 +56,10 @@ def write_csv(
     row has been looked at, so the error lists all places; the bytes written so far are then
     incomplete and must be thrown away. With ``replace=True`` each such character is written as
     〓 and its place is passed to ``on_replaced``.
+
+    cp932 writes the usual look-alikes (〜 → ～, ¥ → ￥, − → －) as the character Windows
+    shows for the same bytes and drops variation selectors (辻󠄀 → 辻); each such place is passed
+    to ``on_substituted``, so the export can say what it wrote differently.
     """
     canonical = codec = resolve(encoding)
     is_cp932 = codec == "cp932"
@@ -69,13 +81,6 @@ def write_csv(
     def encode_slowly(line_no: int, cells: list[str]) -> bytes:
         # Only reached for a line that failed to encode as it was; kept out of the main loop.
         nonlocal total_bad
-        if is_cp932:
-            cells = [s.translate(CP932_COMPAT) for s in cells]
-            writerow(cells)
-            try:
-                return sink.line.encode(codec)
-            except UnicodeEncodeError:
-                pass
         fixed = []
         for name, text in zip(names, cells, strict=True):
             bad = _unencodable_chars(text, codec)
@@ -93,10 +98,26 @@ def write_csv(
         writerow(fixed)
         return sink.line.encode(codec)
 
+    def substitute(line_no: int, cells: list[str]) -> list[str]:
+        out = []
+        for name, text in zip(names, cells, strict=True):
+            found = CP932_SUBSTITUTED.findall(text)
+            for ch in dict.fromkeys(found):
+                if on_substituted is not None:
+                    on_substituted(Substitution(row=line_no, column=name, char=ch,
+                                                codepoint=f"U+{ord(ch):04X}",
+                                                to=substitution_of(ch)))
+            out.append(text.translate(CP932_SUBSTITUTIONS) if found else text)
+        writerow(out)
+        return out
+
     count = 0
+    search = CP932_SUBSTITUTED.search
     for line_no, cells in enumerate(_lines(names, cell_fns, width, rows), start=1):
         count = line_no - 1
         writerow(cells)
+        if is_cp932 and search(sink.line):
+            cells = substitute(line_no, cells)
         try:
             data = sink.line.encode(codec)
         except UnicodeEncodeError:

@@ -5,6 +5,7 @@ and history formatting. No other module branches on a type key."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -80,6 +81,11 @@ class FieldType:
 
         Raises FieldValueError with a message meant for the person who typed the value."""
         raise NotImplementedError
+
+    def added_choices(self, field: Field, texts: Iterable[str]) -> list[str]:
+        """Of these texts (an import's values for the field), the ones the field would have to
+        add to its choices to hold them, in order; [] for a type without choices."""
+        return []
 
     def clean_column(self, field: Field, values: list[Any], ctx: ValueContext) -> list[Any] | None:
         """clean() of a whole column (an import's, each value as a cell gave it) when every

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 YES_WORDS = frozenset({"true", "1", "yes", "y", "on", "はい", "○", "〇", "◯", "有", "有り", "あり"})
 NO_WORDS = frozenset({"false", "0", "no", "n", "off", "いいえ", "×", "✕", "✖", "無", "無し", "なし"})
 _MEANING = {**dict.fromkeys(YES_WORDS, True), **dict.fromkeys(NO_WORDS, False)}
+# The words a yes/no field shows and exports (はい/いいえ), and a spreadsheet's own TRUE/FALSE.
+# A file that writes its answers in these loses nothing in a yes/no field; any other words
+# (有/無, ○/×) would come back as はい/いいえ.
+_SHOWN_WORDS = frozenset({"はい", "いいえ", "true", "false"})
 MAX_CHOICES = 500
 
 
@@ -42,6 +47,12 @@ class YesNoType(FieldType):
         if found is None:
             found = _MEANING.get(unicodedata.normalize("NFKC", text).strip().casefold())
         return found
+
+    @staticmethod
+    def shows_as_yes_no(words: Iterable[str]) -> bool:
+        """True when a yes/no field would show and export these words as they are written."""
+        return all(unicodedata.normalize("NFKC", w).strip().casefold() in _SHOWN_WORDS
+                   for w in words)
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         if value is None:
@@ -90,6 +101,11 @@ def _clean_choices(options: dict[str, Any]) -> dict[str, Any]:
     return {"choices": seen}
 
 
+def _new_choices(field: Field, texts: Iterable[str]) -> list[str]:
+    known = set(field.options.get("choices", []))
+    return [t for t in dict.fromkeys(t.strip() for t in texts) if t and t not in known]
+
+
 class ChoiceType(FieldType):
     key = "choice"
     label = gettext_lazy("Choice (one)")
@@ -116,6 +132,9 @@ class ChoiceType(FieldType):
 
     def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
         return raw or ""
+
+    def added_choices(self, field: Field, texts: Iterable[str]) -> list[str]:
+        return _new_choices(field, texts)
 
 
 class MultiChoiceType(FieldType):
@@ -156,6 +175,9 @@ class MultiChoiceType(FieldType):
 
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         return json.loads(raw) if raw else None
+
+    def added_choices(self, field: Field, texts: Iterable[str]) -> list[str]:
+        return _new_choices(field, texts)
 
     def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
         return " ".join(json.loads(raw)) if raw else ""

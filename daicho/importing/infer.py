@@ -12,20 +12,24 @@ only columns that keep parsing are parsed to the end.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import is_not, itemgetter, methodcaller
+from operator import contains, is_not, itemgetter, methodcaller, ne
 from typing import Any
 
 from daicho.fields.choice import YesNoType
 from daicho.i18n import gettext as _
+from daicho.i18n import ngettext
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.numbers import ParsedNumber, decimals_of, try_parse_number
 from daicho.importing.values import (
     EMAIL,
+    PLACEHOLDER_TYPES,
+    PLACEHOLDERS,
     URL,
     ValueParseError,
     aware,
@@ -33,6 +37,7 @@ from daicho.importing.values import (
     midnight,
     native_decimal,
     parse_value,
+    placeholder_note,
     text_of,
 )
 from daicho.importing.wareki import ParsedDate, try_parse_temporal
@@ -129,15 +134,61 @@ def infer_column(name: str, source_index: int, raw: Sequence[Any], rows: Sequenc
     limits = limits or Limits()
     # Readers give "" for empty text cells and None for missing ones; no other value is empty.
     raw_kinds = set(map(type, raw))
+    trimmed = 0
     if str not in raw_kinds:
         vals = list(raw)
     elif len(raw_kinds) == 1:
-        vals = [s or None for s in map(str.strip, raw)]
+        stripped = list(map(str.strip, raw))
+        # Cells that lost blanks at either end, less those that were only blanks: all in C.
+        trimmed = sum(map(ne, raw, stripped)) - (stripped.count("") - raw.count(""))
+        vals = [s or None for s in stripped]
     else:
         vals = [(v.strip() or None) if type(v) is str else v for v in raw]
-    result = _infer(name, source_index, vals, rows, limits)
+        trimmed = sum(1 for v, r in zip(vals, raw, strict=True)
+                      if type(r) is str and v is not None and v != r)
+    result = None
+    if str in raw_kinds and not PLACEHOLDERS.isdisjoint(vals):
+        # "-" or "x" among numbers or dates: they are the column's empty values.
+        blanked = [None if type(v) is str and v in PLACEHOLDERS else v for v in vals]
+        retry = _infer(name, source_index, blanked, rows, limits)
+        if retry.type in PLACEHOLDER_TYPES:
+            note = placeholder_note(name, vals)
+            if note is not None:
+                retry.warnings.insert(0, note)
+            result = retry
+    if result is None:
+        result = _infer(name, source_index, vals, rows, limits)
     result.raw = vals
+    if trimmed and result.type in KEEPS_TEXT:
+        result.warnings.insert(0, {"row": None, "message": ngettext(
+            "「%(name)s」: blanks at the start or end of %(n)d value were removed.",
+            "「%(name)s」: blanks at the start or end of %(n)d values were removed.", trimmed)
+            % {"name": name, "n": trimmed}})
+    if str in raw_kinds:
+        result.warnings.extend(_replacement_chars(name, vals, rows))
     return result
+
+
+KEEPS_TEXT = frozenset({"text", "textarea", "choice", "email", "url"})
+_UNREADABLE = "\ufffd"
+
+
+def _replacement_chars(name: str, vals: list[Any], rows: Sequence[int]) -> list[dict[str, Any]]:
+    """U+FFFD in a cell: a character was lost before the file reached us (a bad conversion
+    somewhere). Nothing can bring it back, but the office must hear where it is."""
+    strings = filter(str.__instancecheck__, vals)  # in C, no loop
+    if not any(map(contains, strings, repeat(_UNREADABLE))):
+        return []
+    at = [i for i, v in enumerate(vals) if type(v) is str and _UNREADABLE in v]
+    found = [{"row": rows[i], "message": _(
+        "Row %(row)d 「%(name)s」: the file itself holds 「�」, the mark of a character "
+        "that was lost before the file was made. Check the original text.")
+        % {"row": rows[i], "name": name}} for i in at[:REASON_ROWS]]
+    if len(at) > REASON_ROWS:
+        found.append({"row": None, "message": _(
+            "「%(name)s」: %(n)d values in all hold 「�」 (a character lost before the "
+            "file was made).") % {"name": name, "n": len(at)}})
+    return found
 
 
 def _infer(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
@@ -280,6 +331,7 @@ class _Finished:
     options: dict[str, Any]
     values: list[Any]
     notes: dict[int, list[str]] = field(default_factory=dict)
+    column_notes: list[str] = field(default_factory=list)  # about the whole column, once
 
 
 def _to_cells(name: str, finished: _Finished, vals: list[Any], items: list[Any] | None,
@@ -295,6 +347,8 @@ def _to_cells(name: str, finished: _Finished, vals: list[Any], items: list[Any] 
     warnings = [{"row": rows[i], "message": _("Row %(row)d 「%(name)s」: %(message)s")
                  % {"row": rows[i], "name": name, "message": message}}
                 for i, messages in noted for message in messages]
+    warnings[:0] = [{"row": None, "message": _("「%(name)s」: %(message)s")
+                     % {"name": name, "message": message}} for message in finished.column_notes]
     return ColumnResult(finished.type, finished.options, values, warnings=warnings)
 
 
@@ -309,7 +363,15 @@ def _finish_yesno(items: list[Any], values: list[Any]) -> _Finished | None:
     present = {v for v in values if v is not None}
     if len(present) < 2 and any(v is None for v in items):
         return None
-    return _Finished("yesno", {}, values)
+    words = [item if type(item) is str else text_of(item) for item in items if item is not None]
+    if YesNoType.shows_as_yes_no(words):
+        return _Finished("yesno", {}, values)
+    # 有/無, ○/×, あり/なし: a yes/no field would store and export はい/いいえ instead of the
+    # file's own words, so the column is a choice of those words (the yes-like ones first).
+    order = sorted(dict.fromkeys(words), key=lambda w: not YesNoType.meaning(w))
+    return _Finished("choice", {"choices": order}, [
+        None if item is None else item if type(item) is str else text_of(item)
+        for item in items])
 
 
 def _finish_number(items: list[Any], values: list[Any]) -> _Finished:
@@ -376,7 +438,16 @@ def _finish_temporal(items: list[Any], values: list[Any]) -> _Finished | None:
         options["precision"] = "month"
     if from_text and wareki == from_text:
         options["wareki"] = True
-    return _Finished("date", options, out, notes)
+    column_notes = []
+    month_first = next((i for i, p in enumerate(values)
+                        if isinstance(p, ParsedDate) and p.month_first), None)
+    if month_first is not None:
+        date = values[month_first].date
+        column_notes.append(_("dates written like 「%(value)s」 were read as month/day/year "
+                              "(%(year)d-%(month)02d-%(day)02d).")
+                            % {"value": items[month_first], "year": date.year,
+                               "month": date.month, "day": date.day})
+    return _Finished("date", options, out, notes, column_notes)
 
 
 def _finish_plain(kind: str) -> Callable[[list[Any], list[Any]], _Finished]:
@@ -423,6 +494,29 @@ def _as_text(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
     if distinct and len(distinct) <= CHOICE_MAX and longest <= CHOICE_MAX_CHARS:
         counts = Counter(texts)
         counts.pop(None, None)
-        if min(counts.values()) >= 2:
+        if min(counts.values()) >= 2 and not _open_ended(name, distinct, counts.total()):
             return ColumnResult("choice", {"choices": distinct}, texts, reason)
     return ColumnResult("text", {}, texts, reason)
+
+
+# Headers of columns whose values are open-ended however often they repeat in one file:
+# names, addresses, remarks. Next year's file brings new ones, which a choice would refuse.
+_OPEN_HEADER = re.compile(r"名$|名称|氏名|住所|所在地|地番|備考|摘要|内容|件名|概要|理由|説明|"
+                          r"name|address|note|remark", re.IGNORECASE)
+# Values that read as an address (1丁目2番3号, 1-2-3, 〇〇町12) or a person's name (山田　太郎).
+_ADDRESS = re.compile(r"\d+\s*(?:丁目|番地?|号)|\d+-\d+-\d+")
+_PERSON = re.compile(r"[^\s]{1,5}\u3000[^\s]{1,5}")
+
+
+def _open_ended(name: str, distinct: list[str], present: int) -> bool:
+    """A column better kept as text than made a choice: many distinct values for its rows (on
+    average fewer than three rows per value), long values, or values or a header that read
+    as names or addresses."""
+    if len(distinct) > 5 and len(distinct) * 3 > present:
+        return True
+    if _OPEN_HEADER.search(name):
+        return True
+    if sum(len(d) for d in distinct) > 16 * len(distinct):  # long values on average
+        return True
+    looks = sum(1 for d in distinct if _ADDRESS.search(d) or _PERSON.fullmatch(d))
+    return looks * 2 > len(distinct)

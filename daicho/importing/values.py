@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,34 @@ EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 _MULTI_SPLIT = re.compile(r"\s*[,、，;；\n]\s*")
+
+# Marks that Japanese statistics and ledgers put in a cell that has no value: a dash of any
+# width (－ ー ― ‐ — – −), an ellipsis, △ or * on their own, x/X (秘匿, withheld). Alone in a
+# cell of a number or date column they are that column's empty value, not text.
+PLACEHOLDERS = frozenset({
+    "-", "－", "ー", "ｰ", "―", "‐", "—", "–", "−", "--", "－－", "ーー", "――",
+    "…", "……", "‥", "...", "・", "△", "▲", "*", "＊", "**", "***", "x", "X", "ｘ", "Ｘ",
+    "xx", "XX", "xxx", "XXX", "秘匿", "該当なし", "―――",
+})
+# The field types for which such a mark means "no value" (elsewhere the mark is the value).
+PLACEHOLDER_TYPES = frozenset({"number", "date", "datetime"})
+
+
+def is_placeholder(value: Any) -> bool:
+    return type(value) is str and value.strip() in PLACEHOLDERS
+
+
+def placeholder_note(name: str, raw: Iterable[Any]) -> dict[str, Any] | None:
+    """The one report line for a column whose placeholder marks were read as empty values
+    (None when it has none): which marks, and how many cells held them."""
+    counts: Counter[str] = Counter(v.strip() for v in raw
+                                   if type(v) is str and v.strip() in PLACEHOLDERS)
+    if not counts:
+        return None
+    marks = "".join(f"「{mark}」" for mark in counts)
+    return {"row": None, "message": _("「%(name)s」: %(marks)s (%(n)d in all) were read as no "
+                                      "value.") % {"name": name, "marks": marks,
+                                                   "n": sum(counts.values())}}
 
 
 class ValueParseError(ValueError):
@@ -101,6 +130,8 @@ def parse_value(type_key: str, options: Mapping[str, Any] | None, raw: Any) -> A
     """Convert one raw cell value to a field type; None for empty. Raises ValueParseError."""
     options = options or {}
     if raw is None or (type(raw) is str and not raw.strip()):
+        return None
+    if type_key in PLACEHOLDER_TYPES and is_placeholder(raw):
         return None
     converter = _CONVERTERS.get(type_key, _to_text)
     return converter(options, raw)

@@ -74,6 +74,7 @@ class ParsedDate:
     precision: Precision = "day"
     warning: str | None = None
     wareki: bool = False  # written with an era name (so the UI may show it that way)
+    month_first: bool = False  # written month/day/year (5/23/2017)
 
 
 # NFKC first (full-width digits, ．／－, ㍻→平成, ㋿→令和), then these patterns.
@@ -90,6 +91,15 @@ _WEST_RE = re.compile(
     r"|(?P<sep>[./\-])\s*(?P<m2>\d{1,2})(?:\s*(?P=sep)\s*(?P<d2>\d{1,2}))?)"
     + _WEEKDAY + r"$"
 )
+# Month/day/year, as Excel writes dates in an English locale: a four-digit year LAST is always
+# read this way (5/23/2017, 4/1/2023); day/month/year is not a Japanese or US office habit, so
+# 23/5/2017 is not a date at all rather than a guess.
+_MDY_RE = re.compile(
+    r"(?P<m>\d{1,2})\s*/\s*(?P<d>\d{1,2})\s*/\s*(?P<y>\d{4})" + _WEEKDAY + r"$"
+)
+# A trailing wave dash means "from then on" (H32.3～ in a schedule): the date is kept, the
+# "from" is said in a warning. After NFKC the full-width ～ is "~"; the wave dash 〜 stays.
+_FROM_MARKS = frozenset("~〜")
 _TIME_RE = re.compile(
     r"(?:\s+|T)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
     r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
@@ -214,15 +224,44 @@ def _parse_date(norm: str, original: str) -> ParsedDate | None:
             pass  # e.g. 2024-02-30: fall through to the regex for a proper message
     if not norm:
         return None
+    if norm[-1] in _FROM_MARKS:
+        return _from(norm, original)
     if norm[0].isdigit():
         match = _WEST_RE.match(norm)
         if match is None:
-            return None
+            match = _MDY_RE.match(norm)
+            return None if match is None else _month_first(match, original)
         return _western(match, original)
     match = _ERA_RE.match(norm)
     if match is None:
         return None
     return _wareki(match, original)
+
+
+def _from(norm: str, original: str) -> ParsedDate | None:
+    inner = _parse_date(norm[:-1].rstrip(), original)
+    if inner is None:
+        return None
+    shown = (format_wareki(inner.date, inner.precision) if inner.wareki
+             else _format_western(inner.date, inner.precision))
+    value = original.strip()
+    note = _("「%(value)s」 means from %(date)s on. It was read as %(date)s; the 「%(mark)s」 is "
+             "not kept.") % {"value": value, "date": shown, "mark": value[-1]}
+    inner.warning = f"{inner.warning} {note}" if inner.warning else note
+    return inner
+
+
+def _format_western(date: dt.date, precision: Precision) -> str:
+    if precision == "month":
+        return f"{date.year}年{date.month}月"
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+def _month_first(match: re.Match[str], original: str) -> ParsedDate:
+    shown = original.strip()
+    date = _make_date(int(match["y"]), int(match["m"]), int(match["d"]), shown)
+    _check_weekday(match, date, shown)
+    return ParsedDate(date, month_first=True)
 
 
 def _parts(match: re.Match[str]) -> tuple[int, int | None, bool]:

@@ -15,7 +15,9 @@ from daicho.access import AnyUser
 from daicho.db.dialect import q
 from daicho.errors import DaichoError, InvalidInput
 from daicho.exporting import ExportColumn, ExportError, UnencodablePosition, write_csv, write_xlsx
+from daicho.exporting.charsets import Substitution
 from daicho.fields.context import ValueContext
+from daicho.i18n import join_list
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
@@ -23,6 +25,7 @@ from daicho.services import audit
 FORMATS = ("xlsx", "csv")
 ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
 BATCH = 2000
+MAX_LISTED = 1000  # places listed in the result; the counts are always exact
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -70,6 +73,15 @@ def export_ledger(*, user: AnyUser, schema: LedgerSchema, fmt: str, path: Path,
     columns = columns_for(schema)
     rows = export_rows(user, schema, filters=filters, search=search)
     replaced: list[UnencodablePosition] = []
+    substituted: list[Substitution] = []
+    substituted_count = 0
+
+    def on_substituted(place: Substitution) -> None:
+        nonlocal substituted_count
+        substituted_count += 1
+        if len(substituted) < MAX_LISTED:
+            substituted.append(place)
+
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         if fmt == "xlsx":
@@ -77,7 +89,7 @@ def export_ledger(*, user: AnyUser, schema: LedgerSchema, fmt: str, path: Path,
         else:
             with tmp.open("wb") as out:
                 count = write_csv(out, columns, rows, encoding=encoding, replace=replace,
-                                  on_replaced=replaced.append)
+                                  on_replaced=replaced.append, on_substituted=on_substituted)
         tmp.replace(path)
     except ExportError as exc:
         raise _as_daicho_error(exc) from None
@@ -87,4 +99,32 @@ def export_ledger(*, user: AnyUser, schema: LedgerSchema, fmt: str, path: Path,
                  details={"format": fmt, "rows": count, "filters": list(filters)[:50],
                           "q": search[:200]})
     return {"rows": count, "format": fmt, "encoding": encoding if fmt == "csv" else None,
-            "replaced": replaced[:1000], "replaced_count": len(replaced)}
+            "replaced": replaced[:MAX_LISTED], "replaced_count": len(replaced),
+            "substituted": substituted, "substituted_count": substituted_count}
+
+
+def substitutions_text(result: dict[str, Any], places: int = 20) -> str:
+    """The export's cp932 look-alikes and dropped variation selectors, said for people ("" when
+    there were none): each character once with what was written and the first places."""
+    if not result.get("substituted_count"):
+        return ""
+    by_char: dict[tuple[str, str], list[str]] = {}
+    for s in result["substituted"]:
+        where = by_char.setdefault((s["char"], s["to"]), [])
+        if len(where) < 3:
+            where.append(_("row %(row)d 「%(column)s」") % {"row": s["row"], "column": s["column"]})
+    shown = []
+    for (char, to), where in list(by_char.items())[:places]:
+        if not to:
+            what = _("%(char)s (a variation selector) was left out") % {"char": _code(char)}
+        else:
+            name = f"「{char}」" if char.isprintable() and not char.isspace() else ""
+            what = _("%(char)s was written as 「%(to)s」") % {"char": name + f"({_code(char)})",
+                                                             "to": to}
+        shown.append(_("%(what)s: %(places)s") % {"what": what, "places": join_list(where)})
+    return _("%(n)d characters were written as cp932 can hold them. %(list)s.") % {
+        "n": result["substituted_count"], "list": join_list(shown)}
+
+
+def _code(char: str) -> str:
+    return f"U+{ord(char):04X}"

@@ -47,6 +47,7 @@ from daicho.services import import_names as names
 from daicho.services import ledgers as ledger_svc
 from daicho.services import records as record_svc
 from daicho.services.import_names import proposed_name
+from daicho.services.import_values import appended_values
 
 Progress = Callable[[int, int], None]
 MODES = ("create", "append", "upsert")
@@ -690,6 +691,7 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
         schema = target
         mapping, more = _match_columns(table, schema, opts)
         warnings.extend(more)
+        warnings.extend(appended_values(user, table, schema, mapping))
         inferred = False
     outcome = Outcome()
     columns = _convert_columns(table, schema, mapping, inferred, ctx, outcome, progress)

@@ -97,4 +97,6 @@ def test_inference_keeps_digits_as_numbers(api: ApiClient) -> None:
     report = api.upload("/api/v1/imports", {"file": io.BytesIO(csv.encode()), "name": "推定"})
     assert report.status == 200, report.body
     types = {f["name"]: f["type"] for f in report.body["fields"]}
-    assert types == {"名称": "text", "件数": "number", "確認": "yesno"}
+    # y/n are yes/no words, but a yes/no field would show はい/いいえ: the column keeps the
+    # file's own words as a choice (issue 13).
+    assert types == {"名称": "text", "件数": "number", "確認": "choice"}

@@ -19,7 +19,7 @@ from daicho.exporting import (
     write_csv,
 )
 from daicho.exporting import errors as export_errors
-from daicho.exporting.charsets import CP932_COMPAT
+from daicho.exporting.charsets import CP932_COMPAT, Substitution
 from daicho.exporting.columns import FIELD_TYPES
 
 C = ExportColumn
@@ -324,3 +324,26 @@ def test_writes_while_rows_are_still_coming() -> None:
     # At most one chunk (64 KiB and a line) is held back when the last row arrives.
     assert total - bytes_before_end[0] < 70_000
     assert max(len(w) for w in out.writes) < 70_000
+
+
+def test_cp932_look_alikes_and_variation_selectors_are_listed() -> None:
+    """Issue 13: ¥ 〜 − were written as ￥ ～ － without a word, and 辻󠄀 (辻 + U+E0100) gained
+    a 〓 with replace; now each such place is passed on and the selector is left out."""
+    seen: list[Substitution] = []
+    data = export([C("名", "text"), C("備考", "text")],
+                  [["¥100", "9時〜17時"], ["辻\U000e0100", "−5"], ["葛\ufe00", "ok"]],
+                  encoding="cp932", on_substituted=seen.append)
+    assert data == "名,備考\r\n￥100,9時～17時\r\n辻,－5\r\n葛,ok\r\n".encode("cp932")
+    assert [(s["row"], s["column"], s["char"], s["codepoint"], s["to"]) for s in seen] == [
+        (2, "名", "¥", "U+00A5", "￥"), (2, "備考", "〜", "U+301C", "～"),
+        (3, "名", "\U000e0100", "U+E0100", ""), (3, "備考", "−", "U+2212", "－"),
+        (4, "名", "\ufe00", "U+FE00", "")]
+    replaced = export([C("名", "text")], [["辻\U000e0100"]], encoding="cp932", replace=True)
+    assert replaced == "名\r\n辻\r\n".encode("cp932")
+
+
+def test_utf8_keeps_look_alikes_and_selectors() -> None:
+    seen: list[Substitution] = []
+    data = export([C("名", "text")], [["¥〜辻\U000e0100"]], encoding="utf-8",
+                  on_substituted=seen.append)
+    assert data.decode("utf-8") == "名\r\n¥〜辻\U000e0100\r\n" and seen == []

@@ -140,3 +140,81 @@ def test_infer_choice_needs_repeats() -> None:
 def test_infer_empty_column() -> None:
     result = infer_column("空", 0, ["", None, "  "], [2, 3, 4])
     assert (result.type, result.values) == ("text", [None, None, None])
+
+
+# ------------------------------------------------------------------ issue 13
+
+@pytest.mark.parametrize("mark", ["-", "－", "ー", "―", "…", "△", "▲", "*", "＊", "x", "X", "ｘ",
+                                  "秘匿"])
+def test_a_placeholder_is_an_empty_number_or_date(mark: str) -> None:
+    assert parse_value("number", {}, mark) is None
+    assert parse_value("date", {}, f" {mark} ") is None
+    assert parse_value("datetime", {}, mark) is None
+    assert parse_value("text", {}, mark) == mark
+    result = infer_column("人口", 0, ["1,200", mark, 300.0, mark], [2, 3, 4, 5])
+    assert (result.type, result.values) == ("number", [Decimal(1200), None, Decimal(300), None])
+    assert result.raw[1] == mark  # kept as read, for re-conversion with another type
+    assert [w["row"] for w in result.warnings] == [None]
+    assert f"「{mark}」" in result.warnings[0]["message"]
+
+
+def test_placeholders_alone_or_among_text_are_text() -> None:
+    assert infer_column("備考", 0, ["-", "x", "-"], [2, 3, 4]).type != "number"
+    mixed = infer_column("番号", 0, ["A-1", "-", "不明", "12"], [2, 3, 4, 5])
+    assert mixed.type == "text" and mixed.values[1] == "-"
+
+
+def test_month_day_year_and_a_trailing_wave_dash() -> None:
+    result = infer_column("受付日", 0, ["5/23/2017", "4/1/2023"], [2, 3])
+    assert result.values == [D(2017, 5, 23), D(2023, 4, 1)]
+    assert [w["row"] for w in result.warnings] == [None]
+    assert "5/23/2017" in result.warnings[0]["message"]
+    assert infer_column("受付日", 0, ["23/5/2017", "4/1/2023"], [2, 3]).type == "text"
+    result = infer_column("開始", 0, ["H32.3～", "R2.4", "2021/10〜"], [2, 3, 4])
+    assert (result.type, result.options["precision"]) == ("date", "month")
+    assert result.values == [D(2020, 3, 1), D(2020, 4, 1), D(2021, 10, 1)]
+    noted = {w["row"]: w["message"] for w in result.warnings}
+    assert "「～」" in noted[2] and "「〜」" in noted[4] and 3 not in noted
+    assert parse_value("date", {}, "R6.4.1~") == D(2024, 4, 1)
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    (["有", "無", "有"], ("choice", {"choices": ["有", "無"]})),
+    (["×", "○", "○"], ("choice", {"choices": ["○", "×"]})),
+    (["なし", "あり"], ("choice", {"choices": ["あり", "なし"]})),
+    (["はい", "いいえ", "はい"], ("yesno", {})),
+    (["TRUE", "false"], ("yesno", {})),
+])
+def test_yes_no_words_other_than_the_fields_own_stay_a_choice(
+        words: list[str], expected: tuple[str, dict[str, Any]]) -> None:
+    result = infer_column("回答", 0, words, list(range(2, 2 + len(words))))
+    assert (result.type, result.options) == expected
+    if result.type == "choice":
+        assert result.values == words
+
+
+@pytest.mark.parametrize(("name", "values", "expected"), [
+    ("区分", ["土地", "建物"] * 6, "choice"),
+    ("施設名", ["本庁舎", "支所"] * 6, "text"),
+    ("担当", ["山田　太郎", "佐藤　花子"] * 6, "text"),
+    ("場所", ["本町1丁目2番3号", "港町4-5-6"] * 6, "text"),
+    ("地区", [f"地区{i % 8}" for i in range(20)], "text"),  # 8 values for 20 rows
+    ("地区", [f"地区{i % 4}" for i in range(20)], "choice"),
+    ("状況", ["工事の発注に向けて設計を進めています", "関係課と協議のうえ来年度に見直します"] * 3,
+     "text"),  # long values
+])
+def test_open_ended_columns_are_text(name: str, values: list[str], expected: str) -> None:
+    assert infer_column(name, 0, values, list(range(2, 2 + len(values)))).type == expected
+
+
+def test_blanks_and_lost_characters_are_noted() -> None:
+    result = infer_column("名称", 0, [" 本庁", "支所\u3000", "   ", "倉庫", None, "a\ufffd"],
+                          [2, 3, 4, 5, 6, 7])
+    assert result.values == ["本庁", "支所", None, "倉庫", None, "a\ufffd"]
+    assert [(w["row"], "空白" in w["message"], "\ufffd" in w["message"])
+            for w in result.warnings] == [(None, True, False), (7, False, True)]
+    assert "2 件" in result.warnings[0]["message"]
+    mixed = infer_column("名称", 0, [" 本庁", 12.0, "支所"], [2, 3, 4])
+    assert "1 件" in mixed.warnings[0]["message"]
+    numbers = infer_column("金額", 0, [" 100", "200 "], [2, 3])
+    assert numbers.type == "number" and numbers.warnings == []

@@ -84,7 +84,7 @@ def test_ledger_types_and_values(ledger: Path) -> None:
     table = read_table(ledger)
     assert types(table) == {
         "番号": "number", "名称": "text", "建築 年月日": "date", "建築 構造": "choice",
-        "取得価格": "number", "取得日": "date", "所在コード": "choice", "防災拠点": "yesno",
+        "取得価格": "number", "取得日": "date", "所在コード": "choice", "防災拠点": "choice",
         "備考": "text"}
     assert col(table, "番号") == [Decimal(n) for n in (1, 2, 3, 4, 5, 6, 7)]
     assert col(table, "建築 年月日") == [D(2018, 6, 1), D(2019, 4, 30), D(2019, 5, 1),
@@ -98,7 +98,9 @@ def test_ledger_types_and_values(ledger: Path) -> None:
     assert col(table, "所在コード") == ["0012", "0034", "0012", "0100", "0034", "0100", "0012"]
     assert options(table, "所在コード") == {"choices": ["0012", "0034", "0100"]}
     assert options(table, "建築 構造") == {"choices": ["鉄筋", "鉄骨", "木造"]}
-    assert col(table, "防災拠点") == [True, False, True, False, True, False, True]
+    # ○/× stay the file's own words (issue 13): a yes/no field would show はい/いいえ.
+    assert col(table, "防災拠点") == ["○", "×", "○", "×", "○", "×", "○"]
+    assert options(table, "防災拠点") == {"choices": ["○", "×"]}
     assert col(table, "備考") == ["本庁舎", None, "二階建て", None, None, "※ 要修繕", None]
     # The raw cells are kept for re-conversion with another type.
     assert table.rows[0].raw[2] == "H30.6.1"
@@ -211,8 +213,11 @@ def test_yesno_needs_both_answers_or_no_blanks(make_xlsx: MakeXlsx) -> None:
         ["○", "×", "有", None],
     ])
     table = read_table(path)
-    assert types(table) == {"○だけ": "choice", "○×": "yesno", "有": "yesno", "はい": "yesno"}
-    assert col(table, "○×") == [True, None, False]
+    # Only はい/いいえ (what a yes/no field shows) make a yes/no field; other words stay the
+    # file's own, as a choice (issue 13).
+    assert types(table) == {"○だけ": "choice", "○×": "choice", "有": "choice", "はい": "yesno"}
+    assert col(table, "○×") == ["○", None, "×"]
+    assert options(table, "有") == {"choices": ["有"]}
     assert col(table, "はい") == [True, False, None]
 
 

@@ -110,14 +110,14 @@ def test_city_workbook_with_title_rows_and_two_row_header(cli: Any, api: ApiClie
     assert "建築" in names[2] and "年月日" in names[2] and "構造" in names[3]
     assert fields["管理番号"] == "text"  # leading zeros stay text
     assert fields[names[2]] == "date" and fields["取得価格"] == "number"
-    assert fields["現存"] == "yesno"
+    assert fields["現存"] == "choice"  # ○/× as the file writes them (issue 13)
     records = sorted(_records(api, report["ledger"]["id"]), key=lambda r: r["id"])
     by_name = {f["name"]: f["code"] for f in report["fields"]}
     values = [{n: r["values"][c] for n, c in by_name.items()} for r in records]
     assert [v["管理番号"] for v in values] == ["0012", "0013", "0014"]
     assert [v[names[2]] for v in values] == ["1970-04-01", "2019-04-30", "2019-05-01"]
     assert [v["取得価格"] for v in values] == [1200000, -5000, 300]
-    assert [v["現存"] for v in values] == [True, False, True]
+    assert [v["現存"] for v in values] == ["○", "×", "○"]
     messages = " ".join(w["message"] for w in report["warnings"])
     assert "合計" in messages
 
@@ -395,10 +395,11 @@ def test_errors_are_listed_in_row_order_with_the_first_cell_first(cli: Any, api:
             ["A6", "正しい行", "4", "乙"]]
     report = cli("import", str(_csv(tmp_path / "e.csv", rows)), "--ledger", "検査",
                  "--json").json
-    assert report["ok"] is False and report["error_count"] == 5
+    # 「丙」 is not an error: the importer manages the ledger, so it becomes a new choice
+    # (issue 13), and the refused import leaves the field as it was.
+    assert report["ok"] is False and report["error_count"] == 4
     assert [(e["row"], e["field"], e["value"]) for e in report["errors"]] == [
-        (3, "金額", "不明"), (3, "区分", "丙"), (3, "名称", ""), (4, "番号", "A0"),
-        (5, "番号", "A1")]
+        (3, "金額", "不明"), (3, "名称", ""), (4, "番号", "A0"), (5, "番号", "A1")]
     skipped = cli("import", str(_csv(tmp_path / "e.csv", rows)), "--ledger", "検査",
                   "--skip-bad-rows", "--json").json
     assert skipped["ok"] is True and skipped["created"] == 2 and skipped["skipped_rows"] == 3
@@ -488,7 +489,7 @@ def test_a_ledger_made_from_a_file_is_indexed_by_a_job_and_keeps_its_history(
 
 def test_a_file_with_nothing_searchable_imports(cli: Any, api: ApiClient, tmp_path: Path) -> None:
     """Yes/no values have no search text: every record's search key is empty."""
-    rows = [["有効"], ["○"], ["×"], ["○"]]
+    rows = [["有効"], ["はい"], ["いいえ"], ["はい"]]  # the yes/no field's own words
     report = cli("import", str(_csv(tmp_path / "有効.csv", rows)), "--json").json
     assert report["ok"] is True and report["created"] == 3, report
     assert [f["type"] for f in report["fields"]] == ["yesno"]
