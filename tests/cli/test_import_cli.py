@@ -201,7 +201,7 @@ def test_plain_output_shows_fields_text_columns_and_warnings_in_japanese(
             "例: 6 行目「A-1」。") in lines
     # warnings: Japanese, grouped, the row number once
     assert "Warning" not in out
-    assert "取り込まなかった行・注意のある行（2 件）:" in lines
+    assert "取り込まなかった行・注意のある行（3 件）:" in lines  # title, total, note
     for w in as_json["warnings"]:
         assert f"  {w['message']}" in lines
         assert out.count(f"{w['row']} 行目") == 1 or w["row"] == 6
