@@ -52,14 +52,20 @@ _TOTAL = re.compile(
 # 東灘区計, 西区計, 市計, 全体計 — a short label ending in 計 — but not 会計, 設計, 統計, 時計 …
 _SUFFIX_TOTAL = re.compile(r"^[^\s計]{1,10}\s*計$")
 _NOT_TOTAL = ("会計", "設計", "統計", "時計", "家計", "集計", "余計", "生計", "早計", "主計",
-              "推計", "見計", "温度計", "体温計", "湿度計", "雨量計", "水位計", "風速計", "計測計")
-# (再掲), うち女性, 内 訳, 前年５月, 前年度, 前年同月, 前年比
-_PART_OF = re.compile(r"^[(（〔【\[]?\s*(?:再\s*掲|う\s*ち|内\s*訳)")
-_COMPARISON = re.compile(r"^[(（〔【\[]?\s*前\s*年\s*(?:度|同|比|[0-9０-９]{1,2}\s*月|$)")
+              "推計", "見計", "度計", "温計", "量計", "位計", "速計", "圧計", "重計", "音計")
+_FACILITIES_TOTAL = "施設計"  # 施設 + 計, not 設計
+# (再掲), うち女性 (not うちわ祭り), 内訳; 前年５月, 前年度, 前年同月, 前年比 (not 前年度繰越)
+_PART_OF = re.compile(r"^[(（〔【\[]?\s*(?:再\s*掲|う\s*ち(?![ぁ-ゖ])|内\s*訳)")
+_COMPARISON = re.compile(
+    r"^[(（〔【\[]?\s*前\s*年\s*度?\s*(?:同\s*[月期]|比|[0-9０-９]{1,2}\s*月\s*末?)?\s*"
+    r"(?:分|値|実績)?\s*[)）〕】\]]?$")
 _LABEL_FIRST = frozenset("合小総中累計平【[〔(（<＜GgSsTt再うウ内前")
+_KEI = ("計", "計 ", "計\u3000")
+_NOTE_FIRST = frozenset("※＊*注（(資出調備単abcdefghijklmnopqrstuvwxyz"
+                        "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ")
 _FOOTNOTE = re.compile(
     r"^(?:[※＊*]|[（(]?注\s*(?:$|[0-9０-９一二三四五六七八九十)）:：.．、\s])"
-    r"|[a-zａ-ｚ][)）]|[（(][a-zａ-ｚ0-9０-９]{1,2}[)）]"
+    r"|[a-zａ-ｚ][)）]"
     r"|(?:資\s*料|出\s*典|出\s*所|調\s*査\s*日|備\s*考|単\s*位)\s*[:：]"
     r"|[（(]\s*単\s*位)")
 _TYPE_WORDS = frozenset({
@@ -167,8 +173,9 @@ def _text_in_numbers(row: Sequence[Any], numeric: list[int]) -> int:
     return n
 
 
-def _label_kind(text: str) -> str | None:
-    """SUBTOTAL or NOTE when the words of a row's first cell say so."""
+def _label_kind(text: str, row: Sequence[Any] = ()) -> str | None:
+    """SUBTOTAL or NOTE when the words of a row's first cell say so. A label that only ends in
+    計 (東灘区計) needs a number in the row too: a total always has one."""
     text = text.strip()
     lead = text[:1]
     if lead in _LABEL_FIRST and (_TOTAL.match(text) or _PART_OF.match(text)
@@ -176,7 +183,9 @@ def _label_kind(text: str) -> str | None:
         return SUBTOTAL
     if text.endswith("計"):
         packed = "".join(text.split())  # 「西 区 計」
-        if _SUFFIX_TOTAL.match(packed) and not packed.endswith(_NOT_TOTAL):
+        if _SUFFIX_TOTAL.match(packed) and (
+                not packed.endswith(_NOT_TOTAL) or packed.endswith(_FACILITIES_TOTAL)) and (
+                any(is_number(v) for v in row)):
             return SUBTOTAL
     if _FOOTNOTE.match(text):
         return NOTE
@@ -222,6 +231,9 @@ class _Classifier:
         self.first_words: set[str] = set()
         header = rows[header_index] if rows else []
         self.first_col = next((c for c, v in enumerate(header) if filled(v)), 0)
+        self.blocks: list[int] = []  # first rows of the runs of data between blank rows
+        self.data_rows = 0
+        self.last_data = -1
         header_cells = [v for r in range(header_index, self.start) for v in rows[r] if filled(v)]
         self.header_ascii = sum(1 for v in header_cells if str(v).isascii()) * 2 >= \
             len(header_cells)
@@ -250,58 +262,96 @@ class _Classifier:
     def _rows_under_header(self) -> None:
         rows, outline, kinds = self.rows, self.outline, self.outline.kinds
         numeric = self.profile.numeric
+        # A header printed again has words where the data has numbers: rows with a number
+        # there need no closer look (most rows of a big sheet).
+        probe = numeric[0] if numeric else None
+        often = [c for c in self.profile.common if c != 0]
+        p1, p2 = (often[0], often[1]) if len(often) >= 2 else (0, 0)
         several = self.profile.typical >= 3 and len(self.headers[-1] if self.headers else ()) >= 3
+        label_first, note_first = _LABEL_FIRST, _NOTE_FIRST
         blanks = 0
         seen_data = False
+        broken = False  # a blank row since the last data row
+        blocks = self.blocks
+        data_rows, last_data = 0, -1
         previous: str | None = None
-        i = self.start
-        while i < len(rows):
+        for i in range(self.start, len(rows)):
             row = rows[i]
-            n = count_filled(row)
-            if n == 0:
-                blanks += 1
-                i += 1
-                continue
+            first = row[0]
+            first_c = 0
+            # Most rows fill their first cell and two columns that most rows fill: such a row
+            # has three cells or more (n = 3 says "three or more"), which is all the count
+            # decides below. Only other rows are counted cell by cell.
+            if p1 and first is not None and (type(first) is not str or (
+                    first and not first.isspace())) and (
+                    (v := row[p1]) is not None and (type(v) is not str or (
+                        v and not v.isspace()))) and (
+                    (v := row[p2]) is not None and (type(v) is not str or (
+                        v and not v.isspace()))):
+                n = 3
+            else:
+                n = count_filled(row)
+                if n == 0:
+                    blanks += 1
+                    broken = True
+                    continue
+                if first is None or (type(first) is str and (not first or first.isspace())):
+                    first_c = self._first_filled(row)
+                    first = row[first_c]
             gap, blanks = blanks, 0
-            first_c = self._first_filled(row)
-            first = row[first_c]
             kind: str | None = None
             text = ""
             if type(first) is str:
-                if self._repeats_page_top(row, first):
+                if (n <= 2 or gap or probe is None
+                        or (type(row[probe]) is str and _wordy(row[probe]))) and \
+                        self._repeats_page_top(row, first):
                     kind = REPEATED_HEADER
                 elif gap and seen_data and self._second_table_starts(i, row, n, gap):
                     for j in range(i, len(rows)):
                         if count_filled(rows[j]):
                             outline.set(j, SECOND_TABLE)
-                    return
+                    break
                 else:
-                    kind, text = self._by_words(row, first, first_c, n)
+                    lead = first[0] if not first[0].isspace() else first.lstrip()[:1]
+                    if lead in label_first or lead in note_first or first.endswith(_KEI):
+                        kind, text = self._by_words(row, first)
             elif n > 1 and (type(first) is int or type(first) is float):
                 nxt = self._next_text(row, first_c)  # a running number, then the label
-                if nxt is not None and _label_kind(nxt) == SUBTOTAL:
+                if nxt is not None and _label_kind(nxt, row) == SUBTOTAL:
                     kind, text = SUBTOTAL, nxt
             if kind is None and not seen_data and i - self.start < _METADATA_ROWS and (
                     _describes_columns(row, self._next_filled(i), self.header_ascii)
                     or (numeric and texty(row)
                         and _text_in_numbers(row, numeric) * 2 >= len(numeric))):
                 kind, text = METADATA, text_of(first)
-            if kind is None and n == 1 and several:
-                if is_number(first) and _whole(first) and first_c == self.first_col:
-                    kind = NUMBERING_ONLY
-                elif type(first) is str:
-                    # A section label if data follows, a note if not (decided afterwards).
-                    kind, text = (NOTE, first) if previous == NOTE else (SECTION, first)
-            if kind is None and previous == NOTE and n <= 2 and several and all(
-                    type(v) is str for v in row if filled(v)):
-                kind, text = NOTE, first  # a note that runs over several lines
+            if kind is None and n <= 2 and several:
+                kind, text = self._sparse(row, n, first, first_c, previous)
             if kind is None:
                 kinds[i] = DATA
-                seen_data = True
+                if broken or not seen_data:
+                    blocks.append(i)  # data after a break: where a summary could start
+                    broken = False
+                    seen_data = True
+                data_rows += 1
+                last_data = i
+                previous = DATA
             else:
                 outline.set(i, kind, text)
-            previous = kind or DATA
-            i += 1
+                previous = kind
+        self.data_rows, self.last_data = data_rows, last_data
+
+    def _sparse(self, row: Sequence[Any], n: int, first: Any, first_c: int,
+                previous: str | None) -> tuple[str | None, str]:
+        """A row of one or two cells in a table whose rows fill three or more."""
+        if n == 1:
+            if is_number(first) and _whole(first) and first_c == self.first_col:
+                return NUMBERING_ONLY, ""
+            if type(first) is str:
+                # A section label if data follows, a note if not (decided afterwards).
+                return (NOTE if previous == NOTE else SECTION), first
+        if previous == NOTE and all(type(v) is str for v in row if filled(v)):
+            return NOTE, first  # a note that runs over several lines
+        return None, ""
 
     def _next_filled(self, i: int) -> list[Any] | None:
         return next((r for r in self.rows[i + 1 : i + 4] if count_filled(r)), None)
@@ -319,12 +369,11 @@ class _Classifier:
                 return v if type(v) is str else None
         return None
 
-    def _by_words(self, row: Sequence[Any], first: str, first_c: int,
-                  n: int) -> tuple[str | None, str]:
-        kind = _label_kind(first)
+    def _by_words(self, row: Sequence[Any], first: str) -> tuple[str | None, str]:
+        kind = _label_kind(first, row)
         if kind == SUBTOTAL:
             return kind, first
-        if kind == NOTE and n <= max(2, self.width // 3):
+        if kind == NOTE and count_filled(row) <= max(2, self.width // 3):
             return kind, first
         return None, ""
 
@@ -379,35 +428,19 @@ class _Classifier:
 
     def _lonely_rows(self) -> None:
         """A one-cell row is a section label when data follows it, else a note."""
-        kinds = self.outline.kinds
-        data_after = False
-        for i in range(len(kinds) - 1, self.start - 1, -1):
-            kind = kinds[i]
-            if kind == DATA:
-                data_after = True
-            elif kind == SECTION and not data_after:
-                self.outline.set(i, NOTE, self.outline.texts.get(i, ""))
+        outline = self.outline
+        for i, text in list(outline.texts.items()):
+            if outline.kinds[i] == SECTION and i > self.last_data:
+                outline.set(i, NOTE, text)
 
     def _summary_block(self) -> None:
         """A few rows under the list, after a break, that fill other columns than the data
         (施設数 335 / うち市立 300 …): totals of the list, not records."""
-        kinds = self.outline.kinds
-        blocks: list[list[int]] = []
-        gap = True
-        for i in range(self.start, len(kinds)):
-            kind = kinds[i]
-            if kind is None:
-                gap = True
-            elif kind == DATA:
-                if gap:
-                    blocks.append([i])
-                else:
-                    blocks[-1].append(i)
-                gap = False
-        if len(blocks) < 2:
+        if len(self.blocks) < 2:
             return
-        tail = blocks[-1]
-        rest = sum(len(b) for b in blocks[:-1])
+        kinds = self.outline.kinds
+        tail = [i for i in range(self.blocks[-1], self.last_data + 1) if kinds[i] == DATA]
+        rest = self.data_rows - len(tail)
         if len(tail) > _SUMMARY_ROWS or rest < _SUMMARY_SHARE * len(tail):
             return
         off = sum(1 for i in tail if self._off_pattern(self.rows[i]))
@@ -422,6 +455,10 @@ class _Classifier:
             return False
         missing = sum(1 for c in common if not filled(row[c]))
         return missing * 2 >= len(common) or _text_in_numbers(row, self.profile.numeric) > 0
+
+
+def _wordy(value: Any) -> bool:
+    return type(value) is str and len(value.strip()) > 1 and try_parse_number(value) is None
 
 
 def _whole(value: Any) -> bool:

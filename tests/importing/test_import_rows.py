@@ -71,8 +71,9 @@ def test_ward_subtotals_comparison_and_part_rows_are_not_records(make_xlsx: Make
     assert by_row[9] == "9〜13 行目は取り込みませんでした。合計・小計・比較の行です。"
 
 
-@pytest.mark.parametrize("label", ["東灘区計", "西 区 計", "全市計", "（うち女性）", "再掲",
-                                   "内訳", "前年度", "前年同月", "前年12月", "平均"])
+@pytest.mark.parametrize("label", ["東灘区計", "西 区 計", "全市計", "施設計", "（うち女性）",
+                                   "うち 市内", "再掲", "内訳", "前年度", "前年同月", "前年12月",
+                                   "（前年５月末）", "前年比", "平均"])
 def test_label_words(make_xlsx: MakeXlsx, label: str) -> None:
     table = read_table(make_xlsx([["名称", "区分", "金額"], ["a", "x", 1], ["b", "y", 2],
                                   [label, None, 3]]))
@@ -80,7 +81,8 @@ def test_label_words(make_xlsx: MakeXlsx, label: str) -> None:
     assert kinds(table)[4] == "subtotal"
 
 
-@pytest.mark.parametrize("name", ["一般会計", "設計", "人口統計", "体温計", "合計特殊出生率"])
+@pytest.mark.parametrize("name", ["一般会計", "設計", "人口統計", "体温計", "合計特殊出生率",
+                                  "うちわ祭り", "前年度繰越金", "内田", "(1) 庁舎"])
 def test_words_that_only_end_like_a_total_are_data(make_xlsx: MakeXlsx, name: str) -> None:
     table = read_table(make_xlsx([["名称", "区分", "金額"], ["a", "x", 1], [name, "y", 2]]))
     assert table.row_count == 2 and not table.warnings
