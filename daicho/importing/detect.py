@@ -8,10 +8,12 @@ What a typical office sheet looks like, and what we do about it:
 - two-row headers whose upper cells group the lower ones (「建築」 over 「年月日」「構造」) become
   names joined by one space, 「建築 年月日」, which reads naturally and still matches a one-row
   header 「建築年月日」 when field names are compared without spaces. Upper cells merged down over
-  both rows (「名称」) keep their single name;
-- blank rows are skipped; spacer columns (no header, no data) are dropped;
-- footnote rows (※, ＊, 注1 …) and total rows (合計, 小計, 総計, 計 …) are left out, with a warning
-  naming the row, as are repeats of the header row (printed on every page);
+  both rows (「名称」) keep their single name; a key, legend or unit line merged across the top
+  (「凡例：○ 有 × 無」) is a title, not a group label;
+- spaces that only spread a name over its cell go (「学　　級　　数」 → 「学級数」);
+- spacer columns (no header, no data) are dropped;
+- which rows under the header are records is the row classifier's say (`importing/rows.py`):
+  totals, notes, section labels, repeated headers, a second table … are left out, with a warning;
 - cells merged down over several data rows give their value to every row they cover.
 """
 
