@@ -435,13 +435,20 @@ class _Classifier:
 
     def _summary_block(self) -> None:
         """A few rows under the list, after a break, that fill other columns than the data
-        (施設数 335 / うち市立 300 …): totals of the list, not records."""
+        (施設数 335 / うち市立 300 …): totals of the list, not records. When they start with
+        headings of their own they are a small second table."""
         if len(self.blocks) < 2:
             return
         kinds = self.outline.kinds
         tail = [i for i in range(self.blocks[-1], self.last_data + 1) if kinds[i] == DATA]
         rest = self.data_rows - len(tail)
         if len(tail) > _SUMMARY_ROWS or rest < _SUMMARY_SHARE * len(tail):
+            return
+        top = self.rows[tail[0]]
+        if self._headings(tail[0], top) and row_key(top) not in self.headers:
+            for i in range(tail[0], len(kinds)):  # a small table of its own, after one blank
+                if kinds[i] is not None:
+                    self.outline.set(i, SECOND_TABLE)
             return
         off = sum(1 for i in tail if self._off_pattern(self.rows[i]))
         if off * 2 > len(tail):

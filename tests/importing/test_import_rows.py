@@ -119,6 +119,17 @@ def test_small_summary_block_under_the_list(make_xlsx: MakeXlsx) -> None:
     assert warned(table) == [43]
 
 
+def test_small_table_of_its_own_under_the_list_after_one_blank_row(make_file: MakeFile) -> None:
+    lines = ["No,施設名,区分,定員"] + [f"{n},施設{n},{'公立' if n % 3 else '私立'},{30 + n}"
+                                     for n in range(1, 31)]
+    lines += ["", "区分,施設数,定員計,平均定員", "公立,20,900,45", "私立,10,500,50"]
+    table = read_table(make_file("施設.csv", "\n".join(lines).encode("utf-8")))
+    assert table.encoding in ("utf-8", "ascii")
+    assert table.row_count == 30
+    assert types(table)["定員"] == "number"
+    assert left_out(table) == [(33, 35, "second_table")]
+
+
 # ------------------------------------------------------------------ 2. other tables, new pages
 
 def test_second_table_below_the_first(make_xlsx: MakeXlsx) -> None:
