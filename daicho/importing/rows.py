@@ -73,7 +73,7 @@ _TYPE_WORDS = frozenset({
     "numeric", "date", "datetime", "time", "boolean", "bool", "varchar", "char", "url", "uri",
     "anyuri", "文字列", "数値", "整数", "日付", "時刻", "日時", "真偽値", "半角数字", "全角文字",
     "半角英数字", "文字", "数字"})
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_:.\-]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_:.\- ]*$")  # LocalGovernmentCode, Post Code
 
 _SAMPLE_ROWS = 400  # rows read cell by cell to learn which columns hold numbers
 _METADATA_ROWS = 8  # description rows of a template sit right under the header
@@ -267,7 +267,9 @@ class _Classifier:
         probe = numeric[0] if numeric else None
         often = [c for c in self.profile.common if c != 0]
         p1, p2 = (often[0], often[1]) if len(often) >= 2 else (0, 0)
-        several = self.profile.typical >= 3 and len(self.headers[-1] if self.headers else ()) >= 3
+        heading_count = len(self.headers[-1]) if self.headers else 0
+        several = self.profile.typical >= 3 and heading_count >= 3
+        wide = heading_count >= 2
         label_first, note_first = _LABEL_FIRST, _NOTE_FIRST
         blanks = 0
         seen_data = False
@@ -324,8 +326,11 @@ class _Classifier:
                     or (numeric and texty(row)
                         and _text_in_numbers(row, numeric) * 2 >= len(numeric))):
                 kind, text = METADATA, text_of(first)
-            if kind is None and n <= 2 and several:
-                kind, text = self._sparse(row, n, first, first_c, previous)
+            if kind is None and n == 1 and wide and first_c == self.first_col and \
+                    is_number(first) and _whole(first):
+                kind = NUMBERING_ONLY  # a numbered row of a form, left empty
+            elif kind is None and n <= 2 and several:
+                kind, text = self._sparse(row, n, first, previous)
             if kind is None:
                 kinds[i] = DATA
                 if broken or not seen_data:
@@ -340,12 +345,10 @@ class _Classifier:
                 previous = kind
         self.data_rows, self.last_data = data_rows, last_data
 
-    def _sparse(self, row: Sequence[Any], n: int, first: Any, first_c: int,
+    def _sparse(self, row: Sequence[Any], n: int, first: Any,
                 previous: str | None) -> tuple[str | None, str]:
         """A row of one or two cells in a table whose rows fill three or more."""
         if n == 1:
-            if is_number(first) and _whole(first) and first_c == self.first_col:
-                return NUMBERING_ONLY, ""
             if type(first) is str:
                 # A section label if data follows, a note if not (decided afterwards).
                 return (NOTE if previous == NOTE else SECTION), first

@@ -195,6 +195,21 @@ def test_rows_holding_only_a_running_number(make_xlsx: MakeXlsx) -> None:
                                "12〜329 行目は取り込みませんでした。番号だけの行です。"}]
 
 
+def test_numbered_empty_rows_of_a_two_column_form(make_file: MakeFile) -> None:
+    text = "番号,氏名\r\n1,山田\r\n2,佐藤\r\n" + "".join(f"{n},\r\n" for n in range(3, 51))
+    table = read_table(make_file("名簿.csv", text.encode("cp932")))
+    assert table.row_count == 2
+    assert left_out(table) == [(4, 51, "numbering_only")]
+
+
+def test_english_column_names_with_spaces_under_japanese_headings(make_xlsx: MakeXlsx) -> None:
+    table = read_table(make_xlsx([["施設名", "郵便番号", "備考"],
+                                  ["Facility Name", "Post Code", "Remarks"],
+                                  ["本庁舎", "425-8502", None], ["北支所", "425-0000", "改修中"]]))
+    assert table.row_count == 2
+    assert left_out(table) == [(2, 2, "metadata")]
+
+
 # ------------------------------------------------------------------ 8. notes, legends, spaces
 
 def test_footnotes_over_several_lines(make_xlsx: MakeXlsx) -> None:
