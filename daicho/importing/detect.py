@@ -98,13 +98,12 @@ def _select(outline: RowOutline, selection: RowSelection | None) -> list[int]:
     for i, kind in enumerate(kinds):
         if kind is None:
             continue
-        keep = selection.keeps(i + 1)
         if kind == DATA:
-            if keep:
+            if selection.keeps(i + 1):
                 data.append(i)
             else:
                 outline.excluded.add(i)
-        elif keep and i + 1 in selection.include:
+        elif i + 1 in selection.include:
             data.append(i)
             outline.included.add(i)
     return data
