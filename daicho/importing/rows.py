@@ -271,6 +271,7 @@ class _Classifier:
         several = self.profile.typical >= 3 and heading_count >= 3
         wide = heading_count >= 2
         label_first, note_first = _LABEL_FIRST, _NOTE_FIRST
+        width = self.width
         blanks = 0
         seen_data = False
         broken = False  # a blank row since the last data row
@@ -317,10 +318,10 @@ class _Classifier:
                     lead = first[0] if not first[0].isspace() else first.lstrip()[:1]
                     if lead in label_first or lead in note_first or first.endswith(_KEI):
                         kind, text = self._by_words(row, first)
-            elif n > 1 and (type(first) is int or type(first) is float):
-                nxt = self._next_text(row, first_c)  # a running number, then the label
-                if nxt is not None and _label_kind(nxt, row) == SUBTOTAL:
-                    kind, text = SUBTOTAL, nxt
+            elif n > 1 and first_c + 1 < width and type(nxt := row[first_c + 1]) is str and nxt \
+                    and (nxt[0] in label_first or nxt.endswith(_KEI)) and \
+                    _label_kind(nxt, row) == SUBTOTAL:
+                kind, text = SUBTOTAL, nxt  # a running number, then the label
             if kind is None and not seen_data and i - self.start < _METADATA_ROWS and (
                     _describes_columns(row, self._next_filled(i), self.header_ascii)
                     or (numeric and texty(row)
@@ -364,13 +365,6 @@ class _Classifier:
         if v is not None and (type(v) is not str or (v and not v.isspace())):
             return 0
         return next((c for c, v in enumerate(row) if filled(v)), 0)
-
-    def _next_text(self, row: Sequence[Any], after: int) -> str | None:
-        for c in range(after + 1, min(after + 3, len(row))):
-            v = row[c]
-            if filled(v):
-                return v if type(v) is str else None
-        return None
 
     def _by_words(self, row: Sequence[Any], first: str) -> tuple[str | None, str]:
         kind = _label_kind(first, row)
