@@ -168,6 +168,15 @@ def test_title_unit_and_header_repeated_after_a_page_break(make_xlsx: MakeXlsx) 
     assert left_out(table) == [(1, 2, "title"), (8, 10, "repeated_header")]
 
 
+def test_header_repeated_in_other_width_without_a_blank_row(make_file: MakeFile) -> None:
+    text = ("区分,6年度,7年度\r\n土地,100,120\r\n建物,200,210\r\n"
+            "区分,６年度,７年度\r\n工作物,30,35\r\n")
+    table = read_table(make_file("推移.csv", text.encode("cp932")))
+    assert [r.number for r in table.rows] == [2, 3, 5]
+    assert types(table)["7年度"] == "number"
+    assert left_out(table) == [(4, 4, "repeated_header")]
+
+
 # ------------------------------------------------------------------ 7. metadata, numbering
 
 def test_template_metadata_rows_under_the_header(make_xlsx: MakeXlsx) -> None:
