@@ -97,7 +97,8 @@ class RowOutline:
     def row_kinds(self) -> list[RowKind]:
         """Every filled row with the classifier's kind (the user's choices are not applied)."""
         texts = self.texts
-        return [RowKind(i + 1, kind, reason_for(kind, texts.get(i, "")))
+        plain = {kind: kind_reason(kind) for kind in KINDS}  # translated once per kind
+        return [RowKind(i + 1, kind, reason_for(kind, texts[i]) if i in texts else plain[kind])
                 for i, kind in enumerate(self.kinds) if kind is not None]
 
     def left_out(self) -> list[dict[str, Any]]:
