@@ -318,10 +318,13 @@ class _Classifier:
                     lead = first[0] if not first[0].isspace() else first.lstrip()[:1]
                     if lead in label_first or lead in note_first or first.endswith(_KEI):
                         kind, text = self._by_words(row, first)
-            elif n > 1 and first_c + 1 < width and type(nxt := row[first_c + 1]) is str and nxt \
-                    and (nxt[0] in label_first or nxt.endswith(_KEI)) and \
-                    _label_kind(nxt, row) == SUBTOTAL:
-                kind, text = SUBTOTAL, nxt  # a running number, then the label
+            # A running number, or a group's name merged down over its rows (東灘区 …), then
+            # the label of the total: 「計」, 「小計」, 「東灘区計」.
+            if kind is None and n > 1 and first_c + 1 < width and \
+                    type(nxt := row[first_c + 1]) is str and nxt and \
+                    (nxt.endswith(_KEI) or (type(first) is not str and nxt[0] in label_first)) \
+                    and _label_kind(nxt, row) == SUBTOTAL:
+                kind, text = SUBTOTAL, nxt
             if kind is None and not seen_data and i - self.start < _METADATA_ROWS and (
                     _describes_columns(row, self._next_filled(i), self.header_ascii)
                     or (numeric and texty(row)

@@ -71,6 +71,17 @@ def test_ward_subtotals_comparison_and_part_rows_are_not_records(make_xlsx: Make
     assert by_row[9] == "9〜13 行目は取り込みませんでした。合計・小計・比較の行です。"
 
 
+def test_total_label_beside_a_group_name_merged_down(make_xlsx: MakeXlsx) -> None:
+    grid = [["区", "施設", "定員"],
+            ["東灘区", "本山", 60], [None, "御影", 90], [None, "計", 150],
+            ["西区", "玉津", 120], [None, "伊川谷", 45], [None, "小計", 165]]
+    table = read_table(make_xlsx({"定員": grid},
+                                 merges={"定員": [(1, 0, 3, 0), (4, 0, 6, 0)]}))
+    assert [r.number for r in table.rows] == [2, 3, 5, 6]
+    assert [r.values[0] for r in table.rows] == ["東灘区", "東灘区", "西区", "西区"]
+    assert left_out(table) == [(4, 4, "subtotal"), (7, 7, "subtotal")]
+
+
 @pytest.mark.parametrize("label", ["東灘区計", "西 区 計", "全市計", "施設計", "（うち女性）",
                                    "うち 市内", "再掲", "内訳", "前年度", "前年同月", "前年12月",
                                    "（前年５月末）", "前年比", "平均"])
