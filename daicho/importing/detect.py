@@ -8,10 +8,12 @@ What a typical office sheet looks like, and what we do about it:
 - two-row headers whose upper cells group the lower ones (「建築」 over 「年月日」「構造」) become
   names joined by one space, 「建築 年月日」, which reads naturally and still matches a one-row
   header 「建築年月日」 when field names are compared without spaces. Upper cells merged down over
-  both rows (「名称」) keep their single name;
-- blank rows are skipped; spacer columns (no header, no data) are dropped;
-- footnote rows (※, ＊, 注1 …) and total rows (合計, 小計, 総計, 計 …) are left out, with a warning
-  naming the row, as are repeats of the header row (printed on every page);
+  both rows (「名称」) keep their single name; a key, legend or unit line merged across the top
+  (「凡例：○ 有 × 無」) is a title, not a group label;
+- spaces that only spread a name over its cell go (「学　　級　　数」 → 「学級数」);
+- spacer columns (no header, no data) are dropped;
+- which rows under the header are records is the row classifier's say (`importing/rows.py`):
+  totals, notes, section labels, repeated headers, a second table … are left out, with a warning;
 - cells merged down over several data rows give their value to every row they cover.
 """
 
@@ -24,13 +26,12 @@ from typing import Any
 
 from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError
-from daicho.importing.numbers import try_parse_number
 from daicho.importing.outline import DATA, HEADER, RowOutline, RowSelection
 from daicho.importing.readers import Merge
 from daicho.importing.rows import classify, filled
 from daicho.importing.rows import count_filled as _count
+from daicho.importing.rows import texty as _texty
 from daicho.importing.values import text_of
-from daicho.importing.wareki import try_parse_date
 
 _SCAN_ROWS = 60  # header candidates: the first rows that have anything in them
 
@@ -44,16 +45,6 @@ class Detection:
     data_indices: list[int]
     warnings: list[dict[str, Any]] = field(default_factory=list)
     outline: RowOutline = field(default_factory=RowOutline)
-
-
-def _texty(row: Sequence[Any]) -> bool:
-    """A header row holds labels: mostly text that is not a number (dates are not labels)."""
-    cells = [v for v in row if filled(v)]
-    if not cells:
-        return False
-    values = sum(1 for v in cells if type(v) is not str or try_parse_number(v) is not None
-                 or try_parse_date(v) is not None)
-    return values * 3 <= len(cells)
 
 
 def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
@@ -107,13 +98,12 @@ def _select(outline: RowOutline, selection: RowSelection | None) -> list[int]:
     for i, kind in enumerate(kinds):
         if kind is None:
             continue
-        keep = selection.keeps(i + 1)
         if kind == DATA:
-            if keep:
+            if selection.keeps(i + 1):
                 data.append(i)
             else:
                 outline.excluded.add(i)
-        elif keep and i + 1 in selection.include:
+        elif i + 1 in selection.include:
             data.append(i)
             outline.included.add(i)
     return data
@@ -174,6 +164,8 @@ def _is_group_pair(rows: list[list[Any]], merged: Sequence[Merge], u: int, width
     lo = min((c for c in range(width) if filled(upper[c]) or filled(lower[c])), default=0)
     hi = max((c for c in range(width) if filled(upper[c]) or filled(lower[c])), default=0)
     in_row = _merges_in_row(merged, u)
+    if _legend_line(upper, in_row, lo, hi):
+        return False
     if in_row:
         if any(m[2] > u and m[1] <= hi and m[3] >= lo for m in in_row):
             return True  # a header cell merged down over both rows
@@ -200,10 +192,32 @@ def _is_group_pair(rows: list[list[Any]], merged: Sequence[Merge], u: int, width
     return False
 
 
+def _legend_line(upper: list[Any], merges: list[Merge], lo: int, hi: int) -> bool:
+    """A key, legend or unit line above the headings (「凡例：○ 有 × 無」, 「（単位：円）」),
+    merged across them: its words are not a group label to put in front of every name."""
+    cells = [_label(v) for v in upper if filled(v)]
+    if any(len(t) > 12 or any(ch in t for ch in "：:=＝。、…※")
+           or t.startswith(("凡例", "注", "単位", "(", "（")) for t in cells):
+        return True
+    wide = [m for m in merges if (m[3] - m[1] + 1) * 4 >= (hi - lo + 1) * 3]
+    return len(cells) == 1 and bool(wide) and hi - lo >= 3
+
+
 def _label(value: Any) -> str:
     text = text_of(value) if filled(value) else ""
     if "\n" in text or "\r" in text:
-        text = " ".join(part.strip() for part in text.splitlines() if part.strip())
+        return " ".join(_unspaced(part.strip()) for part in text.splitlines() if part.strip())
+    return _unspaced(text)
+
+
+def _unspaced(text: str) -> str:
+    """Spaces that only spread a name over its cell (「学　　級　　数」, 「氏　名」: every piece
+    one or two characters) go; spaces between words (「本庁舎 別館」, 「発生日時　　分」) stay."""
+    if " " not in text and "\u3000" not in text:
+        return text
+    parts = text.split()
+    if len(parts) >= 2 and all(len(p) <= 2 for p in parts) and not text.isascii():
+        return "".join(parts)
     return text
 
 

@@ -97,7 +97,8 @@ class RowOutline:
     def row_kinds(self) -> list[RowKind]:
         """Every filled row with the classifier's kind (the user's choices are not applied)."""
         texts = self.texts
-        return [RowKind(i + 1, kind, reason_for(kind, texts.get(i, "")))
+        plain = {kind: kind_reason(kind) for kind in KINDS}  # translated once per kind
+        return [RowKind(i + 1, kind, reason_for(kind, texts[i]) if i in texts else plain[kind])
                 for i, kind in enumerate(self.kinds) if kind is not None]
 
     def left_out(self) -> list[dict[str, Any]]:
@@ -105,11 +106,16 @@ class RowOutline:
         [{"first": 12, "last": 329, "kind": "numbering_only", "reason": "…"}]."""
         runs: list[dict[str, Any]] = []
         last: dict[str, Any] | None = None
-        for i in range(len(self.kinds)):
-            kind = self.kind_of(i)
+        excluded, included = self.excluded, self.included
+        for i, kind in enumerate(self.kinds):  # a million rows: kept to plain comparisons
             if kind is None:
                 continue
-            if kind in (DATA, HEADER):
+            if kind == DATA or kind == HEADER:
+                if not excluded or i not in excluded:
+                    last = None
+                    continue
+                kind = EXCLUDED
+            elif included and i in included:
                 last = None
                 continue
             if last is not None and last["kind"] == kind:

@@ -15,7 +15,8 @@ from daicho.importing.collector import no_cycle_collection
 from daicho.importing.detect import detect
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.infer import TextReason, infer_column
-from daicho.importing.outline import RowKind, RowOutline, RowSelection, selection_of
+from daicho.importing.outline import RowKind as RowKind  # re-exported: the wizard reads it here
+from daicho.importing.outline import RowOutline, RowSelection, selection_of
 from daicho.importing.readers import RawBook, read_book
 from daicho.importing.sheets import SheetInfo
 
