@@ -414,7 +414,11 @@ class _Classifier:
         if numeric and _text_in_numbers(row, numeric) * 2 >= len(numeric):
             return True
         words = [c for c, v in enumerate(row) if type(v) is str and filled(v) and not is_number(v)]
-        below = [r for r in self.rows[i + 1 : i + 8] if count_filled(r)][:5]
+        below: list[Sequence[Any]] = []  # the rows under them, up to the next blank row
+        for r in self.rows[i + 1 : i + 6]:
+            if not count_filled(r):
+                break
+            below.append(r)
         if not below:
             return False
         for c in words:

@@ -160,6 +160,25 @@ def test_second_table_below_the_first(make_xlsx: MakeXlsx) -> None:
     assert left_out(table) == [(1, 1, "title"), (11, 14, "second_table")]
 
 
+def test_second_table_in_the_text_columns_followed_by_notes(make_xlsx: MakeXlsx) -> None:
+    """A small table whose headings stand over the list's text columns, with footnotes under it
+    after a blank row: the footnotes do not hide that numbers stand under its headings."""
+    table = read_table(make_xlsx([
+        ["区", "町名", "人口", "世帯数"],
+        *[["東灘区", f"{n}丁目", 100 + n, 50 + n] for n in range(1, 6)],
+        [], [],
+        ["参考", "件数"],
+        ["転入", 12],
+        ["転出", 10],
+        [],
+        ["a) 10月１日現在"],
+        ["   住民基本台帳による"],
+    ]))
+    assert table.row_count == 5
+    assert types(table)["町名"] == "text" and types(table)["人口"] == "number"
+    assert left_out(table) == [(9, 14, "second_table")]
+
+
 def test_title_unit_and_header_repeated_after_a_page_break(make_xlsx: MakeXlsx) -> None:
     page = [["東小学校", 12, 340, 1.02], ["西小学校", 18, 520, 0.98], ["南小学校", 9, 210, 1.0]]
     table = read_table(make_xlsx([
