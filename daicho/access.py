@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.utils.translation import gettext as _
 
-from daicho.errors import Forbidden, NotAuthenticated, NotFound
+from daicho.errors import NotAuthenticated, NotFound
 from daicho.models import Ledger, Org, Profile
 from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
 from daicho.selectors.orgs import org_ids_of
@@ -327,19 +326,6 @@ def ledger_for(user: AnyUser, ledger_id: int | str, right: str = "view",
     grant = load_grant(user, ledger_id)
     grant.require(right, *more)
     return audit.opened(user, grant.schema(right), right)
-
-
-def ledger_for_writing(user: AnyUser, ledger_id: int | str, *rights: str) -> LedgerSchema:
-    """ledger_for(user, ledger_id, "view", *rights), except that a user who may see the ledger
-    but lacks a right is told so (403 `not_permitted`): they see the ledger, so saying that
-    they may not change it gives nothing away. Records they may see but not change are still
-    refused per record by the writers."""
-    grant = load_grant(user, ledger_id)
-    grant.require("view")
-    if not all(grant.holds(right) for right in rights):
-        raise Forbidden(_("You may view this ledger but not change it: nothing was saved."),
-                        code="not_permitted")
-    return ledger_for(user, ledger_id, "view", *rights)
 
 
 def has_right(user: AnyUser, ledger: Ledger, right: str) -> bool:

@@ -114,8 +114,8 @@ def grid_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
     body = json_body(request, ("create", "update", "trash", "restore", "columns"))
     create, update = body.get("create") or [], body.get("update") or []
     trash, restore = body.get("trash") or [], body.get("restore") or []
-    schema = access.ledger_for_writing(
-        request.user, ledger_id, *batches.rights_for(create, update, trash, restore))
+    schema = access.ledger_for(request.user, ledger_id,
+                               *batches.rights_for(create, update, trash, restore))
     columns = _columns(schema, body)
     try:
         done = batches.apply(user=request.user, schema=schema, create=create, update=update,
@@ -135,7 +135,7 @@ def grid_set_field(request: HttpRequest, ledger_id: int) -> HttpResponse:
     """「Set a field on all filtered records」: the records the page's query (its filters,
     search and saved view) matches, at most the bulk limit, in one transaction."""
     body = json_body(request, ("code", "value", "query", "columns"))
-    schema = access.ledger_for_writing(request.user, ledger_id, "edit")
+    schema = access.ledger_for(request.user, ledger_id, "edit")
     query = body.get("query")
     data = QueryDict(query.lstrip("?") if isinstance(query, str) else "")
     state = grid.parse_state(data, schema, queries.view_for(request.user, schema, data.get("view")))

@@ -149,7 +149,8 @@ function installSaving(g) {
       }
       if (res.status === 400 && error.details && error.details.items) return invalid(batch, error, opts);
       if (opts.failed) return null;
-      g.refuse(error.message || ("HTTP " + res.status));
+      // 404: a record is gone, or the user may not change it (the server does not say which).
+      g.refuse(res.status === 404 ? g.t("notFoundText", error.message) : error.message || ("HTTP " + res.status));
       reopenIfSingle(batch, opts);
       return null;
     }).catch(function (exc) {
