@@ -76,7 +76,7 @@ export function installClipboard(g) {
                g.t("nothingPastedText", "Nothing was pasted."));
       return;
     }
-    const all = g.rows().filter(function (r) { return r.dataset.id; });
+    const all = g.rows();
     const box = g.range() || { r0: 0, r1: 0, c0: 1, c1: 1 };
     if (block.length === 1 && block[0].length === 1 && (box.r1 > box.r0 || box.c1 > box.c0)) {
       // One value on a larger selection: every selected cell gets it.
@@ -95,6 +95,7 @@ export function installClipboard(g) {
     let skipped = 0, widest = 0;
     block.forEach(function (line, i) {
       const row = all[startRow + i];
+      if (row && !row.dataset.id) return; // an inserted row is filled by typing into it
       const values = {};
       line.forEach(function (value, j) {
         const column = g.columns[startCol - 1 + j];
@@ -123,7 +124,6 @@ export function installClipboard(g) {
       return;
     }
     if (skipped) g.say(g.t("skippedText", "Read-only cells were skipped: ") + " " + skipped);
-    step.createdAfter = all.length;
     g.save(batch, {
       undo: step, kind: "edit",
       then: function () {

@@ -240,10 +240,6 @@ function installSaving(g) {
         if (problem.op === "create" && opts.draft && opts.draft.isConnected) {
           cell = opts.draft.querySelector('td[data-code="' + code + '"]');
         }
-        if (problem.op === "create" && !cell && opts.createdRows) {
-          const at = opts.createdRows[problem.index];
-          if (at) cell = at.querySelector('td[data-code="' + code + '"]');
-        }
         const column = g.columns.filter(function (c) { return c.code === code; })[0];
         const label = (column ? column.name : code);
         if (cell) marks.push({ cell: cell, message: problem.fields[code] });

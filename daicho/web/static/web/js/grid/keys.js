@@ -2,8 +2,9 @@
    Arrows, PageUp/PageDown, Home/End (Ctrl: the grid's corners) move; Shift with them selects a
    range; Ctrl+A selects every cell; Enter/F2 edits (on a header: sorts), Alt+↓ on a header opens
    its filter; Delete empties the selection; Ctrl+C/Ctrl+V copy and paste (the copy and paste
-   events); Ctrl+D fills down; Ctrl+Shift+＋ (or Alt+Insert) inserts a row; Shift+Space ticks the
-   row; Ctrl+Z undoes, Ctrl+Y or Ctrl+Shift+Z redoes; Shift+F10 or the Menu key opens the menu. */
+   events); Ctrl+D fills down; Ctrl+Shift+＋ (or Alt+Insert) inserts a row; Ctrl+－ moves the
+   ticked (or selected) rows to the trash; Shift+Space ticks the row; Ctrl+Z undoes, Ctrl+Y or
+   Ctrl+Shift+Z redoes; Shift+F10 or the Menu key opens the menu of all actions. */
 
 export function installKeys(g) {
   const table = g.table;
@@ -83,6 +84,7 @@ export function installKeys(g) {
     else if (k === "d") g.fillDown();
     else if (k === "a") g.selectAll();
     else if (event.key === "+" || (event.shiftKey && (event.key === "=" || event.key === ";"))) g.insertRow();
+    else if (event.key === "-") g.trashRows();
     else return false; // Ctrl+C and Ctrl+V go on to the copy and paste events
     return true;
   }

@@ -31,7 +31,6 @@ export function installUndo(g) {
     if (opts.undo || opts.undoCreated) {
       const step = Object.assign({ updates: [], created: [], trashed: [] }, opts.undo || {});
       step.created = (data.created || []).map(function (r) { return String(r.id); });
-      delete step.createdAfter;
       if (step.updates.length || step.created.length || step.trashed.length) {
         state.undo.push(step);
         if (state.undo.length > LIMIT) state.undo.shift();
