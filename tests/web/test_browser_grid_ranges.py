@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.conftest import SCREENSHOTS, Server, unique, wait_saved
+from tests.web.conftest import SCREENSHOTS, Server, shot, unique, wait_saved
 
 FIELDS = [
     {"name": "名称", "type": "text", "code": "name"},
@@ -89,6 +89,13 @@ def test_range_copy_gives_excel_tsv(open_page: Any, server: Server) -> None:
     page.mouse.up()
     assert page.locator("#grid td[aria-selected='true']").count() == 3
     assert _copy(page) == '東庁舎\r\n"北""倉庫"""\r\n西庁舎\r\n'
+    # The real keys and the system clipboard (a context allowed to read it), from a choice
+    # cell (no editor holds the focus there) over two columns.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base)
+    _cell(page, 0, 2).click()
+    _cell(page, 1, 3).click(modifiers=["Shift"])
+    page.keyboard.press("Control+c")
+    assert page.evaluate("navigator.clipboard.readText()") == "100\t建物\r\n200\t土地\r\n"
 
 
 def test_paste_block_in_one_request_and_errors_at_cells(open_page: Any, server: Server) -> None:
@@ -114,9 +121,11 @@ def test_paste_block_in_one_request_and_errors_at_cells(open_page: Any, server: 
     assert bad.get_attribute("aria-invalid") == "true"
     bubble = page.locator("#grid-cell-error")
     assert bubble.is_visible()
+    assert bubble.inner_text().startswith("「広い」")  # what was refused, beside its cell
     box, cell_box = bubble.bounding_box(), bad.bounding_box()
     assert abs(box["y"] - (cell_box["y"] + cell_box["height"])) < 8  # right below the cell
     assert 0 <= box["y"] < page.viewport_size["height"]
+    shot(page, "grid-paste-error")
     assert [v["area"] for v in _values(server, lid)] == [100, 200, 300]
     assert len(saves) == 2
 

@@ -242,7 +242,10 @@ function installSaving(g) {
         }
         const column = g.columns.filter(function (c) { return c.code === code; })[0];
         const label = (column ? column.name : code);
-        if (cell) marks.push({ cell: cell, message: problem.fields[code] });
+        // The refused text is not in the cell (it shows the saved value): the message names it.
+        const sent = item && item.values ? item.values[code] : undefined;
+        const said = (sent !== undefined && sent !== "" ? "「" + sent + "」 " : "") + problem.fields[code];
+        if (cell) marks.push({ cell: cell, message: said });
         else loose.push(label + " (" + (problem.op === "create" ? g.t("newRowText", "new row") + " " + (problem.index + 1)
                                                         : "#" + (item ? item.id : "?")) + "): " + problem.fields[code]);
       });

@@ -85,7 +85,10 @@ export function installKeys(g) {
     else if (k === "a") g.selectAll();
     else if (event.key === "+" || (event.shiftKey && (event.key === "=" || event.key === ";"))) g.insertRow();
     else if (event.key === "-") g.trashRows();
-    else return false; // Ctrl+C and Ctrl+V go on to the copy and paste events
+    // Ctrl+C copies through execCommand, which fires the copy event even where the browser
+    // would not (nothing selected in a cell that is not editable).
+    else if (k === "c" && !event.shiftKey) g.copy();
+    else return false; // Ctrl+V goes on to the paste event
     return true;
   }
 
