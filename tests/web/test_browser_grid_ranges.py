@@ -337,3 +337,23 @@ def test_grid_aria_and_one_tab_stop(open_page: Any, server: Server) -> None:
     page.screenshot(path=str(SCREENSHOTS / "grid-range-menu.png"))
     page.keyboard.press("Escape")
     assert page.locator("#grid-menu").is_hidden()
+
+
+def test_paste_over_a_later_change_asks_and_never_overwrites(open_page: Any, server: Server) -> None:
+    page, lid = _open(open_page, server)
+    rid = page.locator("#grid tbody tr").nth(1).get_attribute("data-id")
+    _s, rec = server.call("GET", f"/api/v1/ledgers/{lid}/records/{rid}")
+    status, _ = server.call("PATCH", f"/api/v1/ledgers/{lid}/records/{rid}",
+                            {"revision": rec["revision"], "values": {"name": "他の人"}})
+    assert status == 200
+    # A 2×1 block over 名称 of rows 1 and 2: row 2 changed after the page was loaded.
+    _cell(page, 0, 0).click()
+    _paste(page, "一\n二\n")
+    page.wait_for_selector("#conflict-dialog[open]")
+    assert "他の人" in page.locator("#conflict-dialog .theirs-value").inner_text()
+    assert [v["name"] for v in _values(server, lid)] == ["東庁舎", "他の人", "西庁舎"]  # nothing yet
+    page.check("#conflict-dialog input[value=theirs]")
+    page.click("#conflict-dialog button[value=save]")
+    _wait_text(page, 0, 1, "一")
+    wait_saved(page)
+    assert [v["name"] for v in _values(server, lid)] == ["一", "他の人", "西庁舎"]
