@@ -20,8 +20,11 @@ def is_sqlite() -> bool:
     return vendor() == "sqlite"
 
 
+@functools.lru_cache(maxsize=8192)
 def q(name: str) -> str:
-    """Quote an identifier. Physical names are generated (ledger_12, f_34) but we quote anyway."""
+    """Quote an identifier. Physical names are generated (ledger_12, f_34) but we quote anyway.
+    Cached: one database per process, and asking the connection proxy costs more than the
+    rest of building a statement (a bulk of 1,000 records asks 13,000 times)."""
     return str(connection.ops.quote_name(name))
 
 

@@ -9,7 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -257,9 +257,25 @@ def changed_since(schema: LedgerSchema, record_id: int, revision: int) -> set[st
     return codes
 
 
+@dataclass
+class _Later:
+    """The history rows and search index changes of many updates, written together once all
+    the rows are updated (one executemany each, not one per record): same transaction."""
+
+    history: list[tuple[int, int, str, dict]] = field(default_factory=list)
+    index: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+    def write(self, schema: LedgerSchema, user: AnyUser, batch_id: str) -> None:
+        search.index_records(schema.ledger, self.index)
+        if self.history:
+            _history(schema, user, self.history, batch_id)
+
+
 def _apply_update(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: Prepared,
-                  ctx: ValueContext, action: str, batch_id: str = "") -> bool:
-    """Write the fields that differ from the stored row; False when nothing changed."""
+                  ctx: ValueContext, action: str, batch_id: str = "",
+                  later: _Later | None = None) -> bool:
+    """Write the fields that differ from the stored row; False when nothing changed. With
+    `later`, its history row and index change wait there for later.write()."""
     changes: dict[str, dict[str, Any]] = {}
     new_raw = dict(row.raw)
     for code, value in prepared.stored.items():
@@ -286,9 +302,15 @@ def _apply_update(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: P
         except IntegrityError:
             raise Conflict(_("A value that must be unique is already used."),
                            code="unique") from None
+    entry = (row.id, row.revision + 1, action, changes)
+    if later is not None:
+        if key != row.search_key:
+            later.index.append((row.id, key, row.search_key))
+        later.history.append(entry)
+        return True
     if key != row.search_key:
         search.index_records(schema.ledger, [(row.id, key, row.search_key)])
-    _history(schema, user, [(row.id, row.revision + 1, action, changes)], batch_id)
+    _history(schema, user, [entry], batch_id)
     return True
 
 
@@ -524,8 +546,10 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
                                code="invalid_values", details={"items": problems})
         ids = _insert(grant, user, prepared_new, ctx, action="create", batch_id=batch_id,
                       right="add")
+        later = _Later()
         for row, prepared in updates:
-            _apply_update(grant.full, user, row, prepared, ctx, "update", batch_id)
+            _apply_update(grant.full, user, row, prepared, ctx, "update", batch_id, later)
+        later.write(grant.full, user, batch_id)
         grant.check_written([row.id for row, _p in updates], "edit")
         touched = ids + [row.id for row, _p in updates]
         rows = {r.id: r for r in _rows_by_id(user, adding, touched)}

@@ -126,6 +126,7 @@ def urls(schema: LedgerSchema) -> dict[str, str]:
     return {
         "ledger": reverse("web:ledger", args=[lid]),
         "save": reverse("web:grid_save", args=[lid]),
+        "set_field": reverse("web:grid_set_field", args=[lid]),
         "totals": reverse("web:totals", args=[lid]),
         "chart": reverse("web:chart", args=[lid]),
         "new": reverse("web:record_new", args=[lid]),

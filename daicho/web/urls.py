@@ -41,6 +41,7 @@ urlpatterns = [
     path("ledgers/new", home.create_ledger, name="ledger_create"),
     path(_ledger, grid.ledger, name="ledger"),
     path(_ledger + "save", grid.grid_save, name="grid_save"),
+    path(_ledger + "set-field", grid.grid_set_field, name="grid_set_field"),
     path(_ledger + "totals", grid.totals, name="totals"),
     path(_ledger + "chart", chart.chart, name="chart"),
     path(_ledger + "trash", history.trash, name="trash"),

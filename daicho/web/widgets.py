@@ -437,8 +437,8 @@ def type_choices() -> list[tuple[str, str]]:
 
 
 def editor_spec(field: Field, locked: bool = False) -> str:
-    """The grid column's inline editor as JSON for a data- attribute (read by grid.js); none for
-    a type nobody writes or a field a rule makes read-only for this user (`locked`)."""
+    """The grid column's inline editor as JSON for a data- attribute (read by js/grid/core.js);
+    none for a type nobody writes or a field a rule makes read-only for this user (`locked`)."""
     widget = widget_for(field)
     editable = not locked and (REGISTRY[field.type].writable if field.type in REGISTRY else False)
     return json.dumps({"kind": widget.editor if editable else "none",

@@ -45,6 +45,6 @@ def test_pages_are_not_stored_static_files_are_cached(api: ApiClient, admin: Any
         resp = web.get(path)
         assert resp.status_code == 200, path
         assert _no_store(resp), path
-    static = web.get("/static/web/js/grid.js")
+    static = web.get("/static/web/js/grid/main.js")
     assert static.status_code == 200
     assert not _no_store(static)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
@@ -16,7 +16,7 @@ from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
-from daicho.services import records as svc
+from daicho.services import record_batches as batches
 from daicho.web import grid, gridpage, queries
 from daicho.web.names import Names
 from daicho.web.views.common import error_json, json_body, json_endpoint, page
@@ -43,7 +43,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     columns = grid.visible_fields(schema, state)
     names = Names().load_values(columns, [r["values"] for r in records])
     urls = gridpage.urls(schema)
-    can = queries.rights(request.user, schema, "add", "edit", "manage")
+    can = queries.rights(request.user, schema, "add", "edit", "delete", "manage")
     return render(request, "web/ledger.html", {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view,
         "views": queries.views_for(request.user, schema),
@@ -57,7 +57,8 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "page_sizes": grid.PAGE_SIZES, "hidden": gridpage.hidden_inputs(state),
         "clear_search": state.query(q=""),
         "may_update_view": queries.may_change_view(request.user, view, can["manage"]),
-        "can_add": can["add"], "can_edit": can["edit"], "can_manage": can["manage"],
+        "can_add": can["add"], "can_edit": can["edit"], "can_delete": can["delete"],
+        "can_manage": can["manage"],
         "show_totals": bool(columns),
     })
 
@@ -87,30 +88,63 @@ def _conflict_dialog(request: HttpRequest, schema: LedgerSchema, exc: Conflict,
     }, request)
 
 
+def _saved_json(schema: LedgerSchema, columns: list[Any], done: dict[str, Any]) -> dict[str, Any]:
+    """The rows a batch wrote, drawn again as the page draws them."""
+    written = done["updated"] + done["created"] + done.get("restored", [])
+    html = iter(_rows_html(schema, columns, written))
+    out: dict[str, Any] = {}
+    for key in ("updated", "created", "restored"):
+        out[key] = [{"id": r["id"], "revision": r["revision"], "html": next(html)}
+                    for r in done.get(key, [])]
+    out["trashed"] = done.get("trashed", [])
+    return out
+
+
+def _columns(schema: LedgerSchema, body: dict[str, Any]) -> list[Any]:
+    return grid.visible_fields(schema, grid.GridState(
+        columns=grid.known_columns(schema, body.get("columns") or [f.code for f in schema.fields])))
+
+
 @json_endpoint
 @require_POST
 def grid_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    """Inline edits and pastes: one bulk call, so a pasted block is all saved or none of it,
-    with one history entry per record."""
-    body = json_body(request, ("create", "update", "columns"))
+    """Inline edits, pastes, fills, bulk edits of the selected rows, rows moved to the trash
+    and back, undo and redo: one batch, so it is all saved or none of it, with one history
+    entry per record."""
+    body = json_body(request, ("create", "update", "trash", "restore", "columns"))
     create, update = body.get("create") or [], body.get("update") or []
-    schema = access.ledger_for(request.user, ledger_id, *svc.bulk_rights(create, update))
-    columns = grid.visible_fields(schema, grid.GridState(
-        columns=grid.known_columns(schema, body.get("columns") or [f.code for f in schema.fields])))
+    trash, restore = body.get("trash") or [], body.get("restore") or []
+    schema = access.ledger_for(request.user, ledger_id,
+                               *batches.rights_for(create, update, trash, restore))
+    columns = _columns(schema, body)
     try:
-        result = svc.bulk(user=request.user, schema=schema, create=create, update=update)
+        done = batches.apply(user=request.user, schema=schema, create=create, update=update,
+                             trash=trash, restore=restore)
     except Conflict as exc:
         current = exc.details.get("current")
         row = _rows_html(schema, columns, [current])[0] if current else ""
-        return error_json(exc, dialog=_conflict_dialog(request, schema, exc, list(update)), row=row)
-    updated, created = result["updated"], result["created"]
-    html = _rows_html(schema, columns, updated + created)
-    return JsonResponse({
-        "updated": [{"id": r["id"], "revision": r["revision"], "html": h}
-                    for r, h in zip(updated, html[: len(updated)], strict=True)],
-        "created": [{"id": r["id"], "revision": r["revision"], "html": h}
-                    for r, h in zip(created, html[len(updated):], strict=True)],
-    })
+        dialog = "" if exc.details.get("op") == "trash" else \
+            _conflict_dialog(request, schema, exc, list(update))
+        return error_json(exc, dialog=dialog, row=row)
+    return JsonResponse(_saved_json(schema, columns, done))
+
+
+@json_endpoint
+@require_POST
+def grid_set_field(request: HttpRequest, ledger_id: int) -> HttpResponse:
+    """「Set a field on all filtered records」: the records the page's query (its filters,
+    search and saved view) matches, at most the bulk limit, in one transaction."""
+    body = json_body(request, ("code", "value", "query", "columns"))
+    schema = access.ledger_for(request.user, ledger_id, "edit")
+    query = body.get("query")
+    data = QueryDict(query.lstrip("?") if isinstance(query, str) else "")
+    state = grid.parse_state(data, schema, queries.view_for(request.user, schema, data.get("view")))
+    done = batches.set_field_on_matching(user=request.user, schema=schema, filters=state.filters,
+                                         search=state.q, code=body.get("code"),
+                                         value=body.get("value"))
+    f = schema.by_code[body["code"]]
+    before = {rid: widget_for(f).text_of(f, value) for rid, value in done["before"].items()}
+    return JsonResponse({**_saved_json(schema, _columns(schema, body), done), "before": before})
 
 
 @page
