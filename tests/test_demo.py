@@ -13,8 +13,8 @@ from tests.conftest import ApiClient
 
 NAMES = ["公有財産台帳", "OA機器台帳", "貸出物品台帳"]
 # The IT optimisation plan's ledgers (daicho.plan.demo) load after them.
-ALL_NAMES = [*NAMES, "情報システム台帳", "全体最適化取組", "目標指標", "情報セキュリティ監査項目",
-             "情報セキュリティ監査計画", "情報セキュリティ監査", "監査チェックリスト", "監査指摘事項",
+ALL_NAMES = [*NAMES, "情報システム台帳", "全体最適化取組", "取組進捗", "目標指標",
+             "情報セキュリティ監査項目", "情報セキュリティ監査計画", "情報セキュリティ監査", "監査チェックリスト", "監査指摘事項",
              "監査改善計画", "調達見積", "会議", "電子申請手続", "ペーパーレス会議システム整備",
              "プリント枚数", "参考資料1", "参考資料2", "参考資料3"]
 SEARCHABLE = {"text", "textarea", "choice", "multichoice", "date", "number", "email", "url",

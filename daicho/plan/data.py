@@ -14,6 +14,10 @@ FISCAL_YEARS = [2018, 2019, 2020, 2021, 2022]
 SYMBOLS = ["⇒", "□", "●", "☆", "★", "—"]
 # What each schedule symbol means (the seed's legend).
 LEGEND = {"⇒": "実施", "□": "検討", "●": "導入・方針等策定", "☆": "一部実施", "★": "完了", "—": ""}
+# The progress of a measure in one fiscal year (contract §6): what was done, not what was planned.
+PROGRESS_STATUSES = ["未着手", "予定どおり", "遅れ", "完了", "中止"]
+# The committee report's status cell when no progress is recorded for that measure and year.
+NO_PROGRESS = "未入力"
 MARKS = ["○", "△", "×"]
 EFFECTS = ["費用削減", "運用効率", "セキュリティ", "利活用"]
 

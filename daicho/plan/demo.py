@@ -40,6 +40,7 @@ Values = dict[str, Any]
 
 INVENTORY = "情報システム台帳"
 MEASURES = "全体最適化取組"
+PROGRESS = "取組進捗"
 KPIS = "目標指標"
 AUDIT_ITEMS = "情報セキュリティ監査項目"
 AUDIT_PLANS = "情報セキュリティ監査計画"
@@ -141,7 +142,18 @@ def measure_fields() -> list[Values]:
         {"name": "定量的目標", "type": "textarea", "code": "quantitative"},
         {"name": "取組による効果", "type": "multichoice", "code": "effects",
          "options": {"choices": data.EFFECTS}},
-        {"name": "進捗状況", "type": "textarea", "code": "status"},
+    ]
+
+
+def progress_fields(measures_id: int) -> list[Values]:
+    """取組進捗: one record per measure and fiscal year (daicho.plan.progress). The demo records
+    none: the seed says what was planned, not what was done."""
+    return [
+        {"name": "取組", "type": "link", "code": "measure", "required": True,
+         "options": {"ledger": measures_id}},
+        {"name": "年度", "type": "number", "code": "fiscal_year", "required": True},
+        _choice("進捗", "status", data.PROGRESS_STATUSES, required=True),
+        {"name": "進捗の説明", "type": "textarea", "code": "note"},
     ]
 
 
@@ -485,6 +497,9 @@ def _specs(actor: AnyUser, ctx: ValueContext) -> list[Spec]:
          lambda: inventory_records(orgs)),
         (MEASURES, "全体最適化に向けた具体的取組とロードマップ(計画 3・4)。"
          "⇒実施 □検討 ●導入・方針等策定 ☆一部実施 ★完了", measure_fields, measure_records),
+        (PROGRESS, "取組ごと・年度ごとの進捗(未着手・予定どおり・遅れ・完了・中止)と説明。"
+         "ロードマップの画面で入力し、委員会の進捗報告に載ります。",
+         lambda: progress_fields(_ledger_id(MEASURES)), list),
         (KPIS, "委員会で進行管理する定量的目標。算定方法は台帳の設定(kpis)にあります。",
          kpi_fields, lambda: kpi_records(len(sections))),
         (AUDIT_ITEMS, "情報セキュリティ監査の監査項目(総務省「地方公共団体における情報セキュリティ"

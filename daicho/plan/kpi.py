@@ -194,11 +194,18 @@ def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
 
 
 def roadmap(user: access.AnyUser) -> dict[str, Any]:
+    """The roadmap as contract §6 gives it: per measure the planned symbols (schedule) and the
+    recorded progress per fiscal year (progress; only the years that have one, and none when
+    the user may not view the progress ledger)."""
+    from daicho.plan import progress
+
     schema = _schema(user, MEASURES)
     years = data.schedule_years(schema.by_code)
+    recorded = progress.read(user)
     measures = []
     for record in sel.all_records(user, schema):
         values = record["values"]
+        entries = recorded.get(int(record["id"]), {})
         measures.append({
             "code": values.get("code"), "title": values.get("title"),
             "division": values.get("division"),
@@ -206,6 +213,7 @@ def roadmap(user: access.AnyUser) -> dict[str, Any]:
             "note": values.get("note"), "agenda": values.get("agenda"),
             "qualitative": values.get("qualitative"), "quantitative": values.get("quantitative"),
             "status": values.get("status"),
+            "progress": {str(y): entries[y].as_json() for y in sorted(entries)},
         })
     return {"fiscal_years": years, "labels": {str(y): wareki_year(y) for y in years},
             "current": current_fiscal_year(), "legend": data.LEGEND, "measures": measures}

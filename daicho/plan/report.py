@@ -23,10 +23,13 @@ HEADERS = ["番号", "具体的取組", "スケジュール", "状況", "協議�
            "目標", "実績", "達成"]
 
 
-def _status(record: dict[str, Any], symbol: str | None) -> str:
-    if record.get("status"):
-        return str(record["status"])
-    return data.LEGEND.get(symbol or "", "") or "—"
+def _status(measure: dict[str, Any], year: int) -> str:
+    """The recorded progress of that fiscal year (with its note), or 未入力: never a meaning
+    read from the planned symbol (contract §6)."""
+    entry = (measure.get("progress") or {}).get(str(year)) or {}
+    if not entry.get("status"):
+        return data.NO_PROGRESS
+    return "\n".join(str(v) for v in (entry["status"], entry.get("note")) if v)
 
 
 def _fmt(value: Any) -> str:
@@ -47,7 +50,7 @@ def rows(user: access.AnyUser, year: int) -> list[list[str]]:
     for m in plan["measures"]:
         symbol = m["schedule"].get(str(year))
         measure_kpis = [k for k in items if k.get("measure") == m["code"]]
-        first = [m["code"] or "", m["title"] or "", symbol or "—", _status(m, symbol),
+        first = [m["code"] or "", m["title"] or "", symbol or "—", _status(m, year),
                  m.get("agenda") or "—", m.get("qualitative") or "—"]
         if not measure_kpis:
             out.append([*first, "—", "—", "—", "—"])

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import DATA, ApiClient
 
 SEED = DATA / "seed" / "000_012d142a8cfb3e07.txt"
-PLAN = ["情報システム台帳", "全体最適化取組", "目標指標", "情報セキュリティ監査項目",
+PLAN = ["情報システム台帳", "全体最適化取組", "取組進捗", "目標指標", "情報セキュリティ監査項目",
         "情報セキュリティ監査計画", "情報セキュリティ監査", "監査チェックリスト", "監査指摘事項",
         "監査改善計画", "調達見積", "会議", "電子申請手続", "ペーパーレス会議システム整備",
         "プリント枚数", "参考資料1", "参考資料2", "参考資料3"]
@@ -260,7 +260,7 @@ def test_committee_report_xlsx(demo: dict[str, int], cli: Any, tmp_path: Path) -
     codes = [r[0] for r in body if r[0]]
     assert codes == [m["code"] for m in seed_roadmap()]
     b_ii = next(r for r in body if r[0] == "B-ii")
-    assert b_ii[2] == "★" and b_ii[3] == "完了"
+    assert b_ii[2] == "★" and b_ii[3] == "未入力"  # no progress recorded: not the legend's 完了
     paperless = next(r for r in body if r[6] == "ペーパーレス会議の実施数")
     assert paperless[7] == "175回" and paperless[9] == "未達成"
     audits = next(r for r in body if r[6] == "情報セキュリティ監査の実施数")

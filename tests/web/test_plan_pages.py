@@ -143,11 +143,11 @@ def test_cell_edit_conflict_and_merge(demo: dict[str, int], api: ApiClient,
     assert f'name="revision" value="{b_ii["revision"]}"' in form
     # Someone else changes another field meanwhile: merged, nothing lost.
     api.patch(f"/api/v1/ledgers/{measures}/records/{b_ii['id']}",
-              {"revision": b_ii["revision"], "values": {"status": "検討中"}})
+              {"revision": b_ii["revision"], "values": {"agenda": "検討中"}})
     resp = admin_client.post(cell, {"symbol": "●", "revision": b_ii["revision"]})
     assert resp.status_code == 200 and "●" in resp.content.decode()
     now = _record(api, measures, "B-ii")
-    assert now["values"]["fy2019"] == "●" and now["values"]["status"] == "検討中"
+    assert now["values"]["fy2019"] == "●" and now["values"]["agenda"] == "検討中"
     # … and the same cell: refused with the current value, the form kept for another try.
     api.patch(f"/api/v1/ledgers/{measures}/records/{b_ii['id']}",
               {"revision": now["revision"], "values": {"fy2019": "☆"}})
