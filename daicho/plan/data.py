@@ -61,6 +61,10 @@ CANDIDATES: list[tuple[str, str, tuple[int, int], str, bool, bool]] = [
     ("都市政策課", "土木設計積算システム", (2020, 7), "サーバ仮想化", True, False),
 ]
 
+# C-i's outcomes that count as クラウド化 (「サーバ仮想化・集約、クラウドサービスへの切替え等の
+# 方向性を決定し、個別システムのクラウド化を推進します」), as 実施結果 of the inventory.
+CLOUD_OUTCOMES = ["サーバ仮想化", "サーバ集約", "クラウド化"]
+
 DIVISIONS = ["全体対策（情報化ルールの整備）", "個別対策（共通基盤）", "個別対策（個別システム）"]
 
 

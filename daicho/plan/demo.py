@@ -85,6 +85,9 @@ def inventory_fields() -> list[Values]:
          "options": {"precision": "month", "wareki": True}},
         _choice("方向性", "direction",
                 ["サーバ仮想化", "サーバ集約", "クラウド化", "システム統合", "現行維持"]),
+        # What was done (C-i): クラウド化の件数 counts these, not the planned 更新予定時期.
+        {"name": "実施日", "type": "date", "code": "done_on"},
+        _choice("実施結果", "outcome", [*data.CLOUD_OUTCOMES, "見送り"]),
         {"name": "重要システム", "type": "yesno", "code": "critical"},
         {"name": "マイナンバー利用", "type": "yesno", "code": "my_number"},
         {"name": "目的", "type": "textarea", "code": "purpose"},
@@ -190,7 +193,8 @@ def kpi_records(sections: int) -> list[Values]:
 
 
 # How each KPI is computed (daicho.plan.kpi); kept in the 目標指標 ledger's settings.
-# 仮想化等候補個別システム (資料4) count as クラウド化 whatever their direction.
+# クラウド化の件数 counts what was done (実施結果, in the fiscal year of its 実施日), never a
+# planned 更新予定時期 that has passed.
 KPI_DEFINITIONS: list[Values] = [
     {"name": "参考見積金額（予算要求額）の削減", "ledger": QUOTES, "metric": "reduction",
      "numerator": "revised_quote", "denominator": "first_quote", "year_field": "fiscal_year"},
@@ -207,7 +211,7 @@ KPI_DEFINITIONS: list[Values] = [
     {"name": "台帳管理システムへの移行数", "source": "migrated_ledgers", "metric": "count",
      "cumulative": True},
     {"name": "クラウド化の件数", "ledger": INVENTORY, "metric": "count",
-     "filters": ["direction:in:サーバ仮想化,サーバ集約,クラウド化"], "date_field": "renewal",
+     "filters": [f"outcome:in:{','.join(data.CLOUD_OUTCOMES)}"], "date_field": "done_on",
      "cumulative": True},
 ]
 

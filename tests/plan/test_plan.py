@@ -207,7 +207,8 @@ def test_kpis_follow_the_records(demo: dict[str, int], api: ApiClient, cli: Any,
          {"system": "秘書システム", "fiscal_year": 2024, "first_quote": 1_000_000,
           "revised_quote": 850_000, "contract_amount": 840_000})
     _add(api, demo["情報システム台帳"],
-         {"name": "新システム", "direction": "クラウド化", "renewal": "2024-10-01"})
+         {"name": "新システム", "direction": "クラウド化", "renewal": "2024-10-01",
+          "done_on": "2024-10-01", "outcome": "クラウド化"})
     after = {fy: _kpis(api, fy) for fy in (2020, 2021, 2024)}
 
     def delta(fy: int, name: str) -> Any:

@@ -215,9 +215,9 @@ def test_kpis_equal_the_seed(plan: dict[str, int], api: ApiClient) -> None:
     sections = [o for o in orgs if o["code"] not in parents]
     assert targets[2022]["ペーパーレス会議システムの整備数"] == len(sections) == 17
     assert targets[2021]["ペーパーレス会議システムの整備数"] is None
-    # The demo reaches the 12 仮想化等候補個別システム of 資料4 and every 課等 by FY2022.
+    # The demo reaches every 課等 by FY2022; no クラウド化 is recorded as done (point 2).
     fy2022 = kpis(api, 2022)
-    assert fy2022["クラウド化の件数"]["actual"] == 12 and fy2022["クラウド化の件数"]["achieved"]
+    assert fy2022["クラウド化の件数"]["actual"] == 0
     assert fy2022["ペーパーレス会議システムの整備数"]["achieved"] is True
     assert all(item["actual"] is not None for item in fy2022.values())
     assert fy2022["クラウド化の件数"]["cumulative"] is True
@@ -297,17 +297,30 @@ def test_cloud_and_migration_kpis_are_running_totals(plan: dict[str, int], api: 
                                                       cli: Any, tmp_path: Any) -> None:
     from daicho.plan.kpi import current_fiscal_year
 
-    inventory = every(api, plan["情報システム台帳"]).values()
-    moved = [s for s in inventory if s["direction"] in ("サーバ仮想化", "サーバ集約", "クラウド化")]
-    expected = {fy: sum(s["renewal"] <= fy_end(fy) for s in moved) for fy in YEARS}
+    # Issue 17 point 2: a completion (実施日 / 実施結果) counts, not a planned 更新予定時期.
+    # The demo records none: every 資料4 date (H30.4～ … H34.12～) has passed, and still 0.
+    inventory = {s["name"]: (sid, s) for sid, s in every(api, plan["情報システム台帳"]).items()}
+    assert sum(bool(s["renewal"]) and s["renewal"] <= fy_end(2022)
+               for _sid, s in inventory.values()) == 12
     before = actuals(api, "クラウド化の件数")
-    assert before == expected and before[2022] == 12
+    assert before == dict.fromkeys(YEARS, 0)
+    assert kpis(api, 2022)["クラウド化の件数"]["achieved"] is False
+    # 秘書システム (資料4 No.1: H32.3～ サーバ仮想化) virtualised on 2020-03-16: FY2019.
+    sid, _hisho = inventory["秘書システム"]
+    revision = api.get(f"/api/v1/ledgers/{plan['情報システム台帳']}/records/{sid}").body["revision"]
+    resp = api.patch(f"/api/v1/ledgers/{plan['情報システム台帳']}/records/{sid}", {
+        "revision": revision, "values": {"done_on": "2020-03-16", "outcome": "サーバ仮想化"}})
+    assert resp.status == 200, resp.body
     add(api, plan["情報システム台帳"],
-        {"name": "統合型GISクラウド", "direction": "クラウド化", "renewal": "2020-10-01"},
+        {"name": "統合型GISクラウド", "direction": "クラウド化", "renewal": "2020-10-01",
+         "done_on": "2020-10-01", "outcome": "クラウド化"},
+        {"name": "見送ったシステム", "direction": "サーバ集約", "renewal": "2019-10-01",
+         "done_on": "2019-10-01", "outcome": "見送り"},
+        {"name": "予定だけのシステム", "direction": "クラウド化", "renewal": "2019-10-01"},
         {"name": "現行のまま", "direction": "現行維持", "renewal": "2020-10-01"})
     after = actuals(api, "クラウド化の件数")
     assert {fy: after[fy] - before[fy] for fy in YEARS} == {
-        2018: 0, 2019: 0, 2020: 1, 2021: 1, 2022: 1, 2023: 1}
+        2018: 0, 2019: 1, 2020: 2, 2021: 2, 2022: 2, 2023: 2}
 
     fy = current_fiscal_year()
     name = "台帳管理システムへの移行数"
