@@ -11,7 +11,10 @@ A KPI definition (kept in the settings of the KPI ledger, key "kpis") is a dict:
 - ``cumulative: true``: a running total, every record up to the end of the fiscal year (for
   targets such as "150 ledgers by FY2022");
 - ``base_year``: the value is the decrease from that fiscal year's value (base − this year;
-  null before the base year or when either year has no records);
+  null before the base year or when either year has no records); ``"record"``: the base year
+  is the KPI record's 基準年度 (``base_year``), and the KPI has no value until it is set;
+- ``target_every_section_by: YEAR``: that year's target, when the KPI record stores none, is
+  the number of 課等 (departments without sub-departments) at the end of that fiscal year;
 - or ``source: migrated_ledgers``: the ledgers whose settings hold ``migrated_from`` (set by an
   import that created the ledger), counted in the fiscal year they were created.
 
@@ -171,6 +174,46 @@ def _visible_actual(user: access.AnyUser, definition: dict[str, Any],
         raise
 
 
+def sections_on(day: dt.date) -> int:
+    """The number of 課等 (departments without sub-departments) in the organisation on `day`
+    (scheduled changes included: a later reorganisation loaded ahead counts from its date)."""
+    from daicho.selectors import orgs
+
+    chains = orgs.timeline()
+    # The organisation is known from the day daicho first recorded it; a fiscal year that ended
+    # before then is counted with the earliest known organisation.
+    known = min((s.valid_from for states in chains.values() for s in states), default=day)
+    tree = orgs.tree_on(max(day, known), chains)
+    parents = {state.parent_code for state in tree}
+    return sum(1 for state in tree if state.code not in parents)
+
+
+def _target(values: dict[str, Any], definition: dict[str, Any] | None,
+            year: int) -> int | float | None:
+    """The stored target of that year, or the computed one of 「全課等に整備」 (the 課等 as of
+    the end of the fiscal year); None where the plan sets none."""
+    target = values.get(f"target_{year}")
+    if target is not None:
+        return _number(target)
+    if definition and definition.get("target_every_section_by") == year:
+        return sections_on(fiscal_range(year)[1])
+    return None
+
+
+def _actual(user: access.AnyUser, values: dict[str, Any], definition: dict[str, Any] | None,
+            year: int) -> int | float | None:
+    """The actual value; None without a definition, or when the definition counts from the
+    base year the KPI record sets (``base_year: "record"``) and none is set yet."""
+    if not definition:
+        return None
+    if definition.get("base_year") == "record":
+        base = values.get("base_year")
+        if base is None:
+            return None
+        definition = {**definition, "base_year": int(base)}
+    return _visible_actual(user, definition, year)
+
+
 def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
     """Every KPI of the plan for fiscal year `year`: name, measure, target, actual, unit,
     achieved, and the plan's wording of the target (goal) and whether the KPI is a running
@@ -181,10 +224,9 @@ def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
     items = []
     for record in sel.all_records(user, schema):
         values = record["values"]
-        target = values.get(f"target_{year}")
-        target = None if target is None else _number(target)
         definition = definitions.get(values.get("name"))
-        actual = _visible_actual(user, definition, year) if definition else None
+        target = _target(values, definition, year)
+        actual = _actual(user, values, definition, year)
         achieved = None if target is None or actual is None else actual >= target
         items.append({"name": values.get("name"), "measure": values.get("measure"),
                       "target": target, "actual": actual, "unit": values.get("unit"),

@@ -201,7 +201,7 @@ def test_kpis_equal_the_seed(plan: dict[str, int], api: ApiClient) -> None:
     for item in kpis(api, 2022).values():
         assert item["goal"] == dict(expected)[item["name"]]
     targets = {fy: {n: i["target"] for n, i in kpis(api, fy).items()} for fy in range(2018, 2023)}
-    for fy in range(2018, 2023):
+    for fy in range(2019, 2023):  # from H31: H30 is for the policy and the audit plan
         assert targets[fy]["参考見積金額（予算要求額）の削減"] == 10  # 1割
         assert targets[fy]["情報セキュリティ監査の実施数"] == 15
         assert targets[fy]["電子申請システム等の対象手続き数"] is None  # 計画策定と合わせて設定
@@ -219,7 +219,7 @@ def test_kpis_equal_the_seed(plan: dict[str, int], api: ApiClient) -> None:
     fy2022 = kpis(api, 2022)
     assert fy2022["クラウド化の件数"]["actual"] == 0
     assert fy2022["ペーパーレス会議システムの整備数"]["achieved"] is True
-    assert all(item["actual"] is not None for item in fy2022.values())
+    assert [n for n, item in fy2022.items() if item["actual"] is None] == ["プリント枚数の削減"]
     assert fy2022["クラウド化の件数"]["cumulative"] is True
     assert fy2022["ペーパーレス会議の実施数"]["cumulative"] is False
 
@@ -227,7 +227,17 @@ def test_kpis_equal_the_seed(plan: dict[str, int], api: ApiClient) -> None:
 def test_no_kpi_is_without_a_source(plan: dict[str, int], api: ApiClient) -> None:
     for fy in (2019, 2022):
         missing = [n for n, i in kpis(api, fy).items() if i["actual"] is None]
-        assert missing == [], fy
+        # プリント枚数の削減 waits for the base year the committee sets (平成31年度に設定).
+        assert missing == ["プリント枚数の削減"], fy
+
+
+def set_base_year(api: ApiClient, plan: dict[str, int], name: str, year: int) -> None:
+    rid, values = next((rid, v) for rid, v in every(api, plan["目標指標"]).items()
+                       if v["name"] == name)
+    revision = api.get(f"/api/v1/ledgers/{plan['目標指標']}/records/{rid}").body["revision"]
+    resp = api.patch(f"/api/v1/ledgers/{plan['目標指標']}/records/{rid}",
+                     {"revision": revision, "values": {"base_year": year}})
+    assert resp.status == 200, resp.body
 
 
 # -- the new sources, per fiscal year ------------------------------------------------------------
@@ -274,6 +284,8 @@ def test_paperless_systems_count_departments(plan: dict[str, int], api: ApiClien
 
 def test_print_reduction_counts_from_the_base_year(plan: dict[str, int], api: ApiClient) -> None:
     name = "プリント枚数の削減"
+    assert set(actuals(api, name).values()) == {None}  # no base year set yet
+    set_base_year(api, plan, name, 2018)
     prints = every(api, plan["プリント枚数"]).values()
     total = Counter[int]()
     for p in prints:
@@ -395,6 +407,7 @@ def test_kpis_follow_the_readers_rights(plan: dict[str, int], api: ApiClient,
 
     reader = make_client("reader", name="閲覧者", org="110")
     assert reader.get("/api/v1/plan/kpis", {"fy": 2022}).status == 404
+    set_base_year(api, plan, "プリント枚数の削減", 2018)
     allow("目標指標")
     allow("プリント枚数")
     allow("電子申請手続", fields={"published_on": "hidden"})
