@@ -54,6 +54,11 @@ ONLINE = "電子申請手続"
 PAPERLESS = "ペーパーレス会議システム整備"
 PRINTS = "プリント枚数"
 REFERENCES = ["参考資料1", "参考資料2", "参考資料3"]
+# Ledgers whose records are fictional, generated for the demo (not from the seed): marked as such
+# in their description and settings (``demo_data``), and on the KPI dashboard.
+DEMO_ONLY = [AUDIT_ITEMS, AUDIT_PLANS, AUDITS, AUDIT_ANSWERS, AUDIT_FINDINGS, AUDIT_IMPROVEMENTS,
+             QUOTES, MEETINGS, ONLINE, PAPERLESS, PRINTS]
+DEMO_MARK = "【デモ用の架空データ】"
 NETWORKS = ["マイナンバー利用事務系", "LGWAN接続系", "インターネット接続系"]
 SEED = 20180401
 
@@ -124,11 +129,10 @@ def inventory_records(orgs: dict[str, str]) -> list[Values]:
             values[f"{code}_note"] = note or None
         out.append(values)
     for dept, name, (year, month), direction, critical, my_number in data.CANDIDATES:
+        # Only what 資料4 says: 個人情報, ネットワーク区分, 設置場所 … stay empty (unknown).
         out.append({"name": name, "department": orgs.get(dept), "category": "個別システム",
                     "renewal": f"{year:04d}-{month:02d}-01", "direction": direction,
-                    "critical": critical, "my_number": my_number,
-                    "network": NETWORKS[0] if my_number else NETWORKS[1],
-                    "personal_data": critical or my_number, "hosting": "庁舎内事務室"})
+                    "critical": critical, "my_number": my_number})
     return out
 
 
@@ -549,15 +553,19 @@ def load_plan(actor: AnyUser) -> list[str]:
     for name, description, fields, items in _specs(actor, ctx):
         if Ledger.objects.filter(name=name).exists():
             continue
+        if name in DEMO_ONLY:
+            description = DEMO_MARK + description
         schema = ledgers.create_ledger(user=actor, name=name, description=description,
                                        fields=fields())
         rows = items()
         for start in range(0, len(rows), 1000):
             records.bulk(user=actor, schema=schema, ctx=ctx,
                          create=[{"values": v} for v in rows[start:start + 1000]])
-        if name == KPIS:
+        extra: Values = {"kpis": KPI_DEFINITIONS} if name == KPIS else \
+            {"demo_data": True} if name in DEMO_ONLY else {}
+        if extra:
             ledger = Ledger.objects.get(id=schema.id)
-            ledger.settings = {**ledger.settings, "kpis": KPI_DEFINITIONS}
+            ledger.settings = {**ledger.settings, **extra}
             ledger.save(update_fields=["settings"])
         created.append(name)
     return created

@@ -216,11 +216,15 @@ def _actual(user: access.AnyUser, values: dict[str, Any], definition: dict[str, 
 
 def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
     """Every KPI of the plan for fiscal year `year`: name, measure, target, actual, unit,
-    achieved, and the plan's wording of the target (goal) and whether the KPI is a running
-    total (cumulative)."""
+    achieved, and the plan's wording of the target (goal), whether the KPI is a running
+    total (cumulative) and whether its source holds fictional demo records (demo_data)."""
     schema = _schema(user, KPIS)
     definitions = {d.get("name"): d for d in schema.ledger.settings.get("kpis", [])
                    if isinstance(d, dict)}
+    sources = {str(d.get("ledger")) for d in definitions.values() if d.get("ledger")}
+    demo = {ledger.name for ledger in Ledger.objects.filter(name__in=sources).only("name",
+                                                                                   "settings")
+            if isinstance(ledger.settings, dict) and ledger.settings.get("demo_data")}
     items = []
     for record in sel.all_records(user, schema):
         values = record["values"]
@@ -231,7 +235,8 @@ def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
         items.append({"name": values.get("name"), "measure": values.get("measure"),
                       "target": target, "actual": actual, "unit": values.get("unit"),
                       "achieved": achieved, "goal": values.get("goal"),
-                      "cumulative": bool(definition and definition.get("cumulative"))})
+                      "cumulative": bool(definition and definition.get("cumulative")),
+                      "demo_data": bool(definition and definition.get("ledger") in demo)})
     return items
 
 

@@ -275,6 +275,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "years": years.options, "year": year,
         "year_label": kpi.wareki_year(year), "current": current,
         "current_label": kpi.wareki_year(current), "items": items, "chosen": chosen,
+        "any_demo": any(i.demo_data for i in items),
         "series": [(kpi.wareki_year(y), i) for y, i in series], "svg": svg,
         "report_formats": REPORT_FORMATS,
     })
