@@ -31,13 +31,23 @@ from daicho.plan.demo_audits import (
     audit_item_records,
     audit_plan_fields,
 )
+from daicho.plan.demo_sources import (
+    online_fields,
+    online_records,
+    paperless_fields,
+    paperless_records,
+    print_fields,
+    print_records,
+)
 from daicho.plan.reference_text import REFERENCE_TEXT
+from daicho.plan.seed_text import KPI_BASELINES, MEASURE_TEXT, PLAN_FACTS
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import load_schema
 from daicho.services import ledgers, records
 
 Values = dict[str, Any]
 
+PLAN_INFO = "計画概要"
 INVENTORY = "情報システム台帳"
 MEASURES = "全体最適化取組"
 PROGRESS = "取組進捗"
@@ -81,6 +91,9 @@ def inventory_fields() -> list[Values]:
         {"name": "システムID", "type": "autonumber", "code": "system_id",
          "options": {"prefix": "SYS-", "digits": 4}},
         {"name": "情報システム名", "type": "text", "code": "name", "required": True},
+        # The row numbers of the seed's tables, so that 対象システム 「No. 1」 can be followed.
+        {"name": "評価表No.", "type": "number", "code": "evaluation_no"},
+        {"name": "資料4 No.", "type": "number", "code": "candidate_no"},
         {"name": "所管課", "type": "org", "code": "department"},
         _choice("区分", "category", ["共通基盤", "個別システム"]),
         *marks,
@@ -120,17 +133,21 @@ def inventory_fields() -> list[Values]:
 def inventory_records(orgs: dict[str, str]) -> list[Values]:
     out: list[Values] = []
     codes = ("cost", "efficiency", "security", "utilization")
-    for _no, name, marks, action, action_note in data.EVALUATION:
-        values: Values = {"name": name, "category": "個別システム" if name == "個別システム"
-                          else "共通基盤", "action": action, "action_note": action_note or None,
-                          "department": orgs.get("情報企画課") if name != "個別システム" else None}
+    for no, name, marks, action, action_note in data.EVALUATION:
+        common = name != "個別システム"  # No. 1～10 are 共通基盤
+        values: Values = {"name": name, "evaluation_no": no,
+                          "category": "共通基盤" if common else "個別システム", "action": action,
+                          "action_note": action_note or None,
+                          "department": orgs.get("情報企画課") if common else None}
         for code, (mark, note) in zip(codes, marks, strict=True):
             values[code] = mark
             values[f"{code}_note"] = note or None
         out.append(values)
-    for dept, name, (year, month), direction, critical, my_number in data.CANDIDATES:
+    for no, (dept, name, (year, month), direction, critical, my_number) in \
+            enumerate(data.CANDIDATES, start=1):
         # Only what 資料4 says: 個人情報, ネットワーク区分, 設置場所 … stay empty (unknown).
-        out.append({"name": name, "department": orgs.get(dept), "category": "個別システム",
+        out.append({"name": name, "candidate_no": no, "department": orgs.get(dept),
+                    "category": "個別システム",
                     "renewal": f"{year:04d}-{month:02d}-01", "direction": direction,
                     "critical": critical, "my_number": my_number})
     return out
@@ -149,6 +166,9 @@ def measure_fields() -> list[Values]:
         {"name": "定量的目標", "type": "textarea", "code": "quantitative"},
         {"name": "取組による効果", "type": "multichoice", "code": "effects",
          "options": {"choices": data.EFFECTS}},
+        {"name": "現状", "type": "textarea", "code": "situation"},
+        {"name": "取組内容", "type": "textarea", "code": "content"},
+        {"name": "参考資料", "type": "text", "code": "reference"},
     ]
 
 
@@ -170,7 +190,38 @@ def measure_records() -> list[Values]:
         **{f"fy{y}": s for y, s in m.schedule.items()}, "note": m.note,
         "agenda": m.agenda or None, "qualitative": "\n".join(m.qualitative) or None,
         "quantitative": "\n".join(m.quantitative) or None, "effects": m.effects,
+        "situation": MEASURE_TEXT[m.code][0] or None, "content": MEASURE_TEXT[m.code][1] or None,
+        "reference": MEASURE_TEXT[m.code][2] or None,
     } for m in data.MEASURES]
+
+
+def plan_info_fields() -> list[Values]:
+    month = {"precision": "month", "wareki": True}
+    return [
+        {"name": "計画名", "type": "text", "code": "title", "required": True},
+        {"name": "団体名", "type": "text", "code": "city"},
+        {"name": "策定", "type": "date", "code": "adopted", "options": month},
+        {"name": "改定", "type": "date", "code": "revised", "options": month},
+        {"name": "改定の種類", "type": "text", "code": "revision_kind"},
+        {"name": "計画期間", "type": "text", "code": "period"},
+        {"name": "開始年度", "type": "number", "code": "first_year"},
+        {"name": "終了年度", "type": "number", "code": "last_year"},
+        {"name": "委員会", "type": "text", "code": "committee"},
+        {"name": "委員長", "type": "text", "code": "chair"},
+        {"name": "委員", "type": "text", "code": "members"},
+        {"name": "推進体制", "type": "textarea", "code": "organisation"},
+        {"name": "基幹システム利用課数", "type": "number", "code": "core_departments",
+         "options": {"unit": "課"}},
+        {"name": "基幹システム業務数", "type": "number", "code": "core_tasks",
+         "options": {"unit": "業務"}},
+        {"name": "情報システム数(約)", "type": "number", "code": "systems"},
+        {"name": "パソコン台数(約)", "type": "number", "code": "pcs", "options": {"unit": "台"}},
+        {"name": "現状", "type": "textarea", "code": "facts"},
+    ]
+
+
+def plan_info_records() -> list[Values]:
+    return [dict(PLAN_FACTS)]
 
 
 def kpi_fields() -> list[Values]:
@@ -184,13 +235,16 @@ def kpi_fields() -> list[Values]:
         # A KPI counted from a base year the committee sets (プリント枚数の削減: 「利用状況を分析
         # した上で平成31年度に設定」): empty until it is set, and then the KPI has no value.
         {"name": "基準年度", "type": "number", "code": "base_year"},
+        # The starting point the seed's 【現状】 gives in words (電子申請 since H19, …).
+        {"name": "基準値", "type": "textarea", "code": "baseline"},
     ]
 
 
 def kpi_records() -> list[Values]:
     """The eight KPIs with the targets the seed sets (none where it sets none)."""
     return [{"name": name, "measure": measure, "unit": unit, "goal": goal,
-             **{f"target_{y}": targets.get(y) for y in data.FISCAL_YEARS}}
+             **{f"target_{y}": targets.get(y) for y in data.FISCAL_YEARS},
+             "baseline": KPI_BASELINES.get(name)}
             for name, measure, unit, goal, targets in data.KPIS]
 
 
@@ -274,91 +328,6 @@ def meeting_records(orgs: dict[str, str]) -> list[Values]:
                         "department": rng.choice(sections),
                         "paperless": rng.random() < 0.4 + 0.1 * (year - 2019)})
     return out
-
-
-# -- The sources of the KPIs of B-iii, B-iv and B-v ----------------------------------------------
-
-def online_fields() -> list[Values]:
-    return [
-        {"name": "手続名", "type": "text", "code": "name", "required": True},
-        {"name": "所管課", "type": "org", "code": "department"},
-        _choice("区分", "kind", data.ONLINE_KINDS),
-        _choice("受付システム", "channel", data.ONLINE_CHANNELS),
-        {"name": "公開日", "type": "date", "code": "published_on"},
-        {"name": "備考", "type": "textarea", "code": "note"},
-    ]
-
-
-def online_records(orgs: dict[str, str]) -> list[Values]:
-    """The procedures in order: the first ones since the system started (H19), then per year."""
-    rng = random.Random(SEED + 4)
-    codes = set(orgs.values())
-    days: list[dt.date] = []
-    for year, count in data.ONLINE_GROWTH.items():
-        start, end = (dt.date(2007, 4, 1), dt.date(2018, 3, 31)) if year is None else \
-            (dt.date(year, 4, 1), dt.date(year + 1, 3, 31))
-        days += sorted(start + dt.timedelta(days=rng.randint(0, (end - start).days))
-                       for _n in range(count))
-    return [{"name": name, "department": dept if dept in codes else None, "kind": kind,
-             "channel": channel, "published_on": day.isoformat()}
-            for (name, dept, kind, channel), day in zip(data.ONLINE_PROCEDURES, days, strict=True)]
-
-
-def paperless_fields() -> list[Values]:
-    return [
-        {"name": "整備課等", "type": "org", "code": "department", "required": True},
-        {"name": "整備日", "type": "date", "code": "installed_on"},
-        {"name": "端末台数", "type": "number", "code": "units", "options": {"unit": "台"}},
-        {"name": "設置場所", "type": "text", "code": "place"},
-        {"name": "備考", "type": "textarea", "code": "note"},
-    ]
-
-
-PAPERLESS_ROLLOUT = ((2018, 2), (2019, 4), (2020, 4), (2021, 4), (2022, None))
-
-
-def paperless_records(sections: list[str]) -> list[Values]:
-    """Every 課等 by FY2022, 情報企画課's e ミーティングルーム first; later a few more screens."""
-    rng = random.Random(SEED + 5)
-    order = sorted(sections)
-    rng.shuffle(order)
-    order.sort(key=lambda code: code != "120")
-    out: list[Values] = []
-    for year, count in PAPERLESS_ROLLOUT:
-        batch, order = (order, []) if count is None else (order[:count], order[count:])
-        for dept in batch:
-            day = dt.date(year, 5, 1) + dt.timedelta(days=rng.randint(0, 300))
-            first = not out
-            out.append({"department": dept, "installed_on": day.isoformat(),
-                        "units": 12 if first else rng.randint(2, 6),
-                        "place": "eミーティングルーム" if first else "事務室内打合せスペース"})
-    for dept in rng.sample(sorted(sections), min(3, len(sections))):
-        out.append({"department": dept, "installed_on": f"2023-{rng.randint(5, 12):02d}-01",
-                    "units": 2, "place": "会議室", "note": "増設"})
-    return out
-
-
-def print_fields() -> list[Values]:
-    return [
-        {"name": "年度", "type": "number", "code": "fiscal_year", "required": True},
-        {"name": "所属", "type": "org", "code": "department", "required": True},
-        {"name": "プリント枚数", "type": "number", "code": "sheets", "options": {"unit": "枚"}},
-        {"name": "備考", "type": "textarea", "code": "note"},
-    ]
-
-
-# Paper use per fiscal year against FY2018: the plan's printer renewal (FY2019), telework and
-# paperless meetings from FY2020.
-PRINT_TREND = {2018: 1.0, 2019: 0.97, 2020: 0.88, 2021: 0.85, 2022: 0.81, 2023: 0.78}
-
-
-def print_records(sections: list[str]) -> list[Values]:
-    """Sheets printed per 課等 and fiscal year (the print servers' yearly totals)."""
-    rng = random.Random(SEED + 6)
-    base = {dept: rng.randint(80, 400) * 1000 for dept in sorted(sections)}
-    return [{"fiscal_year": year, "department": dept,
-             "sheets": round(base[dept] * factor * rng.uniform(0.95, 1.05), -2)}
-            for year, factor in PRINT_TREND.items() for dept in sorted(sections)]
 
 
 _VALUE = re.compile(r"^(—|[\d,]+(\([\d.]+\))?)$")
@@ -501,6 +470,8 @@ def _specs(actor: AnyUser, ctx: ValueContext) -> list[Spec]:
     cycle = audit_cycle(orgs, _owners(), SEED + 1)
     link = Linker(actor, ctx)
     specs: list[Spec] = [
+        (PLAN_INFO, "計画の名称・策定と改定・計画期間・推進体制(委員会)と、計画が述べる現状の数値。",
+         plan_info_fields, plan_info_records),
         (INVENTORY, "情報システムの一覧と評価(全体最適化計画 2(1)・資料4)。"
          "○:課題無し △:向上の可能性有り ×:課題有り", inventory_fields,
          lambda: inventory_records(orgs)),

@@ -259,7 +259,9 @@ def roadmap(user: access.AnyUser) -> dict[str, Any]:
             "schedule": {str(y): values.get(f"fy{y}") for y in years},
             "note": values.get("note"), "agenda": values.get("agenda"),
             "qualitative": values.get("qualitative"), "quantitative": values.get("quantitative"),
-            "status": values.get("status"),
+            "status": values.get("status"), "target": values.get("target"),
+            "effects": values.get("effects") or [], "situation": values.get("situation"),
+            "content": values.get("content"), "reference": values.get("reference"),
             "progress": {str(y): entries[y].as_json() for y in sorted(entries)},
         })
     return {"fiscal_years": years, "labels": {str(y): wareki_year(y) for y in years},

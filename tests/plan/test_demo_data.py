@@ -17,7 +17,7 @@ from tests.plan.test_plan_data import every, kpis
 FICTIONAL = ["情報セキュリティ監査項目", "情報セキュリティ監査計画", "情報セキュリティ監査",
              "監査チェックリスト", "監査指摘事項", "監査改善計画", "調達見積", "会議", "電子申請手続",
              "ペーパーレス会議システム整備", "プリント枚数"]
-FROM_THE_SEED = ["情報システム台帳", "全体最適化取組", "取組進捗", "目標指標", "参考資料1",
+FROM_THE_SEED = ["計画概要", "情報システム台帳", "全体最適化取組", "取組進捗", "目標指標", "参考資料1",
                  "参考資料2", "参考資料3"]
 
 
@@ -34,8 +34,8 @@ def test_資料4_systems_hold_only_what_the_seed_says(plan: dict[str, int], api:
     # 所管課等 → department, 情報システム → name, 更新予定時期 → renewal, 方向性 → direction,
     # 備考 → critical (重要システム) and my_number (マイナンバー利用); 個別システム (the table's
     # title, 仮想化等候補個別システム一覧) → category; system_id is the ledger's own number.
-    from_seed = {"system_id", "name", "department", "category", "renewal", "direction",
-                 "critical", "my_number"}
+    from_seed = {"system_id", "candidate_no", "name", "department", "category", "renewal",
+                 "direction", "critical", "my_number"}
     candidates = seed_candidates()
     assert len(candidates) == 12 and len(header) == len(candidates[0])
     for cells in candidates:

@@ -232,8 +232,7 @@ def test_no_kpi_is_without_a_source(plan: dict[str, int], api: ApiClient) -> Non
 
 
 def set_base_year(api: ApiClient, plan: dict[str, int], name: str, year: int) -> None:
-    rid, values = next((rid, v) for rid, v in every(api, plan["目標指標"]).items()
-                       if v["name"] == name)
+    rid = next(rid for rid, v in every(api, plan["目標指標"]).items() if v["name"] == name)
     revision = api.get(f"/api/v1/ledgers/{plan['目標指標']}/records/{rid}").body["revision"]
     resp = api.patch(f"/api/v1/ledgers/{plan['目標指標']}/records/{rid}",
                      {"revision": revision, "values": {"base_year": year}})

@@ -83,9 +83,13 @@ def roadmap(request: HttpRequest) -> HttpResponse:
     editable = rm.editable_years(request.user)
     recorded = progress.read(request.user)
     labels = table.labels
+    links = rm.links(request.user)
     rows = [{
         "m": m, "span": span,
         "texts": [(code, m.text(code)) for code in rm.TEXT_COLUMNS if code in table.columns],
+        "system": links.system(m.text("target")),
+        "reference": links.reference(m.text("reference")),
+        "effects": [(e, e in (m.values.get("effects") or [])) for e in data.EFFECTS],
         "cells": [{"year": y, "label": labels[y], "symbol": m.schedule[y],
                    "editable": y in editable, "current": y == table.current,
                    "progress": recorded.get(m.id, {}).get(y)}
@@ -93,12 +97,14 @@ def roadmap(request: HttpRequest) -> HttpResponse:
     } for m, span in table.grouped()]
     return _render(request, "web/plan/roadmap.html", "roadmap", {
         "roadmap": table, "rows": rows, "editable": editable,
-        "headers": [(code, name) for code, name in table.columns.items() if code != "note"],
+        "headers": [(code, name) for code, name in table.columns.items()
+                    if code in rm.TEXT_COLUMNS],
         "years": [(y, labels[y]) for y in table.years], "legend": data.LEGEND,
         "current_label": kpi.wareki_year(table.current),
         "first_label": labels.get(table.years[0], "") if table.years else "",
         "last_label": labels.get(table.years[-1], "") if table.years else "",
         "can_export": _may_export(request.user), "can_progress": progress.editable(request.user),
+        "inventory_id": links.inventory, "show_effects": "effects" in table.columns,
         "progress_statuses": "・".join(data.PROGRESS_STATUSES),
     })
 
