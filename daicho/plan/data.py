@@ -45,7 +45,8 @@ EVALUATION: list[tuple[int, str, list[tuple[str, str]], str, str]] = [
      "必要", ""),
 ]
 
-# 資料4: department, system, update period (year, month), direction, 重要システム, マイナンバー利用
+# 資料4: department, system, update period (year, month; the seed writes 「H32.3～」: from that
+# month on), direction, 重要システム, マイナンバー利用
 CANDIDATES: list[tuple[str, str, tuple[int, int], str, bool, bool]] = [
     ("秘書課", "秘書システム", (2020, 3), "サーバ仮想化", True, False),
     ("防災対策課", "被災者支援システム", (2022, 12), "サーバ集約", True, False),
@@ -65,6 +66,9 @@ CANDIDATES: list[tuple[str, str, tuple[int, int], str, bool, bool]] = [
 # 方向性を決定し、個別システムのクラウド化を推進します」), as 実施結果 of the inventory.
 CLOUD_OUTCOMES = ["サーバ仮想化", "サーバ集約", "クラウド化"]
 
+CANDIDATES_TITLE = "資料4 仮想化等候補個別システム一覧"
+CANDIDATES_NOTE = "※クラウド化は利用可能なサービスが随時変動するため別途検討する。"
+
 DIVISIONS = ["全体対策（情報化ルールの整備）", "個別対策（共通基盤）", "個別対策（個別システム）"]
 
 
@@ -72,6 +76,7 @@ class Measure:
     def __init__(self, code: str, title: str, target: str, schedule: str, note: str,
                  effects: str, agenda: str, qualitative: list[str], quantitative: list[str]) -> None:
         self.code = code
+        self.body_title = BODY_TITLES.get(code, title)
         self.division = DIVISIONS["ABC".index(code[0])]
         self.title = title
         self.target = target
@@ -82,6 +87,11 @@ class Measure:
         self.qualitative = qualitative
         self.quantitative = quantitative
 
+
+# A-i has two titles in the seed: 2(2) and 3 「情報システムの整備・管理に関するガイドラインの
+# 策定」, the roadmap (4) 「情報システム調達・運用ガイドラインの策定」. Both are kept: 具体的取組 is
+# the roadmap's, 具体的取組(本文) the text's. (B-iv and B-v differ only in spacing: not kept.)
+BODY_TITLES = {"A-i": "情報システムの整備・管理に関するガイドラインの策定"}
 
 # Section 4 (roadmap): code, 具体的取組, schedule H30–H34, 備考; section 3: effects (↑ or —),
 # 協議事項, 定性的目標, 定量的目標 (with the target in 【】).
@@ -131,7 +141,7 @@ MEASURES: list[Measure] = [
             "毎年度システム更新に合わせて推進", "↑↑↑—", "システム更新の方向性",
             ["毎年度システム更新の方向性を検討"],
             ["クラウド化の件数【平成34年度までに12システム（仮想化等候補個別システム）以上】"]),
-    Measure("C-ii", "システム統合", "", "⇒ ⇒ ⇒ ● ⇒",
+    Measure("C-ii", "システム統合", "No.11", "⇒ ⇒ ⇒ ● ⇒",
             "毎年度システム更新に合わせて検討 ～H33 基幹システムへの統合を検討", "↑↑——",
             "統合するシステム",
             ["毎年度個別システムの統合を検討", "平成33年度までに基幹システムへの統合を検討"], []),

@@ -101,6 +101,8 @@ def inventory_fields() -> list[Values]:
         {"name": "対策備考", "type": "text", "code": "action_note"},
         {"name": "更新予定時期", "type": "date", "code": "renewal",
          "options": {"precision": "month", "wareki": True}},
+        # 資料4 writes 「H32.3～」: the month and "from then on" (～).
+        {"name": "更新予定時期～(以降)", "type": "yesno", "code": "renewal_from"},
         _choice("方向性", "direction",
                 ["サーバ仮想化", "サーバ集約", "クラウド化", "システム統合", "現行維持"]),
         # What was done (C-i): クラウド化の件数 counts these, not the planned 更新予定時期.
@@ -148,7 +150,8 @@ def inventory_records(orgs: dict[str, str]) -> list[Values]:
         # Only what 資料4 says: 個人情報, ネットワーク区分, 設置場所 … stay empty (unknown).
         out.append({"name": name, "candidate_no": no, "department": orgs.get(dept),
                     "category": "個別システム",
-                    "renewal": f"{year:04d}-{month:02d}-01", "direction": direction,
+                    "renewal": f"{year:04d}-{month:02d}-01", "renewal_from": True,
+                    "direction": direction,
                     "critical": critical, "my_number": my_number})
     return out
 
@@ -158,6 +161,7 @@ def measure_fields() -> list[Values]:
         {"name": "番号", "type": "text", "code": "code", "required": True, "unique": True},
         _choice("対策区分", "division", data.DIVISIONS),
         {"name": "具体的取組", "type": "text", "code": "title", "required": True},
+        {"name": "具体的取組(本文)", "type": "text", "code": "body_title"},
         {"name": "対象システム", "type": "text", "code": "target"},
         *[_choice(fy_field_name(y), f"fy{y}", data.SYMBOLS) for y in data.FISCAL_YEARS],
         {"name": "備考", "type": "textarea", "code": "note"},
@@ -186,7 +190,8 @@ def progress_fields(measures_id: int) -> list[Values]:
 
 def measure_records() -> list[Values]:
     return [{
-        "code": m.code, "division": m.division, "title": m.title, "target": m.target or None,
+        "code": m.code, "division": m.division, "title": m.title, "body_title": m.body_title,
+        "target": m.target or None,
         **{f"fy{y}": s for y, s in m.schedule.items()}, "note": m.note,
         "agenda": m.agenda or None, "qualitative": "\n".join(m.qualitative) or None,
         "quantitative": "\n".join(m.quantitative) or None, "effects": m.effects,
@@ -340,14 +345,33 @@ REFERENCE_COLUMNS = [
 
 
 def reference_fields(n: int) -> list[Values]:
+    """資料n+1: a number per column, and beside it the ratio (%) the seed gives in brackets
+    (「26(55.3)」 is 26 団体, 55.3 %), so that both chart and sum. 団体数 has no ratio."""
+    numbers: list[Values] = []
+    for i, name in enumerate(REFERENCE_COLUMNS[n]):
+        numbers.append({"name": name, "type": "number", "code": f"c{i + 1}"})
+        if i:
+            numbers.append({"name": f"{name}(%)", "type": "number", "code": f"c{i + 1}_ratio",
+                            "options": {"decimals": 1}})
     return [
         {"name": "表", "type": "text", "code": "table"},
         {"name": "区分", "type": "text", "code": "group"},
         {"name": "小区分", "type": "text", "code": "subgroup"},
-        *[{"name": name, "type": "text", "code": f"c{i + 1}"}
-          for i, name in enumerate(REFERENCE_COLUMNS[n])],
+        *numbers,
         {"name": "内容", "type": "textarea", "code": "text"},
     ]
+
+
+_CELL = re.compile(r"^([\d,]+)(?:\(([\d.]+)\))?$")
+
+
+def reference_cell(text: str) -> tuple[float | None, float | None]:
+    """「26(55.3)」 → (26, 55.3); 「1,741」 → (1741, None); 「—」 or empty → (None, None)."""
+    found = _CELL.match(text.strip())
+    if found is None:
+        return None, None
+    number = float(found.group(1).replace(",", ""))
+    return number, float(found.group(2)) if found.group(2) else None
 
 
 def reference_rows(n: int) -> tuple[str, list[Values]]:
@@ -379,7 +403,10 @@ def reference_rows(n: int) -> tuple[str, list[Values]]:
             values = [""] * (ncols - len(values)) + values  # 団体数 missing from the seed's row
         row: Values = {"table": table, "group": group, "subgroup": sub or None}
         for i, value in enumerate(values[:ncols]):
-            row[f"c{i + 1}"] = value or None
+            number, ratio = reference_cell(value)
+            row[f"c{i + 1}"] = number
+            if i:
+                row[f"c{i + 1}_ratio"] = ratio
         rows.append(row)
     return description, rows
 
@@ -473,7 +500,9 @@ def _specs(actor: AnyUser, ctx: ValueContext) -> list[Spec]:
         (PLAN_INFO, "計画の名称・策定と改定・計画期間・推進体制(委員会)と、計画が述べる現状の数値。",
          plan_info_fields, plan_info_records),
         (INVENTORY, "情報システムの一覧と評価(全体最適化計画 2(1)・資料4)。"
-         "○:課題無し △:向上の可能性有り ×:課題有り", inventory_fields,
+         "○:課題無し △:向上の可能性有り ×:課題有り。"
+         f"資料4 No. のある行は「{data.CANDIDATES_TITLE}」です。{data.CANDIDATES_NOTE}",
+         inventory_fields,
          lambda: inventory_records(orgs)),
         (MEASURES, "全体最適化に向けた具体的取組とロードマップ(計画 3・4)。"
          "⇒実施 □検討 ●導入・方針等策定 ☆一部実施 ★完了", measure_fields, measure_records),

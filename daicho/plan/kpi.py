@@ -55,6 +55,13 @@ def wareki_year(year: int) -> str:
     return f"平成{year - 1988}年度"
 
 
+def plan_label(year: int) -> str:
+    """The seed's label of a fiscal year in its tables, with the western year beside it:
+    H30（2018） … H34（2022）. The plan was written in 平成 and counts on (H31 = 令和元年度,
+    H34 = 令和4年度), so its schedule keeps H-labels throughout instead of mixing eras."""
+    return f"H{year - 1988}（{year}）"
+
+
 def fiscal_range(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
 
@@ -264,5 +271,5 @@ def roadmap(user: access.AnyUser) -> dict[str, Any]:
             "content": values.get("content"), "reference": values.get("reference"),
             "progress": {str(y): entries[y].as_json() for y in sorted(entries)},
         })
-    return {"fiscal_years": years, "labels": {str(y): wareki_year(y) for y in years},
+    return {"fiscal_years": years, "labels": {str(y): plan_label(y) for y in years},
             "current": current_fiscal_year(), "legend": data.LEGEND, "measures": measures}

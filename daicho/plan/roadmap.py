@@ -54,7 +54,7 @@ class Roadmap:
 
     @property
     def labels(self) -> dict[int, str]:
-        return {y: kpi.wareki_year(y) for y in self.years}
+        return {y: kpi.plan_label(y) for y in self.years}
 
     @property
     def current_in_plan(self) -> bool:

@@ -35,7 +35,7 @@ def test_資料4_systems_hold_only_what_the_seed_says(plan: dict[str, int], api:
     # 備考 → critical (重要システム) and my_number (マイナンバー利用); 個別システム (the table's
     # title, 仮想化等候補個別システム一覧) → category; system_id is the ledger's own number.
     from_seed = {"system_id", "candidate_no", "name", "department", "category", "renewal",
-                 "direction", "critical", "my_number"}
+                 "renewal_from", "direction", "critical", "my_number"}
     candidates = seed_candidates()
     assert len(candidates) == 12 and len(header) == len(candidates[0])
     for cells in candidates:

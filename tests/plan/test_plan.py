@@ -128,22 +128,28 @@ def test_inventory_equals_evaluation_and_candidates(demo: dict[str, int], api: A
         assert row["my_number"] == ("マイナンバー利用" in note)
 
 
+def _pair(cell: str) -> tuple[float, float | None]:
+    count, _sp, ratio = cell.strip().rstrip(")").partition("(")
+    return float(count.replace(",", "")), float(ratio) if ratio else None
+
+
 def test_reference_tables_hold_every_number(demo: dict[str, int], api: ApiClient) -> None:
     text = seed_text()
     number = re.compile(r"^(—|[\d,]+(\([\d.]+\))?)$")
     for n in (1, 2, 3):
         start = text.index(f"資料{n} ", text.index("5 参考資料\n"))
         end = text.index(f"資料{n + 1} ", start)
-        expected = Counter(c.strip() for line in text[start:end].splitlines()
-                           for c in line.split("\t") if number.match(c.strip()))
-        got = Counter(v for r in records(api, demo[f"参考資料{n}"])
-                      for k, v in r.items() if re.fullmatch(r"c\d", k) and v)
+        # Each cell 「26(55.3)」 as two numbers (26, 55.3): count and ratio, so they chart.
+        expected = Counter(_pair(c) for line in text[start:end].splitlines()
+                           for c in line.split("\t") if number.match(c.strip()) and c.strip() != "—")
+        got = Counter((r[k], r.get(f"{k}_ratio")) for r in records(api, demo[f"参考資料{n}"])
+                      for k in r if re.fullmatch(r"c\d", k) and r[k] is not None)
         assert got == expected, n
         texts = {r["group"]: r["text"] for r in records(api, demo[f"参考資料{n}"]) if r["text"]}
         assert texts["青森市"]
     rows = records(api, demo["参考資料3"])
     tokubetsu = next(r for r in rows if r["subgroup"] == "特別区" and "団体区分" in r["table"])
-    assert tokubetsu["c1"] is None and tokubetsu["c5"] == "1(4.3)"
+    assert tokubetsu["c1"] is None and (tokubetsu["c5"], tokubetsu["c5_ratio"]) == (1, 4.3)
 
 
 def test_roadmap_api(demo: dict[str, int], api: ApiClient, anon: ApiClient) -> None:
@@ -151,8 +157,9 @@ def test_roadmap_api(demo: dict[str, int], api: ApiClient, anon: ApiClient) -> N
     assert resp.status == 200, resp.body
     body = resp.body
     assert body["fiscal_years"] == [2018, 2019, 2020, 2021, 2022]
-    assert body["labels"]["2018"] == "平成30年度" and body["labels"]["2019"] == "令和元年度"
-    assert body["labels"]["2022"] == "令和4年度"
+    # The seed's H-labels (H30 … H34, as its tables and notes write them) with the western year.
+    assert body["labels"] == {str(y): f"H{y - 1988}（{y}）" for y in range(2018, 2023)}
+    assert body["labels"]["2022"] == "H34（2022）"
     b_i = next(m for m in body["measures"] if m["code"] == "B-i")
     assert b_i["title"] == "自治体クラウドの導入"
     assert b_i["schedule"] == {"2018": "□", "2019": "●", "2020": "⇒", "2021": "★", "2022": "—"}

@@ -66,9 +66,10 @@ def test_plan_pages_render(demo: dict[str, int], admin_client: Client) -> None:
         assert 'class="menu plan-menu"' in html and 'href="/plan/candidates"' in html
     assert admin_client.get("/plan/").status_code == 302
     roadmap = admin_client.get("/plan/roadmap").content.decode()
-    assert "平成30年度" in roadmap and "令和元年度" in roadmap and "令和4年度" in roadmap
-    # (the seed's own text, shown under each title, does say 平成31年度: only the labels not)
-    assert "平成31年度" not in roadmap[roadmap.index("<thead>"):roadmap.index("</thead>")]
+    head = roadmap[roadmap.index("<thead>"):roadmap.index("</thead>")]
+    # The seed's H-labels, western year beside them; no era mixed in (平成31年度 / 令和元年度).
+    assert "H30（2018）" in head and "H31（2019）" in head and "H34（2022）" in head
+    assert "平成" not in head and "令和" not in head
     assert roadmap.count('class="cell-button"') == 11 * 5
     assert 'href="/plan/roadmap.xlsx"' in roadmap
 
@@ -131,7 +132,7 @@ def test_current_fiscal_year_is_highlighted_only_in_the_plan(
     assert kpi.wareki_year(year) in html  # which year is current, said in words
     monkeypatch.setattr(kpi, "current_fiscal_year", lambda: 2020)
     html = admin_client.get("/plan/roadmap").content.decode()
-    assert re.search(r'<th scope="col" class="year current" aria-current="date">令和2年度', html)
+    assert re.search(r'<th scope="col" class="year current" aria-current="date">H32（2020）', html)
     assert html.count('class="symbol-cell current"') == 11
 
 
@@ -216,8 +217,8 @@ def test_roadmap_in_the_browser(plan_server: Server, open_page: Callable[..., An
     page.click(".plan-menu a:text('ロードマップ')")
     page.wait_for_url("**/plan/roadmap")
     headers = page.locator("#roadmap thead tr").nth(1).locator("th").all_inner_texts()
-    assert [h.strip() for h in headers] == ["平成30年度", "令和元年度", "令和2年度", "令和3年度",
-                                            "令和4年度"]
+    assert [h.strip() for h in headers] == ["H30（2018）", "H31（2019）", "H32（2020）",
+                                            "H33（2021）", "H34（2022）"]
     assert _row_symbols(page, "B-i") == SEED_B_I
     legend = page.locator(".legend-list").inner_text()
     for symbol, meaning in [("⇒", "実施"), ("□", "検討"), ("●", "導入・方針等策定"),

@@ -135,7 +135,7 @@ def _cell(request: HttpRequest, measure: rm.Measure, year: int, *, editing: bool
           error: str = "", status: int = 200, saved: bool = False) -> HttpResponse:
     symbols = rm.symbols(request.user) if editing else []
     return render(request, "web/plan/cell_edit.html" if editing else "web/plan/cell.html", {
-        "m": measure, "year": year, "label": kpi.wareki_year(year),
+        "m": measure, "year": year, "label": kpi.plan_label(year),
         "symbol": measure.schedule.get(year), "legend": data.LEGEND,
         "choices": [(s, data.LEGEND.get(s, "")) for s in symbols],
         "can_edit": year in rm.editable_years(request.user), "error": error, "saved": saved,
@@ -188,7 +188,7 @@ def _progress(request: HttpRequest, measure: rm.Measure, year: int, *, editing: 
     form = form or {"status": entry.status or "" if entry else "",
                     "note": entry.note or "" if entry else ""}
     return render(request, "web/plan/progress_edit.html" if editing else "web/plan/progress.html",
-                  {"m": measure, "year": year, "label": kpi.wareki_year(year), "progress": entry,
+                  {"m": measure, "year": year, "label": kpi.plan_label(year), "progress": entry,
                    "statuses": progress.statuses(), "chosen": form["status"],
                    "note": form["note"], "can_progress": progress.editable(request.user),
                    "error": error, "saved": saved}, status=status)
