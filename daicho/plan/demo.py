@@ -51,6 +51,8 @@ PLAN_INFO = "計画概要"
 INVENTORY = "情報システム台帳"
 MEASURES = "全体最適化取組"
 PROGRESS = "取組進捗"
+COMMITTEE_MEETINGS = "委員会開催"
+COMMITTEE_ITEMS = "委員会議題"
 KPIS = "目標指標"
 AUDIT_ITEMS = "情報セキュリティ監査項目"
 AUDIT_PLANS = "情報セキュリティ監査計画"
@@ -198,6 +200,28 @@ def measure_records() -> list[Values]:
         "situation": MEASURE_TEXT[m.code][0] or None, "content": MEASURE_TEXT[m.code][1] or None,
         "reference": MEASURE_TEXT[m.code][2] or None,
     } for m in data.MEASURES]
+
+
+def committee_meeting_fields() -> list[Values]:
+    """The committee's meetings (daicho.plan.committee); the demo records none."""
+    return [
+        {"name": "回", "type": "text", "code": "session", "required": True},
+        {"name": "開催日", "type": "date", "code": "held_on", "required": True},
+        {"name": "議題", "type": "textarea", "code": "agenda"},
+        {"name": "議事録", "type": "textarea", "code": "minutes"},
+        {"name": "資料", "type": "file", "code": "materials"},
+    ]
+
+
+def committee_item_fields(meetings_id: int, measures_id: int) -> list[Values]:
+    """Agenda items and decisions of a meeting, each about a measure (or none)."""
+    return [
+        {"name": "会議", "type": "link", "code": "meeting", "required": True,
+         "options": {"ledger": meetings_id}},
+        {"name": "取組", "type": "link", "code": "measure", "options": {"ledger": measures_id}},
+        {"name": "議題", "type": "text", "code": "item", "required": True},
+        {"name": "決定事項", "type": "textarea", "code": "decision"},
+    ]
 
 
 def plan_info_fields() -> list[Values]:
@@ -509,6 +533,11 @@ def _specs(actor: AnyUser, ctx: ValueContext) -> list[Spec]:
         (PROGRESS, "取組ごと・年度ごとの進捗(未着手・予定どおり・遅れ・完了・中止)と説明。"
          "ロードマップの画面で入力し、委員会の進捗報告に載ります。",
          lambda: progress_fields(_ledger_id(MEASURES)), list),
+        (COMMITTEE_MEETINGS, "電子情報処理推進委員会の開催記録(回・開催日・議題・議事録)。"
+         "委員会の進捗報告は、前回の開催日以降の変更を載せます。", committee_meeting_fields, list),
+        (COMMITTEE_ITEMS, "委員会の議題と決定事項(取組ごと)。",
+         lambda: committee_item_fields(_ledger_id(COMMITTEE_MEETINGS), _ledger_id(MEASURES)),
+         list),
         (KPIS, "委員会で進行管理する定量的目標。算定方法は台帳の設定(kpis)にあります。",
          kpi_fields, kpi_records),
         (AUDIT_ITEMS, "情報セキュリティ監査の監査項目(総務省「地方公共団体における情報セキュリティ"

@@ -66,8 +66,12 @@ def fiscal_range(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
 
 
+def current_date() -> dt.date:
+    return timezone.now().astimezone(TOKYO).date()
+
+
 def current_fiscal_year() -> int:
-    return fiscal_year(timezone.now().astimezone(TOKYO).date())
+    return fiscal_year(current_date())
 
 
 def _schema(user: access.AnyUser, name: str) -> LedgerSchema:
