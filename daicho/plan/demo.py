@@ -31,6 +31,14 @@ from daicho.plan.demo_audits import (
     audit_item_records,
     audit_plan_fields,
 )
+from daicho.plan.demo_governance import (
+    committee_item_fields,
+    committee_meeting_fields,
+    plan_info_fields,
+    plan_info_records,
+    progress_fields,
+    revision_fields,
+)
 from daicho.plan.demo_sources import (
     online_fields,
     online_records,
@@ -40,7 +48,7 @@ from daicho.plan.demo_sources import (
     print_records,
 )
 from daicho.plan.reference_text import REFERENCE_TEXT
-from daicho.plan.seed_text import KPI_BASELINES, MEASURE_TEXT, PLAN_FACTS
+from daicho.plan.seed_text import KPI_BASELINES, MEASURE_TEXT
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import load_schema
 from daicho.services import ledgers, records
@@ -53,6 +61,7 @@ MEASURES = "全体最適化取組"
 PROGRESS = "取組進捗"
 COMMITTEE_MEETINGS = "委員会開催"
 COMMITTEE_ITEMS = "委員会議題"
+REVISIONS = "計画改定"
 KPIS = "目標指標"
 AUDIT_ITEMS = "情報セキュリティ監査項目"
 AUDIT_PLANS = "情報セキュリティ監査計画"
@@ -178,18 +187,6 @@ def measure_fields() -> list[Values]:
     ]
 
 
-def progress_fields(measures_id: int) -> list[Values]:
-    """取組進捗: one record per measure and fiscal year (daicho.plan.progress). The demo records
-    none: the seed says what was planned, not what was done."""
-    return [
-        {"name": "取組", "type": "link", "code": "measure", "required": True,
-         "options": {"ledger": measures_id}},
-        {"name": "年度", "type": "number", "code": "fiscal_year", "required": True},
-        _choice("進捗", "status", data.PROGRESS_STATUSES, required=True),
-        {"name": "進捗の説明", "type": "textarea", "code": "note"},
-    ]
-
-
 def measure_records() -> list[Values]:
     return [{
         "code": m.code, "division": m.division, "title": m.title, "body_title": m.body_title,
@@ -200,57 +197,6 @@ def measure_records() -> list[Values]:
         "situation": MEASURE_TEXT[m.code][0] or None, "content": MEASURE_TEXT[m.code][1] or None,
         "reference": MEASURE_TEXT[m.code][2] or None,
     } for m in data.MEASURES]
-
-
-def committee_meeting_fields() -> list[Values]:
-    """The committee's meetings (daicho.plan.committee); the demo records none."""
-    return [
-        {"name": "回", "type": "text", "code": "session", "required": True},
-        {"name": "開催日", "type": "date", "code": "held_on", "required": True},
-        {"name": "議題", "type": "textarea", "code": "agenda"},
-        {"name": "議事録", "type": "textarea", "code": "minutes"},
-        {"name": "資料", "type": "file", "code": "materials"},
-    ]
-
-
-def committee_item_fields(meetings_id: int, measures_id: int) -> list[Values]:
-    """Agenda items and decisions of a meeting, each about a measure (or none)."""
-    return [
-        {"name": "会議", "type": "link", "code": "meeting", "required": True,
-         "options": {"ledger": meetings_id}},
-        {"name": "取組", "type": "link", "code": "measure", "options": {"ledger": measures_id}},
-        {"name": "議題", "type": "text", "code": "item", "required": True},
-        {"name": "決定事項", "type": "textarea", "code": "decision"},
-    ]
-
-
-def plan_info_fields() -> list[Values]:
-    month = {"precision": "month", "wareki": True}
-    return [
-        {"name": "計画名", "type": "text", "code": "title", "required": True},
-        {"name": "団体名", "type": "text", "code": "city"},
-        {"name": "策定", "type": "date", "code": "adopted", "options": month},
-        {"name": "改定", "type": "date", "code": "revised", "options": month},
-        {"name": "改定の種類", "type": "text", "code": "revision_kind"},
-        {"name": "計画期間", "type": "text", "code": "period"},
-        {"name": "開始年度", "type": "number", "code": "first_year"},
-        {"name": "終了年度", "type": "number", "code": "last_year"},
-        {"name": "委員会", "type": "text", "code": "committee"},
-        {"name": "委員長", "type": "text", "code": "chair"},
-        {"name": "委員", "type": "text", "code": "members"},
-        {"name": "推進体制", "type": "textarea", "code": "organisation"},
-        {"name": "基幹システム利用課数", "type": "number", "code": "core_departments",
-         "options": {"unit": "課"}},
-        {"name": "基幹システム業務数", "type": "number", "code": "core_tasks",
-         "options": {"unit": "業務"}},
-        {"name": "情報システム数(約)", "type": "number", "code": "systems"},
-        {"name": "パソコン台数(約)", "type": "number", "code": "pcs", "options": {"unit": "台"}},
-        {"name": "現状", "type": "textarea", "code": "facts"},
-    ]
-
-
-def plan_info_records() -> list[Values]:
-    return [dict(PLAN_FACTS)]
 
 
 def kpi_fields() -> list[Values]:
@@ -572,7 +518,22 @@ def _specs(actor: AnyUser, ctx: ValueContext) -> list[Spec]:
         description, rows = reference_rows(n)
         specs.append((name, description, lambda n=n: reference_fields(n),  # type: ignore[misc]
                       lambda rows=rows: rows))  # type: ignore[misc]
+    specs.append((REVISIONS, "計画の版(改定ごとの取組・スケジュール・目標のスナップショット)と"
+                  "改定の理由。版どうしの差分を確認できます。", revision_fields,
+                  lambda: [revised_version(actor)]))
     return specs
+
+
+def revised_version(actor: AnyUser) -> Values:
+    """The one version the seed is: 「平成31年4月一部改定」 (the H30.3 text is not in the seed)."""
+    import json
+
+    from daicho.plan.revisions import snapshot
+
+    return {"label": "平成31年4月一部改定", "date": "2019-04-01",
+            "reason": "計画書の表紙による(「平成30年3月策定」「平成31年4月一部改定」)。改定の内容は"
+                      "計画書に記載がないため、改定後の計画をこの版として保存しています。",
+            "snapshot": json.dumps(snapshot(actor), ensure_ascii=False, sort_keys=True)}
 
 
 def load_plan(actor: AnyUser) -> list[str]:

@@ -225,6 +225,22 @@ def _actual(user: access.AnyUser, values: dict[str, Any], definition: dict[str, 
     return _visible_actual(user, definition, year)
 
 
+def targets(user: access.AnyUser, years: list[int]) -> dict[str, dict[str, Any]]:
+    """Per KPI name its goal (the plan's wording) and target per fiscal year, without computing
+    actual values (the plan's versions keep these)."""
+    schema = _schema(user, KPIS)
+    definitions = {d.get("name"): d for d in schema.ledger.settings.get("kpis", [])
+                   if isinstance(d, dict)}
+    out: dict[str, dict[str, Any]] = {}
+    for record in sel.all_records(user, schema):
+        values = record["values"]
+        definition = definitions.get(values.get("name"))
+        out[str(values.get("name"))] = {
+            "goal": values.get("goal"),
+            "targets": {str(y): _target(values, definition, y) for y in years}}
+    return out
+
+
 def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
     """Every KPI of the plan for fiscal year `year`: name, measure, target, actual, unit,
     achieved, and the plan's wording of the target (goal), whether the KPI is a running
