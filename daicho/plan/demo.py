@@ -520,20 +520,20 @@ def _specs(actor: AnyUser, ctx: ValueContext) -> list[Spec]:
                       lambda rows=rows: rows))  # type: ignore[misc]
     specs.append((REVISIONS, "計画の版(改定ごとの取組・スケジュール・目標のスナップショット)と"
                   "改定の理由。版どうしの差分を確認できます。", revision_fields,
-                  lambda: [revised_version(actor)]))
+                  lambda: [revised_version()]))
     return specs
 
 
-def revised_version(actor: AnyUser) -> Values:
+def revised_version() -> Values:
     """The one version the seed is: 「平成31年4月一部改定」 (the H30.3 text is not in the seed)."""
     import json
 
-    from daicho.plan.revisions import snapshot
+    from daicho.plan.revisions import seed_snapshot
 
     return {"label": "平成31年4月一部改定", "date": "2019-04-01",
             "reason": "計画書の表紙による(「平成30年3月策定」「平成31年4月一部改定」)。改定の内容は"
                       "計画書に記載がないため、改定後の計画をこの版として保存しています。",
-            "snapshot": json.dumps(snapshot(actor), ensure_ascii=False, sort_keys=True)}
+            "snapshot": json.dumps(seed_snapshot(), ensure_ascii=False, sort_keys=True)}
 
 
 def load_plan(actor: AnyUser) -> list[str]:

@@ -90,6 +90,11 @@ def _sum(user: access.AnyUser, schema: LedgerSchema, code: str,
     return Decimal(str(value)) if value is not None else None
 
 
+def whole(value: Decimal | int | float) -> int | float:
+    """A number as JSON gives it: 150, not 150.0."""
+    return _number(value)
+
+
 def _number(value: Decimal | int | float) -> int | float:
     number = Decimal(str(value))
     return int(number) if number == number.to_integral_value() else float(round(number, 2))

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.errors import InvalidInput
-from daicho.plan import kpi
+from daicho.plan import data, kpi
 from daicho.plan.demo import REVISIONS
 from daicho.plan.ledgers import open_ledger
 from daicho.selectors import records as sel
@@ -31,6 +31,28 @@ def snapshot(user: access.AnyUser) -> dict[str, Any]:
                 for m in plan["measures"] if m.get("code")}
     years = plan["fiscal_years"]
     targets = kpi.targets(user, years)
+    return {"fiscal_years": years, "measures": measures, "targets": targets}
+
+
+def seed_snapshot() -> dict[str, Any]:
+    """The seed's plan in the shape of snapshot(), from daicho.plan.data (the demo keeps it as
+    the version the seed is, before any user may be able to read the ledgers)."""
+    years = list(data.FISCAL_YEARS)
+    measures = {m.code: {"title": m.title, "division": m.division, "target": m.target or None,
+                         "note": m.note, "agenda": m.agenda or None,
+                         "qualitative": "\n".join(m.qualitative) or None,
+                         "quantitative": "\n".join(m.quantitative) or None,
+                         "schedule": {str(y): s for y, s in m.schedule.items()}}
+                for m in data.MEASURES}
+    targets: dict[str, dict[str, Any]] = {}
+    for name, _measure, _unit, goal, by_year in data.KPIS:
+        every = data.EVERY_SECTION_BY.get(name)
+        planned: dict[str, int | float | None] = {}
+        for y in years:
+            value = by_year.get(y)
+            planned[str(y)] = kpi.sections_on(kpi.fiscal_range(y)[1]) if y == every else \
+                None if value is None else kpi.whole(value)
+        targets[name] = {"goal": goal, "targets": planned}
     return {"fiscal_years": years, "measures": measures, "targets": targets}
 
 
