@@ -8,11 +8,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from ninja import Status
 
 from daicho import access
-from daicho.api import api
+from daicho.api import Body, api
 from daicho.errors import InvalidInput
-from daicho.plan import candidates, kpi, roadmap_xlsx
+from daicho.plan import candidates, kpi, revisions, roadmap_xlsx
 
 
 @api.get("/plan/roadmap", tags=["plan"])
@@ -45,3 +46,29 @@ def roadmap_export(request: HttpRequest, format: str = "xlsx") -> HttpResponse:
 def integration_candidates(request: HttpRequest) -> dict[str, Any]:
     access.require_user(request.user)
     return {"items": candidates.find(request.user)}
+
+
+class RevisionIn(Body):
+    label: Any = None
+    date: Any = None
+    reason: Any = None
+
+
+@api.get("/plan/revisions", tags=["plan"])
+def plan_revisions(request: HttpRequest) -> dict[str, Any]:
+    access.require_user(request.user)
+    return {"items": revisions.versions(request.user)}
+
+
+@api.post("/plan/revisions", tags=["plan"], response={201: dict[str, Any]})
+def plan_revision_save(request: HttpRequest, body: RevisionIn) -> Status[dict[str, Any]]:
+    access.require_user(request.user)
+    return Status(201, revisions.save(request.user, label=body.label, date=body.date,
+                                      reason=body.reason))
+
+
+@api.get("/plan/revisions/{revision_id}/diff", tags=["plan"])
+def plan_revision_diff(request: HttpRequest, revision_id: int,
+                       to: int | None = None) -> dict[str, Any]:
+    access.require_user(request.user)
+    return revisions.diff(request.user, revision_id, to)

@@ -23,6 +23,7 @@ class Item:
     actual: int | float | None
     unit: str
     achieved: bool | None
+    demo_data: bool = False  # counted from fictional demo records
 
     @property
     def progress(self) -> int | None:
@@ -67,7 +68,8 @@ def items(user: access.AnyUser, year: int) -> list[Item]:
 def _item(found: dict[str, Any]) -> Item:
     return Item(name=str(found.get("name") or ""), measure=found.get("measure"),
                 target=found.get("target"), actual=found.get("actual"),
-                unit=str(found.get("unit") or ""), achieved=found.get("achieved"))
+                unit=str(found.get("unit") or ""), achieved=found.get("achieved"),
+                demo_data=bool(found.get("demo_data")))
 
 
 def series(user: access.AnyUser, name: str, years: list[int]) -> list[tuple[int, Item | None]]:

@@ -14,6 +14,10 @@ FISCAL_YEARS = [2018, 2019, 2020, 2021, 2022]
 SYMBOLS = ["⇒", "□", "●", "☆", "★", "—"]
 # What each schedule symbol means (the seed's legend).
 LEGEND = {"⇒": "実施", "□": "検討", "●": "導入・方針等策定", "☆": "一部実施", "★": "完了", "—": ""}
+# The progress of a measure in one fiscal year (contract §6): what was done, not what was planned.
+PROGRESS_STATUSES = ["未着手", "予定どおり", "遅れ", "完了", "中止"]
+# The committee report's status cell when no progress is recorded for that measure and year.
+NO_PROGRESS = "未入力"
 MARKS = ["○", "△", "×"]
 EFFECTS = ["費用削減", "運用効率", "セキュリティ", "利活用"]
 
@@ -41,7 +45,8 @@ EVALUATION: list[tuple[int, str, list[tuple[str, str]], str, str]] = [
      "必要", ""),
 ]
 
-# 資料4: department, system, update period (year, month), direction, 重要システム, マイナンバー利用
+# 資料4: department, system, update period (year, month; the seed writes 「H32.3～」: from that
+# month on), direction, 重要システム, マイナンバー利用
 CANDIDATES: list[tuple[str, str, tuple[int, int], str, bool, bool]] = [
     ("秘書課", "秘書システム", (2020, 3), "サーバ仮想化", True, False),
     ("防災対策課", "被災者支援システム", (2022, 12), "サーバ集約", True, False),
@@ -57,6 +62,13 @@ CANDIDATES: list[tuple[str, str, tuple[int, int], str, bool, bool]] = [
     ("都市政策課", "土木設計積算システム", (2020, 7), "サーバ仮想化", True, False),
 ]
 
+# C-i's outcomes that count as クラウド化 (「サーバ仮想化・集約、クラウドサービスへの切替え等の
+# 方向性を決定し、個別システムのクラウド化を推進します」), as 実施結果 of the inventory.
+CLOUD_OUTCOMES = ["サーバ仮想化", "サーバ集約", "クラウド化"]
+
+CANDIDATES_TITLE = "資料4 仮想化等候補個別システム一覧"
+CANDIDATES_NOTE = "※クラウド化は利用可能なサービスが随時変動するため別途検討する。"
+
 DIVISIONS = ["全体対策（情報化ルールの整備）", "個別対策（共通基盤）", "個別対策（個別システム）"]
 
 
@@ -64,6 +76,7 @@ class Measure:
     def __init__(self, code: str, title: str, target: str, schedule: str, note: str,
                  effects: str, agenda: str, qualitative: list[str], quantitative: list[str]) -> None:
         self.code = code
+        self.body_title = BODY_TITLES.get(code, title)
         self.division = DIVISIONS["ABC".index(code[0])]
         self.title = title
         self.target = target
@@ -74,6 +87,11 @@ class Measure:
         self.qualitative = qualitative
         self.quantitative = quantitative
 
+
+# A-i has two titles in the seed: 2(2) and 3 「情報システムの整備・管理に関するガイドラインの
+# 策定」, the roadmap (4) 「情報システム調達・運用ガイドラインの策定」. Both are kept: 具体的取組 is
+# the roadmap's, 具体的取組(本文) the text's. (B-iv and B-v differ only in spacing: not kept.)
+BODY_TITLES = {"A-i": "情報システムの整備・管理に関するガイドラインの策定"}
 
 # Section 4 (roadmap): code, 具体的取組, schedule H30–H34, 備考; section 3: effects (↑ or —),
 # 協議事項, 定性的目標, 定量的目標 (with the target in 【】).
@@ -123,19 +141,21 @@ MEASURES: list[Measure] = [
             "毎年度システム更新に合わせて推進", "↑↑↑—", "システム更新の方向性",
             ["毎年度システム更新の方向性を検討"],
             ["クラウド化の件数【平成34年度までに12システム（仮想化等候補個別システム）以上】"]),
-    Measure("C-ii", "システム統合", "", "⇒ ⇒ ⇒ ● ⇒",
+    Measure("C-ii", "システム統合", "No.11", "⇒ ⇒ ⇒ ● ⇒",
             "毎年度システム更新に合わせて検討 ～H33 基幹システムへの統合を検討", "↑↑——",
             "統合するシステム",
             ["毎年度個別システムの統合を検討", "平成33年度までに基幹システムへの統合を検討"], []),
 ]
 
 # The eight quantitative targets: name, measure, unit, the seed's target text,
-# target per fiscal year (None: not set by the plan).
+# target per fiscal year (None: not set by the plan). A-ii and A-iii plan H30 for the policy and
+# the audit plan (「H30 外部コンサルタント等の活用方針の決定 H31～外部コンサルタント等の活用」,
+# 「H30 監査計画の策定 H31～監査の実施」): their 「毎年度」 targets start in FY2019.
 KPIS: list[tuple[str, str, str, str, dict[int, float | None]]] = [
     ("参考見積金額（予算要求額）の削減", "A-ii", "%", "毎年度参考見積金額初回提示額から全体として1割削減",
-     dict.fromkeys(FISCAL_YEARS, 10.0)),
+     dict.fromkeys(FISCAL_YEARS[1:], 10.0)),
     ("情報セキュリティ監査の実施数", "A-iii", "所属", "毎年度15所属以上",
-     dict.fromkeys(FISCAL_YEARS, 15.0)),
+     dict.fromkeys(FISCAL_YEARS[1:], 15.0)),
     ("電子申請システム等の対象手続き数", "B-iii", "手続", "利用促進計画策定と合わせて設定", {}),
     ("ペーパーレス会議の実施数", "B-iv", "回",
      "平成34年度までに年間175回以上の実施（市政経営会議を除く現行利用会議の事前打合せをペーパーレス化した場合）",
@@ -312,12 +332,10 @@ ONLINE_PROCEDURES: list[tuple[str, str, str, str]] = [
 # each fiscal year after: the seed speaks of 対象手続きの伸び悩み before the promotion plan.
 ONLINE_GROWTH = {None: 22, 2018: 2, 2019: 5, 2020: 9, 2021: 8, 2022: 7, 2023: 7}
 
-# KPIs whose target is "every 課等 by FY…" (全課等に整備): the target of that fiscal year is the
-# number of 課等 (departments without sub-departments) when the plan is loaded.
+# KPIs whose target is "every 課等 by FY…" (全課等に整備): the target of that fiscal year is
+# computed when read — the number of 課等 (departments without sub-departments) in the
+# organisation as of the end of that fiscal year — and not stored.
 EVERY_SECTION_BY = {"ペーパーレス会議システムの整備数": 2022}
-# プリント枚数の削減: the reduction counts from the fiscal year whose use was analysed before the
-# target was set in FY2019 (利用状況を分析した上で平成31年度に設定).
-PRINT_BASE_YEAR = 2018
 
 
 def schedule_years(codes: Iterable[str]) -> list[int]:

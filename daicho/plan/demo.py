@@ -31,15 +31,37 @@ from daicho.plan.demo_audits import (
     audit_item_records,
     audit_plan_fields,
 )
+from daicho.plan.demo_governance import (
+    committee_item_fields,
+    committee_meeting_fields,
+    plan_info_fields,
+    plan_info_records,
+    progress_fields,
+    revision_fields,
+)
+from daicho.plan.demo_sources import (
+    online_fields,
+    online_records,
+    paperless_fields,
+    paperless_records,
+    print_fields,
+    print_records,
+)
 from daicho.plan.reference_text import REFERENCE_TEXT
+from daicho.plan.seed_text import KPI_BASELINES, MEASURE_TEXT
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import load_schema
 from daicho.services import ledgers, records
 
 Values = dict[str, Any]
 
+PLAN_INFO = "計画概要"
 INVENTORY = "情報システム台帳"
 MEASURES = "全体最適化取組"
+PROGRESS = "取組進捗"
+COMMITTEE_MEETINGS = "委員会開催"
+COMMITTEE_ITEMS = "委員会議題"
+REVISIONS = "計画改定"
 KPIS = "目標指標"
 AUDIT_ITEMS = "情報セキュリティ監査項目"
 AUDIT_PLANS = "情報セキュリティ監査計画"
@@ -53,6 +75,11 @@ ONLINE = "電子申請手続"
 PAPERLESS = "ペーパーレス会議システム整備"
 PRINTS = "プリント枚数"
 REFERENCES = ["参考資料1", "参考資料2", "参考資料3"]
+# Ledgers whose records are fictional, generated for the demo (not from the seed): marked as such
+# in their description and settings (``demo_data``), and on the KPI dashboard.
+DEMO_ONLY = [AUDIT_ITEMS, AUDIT_PLANS, AUDITS, AUDIT_ANSWERS, AUDIT_FINDINGS, AUDIT_IMPROVEMENTS,
+             QUOTES, MEETINGS, ONLINE, PAPERLESS, PRINTS]
+DEMO_MARK = "【デモ用の架空データ】"
 NETWORKS = ["マイナンバー利用事務系", "LGWAN接続系", "インターネット接続系"]
 SEED = 20180401
 
@@ -75,6 +102,9 @@ def inventory_fields() -> list[Values]:
         {"name": "システムID", "type": "autonumber", "code": "system_id",
          "options": {"prefix": "SYS-", "digits": 4}},
         {"name": "情報システム名", "type": "text", "code": "name", "required": True},
+        # The row numbers of the seed's tables, so that 対象システム 「No. 1」 can be followed.
+        {"name": "評価表No.", "type": "number", "code": "evaluation_no"},
+        {"name": "資料4 No.", "type": "number", "code": "candidate_no"},
         {"name": "所管課", "type": "org", "code": "department"},
         _choice("区分", "category", ["共通基盤", "個別システム"]),
         *marks,
@@ -82,8 +112,13 @@ def inventory_fields() -> list[Values]:
         {"name": "対策備考", "type": "text", "code": "action_note"},
         {"name": "更新予定時期", "type": "date", "code": "renewal",
          "options": {"precision": "month", "wareki": True}},
+        # 資料4 writes 「H32.3～」: the month and "from then on" (～).
+        {"name": "更新予定時期～(以降)", "type": "yesno", "code": "renewal_from"},
         _choice("方向性", "direction",
                 ["サーバ仮想化", "サーバ集約", "クラウド化", "システム統合", "現行維持"]),
+        # What was done (C-i): クラウド化の件数 counts these, not the planned 更新予定時期.
+        {"name": "実施日", "type": "date", "code": "done_on"},
+        _choice("実施結果", "outcome", [*data.CLOUD_OUTCOMES, "見送り"]),
         {"name": "重要システム", "type": "yesno", "code": "critical"},
         {"name": "マイナンバー利用", "type": "yesno", "code": "my_number"},
         {"name": "目的", "type": "textarea", "code": "purpose"},
@@ -111,20 +146,24 @@ def inventory_fields() -> list[Values]:
 def inventory_records(orgs: dict[str, str]) -> list[Values]:
     out: list[Values] = []
     codes = ("cost", "efficiency", "security", "utilization")
-    for _no, name, marks, action, action_note in data.EVALUATION:
-        values: Values = {"name": name, "category": "個別システム" if name == "個別システム"
-                          else "共通基盤", "action": action, "action_note": action_note or None,
-                          "department": orgs.get("情報企画課") if name != "個別システム" else None}
+    for no, name, marks, action, action_note in data.EVALUATION:
+        common = name != "個別システム"  # No. 1～10 are 共通基盤
+        values: Values = {"name": name, "evaluation_no": no,
+                          "category": "共通基盤" if common else "個別システム", "action": action,
+                          "action_note": action_note or None,
+                          "department": orgs.get("情報企画課") if common else None}
         for code, (mark, note) in zip(codes, marks, strict=True):
             values[code] = mark
             values[f"{code}_note"] = note or None
         out.append(values)
-    for dept, name, (year, month), direction, critical, my_number in data.CANDIDATES:
-        out.append({"name": name, "department": orgs.get(dept), "category": "個別システム",
-                    "renewal": f"{year:04d}-{month:02d}-01", "direction": direction,
-                    "critical": critical, "my_number": my_number,
-                    "network": NETWORKS[0] if my_number else NETWORKS[1],
-                    "personal_data": critical or my_number, "hosting": "庁舎内事務室"})
+    for no, (dept, name, (year, month), direction, critical, my_number) in \
+            enumerate(data.CANDIDATES, start=1):
+        # Only what 資料4 says: 個人情報, ネットワーク区分, 設置場所 … stay empty (unknown).
+        out.append({"name": name, "candidate_no": no, "department": orgs.get(dept),
+                    "category": "個別システム",
+                    "renewal": f"{year:04d}-{month:02d}-01", "renewal_from": True,
+                    "direction": direction,
+                    "critical": critical, "my_number": my_number})
     return out
 
 
@@ -133,6 +172,7 @@ def measure_fields() -> list[Values]:
         {"name": "番号", "type": "text", "code": "code", "required": True, "unique": True},
         _choice("対策区分", "division", data.DIVISIONS),
         {"name": "具体的取組", "type": "text", "code": "title", "required": True},
+        {"name": "具体的取組(本文)", "type": "text", "code": "body_title"},
         {"name": "対象システム", "type": "text", "code": "target"},
         *[_choice(fy_field_name(y), f"fy{y}", data.SYMBOLS) for y in data.FISCAL_YEARS],
         {"name": "備考", "type": "textarea", "code": "note"},
@@ -141,16 +181,21 @@ def measure_fields() -> list[Values]:
         {"name": "定量的目標", "type": "textarea", "code": "quantitative"},
         {"name": "取組による効果", "type": "multichoice", "code": "effects",
          "options": {"choices": data.EFFECTS}},
-        {"name": "進捗状況", "type": "textarea", "code": "status"},
+        {"name": "現状", "type": "textarea", "code": "situation"},
+        {"name": "取組内容", "type": "textarea", "code": "content"},
+        {"name": "参考資料", "type": "text", "code": "reference"},
     ]
 
 
 def measure_records() -> list[Values]:
     return [{
-        "code": m.code, "division": m.division, "title": m.title, "target": m.target or None,
+        "code": m.code, "division": m.division, "title": m.title, "body_title": m.body_title,
+        "target": m.target or None,
         **{f"fy{y}": s for y, s in m.schedule.items()}, "note": m.note,
         "agenda": m.agenda or None, "qualitative": "\n".join(m.qualitative) or None,
         "quantitative": "\n".join(m.quantitative) or None, "effects": m.effects,
+        "situation": MEASURE_TEXT[m.code][0] or None, "content": MEASURE_TEXT[m.code][1] or None,
+        "reference": MEASURE_TEXT[m.code][2] or None,
     } for m in data.MEASURES]
 
 
@@ -162,23 +207,25 @@ def kpi_fields() -> list[Values]:
         {"name": "目標値", "type": "textarea", "code": "goal"},
         *[{"name": f"{y}年度目標", "type": "number", "code": f"target_{y}",
            "options": {"decimals": 1}} for y in data.FISCAL_YEARS],
+        # A KPI counted from a base year the committee sets (プリント枚数の削減: 「利用状況を分析
+        # した上で平成31年度に設定」): empty until it is set, and then the KPI has no value.
+        {"name": "基準年度", "type": "number", "code": "base_year"},
+        # The starting point the seed's 【現状】 gives in words (電子申請 since H19, …).
+        {"name": "基準値", "type": "textarea", "code": "baseline"},
     ]
 
 
-def kpi_records(sections: int) -> list[Values]:
-    """The eight KPIs; `sections` is the number of 課等, the target of 「全課等に整備」."""
-    out: list[Values] = []
-    for name, measure, unit, goal, targets in data.KPIS:
-        values: Values = {"name": name, "measure": measure, "unit": unit, "goal": goal,
-                          **{f"target_{y}": targets.get(y) for y in data.FISCAL_YEARS}}
-        if name in data.EVERY_SECTION_BY and sections:
-            values[f"target_{data.EVERY_SECTION_BY[name]}"] = sections
-        out.append(values)
-    return out
+def kpi_records() -> list[Values]:
+    """The eight KPIs with the targets the seed sets (none where it sets none)."""
+    return [{"name": name, "measure": measure, "unit": unit, "goal": goal,
+             **{f"target_{y}": targets.get(y) for y in data.FISCAL_YEARS},
+             "baseline": KPI_BASELINES.get(name)}
+            for name, measure, unit, goal, targets in data.KPIS]
 
 
 # How each KPI is computed (daicho.plan.kpi); kept in the 目標指標 ledger's settings.
-# 仮想化等候補個別システム (資料4) count as クラウド化 whatever their direction.
+# クラウド化の件数 counts what was done (実施結果, in the fiscal year of its 実施日), never a
+# planned 更新予定時期 that has passed.
 KPI_DEFINITIONS: list[Values] = [
     {"name": "参考見積金額（予算要求額）の削減", "ledger": QUOTES, "metric": "reduction",
      "numerator": "revised_quote", "denominator": "first_quote", "year_field": "fiscal_year"},
@@ -186,16 +233,19 @@ KPI_DEFINITIONS: list[Values] = [
      "date_field": "audit_date"},
     {"name": "電子申請システム等の対象手続き数", "ledger": ONLINE, "metric": "count",
      "date_field": "published_on", "cumulative": True},
+    # 「市政経営会議を除く現行利用会議の事前打合せをペーパーレス化した場合」: the 175 leaves out
+    # 市政経営会議.
     {"name": "ペーパーレス会議の実施数", "ledger": MEETINGS, "metric": "count",
-     "filters": ["paperless:eq:true"], "date_field": "held_on"},
+     "filters": ["paperless:eq:true", "name:ne:市政経営会議"], "date_field": "held_on"},
     {"name": "ペーパーレス会議システムの整備数", "ledger": PAPERLESS, "metric": "distinct",
-     "field": "department", "date_field": "installed_on", "cumulative": True},
+     "field": "department", "date_field": "installed_on", "cumulative": True,
+     "target_every_section_by": data.EVERY_SECTION_BY["ペーパーレス会議システムの整備数"]},
     {"name": "プリント枚数の削減", "ledger": PRINTS, "metric": "sum", "field": "sheets",
-     "year_field": "fiscal_year", "base_year": data.PRINT_BASE_YEAR},
+     "year_field": "fiscal_year", "base_year": "record"},
     {"name": "台帳管理システムへの移行数", "source": "migrated_ledgers", "metric": "count",
      "cumulative": True},
     {"name": "クラウド化の件数", "ledger": INVENTORY, "metric": "count",
-     "filters": ["direction:in:サーバ仮想化,サーバ集約,クラウド化"], "date_field": "renewal",
+     "filters": [f"outcome:in:{','.join(data.CLOUD_OUTCOMES)}"], "date_field": "done_on",
      "cumulative": True},
 ]
 
@@ -255,91 +305,6 @@ def meeting_records(orgs: dict[str, str]) -> list[Values]:
     return out
 
 
-# -- The sources of the KPIs of B-iii, B-iv and B-v ----------------------------------------------
-
-def online_fields() -> list[Values]:
-    return [
-        {"name": "手続名", "type": "text", "code": "name", "required": True},
-        {"name": "所管課", "type": "org", "code": "department"},
-        _choice("区分", "kind", data.ONLINE_KINDS),
-        _choice("受付システム", "channel", data.ONLINE_CHANNELS),
-        {"name": "公開日", "type": "date", "code": "published_on"},
-        {"name": "備考", "type": "textarea", "code": "note"},
-    ]
-
-
-def online_records(orgs: dict[str, str]) -> list[Values]:
-    """The procedures in order: the first ones since the system started (H19), then per year."""
-    rng = random.Random(SEED + 4)
-    codes = set(orgs.values())
-    days: list[dt.date] = []
-    for year, count in data.ONLINE_GROWTH.items():
-        start, end = (dt.date(2007, 4, 1), dt.date(2018, 3, 31)) if year is None else \
-            (dt.date(year, 4, 1), dt.date(year + 1, 3, 31))
-        days += sorted(start + dt.timedelta(days=rng.randint(0, (end - start).days))
-                       for _n in range(count))
-    return [{"name": name, "department": dept if dept in codes else None, "kind": kind,
-             "channel": channel, "published_on": day.isoformat()}
-            for (name, dept, kind, channel), day in zip(data.ONLINE_PROCEDURES, days, strict=True)]
-
-
-def paperless_fields() -> list[Values]:
-    return [
-        {"name": "整備課等", "type": "org", "code": "department", "required": True},
-        {"name": "整備日", "type": "date", "code": "installed_on"},
-        {"name": "端末台数", "type": "number", "code": "units", "options": {"unit": "台"}},
-        {"name": "設置場所", "type": "text", "code": "place"},
-        {"name": "備考", "type": "textarea", "code": "note"},
-    ]
-
-
-PAPERLESS_ROLLOUT = ((2018, 2), (2019, 4), (2020, 4), (2021, 4), (2022, None))
-
-
-def paperless_records(sections: list[str]) -> list[Values]:
-    """Every 課等 by FY2022, 情報企画課's e ミーティングルーム first; later a few more screens."""
-    rng = random.Random(SEED + 5)
-    order = sorted(sections)
-    rng.shuffle(order)
-    order.sort(key=lambda code: code != "120")
-    out: list[Values] = []
-    for year, count in PAPERLESS_ROLLOUT:
-        batch, order = (order, []) if count is None else (order[:count], order[count:])
-        for dept in batch:
-            day = dt.date(year, 5, 1) + dt.timedelta(days=rng.randint(0, 300))
-            first = not out
-            out.append({"department": dept, "installed_on": day.isoformat(),
-                        "units": 12 if first else rng.randint(2, 6),
-                        "place": "eミーティングルーム" if first else "事務室内打合せスペース"})
-    for dept in rng.sample(sorted(sections), min(3, len(sections))):
-        out.append({"department": dept, "installed_on": f"2023-{rng.randint(5, 12):02d}-01",
-                    "units": 2, "place": "会議室", "note": "増設"})
-    return out
-
-
-def print_fields() -> list[Values]:
-    return [
-        {"name": "年度", "type": "number", "code": "fiscal_year", "required": True},
-        {"name": "所属", "type": "org", "code": "department", "required": True},
-        {"name": "プリント枚数", "type": "number", "code": "sheets", "options": {"unit": "枚"}},
-        {"name": "備考", "type": "textarea", "code": "note"},
-    ]
-
-
-# Paper use per fiscal year against FY2018: the plan's printer renewal (FY2019), telework and
-# paperless meetings from FY2020.
-PRINT_TREND = {2018: 1.0, 2019: 0.97, 2020: 0.88, 2021: 0.85, 2022: 0.81, 2023: 0.78}
-
-
-def print_records(sections: list[str]) -> list[Values]:
-    """Sheets printed per 課等 and fiscal year (the print servers' yearly totals)."""
-    rng = random.Random(SEED + 6)
-    base = {dept: rng.randint(80, 400) * 1000 for dept in sorted(sections)}
-    return [{"fiscal_year": year, "department": dept,
-             "sheets": round(base[dept] * factor * rng.uniform(0.95, 1.05), -2)}
-            for year, factor in PRINT_TREND.items() for dept in sorted(sections)]
-
-
 _VALUE = re.compile(r"^(—|[\d,]+(\([\d.]+\))?)$")
 REFERENCE_COLUMNS = [
     ["団体数", "平成27年度までに措置", "平成28年度に措置", "計"],
@@ -350,14 +315,33 @@ REFERENCE_COLUMNS = [
 
 
 def reference_fields(n: int) -> list[Values]:
+    """資料n+1: a number per column, and beside it the ratio (%) the seed gives in brackets
+    (「26(55.3)」 is 26 団体, 55.3 %), so that both chart and sum. 団体数 has no ratio."""
+    numbers: list[Values] = []
+    for i, name in enumerate(REFERENCE_COLUMNS[n]):
+        numbers.append({"name": name, "type": "number", "code": f"c{i + 1}"})
+        if i:
+            numbers.append({"name": f"{name}(%)", "type": "number", "code": f"c{i + 1}_ratio",
+                            "options": {"decimals": 1}})
     return [
         {"name": "表", "type": "text", "code": "table"},
         {"name": "区分", "type": "text", "code": "group"},
         {"name": "小区分", "type": "text", "code": "subgroup"},
-        *[{"name": name, "type": "text", "code": f"c{i + 1}"}
-          for i, name in enumerate(REFERENCE_COLUMNS[n])],
+        *numbers,
         {"name": "内容", "type": "textarea", "code": "text"},
     ]
+
+
+_CELL = re.compile(r"^([\d,]+)(?:\(([\d.]+)\))?$")
+
+
+def reference_cell(text: str) -> tuple[float | None, float | None]:
+    """「26(55.3)」 → (26, 55.3); 「1,741」 → (1741, None); 「—」 or empty → (None, None)."""
+    found = _CELL.match(text.strip())
+    if found is None:
+        return None, None
+    number = float(found.group(1).replace(",", ""))
+    return number, float(found.group(2)) if found.group(2) else None
 
 
 def reference_rows(n: int) -> tuple[str, list[Values]]:
@@ -389,7 +373,10 @@ def reference_rows(n: int) -> tuple[str, list[Values]]:
             values = [""] * (ncols - len(values)) + values  # 団体数 missing from the seed's row
         row: Values = {"table": table, "group": group, "subgroup": sub or None}
         for i, value in enumerate(values[:ncols]):
-            row[f"c{i + 1}"] = value or None
+            number, ratio = reference_cell(value)
+            row[f"c{i + 1}"] = number
+            if i:
+                row[f"c{i + 1}_ratio"] = ratio
         rows.append(row)
     return description, rows
 
@@ -480,13 +467,25 @@ def _specs(actor: AnyUser, ctx: ValueContext) -> list[Spec]:
     cycle = audit_cycle(orgs, _owners(), SEED + 1)
     link = Linker(actor, ctx)
     specs: list[Spec] = [
+        (PLAN_INFO, "計画の名称・策定と改定・計画期間・推進体制(委員会)と、計画が述べる現状の数値。",
+         plan_info_fields, plan_info_records),
         (INVENTORY, "情報システムの一覧と評価(全体最適化計画 2(1)・資料4)。"
-         "○:課題無し △:向上の可能性有り ×:課題有り", inventory_fields,
+         "○:課題無し △:向上の可能性有り ×:課題有り。"
+         f"資料4 No. のある行は「{data.CANDIDATES_TITLE}」です。{data.CANDIDATES_NOTE}",
+         inventory_fields,
          lambda: inventory_records(orgs)),
         (MEASURES, "全体最適化に向けた具体的取組とロードマップ(計画 3・4)。"
          "⇒実施 □検討 ●導入・方針等策定 ☆一部実施 ★完了", measure_fields, measure_records),
+        (PROGRESS, "取組ごと・年度ごとの進捗(未着手・予定どおり・遅れ・完了・中止)と説明。"
+         "ロードマップの画面で入力し、委員会の進捗報告に載ります。",
+         lambda: progress_fields(_ledger_id(MEASURES)), list),
+        (COMMITTEE_MEETINGS, "電子情報処理推進委員会の開催記録(回・開催日・議題・議事録)。"
+         "委員会の進捗報告は、前回の開催日以降の変更を載せます。", committee_meeting_fields, list),
+        (COMMITTEE_ITEMS, "委員会の議題と決定事項(取組ごと)。",
+         lambda: committee_item_fields(_ledger_id(COMMITTEE_MEETINGS), _ledger_id(MEASURES)),
+         list),
         (KPIS, "委員会で進行管理する定量的目標。算定方法は台帳の設定(kpis)にあります。",
-         kpi_fields, lambda: kpi_records(len(sections))),
+         kpi_fields, kpi_records),
         (AUDIT_ITEMS, "情報セキュリティ監査の監査項目(総務省「地方公共団体における情報セキュリティ"
          "監査に関するガイドライン」の分類による)。重点は毎回確認する項目です。",
          audit_item_fields, audit_item_records),
@@ -511,14 +510,30 @@ def _specs(actor: AnyUser, ctx: ValueContext) -> list[Spec]:
          online_fields, lambda: online_records(orgs)),
         (PAPERLESS, "ペーパーレス会議システムの課等ごとの整備記録。", paperless_fields,
          lambda: paperless_records(sections)),
-        (PRINTS, f"課等ごと・年度ごとのプリント枚数。削減数は{data.PRINT_BASE_YEAR}年度との比較です。",
+        (PRINTS, "課等ごと・年度ごとのプリント枚数。削減数は目標指標の基準年度との比較です"
+         "(計画では利用状況を分析した上で平成31年度に設定)。",
          print_fields, lambda: print_records(sections)),
     ]
     for n, name in enumerate(REFERENCES):
         description, rows = reference_rows(n)
         specs.append((name, description, lambda n=n: reference_fields(n),  # type: ignore[misc]
                       lambda rows=rows: rows))  # type: ignore[misc]
+    specs.append((REVISIONS, "計画の版(改定ごとの取組・スケジュール・目標のスナップショット)と"
+                  "改定の理由。版どうしの差分を確認できます。", revision_fields,
+                  lambda: [revised_version()]))
     return specs
+
+
+def revised_version() -> Values:
+    """The one version the seed is: 「平成31年4月一部改定」 (the H30.3 text is not in the seed)."""
+    import json
+
+    from daicho.plan.revisions import seed_snapshot
+
+    return {"label": "平成31年4月一部改定", "date": "2019-04-01",
+            "reason": "計画書の表紙による(「平成30年3月策定」「平成31年4月一部改定」)。改定の内容は"
+                      "計画書に記載がないため、改定後の計画をこの版として保存しています。",
+            "snapshot": json.dumps(seed_snapshot(), ensure_ascii=False, sort_keys=True)}
 
 
 def load_plan(actor: AnyUser) -> list[str]:
@@ -528,15 +543,19 @@ def load_plan(actor: AnyUser) -> list[str]:
     for name, description, fields, items in _specs(actor, ctx):
         if Ledger.objects.filter(name=name).exists():
             continue
+        if name in DEMO_ONLY:
+            description = DEMO_MARK + description
         schema = ledgers.create_ledger(user=actor, name=name, description=description,
                                        fields=fields())
         rows = items()
         for start in range(0, len(rows), 1000):
             records.bulk(user=actor, schema=schema, ctx=ctx,
                          create=[{"values": v} for v in rows[start:start + 1000]])
-        if name == KPIS:
+        extra: Values = {"kpis": KPI_DEFINITIONS} if name == KPIS else \
+            {"demo_data": True} if name in DEMO_ONLY else {}
+        if extra:
             ledger = Ledger.objects.get(id=schema.id)
-            ledger.settings = {**ledger.settings, "kpis": KPI_DEFINITIONS}
+            ledger.settings = {**ledger.settings, **extra}
             ledger.save(update_fields=["settings"])
         created.append(name)
     return created

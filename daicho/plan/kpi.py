@@ -11,7 +11,10 @@ A KPI definition (kept in the settings of the KPI ledger, key "kpis") is a dict:
 - ``cumulative: true``: a running total, every record up to the end of the fiscal year (for
   targets such as "150 ledgers by FY2022");
 - ``base_year``: the value is the decrease from that fiscal year's value (base − this year;
-  null before the base year or when either year has no records);
+  null before the base year or when either year has no records); ``"record"``: the base year
+  is the KPI record's 基準年度 (``base_year``), and the KPI has no value until it is set;
+- ``target_every_section_by: YEAR``: that year's target, when the KPI record stores none, is
+  the number of 課等 (departments without sub-departments) at the end of that fiscal year;
 - or ``source: migrated_ledgers``: the ledgers whose settings hold ``migrated_from`` (set by an
   import that created the ledger), counted in the fiscal year they were created.
 
@@ -52,12 +55,23 @@ def wareki_year(year: int) -> str:
     return f"平成{year - 1988}年度"
 
 
+def plan_label(year: int) -> str:
+    """The seed's label of a fiscal year in its tables, with the western year beside it:
+    H30（2018） … H34（2022）. The plan was written in 平成 and counts on (H31 = 令和元年度,
+    H34 = 令和4年度), so its schedule keeps H-labels throughout instead of mixing eras."""
+    return f"H{year - 1988}（{year}）"
+
+
 def fiscal_range(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
 
 
+def current_date() -> dt.date:
+    return timezone.now().astimezone(TOKYO).date()
+
+
 def current_fiscal_year() -> int:
-    return fiscal_year(timezone.now().astimezone(TOKYO).date())
+    return fiscal_year(current_date())
 
 
 def _schema(user: access.AnyUser, name: str) -> LedgerSchema:
@@ -74,6 +88,11 @@ def _sum(user: access.AnyUser, schema: LedgerSchema, code: str,
     groups = sel.aggregate(user, schema, group_by=None, metric=f"sum:{code}", filters=filters)
     value = groups[0]["value"] if groups else None
     return Decimal(str(value)) if value is not None else None
+
+
+def whole(value: Decimal | int | float) -> int | float:
+    """A number as JSON gives it: 150, not 150.0."""
+    return _number(value)
 
 
 def _number(value: Decimal | int | float) -> int | float:
@@ -171,41 +190,111 @@ def _visible_actual(user: access.AnyUser, definition: dict[str, Any],
         raise
 
 
-def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
-    """Every KPI of the plan for fiscal year `year`: name, measure, target, actual, unit,
-    achieved, and the plan's wording of the target (goal) and whether the KPI is a running
-    total (cumulative)."""
+def sections_on(day: dt.date) -> int:
+    """The number of 課等 (departments without sub-departments) in the organisation on `day`
+    (scheduled changes included: a later reorganisation loaded ahead counts from its date)."""
+    from daicho.selectors import orgs
+
+    chains = orgs.timeline()
+    # The organisation is known from the day daicho first recorded it; a fiscal year that ended
+    # before then is counted with the earliest known organisation.
+    known = min((s.valid_from for states in chains.values() for s in states), default=day)
+    tree = orgs.tree_on(max(day, known), chains)
+    parents = {state.parent_code for state in tree}
+    return sum(1 for state in tree if state.code not in parents)
+
+
+def _target(values: dict[str, Any], definition: dict[str, Any] | None,
+            year: int) -> int | float | None:
+    """The stored target of that year, or the computed one of 「全課等に整備」 (the 課等 as of
+    the end of the fiscal year); None where the plan sets none."""
+    target = values.get(f"target_{year}")
+    if target is not None:
+        return _number(target)
+    if definition and definition.get("target_every_section_by") == year:
+        return sections_on(fiscal_range(year)[1])
+    return None
+
+
+def _actual(user: access.AnyUser, values: dict[str, Any], definition: dict[str, Any] | None,
+            year: int) -> int | float | None:
+    """The actual value; None without a definition, or when the definition counts from the
+    base year the KPI record sets (``base_year: "record"``) and none is set yet."""
+    if not definition:
+        return None
+    if definition.get("base_year") == "record":
+        base = values.get("base_year")
+        if base is None:
+            return None
+        definition = {**definition, "base_year": int(base)}
+    return _visible_actual(user, definition, year)
+
+
+def targets(user: access.AnyUser, years: list[int]) -> dict[str, dict[str, Any]]:
+    """Per KPI name its goal (the plan's wording) and target per fiscal year, without computing
+    actual values (the plan's versions keep these)."""
     schema = _schema(user, KPIS)
     definitions = {d.get("name"): d for d in schema.ledger.settings.get("kpis", [])
                    if isinstance(d, dict)}
+    out: dict[str, dict[str, Any]] = {}
+    for record in sel.all_records(user, schema):
+        values = record["values"]
+        definition = definitions.get(values.get("name"))
+        out[str(values.get("name"))] = {
+            "goal": values.get("goal"),
+            "targets": {str(y): _target(values, definition, y) for y in years}}
+    return out
+
+
+def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
+    """Every KPI of the plan for fiscal year `year`: name, measure, target, actual, unit,
+    achieved, and the plan's wording of the target (goal), whether the KPI is a running
+    total (cumulative) and whether its source holds fictional demo records (demo_data)."""
+    schema = _schema(user, KPIS)
+    definitions = {d.get("name"): d for d in schema.ledger.settings.get("kpis", [])
+                   if isinstance(d, dict)}
+    sources = {str(d.get("ledger")) for d in definitions.values() if d.get("ledger")}
+    demo = {ledger.name for ledger in Ledger.objects.filter(name__in=sources).only("name",
+                                                                                   "settings")
+            if isinstance(ledger.settings, dict) and ledger.settings.get("demo_data")}
     items = []
     for record in sel.all_records(user, schema):
         values = record["values"]
-        target = values.get(f"target_{year}")
-        target = None if target is None else _number(target)
         definition = definitions.get(values.get("name"))
-        actual = _visible_actual(user, definition, year) if definition else None
+        target = _target(values, definition, year)
+        actual = _actual(user, values, definition, year)
         achieved = None if target is None or actual is None else actual >= target
         items.append({"name": values.get("name"), "measure": values.get("measure"),
                       "target": target, "actual": actual, "unit": values.get("unit"),
                       "achieved": achieved, "goal": values.get("goal"),
-                      "cumulative": bool(definition and definition.get("cumulative"))})
+                      "cumulative": bool(definition and definition.get("cumulative")),
+                      "demo_data": bool(definition and definition.get("ledger") in demo)})
     return items
 
 
 def roadmap(user: access.AnyUser) -> dict[str, Any]:
+    """The roadmap as contract §6 gives it: per measure the planned symbols (schedule) and the
+    recorded progress per fiscal year (progress; only the years that have one, and none when
+    the user may not view the progress ledger)."""
+    from daicho.plan import progress
+
     schema = _schema(user, MEASURES)
     years = data.schedule_years(schema.by_code)
+    recorded = progress.read(user)
     measures = []
     for record in sel.all_records(user, schema):
         values = record["values"]
+        entries = recorded.get(int(record["id"]), {})
         measures.append({
             "code": values.get("code"), "title": values.get("title"),
             "division": values.get("division"),
             "schedule": {str(y): values.get(f"fy{y}") for y in years},
             "note": values.get("note"), "agenda": values.get("agenda"),
             "qualitative": values.get("qualitative"), "quantitative": values.get("quantitative"),
-            "status": values.get("status"),
+            "status": values.get("status"), "target": values.get("target"),
+            "effects": values.get("effects") or [], "situation": values.get("situation"),
+            "content": values.get("content"), "reference": values.get("reference"),
+            "progress": {str(y): entries[y].as_json() for y in sorted(entries)},
         })
-    return {"fiscal_years": years, "labels": {str(y): wareki_year(y) for y in years},
+    return {"fiscal_years": years, "labels": {str(y): plan_label(y) for y in years},
             "current": current_fiscal_year(), "legend": data.LEGEND, "measures": measures}

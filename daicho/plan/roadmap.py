@@ -7,6 +7,7 @@ The fiscal-year columns are the ledger's fields coded ``fy<year>``; their choice
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from daicho import access
 from daicho.errors import NotFound
 from daicho.fields.context import ValueContext
 from daicho.plan import data, kpi
-from daicho.plan.demo import MEASURES
+from daicho.plan.demo import INVENTORY, MEASURES, REFERENCES
 from daicho.plan.ledgers import open_ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
@@ -22,6 +23,8 @@ from daicho.services import records as record_svc
 
 # The columns besides the years, in the seed's order; a column the user may not see is left out.
 TEXT_COLUMNS = ("division", "code", "title", "target")
+# Shown with the title (現状, 取組内容, 参考資料) and after the note (取組による効果).
+EXTRA_COLUMNS = ("situation", "content", "reference", "effects")
 
 
 def year_code(year: int) -> str:
@@ -51,7 +54,7 @@ class Roadmap:
 
     @property
     def labels(self) -> dict[int, str]:
-        return {y: kpi.wareki_year(y) for y in self.years}
+        return {y: kpi.plan_label(y) for y in self.years}
 
     @property
     def current_in_plan(self) -> bool:
@@ -101,7 +104,7 @@ def read(user: access.AnyUser) -> Roadmap:
     """The roadmap as `user` may see it; NotFound without the right to view the ledger."""
     schema = open_ledger(user, MEASURES)
     years = _years(schema)
-    columns = {code: schema.by_code[code].name for code in (*TEXT_COLUMNS, "note")
+    columns = {code: schema.by_code[code].name for code in (*TEXT_COLUMNS, "note", *EXTRA_COLUMNS)
                if code in schema.by_code}
     return Roadmap(ledger_id=schema.id, years=years, current=kpi.current_fiscal_year(),
                    symbols=_symbols(schema, years), columns=columns,
@@ -139,3 +142,45 @@ def set_symbol(user: access.AnyUser, *, record_id: int, year: int, symbol: str |
     record = record_svc.update_record(user=user, schema=schema, record_id=record_id,
                                       revision=revision, values={year_code(year): symbol or None})
     return _measure(schema, record, _years(schema))
+
+
+_NUMBER = re.compile(r"No\.\s*(\d+)")
+_REFERENCE = re.compile(r"^資料(\d+)")
+
+
+@dataclass
+class Links:
+    """Where a measure's 対象システム (「No. 1」: the row of the evaluation table 2(1)) and its
+    【参考資料】 (資料1–3: the 参考資料 ledgers; 資料4: the inventory) lead, for this user."""
+
+    inventory: int | None = None
+    systems: dict[int, int] = field(default_factory=dict)  # 評価表No. → inventory record id
+    references: dict[int, int] = field(default_factory=dict)  # 資料 number → ledger id
+
+    def system(self, target: str) -> int | None:
+        found = _NUMBER.search(target or "")
+        return self.systems.get(int(found.group(1))) if found else None
+
+    def reference(self, text: str) -> int | None:
+        found = _REFERENCE.match(text or "")
+        return self.references.get(int(found.group(1))) if found else None
+
+
+def links(user: access.AnyUser) -> Links:
+    out = Links()
+    for n, name in enumerate([*REFERENCES, INVENTORY], start=1):
+        try:
+            out.references[n] = open_ledger(user, name).id
+        except NotFound:
+            continue
+    try:
+        inventory = open_ledger(user, INVENTORY)
+    except NotFound:
+        return out
+    out.inventory = inventory.id
+    if "evaluation_no" in inventory.by_code:
+        for record in sel.all_records(user, inventory, filters=["evaluation_no:notempty:"]):
+            no = record["values"].get("evaluation_no")
+            if no is not None:
+                out.systems.setdefault(int(no), int(record["id"]))
+    return out

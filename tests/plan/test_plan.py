@@ -13,10 +13,12 @@ import pytest
 from tests.conftest import DATA, ApiClient
 
 SEED = DATA / "seed" / "000_012d142a8cfb3e07.txt"
-PLAN = ["情報システム台帳", "全体最適化取組", "目標指標", "情報セキュリティ監査項目",
-        "情報セキュリティ監査計画", "情報セキュリティ監査", "監査チェックリスト", "監査指摘事項",
-        "監査改善計画", "調達見積", "会議", "電子申請手続", "ペーパーレス会議システム整備",
-        "プリント枚数", "参考資料1", "参考資料2", "参考資料3"]
+PLAN = ["計画概要", "情報システム台帳", "全体最適化取組", "取組進捗", "委員会開催", "委員会議題",
+        "目標指標",
+        "情報セキュリティ監査項目", "情報セキュリティ監査計画", "情報セキュリティ監査",
+        "監査チェックリスト", "監査指摘事項", "監査改善計画", "調達見積", "会議", "電子申請手続",
+        "ペーパーレス会議システム整備", "プリント枚数", "参考資料1", "参考資料2", "参考資料3",
+        "計画改定"]
 KPI_NAMES = ["参考見積金額（予算要求額）の削減", "情報セキュリティ監査の実施数",
              "電子申請システム等の対象手続き数", "ペーパーレス会議の実施数",
              "ペーパーレス会議システムの整備数", "プリント枚数の削減", "台帳管理システムへの移行数",
@@ -128,22 +130,28 @@ def test_inventory_equals_evaluation_and_candidates(demo: dict[str, int], api: A
         assert row["my_number"] == ("マイナンバー利用" in note)
 
 
+def _pair(cell: str) -> tuple[float, float | None]:
+    count, _sp, ratio = cell.strip().rstrip(")").partition("(")
+    return float(count.replace(",", "")), float(ratio) if ratio else None
+
+
 def test_reference_tables_hold_every_number(demo: dict[str, int], api: ApiClient) -> None:
     text = seed_text()
     number = re.compile(r"^(—|[\d,]+(\([\d.]+\))?)$")
     for n in (1, 2, 3):
         start = text.index(f"資料{n} ", text.index("5 参考資料\n"))
         end = text.index(f"資料{n + 1} ", start)
-        expected = Counter(c.strip() for line in text[start:end].splitlines()
-                           for c in line.split("\t") if number.match(c.strip()))
-        got = Counter(v for r in records(api, demo[f"参考資料{n}"])
-                      for k, v in r.items() if re.fullmatch(r"c\d", k) and v)
+        # Each cell 「26(55.3)」 as two numbers (26, 55.3): count and ratio, so they chart.
+        expected = Counter(_pair(c) for line in text[start:end].splitlines()
+                           for c in line.split("\t") if number.match(c.strip()) and c.strip() != "—")
+        got = Counter((r[k], r.get(f"{k}_ratio")) for r in records(api, demo[f"参考資料{n}"])
+                      for k in r if re.fullmatch(r"c\d", k) and r[k] is not None)
         assert got == expected, n
         texts = {r["group"]: r["text"] for r in records(api, demo[f"参考資料{n}"]) if r["text"]}
         assert texts["青森市"]
     rows = records(api, demo["参考資料3"])
     tokubetsu = next(r for r in rows if r["subgroup"] == "特別区" and "団体区分" in r["table"])
-    assert tokubetsu["c1"] is None and tokubetsu["c5"] == "1(4.3)"
+    assert tokubetsu["c1"] is None and (tokubetsu["c5"], tokubetsu["c5_ratio"]) == (1, 4.3)
 
 
 def test_roadmap_api(demo: dict[str, int], api: ApiClient, anon: ApiClient) -> None:
@@ -151,8 +159,9 @@ def test_roadmap_api(demo: dict[str, int], api: ApiClient, anon: ApiClient) -> N
     assert resp.status == 200, resp.body
     body = resp.body
     assert body["fiscal_years"] == [2018, 2019, 2020, 2021, 2022]
-    assert body["labels"]["2018"] == "平成30年度" and body["labels"]["2019"] == "令和元年度"
-    assert body["labels"]["2022"] == "令和4年度"
+    # The seed's H-labels (H30 … H34, as its tables and notes write them) with the western year.
+    assert body["labels"] == {str(y): f"H{y - 1988}（{y}）" for y in range(2018, 2023)}
+    assert body["labels"]["2022"] == "H34（2022）"
     b_i = next(m for m in body["measures"] if m["code"] == "B-i")
     assert b_i["title"] == "自治体クラウドの導入"
     assert b_i["schedule"] == {"2018": "□", "2019": "●", "2020": "⇒", "2021": "★", "2022": "—"}
@@ -207,7 +216,8 @@ def test_kpis_follow_the_records(demo: dict[str, int], api: ApiClient, cli: Any,
          {"system": "秘書システム", "fiscal_year": 2024, "first_quote": 1_000_000,
           "revised_quote": 850_000, "contract_amount": 840_000})
     _add(api, demo["情報システム台帳"],
-         {"name": "新システム", "direction": "クラウド化", "renewal": "2024-10-01"})
+         {"name": "新システム", "direction": "クラウド化", "renewal": "2024-10-01",
+          "done_on": "2024-10-01", "outcome": "クラウド化"})
     after = {fy: _kpis(api, fy) for fy in (2020, 2021, 2024)}
 
     def delta(fy: int, name: str) -> Any:
@@ -260,11 +270,11 @@ def test_committee_report_xlsx(demo: dict[str, int], cli: Any, tmp_path: Path) -
     codes = [r[0] for r in body if r[0]]
     assert codes == [m["code"] for m in seed_roadmap()]
     b_ii = next(r for r in body if r[0] == "B-ii")
-    assert b_ii[2] == "★" and b_ii[3] == "完了"
+    assert b_ii[2] == "★" and b_ii[3] == "未入力"  # no progress recorded: not the legend's 完了
     paperless = next(r for r in body if r[6] == "ペーパーレス会議の実施数")
-    assert paperless[7] == "175回" and paperless[9] == "未達成"
+    assert paperless[7] == 175 and paperless[9] == "未達成"  # numbers, not 「175回」
     audits = next(r for r in body if r[6] == "情報セキュリティ監査の実施数")
-    assert audits[7] == "15所属" and audits[8] == "17所属"
+    assert audits[7] == 15 and audits[8] == 17
 
 
 def test_committee_report_pdf(demo: dict[str, int], cli: Any, tmp_path: Path,

@@ -22,7 +22,7 @@ def test_roadmap_and_candidates_from_the_command_line(api: ApiClient, cli: Any,
     rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
     cells = [str(c) for row in rows for c in row]
     assert "自治体クラウドの導入" in cells
-    assert {"平成30年度", "令和4年度"} <= set(cells) and len(FISCAL_YEARS) == 5
+    assert {"H30（2018）", "H34（2022）"} <= set(cells) and len(FISCAL_YEARS) == 5
     assert api.get("/api/v1/plan/roadmap").status == 200
 
     listed = cli("report", "candidates", "--json")

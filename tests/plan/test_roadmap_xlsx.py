@@ -39,7 +39,7 @@ def test_roadmap_xlsx_in_the_seeds_layout(measures: int, api: ApiClient) -> None
     assert rows[0][0] == "情報システム全体最適化計画 全体最適化ロードマップ"
     assert rows[2][:5] == ["対策区分", "番号", "具体的取組", "対象システム", "スケジュール"]
     assert rows[2][9] == "備考"
-    assert rows[3][4:9] == ["平成30年度", "令和元年度", "令和2年度", "令和3年度", "令和4年度"]
+    assert rows[3][4:9] == ["H30（2018）", "H31（2019）", "H32（2020）", "H33（2021）", "H34（2022）"]
     body = rows[4:4 + len(data.MEASURES)]
     division = ""
     for row, m in zip(body, data.MEASURES, strict=True):

@@ -66,8 +66,10 @@ def test_plan_pages_render(demo: dict[str, int], admin_client: Client) -> None:
         assert 'class="menu plan-menu"' in html and 'href="/plan/candidates"' in html
     assert admin_client.get("/plan/").status_code == 302
     roadmap = admin_client.get("/plan/roadmap").content.decode()
-    assert "平成30年度" in roadmap and "令和元年度" in roadmap and "令和4年度" in roadmap
-    assert "平成31年度" not in roadmap
+    head = roadmap[roadmap.index("<thead>"):roadmap.index("</thead>")]
+    # The seed's H-labels, western year beside them; no era mixed in (平成31年度 / 令和元年度).
+    assert "H30（2018）" in head and "H31（2019）" in head and "H34（2022）" in head
+    assert "平成" not in head and "令和" not in head
     assert roadmap.count('class="cell-button"') == 11 * 5
     assert 'href="/plan/roadmap.xlsx"' in roadmap
 
@@ -130,7 +132,7 @@ def test_current_fiscal_year_is_highlighted_only_in_the_plan(
     assert kpi.wareki_year(year) in html  # which year is current, said in words
     monkeypatch.setattr(kpi, "current_fiscal_year", lambda: 2020)
     html = admin_client.get("/plan/roadmap").content.decode()
-    assert re.search(r'<th scope="col" class="year current" aria-current="date">令和2年度', html)
+    assert re.search(r'<th scope="col" class="year current" aria-current="date">H32（2020）', html)
     assert html.count('class="symbol-cell current"') == 11
 
 
@@ -143,11 +145,11 @@ def test_cell_edit_conflict_and_merge(demo: dict[str, int], api: ApiClient,
     assert f'name="revision" value="{b_ii["revision"]}"' in form
     # Someone else changes another field meanwhile: merged, nothing lost.
     api.patch(f"/api/v1/ledgers/{measures}/records/{b_ii['id']}",
-              {"revision": b_ii["revision"], "values": {"status": "検討中"}})
+              {"revision": b_ii["revision"], "values": {"agenda": "検討中"}})
     resp = admin_client.post(cell, {"symbol": "●", "revision": b_ii["revision"]})
     assert resp.status_code == 200 and "●" in resp.content.decode()
     now = _record(api, measures, "B-ii")
-    assert now["values"]["fy2019"] == "●" and now["values"]["status"] == "検討中"
+    assert now["values"]["fy2019"] == "●" and now["values"]["agenda"] == "検討中"
     # … and the same cell: refused with the current value, the form kept for another try.
     api.patch(f"/api/v1/ledgers/{measures}/records/{b_ii['id']}",
               {"revision": now["revision"], "values": {"fy2019": "☆"}})
@@ -183,7 +185,8 @@ def test_dashboard_years_and_progress(demo: dict[str, int], admin_client: Client
     row = re.search(r"情報セキュリティ監査の実施数</a></th>(.*?)</tr>", html, re.S)
     assert row, html
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
-    assert cells[1:4] == ["15", "15", "所属"]
+    assert cells[1] == "15" and cells[3] == "所属"
+    assert cells[2].startswith('15 <span class="demo-tag"')  # counted from demo audits
     assert "✓" in cells[4] and 'value="100"' in cells[5] and "100%" in cells[5]
     assert 'id="kpi-chart"' in html and "<svg" in html
 
@@ -214,8 +217,8 @@ def test_roadmap_in_the_browser(plan_server: Server, open_page: Callable[..., An
     page.click(".plan-menu a:text('ロードマップ')")
     page.wait_for_url("**/plan/roadmap")
     headers = page.locator("#roadmap thead tr").nth(1).locator("th").all_inner_texts()
-    assert [h.strip() for h in headers] == ["平成30年度", "令和元年度", "令和2年度", "令和3年度",
-                                            "令和4年度"]
+    assert [h.strip() for h in headers] == ["H30（2018）", "H31（2019）", "H32（2020）",
+                                            "H33（2021）", "H34（2022）"]
     assert _row_symbols(page, "B-i") == SEED_B_I
     legend = page.locator(".legend-list").inner_text()
     for symbol, meaning in [("⇒", "実施"), ("□", "検討"), ("●", "導入・方針等策定"),

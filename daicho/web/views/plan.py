@@ -20,7 +20,7 @@ from daicho import access
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
 from daicho.plan import candidates as candidates_svc
 from daicho.plan import dashboard as dash
-from daicho.plan import data, kpi, report, roadmap_xlsx
+from daicho.plan import data, kpi, progress, report, roadmap_xlsx
 from daicho.plan import roadmap as rm
 from daicho.plan.demo import INVENTORY, KPIS, MEASURES
 from daicho.plan.ledgers import open_ledger, viewable
@@ -81,22 +81,31 @@ def home(request: HttpRequest) -> HttpResponse:
 def roadmap(request: HttpRequest) -> HttpResponse:
     table = rm.read(request.user)
     editable = rm.editable_years(request.user)
+    recorded = progress.read(request.user)
     labels = table.labels
+    links = rm.links(request.user)
     rows = [{
         "m": m, "span": span,
         "texts": [(code, m.text(code)) for code in rm.TEXT_COLUMNS if code in table.columns],
+        "system": links.system(m.text("target")),
+        "reference": links.reference(m.text("reference")),
+        "effects": [(e, e in (m.values.get("effects") or [])) for e in data.EFFECTS],
         "cells": [{"year": y, "label": labels[y], "symbol": m.schedule[y],
-                   "editable": y in editable, "current": y == table.current}
+                   "editable": y in editable, "current": y == table.current,
+                   "progress": recorded.get(m.id, {}).get(y)}
                   for y in table.years],
     } for m, span in table.grouped()]
     return _render(request, "web/plan/roadmap.html", "roadmap", {
         "roadmap": table, "rows": rows, "editable": editable,
-        "headers": [(code, name) for code, name in table.columns.items() if code != "note"],
+        "headers": [(code, name) for code, name in table.columns.items()
+                    if code in rm.TEXT_COLUMNS],
         "years": [(y, labels[y]) for y in table.years], "legend": data.LEGEND,
         "current_label": kpi.wareki_year(table.current),
         "first_label": labels.get(table.years[0], "") if table.years else "",
         "last_label": labels.get(table.years[-1], "") if table.years else "",
-        "can_export": _may_export(request.user),
+        "can_export": _may_export(request.user), "can_progress": progress.editable(request.user),
+        "inventory_id": links.inventory, "show_effects": "effects" in table.columns,
+        "progress_statuses": "・".join(data.PROGRESS_STATUSES),
     })
 
 
@@ -126,10 +135,12 @@ def _cell(request: HttpRequest, measure: rm.Measure, year: int, *, editing: bool
           error: str = "", status: int = 200, saved: bool = False) -> HttpResponse:
     symbols = rm.symbols(request.user) if editing else []
     return render(request, "web/plan/cell_edit.html" if editing else "web/plan/cell.html", {
-        "m": measure, "year": year, "label": kpi.wareki_year(year),
+        "m": measure, "year": year, "label": kpi.plan_label(year),
         "symbol": measure.schedule.get(year), "legend": data.LEGEND,
         "choices": [(s, data.LEGEND.get(s, "")) for s in symbols],
         "can_edit": year in rm.editable_years(request.user), "error": error, "saved": saved,
+        "progress": progress.entry(request.user, measure.id, year),
+        "can_progress": progress.editable(request.user),
     }, status=status)
 
 
@@ -168,6 +179,57 @@ def roadmap_cell_edit(request: HttpRequest, record_id: int, year: int) -> HttpRe
     if year not in rm.editable_years(request.user):
         raise NotFound()
     return _cell(request, rm.measure(request.user, record_id), year, editing=True)
+
+
+def _progress(request: HttpRequest, measure: rm.Measure, year: int, *, editing: bool = False,
+              error: str = "", status: int = 200, saved: bool = False,
+              form: dict[str, str] | None = None) -> HttpResponse:
+    entry = progress.entry(request.user, measure.id, year)
+    form = form or {"status": entry.status or "" if entry else "",
+                    "note": entry.note or "" if entry else ""}
+    return render(request, "web/plan/progress_edit.html" if editing else "web/plan/progress.html",
+                  {"m": measure, "year": year, "label": kpi.plan_label(year), "progress": entry,
+                   "statuses": progress.statuses(), "chosen": form["status"],
+                   "note": form["note"], "can_progress": progress.editable(request.user),
+                   "error": error, "saved": saved}, status=status)
+
+
+@page
+def roadmap_progress(request: HttpRequest, record_id: int, year: int) -> HttpResponse:
+    """GET: the progress as shown (to cancel an edit); POST: record it (status and note)."""
+    measure = rm.measure(request.user, record_id)
+    if request.method != "POST":
+        return _progress(request, measure, year)
+    revision: int | None
+    try:
+        revision = int(request.POST.get("revision", ""))
+    except ValueError:
+        revision = None  # a first entry has none; an update without one is refused
+    form = {"status": request.POST.get("status", ""), "note": request.POST.get("note", "")}
+    try:
+        progress.save(request.user, measure_id=record_id, year=year, status=form["status"],
+                      note=form["note"], revision=revision)
+    except Conflict:
+        theirs = progress.entry(request.user, record_id, year)
+        return _progress(request, measure, year, editing=True, status=409, form=form, error=_(
+            "Someone else recorded the progress of this year meanwhile: 「%(status)s」. Your "
+            "entry is still in the form; save again to replace it.")
+            % {"status": theirs.status if theirs and theirs.status else "—"})
+    except InvalidInput as exc:
+        fields = exc.details.get("fields") or {}
+        message = fields.get("status") or fields.get("note") or exc.message
+        return _progress(request, measure, year, editing=True, status=400, form=form,
+                         error=message)
+    return _progress(request, measure, year, saved=True)
+
+
+@page
+@require_GET
+def roadmap_progress_edit(request: HttpRequest, record_id: int, year: int) -> HttpResponse:
+    measure = rm.measure(request.user, record_id)
+    if not progress.editable(request.user) or year not in measure.schedule:
+        raise NotFound()
+    return _progress(request, measure, year, editing=True)
 
 
 # -- KPI dashboard -------------------------------------------------------------------------------
@@ -219,6 +281,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "years": years.options, "year": year,
         "year_label": kpi.wareki_year(year), "current": current,
         "current_label": kpi.wareki_year(current), "items": items, "chosen": chosen,
+        "any_demo": any(i.demo_data for i in items),
         "series": [(kpi.wareki_year(y), i) for y, i in series], "svg": svg,
         "report_formats": REPORT_FORMATS,
     })

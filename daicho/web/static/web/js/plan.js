@@ -19,7 +19,7 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var cell = event.detail.target;
     if (!inRoadmap(cell)) return;
-    var focus = cell.querySelector("select, .cell-button");
+    var focus = cell.querySelector("select, .cell-button, .progress-button");
     if (focus) focus.focus();
   });
 
