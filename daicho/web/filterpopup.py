@@ -79,7 +79,7 @@ def build(user: AnyUser, schema: LedgerSchema, state: GridState, f: Field,
         popup.blank_ticked = fk.passes(None, value_specs)
         names = Names().load_values([f], [{f.code: v} for v, _n in found.items])
         popup.boxes = [_box(f, widget, value, count, names, value_specs)
-                       for value, count in found.items]
+                       for value, count in _in_choice_order(f, found.items)]
         if kind.periods:
             popup.periods = _periods(found.months, popup.initial)
     elif kind.values and f.type in REGISTRY and "in" in REGISTRY[f.type].operators:
@@ -88,6 +88,15 @@ def build(user: AnyUser, schema: LedgerSchema, state: GridState, f: Field,
         popup.choices = [_box(f, widget, c, None, names, value_specs)
                          for c in f.options.get("choices", [])]
     return popup
+
+
+def _in_choice_order(f: Field, items: list[tuple[Any, int]]) -> list[tuple[Any, int]]:
+    """A field with a list of choices lists its values in that order (others after them)."""
+    choices = f.options.get("choices") if isinstance(f.options, dict) else None
+    if not isinstance(choices, list):
+        return items
+    rank = {c: i for i, c in enumerate(choices)}
+    return sorted(items, key=lambda item: rank.get(item[0], len(rank)))
 
 
 def _box(f: Field, widget: Any, value: Any, count: int | None, names: Names,

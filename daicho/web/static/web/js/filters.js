@@ -90,7 +90,8 @@
         popup.hidden = false;
         place();
         wire();
-        var first = popup.querySelector("#filter-search, .filter-values input, input:not([type=hidden]), button");
+        var first = popup.querySelector("#filter-search") || popup.querySelector(".filter-values input") ||
+          popup.querySelector("#filter-form input:not([type=hidden])");
         if (first) first.focus();
       })
       .catch(function () {
