@@ -35,7 +35,9 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     view, state = _state(request, schema)
     if "fx" in request.GET:
         # A column's filter popup was applied: on to the page's own address, which holds the
-        # filters in the API's syntax (bookmarkable, and what saved views store).
+        # filters in the API's syntax (bookmarkable, and what saved views store). The redirect
+        # shows no record: the page it leads to is the read the access log records.
+        audit.not_shown(schema)
         return redirect(reverse("web:ledger", args=[schema.id]) + state.query())
     ctx = ValueContext()
     error = ""
