@@ -7,7 +7,8 @@ values and counts included, must answer in ≤ 300 ms.
 It makes the benchmark ledger (bench/dataset.py, 12 fields) in a fresh data dir (SQLite; or the
 PostgreSQL database of --database-url, which must be empty), fills it with one INSERT per batch
 — the bench's shortcut, the writers would also write a million history entries — and indexes it
-as an import does (every field's partial (column, id) index, then ANALYZE). Then, in process,
+as an import does (the search keys and gram index, every field's partial (column, id) index,
+then ANALYZE). Then, in process,
 it requests `GET /ledgers/1/fields/CODE/filter?s=1` through Django's test client (the gate, the
 selector and the template, as a browser gets it) for every column, as an admin and as a user
 whose record rule keeps one department's records, plus the popup under another column's filter
@@ -56,13 +57,14 @@ def setup(args: argparse.Namespace) -> None:
 def fill(n: int) -> int:
     from django.db import connection, transaction
 
-    from daicho.db import dialect
+    from daicho.db import dialect, search
     from daicho.db import schema as ddl
     from daicho.db.dialect import q
     from daicho.fields.context import ValueContext
     from daicho.models import Field, Ledger
     from daicho.services.accounts import create_user
     from daicho.services.ledgers import create_ledger
+    from daicho.services.records import _search_key as record_search_key
 
     admin = create_user(login="fbadmin", name="ベンチ管理者", admin=True)
     create_user(login="fbclerk", name="ベンチ職員")
@@ -74,10 +76,13 @@ def fill(n: int) -> int:
     ledger.save(update_fields=["rules"])
     fields = list(Field.objects.filter(ledger=ledger, deleted_at=None).order_by("position"))
     ddl.suspend_indexes(ledger, fields)
+    if dialect.is_sqlite():
+        search.suspend_index(ledger)
     ctx = ValueContext()
     types = [(f, schema.type_of(f)) for f in fields]
-    columns = ", ".join(["created_at", "updated_at", "deleted", *(q(f.column) for f in fields)])
-    marks = ", ".join(["%s"] * (3 + len(fields)))
+    columns = ", ".join(["created_at", "updated_at", "deleted", "search_key",
+                         *(q(f.column) for f in fields)])
+    marks = ", ".join(["%s"] * (4 + len(fields)))
     sql = f"INSERT INTO {q(ledger.table_name or '')} ({columns}) VALUES ({marks})"
     now = dialect.param(dt.datetime.now(dt.UTC).replace(microsecond=0))
     live = 0 if dialect.is_sqlite() else False
@@ -85,8 +90,9 @@ def fill(n: int) -> int:
     batch: list[list[Any]] = []
     with transaction.atomic(), connection.cursor() as cur:
         for row in dataset.rows(n):
-            batch.append([now, now, live, *(t.to_param(t.clean(f, row.get(f.code), ctx))
-                                            for f, t in types)])
+            stored = {f.code: t.clean(f, row.get(f.code), ctx) for f, t in types}
+            batch.append([now, now, live, record_search_key(schema, stored, ctx),
+                          *(t.to_param(stored[f.code]) for f, t in types)])
             if len(batch) == BATCH:
                 cur.executemany(sql, batch)
                 batch = []
@@ -96,9 +102,17 @@ def fill(n: int) -> int:
         ledger.save(update_fields=["record_count"])
     print(f"filled {n:,} records in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()
+    with transaction.atomic():
+        search.build_index(ledger)  # SQLite's gram index; PostgreSQL's follow the keys
     ddl.rebuild_indexes(ledger)
     print(f"indexed in {time.perf_counter() - started:.0f} s", flush=True)
     return int(ledger.id)
+
+
+def existing() -> int:
+    from daicho.models import Ledger
+
+    return int(Ledger.objects.get(name=dataset.LEDGER_NAME).id)
 
 
 def measure(lid: int, requests: int) -> list[dict[str, Any]]:
@@ -121,11 +135,21 @@ def measure(lid: int, requests: int) -> list[dict[str, Any]]:
         ("fbadmin: kanri_no, search 00123", "fbadmin",
          f"/ledgers/{lid}/fields/kanri_no/filter?s=1&part=values&text=00123"),
     ]
+    from daicho import jobs
+
     out = []
     for label, login, url in cases:
         client = clients[login]
+        started = time.perf_counter()
         resp = client.get(url)  # warm: plans and caches, as any later request finds them
+        first = (time.perf_counter() - started) * 1000
         assert resp.status_code == 200, (url, resp.status_code)
+        # A pair index it asked for is built by the server's job thread; here, at once.
+        started = time.perf_counter()
+        built = jobs.run_pending()
+        if built:
+            print(f"{label}: first request {first:.0f} ms; {built} index job(s) "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
         times = []
         for _ in range(requests):
             started = time.perf_counter()
@@ -150,9 +174,11 @@ def main() -> int:
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--out", default="")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the ledger an earlier run left in --data-dir")
     args = parser.parse_args()
     setup(args)
-    lid = fill(args.records)
+    lid = existing() if args.reuse else fill(args.records)
     results = measure(lid, args.requests)
     worst = max(r["p95"] for r in results)
     print(f"worst p95 {worst:.1f} ms (target {TARGET_MS} ms): {'met' if worst <= TARGET_MS else 'MISSED'}")

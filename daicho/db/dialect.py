@@ -117,9 +117,3 @@ def type_for(kind: str) -> str:
         "int": "INTEGER" if sqlite else "BIGINT",
     }[kind]
 
-
-def month_of(column_sql: str) -> str:
-    """A date column's month as "YYYY-MM" text (NULL stays NULL)."""
-    if is_sqlite():
-        return f"substr({column_sql}, 1, 7)"  # dates are stored as ISO text
-    return f"to_char({column_sql}, 'YYYY-MM')"
