@@ -100,6 +100,14 @@ def test_record_rules_and_hidden_fields(api: ApiClient, assets: dict[str, Any],
     assert "本庁舎" not in html and "東庁舎" not in html
     html = clerk.get(f"/ledgers/{lid}/fields/amount/filter?s=1").content.decode()
     assert _values(html) == {"": 1, "100": 1, "300": 1}
+    # Searching the values: the gram index (which holds the hidden text) only narrows; the
+    # column itself must hold the text.
+    part = clerk.get(f"/ledgers/{lid}/fields/name/filter",
+                     {"s": "1", "part": "values", "text": "S-土地"}).content.decode()
+    assert _values(part) == {} and "一致する値はありません。" in part
+    part = clerk.get(f"/ledgers/{lid}/fields/name/filter",
+                     {"s": "1", "part": "values", "text": "公園"}).content.decode()
+    assert _values(part) == {"中央公園": 1, "北公園": 1, "南公園": 1}
     assert clerk.get(f"/ledgers/{lid}/fields/secret/filter?s=1").status_code == 404
     assert clerk.get(f"/ledgers/{lid}/fields/nothing/filter?s=1").status_code == 404
     # A filter on the hidden field, typed into the address, reveals nothing either.
