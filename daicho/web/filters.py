@@ -71,8 +71,8 @@ def describe_period(field: Field, start: str, end: str) -> str | None:
         return _("%(name)s: year %(year)d") % {"name": field.name, "year": first.year}
     following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
     if last == following - dt.timedelta(days=1):
-        return _("%(name)s: %(year)d-%(month)02d") % {"name": field.name, "year": first.year,
-                                                       "month": first.month}
+        return _("%(name)s: %(year)d/%(month)d") % {"name": field.name, "year": first.year,
+                                                     "month": first.month}
     return None
 
 

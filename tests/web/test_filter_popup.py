@@ -143,6 +143,13 @@ def test_dates_by_fiscal_year_year_and_month(web: Client, assets: dict[str, Any]
     html = web.get(f"/ledgers/{lid}/fields/day/filter?{urlsplit(resp['Location']).query}"
                    ).content.decode()
     assert re.search(r'id="fp-fy-2024" [^>]* checked', html)
+    # A calendar year and a month are named too; any other range is two chips.
+    for low, high, chip in (("2024-01-01", "2024-12-31", "取得日: year 2024"),
+                            ("2024-12-01", "2024-12-31", "取得日: 2024/12"),
+                            ("2024-12-02", "2024-12-31", "取得日 ≥ 2024-12-02")):
+        page = web.get(f"/ledgers/{lid}/", {"s": "1", "filter": [f"day:ge:{low}", f"day:le:{high}"]}
+                       ).content.decode()
+        assert chip in page, chip
 
 
 @pytest.mark.parametrize(("params", "expected"), [
