@@ -129,6 +129,11 @@ def test_popup_is_seen_and_filters(open_page: Any, server: Server, viewport: dic
     page.locator("#clear-filters").click()
     page.wait_for_load_state()
     assert _rows(page) == 30 and page.locator(".filter-chip").count() == 0
+    # Every value but the blanks: "not blank".
+    _open(page, "amount")
+    page.locator("#fv-blank").uncheck()
+    _apply(page)
+    assert "amount%3Anotempty" in page.url and _rows(page) == 27
 
 
 def test_keyboard_path(open_page: Any, server: Server) -> None:

@@ -161,6 +161,7 @@ def test_dates_by_fiscal_year_year_and_month(web: Client, assets: dict[str, Any]
     ({"fx:kind:pick": "out", "fx:kind:u": ["建物"], "fx:kind:hasblank": "1",
       "fx:kind:blank": "on"}, ["kind:ne:建物"]),
     ({"fx:kind:pick": "in", "fx:kind:hasblank": "1", "fx:kind:blank": "on"}, ["kind:empty:"]),
+    ({"fx:kind:pick": "out", "fx:kind:hasblank": "1"}, ["kind:notempty:"]),
     ({"fx:amount:presence": "notempty", "fx:amount:ge": "150"},
      ["amount:notempty:", "amount:ge:150"]),
     ({"fx:amount:presence": "empty", "fx:amount:ge": "150"}, ["amount:empty:"]),

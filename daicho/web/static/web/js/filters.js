@@ -273,6 +273,7 @@
       else if (!unticked.length && (blank || !blankBox)) pick = "";
       else if (!ticked.length && !blank) { event.preventDefault(); say(f.dataset.nothing); return; }
       else if (blankBox && blank) pick = "out";
+      else if (!unticked.length) pick = "out"; // every value but not the blanks: notempty
       else if ((ticked.length <= unticked.length || !capped()) && ticked.length <= MAX_IN && !commas) pick = "in";
       else pick = "out";
       if (searching && !ticked.length && !blank) { event.preventDefault(); say(f.dataset.nothing); return; }
