@@ -119,3 +119,4 @@ def type_for(kind: str) -> str:
         "bool": "INTEGER" if sqlite else "BOOLEAN",
         "int": "INTEGER" if sqlite else "BIGINT",
     }[kind]
+

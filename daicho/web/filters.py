@@ -1,18 +1,34 @@
-"""Per-column filters of the grid, by kind: the form a column's filter popover shows, and how its
-inputs become filter specs in the API's own syntax (CODE:OP:VALUE), and back for pre-filling.
+"""Per-column filters of the grid (the Excel-style autofilter popup): what a column's popup shows,
+how its inputs become filter specs in the API's own syntax (CODE:OP:VALUE), and back for
+pre-filling.
 
-A widget (daicho.web.widgets) picks the kind that fits its field type; nothing here knows types.
-Inputs are named fx:CODE:OP so one GET form can carry the filters of several columns.
+A widget (daicho.web.widgets) picks the kind that fits its field type; the kind says which parts
+the popup has (the list of distinct values with checkboxes, date periods, a range or a
+"contains" condition); the operators a type accepts come from the type itself.
+Inputs are named fx:CODE:… so one GET form can carry the filters of several columns:
+
+- fx:CODE:pick  "in" with fx:CODE:v  the ticked values, or "out" with fx:CODE:u  the unticked
+  ones (the script sends the shorter side; nothing when every value is ticked);
+  fx:CODE:blank  "on" when the "(blank)" box is ticked, fx:CODE:hasblank  "1" when it is shown;
+- fx:CODE:ge / fx:CODE:le  a range, fx:CODE:contains  a text condition;
+- fx:CODE:presence  "empty" or "notempty" (the popup's two quick choices).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from daicho.fields import REGISTRY
 from daicho.models import Field
+
+MAX_IN = 200  # the API's limit of values in one `in`
+VALUE_OPS = frozenset({"in", "eq", "ne", "empty", "notempty"})
 
 
 def split_spec(spec: str) -> tuple[str, str, str]:
@@ -40,34 +56,138 @@ def describe(field: Field, op: str, value: str) -> str:
     return f"{text} {value.replace(',', '、')}" if value else text
 
 
-class FilterKind:
-    """One kind of column filter. `template` renders the inputs; `ops` are the ones it writes."""
+def describe_period(field: Field, start: str, end: str) -> str | None:
+    """A date range that is exactly one fiscal year, calendar year or month, as people say it
+    (「日付: 2024年度」); None for any other range."""
+    try:
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    except ValueError:
+        return None
+    if first.day != 1:
+        return None
+    if (first.month, last.month, last.day) == (4, 3, 31) and last.year == first.year + 1:
+        return _("%(name)s: fiscal year %(year)d") % {"name": field.name, "year": first.year}
+    if (first.month, last.month, last.day) == (1, 12, 31) and last.year == first.year:
+        return _("%(name)s: year %(year)d") % {"name": field.name, "year": first.year}
+    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    if last == following - dt.timedelta(days=1):
+        return _("%(name)s: %(year)d/%(month)d") % {"name": field.name, "year": first.year,
+                                                     "month": first.month}
+    return None
 
-    def __init__(self, template: str, ops: tuple[str, ...], input_type: str = "text") -> None:
+
+def _operators(field: Field) -> frozenset[str]:
+    ftype = REGISTRY.get(field.type)
+    return ftype.operators if ftype is not None else frozenset()
+
+
+def lists_values(field: Field) -> bool:
+    """Whether the column's distinct values can be counted (the type is groupable)."""
+    ftype = REGISTRY.get(field.type)
+    return bool(ftype is not None and ftype.groupable)
+
+
+def _same(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        return Decimal(a) == Decimal(b)
+    except (InvalidOperation, ValueError):
+        return False
+
+
+def passes(text: str | None, specs: list[str]) -> bool:
+    """Whether a value (its filter text; None for blank) passes a column's value specs (in, eq,
+    ne, empty, notempty): which boxes the popup shows ticked. Other specs do not tick boxes."""
+    for spec in specs:
+        _code, op, value = split_spec(spec)
+        if op == "empty" and text is not None:
+            return False
+        if op == "notempty" and text is None:
+            return False
+        if op == "eq" and (text is None or not _same(text, value)):
+            return False
+        if op == "ne" and text is not None and _same(text, value):
+            return False
+        if op == "in" and (text is None or not any(_same(text, v.strip())
+                                                    for v in value.split(","))):
+            return False
+    return True
+
+
+class FilterKind:
+    """One kind of column filter. `template` renders its condition inputs (a range, "contains"),
+    `ops` are the ones that condition writes; `values` says whether the popup lists the column's
+    distinct values, `periods` whether it groups dates by fiscal year, year and month."""
+
+    def __init__(self, template: str, ops: tuple[str, ...], input_type: str = "text", *,
+                 values: bool = True, periods: bool = False) -> None:
         self.template = template
         self.ops = ops
         self.input_type = input_type
+        self.values = values
+        self.periods = periods
+
+    def lists(self, field: Field) -> bool:
+        return self.values and lists_values(field)
 
     def specs(self, field: Field, data: QueryDict) -> list[str]:
-        out = []
+        """The column's whole filter from its popup's inputs."""
+        presence = data.get(input_name(field, "presence"), "")
+        if presence == "empty":
+            return [f"{field.code}:empty:"]
+        out: list[str] = [f"{field.code}:notempty:"] if presence == "notempty" else []
         for op in self.ops:
             value = data.get(input_name(field, op), "").strip()
             if value:
                 out.append(f"{field.code}:{op}:{value}")
-        return out
+        return _dedupe(out + self.value_specs(field, data, blank_ok=presence != "notempty"))
 
-    def values(self, field: Field, specs: list[str]) -> dict[str, Any]:
-        """The inputs' current values from the specs this kind can show; None if it cannot."""
+    def value_specs(self, field: Field, data: QueryDict, *, blank_ok: bool = True) -> list[str]:
+        """The ticked values as specs. The popup's script sends the shorter side of the list:
+        `pick=in` with the ticked values (`v`), or `pick=out` with the unticked ones (`u`),
+        which keeps blanks and the values past a capped list, as "select all" had them."""
+        code, ops = field.code, _operators(field)
+        pick = data.get(input_name(field, "pick"), "")
+        shown_blank = data.get(input_name(field, "hasblank")) == "1"
+        blank = shown_blank and data.get(input_name(field, "blank")) == "on" and blank_ok
+        if pick == "in":
+            ticked = [v for v in data.getlist(input_name(field, "v")) if v != ""]
+            if not ticked:
+                return [f"{code}:empty:"] if blank else []
+            return _positive(code, ops, ticked)
+        if pick == "out":
+            unticked = [v for v in data.getlist(input_name(field, "u")) if v != ""]
+            out = [f"{code}:notempty:"] if shown_blank and not blank else []
+            return out + [f"{code}:ne:{v}" for v in unticked]
+        return []
+
+    def initial(self, field: Field, specs: list[str]) -> dict[str, Any]:
+        """The condition inputs' current values from the column's specs."""
         values: dict[str, Any] = {}
         for spec in specs:
             _code, op, value = split_spec(spec)
-            if op not in self.ops or op in values:
-                return {}
-            values[op] = value
+            if op in self.ops and op not in values:
+                values[op] = value
+            if op in ("empty", "notempty"):
+                values["presence"] = op
         return values
 
     def understands(self, field: Field, specs: list[str]) -> bool:
-        return bool(self.values(field, specs)) or not specs
+        return all(split_spec(s)[1] in VALUE_OPS or split_spec(s)[1] in self.ops for s in specs)
+
+
+def _positive(code: str, ops: frozenset[str], ticked: list[str]) -> list[str]:
+    if len(ticked) == 1 and "eq" in ops:
+        return [f"{code}:eq:{ticked[0]}"]
+    # The API splits `in` values on commas: a value holding one cannot be listed.
+    if ticked and "in" in ops and len(ticked) <= MAX_IN and not any("," in v for v in ticked):
+        return [f"{code}:in:{','.join(ticked)}"]
+    return []
+
+
+def _dedupe(specs: list[str]) -> list[str]:
+    return list(dict.fromkeys(specs))
 
 
 class ContainsFilter(FilterKind):
@@ -76,66 +196,51 @@ class ContainsFilter(FilterKind):
 
 
 class RangeFilter(FilterKind):
+    """Numbers and dates: the values (dates grouped into periods) and a from–to range."""
+
     def __init__(self, input_type: str) -> None:
-        super().__init__("web/filters/range.html", ("ge", "le"), input_type)
+        dates = input_type == "date"
+        super().__init__("web/filters/range.html", ("ge", "le"), input_type,
+                         values=input_type == "text" or dates, periods=dates)
+
+    def lists(self, field: Field) -> bool:
+        return not self.periods and super().lists(field)
 
 
 class ExactFilter(FilterKind):
+    """People, departments and links: the list of values only."""
+
     def __init__(self) -> None:
-        super().__init__("web/filters/exact.html", ("eq",))
+        super().__init__("web/filters/no_condition.html", ())
 
 
 class OptionsFilter(FilterKind):
-    """Checkboxes of a field's choices; several ticked = any of them (op `in`)."""
+    """Choices: the values with counts; for multi-choices (not countable) the field's choices."""
 
     def __init__(self) -> None:
-        super().__init__("web/filters/options.html", ("in",))
-
-    def specs(self, field: Field, data: QueryDict) -> list[str]:
-        picked = [v for v in data.getlist(input_name(field, "in")) if v]
-        # The API splits `in` values on commas, so a choice that holds one cannot be listed.
-        picked = [v for v in picked if "," not in v]
-        return [f"{field.code}:in:{','.join(picked)}"] if picked else []
-
-    def values(self, field: Field, specs: list[str]) -> dict[str, Any]:
-        if len(specs) != 1:
-            return {}
-        _code, op, value = split_spec(specs[0])
-        if op == "in":
-            return {"in": value.split(",")}
-        if op in ("eq", "contains"):
-            return {"in": [value]}
-        return {}
+        super().__init__("web/filters/no_condition.html", ())
 
 
 class ChoiceFilter(FilterKind):
-    """A choice among fixed spec values, e.g. yes / no or has a file / has none."""
+    """Yes / no (the list of values), or files (only blank / not blank)."""
 
-    def __init__(self, template: str, options: tuple[tuple[str, str], ...]) -> None:
-        super().__init__(template, ("choice",))
-        self.options = options
-
-    def specs(self, field: Field, data: QueryDict) -> list[str]:
-        wanted = data.get(input_name(field, "choice"), "")
-        for key, spec in self.options:
-            if key == wanted:
-                return [f"{field.code}:{spec}"]
-        return []
-
-    def values(self, field: Field, specs: list[str]) -> dict[str, Any]:
-        if len(specs) != 1:
-            return {}
-        _code, _sep, rest = specs[0].partition(":")
-        for key, spec in self.options:
-            if rest == spec:
-                return {"choice": key}
-        return {}
+    def __init__(self, template: str, values: bool) -> None:
+        super().__init__(template, (), values=values)
 
 
 def yes_no_filter() -> ChoiceFilter:
-    return ChoiceFilter("web/filters/yesno.html", (("yes", "eq:true"), ("no", "eq:false"),
-                                                   ("blank", "empty:")))
+    return ChoiceFilter("web/filters/no_condition.html", values=True)
 
 
 def presence_filter() -> ChoiceFilter:
-    return ChoiceFilter("web/filters/presence.html", (("has", "notempty:"), ("blank", "empty:")))
+    return ChoiceFilter("web/filters/no_condition.html", values=False)
+
+
+@dataclass
+class ValueBox:
+    """One checkbox of the popup's list: the value's filter text, how it is shown, its count."""
+
+    text: str
+    label: Any
+    count: int | None
+    ticked: bool

@@ -4,7 +4,6 @@ forms, the active filters as chips, paging and export links, saved views and the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -24,10 +23,8 @@ class Header:
     sortable: bool
     sort_query: str
     aria_sort: str
-    filter_values: dict[str, Any]
-    filter_hidden: list[tuple[str, str]]
+    filter_url: str
     filtered: bool
-    clear_query: str
     editor: str
     width: int | None
 
@@ -42,23 +39,19 @@ def _next_sort(state: GridState, code: str) -> tuple[str, str]:
     return code, "none"
 
 
-def headers(state: GridState, columns: list[Field],
+def headers(schema: LedgerSchema, state: GridState, columns: list[Field],
             read_only: frozenset[str] = frozenset()) -> list[Header]:
     """The column headers; `read_only`: codes a field rule keeps this user from writing."""
     out = []
+    query = state.query()
     for f in columns:
         w = widget_for(f)
         next_sort, aria = _next_sort(state, f.code)
-        specs = state.filters_for(f.code)
-        values = w.filter.values(f, specs) if specs else {}
-        # fx=CODE: this form edits the column's whole filter (what it cannot show, e.g. an
-        # operator typed into an API URL, is replaced when it is applied).
-        hidden = [*state.params(filters=state.filters_except(f.code)), ("fx", f.code)]
         out.append(Header(
             field=f, widget=w, sortable=REGISTRY[f.type].sortable if f.type in REGISTRY else False,
-            sort_query=state.query(sort=next_sort), aria_sort=aria, filter_values=values,
-            filter_hidden=hidden, filtered=bool(specs),
-            clear_query=state.query(filters=state.filters_except(f.code)),
+            sort_query=state.query(sort=next_sort), aria_sort=aria,
+            filter_url=reverse("web:filter_popup", args=[schema.id, f.code]) + query,
+            filtered=bool(state.filters_for(f.code)),
             editor=editor_spec(f, f.code in read_only),
             width=state.widths.get(f.code),
         ))
@@ -72,12 +65,24 @@ class Chip:
 
 
 def chips(schema: LedgerSchema, state: GridState) -> list[Chip]:
+    """One removable chip per filter; a column's from–to pair that is exactly a fiscal year,
+    a year or a month is one chip (「日付: 2024年度」) that removes both."""
     out = []
+    done: set[str] = set()
     for spec in state.filters:
+        if spec in done:
+            continue
         code, op, value = fk.split_spec(spec)
         f = schema.by_code.get(code)
+        gone = [spec]
         text = fk.describe(f, op, value) if f is not None else spec
-        out.append(Chip(text, state.query(filters=[s for s in state.filters if s != spec])))
+        if f is not None and op == "ge":
+            ends = [s for s in state.filters_for(code) if fk.split_spec(s)[1] == "le"]
+            period = fk.describe_period(f, value, fk.split_spec(ends[0])[2]) if ends else None
+            if period:
+                text, gone = period, [spec, ends[0]]
+        done.update(gone)
+        out.append(Chip(text, state.query(filters=[s for s in state.filters if s not in gone])))
     return out
 
 

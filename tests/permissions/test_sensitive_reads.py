@@ -56,6 +56,7 @@ def test_every_read_surface_logs(world: World) -> None:
         (f"/ledgers/{lid}/totals", {"q": "庁"}, "view_list"),
         (f"/ledgers/{lid}/chart", {"group_by": "kind"}, "view_list"),
         (f"/ledgers/{lid}/trash", {}, "view_list"),
+        (f"/ledgers/{lid}/fields/kind/filter", {"s": "1"}, "view_list"),  # a column's values
     ]
     for client, reads in ((somu.client, api_reads), (web, web_reads)):
         for path, params, action in reads:
@@ -89,6 +90,9 @@ def test_what_reads_nothing_logs_nothing(world: World) -> None:
     # definition holds no record.
     assert web.get("/").status_code == 200
     assert world.api.get(world.base).status == 200
+    # An applied filter popup only redirects to the list page (whose read is logged).
+    assert web.get(f"/ledgers/{lid}/", {"s": "1", "fx": "kind", "fx:kind:pick": "in",
+                                        "fx:kind:v": "土地"}).status_code == 302
     assert _reads(lid, before) == []
 
 

@@ -131,18 +131,20 @@ def test_filter_search_view_chart_export(open_page: Any, server: Server) -> None
     ], [{"item": f"品{i:02d}", "qty": i, "kind": ["机", "椅子", "棚"][i % 3]} for i in range(30)])
     page = open_page("admin")
     page.goto(f"{server.base}/ledgers/{led['id']}/")
-    # Filter 区分 through its column popover: options for a choice field.
-    header = page.locator("#grid thead th[data-code=kind]")
-    header.locator("summary").click()
-    header.locator("label", has_text="椅子").click()
-    header.locator("button", has_text="Apply").click()
+    # Filter 区分 through its column's filter popup: untick 机 and 棚, leaving 椅子.
+    page.locator("#grid thead th[data-code=kind] .filter-button").click()
+    popup = page.locator("#filter-popup #filter-form")
+    popup.wait_for()
+    popup.locator("label", has_text="机").click()
+    popup.locator("label", has_text="棚").click()
+    popup.locator("button", has_text="Apply").click()
     page.wait_for_selector(".filter-chip")
     assert page.locator("#grid tbody tr[data-id]").count() == 10
     # Range on a number: 数量 ≥ 10.
-    header = page.locator("#grid thead th[data-code=qty]")
-    header.locator("summary").click()
-    header.locator("input[name='fx:qty:ge']").fill("10")
-    header.locator("button", has_text="Apply").click()
+    page.locator("#grid thead th[data-code=qty] .filter-button").click()
+    popup.wait_for()
+    popup.locator("input[name='fx:qty:ge']").fill("10")
+    popup.locator("button", has_text="Apply").click()
     page.wait_for_selector(".filter-chip >> nth=1")
     assert page.locator("#grid tbody tr[data-id]").count() == 7
     # Sort by clicking the header: descending on the second click.
@@ -160,7 +162,7 @@ def test_filter_search_view_chart_export(open_page: Any, server: Server) -> None
     assert page.locator("#grid tbody tr[data-id]").count() == 4  # 品10, 品13, 品16, 品19
     # Export links carry the filters and the search.
     href = page.locator("a[data-export=xlsx]").get_attribute("href")
-    assert "format=xlsx" in href and "filter=kind%3Ain%3A" in href and "q=" in href
+    assert "format=xlsx" in href and "filter=kind%3Aeq%3A" in href and "q=" in href
     page.locator("#export-menu summary").click()
     with page.expect_download() as xlsx:
         page.locator("a[data-export=xlsx]").click()

@@ -35,6 +35,13 @@ def test_hostile_names_stay_text(open_page: Any, server: Server) -> None:
     assert XSS_LEDGER in page.locator("h1").inner_text()
     assert page.locator("#grid thead th[data-code=evil] a.sort").inner_text() == XSS_FIELD
     assert page.locator("#grid tbody td[data-code=evil]").inner_text() == "<img src=x onerror=alert(2)>"
+    # The column's filter popup lists the value as text, under the name as text.
+    page.locator("#grid thead th[data-code=evil] .filter-button").click()
+    page.locator("#filter-popup #filter-form").wait_for()
+    assert XSS_FIELD in page.locator("#filter-title").inner_text()
+    assert "<img src=x onerror=alert(2)>" in page.locator("#filter-values").inner_text()
+    assert page.locator("img[src=x]").count() == 0
+    page.keyboard.press("Escape")
     shot(page, "escaping")
 
 

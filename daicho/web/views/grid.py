@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from daicho import access
@@ -32,6 +33,12 @@ def _state(request: HttpRequest, schema: LedgerSchema) -> tuple[Any, grid.GridSt
 def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
     view, state = _state(request, schema)
+    if "fx" in request.GET:
+        # A column's filter popup was applied: on to the page's own address, which holds the
+        # filters in the API's syntax (bookmarkable, and what saved views store). The redirect
+        # shows no record: the page it leads to is the read the access log records.
+        audit.not_shown(schema)
+        return redirect(reverse("web:ledger", args=[schema.id]) + state.query())
     ctx = ValueContext()
     error = ""
     try:
@@ -47,7 +54,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     return render(request, "web/ledger.html", {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view,
         "views": queries.views_for(request.user, schema),
-        "headers": gridpage.headers(state, columns, schema.read_only),
+        "headers": gridpage.headers(schema, state, columns, schema.read_only),
         "rows": grid.grid_rows(schema, columns, records, names),
         "chips": gridpage.chips(schema, state),
         "paging": gridpage.paging(urls["ledger"], state, result),
@@ -55,7 +62,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "exports": gridpage.export_links(schema, state),
         "column_choices": gridpage.column_choices(schema, state),
         "page_sizes": grid.PAGE_SIZES, "hidden": gridpage.hidden_inputs(state),
-        "clear_search": state.query(q=""),
+        "clear_search": state.query(q=""), "clear_filters": state.query(filters=[]),
         "may_update_view": queries.may_change_view(request.user, view, can["manage"]),
         "can_add": can["add"], "can_edit": can["edit"], "can_delete": can["delete"],
         "can_manage": can["manage"],
