@@ -80,7 +80,9 @@ export function installFocus(g) {
   g.prepareRow = function (row) {
     row.setAttribute("role", "row");
     row.querySelectorAll("a, input, button, select, textarea, summary, [tabindex]").forEach(function (el) {
-      if (!el.classList.contains("grid-catcher") && el.tagName !== "TD" && el.tagName !== "TH") el.tabIndex = -1;
+      // The header's filter buttons are a tab stop of their own, roved by filters.js.
+      if (el.classList.contains("grid-catcher") || el.classList.contains("filter-button")) return;
+      if (el.tagName !== "TD" && el.tagName !== "TH") el.tabIndex = -1;
     });
     Array.prototype.forEach.call(row.cells, function (c) {
       if (c !== g.active) c.tabIndex = -1;
@@ -157,6 +159,7 @@ export function installFocus(g) {
   table.addEventListener("focusin", function (event) {
     const cell = event.target.closest("td, th");
     if (!cell || cell.closest("tfoot") || g.editing) return;
+    if (event.target.closest(".filter-button")) return; // the header's own tab stop (filters.js)
     if (event.target.closest("a, summary, button, select, [role=button]") && cell === g.active) return;
     if (event.target.classList.contains("row-pick") || event.target.classList.contains("grid-catcher")) return;
     if (cell !== g.active || (event.target === cell && takesText(g.columnOf(cell)))) {

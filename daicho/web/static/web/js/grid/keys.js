@@ -25,6 +25,8 @@ export function installKeys(g) {
 
   table.addEventListener("keydown", function (event) {
     if (g.editing || !g.active || !table.contains(event.target) || event.target.closest("tfoot")) return;
+    // The header's filter buttons have their own keys (filters.js): ← → between them, ↓ to a cell.
+    if (event.defaultPrevented || event.target.closest(".filter-button")) return;
     const inHead = g.active.parentElement.parentElement === table.tHead;
     if (inHead && event.target !== g.active) return; // a control opened from the header keeps its keys
     const cell = g.active;
