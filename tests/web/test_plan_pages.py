@@ -477,3 +477,48 @@ def test_plan_versions_page_follows_the_api_rights(demo: dict[str, int], api: Ap
     assert 'id="save-form"' in html and 'value="current"' in html
     assert bob.post("/plan/revisions", {"label": "令和2年4月改定"}).status_code == 302
     assert [v["label"] for v in _versions(api)] == ["平成31年4月一部改定", "令和2年4月改定"]
+
+
+def test_plan_versions_in_the_browser(plan_server: Server,
+                                      open_page: Callable[..., Any]) -> None:
+    page = open_page("admin", language="ja", viewport={"width": 1366, "height": 768})
+    page.goto(plan_server.base + "/plan/roadmap")
+    page.click("#roadmap-revisions")
+    page.wait_for_url("**/plan/revisions")
+    assert page.locator("h1").inner_text() == "計画の改定履歴"
+    page.fill("#version-label", "令和2年4月改定")
+    page.fill("#version-date", "2020-04")
+    page.fill("#version-reason", "B-i のスケジュール見直し")
+    page.click("#save-version-button")
+    page.wait_for_selector(".messages:has-text('令和2年4月改定')")
+    labels = page.locator("#revisions tbody th").all_inner_texts()
+    assert labels[:2] == ["令和2年4月改定", "平成31年4月一部改定"]  # newest first
+
+    measures = _measures(plan_server)
+    status, records = plan_server.call("GET", f"/api/v1/ledgers/{measures}/records?limit=100")
+    b_i = next(r for r in records["items"] if r["values"]["code"] == "B-i")
+    status, _saved = plan_server.call("PATCH", f"/api/v1/ledgers/{measures}/records/{b_i['id']}",
+                                      {"revision": b_i["revision"], "values": {
+                                          "fy2022": "★", "note": "令和4年度に前倒しで完了"}})
+    assert status == 200, _saved
+    page.select_option("#compare-from", label="令和2年4月改定")
+    page.select_option("#compare-to", label="現在の計画")
+    page.click("#compare")
+    page.wait_for_selector("#differences-table")
+    assert "「令和2年4月改定」から「現在の計画」への変更" in page.locator("#differences-title") \
+        .inner_text()
+    rows = [r.split("\t") for r in page.locator("#differences-table tbody tr").all_inner_texts()]
+    assert [[c.strip() for c in r] for r in rows] == [
+        ["B-i 自治体クラウドの導入", "スケジュール H34（2022）", "—", "→", "★ 完了"],
+        ["備考", "H31 次期基幹システム導入方針の決定 H33 仕様の決定", "→", "令和4年度に前倒しで完了"]]
+    words = page.locator("#difference-words").inner_text()
+    assert "B-i 自治体クラウドの導入：スケジュール H34（2022）" in words and "★ 完了" in words
+    assert "備考が「H31 次期基幹システム導入方針の決定 H33 仕様の決定」から「令和4年度に前倒しで完了」に" \
+        "変わりました" in words
+    # Nothing clipped at 1366×768: no sideways scrolling, every cell inside the window.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    right = page.evaluate("Math.max(...[...document.querySelectorAll("
+                          "'#differences-table th, #differences-table td, #revisions td, "
+                          "#save-form textarea')].map(e => e.getBoundingClientRect().right))")
+    assert right <= 1366
+    shot(page, "plan-revisions")
