@@ -9,12 +9,13 @@ version. The H30.3 text is not in the seed, so no version of it is invented."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from daicho import access
-from daicho.errors import InvalidInput
+from daicho.errors import InvalidInput, NotFound
 from daicho.plan import data, kpi
 from daicho.plan.demo import REVISIONS
 from daicho.plan.ledgers import open_ledger
@@ -63,9 +64,21 @@ def _version(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def versions(user: access.AnyUser) -> list[dict[str, Any]]:
+    """The versions, oldest first: by date, and a version kept without one on the day it was
+    kept (not before every dated one)."""
     schema = open_ledger(user, REVISIONS)
-    found = [_version(r) for r in sel.all_records(user, schema)]
-    return sorted(found, key=lambda v: (v["date"] or "", v["id"]))
+    found = [(r["values"].get("date") or str(r["created_at"])[:10], r["id"], _version(r))
+             for r in sel.all_records(user, schema)]
+    return [v for _date, _id, v in sorted(found, key=lambda f: (f[0], f[1]))]
+
+
+def may_save(user: access.AnyUser) -> bool:
+    """Whether `user` may keep a new version (the rule save() applies: add on 計画改定)."""
+    try:
+        open_ledger(user, REVISIONS, "add")
+    except NotFound:
+        return False
+    return True
 
 
 def save(user: access.AnyUser, *, label: Any, date: Any, reason: Any) -> dict[str, Any]:
@@ -112,10 +125,18 @@ def _changes(kind: str, key: str, old: dict[str, Any] | None,
     return out
 
 
-def diff(user: access.AnyUser, from_id: int, to_id: int | None = None) -> dict[str, Any]:
-    """What differs from version `from_id` to version `to_id` (None: the plan as it is now):
-    per measure (by code) and per target (by KPI name), each changed field with old and new;
-    a measure or target only in one of them has field null and old or new null."""
+@dataclass(frozen=True)
+class Comparison:
+    old: dict[str, Any]  # the snapshots compared, as snapshot() gives them
+    new: dict[str, Any]
+    changes: list[dict[str, Any]]
+
+
+def compare(user: access.AnyUser, from_id: int, to_id: int | None = None) -> Comparison:
+    """Version `from_id` against version `to_id` (None: the plan as it is now): the two
+    snapshots and what differs, per measure (by code) and per target (by KPI name), each
+    changed field with old and new; a measure or target only in one of them has field null and
+    old or new null."""
     old = _load(user, from_id)
     new = _load(user, to_id) if to_id is not None else snapshot(user)
     changes: list[dict[str, Any]] = []
@@ -123,4 +144,9 @@ def diff(user: access.AnyUser, from_id: int, to_id: int | None = None) -> dict[s
         a, b = old.get(kind) or {}, new.get(kind) or {}
         for key in list(a) + [k for k in b if k not in a]:
             changes += _changes(kind, key, a.get(key), b.get(key))
-    return {"from": from_id, "to": to_id, "changes": changes}
+    return Comparison(old, new, changes)
+
+
+def diff(user: access.AnyUser, from_id: int, to_id: int | None = None) -> dict[str, Any]:
+    """The API's answer: compare() without the snapshots."""
+    return {"from": from_id, "to": to_id, "changes": compare(user, from_id, to_id).changes}

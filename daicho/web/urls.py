@@ -91,6 +91,7 @@ urlpatterns = [
     path("plan/dashboard", plan.dashboard, name="plan_dashboard"),
     path("plan/candidates", plan.candidates, name="plan_candidates"),
     path("plan/report", plan.committee_report, name="plan_report"),
+    path("plan/revisions", plan.plan_revisions, name="plan_revisions"),
     path("manage/users", manage.users, name="users"),
     path("manage/users/<str:login>", directory.user_edit, name="user_edit"),
     path("manage/users/<str:login>/password", user_security.password, name="user_password"),

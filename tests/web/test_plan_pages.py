@@ -341,3 +341,184 @@ def test_committee_report_in_the_browser(plan_server: Server,
     assert download.value.suggested_filename.endswith(".pdf")
     with open(download.value.path(), "rb") as f:
         assert f.read(5) == b"%PDF-"
+
+
+# -- versions of the plan (計画改定) ----------------------------------------------------------------
+
+def _versions(api: ApiClient) -> list[dict[str, Any]]:
+    return list(api.get("/api/v1/plan/revisions").body["items"])
+
+
+def _change_plan(api: ApiClient, demo: dict[str, int]) -> None:
+    """B-i's H33 (2021) ★ → ●, the 2022 target of 台帳管理システムへの移行数 150 → 200, and a new
+    measure D-i."""
+    measures = demo["全体最適化取組"]
+    b_i = _record(api, measures, "B-i")
+    assert api.patch(f"/api/v1/ledgers/{measures}/records/{b_i['id']}", {
+        "revision": b_i["revision"], "values": {"fy2021": "●"}}).status == 200
+    kpis = api.get(f"/api/v1/ledgers/{demo['目標指標']}/records", {"limit": 500}).body["items"]
+    kpi = next(r for r in kpis if r["values"]["name"] == "台帳管理システムへの移行数")
+    assert api.patch(f"/api/v1/ledgers/{demo['目標指標']}/records/{kpi['id']}", {
+        "revision": kpi["revision"], "values": {"target_2022": 200}}).status == 200
+    assert api.post(f"/api/v1/ledgers/{measures}/records", {"values": {
+        "code": "D-i", "title": "生成AIの活用", "fy2022": "□"}}).status == 201
+
+
+def _table(html: str) -> list[list[str]]:
+    """The differences table as text, one list per row (rowspan headers only on their row)."""
+    table = html[html.index('id="differences-table"'):html.index("</table>",
+                                                                   html.index('id="differences-table"'))]
+    rows = re.findall(r"<tr>(.*?)</tr>", table[table.index("</thead>"):], re.S)
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>",
+                                                                   row, re.S)] for row in rows]
+
+
+def test_plan_versions_page_lists_compares_and_keeps(demo: dict[str, int], api: ApiClient,
+                                                     admin_client: Client) -> None:
+    (first,) = _versions(api)
+    page = admin_client.get("/plan/revisions", HTTP_ACCEPT_LANGUAGE="ja")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html_has_no_inline_code(html) == []
+    assert "<h1>計画の改定履歴</h1>" in html and 'href="/plan/revisions"' in html
+    row = re.search(rf'<tr id="version-{first["id"]}">(.*?)</tr>', html, re.S)
+    assert row and "平成31年4月一部改定" in row.group(1) and "平成31年4月" in row.group(1)
+    assert "平成30年3月策定" in row.group(1)  # the reason
+    # By default the newest version against the plan now: the demo's plan is that version.
+    assert "「平成31年4月一部改定」から「現在の計画」" in html
+    assert "取組・スケジュール・目標に違いはありません" in html
+    assert 'id="save-form"' in html
+    assert 'id="roadmap-revisions"' in admin_client.get("/plan/roadmap").content.decode()
+
+    _change_plan(api, demo)
+    html = admin_client.get("/plan/revisions", {"from": first["id"], "to": "current"},
+                            HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert _table(html) == [
+        ["B-i 自治体クラウドの導入", "スケジュール H33（2021）", "★ 完了", "→", "● 導入・方針等策定"],
+        ["D-i 生成AIの活用 追加", "具体的取組", "(なし)", "→", "生成AIの活用"],
+        ["スケジュール H34（2022）", "(なし)", "→", "□ 検討"],
+        ["台帳管理システムへの移行数", "目標値 H34（2022）", "150", "→", "200"],
+    ]
+    words = re.search(r'<ul class="difference-words"[^>]*>(.*?)</ul>', html, re.S)
+    assert words, html
+    assert re.findall(r"<li>(.*?)</li>", words.group(1)) == [
+        "取組 B-i 自治体クラウドの導入：スケジュール H33（2021）が「★ 完了」から"
+        "「● 導入・方針等策定」に変わりました。",
+        "取組 D-i 生成AIの活用が追加されました。",
+        "目標指標 台帳管理システムへの移行数：目標値 H34（2022）が「150」から「200」に変わりました。"]
+    assert "3件の取組・目標指標に違いがあります" in html
+
+    # Keeping a version: no name is refused, nothing written; the form keeps the typing.
+    bad = admin_client.post("/plan/revisions", {"label": " ", "date": "2020-04",
+                                                "reason": "見直し"}, HTTP_ACCEPT_LANGUAGE="ja")
+    assert bad.status_code == 400
+    body = bad.content.decode()
+    assert 'aria-invalid="true"' in body and "版の名前を入力してください" in body
+    assert ">見直し</textarea>" in body and len(_versions(api)) == 1
+    bad = admin_client.post("/plan/revisions", {"label": "x", "date": "2020-13"},
+                            HTTP_ACCEPT_LANGUAGE="ja")
+    assert bad.status_code == 400 and 'id="version-date-error"' in bad.content.decode()
+    assert len(_versions(api)) == 1
+    done = admin_client.post("/plan/revisions", {"label": "令和2年4月改定", "date": "2020-04",
+                                                 "reason": "B-i のスケジュール見直し"},
+                             HTTP_ACCEPT_LANGUAGE="ja", follow=True)
+    assert done.status_code == 200
+    html = done.content.decode()
+    assert "「令和2年4月改定」として保存しました" in html
+    first_row, second_row = re.findall(r'<tr id="version-(\d+)">', html)
+    second = _versions(api)[-1]
+    assert second == {"id": int(first_row), "label": "令和2年4月改定", "date": "2020-04-01",
+                      "reason": "B-i のスケジュール見直し"}  # newest first
+    assert int(second_row) == first["id"]
+    html = admin_client.get("/plan/revisions", {"from": first["id"], "to": second["id"]},
+                            HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert len(_table(html)) == 4 and "「平成31年4月一部改定」から「令和2年4月改定」" in html
+
+    # A removed measure is marked as such, with what it held.
+    measures = demo["全体最適化取組"]
+    d_i = _record(api, measures, "D-i")
+    assert api.delete(f"/api/v1/ledgers/{measures}/records/{d_i['id']}"
+                      f"?revision={d_i['revision']}").status == 204
+    html = admin_client.get("/plan/revisions", {"from": second["id"]},
+                            HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert _table(html)[0] == ["D-i 生成AIの活用 削除", "具体的取組", "生成AIの活用", "→",
+                               "(なし)"]
+    assert "取組 D-i 生成AIの活用が削除されました。" in html
+
+    # Hostile query strings: a clear 400 in the page, or 404 as the API answers.
+    bad = admin_client.get("/plan/revisions", {"from": "1 OR 1=1"}, HTTP_ACCEPT_LANGUAGE="ja")
+    assert bad.status_code == 400 and 'role="alert"' in bad.content.decode()
+    assert admin_client.get("/plan/revisions", {"from": "999999"}).status_code == 404
+    assert admin_client.get("/plan/revisions", {"from": first["id"], "to": "-3"}) \
+        .status_code == 404
+
+
+def test_plan_versions_page_follows_the_api_rights(demo: dict[str, int], api: ApiClient) -> None:
+    revisions = demo["計画改定"]
+    bob = _client("bob")
+    assert bob.get("/plan/revisions").status_code == 404
+    assert bob.post("/plan/revisions", {"label": "x"}).status_code == 404
+    # Viewing 計画改定 alone: the versions and their differences, not the plan now, no form.
+    _grant(api, revisions, "bob", ["view"])
+    (first,) = _versions(api)
+    html = bob.get("/plan/revisions", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "平成31年4月一部改定" in html and 'id="save-form"' not in html
+    assert 'value="current"' not in html and 'id="differences"' not in html
+    assert bob.get("/plan/revisions", {"from": first["id"], "to": "current"}).status_code == 404
+    assert bob.post("/plan/revisions", {"label": "x"}).status_code == 404
+    assert len(_versions(api)) == 1
+    home = bob.get("/").content.decode()
+    assert 'href="/plan/revisions"' in home and 'href="/plan/roadmap"' not in home
+    # With add (and the plan's ledgers to read), the form appears and keeps a version.
+    _grant(api, revisions, "bob", ["view", "add"])
+    for name in ("全体最適化取組", "目標指標"):
+        _grant(api, demo[name], "bob", ["view"])
+    html = bob.get("/plan/revisions").content.decode()
+    assert 'id="save-form"' in html and 'value="current"' in html
+    assert bob.post("/plan/revisions", {"label": "令和2年4月改定"}).status_code == 302
+    assert [v["label"] for v in _versions(api)] == ["平成31年4月一部改定", "令和2年4月改定"]
+
+
+def test_plan_versions_in_the_browser(plan_server: Server,
+                                      open_page: Callable[..., Any]) -> None:
+    page = open_page("admin", language="ja", viewport={"width": 1366, "height": 768})
+    page.goto(plan_server.base + "/plan/roadmap")
+    page.click("#roadmap-revisions")
+    page.wait_for_url("**/plan/revisions")
+    assert page.locator("h1").inner_text() == "計画の改定履歴"
+    page.fill("#version-label", "令和2年4月改定")
+    page.fill("#version-date", "2020-04")
+    page.fill("#version-reason", "B-i のスケジュール見直し")
+    page.click("#save-version-button")
+    page.wait_for_selector(".messages:has-text('令和2年4月改定')")
+    labels = page.locator("#revisions tbody th").all_inner_texts()
+    assert labels[:2] == ["令和2年4月改定", "平成31年4月一部改定"]  # newest first
+
+    measures = _measures(plan_server)
+    status, records = plan_server.call("GET", f"/api/v1/ledgers/{measures}/records?limit=100")
+    b_i = next(r for r in records["items"] if r["values"]["code"] == "B-i")
+    status, _saved = plan_server.call("PATCH", f"/api/v1/ledgers/{measures}/records/{b_i['id']}",
+                                      {"revision": b_i["revision"], "values": {
+                                          "fy2022": "★", "note": "令和4年度に前倒しで完了"}})
+    assert status == 200, _saved
+    page.select_option("#compare-from", label="令和2年4月改定")
+    page.select_option("#compare-to", label="現在の計画")
+    page.click("#compare")
+    page.wait_for_selector("#differences-table")
+    assert "「令和2年4月改定」から「現在の計画」への変更" in page.locator("#differences-title") \
+        .inner_text()
+    rows = [r.split("\t") for r in page.locator("#differences-table tbody tr").all_inner_texts()]
+    assert [[c.strip() for c in r] for r in rows] == [
+        ["B-i 自治体クラウドの導入", "スケジュール H34（2022）", "—", "→", "★ 完了"],
+        ["備考", "H31 次期基幹システム導入方針の決定 H33 仕様の決定", "→", "令和4年度に前倒しで完了"]]
+    words = page.locator("#difference-words").inner_text()
+    assert "B-i 自治体クラウドの導入：スケジュール H34（2022）" in words and "★ 完了" in words
+    assert "備考が「H31 次期基幹システム導入方針の決定 H33 仕様の決定」から「令和4年度に前倒しで完了」に" \
+        "変わりました" in words
+    # Nothing clipped at 1366×768: no sideways scrolling, every cell inside the window.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    right = page.evaluate("Math.max(...[...document.querySelectorAll("
+                          "'#differences-table th, #differences-table td, #revisions td, "
+                          "#save-form textarea')].map(e => e.getBoundingClientRect().right))")
+    assert right <= 1366
+    shot(page, "plan-revisions")

@@ -1,6 +1,6 @@
 """The plan module's pages: the roadmap (editable in place), the KPI dashboard, the integration
-candidates and the committee report. Each page needs the right to view the ledger it shows;
-without it the page answers 404, like every ledger page."""
+candidates, the committee report and the plan's versions (計画改定). Each page needs the right
+to view the ledger it shows; without it the page answers 404, like every ledger page."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -20,12 +21,14 @@ from daicho import access
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
 from daicho.plan import candidates as candidates_svc
 from daicho.plan import dashboard as dash
-from daicho.plan import data, kpi, progress, report, roadmap_xlsx
+from daicho.plan import data, kpi, progress, report, revisions, roadmap_xlsx
 from daicho.plan import roadmap as rm
-from daicho.plan.demo import INVENTORY, KPIS, MEASURES
+from daicho.plan.demo import INVENTORY, KPIS, MEASURES, REVISIONS
 from daicho.plan.ledgers import open_ledger, viewable
-from daicho.web import charts
+from daicho.web import charts, revision_text
+from daicho.web.names import Names
 from daicho.web.views.common import page
+from daicho.web.widgets import widget_for
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -48,12 +51,13 @@ SECTIONS = [
     Section("candidates", "web:plan_candidates", gettext_lazy("Integration candidates"),
             (INVENTORY,)),
     Section("report", "web:plan_report", gettext_lazy("Committee report"), (MEASURES, KPIS)),
+    Section("revisions", "web:plan_revisions", gettext_lazy("Plan versions"), (REVISIONS,)),
 ]
 
 
 def sections(user: access.AnyUser) -> list[Section]:
     """The plan pages `user` may open (menus show only these)."""
-    seen = viewable(user, [MEASURES, KPIS, INVENTORY])
+    seen = viewable(user, [MEASURES, KPIS, INVENTORY, REVISIONS])
     return [s for s in SECTIONS if all(name in seen for name in s.needs)]
 
 
@@ -331,3 +335,95 @@ def _write_report(user: access.AnyUser, year: int, fmt: str) -> bytes:
         path = Path(folder) / f"report.{fmt}"
         write(user, year, path)
         return path.read_bytes()
+
+
+# -- versions of the plan (計画改定) ---------------------------------------------------------------
+
+CURRENT = "current"  # ?to= for the plan as it stands now
+
+
+def _version_id(text: str | None) -> int:
+    """An id from the query string; anything else is refused like the API refuses it."""
+    try:
+        number = int(text or "")
+    except ValueError:
+        raise InvalidInput(_("Choose the versions to compare from the lists."),
+                           code="invalid_version") from None
+    if not 0 < number < 2**62:
+        raise NotFound()
+    return number
+
+
+@dataclass
+class _Chosen:
+    """The two sides compared: version ids, `to` None for the plan as it stands now."""
+    from_id: int | None = None
+    to_id: int | None = None
+    comparison: revisions.Comparison | None = None
+
+
+def _compare(request: HttpRequest, found: list[dict[str, Any]], can_current: bool) -> _Chosen:
+    """?from=ID&to=ID|current. Without a choice: the newest version against the plan now (what
+    a new version would keep), or, for those who may not read the plan itself, the two newest
+    versions."""
+    newest = str(found[0]["id"]) if found else ""
+    default = newest if can_current else str(found[1]["id"]) if len(found) > 1 else ""
+    asked = request.GET.get("from", default)
+    if not asked:
+        return _Chosen()
+    from_id = _version_id(asked)
+    to = request.GET.get("to") or (CURRENT if can_current else newest)
+    to_id = None if to == CURRENT else _version_id(to)
+    return _Chosen(from_id, to_id, revisions.compare(request.user, from_id, to_id))
+
+
+def _keep(request: HttpRequest, form: dict[str, str]) -> dict[str, str]:
+    """Keep the plan now as a version; the errors per form field (empty: kept)."""
+    try:
+        saved = revisions.save(request.user, label=form["label"], date=form["date"] or None,
+                               reason=form["reason"] or None)
+    except InvalidInput as exc:
+        errors = {str(k): str(v) for k, v in (exc.details.get("fields") or {}).items()}
+        return {**errors, "label": exc.message} if exc.details.get("at") == "label" else \
+            errors or {"": exc.message}
+    messages.success(request, _("The plan as it stands now was kept as the version "
+                                "「%(label)s」.") % {"label": saved["label"]})
+    return {}
+
+
+@page
+def plan_revisions(request: HttpRequest) -> HttpResponse:
+    """The versions, newest first; two of them (or one and the plan now) compared; and, for
+    those who may keep one (the service decides), the form that keeps the plan as it stands."""
+    user = request.user
+    form = {k: request.POST.get(k, "") for k in ("label", "date", "reason")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        errors = _keep(request, form)
+        if not errors:
+            return redirect("web:plan_revisions")
+    found = list(reversed(revisions.versions(user)))
+    can_current = viewable(user, [MEASURES, KPIS]) == {MEASURES, KPIS}
+    error, status, chosen = "", 400 if errors else 200, _Chosen()
+    if not errors:
+        try:
+            chosen = _compare(request, found, can_current)
+        except InvalidInput as exc:
+            error, status = exc.message, exc.status
+    schema = open_ledger(user, REVISIONS)
+    date_field = schema.by_code.get("date")
+    for version in found:  # the date as the ledger shows it (平成31年4月)
+        version["shown_date"] = widget_for(date_field).show(date_field, version["date"],
+                                                            Names()) if date_field else None
+    labels = {v["id"]: v["label"] for v in found}
+    return _render(request, "web/plan/revisions.html", "revisions", {
+        "versions": found, "can_save": revisions.may_save(user), "can_current": can_current,
+        "form": form, "errors": errors,
+        "error": error or next(iter(errors.values()), ""),
+        "comparison": chosen.comparison, "from_id": chosen.from_id, "to_id": chosen.to_id,
+        "entries": revision_text.entries(chosen.comparison) if chosen.comparison else [],
+        "from_label": labels.get(chosen.from_id or 0, ""), "current": CURRENT,
+        "to_label": _("the plan as it stands now") if chosen.to_id is None
+        else labels.get(chosen.to_id, ""),
+        "ledger": schema.ledger, "names": {f.code: f.name for f in schema.fields},
+    }, status=status)
