@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import contains, is_not, itemgetter, methodcaller, ne
+from operator import is_not, itemgetter, methodcaller
 from typing import Any
 
 from daicho.fields.choice import YesNoType
@@ -134,18 +134,14 @@ def infer_column(name: str, source_index: int, raw: Sequence[Any], rows: Sequenc
     limits = limits or Limits()
     # Readers give "" for empty text cells and None for missing ones; no other value is empty.
     raw_kinds = set(map(type, raw))
-    trimmed = 0
+    stripped: list[str] | None = None
     if str not in raw_kinds:
         vals = list(raw)
     elif len(raw_kinds) == 1:
         stripped = list(map(str.strip, raw))
-        # Cells that lost blanks at either end, less those that were only blanks: all in C.
-        trimmed = sum(map(ne, raw, stripped)) - (stripped.count("") - raw.count(""))
         vals = [s or None for s in stripped]
     else:
         vals = [(v.strip() or None) if type(v) is str else v for v in raw]
-        trimmed = sum(1 for v, r in zip(vals, raw, strict=True)
-                      if type(r) is str and v is not None and v != r)
     result = None
     if str in raw_kinds and not PLACEHOLDERS.isdisjoint(vals):
         # "-" or "x" among numbers or dates: they are the column's empty values.
@@ -159,25 +155,37 @@ def infer_column(name: str, source_index: int, raw: Sequence[Any], rows: Sequenc
     if result is None:
         result = _infer(name, source_index, vals, rows, limits)
     result.raw = vals
-    if trimmed and result.type in KEEPS_TEXT:
-        result.warnings.insert(0, {"row": None, "message": ngettext(
-            "「%(name)s」: blanks at the start or end of %(n)d value were removed.",
-            "「%(name)s」: blanks at the start or end of %(n)d values were removed.", trimmed)
-            % {"name": name, "n": trimmed}})
-    if str in raw_kinds:
+    # Only a column kept as text keeps its text: blanks removed and U+FFFD are said there (a
+    # number or a date column has neither once read).
+    if str in raw_kinds and result.type in KEEPS_TEXT:
+        trimmed = _trimmed(raw, vals, stripped)
+        if trimmed:
+            result.warnings.insert(0, {"row": None, "message": ngettext(
+                "「%(name)s」: blanks at the start or end of %(n)d value were removed.",
+                "「%(name)s」: blanks at the start or end of %(n)d values were removed.", trimmed)
+                % {"name": name, "n": trimmed}})
         result.warnings.extend(_replacement_chars(name, vals, rows))
     return result
 
 
 KEEPS_TEXT = frozenset({"text", "textarea", "choice", "email", "url"})
+
+
+def _trimmed(raw: Sequence[Any], vals: list[Any], stripped: list[str] | None) -> int:
+    """How many text cells lost blanks at either end, not counting cells of blanks only."""
+    if stripped is not None:  # all text: in C
+        # str.strip gives back the very object when there is nothing to remove.
+        changed = sum(map(is_not, raw, stripped))
+        return changed and changed - (stripped.count("") - raw.count(""))
+    return sum(1 for v, r in zip(vals, raw, strict=True)
+               if type(r) is str and v is not None and v != r)
 _UNREADABLE = "\ufffd"
 
 
 def _replacement_chars(name: str, vals: list[Any], rows: Sequence[int]) -> list[dict[str, Any]]:
     """U+FFFD in a cell: a character was lost before the file reached us (a bad conversion
     somewhere). Nothing can bring it back, but the office must hear where it is."""
-    strings = filter(str.__instancecheck__, vals)  # in C, no loop
-    if not any(map(contains, strings, repeat(_UNREADABLE))):
+    if _UNREADABLE not in "".join(filter(str.__instancecheck__, vals)):  # in C, no loop
         return []
     at = [i for i, v in enumerate(vals) if type(v) is str and _UNREADABLE in v]
     found = [{"row": rows[i], "message": _(

@@ -278,9 +278,29 @@ class _Classifier:
         blocks = self.blocks
         data_rows, last_data = 0, -1
         previous: str | None = None
+        special = label_first | note_first
+        fast = bool(p1) and probe is not None
+        probe_c = probe or 0
         for i in range(self.start, len(rows)):
             row = rows[i]
             first = row[0]
+            # Most rows of a long list: text in the first cell that starts with no label or note
+            # mark, two columns that most rows fill filled, a number where the data has numbers,
+            # no 計 label beside it, after data with no break. They are data, and what the
+            # longer checks below would find for them is that too.
+            if fast and seen_data and not broken and type(first) is str and first and (
+                    (c := first[0]) not in special and not c.isspace()
+                    and not first.endswith(_KEI)) and (
+                    (v := row[p1]) is not None and (type(v) is not str or (
+                        v and not v.isspace()))) and (
+                    (v := row[p2]) is not None and (type(v) is not str or (
+                        v and not v.isspace()))) and type(row[probe_c]) is not str and (
+                    width < 2 or type(nxt := row[1]) is not str or not nxt.endswith(_KEI)):
+                kinds[i] = DATA
+                data_rows += 1
+                last_data = i
+                previous = DATA
+                continue
             first_c = 0
             # Most rows fill their first cell and two columns that most rows fill: such a row
             # has three cells or more (n = 3 says "three or more"), which is all the count
