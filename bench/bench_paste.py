@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench_ui import BIN, Browser, free_port, setup, stats  # the script's folder is on sys.path
+from bench_ui import Browser, stats
+from bench_ui import run as serve_and_measure  # the script's folder is on sys.path
 
 TARGET_MS = 1000
 FIELDS = [{"name": f"文字{i}", "type": "text", "code": f"t{i}"} for i in range(4)] + \
@@ -92,31 +90,7 @@ def measure(args: argparse.Namespace, port: int, password: str) -> dict[str, Any
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    env = dict(os.environ, DAICHO_DATA_DIR=str(Path(args.data_dir).resolve()))
-    env.pop("DAICHO_TESTING", None)
-    if args.database_url:
-        env["DAICHO_DATABASE_URL"] = args.database_url
-    password = setup(env)
-    port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "daicho"), "serve", "--port", str(port), "--workers", str(args.workers),
-         "--threads", str(args.threads)], env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if Browser(port).get("/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
-        return measure(args, port, password)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(30)
+    return serve_and_measure(args, measure)
 
 
 def main() -> int:

@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -158,7 +159,12 @@ def pick_ledger(browser: Browser, wanted: str | None) -> dict[str, Any]:
     return json.loads(raw)  # type: ignore[no-any-return]
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+Measure = Callable[[argparse.Namespace, int, str], dict[str, Any]]
+
+
+def run(args: argparse.Namespace, measure_with: Measure | None = None) -> dict[str, Any]:
+    """Start `daicho serve` on the data dir, wait for it, measure (by default the pages of this
+    script) and stop it. bench_paste.py measures with its own function."""
     env = dict(os.environ, DAICHO_DATA_DIR=str(Path(args.data_dir).resolve()))
     env.pop("DAICHO_TESTING", None)
     if args.database_url:
@@ -180,7 +186,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
             time.sleep(0.2)
-        return measure(args, port, password)
+        return (measure_with or measure)(args, port, password)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)

@@ -48,6 +48,17 @@ class Server:
         return led  # type: ignore[no-any-return]
 
 
+@pytest.fixture
+def web(admin: Any) -> Any:
+    """Django's test client signed in as the admin, in English (the assertions read English)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+    return client
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}

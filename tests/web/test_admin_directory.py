@@ -23,14 +23,6 @@ def _today() -> dt.date:
 
 
 @pytest.fixture
-def web(admin: Any) -> Client:
-    client = Client()
-    client.force_login(admin)
-    client.cookies["django_language"] = "en"
-    return client
-
-
-@pytest.fixture
 def city(api: ApiClient) -> dict[str, int]:
     from daicho.models import Org
 

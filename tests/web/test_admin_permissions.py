@@ -10,21 +10,12 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from tests.conftest import ApiClient, make_ledger
 from tests.permissions.conftest import World, world  # noqa: F401  (the small city fixture)
 from tests.web.conftest import Server, html_has_no_inline_code, shot, unique
-
-
-@pytest.fixture
-def web(admin: Any) -> Client:
-    client = Client()
-    client.force_login(admin)
-    client.cookies["django_language"] = "en"  # the assertions read English messages
-    return client
 
 
 def signed_in(login: str, language: str = "en") -> Client:

@@ -15,14 +15,6 @@ from tests.conftest import ApiClient, make_ledger
 
 
 @pytest.fixture
-def web(admin: Any) -> Client:
-    client = Client()
-    client.force_login(admin)
-    client.cookies["django_language"] = "en"
-    return client
-
-
-@pytest.fixture
 def assets(api: ApiClient) -> dict[str, Any]:
     led = make_ledger(api, "財産台帳", [
         {"name": "名称", "type": "text", "code": "name"},

@@ -20,14 +20,6 @@ FIELDS = [
 
 
 @pytest.fixture
-def web(admin: Any) -> Client:
-    client = Client()
-    client.force_login(admin)
-    client.cookies["django_language"] = "en"
-    return client
-
-
-@pytest.fixture
 def led(api: ApiClient) -> dict[str, Any]:
     led = make_ledger(api, "備品台帳", FIELDS)
     items = [{"values": {"item": f"品{i}", "qty": i, "kind": "机" if i % 2 else "椅子"}}

@@ -36,14 +36,6 @@ def _own_data_dir(request: pytest.FixtureRequest, tmp_path: Path) -> None:
         request.getfixturevalue("settings").DATA_DIR = tmp_path
 
 
-@pytest.fixture
-def web(admin: Any) -> Client:
-    client = Client()
-    client.force_login(admin)
-    client.cookies["django_language"] = "en"
-    return client
-
-
 def _upload(client: Client, content: bytes, name: str = "施設台帳.csv",
             url: str = "/import/") -> Any:
     return client.post(url, {"file": SimpleUploadedFile(name, content)})

@@ -16,14 +16,6 @@ from tests.conftest import ApiClient, make_ledger
 
 
 @pytest.fixture
-def web(admin: Any) -> Client:
-    client = Client()
-    client.force_login(admin)
-    client.cookies["django_language"] = "en"  # the assertions read English messages
-    return client
-
-
-@pytest.fixture
 def filled(api: ApiClient) -> dict[str, Any]:
     led = make_ledger(api, "備品台帳", [
         {"name": "品名", "type": "text", "code": "item"},

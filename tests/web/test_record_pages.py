@@ -5,20 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.conftest import ApiClient, make_ledger
-
-
-@pytest.fixture
-def web(admin: Any) -> Client:
-    client = Client()
-    client.force_login(admin)
-    client.cookies["django_language"] = "en"  # the assertions read English messages
-    return client
 
 
 def _form(web: Client, url: str) -> dict[str, Any]:
