@@ -47,25 +47,21 @@
 
   // Menus made of <details>: one open at a time; Escape or a click elsewhere closes them.
   function closeMenus(except) {
-    document.querySelectorAll("details.menu[open], details.filter-pop[open]").forEach(function (d) {
+    document.querySelectorAll("details.menu[open]").forEach(function (d) {
       if (d !== except && !d.contains(except)) d.removeAttribute("open");
     });
   }
   document.addEventListener("toggle", function (event) {
     var d = event.target;
-    if (d.open && d.matches && d.matches("details.menu, details.filter-pop")) {
-      closeMenus(d);
-      var first = d.querySelector("input:not([type=hidden]), select, a, button");
-      if (first && d.matches("details.filter-pop")) first.focus();
-    }
+    if (d.open && d.matches && d.matches("details.menu")) closeMenus(d);
   }, true);
   document.addEventListener("click", function (event) {
-    if (!event.target.closest("details.menu, details.filter-pop")) closeMenus(null);
+    if (!event.target.closest("details.menu")) closeMenus(null);
   });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     var open = event.target.closest && event.target.closest("details[open]");
-    if (open && open.matches("details.menu, details.filter-pop")) {
+    if (open && open.matches("details.menu")) {
       open.removeAttribute("open");
       open.querySelector("summary").focus();
     }
