@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,11 @@ from typing import Any
 from daicho import auth_ldap, config
 
 BASE_DIR = Path(__file__).resolve().parent
+# django-ninja's template and files for the API's documentation page (daicho.api.docs), found
+# without importing it: an installed app would be imported by every command-line run.
+_NINJA_SPEC = importlib.util.find_spec("ninja")
+assert _NINJA_SPEC is not None and _NINJA_SPEC.origin is not None
+_NINJA_DIR = Path(_NINJA_SPEC.origin).parent
 DATA_DIR = config.data_dir()
 ATTACHMENTS_DIR = DATA_DIR / "attachments"
 
@@ -22,7 +28,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "ninja",
     "daicho.apps.DaichoConfig",
     "daicho.web.apps.WebConfig",
 ]
@@ -50,7 +55,7 @@ WSGI_APPLICATION = "daicho.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [_NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -150,7 +155,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = None  # served from the package by WhiteNoise finders; no collectstatic
-STATICFILES_DIRS: list[Path] = []
+STATICFILES_DIRS: list[Path] = [_NINJA_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

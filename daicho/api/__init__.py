@@ -19,6 +19,7 @@ from ninja.security import HttpBearer, SessionAuth
 from pydantic import ConfigDict
 
 from daicho import networks
+from daicho.api.docs import LocalSwagger
 from daicho.db import transient
 from daicho.errors import (
     DaichoError,
@@ -81,6 +82,7 @@ api = NinjaAPI(
     renderer=Utf8Renderer(),
     auth=[TokenAuth(), Session()],
     urls_namespace="api",
+    docs=LocalSwagger(),
 )
 
 

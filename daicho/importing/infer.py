@@ -164,7 +164,7 @@ def infer_column(name: str, source_index: int, raw: Sequence[Any], rows: Sequenc
                 "「%(name)s」: blanks at the start or end of %(n)d value were removed.",
                 "「%(name)s」: blanks at the start or end of %(n)d values were removed.", trimmed)
                 % {"name": name, "n": trimmed}})
-        result.warnings.extend(_replacement_chars(name, vals, rows))
+        result.warnings.extend(_replacement_chars(name, vals, rows, stripped))
     return result
 
 
@@ -182,10 +182,13 @@ def _trimmed(raw: Sequence[Any], vals: list[Any], stripped: list[str] | None) ->
 _UNREADABLE = "\ufffd"
 
 
-def _replacement_chars(name: str, vals: list[Any], rows: Sequence[int]) -> list[dict[str, Any]]:
+def _replacement_chars(name: str, vals: list[Any], rows: Sequence[int],
+                       stripped: list[str] | None) -> list[dict[str, Any]]:
     """U+FFFD in a cell: a character was lost before the file reached us (a bad conversion
-    somewhere). Nothing can bring it back, but the office must hear where it is."""
-    if _UNREADABLE not in "".join(filter(str.__instancecheck__, vals)):  # in C, no loop
+    somewhere). Nothing can bring it back, but the office must hear where it is. `stripped` is
+    the column's texts when every cell is text (infer_column)."""
+    texts = stripped if stripped is not None else filter(str.__instancecheck__, vals)
+    if _UNREADABLE not in "".join(texts):  # in C, no loop
         return []
     at = [i for i, v in enumerate(vals) if type(v) is str and _UNREADABLE in v]
     found = [{"row": rows[i], "message": _(
