@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
-from daicho.db import dialect, search
+from daicho.db import batch, dialect, search
 from daicho.db.dialect import q
 from daicho.errors import Conflict, FieldValueError, InvalidInput
 from daicho.fields.context import ValueContext
@@ -216,8 +216,7 @@ def _insert(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: Valu
         try:
             cur.executemany(sql, rows)
         except IntegrityError:
-            raise Conflict(_("A value that must be unique is already used."),
-                           code="unique") from None
+            raise _unique_taken() from None
     search.index_records(schema.ledger, index_rows)
     _history(schema, user, history, batch_id)
     _bump_count(schema, len(items))
@@ -259,13 +258,25 @@ def changed_since(schema: LedgerSchema, record_id: int, revision: int) -> set[st
 
 @dataclass
 class _Later:
-    """The history rows and search index changes of many updates, written together once all
-    the rows are updated (one executemany each, not one per record): same transaction."""
+    """The row updates, history rows and search index changes of many updates, written
+    together once all are known (db.batch.update_rows for the rows of each set of changed
+    columns, one executemany each for history and index — not a statement per record):
+    same transaction, one time of change for all."""
 
+    # (column, SQL type) of the changed fields -> per record: id, search key, their values
+    updates: dict[tuple[tuple[str, str], ...], list[list[Any]]] = field(default_factory=dict)
     history: list[tuple[int, int, str, dict]] = field(default_factory=list)
     index: list[tuple[int, str, str | None]] = field(default_factory=list)
 
     def write(self, schema: LedgerSchema, user: AnyUser, batch_id: str) -> None:
+        sets = ["revision = revision + 1", "updated_at = %s", "updated_by = %s"]
+        shared = [dialect.param(dialect.now()), _user_id(user)]
+        for columns, rows in self.updates.items():
+            try:
+                batch.update_rows(schema.table, sets, shared,
+                                  [("search_key", "TEXT"), *columns], rows)
+            except IntegrityError:
+                raise _unique_taken() from None
         search.index_records(schema.ledger, self.index)
         if self.history:
             _history(schema, user, self.history, batch_id)
@@ -289,6 +300,17 @@ def _apply_update(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: P
     if not changes and action not in ("delete", "restore"):
         return False
     key = _search_key(schema, new_raw, ctx)
+    entry = (row.id, row.revision + 1, action, changes)
+    if later is not None:
+        columns = tuple((schema.by_code[code].column, schema.type_of(schema.by_code[code])
+                         .sql_type()) for code in changes)
+        later.updates.setdefault(columns, []).append(
+            [row.id, key, *(schema.type_of(schema.by_code[code]).to_param(prepared.stored[code])
+                            for code in changes)])
+        if key != row.search_key:
+            later.index.append((row.id, key, row.search_key))
+        later.history.append(entry)
+        return True
     sets = ["revision = revision + 1", "updated_at = %s", "updated_by = %s", "search_key = %s"]
     params: list[Any] = [dialect.param(dialect.now()), _user_id(user), key]
     for code in changes:
@@ -300,18 +322,15 @@ def _apply_update(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: P
             cur.execute(f"UPDATE {q(schema.table)} SET {', '.join(sets)} WHERE id = %s",
                         [*params, row.id])
         except IntegrityError:
-            raise Conflict(_("A value that must be unique is already used."),
-                           code="unique") from None
-    entry = (row.id, row.revision + 1, action, changes)
-    if later is not None:
-        if key != row.search_key:
-            later.index.append((row.id, key, row.search_key))
-        later.history.append(entry)
-        return True
+            raise _unique_taken() from None
     if key != row.search_key:
         search.index_records(schema.ledger, [(row.id, key, row.search_key)])
     _history(schema, user, [entry], batch_id)
     return True
+
+
+def _unique_taken() -> Conflict:
+    return Conflict(_("A value that must be unique is already used."), code="unique")
 
 
 def _conflict(schema: LedgerSchema, row: sel.Row, fields: list[str],
@@ -324,12 +343,16 @@ def _conflict(schema: LedgerSchema, row: sel.Row, fields: list[str],
 
 
 def _prepare_update(schema: LedgerSchema, user: AnyUser, record_id: Any, revision: Any,
-                    values: Any, ctx: ValueContext) -> tuple[sel.Row, Prepared, dict[str, str]]:
+                    values: Any, ctx: ValueContext,
+                    locked: dict[int, sel.Row] | None = None,
+                    ) -> tuple[sel.Row, Prepared, dict[str, str]]:
+    """`locked`: rows already read and locked for a batch (sel.get_rows), by id."""
     if not isinstance(revision, int) or isinstance(revision, bool):
         raise InvalidInput(_("revision is required: the revision you loaded."),
                            code="revision_required")
     # The whole row (hidden fields too): the new search key is computed from all of it.
-    row = sel.get_row(user, schema.full, record_id, for_update=True)
+    row = (locked or {}).get(whole_id(record_id) or 0) or \
+        sel.get_row(user, schema.full, record_id, for_update=True)
     schema.grant.check_record(row.id, "edit")
     prepared, errors = clean_values(schema, values, ctx, creating=False)
     if revision != row.revision and not errors:
@@ -519,6 +542,9 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
             prepared_new.append(prepared)
         updates: list[tuple[sel.Row, Prepared]] = []
         seen_ids: set[int] = set()
+        locked = sel.get_rows(user, editing.full, (
+            whole_id(item.get("id")) for item in update if isinstance(item, dict)),
+            for_update=True)
         for i, item in enumerate(update):
             if not isinstance(item, dict):
                 problems.append({"op": "update", "index": i, "fields": {}})
@@ -531,7 +557,7 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
             try:
                 row, prepared, errors = _prepare_update(
                     editing, user, item.get("id"), item.get("revision"), item.get("values", {}),
-                    ctx)
+                    ctx, locked)
             except Conflict as exc:
                 exc.details["index"] = i
                 raise
@@ -664,8 +690,7 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
                 _insert_rows(cur, head, list(zip(ids, [1] * n, [now] * n, [uid] * n, [now] * n,
                                                  [uid] * n, keys, *params, strict=True)))
             except IntegrityError:
-                raise Conflict(_("A value that must be unique is already used."),
-                               code="unique") from None
+                raise _unique_taken() from None
             del params
             if fts.enabled:
                 fts.add(zip(ids, map(search.insert_grams, keys), strict=True))
