@@ -242,6 +242,18 @@ class Grant:
             params += p
         return " OR ".join(parts), params
 
+    def record_filter(self, right: str = "view") -> str | None:
+        """The record condition of `right` when it is a single `CODE:OP:VALUE` filter (one rule
+        grants the right, with such a condition): what the selectors may plan indexes from, as
+        from a page's own filters. The predicate stays what limits the rows."""
+        if self.rules is None:
+            return None
+        rules = [r for r in self.rules if right in r["rights"]]
+        condition = rules[0].get("records") if len(rules) == 1 else None
+        if not condition or set(condition) != {"filter"}:
+            return None
+        return str(condition["filter"])
+
     def check_record(self, record_id: int, right: str) -> None:
         """NotFound unless this user holds `right` on the record as it is now."""
         sql, params = self.predicate(right)

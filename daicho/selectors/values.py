@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import connection
 
+from daicho import access
 from daicho.access import AnyUser
 from daicho.db import schema as ddl
 from daicho.db.dialect import q
@@ -72,7 +73,9 @@ def column_values(user: AnyUser, schema: LedgerSchema, code: str, *,
             sql, p = search_condition(schema.ledger, text)
             if sql:
                 where, params = f"{where} AND {sql}", params + p
-    pair = equality_column(schema, filters)
+    # The user's record rule (one department's records) narrows like a filter of theirs.
+    rule = access.grant_of(user, schema).record_filter()
+    pair = equality_column(schema, [*filters, *([rule] if rule else [])])
     if pair is not None and pair != f.column:
         # `other = x` listed in this column's order: the (filter, sort) pair index that list
         # pages use makes it one index range; until a job has built it, the read walks.

@@ -115,6 +115,38 @@ def test_record_rules_and_hidden_fields(api: ApiClient, assets: dict[str, Any],
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
 
 
+def test_a_record_rule_gets_the_pair_index_of_its_filter(
+        api: ApiClient, assets: dict[str, Any], make_client: Any, settings: Any) -> None:
+    """Under a rule `kind = 土地` the popup of 金額 reads `kind = x` in 金額's order, as a page
+    filtered on kind would: a big ledger gets the (kind, amount) index for it in the
+    background, and the values are the same before and after."""
+    from django.contrib.auth import get_user_model
+
+    from daicho import jobs
+    from daicho.db import schema as ddl
+    from daicho.models import Field, Job, Ledger
+
+    lid = assets["id"]
+    make_client("clerk")
+    assert api.put(f"/api/v1/ledgers/{lid}/permissions", {"rules": [
+        {"subject": {"user": "clerk"}, "rights": ["view"],
+         "records": {"filter": "kind:eq:土地"}}]}).status == 200
+    clerk = Client()
+    clerk.force_login(get_user_model().objects.get(username="clerk"))
+    settings.DAICHO = {**settings.DAICHO, "PAIR_INDEX_MIN_RECORDS": 1}
+    before = _values(clerk.get(f"/ledgers/{lid}/fields/amount/filter?s=1").content.decode())
+    assert before == {"": 1, "100": 1, "300": 1}
+    cols = {f.code: f.column for f in Field.objects.filter(ledger_id=lid)}
+    assert [(j.params["first"], j.params["second"])
+            for j in Job.objects.filter(kind="pair_index", status="queued")] == [
+        (cols["kind"], cols["amount"])]
+    assert jobs.run_pending() == 1
+    assert ddl.index_exists(ddl.pair_index_name(Ledger.objects.get(id=lid), cols["kind"],
+                                                cols["amount"], "s"))
+    assert _values(clerk.get(f"/ledgers/{lid}/fields/amount/filter?s=1").content.decode()) \
+        == before
+
+
 def test_dates_by_fiscal_year_year_and_month(web: Client, assets: dict[str, Any]) -> None:
     lid = assets["id"]
     html = web.get(f"/ledgers/{lid}/fields/day/filter?s=1").content.decode()
