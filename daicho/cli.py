@@ -13,10 +13,6 @@ from typing import Any, NoReturn
 COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {}
 
 
-class UsageError(Exception):
-    pass
-
-
 _ARGV: list[str] = []
 
 

@@ -224,15 +224,6 @@ def _search_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, A
     return {"indexed": indexed, "fields": len(fields)}
 
 
-@kind("covering_index", retry=True)
-def _covering_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
-    """Jobs queued by an earlier version (before pair_index)."""
-    params = job.params
-    job.params = {"ledger": params["ledger"], "first": params["group"],
-                  "second": params["metric"], "kind": "a"}
-    return _pair_index(job, progress)
-
-
 def job_json(job: Job) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
             "result": job.result, "created_at": job.created_at.isoformat()}

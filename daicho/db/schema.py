@@ -127,13 +127,6 @@ def upgrade_ledger_tables() -> list[str]:
     return done
 
 
-def drop_ledger_table(ledger: Ledger) -> None:
-    with connection.cursor() as cur:
-        cur.execute(f"DROP TABLE IF EXISTS {q(ledger.table_name or '')}")
-        if dialect.is_sqlite():
-            cur.execute(f"DROP TABLE IF EXISTS {q(fts_table(ledger))}")
-
-
 def index_name(ledger: Ledger, column: str, unique: bool = False) -> str:
     return f"{ledger.table_name}_{column}_{'u' if unique else 'i'}"
 
@@ -248,10 +241,6 @@ def build_pair_index(ledger: Ledger, first: str, second: str, kind: str) -> bool
     return True
 
 
-def build_covering_index(ledger: Ledger, group_column: str, metric_column: str) -> None:
-    build_pair_index(ledger, group_column, metric_column, "a")
-
-
 def drop_pair_indexes(ledger: Ledger, column: str) -> None:
     """Drop the pair indexes that include `column` (its field was deleted or retyped)."""
     table = str(ledger.table_name)
@@ -294,18 +283,6 @@ def suspend_indexes(ledger: Ledger, fields: Iterable[Field]) -> None:
             drop_field_indexes(ledger, f.column)
     with connection.cursor() as cur:
         cur.execute(f"DROP INDEX IF EXISTS {q(str(ledger.table_name) + '_updated')}")
-
-
-def rebuild_indexes(ledger: Ledger) -> None:
-    """Drop and recreate every field index of a ledger as the current code defines them
-    (after an upgrade that changed their definition, or after a bulk load)."""
-    from daicho.models import Field
-
-    for f in Field.objects.filter(ledger=ledger):
-        drop_field_indexes(ledger, f.column)
-        sync_indexes(ledger, f)
-    create_system_indexes(ledger)
-    analyze(ledger)
 
 
 def drop_field_indexes(ledger: Ledger, column: str) -> None:

@@ -87,15 +87,6 @@ class ImportOptions:
     include_rows: frozenset[int] = frozenset()
 
 
-@dataclass
-class Plan:
-    schema: LedgerSchema | None
-    mode: str
-    # (index in table.columns, field code, field type, field options) for each imported column
-    mapping: list[tuple[int, str]]
-    warnings: list[dict[str, Any]]
-
-
 def normalize_header(text: str) -> str:
     """Header matching ignores width, case, blanks and 「」 (contract §3.1)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
