@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from daicho import auth_ldap, config
+from daicho.localtime import TOKYO
 
 BASE_DIR = Path(__file__).resolve().parent
 # django-ninja's template and files for the API's documentation page (daicho.api.docs), found
@@ -150,7 +151,7 @@ LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
-TIME_ZONE = "Asia/Tokyo"
+TIME_ZONE = TOKYO.key
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -12,9 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+from daicho.localtime import TOKYO
 
 YES_TEXT = "はい"
 NO_TEXT = "いいえ"

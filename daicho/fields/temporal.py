@@ -6,7 +6,6 @@ import datetime as dt
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,12 +14,12 @@ from daicho.db import dialect
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import ORDERED, FieldType, reject_unknown
 from daicho.importing.wareki import try_parse_date
+from daicho.localtime import TOKYO
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
     from daicho.models import Field
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 _DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 
 

@@ -26,12 +26,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from daicho.i18n import gettext as _
 from daicho.i18n import gettext_lazy
+from daicho.localtime import TOKYO
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 Precision = Literal["day", "month"]
 
 # How many era years past the era's real last year we still accept (平成31 + 5 = 平成36).
@@ -361,6 +360,13 @@ def era_of(date: dt.date) -> tuple[Era, int]:
         if date >= era.start:
             return era, date.year - era.start.year + 1
     raise ValueError(f"{date.isoformat()} is before the first era (明治).")
+
+
+def format_fiscal_year(year: int) -> str:
+    """年度 `year` (April `year` to March) by its era: 平成30年度, 令和元年度 (FY2019, which began
+    as 平成31年度 and is called by the new era, as the era of 1 May names it)."""
+    era, era_year = era_of(dt.date(year, 5, 1))
+    return f"{era.name}{'元' if era_year == 1 else era_year}年度"
 
 
 def format_wareki(date: dt.date, precision: Precision = "day") -> str:

@@ -14,6 +14,8 @@ from typing import Any
 
 from daicho import access
 from daicho.errors import NotFound
+from daicho.importing.wareki import format_fiscal_year
+from daicho.localtime import TOKYO
 from daicho.plan import data, kpi
 from daicho.plan.demo import COMMITTEE_ITEMS as ITEMS
 from daicho.plan.demo import COMMITTEE_MEETINGS as MEETINGS
@@ -41,7 +43,7 @@ def title(user: access.AnyUser, year: int) -> str:
         facts = found[0]["values"] if found else {}
     who = " ".join(str(facts[k]) for k in ("city", "committee") if facts.get(k))
     plan = facts.get("title") or "情報システム全体最適化計画"
-    return f"{who + ' ' if who else ''}{plan} 進捗報告 {kpi.wareki_year(year)}({year}年度)"
+    return f"{who + ' ' if who else ''}{plan} 進捗報告 {format_fiscal_year(year)}({year}年度)"
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def changes_since(user: access.AnyUser, since: dt.datetime | None) -> list[list[
                     continue
                 if name == MEASURES and entry["revision"] == 1:
                     continue  # the plan as loaded is not a change
-                out.append([at.astimezone(kpi.TOKYO).strftime("%Y-%m-%d %H:%M"),
+                out.append([at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M"),
                             entry["by"] or "", name, str(code or ""),
                             kpi.plan_label(int(year)) if year is not None else "",
                             _change_text(schema, entry["changes"])])

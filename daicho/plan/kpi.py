@@ -33,26 +33,17 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.errors import InvalidInput, NotFound
+from daicho.localtime import TOKYO
 from daicho.models import Ledger
 from daicho.plan import data
 from daicho.plan.demo import KPIS, MEASURES
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 
-TOKYO = dt.timezone(dt.timedelta(hours=9))
-
 
 def fiscal_year(day: dt.date) -> int:
     """The Japanese fiscal year (年度) of a date: April to March."""
     return day.year if day.month >= 4 else day.year - 1
-
-
-def wareki_year(year: int) -> str:
-    """平成30年度 … 令和4年度. 平成31年度 and 令和元年度 are one year, FY2019: shown as 令和元年度."""
-    if year >= 2019:
-        n = year - 2018
-        return f"令和{'元' if n == 1 else n}年度"
-    return f"平成{year - 1988}年度"
 
 
 def plan_label(year: int) -> str:

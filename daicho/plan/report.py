@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.errors import InvalidInput
+from daicho.importing.wareki import format_fiscal_year
+from daicho.localtime import TOKYO
 from daicho.plan import committee, data, kpi
 
 FONT_PATHS = [
@@ -80,7 +82,7 @@ def build(user: access.AnyUser, year: int, today: dt.date | None = None) -> Repo
     since = None
     if previous is not None:
         since = dt.datetime.combine(dt.date.fromisoformat(previous.held_on), dt.time(),
-                                    tzinfo=kpi.TOKYO)
+                                    tzinfo=TOKYO)
     report = Report(title=committee.title(user, year), since=committee.since_label(previous),
                     changes=committee.changes_since(user, since),
                     decisions=committee.decisions(user, year))
@@ -107,7 +109,7 @@ def rows(user: access.AnyUser, year: int) -> list[list[str]]:
 
 def title(year: int) -> str:
     """The file name's stem (the title inside names the city and the committee)."""
-    return f"情報システム全体最適化計画 進捗報告 {kpi.wareki_year(year)}({year}年度)"
+    return f"情報システム全体最適化計画 進捗報告 {format_fiscal_year(year)}({year}年度)"
 
 
 def _number_format(unit: str) -> str:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from daicho.fields import REGISTRY
 from daicho.importing.wareki import format_wareki
+from daicho.localtime import TOKYO
 from daicho.models import Field
 from daicho.web import filters as fk
 from daicho.web.safe import format_html, format_html_join
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from daicho.web.names import Names
 
 EMPTY = mark_safe("")
-TOKYO = dt.timezone(dt.timedelta(hours=9))
 
 
 def _int_option(data: QueryDict, name: str) -> int | None:

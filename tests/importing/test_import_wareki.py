@@ -219,3 +219,12 @@ def test_the_quick_path_agrees_with_the_parser(era: str) -> None:
                 text = (f"{era}{year}年{month}月{day}日" if len(era) == 2
                         else f"{era}{year}.{month}.{day}")
                 assert try_parse_temporal(text) == general(text), text
+
+
+@pytest.mark.parametrize(("year", "shown"), [
+    (1926, "大正15年度"), (1988, "昭和63年度"), (1989, "平成元年度"), (2018, "平成30年度"),
+    (2019, "令和元年度"), (2020, "令和2年度")])
+def test_fiscal_years_by_era(year: int, shown: str) -> None:
+    from daicho.importing.wareki import format_fiscal_year
+
+    assert format_fiscal_year(year) == shown

@@ -124,12 +124,13 @@ def test_user_strings_are_escaped(demo: dict[str, int], api: ApiClient,
 
 def test_current_fiscal_year_is_highlighted_only_in_the_plan(
         demo: dict[str, int], admin_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from daicho.importing.wareki import format_fiscal_year
     from daicho.plan import kpi
 
     html = admin_client.get("/plan/roadmap").content.decode()
     assert 'aria-current="date"' not in html and "current-tag" not in html
     year = kpi.current_fiscal_year()
-    assert kpi.wareki_year(year) in html  # which year is current, said in words
+    assert format_fiscal_year(year) in html  # which year is current, said in words
     monkeypatch.setattr(kpi, "current_fiscal_year", lambda: 2020)
     html = admin_client.get("/plan/roadmap").content.decode()
     assert re.search(r'<th scope="col" class="year current" aria-current="date">H32（2020）', html)

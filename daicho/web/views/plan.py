@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from daicho import access
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
+from daicho.importing.wareki import format_fiscal_year
 from daicho.plan import candidates as candidates_svc
 from daicho.plan import dashboard as dash
 from daicho.plan import data, kpi, progress, report, revisions, roadmap_xlsx
@@ -104,7 +105,7 @@ def roadmap(request: HttpRequest) -> HttpResponse:
         "headers": [(code, name) for code, name in table.columns.items()
                     if code in rm.TEXT_COLUMNS],
         "years": [(y, labels[y]) for y in table.years], "legend": data.LEGEND,
-        "current_label": kpi.wareki_year(table.current),
+        "current_label": format_fiscal_year(table.current),
         "first_label": labels.get(table.years[0], "") if table.years else "",
         "last_label": labels.get(table.years[-1], "") if table.years else "",
         "can_export": _may_export(request.user), "can_progress": progress.editable(request.user),
@@ -247,7 +248,7 @@ class _Years:
 
     @property
     def options(self) -> list[tuple[int, str]]:
-        return [(y, kpi.wareki_year(y)) for y in self.choices]
+        return [(y, format_fiscal_year(y)) for y in self.choices]
 
 
 def _years(request: HttpRequest) -> _Years:
@@ -276,17 +277,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     series = dash.series(request.user, chosen, years.plan or years.choices) if chosen else []
     svg = None
     if series:
-        labels = [kpi.wareki_year(y) for y, _item in series]
+        labels = [format_fiscal_year(y) for y, _item in series]
         svg = charts.compare(labels, [
             (_("Target value"), [i.target if i else None for _y, i in series]),
             (_("Actual"), [i.actual if i else None for _y, i in series]),
         ], _("%(kpi)s: actual and target per fiscal year") % {"kpi": chosen})
     return _render(request, "web/plan/dashboard.html", "dashboard", {
         "years": years.options, "year": year,
-        "year_label": kpi.wareki_year(year), "current": current,
-        "current_label": kpi.wareki_year(current), "items": items, "chosen": chosen,
+        "year_label": format_fiscal_year(year), "current": current,
+        "current_label": format_fiscal_year(current), "items": items, "chosen": chosen,
         "any_demo": any(i.demo_data for i in items),
-        "series": [(kpi.wareki_year(y), i) for y, i in series], "svg": svg,
+        "series": [(format_fiscal_year(y), i) for y, i in series], "svg": svg,
         "report_formats": REPORT_FORMATS,
     })
 
