@@ -108,6 +108,19 @@ def as_date(raw: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(raw)[:10])
 
 
+def live(alias: str = "t") -> str:
+    """The SQL condition of a record not in the trash; `alias` "" for the bare column (index
+    conditions, which the planner matches against queries written the same way)."""
+    column = f"{alias}.deleted" if alias else "deleted"
+    return f"{column} = 0" if is_sqlite() else f"NOT {column}"
+
+
+def trashed(alias: str = "t") -> str:
+    """The condition of a record in the trash, written as the trash index's own."""
+    column = f"{alias}.deleted" if alias else "deleted"
+    return f"{column} = 1" if is_sqlite() else column
+
+
 def type_for(kind: str) -> str:
     """Column SQL type for a storage kind shared by several field types."""
     sqlite = is_sqlite()

@@ -148,7 +148,7 @@ def sync_indexes(ledger: Ledger, field: Field) -> None:
     ftype = field_type(field.type)
     table = q(ledger.table_name or "")
     col = q(field.column)
-    live = "deleted = 0" if dialect.is_sqlite() else "NOT deleted"  # as selectors.records.live()
+    live = dialect.live("")
     with connection.cursor() as cur:
         idx = index_name(ledger, field.column)
         if ftype.indexed and field.deleted_at is None:
@@ -225,7 +225,7 @@ def ensure_covering_index(ledger: Ledger, group_column: str, metric_column: str)
 
 def build_pair_index(ledger: Ledger, first: str, second: str, kind: str) -> bool:
     """Build the index (False when the ledger already has its share of pair indexes)."""
-    live = "deleted = 0" if dialect.is_sqlite() else "NOT deleted"
+    live = dialect.live("")
     name = pair_index_name(ledger, first, second, kind)
     table = str(ledger.table_name)
     if sum(n.endswith(("_a", "_s")) for n in table_indexes(table)) >= PAIR_MAX_PER_LEDGER:
@@ -266,7 +266,7 @@ def table_indexes(table: str) -> list[str]:
 def create_system_indexes(ledger: Ledger) -> None:
     """The table's own indexes: updated_at (recent changes) and the trash."""
     name = str(ledger.table_name)
-    trashed = "deleted = 1" if dialect.is_sqlite() else "deleted"
+    trashed = dialect.trashed("")
     with connection.cursor() as cur:
         cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_updated')} ON {q(name)}"
                     " (updated_at, id)")

@@ -242,7 +242,7 @@ class LedgerCheck:
 
     def _check_record_count(self) -> None:
         with connection.cursor() as cur:
-            cur.execute(f"SELECT COUNT(*) FROM {q(self.table)} t WHERE {_live()}")
+            cur.execute(f"SELECT COUNT(*) FROM {q(self.table)} t WHERE {dialect.live()}")
             live = int(cur.fetchone()[0])
         if live != self.ledger.record_count:
             self.add("record_count_mismatch",
@@ -309,10 +309,6 @@ def _revision_message(kind: str, count: int) -> str:
         "%(count)d record lacks history entries between revision 1 and its own (id %(ids)s).",
         "%(count)d records lack history entries between revision 1 and their own (ids %(ids)s).",
         count)
-
-
-def _live() -> str:
-    return "t.deleted = 0" if dialect.is_sqlite() else "NOT t.deleted"
 
 
 def _ids(ids: list[int]) -> str:

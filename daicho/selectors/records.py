@@ -21,7 +21,7 @@ from daicho import access
 from daicho.access import AnyUser
 from daicho.db import dialect
 from daicho.db import schema as ddl
-from daicho.db.dialect import q
+from daicho.db.dialect import live, q, trashed
 from daicho.db.schema import fts_table
 from daicho.db.search import fts_match, index_ready, search_condition, verify_condition
 from daicho.errors import FieldValueError, InvalidInput, NotFound
@@ -116,15 +116,6 @@ def preload(schema: LedgerSchema, rows: list[Row], ctx: ValueContext) -> None:
 def records_json(schema: LedgerSchema, rows: list[Row], ctx: ValueContext) -> list[dict[str, Any]]:
     preload(schema, rows, ctx)
     return [record_json(schema, row, ctx) for row in rows]
-
-
-def live(alias: str = "t") -> str:
-    return f"{alias}.deleted = 0" if dialect.is_sqlite() else f"NOT {alias}.deleted"
-
-
-def trashed(alias: str = "t") -> str:
-    """Written as the trash index's own condition (db.schema), so the planner can use it."""
-    return f"{alias}.deleted = 1" if dialect.is_sqlite() else f"{alias}.deleted"
 
 
 # -- filters -----------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 from daicho import access, jobs
 from daicho.access import AnyUser
+from daicho.db import dialect, search
 from daicho.db import schema as ddl
-from daicho.db import search
 from daicho.db.dialect import q
 from daicho.errors import (
     Conflict,
@@ -445,7 +445,7 @@ def _live_rows_where_in(schema: LedgerSchema, f: Any, params: list[Any],
         with connection.cursor() as cur:
             cur.execute(f"SELECT {columns} FROM {q(schema.table)} t "
                         f"WHERE t.{q(f.column)} IN ({', '.join(['%s'] * len(chunk))}) "
-                        f"AND {sel.live()}", chunk)
+                        f"AND {dialect.live()}", chunk)
             yield from cur.fetchall()
 
 

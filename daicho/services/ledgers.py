@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.db import dialect, search
 from daicho.db import schema as ddl
-from daicho.db import search
 from daicho.db.dialect import q
 from daicho.errors import Conflict, FieldValueError, InvalidInput
 from daicho.fields import field_type
@@ -296,7 +296,7 @@ def _refuse(failures: list[dict[str, Any]], message: str) -> Conflict:
 def _check_required(schema: LedgerSchema, f: Field) -> None:
     with connection.cursor() as cur:
         cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)} t "
-                    f"WHERE t.{q(f.column)} IS NULL AND {sel.live()}")
+                    f"WHERE t.{q(f.column)} IS NULL AND {dialect.live()}")
         empty = int(cur.fetchone()[0])
     if empty:
         raise Conflict(_("%(n)d records have no value in this field; fill them in first.")
@@ -307,7 +307,7 @@ def _check_unique_possible(schema: LedgerSchema, f: Field, ctx: ValueContext) ->
     col = q(f.column)
     with connection.cursor() as cur:
         cur.execute(f"SELECT t.{col}, COUNT(*) FROM {q(schema.table)} t "
-                    f"WHERE t.{col} IS NOT NULL AND {sel.live()} GROUP BY t.{col} "
+                    f"WHERE t.{col} IS NOT NULL AND {dialect.live()} GROUP BY t.{col} "
                     "HAVING COUNT(*) > 1 LIMIT 100")
         dups = cur.fetchall()
     if dups:

@@ -103,7 +103,7 @@ def _check_unique(schema: LedgerSchema, stored: dict[str, Any], record_id: int |
         if not f.unique or stored.get(f.code) is None or f.code in errors:
             continue
         param = schema.type_of(f).to_param(stored[f.code])
-        sql = f"SELECT t.id FROM {q(schema.table)} t WHERE t.{q(f.column)} = %s AND {sel.live()}"
+        sql = f"SELECT t.id FROM {q(schema.table)} t WHERE t.{q(f.column)} = %s AND {dialect.live()}"
         params: list[Any] = [param]
         if record_id is not None:
             sql += " AND t.id <> %s"
