@@ -199,3 +199,14 @@ def test_one_query_per_kind_whatever_the_rows(web: Client, api: ApiClient,
         {"values": {"title": f"点検{i}", "site": list(w["ids"].values())[i % 3],
                     "owner": "admin", "section": "310" if i % 2 else "320"}} for i in range(30)]})
     assert queries() == few
+
+
+def test_filter_chips_and_popup_name_the_values(web: Client, world: dict[str, Any]) -> None:
+    w = world
+    site = w["ids"]["中央公民館"]
+    html = web.get(f"/ledgers/{w['source']}/", {"s": "1", "filter": [
+        f"site:eq:{site}", "owner:eq:admin", "section:in:310,320"]}).content.decode()
+    chips = " ".join(re.findall(r'class="chip[^"]*"[^>]*>(.*?)</', html, re.S))
+    assert "中央公民館" in chips and "管理者" in chips and "公園緑地課、道路課" in chips, chips
+    popup = web.get(f"/ledgers/{w['source']}/fields/site/filter").content.decode()
+    assert "中央公民館" in popup

@@ -56,7 +56,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "views": queries.views_for(request.user, schema),
         "headers": gridpage.headers(schema, state, columns, schema.read_only),
         "rows": grid.grid_rows(schema, columns, records, names),
-        "chips": gridpage.chips(schema, state),
+        "chips": gridpage.chips(schema, state, names),
         "paging": gridpage.paging(urls["ledger"], state, result),
         "total": result.total, "error": error, "urls": urls,
         "exports": gridpage.export_links(schema, state),
