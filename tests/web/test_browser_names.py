@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.web.conftest import Server, shot, unique, wait_saved
+from tests.web.conftest import SCREENSHOTS, Server, shot, unique, wait_saved
 
 SMALL = {"width": 1366, "height": 768}
+LARGE = {"width": 1920, "height": 1080}
 ID_LIKE = re.compile(r"^#?\d+$")
 
 
@@ -40,12 +41,12 @@ def _value(server: Server, w: dict[str, Any], code: str) -> Any:
     return record["values"][code]
 
 
-def _list_on_top(page: Any) -> None:
+def _list_on_top(page: Any, size: dict[str, int] = SMALL) -> None:
     """The open list is inside the viewport and nothing covers its first option."""
     option = page.locator(".picker-list:not([hidden]) [role=option]").first
     box = option.bounding_box()
-    assert box and box["y"] >= 0 and box["y"] + box["height"] <= SMALL["height"], box
-    assert box["x"] >= 0 and box["x"] + box["width"] <= SMALL["width"], box
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= size["height"], box
+    assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"], box
     assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('[role=option]')"
                          " !== null", [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
 
@@ -188,3 +189,23 @@ def test_form_and_history_show_names_and_pick(open_page: Any, server: Server) ->
     text = page.locator("main").inner_text()
     assert "中央公民館" in text and label in text
     assert not re.search(rf"#{w['ids']['中央公民館']}\b", text)
+
+
+def test_pickers_at_1920(open_page: Any, server: Server) -> None:
+    w = _world(server)
+    page = open_page("admin", language="ja", viewport=LARGE)
+    page.goto(f"{server.base}/ledgers/{w['lid']}/")
+    site = page.locator(f"#grid tr[data-id='{w['rid']}'] td[data-code=site]")
+    assert site.inner_text() == "中央公民館"
+    site.click()
+    page.keyboard.type("公民")
+    page.wait_for_selector(".picker-list:not([hidden]) [role=option]")
+    _list_on_top(page, LARGE)
+    page.screenshot(path=str(SCREENSHOTS / "names-grid-picker-1920.png"))
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.goto(f"{server.base}/ledgers/{w['lid']}/records/{w['rid']}/")
+    page.get_by_label("担当", exact=True).fill("佐藤")
+    page.wait_for_selector(".picker-list:not([hidden]) [role=option][data-value=bob]")
+    _list_on_top(page, LARGE)
+    page.screenshot(path=str(SCREENSHOTS / "names-form-picker-1920.png"))
