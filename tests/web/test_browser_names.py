@@ -44,6 +44,7 @@ def _value(server: Server, w: dict[str, Any], code: str) -> Any:
 def _list_on_top(page: Any, size: dict[str, int] = SMALL) -> None:
     """The open list is inside the viewport and nothing covers its first option."""
     option = page.locator(".picker-list:not([hidden]) [role=option]").first
+    option.wait_for(state="visible")
     box = option.bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= size["height"], box
     assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"], box
@@ -55,6 +56,7 @@ def test_grid_shows_names_and_picks_by_name(open_page: Any, server: Server) -> N
     w = _world(server)
     page = open_page("admin", language="ja", viewport=SMALL)
     page.goto(f"{server.base}/ledgers/{w['lid']}/")
+    page.wait_for_selector("#grid[data-ready='1']")
     row = page.locator(f"#grid tr[data-id='{w['rid']}']")
     site, owner = row.locator("td[data-code=site]"), row.locator("td[data-code=owner]")
     assert site.inner_text() == "中央公民館"
@@ -135,6 +137,7 @@ def test_grid_shows_names_and_picks_by_name(open_page: Any, server: Server) -> N
     server.call("PATCH", f"/api/v1/ledgers/{w['lid']}/records/{w['rid']}",
                 {"revision": now["revision"], "values": {"section": None}})
     page.reload()
+    page.wait_for_selector("#grid[data-ready='1']")
     section = page.locator(f"#grid tr[data-id='{w['rid']}'] td[data-code=section]")
     section.click()
     page.keyboard.type("公園緑地")
@@ -195,6 +198,7 @@ def test_pickers_at_1920(open_page: Any, server: Server) -> None:
     w = _world(server)
     page = open_page("admin", language="ja", viewport=LARGE)
     page.goto(f"{server.base}/ledgers/{w['lid']}/")
+    page.wait_for_selector("#grid[data-ready='1']")
     site = page.locator(f"#grid tr[data-id='{w['rid']}'] td[data-code=site]")
     assert site.inner_text() == "中央公民館"
     site.click()
