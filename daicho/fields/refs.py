@@ -85,9 +85,9 @@ class LinkType(FieldType):
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
         from daicho import access
-        from daicho.models import Ledger
+        from daicho.models import Field, Ledger
 
-        reject_unknown(options, {"ledger"})
+        reject_unknown(options, {"ledger", "display_field"})
         target = options.get("ledger")
         found = Ledger.objects.filter(id=target).first() if isinstance(target, int) and \
             not isinstance(target, bool) and 0 < target < 2**62 else None
@@ -95,7 +95,17 @@ class LinkType(FieldType):
         if found is None or (ctx.user is not None and ctx.user.is_authenticated
                              and not access.has_right(ctx.user, found, "view")):
             raise InvalidInput(_("options.ledger must be the id of an existing ledger."))
-        return {"ledger": target}
+        out: dict[str, Any] = {"ledger": target}
+        # The field of the linked ledger that names its records in cells and pickers (the web
+        # UI's; the API's value stays the id). Absent: the linked ledger's first text field.
+        shown = options.get("display_field")
+        if shown not in (None, ""):
+            if not isinstance(shown, str) or not Field.objects.filter(
+                    ledger_id=found.id, code=shown, deleted_at=None).exists():
+                raise InvalidInput(_("options.display_field must be the code of a field of the "
+                                     "linked ledger."))
+            out["display_field"] = shown
+        return out
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         from daicho.selectors.records import record_exists

@@ -85,7 +85,7 @@ def build(user: AnyUser, schema: LedgerSchema, state: GridState, f: Field,
                                   search=state.q, text=text)
         popup.blanks, popup.more = found.blanks, found.more
         popup.blank_ticked = fk.passes(None, value_specs)
-        names = Names().load_values([f], [{f.code: v} for v, _n in found.items])
+        names = Names(user).load_values([f], [{f.code: v} for v, _n in found.items])
         popup.boxes = [_box(f, widget, value, count, names, value_specs)
                        for value, count in _in_choice_order(f, found.items)]
         if kind.periods:

@@ -14,9 +14,10 @@ from typing import Any
 
 from django.http import HttpRequest, QueryDict
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
-from daicho.errors import DaichoError
+from daicho.errors import DaichoError, InvalidInput
 from daicho.fields import REGISTRY
 from daicho.models import Field
 from daicho.selectors.ledgers import LedgerSchema
@@ -83,9 +84,17 @@ def form_rows(schema: LedgerSchema, values: dict[str, Any], names: Names, *,
         w = widget_for(f)
         value = values.get(f.code)
         loaded = w.text_of(f, value)
+        text = (texts or {}).get(f.code, loaded)
+        extra = w.form_extra(f, value, names)
+        if w.names:
+            # The input shows the name; the login, code or id it stands for rides along, so
+            # an unchanged or picked name is never looked up again (names need not be unique).
+            label = w.label(f, text, names)
+            extra.update(label=text if label is None else label,
+                         picked="" if label is None else text)
         rows.append(FormRow(
             field=f, widget=w,
-            text=(texts or {}).get(f.code, loaded),
+            text=text,
             orig=(origs or {}).get(f.code, loaded),
             display=w.show(f, value, names),
             writable=REGISTRY[f.type].writable if f.type in REGISTRY else False,
@@ -93,7 +102,7 @@ def form_rows(schema: LedgerSchema, values: dict[str, Any], names: Names, *,
             error=(errors or {}).get(f.code, ""),
             theirs=(theirs or {}).get(f.code),
             resolution=(resolutions or {}).get(f.code, "mine"),
-            extra=w.form_extra(f, value, names),
+            extra=extra,
         ))
     return rows
 
@@ -114,6 +123,19 @@ class Submission:
                 f = schema.by_code[code]
                 out[code] = widget_for(f).to_service(f, text)
         return out
+
+
+def changed_values(user: AnyUser, schema: LedgerSchema, sub: Submission) -> dict[str, Any]:
+    """The changed values, with names typed for people, departments and linked records
+    replaced by what they name (daicho.web.resolve); a name that names none or several is
+    refused at its field."""
+    from daicho.web.resolve import Resolver
+
+    values, errors = Resolver(user, schema).values(sub.changed(schema))
+    if errors:
+        raise InvalidInput(_("Some values are not valid."), code="invalid_values",
+                           details={"fields": errors})
+    return values
 
 
 def _save_uploads(request: HttpRequest, user: AnyUser, schema: LedgerSchema,

@@ -174,6 +174,7 @@ class Cell:
     html: SafeString
     text: str
     numeric: bool
+    label: str = ""  # the name or title a picker column's editor starts from
 
 
 @dataclass
@@ -192,7 +193,8 @@ class GridRow:
         # than the database on a 50-row page. Cell HTML comes escaped from its widget.
         cells = "".join(
             f'<td data-code="{escape(c.code)}" data-text="{escape(c.text)}"'
-            f'{NUMERIC if c.numeric else ""}>{c.html}</td>' for c in self.cells)
+            f'{label_attribute(c.label)}{NUMERIC if c.numeric else ""}>{c.html}</td>'
+            for c in self.cells)
         return mark_safe(  # every value above is escaped, or is a widget's escaped HTML
             f'<tr data-id="{int(self.id)}" data-revision="{int(self.revision)}">'
             f'<th scope="row" class="rowhead"><a href="{escape(self.href)}" '
@@ -200,6 +202,10 @@ class GridRow:
 
 
 NUMERIC = mark_safe(' class="num"')
+
+
+def label_attribute(label: str) -> str:
+    return f' data-label="{escape(label)}"' if label else ""
 
 
 def title_field(schema: LedgerSchema) -> Field | None:
@@ -220,8 +226,12 @@ def grid_rows(schema: LedgerSchema, columns: Sequence[Field], records: list[dict
     out = []
     for record in records:
         values = record["values"]
-        cells = [Cell(f.code, w.show(f, values.get(f.code), names), w.text_of(f, values.get(f.code)),
-                      w.numeric) for f, w in widgets]
+        cells = []
+        for f, w in widgets:
+            value = values.get(f.code)
+            text = w.text_of(f, value)
+            label = (w.label(f, text, names) or "") if w.names and text else ""
+            cells.append(Cell(f.code, w.show(f, value, names), text, w.numeric, label))
         out.append(GridRow(record["id"], record["revision"], cells, record_title(schema, record),
                            f"{base}{record['id']}/"))
     return out

@@ -13,6 +13,7 @@ from daicho.models import Field
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.web import filters as fk
 from daicho.web.grid import DEFAULT_LIMIT, GridState, PageResult
+from daicho.web.names import Names
 from daicho.web.widgets import Widget, editor_spec, widget_for
 
 
@@ -64,7 +65,15 @@ class Chip:
     remove_query: str
 
 
-def chips(schema: LedgerSchema, state: GridState) -> list[Chip]:
+def _named(f: Field, op: str, value: str, names: Names | None) -> str:
+    """A filter value on a user, department or link column as the names it stands for."""
+    widget = widget_for(f)
+    if names is None or not widget.names or op not in ("eq", "ne", "in"):
+        return value
+    return ",".join(widget.label(f, v, names) or v for v in value.split(","))
+
+
+def chips(schema: LedgerSchema, state: GridState, names: Names | None = None) -> list[Chip]:
     """One removable chip per filter; a column's from–to pair that is exactly a fiscal year,
     a year or a month is one chip (「日付: 2024年度」) that removes both."""
     out = []
@@ -75,7 +84,7 @@ def chips(schema: LedgerSchema, state: GridState) -> list[Chip]:
         code, op, value = fk.split_spec(spec)
         f = schema.by_code.get(code)
         gone = [spec]
-        text = fk.describe(f, op, value) if f is not None else spec
+        text = fk.describe(f, op, _named(f, op, value, names)) if f is not None else spec
         if f is not None and op == "ge":
             ends = [s for s in state.filters_for(code) if fk.split_spec(s)[1] == "le"]
             period = fk.describe_period(f, value, fk.split_spec(ends[0])[2]) if ends else None

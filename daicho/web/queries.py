@@ -21,6 +21,7 @@ from daicho.selectors.ledgers import LedgerSchema, is_sensitive
 from daicho.services import audit
 from daicho.web.grid import record_title
 from daicho.web.models import RecordPresence, SavedView
+from daicho.web.names import name_key
 
 PRESENCE_WINDOW = dt.timedelta(seconds=45)
 
@@ -141,19 +142,31 @@ def field_names(schema: LedgerSchema) -> dict[str, Field]:
 
 # -- people and departments ---------------------------------------------------------------------
 
+def _matching(rows: list[tuple[str, str]], text: str, limit: int) -> list[tuple[str, str]]:
+    """(code, name) rows whose name or code holds `text`, Japanese-aware as the search box
+    (width, case, kana and blanks folded), names that begin with it first. The directory of a
+    city office is a few thousand rows: folded here rather than by a key column in SQL."""
+    key = name_key(text)
+    if not key:
+        return rows[:limit]
+    found = []
+    for code, name in rows:
+        folded = name_key(name)
+        if key in folded or key in code.lower():
+            found.append((not folded.startswith(key), code, name))
+    return [(code, name) for _rank, code, name in sorted(found)[:limit]]
+
+
 def users_matching(text: str, limit: int = 20) -> list[tuple[str, str]]:
-    users = get_user_model().objects.filter(is_active=True)
-    if text:
-        users = users.filter(Q(username__icontains=text) | Q(profile__name__icontains=text))
-    return [(login, name or login) for login, name in
-            users.order_by("username").values_list("username", "profile__name")[:limit]]
+    """Active users by name or login: anyone signed in may list the directory (contract §5)."""
+    rows = get_user_model().objects.filter(is_active=True).order_by("username") \
+        .values_list("username", "profile__name")
+    return _matching([(login, name or login) for login, name in rows], text, limit)
 
 
 def orgs_matching(text: str, limit: int = 20) -> list[tuple[str, str]]:
-    orgs = Org.objects.filter(abolished_on=None)  # today's departments only
-    if text:
-        orgs = orgs.filter(Q(code__icontains=text) | Q(name__icontains=text))
-    return list(orgs.order_by("code").values_list("code", "name")[:limit])
+    rows = Org.objects.filter(abolished_on=None).order_by("code")  # today's departments only
+    return _matching(list(rows.values_list("code", "name")), text, limit)
 
 
 def all_orgs() -> list[Org]:

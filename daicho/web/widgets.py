@@ -38,6 +38,14 @@ if TYPE_CHECKING:
 EMPTY = mark_safe("")
 
 
+def picked_text(data: QueryDict, name: str) -> str:
+    """A picker input's text: the login, code or id picked for the name shown (name__picked,
+    set with the name it was picked for, name__label), or else the text typed, to be looked up."""
+    typed = data.get(name, "").strip()
+    picked = data.get(name + "__picked", "").strip()
+    return picked if picked and typed == data.get(name + "__label", "").strip() else typed
+
+
 def _int_option(data: QueryDict, name: str) -> int | None:
     text = data.get(name, "").strip()
     if not text:
@@ -55,7 +63,8 @@ class Widget:
     input_type: ClassVar[str] = "text"
     inputmode: ClassVar[str] = ""
     editor: ClassVar[str] = "text"  # text | textarea | select | date | month | datetime | none
-    names: ClassVar[str] = ""  # "user" / "org": values are codes looked up in Names for display
+    names: ClassVar[str] = ""  # "user" / "org" / "link": values are looked up in Names for display
+    picker: ClassVar[str] = ""  # the URL name of the type-ahead suggestions, for picker widgets
     titled: ClassVar[bool] = False  # its value can name a record in links and lists
     numeric: ClassVar[bool] = False
     takes_uploads: ClassVar[bool] = False
@@ -81,6 +90,14 @@ class Widget:
 
     def form_extra(self, field: Field, value: Any, names: Names) -> dict[str, Any]:
         return {}
+
+    def label(self, field: Field, text: str, names: Names) -> str | None:
+        """For picker widgets: the name a person reads for `text` (a login, a code, a record
+        id: what text_of gives), or None when `text` is not such a value (it was typed)."""
+        return None
+
+    def picker_url(self, field: Field) -> str:
+        return reverse(self.picker) if self.picker else ""
 
     def options_from(self, data: QueryDict, prefix: str) -> dict[str, Any]:
         return {}
@@ -340,8 +357,17 @@ class UserWidget(Widget):
                            self._label(names, value))
 
     def form_extra(self, field: Field, value: Any, names: Names) -> dict[str, Any]:
-        return {"picker_url": reverse(self.picker),
+        return {"picker_url": self.picker_url(field),
                 "current": self._label(names, value) if value else ""}
+
+    def submitted(self, field: Field, data: QueryDict, name: str) -> str:
+        return picked_text(data, name)
+
+    def label(self, field: Field, text: str, names: Names) -> str | None:
+        if not text:
+            return ""
+        known = names.has_user(text) if self.names == "user" else names.has_org(text)
+        return self._label(names, text) if known else None
 
 
 class OrgWidget(UserWidget):
@@ -353,7 +379,7 @@ class OrgWidget(UserWidget):
 class LinkWidget(Widget):
     key = "link"
     template = "web/widgets/picker.html"
-    inputmode = "numeric"
+    names = "link"
     options_template = "web/options/link.html"
     filter = fk.ExactFilter()
 
@@ -363,16 +389,37 @@ class LinkWidget(Widget):
     def show(self, field: Field, value: Any, names: Names) -> SafeString:
         if value is None:
             return EMPTY
-        return format_html('<a href="{}">#{}</a>', self._href(field, value), value)
+        title = names.link(field, value)
+        if title is None:  # not visible to the viewer (or no title): the id, as the API says
+            return format_html('<a href="{}">#{}</a>', self._href(field, value), value)
+        return format_html('<a href="{}" class="linked" title="#{}">{}</a>',
+                           self._href(field, value), value, title)
+
+    def submitted(self, field: Field, data: QueryDict, name: str) -> str:
+        return picked_text(data, name)
+
+    def label(self, field: Field, text: str, names: Names) -> str | None:
+        if not text:
+            return ""
+        if not text.isascii() or not text.isdigit():
+            return None
+        return names.link(field, int(text)) or f"#{int(text)}"
+
+    def picker_url(self, field: Field) -> str:
+        return reverse("web:pick_link", args=[field.ledger_id, field.code])
 
     def form_extra(self, field: Field, value: Any, names: Names) -> dict[str, Any]:
-        return {"picker_url": reverse("web:pick_link", args=[field.ledger_id, field.code]),
-                "current": format_html("#{}", value) if value else "",
+        return {"picker_url": self.picker_url(field),
+                "current": self.show(field, value, names) if value else "",
                 "href": self._href(field, value) if value else ""}
 
     def options_from(self, data: QueryDict, prefix: str) -> dict[str, Any]:
         ledger = _int_option(data, prefix + "ledger")
-        return {} if ledger is None else {"ledger": ledger}
+        out: dict[str, Any] = {} if ledger is None else {"ledger": ledger}
+        shown = data.get(prefix + "display_field", "").strip()
+        if shown:
+            out["display_field"] = shown
+        return out
 
 
 class FileWidget(Widget):
@@ -443,7 +490,8 @@ def editor_spec(field: Field, locked: bool = False) -> str:
     editable = not locked and (REGISTRY[field.type].writable if field.type in REGISTRY else False)
     return json.dumps({"kind": widget.editor if editable else "none",
                        "choices": widget.editor_choices(field), "numeric": widget.numeric,
-                       "inputmode": widget.inputmode},
+                       "inputmode": widget.inputmode,
+                       "picker": widget.picker_url(field) if editable else ""},
                       ensure_ascii=False)
 
 

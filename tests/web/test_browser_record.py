@@ -46,7 +46,7 @@ def test_record_form_every_type(open_page: Any, server: Server, tmp_path: Any) -
     page.get_by_label("金額").fill("１，２００")  # full-width digits, as typed in Japanese offices
     page.locator("#f-urgent-yes").check()
     page.get_by_label("担当者").fill("bo")
-    page.wait_for_selector("#f-owner-options option[value=bob]", state="attached")
+    page.wait_for_selector(".picker-list [role=option][data-value=bob]")
     page.get_by_label("担当者").fill("bob")
     page.get_by_label("メモ").fill("一行目\n二行目")
     upload = tmp_path / "地図.txt"

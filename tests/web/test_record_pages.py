@@ -124,13 +124,14 @@ def test_pickers(web: Client, api: ApiClient, ledger: dict[str, Any]) -> None:
     from daicho.models import Org
 
     Org.objects.create(code="120", name="情報企画課")
-    assert 'value="120"' in web.get("/pick/orgs", {"q": "情報"}).content.decode()
-    assert 'value="admin"' in web.get("/pick/users", {"v_owner": "adm"}).content.decode()
+    assert web.get("/pick/orgs", {"q": "情報"}).json()["items"] == [
+        {"value": "120", "label": "情報企画課", "detail": "120"}]
+    assert [i["value"] for i in web.get("/pick/users", {"q": "adm"}).json()["items"]] == ["admin"]
     led = make_ledger(api, "貸出", [{"name": "品", "type": "link", "code": "item",
                                    "options": {"ledger": ledger["id"]}}])
     rec = api.post(f"/api/v1/ledgers/{ledger['id']}/records", {"values": {"name": "投光器"}}).body
-    html = web.get(f"/ledgers/{led['id']}/fields/item/pick", {"v_item": "投光"}).content.decode()
-    assert f'value="{rec["id"]}"' in html and "投光器" in html
+    items = web.get(f"/ledgers/{led['id']}/fields/item/pick", {"q": "投光"}).json()["items"]
+    assert items == [{"value": str(rec["id"]), "label": "投光器", "detail": f"#{rec['id']}"}]
 
 
 def test_field_designer(web: Client, api: ApiClient, ledger: dict[str, Any]) -> None:

@@ -26,11 +26,24 @@ def _options(data: Any, type_key: str) -> dict[str, Any]:
     return widget.options_from(data, f"opt:{type_key}:") if widget else {}
 
 
+def _display_choices(request: HttpRequest, f: Any) -> list[tuple[str, str]]:
+    """For a link field: the fields of the linked ledger that may name its records."""
+    if widget_for(f).names != "link":
+        return []
+    try:
+        target = access.ledger_for(request.user, f.options.get("ledger"), "view")
+    except NotFound:
+        return []
+    return [(t.code, t.name) for t in target.fields
+            if REGISTRY.get(t.type) is not None and REGISTRY[t.type].searchable]
+
+
 def _render(request: HttpRequest, schema: LedgerSchema, *, status: int = 200,
             **extra: Any) -> HttpResponse:
     rows = [{"field": f, "widget": widget_for(f), "type_label": REGISTRY[f.type].label
              if f.type in REGISTRY else f.type, "first": i == 0,
-             "last": i == len(schema.fields) - 1} for i, f in enumerate(schema.fields)]
+             "last": i == len(schema.fields) - 1,
+             "display_choices": _display_choices(request, f)} for i, f in enumerate(schema.fields)]
     return render(request, "web/fields.html", {
         "schema": schema, "ledger": schema.ledger, "rows": rows,
         "types": type_choices(), "widgets": WIDGETS, "deleted": queries.deleted_fields(schema),

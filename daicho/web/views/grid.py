@@ -18,7 +18,7 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 from daicho.services import record_batches as batches
-from daicho.web import grid, gridpage, queries
+from daicho.web import grid, gridpage, queries, resolve
 from daicho.web.names import Names
 from daicho.web.views.common import error_json, json_body, json_endpoint, page
 from daicho.web.widgets import widget_for
@@ -48,7 +48,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     audit.viewed(request, schema)
     records = sel.records_json(schema, result.rows, ctx)
     columns = grid.visible_fields(schema, state)
-    names = Names().load_values(columns, [r["values"] for r in records])
+    names = Names(request.user).load_values(columns, [r["values"] for r in records])
     urls = gridpage.urls(schema)
     can = queries.rights(request.user, schema, "add", "edit", "delete", "manage")
     return render(request, "web/ledger.html", {
@@ -56,7 +56,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "views": queries.views_for(request.user, schema),
         "headers": gridpage.headers(schema, state, columns, schema.read_only),
         "rows": grid.grid_rows(schema, columns, records, names),
-        "chips": gridpage.chips(schema, state),
+        "chips": gridpage.chips(schema, state, names),
         "paging": gridpage.paging(urls["ledger"], state, result),
         "total": result.total, "error": error, "urls": urls,
         "exports": gridpage.export_links(schema, state),
@@ -70,8 +70,9 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     })
 
 
-def _rows_html(schema: LedgerSchema, columns: list[Any], records: list[dict[str, Any]]) -> list[str]:
-    names = Names().load_values(columns, [r["values"] for r in records])
+def _rows_html(request: HttpRequest, schema: LedgerSchema, columns: list[Any],
+               records: list[dict[str, Any]]) -> list[str]:
+    names = Names(request.user).load_values(columns, [r["values"] for r in records])
     return [str(row.html) for row in grid.grid_rows(schema, columns, records, names)]
 
 
@@ -84,7 +85,8 @@ def _conflict_dialog(request: HttpRequest, schema: LedgerSchema, exc: Conflict,
     mine = updates[index].get("values", {}) if isinstance(updates[index], dict) else {}
     fields = [schema.by_code[c] for c in exc.details.get("conflicting_fields", [])
               if c in schema.by_code]
-    names = Names().load_values(fields, [current["values"]], [current.get("updated_by")])
+    names = Names(request.user).load_values(fields, [current["values"]],
+                                            [current.get("updated_by")])
     entries = [{"field": f, "theirs": widget_for(f).show(f, current["values"].get(f.code), names),
                 "theirs_text": widget_for(f).text_of(f, current["values"].get(f.code)),
                 "mine": str(mine.get(f.code) if mine.get(f.code) is not None else "")}
@@ -95,10 +97,11 @@ def _conflict_dialog(request: HttpRequest, schema: LedgerSchema, exc: Conflict,
     }, request)
 
 
-def _saved_json(schema: LedgerSchema, columns: list[Any], done: dict[str, Any]) -> dict[str, Any]:
+def _saved_json(request: HttpRequest, schema: LedgerSchema, columns: list[Any],
+                done: dict[str, Any]) -> dict[str, Any]:
     """The rows a batch wrote, drawn again as the page draws them."""
     written = done["updated"] + done["created"] + done.get("restored", [])
-    html = iter(_rows_html(schema, columns, written))
+    html = iter(_rows_html(request, schema, columns, written))
     out: dict[str, Any] = {}
     for key in ("updated", "created", "restored"):
         out[key] = [{"id": r["id"], "revision": r["revision"], "html": next(html)}
@@ -124,16 +127,17 @@ def grid_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id,
                                *batches.rights_for(create, update, trash, restore))
     columns = _columns(schema, body)
+    resolve.refuse(resolve.batch_problems(resolve.Resolver(request.user, schema), create, update))
     try:
         done = batches.apply(user=request.user, schema=schema, create=create, update=update,
                              trash=trash, restore=restore)
     except Conflict as exc:
         current = exc.details.get("current")
-        row = _rows_html(schema, columns, [current])[0] if current else ""
+        row = _rows_html(request, schema, columns, [current])[0] if current else ""
         dialog = "" if exc.details.get("op") == "trash" else \
             _conflict_dialog(request, schema, exc, list(update))
         return error_json(exc, dialog=dialog, row=row)
-    return JsonResponse(_saved_json(schema, columns, done))
+    return JsonResponse(_saved_json(request, schema, columns, done))
 
 
 @json_endpoint
@@ -146,12 +150,18 @@ def grid_set_field(request: HttpRequest, ledger_id: int) -> HttpResponse:
     query = body.get("query")
     data = QueryDict(query.lstrip("?") if isinstance(query, str) else "")
     state = grid.parse_state(data, schema, queries.view_for(request.user, schema, data.get("view")))
+    code, value = body.get("code"), body.get("value")
+    if isinstance(code, str):  # a typed name becomes the login, code or id it names
+        resolved, errors = resolve.Resolver(request.user, schema).values({code: value})
+        if errors:
+            raise InvalidInput(errors[code], details={"fields": errors})
+        value = resolved[code]
     done = batches.set_field_on_matching(user=request.user, schema=schema, filters=state.filters,
-                                         search=state.q, code=body.get("code"),
-                                         value=body.get("value"))
+                                         search=state.q, code=code, value=value)
     f = schema.by_code[body["code"]]
     before = {rid: widget_for(f).text_of(f, value) for rid, value in done["before"].items()}
-    return JsonResponse({**_saved_json(schema, _columns(schema, body), done), "before": before})
+    return JsonResponse({**_saved_json(request, schema, _columns(schema, body), done),
+                         "before": before})
 
 
 @page

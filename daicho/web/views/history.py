@@ -50,14 +50,20 @@ class Entry:
     changes: list[Change]
 
 
-def _entries(items: list[dict[str, Any]], fields: dict[str, Any]) -> list[Entry]:
+def _entries(viewer: Any, items: list[dict[str, Any]], fields: dict[str, Any]) -> list[Entry]:
     kinds = {code: widget_for(f).names for code, f in fields.items()}
     looked_up: dict[str, list[Any]] = {"user": [i["by"] for i in items], "org": []}
+    links: dict[str, list[Any]] = {}
     for item in items:
         for code, change in item["changes"].items():
-            if kinds.get(code):
-                looked_up[kinds[code]] += [change.get("old"), change.get("new")]
-    names = Names().load(looked_up["user"], looked_up["org"])
+            kind = kinds.get(code)
+            if kind == "link":
+                links.setdefault(code, []).extend([change.get("old"), change.get("new")])
+            elif kind:
+                looked_up[kind] += [change.get("old"), change.get("new")]
+    names = Names(viewer).load(looked_up["user"], looked_up["org"])
+    for code, ids in links.items():
+        names.load_links(fields[code], ids)
     out = []
     for item in items:
         changes = []
@@ -84,7 +90,7 @@ def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> Http
     return render(request, "web/history.html", {
         "schema": schema, "ledger": schema.ledger, "record": record, "deleted": row.deleted,
         "title": grid.record_title(schema, record),
-        "entries": _entries(items, queries.field_names(schema)),
+        "entries": _entries(request.user, items, queries.field_names(schema)),
         "can_edit": queries.has_right(request.user, schema, "edit") and not row.deleted,
     })
 
@@ -123,7 +129,7 @@ def trash(request: HttpRequest, ledger_id: int) -> HttpResponse:
     audit.viewed(request, schema)
     records = sel.records_json(schema, result.rows, ctx)
     columns = schema.fields[:4]
-    names = Names().load_values(columns, [r["values"] for r in records],
+    names = Names(request.user).load_values(columns, [r["values"] for r in records],
                                 [r["updated_by"] for r in records])
     rows = grid.grid_rows(schema, columns, records, names)
     return render(request, "web/trash.html", {

@@ -1,60 +1,74 @@
-"""Suggestions for the user, department and link pickers (filled into a <datalist> by htmx)."""
+"""Suggestions for the type-ahead pickers of user, department and link fields (js/picker.js):
+`{"items": [{"value", "label", "detail"}]}`, value being what the engine stores (login, code,
+record id) and label the name a person reads."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from daicho import access
-from daicho.errors import InvalidInput
+from daicho.errors import InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.services import audit
 from daicho.web import queries
-from daicho.web.grid import record_title
+from daicho.web.names import display_field, title_text
 from daicho.web.views.common import page
+
+LIMIT = 20
 
 
 def _text(request: HttpRequest) -> str:
-    """The typed text: htmx sends the input under its own name, so take the only value."""
-    if "q" in request.GET:
-        return str(request.GET.get("q", "")).strip()[:100]
-    values = [v for k, v in request.GET.items() if k.startswith("v_")]
-    return str(values[0]).strip()[:100] if values else ""
+    return str(request.GET.get("q", "")).strip()[:100]
+
+
+def _answer(items: list[dict[str, Any]]) -> HttpResponse:
+    return JsonResponse({"items": items})
 
 
 @page
 def pick_users(request: HttpRequest) -> HttpResponse:
-    options = [(login, f"{name} ({login})") for login, name in queries.users_matching(_text(request))]
-    return render(request, "web/pickers/options.html", {"options": options})
+    access.require_user(request.user)
+    return _answer([{"value": login, "label": name, "detail": login}
+                    for login, name in queries.users_matching(_text(request), LIMIT)])
 
 
 @page
 def pick_orgs(request: HttpRequest) -> HttpResponse:
-    options = [(code, f"{name} ({code})") for code, name in queries.orgs_matching(_text(request))]
-    return render(request, "web/pickers/options.html", {"options": options})
+    access.require_user(request.user)
+    return _answer([{"value": code, "label": name, "detail": code}
+                    for code, name in queries.orgs_matching(_text(request), LIMIT)])
 
 
 @page
 def pick_link(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
-    """Records of the linked ledger matching the typed text, through the permission gate."""
+    """Records of the linked ledger matching the typed text (or with that id), through the
+    permission gate: only records the user may see, titled by a field they may see."""
     schema = access.ledger_for(request.user, ledger_id, "view")
-    target_id = schema.field(code).options.get("ledger")
-    target = access.ledger_for(request.user, target_id, "view")
+    link = schema.field(code)
+    target = access.ledger_for(request.user, link.options.get("ledger"), "view")
+    shown = display_field(link, target)
     text = _text(request)
+    digits = text.lstrip("#＃")
     ctx = ValueContext()
     try:
-        page_ = sel.list_records(request.user, target, search="" if text.isdigit() else text,
-                                 limit=20, ctx=ctx)
+        found = sel.list_records(request.user, target, search=text, limit=LIMIT, ctx=ctx).rows
     except InvalidInput:
-        page_ = sel.Page([], None, None)
-    audit.viewed(request, target)
-    records = sel.records_json(target, page_.rows, ctx)
-    options = [(str(r["id"]), f"#{r['id']} {record_title(target, r)}") for r in records]
-    if text.isdigit():
+        found = []
+    if digits.isascii() and digits.isdigit():
         try:
-            found = sel.records_json(target, [sel.get_row(request.user, target, int(text))], ctx)[0]
-            options.insert(0, (text, f"#{text} {record_title(target, found)}"))
-        except Exception:  # no such record (or not visible): just no suggestion
+            found.insert(0, sel.get_row(request.user, target, int(digits)))
+        except NotFound:  # no such record, or not one this user may see: no suggestion
             pass
-    return render(request, "web/pickers/options.html", {"options": options})
+    audit.viewed(request, target)
+    items, seen = [], set()
+    for record in sel.records_json(target, found, ctx):
+        if record["id"] in seen:
+            continue
+        seen.add(record["id"])
+        title = title_text(shown, record["values"].get(shown.code)) if shown else ""
+        items.append({"value": str(record["id"]), "label": title or f"#{record['id']}",
+                      "detail": f"#{record['id']}"})
+    return _answer(items)

@@ -32,15 +32,15 @@ def _load(request: HttpRequest, schema: LedgerSchema, record_id: Any) -> dict[st
     return sel.records_json(schema, [sel.get_row(request.user, schema, record_id)], ctx)[0]
 
 
-def _names(schema: LedgerSchema, *records: dict[str, Any]) -> Names:
+def _names(request: HttpRequest, schema: LedgerSchema, *records: dict[str, Any]) -> Names:
     logins = [r.get(k) for r in records for k in ("created_by", "updated_by")]
-    return Names().load_values(schema.fields, [r["values"] for r in records], logins)
+    return Names(request.user).load_values(schema.fields, [r["values"] for r in records], logins)
 
 
 def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] | None,
             rows: list[forms.FormRow], *, revision: int | None = None, status: int = 200,
             **extra: Any) -> HttpResponse:
-    names = _names(schema, record) if record else Names()
+    names = _names(request, schema, record) if record else Names(request.user)
     return render(request, "web/record.html", {
         "schema": schema, "ledger": schema.ledger, "record": record, "rows": rows,
         "revision": revision if revision is not None else (record or {}).get("revision"),
@@ -58,14 +58,15 @@ def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] |
 def record_new(request: HttpRequest, ledger_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "add")
     if request.method != "POST":
-        return _render(request, schema, None, forms.form_rows(schema, {}, Names()))
+        return _render(request, schema, None, forms.form_rows(schema, {}, Names(request.user)))
     sub = forms.read_submission(request, schema)
     try:
         if sub.upload_errors:
             raise InvalidInput(details={"fields": sub.upload_errors})
-        record = svc.create_record(user=request.user, schema=schema, values=sub.changed(schema))
+        record = svc.create_record(user=request.user, schema=schema,
+                                   values=forms.changed_values(request.user, schema, sub))
     except DaichoError as exc:
-        rows = forms.form_rows(schema, {}, Names(), texts=sub.texts, origs=sub.origs,
+        rows = forms.form_rows(schema, {}, Names(request.user), texts=sub.texts, origs=sub.origs,
                                errors=exc.details.get("fields", {}))
         return _render(request, schema, None, rows, status=exc.status, message=exc.message)
     messages.success(request, _("Record #%(id)d was added.") % {"id": record["id"]})
@@ -81,17 +82,17 @@ def record(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse
     schema = access.ledger_for(request.user, ledger_id, "view")
     current = _load(request, schema, record_id)
     audit.viewed(request, schema, record_id=current["id"])
-    rows = forms.form_rows(schema, current["values"], _names(schema, current))
+    rows = forms.form_rows(schema, current["values"], _names(request, schema, current))
     return _render(request, schema, current, rows)
 
 
 def _save(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "edit")
     sub = forms.read_submission(request, schema)
-    values = sub.changed(schema)
     try:
         if sub.upload_errors:
             raise InvalidInput(details={"fields": sub.upload_errors})
+        values = forms.changed_values(request.user, schema, sub)
         if not values:
             messages.info(request, _("Nothing was changed."))
             return redirect("web:record", schema.id, record_id)
@@ -114,7 +115,8 @@ def _save(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
 def _invalid(request: HttpRequest, schema: LedgerSchema, record_id: int, sub: forms.Submission,
              exc: DaichoError) -> HttpResponse:
     current = _load(request, schema, record_id)
-    rows = forms.form_rows(schema, current["values"], _names(schema, current), texts=sub.texts,
+    rows = forms.form_rows(schema, current["values"], _names(request, schema, current),
+                           texts=sub.texts,
                            origs=sub.origs, errors=exc.details.get("fields", {}))
     return _render(request, schema, current, rows, revision=sub.revision, status=exc.status,
                    message=exc.message)
@@ -128,7 +130,7 @@ def _conflict(request: HttpRequest, schema: LedgerSchema, sub: forms.Submission,
     one, so saving again sends only what is still theirs to decide."""
     current = exc.details["current"]
     conflicting = set(exc.details.get("conflicting_fields", []))
-    names = _names(schema, current)
+    names = _names(request, schema, current)
     texts, origs, theirs = {}, {}, {}
     for f in schema.fields:
         if f.code not in sub.texts:

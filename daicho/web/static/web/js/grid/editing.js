@@ -1,7 +1,11 @@
 /* Editing one cell in place: Enter or F2 opens the editor, typing replaces the value as in
    Excel, Enter saves and moves down, Tab saves and moves right, Esc cancels; clicking elsewhere
    saves. A cell of an inserted row (not yet a record) keeps what is typed and creates the record
-   with all of the row's values; a refusal stays marked at the cells. */
+   with all of the row's values; a refusal stays marked at the cells. A user, department or
+   link column edits the name or title shown (data-label) with a type-ahead list (../picker.js);
+   what is sent is the login, code or id picked, or the typed text for the server to look up. */
+
+import { attachPicker } from "../picker.js";
 
 export function installEditing(g) {
   g.editorFor = function (column, text) {
@@ -44,7 +48,7 @@ export function installEditing(g) {
       g.say(column.name + ": " + g.t("readonlyText", "—"));
       return false;
     }
-    const text = initial !== undefined ? initial : (cell.dataset.text || "");
+    const text = initial !== undefined ? initial : (cell.dataset.label || cell.dataset.text || "");
     const shown = cell.cloneNode(true);
     shown.querySelectorAll(".grid-catcher, .fill-handle").forEach(function (el) { el.remove(); });
     let input;
@@ -68,6 +72,14 @@ export function installEditing(g) {
     if (document.activeElement !== input) input.focus();
     if (!typed && input.setSelectionRange && input.type === "text") {
       try { input.setSelectionRange(text.length, text.length); } catch (e) { /* not a text input */ }
+    }
+    if (column.editor.picker) {
+      g.editing.picker = attachPicker(input, {
+        url: column.editor.picker, enterPassesOn: true,
+        noneText: g.t("noMatchText", "No match"), listLabel: g.t("suggestionsText", "Suggestions"),
+        onPick: function (item, how) { if (how === "click") commit(0, 0, true); }
+      });
+      g.editing.picker.ask();
     }
     input.addEventListener("keydown", onEditorKey);
     input.addEventListener("blur", function () {
@@ -93,9 +105,19 @@ export function installEditing(g) {
     }
   }
 
+  // A picker column's editor shows names: the picked one stands for its login, code or id, the
+  // unchanged one for the cell's own value; any other text goes to the server to be looked up.
+  function editedText(ed) {
+    const input = ed.input;
+    if (input.dataset.picked && input.value === input.dataset.pickedLabel) return input.dataset.picked;
+    if (ed.cell.dataset.label && input.value === ed.cell.dataset.label) return ed.cell.dataset.text || "";
+    return input.value;
+  }
+
   function finish() {
     const ed = g.editing;
     g.editing = null;
+    if (ed.picker) ed.picker.list.remove();
     ed.cell.classList.remove("editing");
     ed.cell.innerHTML = ed.html;
     ed.cell.querySelectorAll("a").forEach(function (a) { a.tabIndex = -1; });
@@ -111,7 +133,7 @@ export function installEditing(g) {
 
   function commit(dr, dc, refocus) {
     const ed = finish();
-    const text = ed.input.value;
+    const text = editedText(ed);
     const cell = ed.cell;
     if (refocus) {
       g.focusCell(cell);
@@ -121,7 +143,7 @@ export function installEditing(g) {
     const row = cell.parentElement;
     if (row.dataset.draft) {
       cell.dataset.text = text;
-      cell.textContent = text;
+      cell.textContent = ed.input.value;
       saveDraft(row);
       return;
     }
