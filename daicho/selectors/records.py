@@ -529,23 +529,6 @@ def _rows_where(user: AnyUser, schema: LedgerSchema, where: str, params: list[An
         return to_rows(schema, cur.fetchall())
 
 
-def get_rows(user: AnyUser, schema: LedgerSchema, ids: Sequence[int]) -> list[Row]:
-    """The live records among `ids` that the user may see, in one query (missing and forbidden
-    ones are simply absent): what link cells need to show their records' titles."""
-    wanted = sorted({int(i) for i in ids if 0 < int(i) < 2**62})[:1000]
-    if not wanted:
-        return []
-    where = f"t.id IN ({', '.join(['%s'] * len(wanted))}) AND {live()}"
-    params: list[Any] = list(wanted)
-    perm_sql, perm_params = access.record_predicate(user, schema, "t")
-    if perm_sql:
-        where += f" AND ({perm_sql})"
-        params += perm_params
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT {select_list(schema)} FROM {q(schema.table)} t WHERE {where}", params)
-        return to_rows(schema, cur.fetchall())
-
-
 def row_matches(schema: LedgerSchema, record_id: int, condition: str,
                 params: list[Any]) -> bool:
     """Whether the record satisfies `condition` (SQL over alias t, from daicho.access)."""

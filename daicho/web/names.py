@@ -144,7 +144,8 @@ class Names:
         if target is None or shown is None or self._viewer is None:
             return
         ctx = ValueContext()
-        records = sel.records_json(target, sel.get_rows(self._viewer, target, list(wanted)), ctx)
+        found = sel.get_rows(self._viewer, target, wanted)
+        records = sel.records_json(target, list(found.values()), ctx)
         for record in records:
             cache[record["id"]] = title_text(shown, record["values"].get(shown.code)) or None
 
