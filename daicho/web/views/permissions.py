@@ -218,7 +218,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, rows: list[RuleRow], *,
 
 @page
 def ledger_permissions(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     if request.method != "POST":
         stored = schema.ledger.rules if isinstance(schema.ledger.rules, list) else []
         rows = [RuleRow.of_rule(i, rule) for i, rule in enumerate(stored)]
@@ -246,7 +246,7 @@ def ledger_permissions(request: HttpRequest, ledger_id: int) -> HttpResponse:
 @page
 @require_POST
 def ledger_sensitive(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     sensitive = request.POST.get("sensitive") == "on"
     if svc.set_sensitive(user=request.user, schema=schema, sensitive=sensitive):
         messages.success(request, _("The ledger is marked sensitive: every view of its records "
