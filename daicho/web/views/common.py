@@ -30,7 +30,11 @@ def page(view: View) -> View:
         except NotFound:
             raise Http404() from None
         except Forbidden as exc:
-            return render(request, "403.html", {"message": exc.message}, status=403)
+            # Refused only on a ledger the person may view (access.screen_for): linking back
+            # to it reveals nothing.
+            return render(request, "403.html", {"message": exc.message,
+                                                "ledger_id": kwargs.get("ledger_id")},
+                          status=403)
         except NotAuthenticated:
             return redirect_to_login(request.get_full_path())
 

@@ -26,7 +26,7 @@ from daicho.models import Field, Ledger, Org
 from daicho.selectors.ledgers import LedgerSchema, is_sensitive
 from daicho.selectors.orgs import role_names
 from daicho.services import permissions as svc
-from daicho.web import queries
+from daicho.web import conditions, queries
 from daicho.web.views.common import page
 
 SUBJECTS = ("everyone", "org", "user", "role")
@@ -213,6 +213,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, rows: list[RuleRow], *,
         "roles": [name for name, _n in role_names()],
         "rights": list(right_labels().items()), "sensitive": is_sensitive(schema.ledger),
         "error": error, "has_errors": bool(error) or any(row.errors for row in rows),
+        "condition_fields": conditions.builder_fields(schema),
     }, status=status)
 
 
