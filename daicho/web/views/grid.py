@@ -142,7 +142,7 @@ def grid_set_field(request: HttpRequest, ledger_id: int) -> HttpResponse:
     """「Set a field on all filtered records」: the records the page's query (its filters,
     search and saved view) matches, at most the bulk limit, in one transaction."""
     body = json_body(request, ("code", "value", "query", "columns"))
-    schema = access.screen_for(request.user, ledger_id, "edit")
+    schema = access.ledger_for(request.user, ledger_id, "edit")
     query = body.get("query")
     data = QueryDict(query.lstrip("?") if isinstance(query, str) else "")
     state = grid.parse_state(data, schema, queries.view_for(request.user, schema, data.get("view")))
