@@ -52,6 +52,7 @@ def test_a_reader_sees_no_tab_they_cannot_use(open_page: Any, server: Server) ->
         assert page.locator("h1").inner_text() == "権限がありません"
         reason = page.locator("#forbidden-reason").inner_text()
         assert f"「{right}」の権限が必要です" in reason, (path, reason)
+        assert page.locator("#back-to-ledger").get_attribute("href") == f"/ledgers/{led['id']}/"
     shot(page, "perms-forbidden-1366")
     resp = page.goto(f"{server.base}/import/")
     assert resp is not None and resp.status == 403
@@ -82,17 +83,20 @@ def test_the_condition_builder_writes_the_stored_syntax(open_page: Any, server: 
     raw = rule.locator("input[data-condition]")
     assert not raw.is_visible()  # the raw syntax is folded away, one click from experts
     # Keyboard: the field, the operator and the value are reached with Tab and set with keys.
-    builder.get_by_label("項目", exact=True).focus()
-    builder.get_by_label("項目", exact=True).select_option(label="区分")
+    field, op = builder.get_by_label("項目", exact=True), builder.get_by_label("比べ方", exact=True)
+    field.focus()
+    page.keyboard.press("ArrowDown")  # 名称
+    page.keyboard.press("ArrowDown")  # 区分
+    assert field.input_value() == "kind"
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == builder.get_by_label("比べ方", exact=True).get_attribute("id")
-    ops = builder.get_by_label("比べ方", exact=True).locator("option").all_inner_texts()
+    assert page.evaluate("document.activeElement.id") == op.get_attribute("id")
+    ops = op.locator("option").all_inner_texts()
     assert ops[0] == "等しい（＝）" and "より小さい・より前（＜）" not in ops  # per field type
     page.keyboard.press("Tab")
     value = builder.get_by_label("値", exact=True)
     assert page.evaluate("document.activeElement.id") == value.get_attribute("id")
     assert value.locator("option").all_inner_texts()[1:] == ["土地", "建物", "工作物"]
-    value.select_option("土地")
+    page.keyboard.press("ArrowDown")  # the first choice
     assert raw.input_value() == "kind:eq:土地"
     # A user field offers people by name; an amount takes a number.
     builder.get_by_label("項目", exact=True).select_option(label="担当者")
@@ -124,3 +128,21 @@ def test_the_condition_builder_writes_the_stored_syntax(open_page: Any, server: 
     # And the rule works: Bob sees the 土地 records only.
     bob = open_page("bob", language="ja")
     assert _rows(bob, server, lid) == {"北の土地", "東の土地"}
+
+
+def test_the_ledger_creators_screen(open_page: Any, server: Server) -> None:
+    page = open_page("admin", language="ja", viewport={"width": 1366, "height": 768})
+    page.goto(f"{server.base}/manage/ledger-creators")
+    assert page.locator("#tab-ledger-creators").get_attribute("aria-current") == "page"
+    new = page.locator("fieldset.new-rule")
+    new.get_by_label("対象者", exact=True).select_option("user")
+    new.get_by_label("ログイン名", exact=True).fill("bob")
+    page.click("#save-creators")
+    page.wait_for_url(f"{server.base}/manage/ledger-creators")
+    shot(page, "perms-ledger-creators-1366")
+    status, body = server.call("GET", "/api/v1/ledger-creators")
+    assert status == 200 and {"user": "bob"} in body["subjects"]
+    bob = open_page("bob", language="ja")
+    assert bob.locator("#import-new-ledger").is_visible()
+    status, body = server.call("PUT", "/api/v1/ledger-creators", {"subjects": [{"role": "台帳管理者"}]})
+    assert status == 200
