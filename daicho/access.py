@@ -21,7 +21,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from daicho.errors import NotAuthenticated, NotFound
-from daicho.models import Ledger, Org, Profile
+from daicho.models import Ledger, LedgerCreator, Org, Profile
 from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
 from daicho.selectors.orgs import org_ids_of
 from daicho.services import audit
@@ -340,6 +340,48 @@ def ledger_for(user: AnyUser, ledger_id: int | str, right: str = "view",
     return audit.opened(user, grant.schema(right), right)
 
 
+def right_label(right: str) -> str:
+    """A right as people read it (the permission screen's words)."""
+    from django.utils.translation import pgettext
+
+    labels = {"view": pgettext("right", "View"), "add": pgettext("right", "Add"),
+              "edit": pgettext("right", "Edit"), "delete": pgettext("right", "Delete"),
+              "export": pgettext("right", "Export"), "import": pgettext("right", "Import"),
+              "manage": pgettext("right", "Manage")}
+    return labels.get(right, right)
+
+
+def screen_for(user: AnyUser, ledger_id: int | str, right: str = "view",
+               *more: str) -> LedgerSchema:
+    """`ledger_for` for a screen a person opens: on a ledger they may view but lack `right` (or
+    one of `more`) on, 403 `missing_right` naming the right, so the page can say what is
+    missing; a ledger they may not view at all stays NotFound (its existence is not theirs to
+    know). The API keeps `ledger_for`'s 404."""
+    grant = load_grant(user, ledger_id)
+    missing = [r for r in (right, *more) if not grant.holds(r)]
+    if missing:
+        if not grant.holds("view"):
+            raise NotFound()
+        from django.utils.translation import gettext as _
+
+        from daicho.errors import Forbidden
+
+        raise Forbidden(_("This page needs the 「%(right)s」 right on this ledger, which you do "
+                          "not have. Please ask whoever manages the ledger if you need it.")
+                        % {"right": right_label(missing[0])}, code="missing_right",
+                        details={"right": missing[0]})
+    return audit.opened(user, grant.schema(right), right)
+
+
+def screen_rights(user: AnyUser, ledger: Ledger) -> dict[str, bool]:
+    """Which of the ledger's rights `user` holds (any record), for a screen to show only the
+    tabs and buttons they can use: the gate's flags, so no template decides a right."""
+    if is_admin(user):
+        return dict.fromkeys(RIGHTS, True)
+    held = {r for rule in matching_rules(user, ledger) for r in rule["rights"]}
+    return {right: right in held for right in RIGHTS}
+
+
 def has_right(user: AnyUser, ledger: Ledger, right: str) -> bool:
     return is_admin(user) or any(right in r["rights"] for r in matching_rules(user, ledger))
 
@@ -367,8 +409,35 @@ def ledger_list(user: AnyUser) -> list[dict[str, Any]]:
                         counted=lambda ledger: sees_all_records(user, ledger))
 
 
+def ledger_creator_subjects() -> list[dict[str, Any]]:
+    """The subjects listed as allowed to create ledgers, in screen order."""
+    return [s for s in LedgerCreator.objects.order_by("position", "id")
+            .values_list("subject", flat=True) if isinstance(s, dict)]
+
+
 def can_create_ledger(user: AnyUser) -> bool:
-    return bool(user.is_authenticated)
+    """The right to create ledgers (a new one, an import into a new one): administrators,
+    system administrators and whoever a listed subject matches."""
+    if not user.is_authenticated:
+        return False
+    if is_system_admin(user):
+        return True
+    who = subject_of(user)
+    return any(_matches(s, who) for s in ledger_creator_subjects())
+
+
+def require_ledger_creator(user: AnyUser) -> None:
+    """What every writer that makes a ledger starts with: 403 `ledger_create_not_allowed`
+    unless `user` may create ledgers. Nobody signed in is the system itself (the demo loader),
+    as for the grants; every request surface refuses the anonymous before."""
+    if user.is_authenticated and not can_create_ledger(user):
+        from django.utils.translation import gettext as _
+
+        from daicho.errors import Forbidden
+
+        raise Forbidden(_("You do not have the right to create ledgers. Please ask a system "
+                          "administrator to grant it."), code="ledger_create_not_allowed",
+                        details={"right": "create_ledger"})
 
 
 def record_predicate(user: AnyUser, schema: LedgerSchema, alias: str = "t",

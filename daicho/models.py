@@ -289,3 +289,11 @@ class RecoveryCode(models.Model):
                              related_name="recovery_codes")
     code_hash = models.CharField(max_length=64)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class LedgerCreator(models.Model):
+    """Who may create ledgers besides administrators (docs/permissions.md, "Creating ledgers"):
+    one subject per row, in the shape of a ledger rule's subject (contract §5)."""
+
+    subject = models.JSONField()
+    position = models.IntegerField(default=0)

@@ -16,7 +16,7 @@ from daicho.api import Body, api
 from daicho.errors import Forbidden, InvalidInput, NotFound
 from daicho.models import Profile
 from daicho.selectors import orgs as org_sel
-from daicho.services import accounts, assignments, orgs
+from daicho.services import accounts, assignments, ledger_creators, orgs
 
 
 class OrgIn(Body):
@@ -164,3 +164,20 @@ def patch_user(request: HttpRequest, login: str, body: UserChangeIn) -> dict[str
     user = assignments.update_user(login=login, changes=body.model_dump(exclude_unset=True),
                                    by=request.user)
     return _user_detail(user)
+
+
+class LedgerCreatorsIn(Body):
+    subjects: Any = None
+
+
+@api.get("/ledger-creators", tags=["directory"])
+def get_ledger_creators(request: HttpRequest) -> dict[str, Any]:
+    """Who may create ledgers besides administrators (docs/permissions.md)."""
+    _require_admin(request)
+    return {"subjects": access.ledger_creator_subjects()}
+
+
+@api.put("/ledger-creators", tags=["directory"])
+def put_ledger_creators(request: HttpRequest, body: LedgerCreatorsIn) -> dict[str, Any]:
+    return {"subjects": ledger_creators.set_ledger_creators(user=request.user,
+                                                            subjects=body.subjects)}

@@ -9,7 +9,6 @@ from ninja import Schema, Status
 
 from daicho import access
 from daicho.api import Body, api
-from daicho.errors import Forbidden
 from daicho.selectors.ledgers import LedgerSchema, field_json, ledger_json
 from daicho.services import audit, permissions
 from daicho.services import ledgers as svc
@@ -74,8 +73,7 @@ def _ledger_json(request: HttpRequest, schema: LedgerSchema) -> dict[str, Any]:
 
 @api.post("/ledgers", tags=["ledgers"], response={201: dict[str, Any]})
 def post_ledger(request: HttpRequest, body: LedgerIn) -> Status[dict[str, Any]]:
-    if not access.can_create_ledger(request.user):
-        raise Forbidden()
+    access.require_user(request.user)
     schema = svc.create_ledger(user=request.user, name=body.name, description=body.description,
                                fields=body.fields)
     return Status(201, ledger_json(schema))

@@ -75,6 +75,11 @@ class FieldType:
     def sql_type(self) -> str:
         return dialect.type_for(self.storage)
 
+    def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
+        """The values a record condition on this field picks from (the permission screen's
+        condition builder), as (the text a filter takes, what people read); None: typed."""
+        return None
+
     # -- values --------------------------------------------------------------------------------
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         """Input (API JSON, import, form) → the storage value, or None for empty.

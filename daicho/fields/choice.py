@@ -39,6 +39,9 @@ class YesNoType(FieldType):
     operators = frozenset({"eq", "ne", "empty", "notempty"})
     can_be_unique = False
 
+    def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
+        return [("true", _("Yes")), ("false", _("No"))]
+
     @staticmethod
     def meaning(text: str) -> bool | None:
         """True or False for a yes/no word (はい, ○, 有り, TRUE, on, 1, ×, 無し, off, 0 …), None
@@ -115,6 +118,9 @@ class ChoiceType(FieldType):
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
         return _clean_choices(options)
 
+    def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
+        return [(c, c) for c in field.options.get("choices", [])]
+
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         if value is None:
             return None
@@ -152,6 +158,9 @@ class MultiChoiceType(FieldType):
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
         return _clean_choices(options)
+
+    def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
+        return [(c, c) for c in field.options.get("choices", [])]
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         if value is None:

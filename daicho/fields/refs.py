@@ -27,6 +27,14 @@ class UserType(FieldType):
     operators = REF_OPERATORS
     can_be_unique = False
 
+    def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
+        """Active users by name (a filter names them by login)."""
+        from django.contrib.auth import get_user_model
+
+        found = (get_user_model().objects.filter(is_active=True).order_by("username")
+                 .values_list("username", "profile__name"))
+        return [(login, f"{name}（{login}）" if name else login) for login, name in found]
+
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
@@ -52,6 +60,13 @@ class OrgType(FieldType):
     storage = "int"
     operators = REF_OPERATORS
     can_be_unique = False
+
+    def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
+        """Today's departments by name (a filter names them by code)."""
+        from daicho.models import Org
+
+        found = Org.objects.filter(abolished_on=None).order_by("code").values_list("code", "name")
+        return [(code, f"{name}（{code}）") for code, name in found]
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):

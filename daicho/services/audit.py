@@ -55,6 +55,7 @@ ACTIONS = {
     "process": gettext_lazy("Process changed"),
     "permissions": gettext_lazy("Permissions changed"),
     "sensitive": gettext_lazy("Sensitive flag changed"),
+    "ledger_creators": gettext_lazy("Who may create ledgers changed"),
     "user_create": gettext_lazy("User created"),
     "org_create": gettext_lazy("Department created"),
     "org_import": gettext_lazy("Departments imported"),

@@ -626,8 +626,8 @@ def _checked_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOpt
     if mode == "upsert" and not opts.key:
         raise InvalidInput(_("Mode upsert needs the key field (--key)."), code="key_required")
     target = resolve_ledger(user, opts.ledger) if opts.ledger else None
-    if target is None and not access.can_create_ledger(user):
-        raise NotFound()
+    if target is None:
+        access.require_ledger_creator(user)  # before the file is read
     if target is None and opts.name:
         names.check_new_name(opts.name)
     if target is not None and mode == "upsert":

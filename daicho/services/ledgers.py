@@ -153,6 +153,7 @@ def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
                   fields: Any = (), logged: bool = True) -> LedgerSchema:
     """`logged=False`: the caller writes the access-log entry itself, at the end of its own
     transaction (an import: the log's lock is not held while the rows are written)."""
+    access.require_ledger_creator(user)  # 403 ledger_create_not_allowed
     ctx = ValueContext(user)  # a link may name only a ledger the user may view
     clean_name = _clean_name(name, _("The ledger name"))
     if not isinstance(fields, list | tuple):

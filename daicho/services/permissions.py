@@ -33,7 +33,7 @@ def _name(value: Any, at: str) -> str:
     return value
 
 
-def _subject(spec: Any, at: str) -> dict[str, Any]:
+def clean_subject(spec: Any, at: str) -> dict[str, Any]:
     if not isinstance(spec, dict) or len(spec) == 0:
         raise _bad(at, _("A subject is {\"everyone\": true}, {\"org\": CODE, \"include_children\": "
                          "BOOL}, {\"user\": LOGIN} or {\"role\": NAME}."))
@@ -56,7 +56,7 @@ def _subject(spec: Any, at: str) -> dict[str, Any]:
         if not isinstance(children, bool):
             raise _bad(f"{at}.include_children", _("include_children must be true or false."))
         return {"org": code, "include_children": children}
-    return _subject(None, at)
+    return clean_subject(None, at)
 
 
 def _rights(value: Any, at: str) -> list[str]:
@@ -115,7 +115,7 @@ def clean_rules(schema: LedgerSchema, rules: Any) -> list[dict[str, Any]]:
         if not isinstance(rule, dict) or not {"subject", "rights"} <= set(rule) or \
                 not set(rule) <= RULE_KEYS:
             raise _bad(at, _("A rule has subject and rights, and may have records and fields."))
-        out: dict[str, Any] = {"subject": _subject(rule["subject"], f"{at}.subject"),
+        out: dict[str, Any] = {"subject": clean_subject(rule["subject"], f"{at}.subject"),
                                "rights": _rights(rule["rights"], f"{at}.rights")}
         if rule.get("records") is not None:
             out["records"] = _records(rule["records"], f"{at}.records", schema)

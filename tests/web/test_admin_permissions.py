@@ -175,11 +175,14 @@ def test_only_managers_open_it(world: World) -> None:  # noqa: F811
     world.rules([{"subject": {"everyone": True}, "rights": ["view", "edit"]},
                  {"subject": {"user": "somu"}, "rights": ["view", "manage"]}])
     url = f"/ledgers/{world.ledger_id}/permissions"
-    clerk = signed_in("fukushi")
-    assert clerk.get(url).status_code == 404
+    clerk = signed_in("fukushi", "ja")
+    # A viewer is told which right is missing (issue 14, point 8); nothing is changed.
+    page = clerk.get(url)
+    assert page.status_code == 403 and "「管理」の権限が必要です" in page.content.decode()
     assert clerk.post(url, {"count": "1", "r0-subject": "everyone", "r0-right": "manage",
-                            "r0-new": "1"}).status_code == 404
-    assert clerk.post(url + "/sensitive", {"sensitive": "on"}).status_code == 404
+                            "r0-new": "1"}).status_code == 403
+    assert clerk.post(url + "/sensitive", {"sensitive": "on"}).status_code == 403
+    assert clerk.get("/ledgers/999999/permissions").status_code == 404
     assert world.api.get(world.base).body["sensitive"] is False
     manager = signed_in("somu")
     assert manager.get(url).status_code == 200
@@ -188,7 +191,7 @@ def test_only_managers_open_it(world: World) -> None:  # noqa: F811
     data["r1-remove"] = "on"
     resp = manager.post(url, data)
     assert resp.status_code == 302 and resp["Location"] == f"/ledgers/{world.ledger_id}/"
-    assert manager.get(url).status_code == 404
+    assert manager.get(url).status_code == 403
 
 
 def test_sensitive_checkbox(world: World) -> None:  # noqa: F811

@@ -17,7 +17,15 @@ def ledger_menu(context: dict[str, Any]) -> dict[str, Any]:
     request: HttpRequest = context["request"]
     current = context.get("ledger")
     return {"ledgers": access.ledger_list(request.user),
-            "current_id": getattr(current, "id", None)}
+            "current_id": getattr(current, "id", None),
+            "can_create": access.can_create_ledger(request.user)}
+
+
+@register.simple_tag(takes_context=True)
+def ledger_rights(context: dict[str, Any], ledger: Any) -> dict[str, bool]:
+    """The gate's flags for the ledger's tabs and buttons: `{% ledger_rights ledger as can %}`
+    then `{% if can.manage %}` — only what the user can use is shown (access.screen_rights)."""
+    return access.screen_rights(context["request"].user, ledger)
 
 
 @register.simple_tag(takes_context=True)

@@ -8,16 +8,18 @@ from typing import Any, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from daicho import access
-from daicho.errors import DaichoError, NotAuthenticated, NotFound
+from daicho.errors import DaichoError, Forbidden, NotAuthenticated, NotFound
 from daicho.requestdata import read_body, refuse_unknown_keys
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 def page(view: View) -> View:
-    """A page for signed-in people. Forbidden and missing both answer 404, as in the API."""
+    """A page for signed-in people. What they may not see answers 404, as in the API; what they
+    may see but not use (a right they lack, access.screen_for) the 403 page saying why."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -27,6 +29,12 @@ def page(view: View) -> View:
             return view(request, *args, **kwargs)
         except NotFound:
             raise Http404() from None
+        except Forbidden as exc:
+            # Refused only on a ledger the person may view (access.screen_for): linking back
+            # to it reveals nothing.
+            return render(request, "403.html", {"message": exc.message,
+                                                "ledger_id": kwargs.get("ledger_id")},
+                          status=403)
         except NotAuthenticated:
             return redirect_to_login(request.get_full_path())
 

@@ -55,7 +55,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, *, status: int = 200,
 
 @page
 def fields(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     return _render(request, schema)
 
 
@@ -76,7 +76,7 @@ def _failed(request: HttpRequest, schema: LedgerSchema, exc: DaichoError,
 @page
 @require_POST
 def field_add(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     type_key = request.POST.get("type", "text")
     spec = {"name": request.POST.get("name", ""), "type": type_key,
             "required": request.POST.get("required") == "on",
@@ -102,7 +102,7 @@ def _field(schema: LedgerSchema, code: str) -> Field:
 @require_POST
 def field_update(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
     """Rename, required / unique, options: the type stays."""
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     f = _field(schema, code)
     patch: dict[str, Any] = {"name": request.POST.get("name", ""),
                              "required": request.POST.get("required") == "on",
@@ -120,7 +120,7 @@ def field_update(request: HttpRequest, ledger_id: int, code: str) -> HttpRespons
 @require_POST
 def field_retype(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
     """Change the type. Without confirm, values that would not convert are listed first."""
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     f = _field(schema, code)
     type_key = request.POST.get("type", f.type)
     patch = {"type": type_key, "options": _options(request.POST, type_key),
@@ -153,7 +153,7 @@ def _option_inputs(data: Any, type_key: str) -> list[tuple[str, str]]:
 @page
 @require_POST
 def field_move(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     codes = [f.code for f in schema.fields]
     _field(schema, code)
     index = codes.index(code)
@@ -173,7 +173,7 @@ def field_move(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
 @require_POST
 def field_order(request: HttpRequest, ledger_id: int) -> HttpResponse:
     """The whole order at once, sent by drag and drop."""
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     try:
         svc.reorder_fields(user=request.user, schema=schema, codes=request.POST.getlist("codes"))
     except DaichoError as exc:
@@ -184,7 +184,7 @@ def field_order(request: HttpRequest, ledger_id: int) -> HttpResponse:
 @page
 @require_POST
 def field_delete(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     name = _field(schema, code).name
     try:
         svc.delete_field(user=request.user, schema=schema, code=code)
@@ -197,7 +197,7 @@ def field_delete(request: HttpRequest, ledger_id: int, code: str) -> HttpRespons
 @page
 @require_POST
 def field_restore(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     try:
         f = svc.restore_field(user=request.user, schema=schema, code=code)
     except DaichoError as exc:
@@ -208,7 +208,7 @@ def field_restore(request: HttpRequest, ledger_id: int, code: str) -> HttpRespon
 @page
 @require_POST
 def ledger_update(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     try:
         svc.update_ledger(user=request.user, schema=schema,
                           patch={"name": request.POST.get("name", ""),

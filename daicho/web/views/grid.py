@@ -50,7 +50,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     columns = grid.visible_fields(schema, state)
     names = Names(request.user).load_values(columns, [r["values"] for r in records])
     urls = gridpage.urls(schema)
-    can = queries.rights(request.user, schema, "add", "edit", "delete", "manage")
+    can = access.screen_rights(request.user, schema.ledger)
     return render(request, "web/ledger.html", {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view,
         "views": queries.views_for(request.user, schema),
@@ -65,7 +65,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "clear_search": state.query(q=""), "clear_filters": state.query(filters=[]),
         "may_update_view": queries.may_change_view(request.user, view, can["manage"]),
         "can_add": can["add"], "can_edit": can["edit"], "can_delete": can["delete"],
-        "can_manage": can["manage"],
+        "can_manage": can["manage"], "can_import": can["import"], "can_export": can["export"],
         "show_totals": bool(columns),
     })
 

@@ -98,7 +98,7 @@ def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> Http
 @page
 @require_POST
 def record_revert(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "edit")
+    schema = access.screen_for(request.user, ledger_id, "edit")
     try:
         to_revision = int(request.POST.get("to_revision", ""))
     except ValueError:

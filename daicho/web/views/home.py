@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
-from daicho.errors import DaichoError, Forbidden
+from daicho.errors import DaichoError
 from daicho.services import ledgers as ledger_svc
 from daicho.web import queries
 from daicho.web.views.common import page
@@ -27,8 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @page
 @require_POST
 def create_ledger(request: HttpRequest) -> HttpResponse:
-    if not access.can_create_ledger(request.user):
-        raise Forbidden()
+    access.require_ledger_creator(request.user)
     try:
         schema = ledger_svc.create_ledger(user=request.user, name=request.POST.get("name", ""),
                                           description=request.POST.get("description", ""))

@@ -88,9 +88,8 @@ def _sweep() -> None:
 
 def _target(request: HttpRequest, state: dict[str, Any]) -> LedgerSchema | None:
     if state.get("ledger"):
-        return access.ledger_for(request.user, int(state["ledger"]), "import")
-    if not access.can_create_ledger(request.user):
-        raise NotFound()
+        return access.screen_for(request.user, int(state["ledger"]), "import")
+    access.require_ledger_creator(request.user)
     return None
 
 
@@ -120,9 +119,9 @@ def _upload_page(request: HttpRequest, schema: LedgerSchema | None, *, error: st
 
 @page
 def upload(request: HttpRequest, ledger_id: int | None = None) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "import") if ledger_id else None
-    if schema is None and not access.can_create_ledger(request.user):
-        raise NotFound()
+    schema = access.screen_for(request.user, ledger_id, "import") if ledger_id else None
+    if schema is None:
+        access.require_ledger_creator(request.user)
     if request.method != "POST":
         return _upload_page(request, schema)
     file = request.FILES.get("file")

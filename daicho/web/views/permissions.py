@@ -26,7 +26,7 @@ from daicho.models import Field, Ledger, Org
 from daicho.selectors.ledgers import LedgerSchema, is_sensitive
 from daicho.selectors.orgs import role_names
 from daicho.services import permissions as svc
-from daicho.web import queries
+from daicho.web import conditions, queries
 from daicho.web.views.common import page
 
 SUBJECTS = ("everyone", "org", "user", "role")
@@ -213,12 +213,13 @@ def _render(request: HttpRequest, schema: LedgerSchema, rows: list[RuleRow], *,
         "roles": [name for name, _n in role_names()],
         "rights": list(right_labels().items()), "sensitive": is_sensitive(schema.ledger),
         "error": error, "has_errors": bool(error) or any(row.errors for row in rows),
+        "condition_fields": conditions.builder_fields(schema),
     }, status=status)
 
 
 @page
 def ledger_permissions(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     if request.method != "POST":
         stored = schema.ledger.rules if isinstance(schema.ledger.rules, list) else []
         rows = [RuleRow.of_rule(i, rule) for i, rule in enumerate(stored)]
@@ -246,7 +247,7 @@ def ledger_permissions(request: HttpRequest, ledger_id: int) -> HttpResponse:
 @page
 @require_POST
 def ledger_sensitive(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "manage")
+    schema = access.screen_for(request.user, ledger_id, "manage")
     sensitive = request.POST.get("sensitive") == "on"
     if svc.set_sensitive(user=request.user, schema=schema, sensitive=sensitive):
         messages.success(request, _("The ledger is marked sensitive: every view of its records "

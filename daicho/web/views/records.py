@@ -56,7 +56,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] |
 
 @page
 def record_new(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "add")
+    schema = access.screen_for(request.user, ledger_id, "add")
     if request.method != "POST":
         return _render(request, schema, None, forms.form_rows(schema, {}, Names(request.user)))
     sub = forms.read_submission(request, schema)
@@ -87,7 +87,7 @@ def record(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse
 
 
 def _save(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "edit")
+    schema = access.screen_for(request.user, ledger_id, "edit")
     sub = forms.read_submission(request, schema)
     try:
         if sub.upload_errors:
@@ -153,7 +153,7 @@ def _conflict(request: HttpRequest, schema: LedgerSchema, sub: forms.Submission,
 @page
 @require_POST
 def record_delete(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "delete")
+    schema = access.screen_for(request.user, ledger_id, "delete")
     revision: int | None
     try:
         revision = int(request.POST.get("rev", ""))
@@ -174,7 +174,7 @@ def record_delete(request: HttpRequest, ledger_id: int, record_id: int) -> HttpR
 @page
 @require_POST
 def record_restore(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
-    schema = access.ledger_for(request.user, ledger_id, "delete")
+    schema = access.screen_for(request.user, ledger_id, "delete")
     try:
         svc.restore_record(user=request.user, schema=schema, record_id=record_id)
     except Conflict as exc:
