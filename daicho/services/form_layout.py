@@ -62,11 +62,11 @@ def clean_entry(spec: Any) -> dict[str, Any]:
     section = spec.get("section")
     if section is not None:
         if not isinstance(section, dict) or set(section) - {"title", "columns"}:
-            raise InvalidInput(_("A section has a title and a number of columns."),
+            raise InvalidInput(_("A section has a heading and a number of columns."),
                                code="invalid_layout")
-        title = _text(section.get("title"), _("The section title"), MAX_TITLE, multiline=False)
+        title = _text(section.get("title"), _("The section heading"), MAX_TITLE, multiline=False)
         if not title:
-            raise InvalidInput(_("Give the section a title."), code="invalid_layout")
+            raise InvalidInput(_("Give the section a heading."), code="invalid_layout")
         columns = section.get("columns", 1)
         if isinstance(columns, bool) or columns not in COLUMNS:
             raise InvalidInput(_("A section has one, two or three columns."),
