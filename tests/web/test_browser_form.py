@@ -61,6 +61,9 @@ def _lay_out(page: Any, server: Server, lid: int) -> None:
     _place(page, "amount", section="取得", columns="2")
     _place(page, "memo", width="full", help_text="経緯を時系列で記入してください。")
     assert page.locator("#field-amount .section-mark").is_visible()
+    page.locator("#field-title summary").click()
+    page.locator("#layout-title").scroll_into_view_if_needed()
+    shot(page, "designer-form-layout")
 
 
 def _box(page: Any, selector: str) -> dict[str, float]:
