@@ -19,9 +19,9 @@ from daicho.access import AnyUser
 from daicho.errors import DaichoError
 from daicho.fields import REGISTRY
 from daicho.models import Field
+from daicho.selectors import form_layout as layout
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import files
-from daicho.services import form_layout as layout
 from daicho.web.names import Names
 from daicho.web.widgets import Widget, widget_for
 

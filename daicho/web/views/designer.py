@@ -14,6 +14,7 @@ from daicho import access
 from daicho.errors import Conflict, DaichoError, NotFound
 from daicho.fields import REGISTRY
 from daicho.models import Field
+from daicho.selectors import form_layout as layout
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import form_layout
 from daicho.services import ledgers as svc
@@ -29,7 +30,7 @@ def _options(data: Any, type_key: str) -> dict[str, Any]:
 
 def _render(request: HttpRequest, schema: LedgerSchema, *, status: int = 200,
             **extra: Any) -> HttpResponse:
-    places = form_layout.entries(schema)
+    places = layout.entries(schema)
     rows = [{"field": f, "widget": widget_for(f), "type_label": REGISTRY[f.type].label
              if f.type in REGISTRY else f.type, "first": i == 0,
              "last": i == len(schema.fields) - 1, "layout": places.get(f.code, {})}
@@ -171,7 +172,7 @@ def field_layout(request: HttpRequest, ledger_id: int, code: str) -> HttpRespons
     if data.get("section") == "on":
         columns = data.get("section_columns", "1")
         spec["section"] = {"title": data.get("section_title", ""),
-                           "columns": int(columns) if columns.isdigit() else columns}
+                           "columns": int(columns) if columns.isdecimal() else columns}
     try:
         form_layout.set_field_layout(user=request.user, schema=schema, code=code, spec=spec)
     except DaichoError as exc:

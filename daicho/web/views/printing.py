@@ -20,9 +20,9 @@ from daicho import access
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.models import Field
+from daicho.selectors import form_layout as layout
 from daicho.selectors import records as sel
 from daicho.services import audit
-from daicho.services import form_layout as layout
 from daicho.web import grid, gridpage, queries
 from daicho.web.names import Names
 from daicho.web.views.common import page
