@@ -15,6 +15,7 @@ if [ "${1:-all}" != build ]; then
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   command -v /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || [ -x "$(command -v initdb || true)" ] || need+=(postgresql postgresql-contrib)
   command -v mdb-tables >/dev/null 2>&1 || need+=(mdbtools)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # the print tests read the PDF back
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
   [ -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ] || [ -f /usr/share/fonts/truetype/fonts-japanese-gothic.ttf ] || need+=(fonts-ipaexfont-gothic)
 fi

@@ -20,6 +20,7 @@ from daicho.access import AnyUser
 from daicho.errors import DaichoError, InvalidInput
 from daicho.fields import REGISTRY
 from daicho.models import Field
+from daicho.selectors import form_layout as layout
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import files
 from daicho.web.names import Names
@@ -49,6 +50,18 @@ class FormRow:
     theirs: Theirs | None = None
     resolution: str = "mine"
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    help: str = ""  # from the form layout (daicho.services.form_layout)
+    span: int = 6  # of the form grid's six tracks
+
+    @property
+    def described_by(self) -> str:
+        """The ids that describe the input, for aria-describedby: help text, error, conflict."""
+        ids = [f"{self.id}-help"] if self.help else []
+        if self.error:
+            ids.append(f"{self.id}-error")
+        elif self.theirs:
+            ids.append(f"{self.id}-theirs")
+        return " ".join(ids)
 
     @property
     def name(self) -> str:
@@ -105,6 +118,27 @@ def form_rows(schema: LedgerSchema, values: dict[str, Any], names: Names, *,
             extra=extra,
         ))
     return rows
+
+
+@dataclass
+class FormSection:
+    title: str
+    columns: int
+    rows: list[FormRow]
+
+
+def form_sections(schema: LedgerSchema, rows: list[FormRow]) -> list[FormSection]:
+    """The rows grouped and sized as the ledger's form layout says."""
+    by_code = {r.field.code: r for r in rows}
+    out = []
+    for section in layout.sections(schema):
+        placed = []
+        for item in section.items:
+            row = by_code[item.field.code]
+            row.help, row.span = item.help, item.span
+            placed.append(row)
+        out.append(FormSection(section.title, section.columns, placed))
+    return out
 
 
 @dataclass

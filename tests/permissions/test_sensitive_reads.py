@@ -57,6 +57,8 @@ def test_every_read_surface_logs(world: World) -> None:
         (f"/ledgers/{lid}/chart", {"group_by": "kind"}, "view_list"),
         (f"/ledgers/{lid}/trash", {}, "view_list"),
         (f"/ledgers/{lid}/fields/kind/filter", {"s": "1"}, "view_list"),  # a column's values
+        (f"/ledgers/{lid}/records/{rid}/print", {}, "view_record"),  # printouts
+        (f"/ledgers/{lid}/print", {"s": "1", "q": "庁"}, "view_list"),
     ]
     for client, reads in ((somu.client, api_reads), (web, web_reads)):
         for path, params, action in reads:

@@ -14,7 +14,9 @@ from daicho import access
 from daicho.errors import Conflict, DaichoError, NotFound
 from daicho.fields import REGISTRY
 from daicho.models import Field
+from daicho.selectors import form_layout as layout
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import form_layout
 from daicho.services import ledgers as svc
 from daicho.web import queries
 from daicho.web.views.common import page
@@ -40,9 +42,10 @@ def _display_choices(request: HttpRequest, f: Any) -> list[tuple[str, str]]:
 
 def _render(request: HttpRequest, schema: LedgerSchema, *, status: int = 200,
             **extra: Any) -> HttpResponse:
+    places = layout.entries(schema)
     rows = [{"field": f, "widget": widget_for(f), "type_label": REGISTRY[f.type].label
              if f.type in REGISTRY else f.type, "first": i == 0,
-             "last": i == len(schema.fields) - 1,
+             "last": i == len(schema.fields) - 1, "layout": places.get(f.code, {}),
              "display_choices": _display_choices(request, f)} for i, f in enumerate(schema.fields)]
     return render(request, "web/fields.html", {
         "schema": schema, "ledger": schema.ledger, "rows": rows,
@@ -165,6 +168,30 @@ def field_move(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
         except DaichoError as exc:
             return _failed(request, schema, exc, code)
     response = redirect("web:fields", schema.id)
+    response["Location"] += f"#field-{code}"
+    return response
+
+
+@page
+@require_POST
+def field_layout(request: HttpRequest, ledger_id: int, code: str) -> HttpResponse:
+    """Where the field goes on the record form: section start, width, help text."""
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    f = _field(schema, code)
+    data = request.POST
+    spec: dict[str, Any] = {"help": data.get("help", "").replace("\r\n", "\n"),
+                            "width": data.get("width", "")}
+    if data.get("section") == "on":
+        columns = data.get("section_columns", "1")
+        spec["section"] = {"title": data.get("section_title", ""),
+                           "columns": int(columns) if columns.isdecimal() else columns}
+    try:
+        form_layout.set_field_layout(user=request.user, schema=schema, code=code, spec=spec)
+    except DaichoError as exc:
+        return _render(request, schema, status=exc.status, layout_error=exc.message,
+                       layout_code=code)
+    response = _done(request, schema, _("The place of 「%(name)s」 on the form was saved.")
+                     % {"name": f.name})
     response["Location"] += f"#field-{code}"
     return response
 

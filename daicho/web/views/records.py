@@ -43,6 +43,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] |
     names = _names(request, schema, record) if record else Names(request.user)
     return render(request, "web/record.html", {
         "schema": schema, "ledger": schema.ledger, "record": record, "rows": rows,
+        "sections": forms.form_sections(schema, rows),
         "revision": revision if revision is not None else (record or {}).get("revision"),
         "title": record_title(schema, record) if record else _("New record"),
         "created_by": names.user(record.get("created_by")) if record else "",
