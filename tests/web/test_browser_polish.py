@@ -119,3 +119,40 @@ def test_record_page_fits_a_phone_and_1024_px(open_page: Any, server: Server) ->
         page.goto(f"{server.base}/ledgers/{lid}/")
         assert page.evaluate(NO_SIDEWAYS_SCROLL), (width, "list")
         shot(page, f"list-{width}px")
+        page.goto(server.base + "/")
+        assert page.evaluate(NO_SIDEWAYS_SCROLL), (width, "home")
+
+
+def test_wizard_marks_each_step(open_page: Any, server: Server, tmp_path: Path) -> None:
+    """The step indicator names the four steps in Japanese, marks the current one (and only
+    it) with aria-current and says which are done."""
+    path = tmp_path / f"{unique('備品')}.csv"
+    path.write_text("品名,数量,年度\n机,3,2024\n椅子,12,2024\n", encoding="utf-8")
+    page = open_page("admin", language="ja", viewport={"width": 1366, "height": 768})
+    page.goto(server.base + "/import/")
+    steps = page.locator("ol.wizard-steps > li")
+    names = ["ファイルの選択", "行と列の確認", "結果の確認", "取り込み"]
+
+    def check(current: int) -> None:
+        assert page.locator("ol.wizard-steps [aria-current]").count() == 1
+        marked = steps.nth(current - 1)
+        assert marked.get_attribute("aria-current") == "step"
+        assert marked.locator(".step-name").inner_text() == names[current - 1]
+        for i in range(current - 1):
+            assert "（完了）" in steps.nth(i).text_content()
+        assert marked.locator(".step-name").evaluate(
+            "el => Number(getComputedStyle(el).fontWeight)") >= 600
+        assert page.evaluate(NO_SIDEWAYS_SCROLL)
+
+    assert [steps.nth(i).locator(".step-name").inner_text() for i in range(4)] == names
+    check(1)
+    page.locator("#import-file").set_input_files(str(path))
+    page.click("#upload-next")
+    page.wait_for_selector("#columns-next")
+    check(2)
+    page.click("#columns-next")
+    page.wait_for_selector("#run-import")
+    check(3)
+    page.click("#run-import")
+    page.wait_for_selector("#open-ledger")
+    check(4)
