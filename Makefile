@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DAICHO_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: setup run test test-sqlite test-postgres lint bench system-deps build-deps clean messages
+.PHONY: setup run test test-sqlite test-postgres lint bench system-deps build-deps clean messages screens
 
 # build-deps is order-only: it runs first (python-ldap compiles against Debian's -dev packages)
 # but never makes the venv look out of date.
@@ -51,3 +51,8 @@ messages: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
+
+# Screenshots of the main screens at 1366×768 and 1920×1080 into docs/screens/ (demo data, own
+# data dir; not part of `make test`).
+screens: $(STAMP)
+	$(BIN)/python scripts/screens.py

@@ -550,4 +550,18 @@ def load_demo() -> list[str]:
         from daicho.plan.demo import load_plan
 
         created += load_plan(actor)
+        _file_in_folders(actor, created)
     return created
+
+
+# The home page's folders for the demo's ledgers; the plan's own ledgers go in one folder.
+DEMO_FOLDERS = {"公有財産台帳": "財産・物品", "OA機器台帳": "財産・物品", "貸出物品台帳": "財産・物品"}
+PLAN_FOLDER = "情報化推進計画"
+
+
+def _file_in_folders(actor: AnyUser, created: list[str]) -> None:
+    for ledger in Ledger.objects.filter(name__in=created):
+        schema = load_schema(ledger.id)
+        if schema is not None:
+            ledgers.update_ledger(user=actor, schema=schema,
+                                  patch={"folder": DEMO_FOLDERS.get(ledger.name, PLAN_FOLDER)})

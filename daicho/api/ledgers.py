@@ -34,6 +34,7 @@ class LedgerPatch(Body):
     description: Any = None
     sensitive: Any = None
     migrated_from: Any = None
+    folder: Any = None
 
 
 class FieldPatch(Body):

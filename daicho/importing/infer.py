@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -204,6 +205,14 @@ def _replacement_chars(name: str, vals: list[Any], rows: Sequence[int],
 
 def _infer(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
            limits: Limits) -> ColumnResult:
+    result = _infer_kind(name, source_index, vals, rows, limits)
+    if result.type == "number" and _PLAIN_NUMBER_HEADER.search(unicodedata.normalize("NFKC", name)):
+        result.options = {**result.options, "separator": False}  # 年度 2019, not 2,019
+    return result
+
+
+def _infer_kind(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
+                limits: Limits) -> ColumnResult:
     kinds = set(map(type, vals))
     kinds.discard(type(None))
     if not kinds:
@@ -510,6 +519,9 @@ def _as_text(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
     return ColumnResult("text", {}, texts, reason)
 
 
+# Headers of number columns that hold years or codes, shown without thousands separators.
+_PLAIN_NUMBER_HEADER = re.compile(r"年度|年$|西暦|コード|番号|郵便|電話|^(?:no\.?|id)$|code|year",
+                                  re.IGNORECASE)
 # Headers of columns whose values are open-ended however often they repeat in one file:
 # names, addresses, remarks. Next year's file brings new ones, which a choice would refuse.
 _OPEN_HEADER = re.compile(r"名$|名称|氏名|住所|所在地|地番|備考|摘要|内容|件名|概要|理由|説明|"

@@ -81,6 +81,12 @@ def is_sensitive(ledger: Ledger) -> bool:
     return isinstance(ledger.settings, dict) and ledger.settings.get("sensitive") is True
 
 
+def folder_of(ledger: Ledger) -> str:
+    """The folder a manager filed the ledger in on the home page ("" for none)."""
+    folder = ledger.settings.get("folder") if isinstance(ledger.settings, dict) else None
+    return folder if isinstance(folder, str) else ""
+
+
 def ledger_json(schema: LedgerSchema, with_fields: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": schema.ledger.id,
@@ -92,6 +98,7 @@ def ledger_json(schema: LedgerSchema, with_fields: bool = True) -> dict[str, Any
         # created it, or by hand): the plan's KPI 台帳管理システムへの移行数 counts these.
         "migrated_from": (schema.ledger.settings.get("migrated_from")
                           if isinstance(schema.ledger.settings, dict) else None),
+        "folder": folder_of(schema.ledger),
     }
     if with_fields:
         data["fields"] = [field_json(f) for f in schema.fields]
@@ -115,6 +122,7 @@ def list_ledgers(ledgers: list[Ledger] | None = None,
     """`counted(ledger)` says whether the record count may be shown (null otherwise)."""
     return [
         {"id": ledger.id, "name": ledger.name, "description": ledger.description,
-         "record_count": ledger.record_count if counted is None or counted(ledger) else None}
+         "record_count": ledger.record_count if counted is None or counted(ledger) else None,
+         "folder": folder_of(ledger)}
         for ledger in (Ledger.objects.order_by("id") if ledgers is None else ledgers)
     ]

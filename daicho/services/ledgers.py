@@ -21,7 +21,7 @@ from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.models import Field, Ledger, LedgerEvent
 from daicho.selectors import records as sel
-from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.selectors.ledgers import LedgerSchema, folder_of, load_schema
 from daicho.services import audit
 from daicho.services.permissions import default_rules
 from daicho.services.records import _search_key
@@ -54,6 +54,19 @@ def _clean_description(value: Any) -> str:
         return check_text(value, multiline=True, max_length=10_000)
     except FieldValueError as exc:
         raise InvalidInput(exc.message, code="invalid_description") from None
+
+
+def _clean_folder(value: Any) -> str:
+    """A ledger's folder on the home page (「土木課の台帳」): one line of text, "" for none."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(_("folder must be text."), code="invalid_folder",
+                           details={"at": "folder"})
+    try:
+        return check_text(value.strip(), multiline=False, max_length=100)
+    except FieldValueError as exc:
+        raise InvalidInput(exc.message, code="invalid_folder", details={"at": "folder"}) from None
 
 
 def _bool(spec: dict[str, Any], key: str, default: bool = False) -> bool:
@@ -201,12 +214,26 @@ def update_ledger(*, user: AnyUser, schema: LedgerSchema, patch: dict[str, Any])
             ledger.name = new_name
         if "description" in patch:
             ledger.description = _clean_description(patch["description"])
+        changed: list[str] = [k for k in ("name", "description") if k in patch]
+        if "folder" in patch:
+            folder = _clean_folder(patch["folder"])
+            # The settings as they are now (other writers keep theirs there too), locked.
+            settings_ = Ledger.objects.select_for_update().values_list(
+                "settings", flat=True).get(id=ledger.id)
+            settings_ = dict(settings_) if isinstance(settings_, dict) else {}
+            if folder:
+                settings_["folder"] = folder
+            else:
+                settings_.pop("folder", None)
+            ledger.settings = settings_
+            changed.append("settings")
         # Only what changed: the row also holds the record count, the rules and the settings,
         # which other writers change at the same time.
-        ledger.save(update_fields=[k for k in ("name", "description") if k in patch]
-                    + ["updated_at"])
+        ledger.save(update_fields=[*changed, "updated_at"])
         LedgerEvent.objects.create(ledger=ledger, user_id=_uid(user), action="update",
-                                   details={k: patch[k] for k in ("name",) if k in patch})
+                                   details={k: v for k, v in (("name", ledger.name),
+                                                              ("folder", folder_of(ledger)))
+                                            if k in patch})
     result = load_schema(ledger.id)
     assert result is not None
     return access.grant_for(user, result).schema("manage")  # as the manager sees it

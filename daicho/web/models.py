@@ -1,4 +1,5 @@
-"""What the web UI keeps for itself: saved views of a ledger and who has a record open."""
+"""What the web UI keeps for itself: saved views of a ledger, who has a record open and the
+ledgers each user opened lately."""
 
 from __future__ import annotations
 
@@ -52,3 +53,17 @@ class RecordPresence(models.Model):
         ]
         indexes = [models.Index(fields=["ledger", "record_id", "last_seen"],
                                 name="web_presence_recent")]
+
+
+class RecentLedger(models.Model):
+    """When a user last opened a ledger's list page: the home page's 「最近開いた台帳」."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ledger"], name="web_recent_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "opened_at"], name="web_recent_user")]

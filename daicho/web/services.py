@@ -1,4 +1,4 @@
-"""Writers for what the web UI keeps itself: saved views and record presence."""
+"""Writers for what the web UI keeps itself: saved views, record presence, recent ledgers."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.web.models import RecordPresence, SavedView
+from daicho.web.models import RecentLedger, RecordPresence, SavedView
 
 CHART_KINDS = ("bar", "pie", "line")
 MAX_VIEWS_PER_LEDGER = 200
+RECENT_KEPT = 20  # ledgers remembered per user; the home page shows the first few
 
 
 def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> dict[str, Any]:
@@ -81,3 +82,22 @@ def touch_presence(*, user: AnyUser, schema: LedgerSchema, record_id: int) -> No
                                               user_id=user.pk, last_seen=now)
         except IntegrityError:  # two tabs of the same person polled at once
             pass
+
+
+def note_ledger_opened(*, user: AnyUser, schema: LedgerSchema) -> None:
+    """Remember that `user` opened the ledger's list just now (the home page's recent ledgers).
+    Usually one UPDATE; a first visit inserts and forgets the user's oldest beyond RECENT_KEPT."""
+    if not user.is_authenticated:
+        return
+    now = timezone.now()
+    if RecentLedger.objects.filter(user_id=user.pk, ledger_id=schema.id).update(opened_at=now):
+        return
+    try:
+        with transaction.atomic():
+            RecentLedger.objects.create(user_id=user.pk, ledger_id=schema.id, opened_at=now)
+    except IntegrityError:  # two tabs opened it at once
+        return
+    ids = list(RecentLedger.objects.filter(user_id=user.pk).order_by("-opened_at")
+               .values_list("id", flat=True)[:RECENT_KEPT + 20])
+    if len(ids) > RECENT_KEPT:
+        RecentLedger.objects.filter(id__in=ids[RECENT_KEPT:]).delete()

@@ -16,7 +16,7 @@ def _records(api: ApiClient, ledger: dict[str, Any]) -> list[dict[str, Any]]:
 def test_list_and_get_ledger(api: ApiClient, ledger: dict[str, Any]) -> None:
     listing = api.get("/api/v1/ledgers").body["items"]
     assert listing == [{"id": ledger["id"], "name": "テスト台帳", "description": "",
-                        "record_count": 0}]
+                        "record_count": 0, "folder": ""}]  # folder: added (issue 14)
     got = api.get(f"/api/v1/ledgers/{ledger['id']}").body
     assert [f["code"] for f in got["fields"]] == ["name", "amount", "day", "kind"]
     assert got["fields"][0] == {"code": "name", "name": "名称", "type": "text", "required": True,

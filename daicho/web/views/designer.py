@@ -15,7 +15,7 @@ from daicho.errors import Conflict, DaichoError, NotFound
 from daicho.fields import REGISTRY
 from daicho.models import Field
 from daicho.selectors import form_layout as layout
-from daicho.selectors.ledgers import LedgerSchema
+from daicho.selectors.ledgers import LedgerSchema, folder_of
 from daicho.services import form_layout
 from daicho.services import ledgers as svc
 from daicho.web import queries
@@ -47,10 +47,12 @@ def _render(request: HttpRequest, schema: LedgerSchema, *, status: int = 200,
              if f.type in REGISTRY else f.type, "first": i == 0,
              "last": i == len(schema.fields) - 1, "layout": places.get(f.code, {}),
              "display_choices": _display_choices(request, f)} for i, f in enumerate(schema.fields)]
+    ledgers = access.ledger_list(request.user)
     return render(request, "web/fields.html", {
         "schema": schema, "ledger": schema.ledger, "rows": rows,
         "types": type_choices(), "widgets": WIDGETS, "deleted": queries.deleted_fields(schema),
-        "ledgers": access.ledger_list(request.user),
+        "ledgers": ledgers, "folder": folder_of(schema.ledger),
+        "folders": sorted({item["folder"] for item in ledgers if item["folder"]}),
         "can_unique": {k: t.can_be_unique for k, t in REGISTRY.items()},
         **extra,
     }, status=status)
@@ -239,7 +241,8 @@ def ledger_update(request: HttpRequest, ledger_id: int) -> HttpResponse:
     try:
         svc.update_ledger(user=request.user, schema=schema,
                           patch={"name": request.POST.get("name", ""),
-                                 "description": request.POST.get("description", "")})
+                                 "description": request.POST.get("description", ""),
+                                 "folder": request.POST.get("folder", "")})
     except DaichoError as exc:
         return _failed(request, schema, exc)
     return _done(request, schema, _("The ledger was saved."))

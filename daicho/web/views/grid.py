@@ -18,7 +18,7 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 from daicho.services import record_batches as batches
-from daicho.web import grid, gridpage, queries, resolve
+from daicho.web import grid, gridpage, queries, resolve, services
 from daicho.web.names import Names
 from daicho.web.views.common import error_json, json_body, json_endpoint, page
 from daicho.web.widgets import widget_for
@@ -46,6 +46,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     except InvalidInput as exc:  # a filter, sort or cursor in the URL that does not fit
         result, error = grid.PageResult([], None, None, None), exc.message
     audit.viewed(request, schema)
+    services.note_ledger_opened(user=request.user, schema=schema)
     records = sel.records_json(schema, result.rows, ctx)
     columns = grid.visible_fields(schema, state)
     names = Names(request.user).load_values(columns, [r["values"] for r in records])

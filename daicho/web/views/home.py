@@ -1,6 +1,8 @@
-"""Home: my ledgers, recently changed records, a new ledger."""
+"""Home: my ledgers (searched, grouped, recently opened), recently changed records, a new ledger."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -11,14 +13,21 @@ from django.views.decorators.http import require_POST
 from daicho import access
 from daicho.errors import DaichoError
 from daicho.services import ledgers as ledger_svc
-from daicho.web import queries
+from daicho.web import ledger_list, queries
 from daicho.web.views.common import page
+
+
+def _ledgers(request: HttpRequest) -> dict[str, Any]:
+    q = request.GET.get("q", "")[:200]
+    group = request.GET.get("group", "")
+    found = ledger_list.ledger_list(request.user, q=q, group=group)
+    return {"ledgers": found, "q": q, "group": group if group in ledger_list.GROUPINGS else ""}
 
 
 @page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {
-        "ledgers": access.ledger_list(request.user),
+        **_ledgers(request),
         "recent": queries.recent_changes(request.user),
         "can_create": access.can_create_ledger(request.user),
     })
@@ -33,7 +42,7 @@ def create_ledger(request: HttpRequest) -> HttpResponse:
                                           description=request.POST.get("description", ""))
     except DaichoError as exc:
         return render(request, "web/home.html", {
-            "ledgers": access.ledger_list(request.user), "recent": queries.recent_changes(request.user),
+            **_ledgers(request), "recent": queries.recent_changes(request.user),
             "can_create": True, "create_error": exc.message, "form": request.POST,
         }, status=exc.status)
     messages.success(request, _("The ledger was created. Add its fields (parts) here."))
