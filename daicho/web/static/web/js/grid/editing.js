@@ -1,7 +1,12 @@
 /* Editing one cell in place: Enter or F2 opens the editor, typing replaces the value as in
    Excel, Enter saves and moves down, Tab saves and moves right, Esc cancels; clicking elsewhere
    saves. A cell of an inserted row (not yet a record) keeps what is typed and creates the record
-   with all of the row's values; a refusal stays marked at the cells. */
+   with all of the row's values; a refusal stays marked at the cells. Dates, year-months and
+   date-times are typed into the date editor (../dates.js): 和暦 and the reading before saving. */
+
+import { attachDateEditor } from "../dates.js";
+
+const DATE_KINDS = { date: true, month: true, datetime: true };
 
 export function installEditing(g) {
   g.editorFor = function (column, text) {
@@ -25,11 +30,12 @@ export function installEditing(g) {
       el.rows = 3;
     } else {
       el = document.createElement("input");
-      el.type = { date: "date", month: "month", datetime: "datetime-local" }[spec.kind] || "text";
+      el.type = "text";
       if (spec.inputmode) el.inputMode = spec.inputmode;
     }
     el.value = text;
     el.setAttribute("aria-label", column.name);
+    if (DATE_KINDS[spec.kind]) attachDateEditor(el, spec.kind);
     return el;
   };
 
@@ -56,6 +62,7 @@ export function installEditing(g) {
       input.classList.remove("grid-catcher");
       input.setAttribute("aria-label", column.name);
       if (!typed) input.value = text;
+      if (DATE_KINDS[column.editor.kind]) attachDateEditor(input, column.editor.kind);
     } else {
       input = g.editorFor(column, text);
     }
@@ -66,6 +73,11 @@ export function installEditing(g) {
     });
     if (input.parentElement !== cell) cell.appendChild(input);
     if (document.activeElement !== input) input.focus();
+    if (input.dateEditor) {
+      // The editor's popup says what is wrong with the text (and reads it) where the bubble was.
+      g.showBubble(null);
+      input.dateEditor.open();
+    }
     if (!typed && input.setSelectionRange && input.type === "text") {
       try { input.setSelectionRange(text.length, text.length); } catch (e) { /* not a text input */ }
     }
@@ -96,6 +108,7 @@ export function installEditing(g) {
   function finish() {
     const ed = g.editing;
     g.editing = null;
+    if (ed.input.dateEditor) ed.input.dateEditor.detach();
     ed.cell.classList.remove("editing");
     ed.cell.innerHTML = ed.html;
     ed.cell.querySelectorAll("a").forEach(function (a) { a.tabIndex = -1; });
