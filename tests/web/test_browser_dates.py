@@ -86,9 +86,15 @@ def test_grid_cell_takes_wareki_and_western_dates(open_page: Any, server: Server
     wait_saved(page)
     page.wait_for_function("() => document.querySelector('#grid tbody tr td[data-code=day]')"
                            ".textContent.trim() === '2024-04-01'")
+    # An IME's text (令和 is typed by conversion) goes straight into a selected cell too.
+    _cell(page, 1, "day").click()
+    page.keyboard.insert_text("令和6年4月1日")
+    _wait_reading(page, READING)
+    page.keyboard.press("Enter")
+    wait_saved(page)
     values = _values(server, lid)
     assert [v["jday"] for v in values] == ["2024-04-01"] * 3
-    assert values[0]["day"] == "2024-04-01"
+    assert values[0]["day"] == "2024-04-01" and values[1]["day"] == "2024-04-01"
 
 
 def test_grid_datetime_cell_takes_wareki(open_page: Any, server: Server) -> None:

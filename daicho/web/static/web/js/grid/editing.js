@@ -35,7 +35,6 @@ export function installEditing(g) {
     }
     el.value = text;
     el.setAttribute("aria-label", column.name);
-    if (DATE_KINDS[spec.kind]) attachDateEditor(el, spec.kind);
     return el;
   };
 
@@ -62,10 +61,10 @@ export function installEditing(g) {
       input.classList.remove("grid-catcher");
       input.setAttribute("aria-label", column.name);
       if (!typed) input.value = text;
-      if (DATE_KINDS[column.editor.kind]) attachDateEditor(input, column.editor.kind);
     } else {
       input = g.editorFor(column, text);
     }
+    if (DATE_KINDS[column.editor.kind]) attachDateEditor(input, column.editor.kind);
     g.editing = { cell: cell, input: input, html: shown.innerHTML, column: column };
     cell.classList.add("editing");
     Array.prototype.slice.call(cell.childNodes).forEach(function (node) {
