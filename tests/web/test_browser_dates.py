@@ -147,6 +147,27 @@ def test_calendar_by_keyboard_and_the_reading(open_page: Any, server: Server,
     assert _values(server, lid)[2]["day"] == "2020-01-15"
 
 
+def test_set_a_date_field_on_ticked_rows_in_wareki(open_page: Any, server: Server) -> None:
+    lid = _ledger(server)
+    page = _grid(open_page, server, lid)
+    page.locator("#grid tbody tr").nth(0).locator(".row-pick").click()
+    page.locator("#grid tbody tr").nth(2).locator(".row-pick").click()
+    _cell(page, 0, "day").click(button="right")
+    page.click("#grid-menu [data-action=set]")
+    page.wait_for_selector("#set-field-dialog[open]")
+    assert page.locator("#set-field-code").input_value() == "day"
+    page.locator("#set-field-input").fill("令和6年4月1日")
+    _wait_reading(page, READING)  # the popup is inside the modal dialog, so it shows
+    assert page.locator("#set-field-dialog .date-pop").is_visible()
+    _inside(page, page.locator("#set-field-dialog .date-pop").bounding_box())
+    _viewport_shot(page, "dates-set-field-1366")
+    page.click("#set-field-apply")
+    wait_saved(page)
+    page.wait_for_function("() => document.querySelectorAll('#grid tbody tr')[2]"
+                           ".querySelector('td[data-code=day]').textContent.trim() === '2024-04-01'")
+    assert [v["day"] for v in _values(server, lid)] == ["2024-04-01", "2020-01-01", "2024-04-01"]
+
+
 def _last_visible_row(page: Any) -> int:
     return int(page.evaluate("""() => {
         const rows = [...document.querySelectorAll('#grid tbody tr[data-id]')];

@@ -75,7 +75,7 @@ export function attachDateEditor(input, kind, opts) {
   hint.className = "date-hint";
   hint.textContent = t("hint", "↓ calendar · Enter save · Esc cancel");
   pop.append(reading, head, grid, hint);
-  document.body.appendChild(pop);
+  (opts.container || document.body).appendChild(pop);
 
   const state = { view: null, active: null, picked: null, value: null, seq: 0, timer: 0, stop: null };
   const editor = { input: input, popup: pop, kind: kind, pending: Promise.resolve() };

@@ -10,8 +10,10 @@ export function placeNear(popup, anchor, opts) {
   const h = popup.offsetHeight;
   const gap = 2;
   let top = box.bottom + gap;
-  if (top + h > vh - 4 && opts && opts.side && box.right + 8 + w <= vw - 4) {
-    // Beside the anchor (a form's input has room on its right), so its label stays in view.
+  const side = opts && opts.side;
+  if ((side === "first" || (side && top + h > vh - 4)) && box.right + 8 + w <= vw - 4) {
+    // Beside the anchor (a form's input has room on its right), so its label stays in view;
+    // "first": always there when it fits (a dialog's buttons below the input stay free).
     popup.style.top = Math.round(Math.max(4, Math.min(box.top, vh - 4 - h))) + "px";
     popup.style.left = Math.round(box.right + 8) + "px";
     return;
