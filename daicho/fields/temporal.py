@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy
 from daicho.db import dialect
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import ORDERED, FieldType, reject_unknown
-from daicho.importing.wareki import try_parse_date
+from daicho.importing.wareki import WarekiError, parse_datetime
+from daicho.importing.wareki import parse_date as parse_wareki
 from daicho.localtime import TOKYO
 
 if TYPE_CHECKING:
@@ -21,12 +22,23 @@ if TYPE_CHECKING:
     from daicho.models import Field
 
 _DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+# 20240401, as dates are typed into order and document numbers.
+_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+# 6/4/1 or 24/4/1: a year of one to three digits could be an era year (令和6) or a short western
+# year (2006, 2024); nobody can tell which, so it is refused rather than guessed.
+_SHORT_YEAR_RE = re.compile(r"^\d{1,3}\s*([-/.])\s*\d{1,2}\s*\1\s*\d{1,2}$")
 
+# The years a ledger date may have: from the first era (明治, 1868) to well past any plan.
+# A year outside is a typing slip (a browser's date input turned 2024/4/1 into 0441-02-02).
+FIRST_YEAR = 1868
+LAST_YEAR = 2200
 
 _DATES = frozenset({dt.date, type(None)})
 
 
-def parse_date(value: Any) -> dt.date:
+def read_date(value: Any) -> dt.date:
+    """A date as people type it — everything the importer reads (R6.4.1, 令和6年4月1日, 2024/4/1,
+    2024-04-01) and 20240401 — without the plausibility check of check_year."""
     if isinstance(value, dt.datetime):
         return value.astimezone(TOKYO).date() if value.tzinfo else value.date()
     if isinstance(value, dt.date):
@@ -34,16 +46,64 @@ def parse_date(value: Any) -> dt.date:
     if not isinstance(value, str):
         raise FieldValueError(_("Enter a date as YYYY-MM-DD."))
     text = unicodedata.normalize("NFKC", value).strip()
-    match = _DATE_RE.match(text)
+    match = _DATE_RE.match(text) or _COMPACT_RE.match(text)
     if match:
         try:
             return dt.date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             raise FieldValueError(_("This date does not exist.")) from None
-    parsed = try_parse_date(text)  # 和暦 (R6.12.28, 平成31年4月30日) and other written forms
-    if parsed is None:
-        raise FieldValueError(_("Enter a date as YYYY-MM-DD."))
-    return parsed.date
+    if _SHORT_YEAR_RE.match(text):
+        raise FieldValueError(
+            _("「%(value)s」 does not say which year it means. Write a Japanese era year with "
+              "its era, as R6.4.1 or 令和6年4月1日, or the full year, as 2024/4/1.")
+            % {"value": value.strip()})
+    try:
+        # 和暦 (R6.12.28, 平成31年4月30日) and the other written forms the importer reads.
+        return parse_wareki(text).date
+    except WarekiError as exc:
+        raise FieldValueError(exc.message + " " + _("Enter a date as 2024-04-01, R6.4.1 or "
+                                                    "令和6年4月1日.")) from None
+
+
+def check_year(date: dt.date | dt.datetime, shown: Any) -> None:
+    """Refuse a stored date whose year no ledger date can have (FIRST_YEAR … LAST_YEAR)."""
+    if not FIRST_YEAR <= date.year <= LAST_YEAR:
+        raise FieldValueError(
+            _("「%(value)s」: the year %(year)d cannot be right for a ledger. Enter a date from "
+              "%(first)d to %(last)d, e.g. 2024-04-01 or R6.4.1.")
+            % {"value": str(shown).strip(), "year": date.year, "first": FIRST_YEAR,
+               "last": LAST_YEAR})
+
+
+def read_datetime(value: Any) -> dt.datetime:
+    """A date and time in ISO 8601 or as people type it (2024/4/1 9:30, R6.4.1 9:30), in UTC
+    to the second; a time without an offset is Tokyo time."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        if len(text) > 40:
+            raise FieldValueError(_("Enter a date and time in ISO 8601 form."))
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("/", "-"))
+        except ValueError:
+            try:
+                moment = parse_datetime(text)
+            except WarekiError as exc:
+                raise FieldValueError(exc.message + " " + _(
+                    "Enter a date and time as 2024-04-01 09:30 or R6.4.1 9:30.")) from None
+    else:
+        raise FieldValueError(_("Enter a date and time in ISO 8601 form."))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TOKYO)
+    return moment.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def parse_date(value: Any) -> dt.date:
+    """The date a ledger may store: read_date, then check_year."""
+    date = read_date(value)
+    check_year(date, value)
+    return date
 
 
 class DateType(FieldType):
@@ -68,8 +128,6 @@ class DateType(FieldType):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         date = parse_date(value)
-        if not 1 <= date.year <= 9999:
-            raise FieldValueError(_("This date does not exist."))
         if field.options.get("precision") == "month":
             date = date.replace(day=1)
         return date
@@ -78,9 +136,19 @@ class DateType(FieldType):
         # Dates the reader already made (a date has a year from 1 to 9999 by construction).
         if type(self).clean is not DateType.clean or not set(map(type, values)) <= _DATES:
             return None
+        present = [v for v in values if v is not None]
+        if present and not (FIRST_YEAR <= min(present).year and max(present).year <= LAST_YEAR):
+            return None  # one by one: each implausible year gets its message
         if field.options.get("precision") == "month":
             return [None if v is None else v.replace(day=1) for v in values]
         return values
+
+    def filter_value(self, field: Field, text: str, ctx: ValueContext) -> Any:
+        # A filter may ask about any year ("before 1900"); only stored values are checked.
+        if not text.strip():
+            raise FieldValueError(_("A value is needed for this filter."))
+        date = read_date(text)
+        return date.replace(day=1) if field.options.get("precision") == "month" else date
 
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         date = dialect.as_date(raw)
@@ -120,21 +188,14 @@ class DateTimeType(FieldType):
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        if isinstance(value, dt.datetime):
-            moment = value
-        elif isinstance(value, str):
-            text = unicodedata.normalize("NFKC", value).strip()
-            if len(text) > 40:
-                raise FieldValueError(_("Enter a date and time in ISO 8601 form."))
-            try:
-                moment = dt.datetime.fromisoformat(text.replace("/", "-"))
-            except ValueError:
-                raise FieldValueError(_("Enter a date and time in ISO 8601 form.")) from None
-        else:
-            raise FieldValueError(_("Enter a date and time in ISO 8601 form."))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=TOKYO)
-        return moment.astimezone(dt.UTC).replace(microsecond=0)
+        moment = read_datetime(value)
+        check_year(moment.astimezone(TOKYO), value)
+        return moment
+
+    def filter_value(self, field: Field, text: str, ctx: ValueContext) -> Any:
+        if not text.strip():
+            raise FieldValueError(_("A value is needed for this filter."))
+        return read_datetime(text)
 
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         moment = dialect.as_datetime(raw)

@@ -243,7 +243,9 @@ class DateWidget(Widget):
         return text or None
 
     def form_extra(self, field: Field, value: Any, names: Names) -> dict[str, Any]:
-        return {"month": self._month(field), "wareki": bool(field.options.get("wareki")),
+        # kind: the date editor's (js/dates.js) reading — a date, or a year-month.
+        return {"kind": "month" if self._month(field) else "date",
+                "wareki": bool(field.options.get("wareki")),
                 "wareki_text": self.show(field, value, names) if field.options.get("wareki")
                 else ""}
 
@@ -254,7 +256,7 @@ class DateWidget(Widget):
 
 class DateTimeWidget(Widget):
     key = "datetime"
-    input_type = "datetime-local"
+    template = "web/widgets/date.html"
     editor = "datetime"
     filter = fk.RangeFilter("datetime-local")
 
@@ -268,8 +270,11 @@ class DateTimeWidget(Widget):
                            self._local(value).strftime("%Y-%m-%d %H:%M"))
 
     def text_of(self, field: Field, value: Any) -> str:
-        # What <input type=datetime-local> shows: Tokyo wall-clock time, to the minute.
-        return self._local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+        # Tokyo wall-clock time, to the minute, as the grid shows it.
+        return self._local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    def form_extra(self, field: Field, value: Any, names: Names) -> dict[str, Any]:
+        return {"kind": "datetime"}
 
 
 class YesNoWidget(Widget):

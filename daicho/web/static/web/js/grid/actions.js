@@ -3,6 +3,8 @@
    through the page's save endpoint (or, for all filtered records, its set-field endpoint), so
    it is saved whole or not at all, with history, and can be undone. */
 
+import { attachDateEditor } from "../dates.js";
+
 export function installActions(g) {
   function viewOnly() {
     g.refuse(g.t("viewOnlyText", "You may view this ledger but not change it.") + " " +
@@ -108,12 +110,17 @@ export function installActions(g) {
   });
   function drawValue() {
     const column = g.columns.filter(function (c) { return c.code === select.value; })[0];
+    if (valueInput && valueInput.dateEditor) valueInput.dateEditor.detach();
     holder.innerHTML = "";
     if (!column) return;
     valueInput = g.editorFor(column, "");
     valueInput.id = "set-field-input";
     valueInput.setAttribute("aria-label", g.t("valueText", "Value") + ": " + column.name);
     holder.appendChild(valueInput);
+    // A date typed here is read as in a cell; the popup lives in the (top layer) dialog.
+    if (["date", "month", "datetime"].indexOf(column.editor.kind) >= 0) {
+      attachDateEditor(valueInput, column.editor.kind, { container: dialog, escapeCloses: true, side: "first" });
+    }
   }
   select.addEventListener("change", drawValue);
 

@@ -6,6 +6,8 @@
    (daicho/web/widgets.py). Each row carries the revision it was drawn at; that is the revision a
    save sends unless the batch names one (undo sends the revision its own save produced). */
 
+import { follow, placeNear } from "../popover.js";
+
 export function createGrid(table) {
   if (!table || !table.tHead) return null;
   const texts = document.getElementById("grid-text");
@@ -244,7 +246,8 @@ function installSaving(g) {
         const label = (column ? column.name : code);
         // The refused text is not in the cell (it shows the saved value): the message names it.
         const sent = item && item.values ? item.values[code] : undefined;
-        const said = (sent !== undefined && sent !== "" ? "「" + sent + "」 " : "") + problem.fields[code];
+        const named = sent !== undefined && sent !== "" && problem.fields[code].indexOf("「" + sent + "」") < 0;
+        const said = (named ? "「" + sent + "」 " : "") + problem.fields[code];
         if (cell) marks.push({ cell: cell, message: said });
         else loose.push(label + " (" + (problem.op === "create" ? g.t("newRowText", "new row") + " " + (problem.index + 1)
                                                         : "#" + (item ? item.id : "?")) + "): " + problem.fields[code]);
@@ -316,18 +319,23 @@ function installCellErrors(g) {
       g.showBubble(marks[0].cell);
     }
   };
+  // The bubble is fixed beside its cell, inside the viewport (below, or above near the bottom),
+  // and follows it when the page or the grid scrolls; the cell names it (aria-describedby).
+  let stopFollowing = null;
   g.showBubble = function (cell) {
+    if (stopFollowing) { stopFollowing(); stopFollowing = null; }
+    g.table.querySelectorAll('td[aria-describedby="grid-cell-error"]').forEach(function (c) {
+      c.removeAttribute("aria-describedby");
+    });
     if (!cell || !cell.dataset.error) { bubble.hidden = true; return; }
-    const box = cell.getBoundingClientRect();
     bubble.textContent = cell.dataset.error;
     bubble.hidden = false;
-    const top = box.bottom + window.scrollY + 2;
-    const left = Math.min(box.left + window.scrollX, window.scrollX + document.documentElement.clientWidth - bubble.offsetWidth - 8);
-    bubble.style.top = top + "px";
-    bubble.style.left = Math.max(4, left) + "px";
+    cell.setAttribute("aria-describedby", "grid-cell-error");
+    placeNear(bubble, cell);
+    stopFollowing = follow(bubble, cell);
   };
   g.clearCellErrors = function () {
-    bubble.hidden = true;
+    g.showBubble(null);
     g.table.querySelectorAll("td.invalid").forEach(function (cell) {
       cell.classList.remove("invalid");
       cell.removeAttribute("aria-invalid");

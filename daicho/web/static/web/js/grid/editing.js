@@ -3,9 +3,14 @@
    saves. A cell of an inserted row (not yet a record) keeps what is typed and creates the record
    with all of the row's values; a refusal stays marked at the cells. A user, department or
    link column edits the name or title shown (data-label) with a type-ahead list (../picker.js);
-   what is sent is the login, code or id picked, or the typed text for the server to look up. */
+   what is sent is the login, code or id picked, or the typed text for the server to look up.
+   Dates, year-months and date-times are typed into the date editor (../dates.js): 和暦 and the
+   reading before saving. */
 
+import { attachDateEditor } from "../dates.js";
 import { attachPicker } from "../picker.js";
+
+const DATE_KINDS = { date: true, month: true, datetime: true };
 
 export function installEditing(g) {
   g.editorFor = function (column, text) {
@@ -29,7 +34,7 @@ export function installEditing(g) {
       el.rows = 3;
     } else {
       el = document.createElement("input");
-      el.type = { date: "date", month: "month", datetime: "datetime-local" }[spec.kind] || "text";
+      el.type = "text";
       if (spec.inputmode) el.inputMode = spec.inputmode;
     }
     el.value = text;
@@ -63,6 +68,7 @@ export function installEditing(g) {
     } else {
       input = g.editorFor(column, text);
     }
+    if (DATE_KINDS[column.editor.kind]) attachDateEditor(input, column.editor.kind);
     g.editing = { cell: cell, input: input, html: shown.innerHTML, column: column };
     cell.classList.add("editing");
     Array.prototype.slice.call(cell.childNodes).forEach(function (node) {
@@ -70,6 +76,11 @@ export function installEditing(g) {
     });
     if (input.parentElement !== cell) cell.appendChild(input);
     if (document.activeElement !== input) input.focus();
+    if (input.dateEditor) {
+      // The editor's popup says what is wrong with the text (and reads it) where the bubble was.
+      g.showBubble(null);
+      input.dateEditor.open();
+    }
     if (!typed && input.setSelectionRange && input.type === "text") {
       try { input.setSelectionRange(text.length, text.length); } catch (e) { /* not a text input */ }
     }
@@ -118,6 +129,7 @@ export function installEditing(g) {
     const ed = g.editing;
     g.editing = null;
     if (ed.picker) ed.picker.list.remove();
+    if (ed.input.dateEditor) ed.input.dateEditor.detach();
     ed.cell.classList.remove("editing");
     ed.cell.innerHTML = ed.html;
     ed.cell.querySelectorAll("a").forEach(function (a) { a.tabIndex = -1; });

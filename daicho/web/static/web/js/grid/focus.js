@@ -3,7 +3,7 @@
    included. Links and buttons inside cells and headers are reached through their cell (Enter,
    Alt+↓), not by Tab.
 
-   A selected text cell holds the keyboard focus in its editor, made ready but not shown (the
+   A selected text or date cell holds the keyboard focus in its editor, made ready but not shown (the
    "catcher"): a Japanese IME converts only inside an editable element, so with the focus on the
    cell itself the first keystroke of 「かんり」 would arrive as a bare "k". The first character or
    composition then turns the catcher into the visible editor in place, without moving the
@@ -14,7 +14,7 @@ export function installFocus(g) {
   g.catcher = null;
 
   function takesText(column) {
-    return g.editable && column && (column.editor.kind === "text" || column.editor.kind === "textarea");
+    return g.editable && column && ["text", "textarea", "date", "month", "datetime"].indexOf(column.editor.kind) >= 0;
   }
   g.dropCatcher = function () {
     if (g.catcher && g.catcher.parentElement) g.catcher.parentElement.removeChild(g.catcher);
