@@ -25,41 +25,47 @@ def test_a_reader_sees_no_tab_they_cannot_use(open_page: Any, server: Server) ->
     status, _body = server.call("PUT", f"/api/v1/ledgers/{led['id']}/permissions", {"rules": [
         {"subject": {"user": "bob"}, "rights": ["view"]}]})
     assert status == 200
-    page = open_page("bob", language="ja", viewport={"width": 1366, "height": 768})
-    page.goto(f"{server.base}/ledgers/{led['id']}/")
-    tabs = page.locator("nav.tabs")
-    assert tabs.get_by_role("link", name="一覧").is_visible()
-    for name in ("項目（フィールド）", "権限", "ごみ箱"):
-        assert tabs.get_by_role("link", name=name).count() == 0, name
-    assert page.locator("#import-into-ledger").count() == 0  # 読み込み
-    assert page.locator("#export-menu").count() == 0  # 書き出し
-    assert page.locator("#new-record").count() == 0  # 新規
-    assert page.locator("#grid-menu [data-action=trash]").count() == 0  # 一括でごみ箱へ
-    assert page.locator("#grid-menu [data-action=set]").count() == 0  # 一括で設定
-    assert page.locator(".ledger-menu a[href$='#new-ledger']").count() == 0  # 新しい台帳
-    shot(page, "perms-reader-ledger-1366")
+    # A city that keeps ledger creation to ledger managers (the default lists everyone).
+    assert server.call("PUT", "/api/v1/ledger-creators",
+                       {"subjects": [{"role": "台帳管理者"}]})[0] == 200
+    try:
+        page = open_page("bob", language="ja", viewport={"width": 1366, "height": 768})
+        page.goto(f"{server.base}/ledgers/{led['id']}/")
+        tabs = page.locator("nav.tabs")
+        assert tabs.get_by_role("link", name="一覧").is_visible()
+        for name in ("項目（フィールド）", "権限", "ごみ箱"):
+            assert tabs.get_by_role("link", name=name).count() == 0, name
+        assert page.locator("#import-into-ledger").count() == 0  # 読み込み
+        assert page.locator("#export-menu").count() == 0  # 書き出し
+        assert page.locator("#new-record").count() == 0  # 新規
+        assert page.locator("#grid-menu [data-action=trash]").count() == 0  # 一括でごみ箱へ
+        assert page.locator("#grid-menu [data-action=set]").count() == 0  # 一括で設定
+        assert page.locator(".ledger-menu a[href$='#new-ledger']").count() == 0  # 新しい台帳
+        shot(page, "perms-reader-ledger-1366")
 
-    # The refusals below are the point: a second tab of the same session, whose console is not
-    # watched for failed requests (the first one still is, for script errors).
-    page = page.context.new_page()
+        # The refusals below are the point: a second tab of the same session, whose console is not
+        # watched for failed requests (the first one still is, for script errors).
+        page = page.context.new_page()
 
-    for path, right in ((f"/ledgers/{led['id']}/permissions", "管理"),
-                        (f"/ledgers/{led['id']}/fields/", "管理"),
-                        (f"/ledgers/{led['id']}/import", "読み込み"),
-                        (f"/ledgers/{led['id']}/records/new", "追加")):
-        resp = page.goto(server.base + path)
-        assert resp is not None and resp.status == 403, path
-        assert page.locator("h1").inner_text() == "権限がありません"
-        reason = page.locator("#forbidden-reason").inner_text()
-        assert f"「{right}」の権限が必要です" in reason, (path, reason)
-        assert page.locator("#back-to-ledger").get_attribute("href") == f"/ledgers/{led['id']}/"
-    shot(page, "perms-forbidden-1366")
-    resp = page.goto(f"{server.base}/import/")
-    assert resp is not None and resp.status == 403
-    assert "台帳を作成する権限がありません" in page.locator("#forbidden-reason").inner_text()
-    # A ledger Bob may not see at all is not revealed: 404 as for one that does not exist.
-    resp = page.goto(f"{server.base}/ledgers/{hidden['id']}/permissions")
-    assert resp is not None and resp.status == 404
+        for path, right in ((f"/ledgers/{led['id']}/permissions", "管理"),
+                            (f"/ledgers/{led['id']}/fields/", "管理"),
+                            (f"/ledgers/{led['id']}/import", "読み込み"),
+                            (f"/ledgers/{led['id']}/records/new", "追加")):
+            resp = page.goto(server.base + path)
+            assert resp is not None and resp.status == 403, path
+            assert page.locator("h1").inner_text() == "権限がありません"
+            reason = page.locator("#forbidden-reason").inner_text()
+            assert f"「{right}」の権限が必要です" in reason, (path, reason)
+            assert page.locator("#back-to-ledger").get_attribute("href") == f"/ledgers/{led['id']}/"
+        shot(page, "perms-forbidden-1366")
+        resp = page.goto(f"{server.base}/import/")
+        assert resp is not None and resp.status == 403
+        assert "台帳を作成する権限がありません" in page.locator("#forbidden-reason").inner_text()
+        # A ledger Bob may not see at all is not revealed: 404 as for one that does not exist.
+        resp = page.goto(f"{server.base}/ledgers/{hidden['id']}/permissions")
+        assert resp is not None and resp.status == 404
+    finally:
+        server.call("PUT", "/api/v1/ledger-creators", {"subjects": [{"everyone": True}]})
 
 
 def _rows(page: Any, server: Server, lid: int) -> set[str]:
