@@ -49,7 +49,7 @@ def _topmost_is_inside(page: Any, selector: str) -> bool:
 def test_frozen_title_column_stays_at_the_left(open_page: Any, server: Server) -> None:
     led = _wide_ledger(server)
     for width, height in ((1366, 768), (1920, 1080)):
-        page = open_page("admin", viewport={"width": width, "height": height})
+        page = open_page("admin", language="ja", viewport={"width": width, "height": height})
         _open(page, server, led["id"])
         title_cell = "#grid tbody tr:first-child td[data-code='title']"
         title_head = "#grid thead th[data-code='title']"
@@ -80,9 +80,11 @@ def test_frozen_title_column_stays_at_the_left(open_page: Any, server: Server) -
 
 def test_freeze_more_columns_from_the_column_menu(open_page: Any, server: Server) -> None:
     led = _wide_ledger(server, rows=3)
-    page = open_page("admin", viewport={"width": 1366, "height": 768})
+    page = open_page("admin", language="ja", viewport={"width": 1366, "height": 768})
     _open(page, server, led["id"])
     page.locator("#grid thead th[data-code='c02']").click(button="right")
+    page.wait_for_selector("#column-menu:not([hidden])")
+    shot(page, "grid-column-menu-1366x768")
     page.locator("#column-menu [data-action='freeze']").click()
     second = "#grid tbody tr:first-child td[data-code='c02']"
     before = _box(page, second)
@@ -90,6 +92,9 @@ def test_freeze_more_columns_from_the_column_menu(open_page: Any, server: Server
     page.wait_for_function("() => document.querySelector('.grid-wrap').scrollLeft > 500")
     assert abs(_box(page, second)["x"] - before["x"]) < 1
     assert page.locator("#layout-frozen").input_value() == "3"
+    page.locator("#layout-menu summary").click()
+    page.select_option("#layout-height", "tall")
+    shot(page, "grid-layout-menu-tall-1366x768")
 
 
 def test_order_width_and_row_height_survive_a_reload_through_the_view(
