@@ -108,6 +108,14 @@ def test_order_width_and_row_height_survive_a_reload_through_the_view(
     page.wait_for_selector("#column-menu:not([hidden])")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
+    # The focus stays on the moved column's header; ← → follow the new order.
+    focused = "() => document.activeElement.closest('th').dataset.code"
+    assert page.evaluate(focused) == "c01"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(focused) == "c03"
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate(focused) == "c02"
     # …and 項目05 to the front of the data columns by dragging its header.
     head = page.locator("#grid thead th[data-code='c05']")
     box, target = head.bounding_box(), _box(page, "#grid thead th[data-code='title']")

@@ -126,6 +126,13 @@ export function installColumns(g) {
     } else if (event.altKey && event.shiftKey && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
       g.moveColumn(i, i + (event.key === "ArrowLeft" ? -1 : 1));
       focusHead(th);
+    } else if (table.dataset.ordered && !event.altKey && !event.ctrlKey && !event.shiftKey &&
+               event.target.closest(".filter-button") && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      // filters.js roves the header's buttons in the order it found them; after a move, the
+      // order on the screen decides.
+      const heads = table.tHead.rows[0].cells;
+      const next = heads[Math.max(1, Math.min(g.columns.length, th.cellIndex + (event.key === "ArrowLeft" ? -1 : 1)))];
+      focusHead(next);
     } else return;
     event.preventDefault();
     event.stopPropagation();
