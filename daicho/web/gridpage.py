@@ -12,7 +12,8 @@ from daicho.fields import REGISTRY
 from daicho.models import Field
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.web import filters as fk
-from daicho.web.grid import DEFAULT_LIMIT, GridState, PageResult
+from daicho.web.grid import DEFAULT_FROZEN, DEFAULT_LIMIT, GridState, PageResult
+from daicho.web.models import MAX_FROZEN, ROW_HEIGHTS
 from daicho.web.names import Names
 from daicho.web.widgets import Widget, editor_spec, widget_for
 
@@ -112,10 +113,15 @@ def column_choices(schema: LedgerSchema, state: GridState) -> list[tuple[Field, 
     return [(f, True) for f in shown] + [(f, False) for f in hidden]
 
 
-def paging(ledger_url: str, state: GridState, result: PageResult) -> dict[str, str]:
+def paging(ledger_url: str, state: GridState, result: PageResult,
+           rows_url: str = "") -> dict[str, str]:
+    """The paging links; "rows": where the continuous scroll reads the rows after this page."""
     links = {}
     if result.next_cursor:
         links["next"] = ledger_url + state.query(paging=True, after=result.next_cursor, before="")
+        if rows_url:
+            links["rows"] = rows_url + state.query(paging=True, after=result.next_cursor,
+                                                   before="")
     if result.prev_cursor:
         links["prev"] = ledger_url + state.query(paging=True, before=result.prev_cursor, after="")
     if state.after or state.before:
@@ -130,9 +136,16 @@ def hidden_inputs(state: GridState) -> dict[str, list[tuple[str, str]]]:
         "limit": state.params(limit=DEFAULT_LIMIT),
         "columns": state.params(all_columns=True),
         "state": state.params(),
+        "layout": state.params(frozen=DEFAULT_FROZEN, row_height="normal"),
     }
 
 
+def layout_choices(state: GridState, columns: list[Field]) -> dict[str, object]:
+    """The choices of the layout menu: how many columns to freeze (named by the last one frozen)
+    and the row heights."""
+    return {"frozen": [(n, columns[n - 1].name if n else "") for n in
+                       range(0, min(MAX_FROZEN, len(columns)) + 1)],
+            "heights": ROW_HEIGHTS}
 
 
 def urls(schema: LedgerSchema) -> dict[str, str]:
@@ -142,6 +155,7 @@ def urls(schema: LedgerSchema) -> dict[str, str]:
         "save": reverse("web:grid_save", args=[lid]),
         "set_field": reverse("web:grid_set_field", args=[lid]),
         "totals": reverse("web:totals", args=[lid]),
+        "rows": reverse("web:grid_rows", args=[lid]),
         "chart": reverse("web:chart", args=[lid]),
         "new": reverse("web:record_new", args=[lid]),
         "trash": reverse("web:trash", args=[lid]),

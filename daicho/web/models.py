@@ -8,6 +8,9 @@ from django.db import models
 
 from daicho.models import Ledger
 
+ROW_HEIGHTS = ("compact", "normal", "tall")
+MAX_FROZEN = 5  # columns a view may keep in place besides the record number
+
 
 class SavedView(models.Model):
     """A named way of looking at a ledger. owner None = shared with everyone who sees the ledger.
@@ -25,6 +28,10 @@ class SavedView(models.Model):
     sort = models.CharField(max_length=400, blank=True)
     search = models.CharField(max_length=1000, blank=True)
     chart = models.JSONField(default=dict, blank=True)  # {"kind", "group_by", "metric"}
+    # The grid's layout: how many of the first shown columns stay in place while scrolling
+    # sideways, and the row height ("compact", "normal" or "tall": wrapped text).
+    frozen = models.PositiveSmallIntegerField(default=1)
+    row_height = models.CharField(max_length=10, default="normal")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

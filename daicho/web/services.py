@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -14,7 +15,7 @@ from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.web.models import RecentLedger, RecordPresence, SavedView
+from daicho.web.models import MAX_FROZEN, ROW_HEIGHTS, RecentLedger, RecordPresence, SavedView
 
 CHART_KINDS = ("bar", "pie", "line")
 MAX_VIEWS_PER_LEDGER = 200
@@ -32,7 +33,7 @@ def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> di
         raise InvalidInput(exc.message, code="invalid_name") from None
     columns = [c for c in spec.get("columns", []) if c in schema.by_code]
     widths = {c: max(40, min(int(w), 2000)) for c, w in (spec.get("widths") or {}).items()
-              if c in schema.by_code and isinstance(w, int | float)}
+              if c in schema.by_code and isinstance(w, int | float) and math.isfinite(w)}
     filters = [str(f) for f in spec.get("filters", [])][:50]
     sort = str(spec.get("sort", ""))[:400]
     search = str(spec.get("search", ""))[:1000]
@@ -45,7 +46,15 @@ def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> di
                  "group_by": str(chart.get("group_by", ""))[:64],
                  "metric": str(chart.get("metric", "count"))[:80]}
     return {"name": name, "columns": columns, "widths": widths, "filters": filters, "sort": sort,
-            "search": search, "chart": chart}
+            "search": search, "chart": chart, **layout(spec)}
+
+
+def layout(spec: dict[str, Any]) -> dict[str, Any]:
+    """The grid layout part of a view's settings: frozen columns and row height, kept in range."""
+    frozen = spec.get("frozen", 1)
+    height = spec.get("row_height")
+    return {"frozen": max(0, min(frozen, MAX_FROZEN)) if isinstance(frozen, int) else 1,
+            "row_height": height if height in ROW_HEIGHTS else "normal"}
 
 
 def save_view(*, user: AnyUser, schema: LedgerSchema, spec: dict[str, Any], shared: bool,

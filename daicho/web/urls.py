@@ -47,6 +47,7 @@ urlpatterns = [
     path(_ledger + "save", grid.grid_save, name="grid_save"),
     path(_ledger + "set-field", grid.grid_set_field, name="grid_set_field"),
     path(_ledger + "totals", grid.totals, name="totals"),
+    path(_ledger + "rows", grid.rows, name="grid_rows"),
     path(_field + "filter", filters.filter_popup, name="filter_popup"),
     path(_ledger + "chart", chart.chart, name="chart"),
     path(_ledger + "trash", history.trash, name="trash"),

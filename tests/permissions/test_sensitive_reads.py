@@ -41,6 +41,7 @@ def test_every_read_surface_logs(world: World) -> None:
     assert world.api.patch(world.base, {"sensitive": True}).status == 200
     somu, web = world.clients["somu"], _browser("somu")
     lid, rid = world.ledger_id, world.ids["庁舎"]
+    cursor = world.api.get(f"{world.base}/records", {"limit": 1}).body["next_cursor"]
     api_reads = [
         (f"{world.base}/records", {}, "view_list"),
         (f"{world.base}/records", {"q": "庁"}, "view_list"),  # search
@@ -59,6 +60,8 @@ def test_every_read_surface_logs(world: World) -> None:
         (f"/ledgers/{lid}/fields/kind/filter", {"s": "1"}, "view_list"),  # a column's values
         (f"/ledgers/{lid}/records/{rid}/print", {}, "view_record"),  # printouts
         (f"/ledgers/{lid}/print", {"s": "1", "q": "庁"}, "view_list"),
+        # The rows the list's continuous scroll reads after the first one.
+        (f"/ledgers/{lid}/rows", {"s": "1", "after": cursor}, "view_list"),
     ]
     for client, reads in ((somu.client, api_reads), (web, web_reads)):
         for path, params, action in reads:

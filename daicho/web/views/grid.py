@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
@@ -58,10 +59,11 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "headers": gridpage.headers(schema, state, columns, schema.read_only),
         "rows": grid.grid_rows(schema, columns, records, names),
         "chips": gridpage.chips(schema, state, names),
-        "paging": gridpage.paging(urls["ledger"], state, result),
+        "paging": gridpage.paging(urls["ledger"], state, result, urls["rows"]),
         "total": result.total, "error": error, "urls": urls,
         "exports": gridpage.export_links(schema, state),
         "column_choices": gridpage.column_choices(schema, state),
+        "layout": gridpage.layout_choices(state, columns),
         "page_sizes": grid.PAGE_SIZES, "hidden": gridpage.hidden_inputs(state),
         "clear_search": state.query(q=""), "clear_filters": state.query(filters=[]),
         "may_update_view": queries.may_change_view(request.user, view, can["manage"]),
@@ -69,6 +71,26 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "can_manage": can["manage"], "can_import": can["import"], "can_export": can["export"],
         "show_totals": bool(columns),
     })
+
+
+@json_endpoint
+def rows(request: HttpRequest, ledger_id: int) -> HttpResponse:
+    """The next rows of the list page as it scrolls: the page's own query from `after`'s cursor,
+    drawn as the page draws them, and the address of the rows after them ("" at the end)."""
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    _view, state = _state(request, schema)
+    if not state.after:
+        raise InvalidInput(_("The rows to load are missing from the address."),
+                           code="invalid_cursor")
+    ctx = ValueContext()
+    result = grid.fetch_page(request.user, schema, state, ctx)
+    audit.viewed(request, schema)
+    columns = grid.visible_fields(schema, state)
+    html = _rows_html(request, schema, columns, sel.records_json(schema, result.rows, ctx))
+    urls = gridpage.urls(schema)
+    after = state.query(paging=True, after=result.next_cursor) if result.next_cursor else ""
+    return JsonResponse({"rows": html, "next": urls["rows"] + after if after else "",
+                         "page": urls["ledger"] + after if after else ""})
 
 
 def _rows_html(request: HttpRequest, schema: LedgerSchema, columns: list[Any],

@@ -13,10 +13,14 @@ import { installUndo } from "./undo.js";
 import { installMenu } from "./menu.js";
 import { installKeys } from "./keys.js";
 import { installWidths } from "./widths.js";
+import { installFrozen } from "./frozen.js";
+import { installColumns } from "./columns.js";
+import { installScroll } from "./scroll.js";
 
 const grid = createGrid(document.getElementById("grid"));
 if (grid) {
   [installEditing, installFocus, installSelection, installClipboard, installActions, installRows,
-   installUndo, installMenu, installKeys, installWidths].forEach(function (install) { install(grid); });
+   installUndo, installMenu, installKeys, installWidths, installFrozen, installColumns,
+   installScroll].forEach(function (install) { install(grid); });
   grid.table.dataset.ready = "1";
 }
