@@ -23,6 +23,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.web import groups
 from daicho.web.filters import split_spec
 from daicho.web.models import SavedView
 from daicho.web.names import Names
@@ -44,6 +45,8 @@ class GridState:
     view_id: int | None = None
     widths: dict[str, int] = field(default_factory=dict)
     all_columns: bool = True
+    group: str = ""  # the grouping's spec (daicho.web.groups); "" = none
+    row_sort: str = ""  # the sort the rows are read in: `sort`, the grouped field first
 
     def params(self, *, paging: bool = False, **changes: Any) -> list[tuple[str, str]]:
         """The query parameters that reproduce this state (s=1: the state is complete)."""
@@ -60,6 +63,8 @@ class GridState:
             out.append(("q", state.q))
         if state.limit != DEFAULT_LIMIT:
             out.append(("limit", str(state.limit)))
+        if state.group:
+            out.append(("group", state.group))
         if paging and state.after:
             out.append(("after", state.after))
         if paging and state.before:
@@ -100,6 +105,7 @@ def parse_state(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -
             state.sort = view.sort
             state.filters = list(view.filters or [])
             state.q = view.search
+            state.group = view.group_by
     if data.get("s") == "1":
         cols = known_columns(schema, data.getlist("col") or data.get("cols", ""))
         if cols:
@@ -107,6 +113,7 @@ def parse_state(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -
         state.sort = data.get("sort", "")[:400]
         state.filters = data.getlist("filter")[:50]
         state.q = data.get("q", "")[:1000]
+        state.group = data.get("group", "")[:80]
     # fx=CODE marks the columns whose filter form was submitted: their inputs replace their specs.
     for code in data.getlist("fx"):
         if code in schema.by_code:
@@ -119,6 +126,9 @@ def parse_state(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -
     state.limit = limit if limit in PAGE_SIZES else DEFAULT_LIMIT
     state.after = data.get("after", "")[:4000]
     state.before = "" if state.after else data.get("before", "")[:4000]
+    grouping = groups.parse(schema, state.group)
+    state.group = grouping.spec if grouping else ""
+    state.row_sort = groups.row_sort(grouping, state.sort)
     return state
 
 
@@ -145,23 +155,24 @@ class PageResult:
 
 def fetch_page(user: AnyUser, schema: LedgerSchema, state: GridState,
                ctx: ValueContext) -> PageResult:
+    sort = state.row_sort or state.sort
     common: dict[str, Any] = {"filters": state.filters, "search": state.q, "limit": state.limit,
                               "ctx": ctx}
     if state.before:
-        back = sel.list_records(user, schema, sort=reverse_sort(state.sort), cursor=state.before,
+        back = sel.list_records(user, schema, sort=reverse_sort(sort), cursor=state.before,
                                 **common)
         rows = list(reversed(back.rows))
         if back.next_cursor is None and len(rows) < state.limit:
             # Walked back to the start: show a full first page rather than a short one.
-            first = sel.list_records(user, schema, sort=state.sort or None, **common)
+            first = sel.list_records(user, schema, sort=sort or None, **common)
             return PageResult(first.rows, first.next_cursor, None, first.total)
-        next_cursor = cursor_for(schema, state.sort, rows[-1]) if rows else None
-        prev_cursor = cursor_for(schema, reverse_sort(state.sort), rows[0]) \
+        next_cursor = cursor_for(schema, sort, rows[-1]) if rows else None
+        prev_cursor = cursor_for(schema, reverse_sort(sort), rows[0]) \
             if back.next_cursor and rows else None
         return PageResult(rows, next_cursor, prev_cursor, back.total)
-    page = sel.list_records(user, schema, sort=state.sort or None, cursor=state.after or None,
+    page = sel.list_records(user, schema, sort=sort or None, cursor=state.after or None,
                             **common)
-    prev_cursor = cursor_for(schema, reverse_sort(state.sort), page.rows[0]) \
+    prev_cursor = cursor_for(schema, reverse_sort(sort), page.rows[0]) \
         if state.after and page.rows else None
     return PageResult(page.rows, page.next_cursor, prev_cursor, page.total)
 

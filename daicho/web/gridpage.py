@@ -121,6 +121,7 @@ def hidden_inputs(state: GridState) -> dict[str, list[tuple[str, str]]]:
         "limit": state.params(limit=DEFAULT_LIMIT),
         "columns": state.params(all_columns=True),
         "state": state.params(),
+        "group": state.params(group=""),
     }
 
 
@@ -133,6 +134,8 @@ def urls(schema: LedgerSchema) -> dict[str, str]:
         "save": reverse("web:grid_save", args=[lid]),
         "set_field": reverse("web:grid_set_field", args=[lid]),
         "totals": reverse("web:totals", args=[lid]),
+        "live": reverse("web:live", args=[lid]),
+        "subtotals": reverse("web:subtotals", args=[lid]),
         "chart": reverse("web:chart", args=[lid]),
         "new": reverse("web:record_new", args=[lid]),
         "trash": reverse("web:trash", args=[lid]),

@@ -14,6 +14,7 @@ from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.web import groups
 from daicho.web.models import RecordPresence, SavedView
 
 CHART_KINDS = ("bar", "pie", "line")
@@ -43,8 +44,9 @@ def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> di
         chart = {"kind": chart.get("kind") if chart.get("kind") in CHART_KINDS else "bar",
                  "group_by": str(chart.get("group_by", ""))[:64],
                  "metric": str(chart.get("metric", "count"))[:80]}
+    grouping = groups.parse(schema, str(spec.get("group_by") or "")[:80])
     return {"name": name, "columns": columns, "widths": widths, "filters": filters, "sort": sort,
-            "search": search, "chart": chart}
+            "search": search, "chart": chart, "group_by": grouping.spec if grouping else ""}
 
 
 def save_view(*, user: AnyUser, schema: LedgerSchema, spec: dict[str, Any], shared: bool,

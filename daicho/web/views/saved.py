@@ -58,7 +58,8 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
         (existing.chart if existing else {})
     spec = {"name": request.POST.get("name", existing.name if existing else ""),
             "columns": [] if state.all_columns else state.columns,
-            "filters": state.filters, "sort": state.sort, "search": state.q, "chart": chart}
+            "filters": state.filters, "sort": state.sort, "search": state.q, "chart": chart,
+            "group_by": state.group}
     back = reverse("web:ledger", args=[schema.id]) + state.query()
     try:
         spec["widths"] = _widths(request.POST.get("widths", ""))

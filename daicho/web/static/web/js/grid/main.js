@@ -13,10 +13,12 @@ import { installUndo } from "./undo.js";
 import { installMenu } from "./menu.js";
 import { installKeys } from "./keys.js";
 import { installWidths } from "./widths.js";
+import { installGroups } from "./groups.js";
+import { installLive } from "./live.js";
 
 const grid = createGrid(document.getElementById("grid"));
 if (grid) {
   [installEditing, installFocus, installSelection, installClipboard, installActions, installRows,
-   installUndo, installMenu, installKeys, installWidths].forEach(function (install) { install(grid); });
+   installUndo, installMenu, installKeys, installWidths, installGroups, installLive].forEach(function (install) { install(grid); });
   grid.table.dataset.ready = "1";
 }
