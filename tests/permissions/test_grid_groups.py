@@ -45,3 +45,26 @@ def test_the_poll_tells_nothing_of_records_outside_the_rule(world: World) -> Non
     assert got["gone"] == [ids["庁舎"], 999_999]
     assert {r["id"] for r in got["rows"]} <= {ids["倉庫"], ids["係の机"]}
     assert all("福祉会館" not in r["html"] and "庁舎" not in r["html"] for r in got["rows"])
+
+
+def test_reads_of_a_sensitive_ledger_through_the_poll_and_subtotals_are_logged(
+        world: World) -> None:
+    from tests.permissions.test_sensitive_reads import _last_seq, _reads
+
+    assert world.api.patch(world.base, {"sensitive": True}).status == 200
+    lid, rid = world.ledger_id, world.ids["倉庫"]
+    admin = _browser("admin")
+    before = _last_seq()
+    assert admin.get(f"/ledgers/{lid}/subtotals", {"s": "1", "group": "kind"}).status_code == 200
+    assert [(u, a) for u, a, _d in _reads(lid, before)] == [("admin", "view_list")]
+    # A poll that shows no record logs nothing; one that draws rows logs them.
+    quiet = {"since": (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).isoformat(),
+             "shown": [rid]}
+    before = _last_seq()
+    admin.post(f"/ledgers/{lid}/live", json.dumps(quiet), content_type="application/json")
+    assert _reads(lid, before) == []
+    busy = {**quiet, "since": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()}
+    admin.post(f"/ledgers/{lid}/live", json.dumps(busy), content_type="application/json")
+    logged = _reads(lid, before)
+    assert [(u, a) for u, a, _d in logged] == [("admin", "view_list")]
+    assert rid in logged[0][2]["records"]
