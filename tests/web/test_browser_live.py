@@ -93,6 +93,15 @@ def test_group_by_with_subtotals_folds_and_survives_a_reload(open_page: Any,
     expect(desks.locator('td[data-code="qty"]')).to_have_text("10")
     chairs = page.locator('#grid tr.group-row[data-group="椅子"]')
     expect(chairs.locator('td[data-code="qty"]')).to_have_text("10")
+    # Someone adds a desk: it appears at the end of the desks' group, whose subtotal follows.
+    status, new = server.call("POST", f"/api/v1/ledgers/{led['id']}/records",
+                              {"values": {"item": "予備机", "kind": "机", "qty": 1}})
+    assert status == 201, new
+    expect(desks.locator(".group-count")).to_have_text("3件", timeout=POLL_WAIT)
+    expect(desks.locator('td[data-code="qty"]')).to_have_text("11")
+    order = page.eval_on_selector_all("#grid tbody tr", "rows => rows.map(r => r.dataset.id || "
+                                      "'group:' + r.dataset.group)")
+    assert order.index(str(new["id"])) == order.index("group:椅子") - 1, order
     # The keyboard: ↓ from the column header reaches the first group's header; Enter folds it.
     page.locator("#grid thead th").first.click()
     page.keyboard.press("ArrowDown")

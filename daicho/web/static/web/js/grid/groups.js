@@ -70,6 +70,7 @@ export function installGroups(g) {
   load();
   document.body.addEventListener("grid-saved", g.refreshGroups);
 
+  g.hasGroup = function (key) { return heads().some(function (h) { return h.dataset.group === key; }); };
   // A row that appeared (someone else's new record) goes to the end of its group.
   g.placeRow = function (row, key) {
     const head = heads().filter(function (h) { return h.dataset.group === key; })[0];

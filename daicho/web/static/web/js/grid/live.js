@@ -7,7 +7,7 @@
    connection: it works behind any proxy and across server processes that share the database.
 
    A row drawn at an older revision is replaced and flashes briefly; a new record matching the
-   page appears at the end (of its group); a row gone from view is removed. A row being edited
+   page appears at the end of its group, or of the last page; a row gone from view is removed. A row being edited
    here is never replaced: it is marked, and its save meets the revision check and shows both
    values (the conflict dialog). */
 
@@ -43,6 +43,13 @@ export function installLive(g) {
     g.refuse(g.t("liveConflictText"));
   }
 
+  // A new record joins the page where the page would show it: in its group when the page is
+  // grouped and that group is on it, else at the end of the last page.
+  function fits(item) {
+    if (g.hasGroup) return item.group !== null && g.hasGroup(item.group);
+    return table.dataset.lastPage !== "0";
+  }
+
   function apply(data) {
     since = data.since;
     let changed = false;
@@ -53,10 +60,10 @@ export function installLive(g) {
         if (busyRow(old)) { conflict(old); return; }
         const fresh = g.replaceRow(item.html);
         if (fresh) { flash(fresh); changed = true; }
-      } else if (item.new) {
+      } else if (item.new && fits(item)) {
         const fresh = g.replaceRow(item.html, true);
         if (!fresh) return;
-        if (g.placeRow && item.group !== null) g.placeRow(fresh, item.group);
+        if (g.placeRow) g.placeRow(fresh, item.group);
         flash(fresh);
         changed = true;
       }
