@@ -7,7 +7,8 @@ The page sorts by the grouped field first, so each group's rows are together; th
 drawn between them, and their counts and sums come afterwards from `subtotals` (like the totals
 row: they cover every matching record, not just the page). Subtotals are the engine's
 aggregate through the gate, so a person under a record rule sums only the records they see;
-date periods are rolled up from the aggregate by date.
+date periods are rolled up from counts and sums per day (`selectors/periods.py`, through the
+same gate: the aggregate stops at 10,000 groups, fewer than the days of a long-kept ledger).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils.translation import ngettext
 from daicho.access import AnyUser
 from daicho.fields import REGISTRY
 from daicho.models import Field
+from daicho.selectors import periods
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.web.names import Names
@@ -171,21 +173,30 @@ def subtotals(user: AnyUser, schema: LedgerSchema, grouping: Grouping, state: Gr
               columns: list[Field]) -> dict[str, dict[str, Any]]:
     """{group key: {"count": text, "cells": {code: HTML}}} over every record the person may see
     that matches the page's filters and search."""
-    common: dict[str, Any] = {"group_by": grouping.field.code, "filters": state.filters,
-                              "search": state.q}
+    summable = [f for f in columns if _summable(f)]
     counts: dict[str, int] = {}
-    for g in sel.aggregate(user, schema, metric="count", **common):
-        key = grouping.key(g["key"])
-        counts[key] = counts.get(key, 0) + int(g["value"])
-    sums: dict[str, dict[str, Any]] = {}
-    for f in columns:
-        if not _summable(f):
-            continue
-        for g in sel.aggregate(user, schema, metric=f"sum:{f.code}", **common):
-            if g["value"] is None:
-                continue
-            cell = sums.setdefault(grouping.key(g["key"]), {})
-            cell[f.code] = cell.get(f.code, Decimal(0)) + Decimal(str(g["value"]))
+    sums: dict[str, dict[str, Decimal]] = {}
+
+    def add(key: str, count: int, totals: dict[str, Any]) -> None:
+        counts[key] = counts.get(key, 0) + count
+        cell = sums.setdefault(key, {})
+        for code, value in totals.items():
+            if value is not None:
+                cell[code] = cell.get(code, Decimal(0)) + Decimal(str(value))
+
+    if grouping.period:
+        for day, count, totals in periods.per_day(
+                user, schema, grouping.field, summable, filters=state.filters, search=state.q):
+            add(grouping.key(day or None), count,
+                {f.code: v for f, v in zip(summable, totals, strict=True)})
+    else:
+        common: dict[str, Any] = {"group_by": grouping.field.code, "filters": state.filters,
+                                  "search": state.q}
+        for g in sel.aggregate(user, schema, metric="count", **common):
+            add(grouping.key(g["key"]), int(g["value"]), {})
+        for f in summable:
+            for g in sel.aggregate(user, schema, metric=f"sum:{f.code}", **common):
+                add(grouping.key(g["key"]), 0, {f.code: g["value"]})
     names = Names()
     out: dict[str, dict[str, Any]] = {}
     for key, n in counts.items():

@@ -215,3 +215,28 @@ def test_the_poll_of_a_ledger_one_may_not_see_is_not_found(led: dict[str, Any],
     assert _poll(other, led["id"]).status_code == 404
     assert other.get(f"/ledgers/{led['id']}/subtotals", {"s": "1", "group": "kind"}) \
         .status_code == 404
+
+
+def test_a_date_with_more_days_than_the_aggregate_groups_is_grouped_by_year(
+        web: Client, led: dict[str, Any]) -> None:
+    """Regression: the subtotals of a date grouping came from the aggregate per day, which stops
+    at 10,000 groups — 28 years of days — and answered 400 `too_many_groups`."""
+    from daicho.db import dialect
+    from daicho.models import Field, Ledger
+
+    lid = led["id"]
+    table = Ledger.objects.get(id=lid).table_name
+    bought = Field.objects.get(ledger_id=lid, code="bought").column
+    qty = Field.objects.get(ledger_id=lid, code="qty").column
+    now = dialect.param(dialect.now())
+    first = dt.date(1990, 1, 1)
+    rows = [[now, now, dialect.param(False), "", dialect.param(first + dt.timedelta(days=n)), 1]
+            for n in range(10_050)]
+    with connection.cursor() as cur:
+        cur.executemany(f'INSERT INTO "{table}" (created_at, updated_at, deleted, search_key,'
+                        f' "{bought}", "{qty}") VALUES (%s, %s, %s, %s, %s, %s)', rows)
+    resp = web.get(f"/ledgers/{lid}/subtotals", {"s": "1", "group": "bought:year"})
+    assert resp.status_code == 200, resp.content
+    groups = resp.json()["groups"]
+    assert groups["1990"]["count"] == "365 records" and groups["1990"]["cells"]["qty"] == "365"
+    assert groups["2024"]["count"] == "3 records"  # 2024-03-31 and -04-01 of the set-up, 05-10
