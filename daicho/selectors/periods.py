@@ -14,7 +14,9 @@ from typing import Any
 
 from django.db import connection
 
+from daicho import access
 from daicho.access import AnyUser
+from daicho.db import dialect
 from daicho.db.dialect import q
 from daicho.fields.context import ValueContext
 from daicho.models import Field
@@ -31,8 +33,15 @@ def per_day(user: AnyUser, schema: LedgerSchema, date_field: Field, sum_fields: 
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx)
     day = f"t.{q(date_field.column)}"
     sums = "".join(f", SUM(t.{q(f.column)})" for f in sum_fields)
+    source = f"{q(schema.table)} t"
+    if sum_fields and dialect.is_sqlite() and not filters and not search \
+            and not access.record_predicate(user, schema)[0]:
+        # With sums to read, walking the date's index visits the table row by row in date
+        # order: 5.1 s on 200,000 records against 1.5 s for one pass and a sort of the days
+        # (the engine's aggregate does the same without a covering index).
+        source += " NOT INDEXED"
     with connection.cursor() as cur:
-        cur.execute(f"SELECT {day}, COUNT(*){sums} FROM {q(schema.table)} t WHERE {where}"
+        cur.execute(f"SELECT {day}, COUNT(*){sums} FROM {source} WHERE {where}"
                     f" GROUP BY {day} ORDER BY {day} ASC NULLS FIRST", params)
         rows = cur.fetchall()
     out = []
