@@ -24,6 +24,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.web import groups
 from daicho.web import services as web_svc
 from daicho.web.filters import split_spec
 from daicho.web.models import SavedView
@@ -49,6 +50,8 @@ class GridState:
     all_columns: bool = True
     frozen: int = DEFAULT_FROZEN
     row_height: str = "normal"
+    group: str = ""  # the grouping's spec (daicho.web.groups); "" = none
+    row_sort: str = ""  # the sort the rows are read in: `sort`, the grouped field first
 
     def params(self, *, paging: bool = False, **changes: Any) -> list[tuple[str, str]]:
         """The query parameters that reproduce this state (s=1: the state is complete)."""
@@ -69,6 +72,8 @@ class GridState:
             out.append(("frozen", str(state.frozen)))
         if state.row_height != "normal":
             out.append(("rh", state.row_height))
+        if state.group:
+            out.append(("group", state.group))
         if paging and state.after:
             out.append(("after", state.after))
         if paging and state.before:
@@ -110,6 +115,7 @@ def parse_state(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -
             state.filters = list(view.filters or [])
             state.q = view.search
             state.frozen, state.row_height = view.frozen, view.row_height
+            state.group = view.group_by
     if data.get("s") == "1":
         cols = known_columns(schema, data.getlist("col") or data.get("cols", ""))
         if cols:
@@ -120,6 +126,7 @@ def parse_state(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -
         layout = web_svc.layout({"frozen": _int(data.get("frozen"), DEFAULT_FROZEN),
                                  "row_height": data.get("rh", "normal")})
         state.frozen, state.row_height = layout["frozen"], layout["row_height"]
+        state.group = data.get("group", "")[:80]
     # fx=CODE marks the columns whose filter form was submitted: their inputs replace their specs.
     for code in data.getlist("fx"):
         if code in schema.by_code:
@@ -129,6 +136,9 @@ def parse_state(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -
     state.limit = limit if limit in PAGE_SIZES else DEFAULT_LIMIT
     state.after = data.get("after", "")[:4000]
     state.before = "" if state.after else data.get("before", "")[:4000]
+    grouping = groups.parse(schema, state.group)
+    state.group = grouping.spec if grouping else ""
+    state.row_sort = groups.row_sort(grouping, state.sort)
     return state
 
 
@@ -179,19 +189,20 @@ def _read(user: AnyUser, schema: LedgerSchema, state: GridState, ctx: ValueConte
 
 def fetch_page(user: AnyUser, schema: LedgerSchema, state: GridState,
                ctx: ValueContext) -> PageResult:
+    sort = state.row_sort or state.sort
     if state.before:
-        back = _read(user, schema, state, ctx, sort=reverse_sort(state.sort), cursor=state.before)
+        back = _read(user, schema, state, ctx, sort=reverse_sort(sort), cursor=state.before)
         rows = list(reversed(back.rows))
         if back.next_cursor is None and len(rows) < state.limit:
             # Walked back to the start: show a full first page rather than a short one.
-            first = _read(user, schema, state, ctx, sort=state.sort or None, cursor=None)
+            first = _read(user, schema, state, ctx, sort=sort or None, cursor=None)
             return PageResult(first.rows, first.next_cursor, None, first.total)
-        next_cursor = cursor_for(schema, state.sort, rows[-1]) if rows else None
-        prev_cursor = cursor_for(schema, reverse_sort(state.sort), rows[0]) \
+        next_cursor = cursor_for(schema, sort, rows[-1]) if rows else None
+        prev_cursor = cursor_for(schema, reverse_sort(sort), rows[0]) \
             if back.next_cursor and rows else None
         return PageResult(rows, next_cursor, prev_cursor, back.total)
-    page = _read(user, schema, state, ctx, sort=state.sort or None, cursor=state.after or None)
-    prev_cursor = cursor_for(schema, reverse_sort(state.sort), page.rows[0]) \
+    page = _read(user, schema, state, ctx, sort=sort or None, cursor=state.after or None)
+    prev_cursor = cursor_for(schema, reverse_sort(sort), page.rows[0]) \
         if state.after and page.rows else None
     return PageResult(page.rows, page.next_cursor, prev_cursor, page.total)
 

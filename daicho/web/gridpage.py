@@ -137,6 +137,7 @@ def hidden_inputs(state: GridState) -> dict[str, list[tuple[str, str]]]:
         "columns": state.params(all_columns=True),
         "state": state.params(),
         "layout": state.params(frozen=DEFAULT_FROZEN, row_height="normal"),
+        "group": state.params(group=""),
     }
 
 
@@ -156,6 +157,8 @@ def urls(schema: LedgerSchema) -> dict[str, str]:
         "set_field": reverse("web:grid_set_field", args=[lid]),
         "totals": reverse("web:totals", args=[lid]),
         "rows": reverse("web:grid_rows", args=[lid]),
+        "live": reverse("web:live", args=[lid]),
+        "subtotals": reverse("web:subtotals", args=[lid]),
         "chart": reverse("web:chart", args=[lid]),
         "new": reverse("web:record_new", args=[lid]),
         "trash": reverse("web:trash", args=[lid]),

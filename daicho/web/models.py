@@ -32,6 +32,8 @@ class SavedView(models.Model):
     # sideways, and the row height ("compact", "normal" or "tall": wrapped text).
     frozen = models.PositiveSmallIntegerField(default=1)
     row_height = models.CharField(max_length=10, default="normal")
+    # The grid's grouping: CODE, or CODE:year / CODE:month / CODE:fy for a date ("" = none).
+    group_by = models.CharField(max_length=80, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -46,7 +48,13 @@ class SavedView(models.Model):
 
 
 class RecordPresence(models.Model):
-    """Who had a record's page open, refreshed by the page's polling (「○○さんが編集中」)."""
+    """Who had a record's page open, refreshed by the page's polling (「○○さんが編集中」).
+
+    The list page polls too: record_id LIST_PAGE (0, never a record's id) says the person has
+    the ledger's list open; a cell they are editing there also counts as having that record
+    open, so the record page shows them as well."""
+
+    LIST_PAGE = 0
 
     ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="+")
     record_id = models.BigIntegerField()

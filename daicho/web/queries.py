@@ -73,6 +73,19 @@ def others_present(user: AnyUser, schema: LedgerSchema, record_id: int) -> list[
     return sorted(name or login for login, name in rows)
 
 
+def others_in_ledger(user: AnyUser, schema: LedgerSchema) -> dict[str, set[int]]:
+    """Who else has the ledger open (its list or one of its records) → the records they have
+    open (RecordPresence.LIST_PAGE for the list itself)."""
+    since = timezone.now() - PRESENCE_WINDOW
+    rows = (RecordPresence.objects.filter(ledger_id=schema.id, last_seen__gte=since)
+            .exclude(user_id=_uid(user))
+            .values_list("user__username", "user__profile__name", "record_id"))
+    out: dict[str, set[int]] = {}
+    for login, name, record_id in rows:
+        out.setdefault(name or login, set()).add(int(record_id))
+    return out
+
+
 # -- recent changes -----------------------------------------------------------------------------
 
 @dataclass

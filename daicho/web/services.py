@@ -15,6 +15,7 @@ from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.web import groups
 from daicho.web.models import MAX_FROZEN, ROW_HEIGHTS, RecentLedger, RecordPresence, SavedView
 
 CHART_KINDS = ("bar", "pie", "line")
@@ -45,8 +46,10 @@ def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> di
         chart = {"kind": chart.get("kind") if chart.get("kind") in CHART_KINDS else "bar",
                  "group_by": str(chart.get("group_by", ""))[:64],
                  "metric": str(chart.get("metric", "count"))[:80]}
+    grouping = groups.parse(schema, str(spec.get("group_by") or "")[:80])
     return {"name": name, "columns": columns, "widths": widths, "filters": filters, "sort": sort,
-            "search": search, "chart": chart, **layout(spec)}
+            "search": search, "chart": chart, "group_by": grouping.spec if grouping else "",
+            **layout(spec)}
 
 
 def layout(spec: dict[str, Any]) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def chart(request: HttpRequest, ledger_id: int) -> HttpResponse:
             error, groups = exc.message, []
         audit.viewed(request, schema)
         f = schema.by_code.get(group_by)
-        names = Names().load_values([f] if f else [], [{group_by: g["key"]} for g in groups])
+        names = Names(request.user).load_values([f] if f else [], [{group_by: g["key"]} for g in groups])
         points = [charts.Point(_label(schema, group_by, g["key"], names), float(g["value"] or 0))
                   for g in groups]
         title = _("%(metric)s by %(field)s") % {

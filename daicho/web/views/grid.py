@@ -15,11 +15,12 @@ from daicho import access
 from daicho.errors import Conflict, InvalidInput
 from daicho.fields import REGISTRY
 from daicho.fields.context import ValueContext
+from daicho.selectors import changes
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 from daicho.services import record_batches as batches
-from daicho.web import grid, gridpage, queries, resolve, services
+from daicho.web import grid, gridpage, groups, queries, resolve, services
 from daicho.web.names import Names
 from daicho.web.views.common import error_json, json_body, json_endpoint, page
 from daicho.web.widgets import widget_for
@@ -51,13 +52,18 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     records = sel.records_json(schema, result.rows, ctx)
     columns = grid.visible_fields(schema, state)
     names = Names(request.user).load_values(columns, [r["values"] for r in records])
+    rows: list[Any] = grid.grid_rows(schema, columns, records, names)
+    grouping = groups.parse(schema, state.group)
+    if grouping is not None:
+        rows = groups.with_headers(grouping, columns, records, rows, request.user)
     urls = gridpage.urls(schema)
     can = access.screen_rights(request.user, schema.ledger)
     return render(request, "web/ledger.html", {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view,
         "views": queries.views_for(request.user, schema),
         "headers": gridpage.headers(schema, state, columns, schema.read_only),
-        "rows": grid.grid_rows(schema, columns, records, names),
+        "rows": rows, "grouping": grouping, "group_choices": groups.choices(schema),
+        "live_since": changes.next_since().isoformat(),
         "chips": gridpage.chips(schema, state, names),
         "paging": gridpage.paging(urls["ledger"], state, result, urls["rows"]),
         "total": result.total, "error": error, "urls": urls,

@@ -58,7 +58,7 @@ def record_print(request: HttpRequest, ledger_id: int, record_id: int) -> HttpRe
     record = sel.records_json(schema, [sel.get_row(request.user, schema, record_id)], ctx)[0]
     audit.viewed(request, schema, record_id=record["id"])
     values = record["values"]
-    names = Names().load_values(schema.fields, [values],
+    names = Names(request.user).load_values(schema.fields, [values],
                                 [record.get("created_by"), record.get("updated_by")])
     sections = [PrintSection(s.title, s.columns, [
         Item(p.field, widget_for(p.field).show(p.field, values.get(p.field.code), names), p.span)
@@ -100,7 +100,7 @@ def ledger_print(request: HttpRequest, ledger_id: int) -> HttpResponse:
     audit.viewed(request, schema)
     records = sel.records_json(schema, rows, ctx)
     columns = grid.visible_fields(schema, state)
-    names = Names().load_values(columns, [r["values"] for r in records])
+    names = Names(request.user).load_values(columns, [r["values"] for r in records])
     return render(request, "web/print/list.html", {
         "ledger": schema.ledger, "columns": columns, "view": view,
         "rows": grid.grid_rows(schema, columns, records, names), "more": more,

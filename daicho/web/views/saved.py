@@ -59,7 +59,7 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
     spec = {"name": request.POST.get("name", existing.name if existing else ""),
             "columns": [] if state.all_columns else state.columns,
             "filters": state.filters, "sort": state.sort, "search": state.q, "chart": chart,
-            "frozen": state.frozen, "row_height": state.row_height}
+            "frozen": state.frozen, "row_height": state.row_height, "group_by": state.group}
     back = reverse("web:ledger", args=[schema.id]) + state.query()
     try:
         spec["widths"] = _widths(request.POST.get("widths", ""))

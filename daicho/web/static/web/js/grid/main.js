@@ -16,11 +16,13 @@ import { installWidths } from "./widths.js";
 import { installFrozen } from "./frozen.js";
 import { installColumns } from "./columns.js";
 import { installScroll } from "./scroll.js";
+import { installGroups } from "./groups.js";
+import { installLive } from "./live.js";
 
 const grid = createGrid(document.getElementById("grid"));
 if (grid) {
   [installEditing, installFocus, installSelection, installClipboard, installActions, installRows,
    installUndo, installMenu, installKeys, installWidths, installFrozen, installColumns,
-   installScroll].forEach(function (install) { install(grid); });
+   installScroll, installGroups, installLive].forEach(function (install) { install(grid); });
   grid.table.dataset.ready = "1";
 }
