@@ -1,5 +1,6 @@
 /* Placing a popup next to what it is about, always inside the viewport: below the anchor when
-   it fits there, else above it, else wherever it overlaps the least; never off an edge. The popup
+   it fits there, else above it, else beside it, else wherever it overlaps the least; never off
+   an edge. The popup
    is position: fixed, so a scrolled page or a scrolled grid never carries it away. */
 
 export function placeNear(popup, anchor, opts) {
@@ -20,7 +21,24 @@ export function placeNear(popup, anchor, opts) {
   }
   if (top + h > vh - 4) {
     const above = box.top - gap - h;
-    top = above >= 4 ? above : Math.max(4, vh - 4 - h);
+    if (above >= 4) {
+      top = above;
+    } else {
+      // Room neither below nor above (a tall calendar by a cell mid-screen): beside the
+      // anchor, right or else left, so what is being edited stays in view.
+      const besideTop = Math.round(Math.max(4, Math.min(box.top, vh - 4 - h))) + "px";
+      if (box.right + 8 + w <= vw - 4) {
+        popup.style.top = besideTop;
+        popup.style.left = Math.round(box.right + 8) + "px";
+        return;
+      }
+      if (box.left - 8 - w >= 4) {
+        popup.style.top = besideTop;
+        popup.style.left = Math.round(box.left - 8 - w) + "px";
+        return;
+      }
+      top = Math.max(4, vh - 4 - h);
+    }
   }
   const left = Math.max(4, Math.min(box.left, vw - 4 - w));
   popup.style.top = Math.round(top) + "px";
