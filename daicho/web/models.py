@@ -23,7 +23,7 @@ class SavedView(models.Model):
     filters = models.JSONField(default=list, blank=True)
     sort = models.CharField(max_length=400, blank=True)
     search = models.CharField(max_length=1000, blank=True)
-    chart = models.JSONField(default=dict, blank=True)  # {"kind", "group_by", "metric"}
+    chart = models.JSONField(default=dict, blank=True)  # web.services.CHART_KEYS
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

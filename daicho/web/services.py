@@ -13,10 +13,16 @@ from daicho.errors import FieldValueError, InvalidInput, NotFound
 from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
+from daicho.selectors.grouping import PERIODS
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.web.models import RecordPresence, SavedView
 
-CHART_KINDS = ("bar", "pie", "line")
+CHART_KINDS = ("bar", "pie", "line", "crosstab")
+CHART_KEYS = ("kind", "group_by", "period", "columns", "column_period", "metric")
+
+
+def _period(value: Any) -> str:
+    return value if value in PERIODS else ""
 MAX_VIEWS_PER_LEDGER = 200
 
 
@@ -42,6 +48,9 @@ def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> di
     if chart:
         chart = {"kind": chart.get("kind") if chart.get("kind") in CHART_KINDS else "bar",
                  "group_by": str(chart.get("group_by", ""))[:64],
+                 "period": _period(chart.get("period")),
+                 "columns": str(chart.get("columns", ""))[:64],
+                 "column_period": _period(chart.get("column_period")),
                  "metric": str(chart.get("metric", "count"))[:80]}
     return {"name": name, "columns": columns, "widths": widths, "filters": filters, "sort": sort,
             "search": search, "chart": chart}
