@@ -24,7 +24,8 @@ def period_choices() -> list[tuple[str, str]]:
 
 
 def period_name(period: str) -> str:
-    return dict(period_choices()).get(period, "")
+    """The short name in a heading: 取得日（年度）."""
+    return {"fy": _("Fiscal year"), "year": _("Year"), "month": _("Month")}.get(period, "")
 
 
 def group_label(grouping: Grouping, key: Any, names: Names) -> str:
