@@ -15,6 +15,7 @@ from daicho import access
 from daicho.api import Body, api
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
+from daicho.selectors import crosstab as crosstabs
 from daicho.selectors import records as sel
 from daicho.services import audit, exports, files
 from daicho.services import records as svc
@@ -123,6 +124,17 @@ def aggregate(request: HttpRequest, ledger_id: int, group_by: str | None = None,
                            filters=filter, search=q)
     audit.viewed(request, schema)
     return {"groups": groups}
+
+
+@api.get("/ledgers/{ledger_id}/crosstab", tags=["records"])
+def crosstab(request: HttpRequest, ledger_id: int, rows: str = "", columns: str = "",
+             metric: str = "count", filter: list[str] = Query([]),
+             q: str = "") -> dict[str, Any]:
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    table = crosstabs.crosstab(request.user, schema, rows=rows, columns=columns, metric=metric,
+                               filters=filter, search=q)
+    audit.viewed(request, schema)
+    return table.to_json()
 
 
 @api.post("/ledgers/{ledger_id}/files", tags=["files"], response={201: dict[str, Any]})

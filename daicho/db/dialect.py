@@ -133,3 +133,17 @@ def type_for(kind: str) -> str:
         "int": "INTEGER" if sqlite else "BIGINT",
     }[kind]
 
+
+
+def date_period(column_sql: str, period: str) -> str:
+    """The period of a date column as one SQL expression, NULL for a blank date: `year` the
+    calendar year and `fy` the fiscal year (年度, April–March; 2025-03-31 is in 2024) as
+    integers, `month` the text "YYYY-MM". SQLite keeps a date as its ISO text."""
+    if is_sqlite():
+        year = f"CAST(substr({column_sql}, 1, 4) AS INTEGER)"
+        return {"year": year, "month": f"substr({column_sql}, 1, 7)",
+                "fy": f"({year} - (substr({column_sql}, 6, 2) < '04'))"}[period]
+    return {"year": f"CAST(EXTRACT(YEAR FROM {column_sql}) AS INTEGER)",
+            "month": f"to_char({column_sql}, 'YYYY-MM')",
+            "fy": f"CAST(EXTRACT(YEAR FROM {column_sql} - INTERVAL '3 months') AS INTEGER)",
+            }[period]

@@ -28,6 +28,7 @@ from daicho.errors import FieldValueError, InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.requestdata import has_lone_surrogate
+from daicho.selectors.grouping import grouping
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.textnorm import query_terms
 
@@ -609,12 +610,8 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
             raise InvalidInput(_("「%(name)s」 cannot be compared.") % {"name": metric_field.name},
                                code="invalid_metric")
         value_sql = f"{name.upper()}(t.{q(metric_field.column)})"
-    group_field: Field | None = None
-    if group_by:
-        group_field = schema.field(group_by)
-        if not schema.type_of(group_field).groupable:
-            raise InvalidInput(_("The field 「%(name)s」 cannot be grouped.")
-                               % {"name": group_field.name}, code="invalid_group_by")
+    grouped = grouping(schema, group_by) if group_by else None
+    group_field = grouped.field if grouped else None
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx)
     source = f"{q(schema.table)} t"
     if name != "count" and metric_field is not None and group_field is not None:
@@ -631,8 +628,8 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
                 # Until the covering index exists, one sequential pass over the table beats
                 # visiting it in the group column's index order, which SQLite would choose.
                 source += " NOT INDEXED"
-    if group_field is not None:
-        gcol = f"t.{q(group_field.column)}"
+    if grouped is not None:
+        gcol = grouped.sql
         sql = (f"SELECT {gcol}, {value_sql} FROM {source} WHERE {where}"
                f" GROUP BY {gcol} ORDER BY {gcol} ASC NULLS FIRST LIMIT 10001")
     else:
@@ -643,11 +640,10 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
     if len(results) > 10000:
         raise InvalidInput(_("Too many groups (more than 10,000)."), code="too_many_groups")
     groups = []
-    gtype = schema.type_of(group_field) if group_field else None
     mtype_ = schema.type_of(metric_field) if metric_field else None
     for key, value in results:
-        if gtype is not None and group_field is not None:
-            key = gtype.to_json(group_field, key, ctx)
+        if grouped is not None:
+            key = grouped.key(key, ctx)
         if name == "count":
             out: Any = int(value)
         elif value is None:

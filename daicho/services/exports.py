@@ -16,6 +16,7 @@ from daicho.db.dialect import q
 from daicho.errors import DaichoError, InvalidInput
 from daicho.exporting import ExportColumn, ExportError, UnencodablePosition, write_csv, write_xlsx
 from daicho.exporting.charsets import Substitution
+from daicho.exporting.crosstab_xlsx import CrossTabSheet, write_crosstab
 from daicho.fields.context import ValueContext
 from daicho.i18n import join_list
 from daicho.selectors import records as sel
@@ -128,3 +129,12 @@ def substitutions_text(result: dict[str, Any], places: int = 20) -> str:
 
 def _code(char: str) -> str:
     return f"U+{ord(char):04X}"
+
+
+def export_crosstab(*, user: AnyUser, schema: LedgerSchema, sheet: CrossTabSheet) -> bytes:
+    """A cross-tab of `schema` as an xlsx file, logged as an export like every export. The
+    caller opened the ledger with the export right and computed `sheet` through the gate."""
+    body = write_crosstab(sheet)
+    audit.record(user=user, action="export", target=f"ledger:{schema.id}",
+                 details={"format": "xlsx", "layout": "crosstab", "rows": len(sheet.rows)})
+    return body

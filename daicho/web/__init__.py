@@ -7,7 +7,9 @@ Layout:
 - grid.py / gridpage.py: the list page's state in the URL, keyset paging both ways, rows.
 - forms.py: the record form and what a POST changed (only changed fields are sent, with the
   revision the page was loaded at, so the record services can merge or report a conflict).
-- charts.py: SVG charts drawn on the server; names.py: display names for logins and departments.
+- charts.py: SVG charts drawn on the server; crosstab.py: group labels (2024年度, a department's
+  name) and the cross-tab labelled for the page and Excel; names.py: display names for logins
+  and departments.
 - models.py, services.py, queries.py: what the UI keeps itself (saved views, presence).
 - middleware.py: CSP and the other security headers for every response.
 

@@ -8,6 +8,7 @@ colour is never the only way to tell groups apart; the page also shows the numbe
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 from django.utils.html import escape
@@ -39,6 +40,21 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def text_width(text: str, size: float = 13) -> float:
+    """An upper estimate of the drawn width of `text` in pixels: a full-width (CJK) character
+    is one em, any other about 0.62 em in the sans-serif fonts browsers pick."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.62 for ch in text)
+
+
+def fit(text: str, pixels: float, size: float = 13) -> str:
+    """`text` cut with "…" so that it is drawn within `pixels` (the full text is in <title>)."""
+    if text_width(text, size) <= pixels:
+        return text
+    while text and text_width(text + "…", size) > pixels:
+        text = text[:-1]
+    return text + "…"
+
+
 def _open(width: int, height: int, title: str) -> list[str]:
     return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
@@ -58,7 +74,7 @@ def bar(points: list[Point], title: str) -> SafeString:
         w = max(1.0, bar_w * abs(p.value) / peak) if p.value else 0
         out.append(f'<g><title>{escape(p.label)}: {escape(number(p.value))}</title>'
                    f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" {FONT}>'
-                   f'{escape(_clip(p.label, 18))}</text>'
+                   f'{escape(fit(p.label, label_w - 12))}</text>'
                    f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" '
                    f'fill="{PALETTE[0]}"/>'
                    f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" {FONT}>{escape(number(p.value))}'
@@ -81,7 +97,9 @@ def pie(points: list[Point], title: str) -> SafeString:
     total = sum(p.value for p in positive) or 1
     r, cx, cy = 130, 150, 150
     height = max(300, 24 * len(positive) + 20)
-    out = _open(620, height, title)
+    legends = [f"{p.label}: {number(p.value)} ({p.value / total * 100:.1f}%)" for p in positive]
+    legend_w = min(520, max((text_width(t) for t in legends), default=0) + 12)
+    out = _open(max(620, int(332 + legend_w)), height, title)
     angle = -math.pi / 2
     for i, p in enumerate(positive):
         share = p.value / total
@@ -100,7 +118,7 @@ def pie(points: list[Point], title: str) -> SafeString:
         ly = 20 + i * 24
         out.append(f'<g><title>{escape(label)}</title>{shape}'
                    f'<rect x="310" y="{ly}" width="14" height="14" fill="{colour}" stroke="#333"/>'
-                   f'<text x="332" y="{ly + 12}" {FONT}>{escape(_clip(label, 36))}</text></g>')
+                   f'<text x="332" y="{ly + 12}" {FONT}>{escape(fit(label, legend_w - 4))}</text></g>')
     out.append("</svg>")
     return mark_safe("".join(out))  # every text in it was escaped above
 
@@ -116,18 +134,44 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [start + i * step for i in range(int((high - start) / step) + 2)]
 
 
+LABEL_MAX = 220  # pixels of a category label under the line chart; the rest is cut with …
+SLANT = math.radians(40)
+
+
+def _axis_labels(labels: list[str], slot: float) -> tuple[list[str], bool, float]:
+    """The labels under a line chart, whether they are slanted, and the height they need.
+    Labels that fit their slot stand level; longer ones are slanted by 40° (both fit the box:
+    the margins are made from their widths)."""
+    cut = [fit(text, LABEL_MAX) for text in labels]
+    widest = max((text_width(t) for t in cut), default=0)
+    if widest <= slot - 6:
+        return cut, False, 24
+    return cut, True, 14 + widest * math.sin(SLANT) + 13 * math.cos(SLANT) + 6
+
+
 def line(points: list[Point], title: str) -> SafeString:
     shown = points[:MAX_POINTS]
-    left, right, top, bottom = 80, 20, 16, 90
-    width = max(640, min(1400, 40 * len(shown) + left + right))
-    height = 340
-    out = _open(width, height, title)
+    right, top, plot_h = 24, 16, 250
+    width = max(640, min(1400, 64 * len(shown) + 120))  # 64: room for 2024年度 level
     if not shown:
-        out.append("</svg>")
-        return mark_safe("".join(out))  # every text in it was escaped above
+        return mark_safe("".join([*_open(width, top + plot_h + 24, title), "</svg>"]))
     ticks = _ticks(min(0.0, *(p.value for p in shown)), max(0.0, *(p.value for p in shown)))
     low, high = ticks[0], ticks[-1]
-    plot_w, plot_h = width - left - right, height - top - bottom
+    every = max(1, math.ceil(len(shown) / 30))
+    labelled = [(i, p.label) for i, p in enumerate(shown) if i % every == 0]
+    # The left margin holds the value axis' numbers and what a slanted first label reaches
+    # left of its point; the slot is the room between two labelled points.
+    left = 16 + max(text_width(number(t)) for t in ticks)
+    for _pass in range(2):
+        slot = (width - left - right) * every / len(shown)
+        texts, slanted, bottom = _axis_labels([label for _i, label in labelled], slot)
+        if slanted:
+            reach = max(text_width(t) * math.cos(SLANT) + 13 * math.sin(SLANT)
+                        - (width - left - right) * (i + 0.5) / len(shown)
+                        for (i, _label), t in zip(labelled, texts, strict=True))
+            left = max(left, reach + 8)
+    out = _open(width, int(top + plot_h + bottom), title)
+    plot_w = width - left - right
 
     def y_of(value: float) -> float:
         return top + plot_h - (value - low) / ((high - low) or 1) * plot_h
@@ -136,20 +180,25 @@ def line(points: list[Point], title: str) -> SafeString:
         return left + (plot_w * (i + 0.5) / len(shown))
 
     for t in ticks:
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y_of(t):.1f}" y2="{y_of(t):.1f}" '
-                   f'stroke="#ddd"/><text x="{left - 6}" y="{y_of(t) + 4:.1f}" text-anchor="end" '
-                   f'{FONT}>{escape(number(t))}</text>')
+        out.append(f'<line x1="{left:.1f}" x2="{width - right}" y1="{y_of(t):.1f}" '
+                   f'y2="{y_of(t):.1f}" stroke="#ddd"/><text x="{left - 6:.1f}" '
+                   f'y="{y_of(t) + 4:.1f}" text-anchor="end" {FONT}>{escape(number(t))}</text>')
     coords = " ".join(f"{x_of(i):.1f},{y_of(p.value):.1f}" for i, p in enumerate(shown))
     out.append(f'<polyline points="{coords}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
-    every = max(1, math.ceil(len(shown) / 30))
     for i, p in enumerate(shown):
         x, y = x_of(i), y_of(p.value)
         out.append(f'<g><title>{escape(p.label)}: {escape(number(p.value))}</title>'
                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[0]}"/></g>')
-        if i % every == 0:
-            out.append(f'<text transform="translate({x:.1f},{top + plot_h + 14}) rotate(-40)" '
-                       f'text-anchor="end" {FONT}>{escape(_clip(p.label, 14))}</text>')
-    out.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" '
+    base = top + plot_h
+    for (i, label), text in zip(labelled, texts, strict=True):
+        if slanted:
+            out.append(f'<text transform="translate({x_of(i):.1f},{base + 14}) '
+                       f'rotate(-{math.degrees(SLANT):.0f})" text-anchor="end" {FONT}>'
+                       f'<title>{escape(label)}</title>{escape(text)}</text>')
+        else:
+            out.append(f'<text x="{x_of(i):.1f}" y="{base + 18}" text-anchor="middle" {FONT}>'
+                       f'<title>{escape(label)}</title>{escape(text)}</text>')
+    out.append(f'<line x1="{left:.1f}" y1="{base}" x2="{width - right}" y2="{base}" '
                'stroke="#333"/>')
     out.append("</svg>")
     return mark_safe("".join(out))  # every text in it was escaped above

@@ -14,11 +14,17 @@ from daicho.errors import FieldValueError, InvalidInput, NotFound
 from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
+from daicho.selectors.grouping import PERIODS
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.web import groups
 from daicho.web.models import MAX_FROZEN, ROW_HEIGHTS, RecentLedger, RecordPresence, SavedView
 
-CHART_KINDS = ("bar", "pie", "line")
+CHART_KINDS = ("bar", "pie", "line", "crosstab")
+CHART_KEYS = ("kind", "group_by", "period", "columns", "column_period", "metric")
+
+
+def _period(value: Any) -> str:
+    return value if value in PERIODS else ""
 MAX_VIEWS_PER_LEDGER = 200
 RECENT_KEPT = 20  # ledgers remembered per user; the home page shows the first few
 
@@ -45,6 +51,9 @@ def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> di
     if chart:
         chart = {"kind": chart.get("kind") if chart.get("kind") in CHART_KINDS else "bar",
                  "group_by": str(chart.get("group_by", ""))[:64],
+                 "period": _period(chart.get("period")),
+                 "columns": str(chart.get("columns", ""))[:64],
+                 "column_period": _period(chart.get("column_period")),
                  "metric": str(chart.get("metric", "count"))[:80]}
     grouping = groups.parse(schema, str(spec.get("group_by") or "")[:80])
     return {"name": name, "columns": columns, "widths": widths, "filters": filters, "sort": sort,

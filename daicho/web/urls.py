@@ -53,6 +53,7 @@ urlpatterns = [
     path(_ledger + "subtotals", live.subtotals, name="subtotals"),
     path(_field + "filter", filters.filter_popup, name="filter_popup"),
     path(_ledger + "chart", chart.chart, name="chart"),
+    path(_ledger + "chart/crosstab.xlsx", chart.chart_xlsx, name="chart_xlsx"),
     path(_ledger + "trash", history.trash, name="trash"),
     path(_ledger + "views/save", saved.view_save, name="view_save"),
     path(_ledger + "views/<int:view_id>/delete", saved.view_delete, name="view_delete"),

@@ -48,6 +48,7 @@ def test_every_read_surface_logs(world: World) -> None:
         (f"{world.base}/records/{rid}", {}, "view_record"),
         (f"{world.base}/records/{rid}/history", {}, "view_record"),
         (f"{world.base}/aggregate", {"group_by": "kind"}, "view_list"),
+        (f"{world.base}/crosstab", {"rows": "kind", "columns": "dept"}, "view_list"),
         (f"{world.base}/export", {"format": "csv"}, "export"),
     ]
     web_reads = [
@@ -56,6 +57,10 @@ def test_every_read_surface_logs(world: World) -> None:
         (f"/ledgers/{lid}/records/{rid}/history", {}, "view_record"),
         (f"/ledgers/{lid}/totals", {"q": "庁"}, "view_list"),
         (f"/ledgers/{lid}/chart", {"group_by": "kind"}, "view_list"),
+        (f"/ledgers/{lid}/chart", {"kind": "crosstab", "group_by": "kind", "columns": "dept"},
+         "view_list"),
+        (f"/ledgers/{lid}/chart/crosstab.xlsx", {"kind": "crosstab", "group_by": "kind",
+                                                 "columns": "dept"}, "export"),
         (f"/ledgers/{lid}/trash", {}, "view_list"),
         (f"/ledgers/{lid}/fields/kind/filter", {"s": "1"}, "view_list"),  # a column's values
         (f"/ledgers/{lid}/records/{rid}/print", {}, "view_record"),  # printouts

@@ -53,9 +53,8 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
         shared = False
         messages.info(request, _("Only people who manage the ledger can share views; "
                                  "it was saved as your own view."))
-    chart = {"kind": request.POST.get("chart_kind", ""), "group_by": request.POST.get("chart_group_by", ""),
-             "metric": request.POST.get("chart_metric", "")} if request.POST.get("chart_kind") else \
-        (existing.chart if existing else {})
+    chart = {key: request.POST.get(f"chart_{key}", "") for key in web_svc.CHART_KEYS} \
+        if request.POST.get("chart_kind") else (existing.chart if existing else {})
     spec = {"name": request.POST.get("name", existing.name if existing else ""),
             "columns": [] if state.all_columns else state.columns,
             "filters": state.filters, "sort": state.sort, "search": state.q, "chart": chart,
