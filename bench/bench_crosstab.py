@@ -14,7 +14,6 @@ department's records, and prints p50 / p95 / max in ms and the number of GROUP B
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -103,14 +102,7 @@ def measure(lid: int, requests: int) -> list[dict[str, Any]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=10)
-    parser.add_argument("--data-dir", default="")
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--out", default="")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure the ledger an earlier run left in --data-dir")
+    parser = loader.arguments(__doc__, requests=10)
     args = parser.parse_args()
     loader.setup(args)
     lid = loader.existing() if args.reuse else loader.fill(args.records)

@@ -175,15 +175,22 @@ def measure(lid: int, requests: int) -> list[dict[str, Any]]:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(doc: str | None, requests: int) -> argparse.ArgumentParser:
+    """The options of the benchmarks on this ledger (this one, bench_grid_pages, bench_live,
+    bench_crosstab); each adds its own."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=requests)
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--out", default="")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the ledger an earlier run left in --data-dir")
+    return parser
+
+
+def main() -> int:
+    parser = arguments(__doc__, requests=20)
     args = parser.parse_args()
     setup(args)
     lid = existing() if args.reuse else fill(args.records)

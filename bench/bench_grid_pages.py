@@ -16,7 +16,6 @@ which tells a slow page from a machine busy with other work.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -99,14 +98,7 @@ def measure(lid: int, requests: int) -> list[dict[str, Any]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--data-dir", default="")
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--out", default="")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure the ledger an earlier run left in --data-dir")
+    parser = filling.arguments(__doc__, requests=20)
     parser.add_argument("--fill-only", action="store_true", help="fill the ledger, measure nothing")
     args = parser.parse_args()
     filling.setup(args)

@@ -20,7 +20,6 @@ open page repeats); the subtotals, like the totals row, scan every matching reco
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import statistics
@@ -147,14 +146,7 @@ def measure(lid: int, requests: int) -> list[dict[str, Any]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--data-dir", default="")
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--out", default="")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure the ledger an earlier run left in --data-dir")
+    parser = base.arguments(__doc__, requests=50)
     args = parser.parse_args()
     base.setup(args)
     lid = base.existing() if args.reuse else base.fill(args.records)
