@@ -4,6 +4,8 @@
    <col> and the grid's column list, so saves and the rows loaded later come in the new order
    (core.js sends the order with each request). The order is kept by saving the view. */
 
+import { menuBehaviour } from "./menukeys.js";
+
 export function installColumns(g) {
   const table = g.table;
   const menu = document.getElementById("column-menu");
@@ -38,14 +40,8 @@ export function installColumns(g) {
 
   // -- the column menu ---------------------------------------------------------------------------
   let target = null;
-  const items = menu ? Array.prototype.slice.call(menu.querySelectorAll("[role=menuitem]")) : [];
-  function focusItem(i) {
-    const k = items.length;
-    const item = items[((i % k) + k) % k];
-    items.forEach(function (el) { el.tabIndex = -1; });
-    item.tabIndex = 0;
-    item.focus();
-  }
+  const { items, focusItem } = menu ? menuBehaviour(menu, run, closeMenu)
+    : { items: [], focusItem: function () {} };
   function openMenu(th, x, y) {
     if (!menu) return;
     target = th;
@@ -87,26 +83,6 @@ export function installColumns(g) {
     else if (action === "freeze") { g.setFrozen(i + 1); g.emit("layout"); }
     else if (action === "unfreeze") { g.setFrozen(0); g.emit("layout"); }
     focusHead(th);
-  }
-  if (menu) {
-    menu.addEventListener("keydown", function (event) {
-      const i = items.indexOf(document.activeElement);
-      let handled = true;
-      switch (event.key) {
-        case "ArrowDown": focusItem(i + 1); break;
-        case "ArrowUp": focusItem(i - 1); break;
-        case "Home": focusItem(0); break;
-        case "End": focusItem(items.length - 1); break;
-        case "Enter": case " ": run(items[i]); break;
-        case "Escape": case "Tab": closeMenu(true); break;
-        default: handled = false;
-      }
-      if (handled) event.preventDefault();
-    });
-    menu.addEventListener("click", function (event) { run(event.target.closest("[role=menuitem]")); });
-    document.addEventListener("pointerdown", function (event) {
-      if (!menu.hidden && !menu.contains(event.target)) closeMenu(false);
-    });
   }
 
   table.tHead.addEventListener("contextmenu", function (event) {

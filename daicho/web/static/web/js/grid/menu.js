@@ -2,10 +2,12 @@
    the WAI-ARIA menu pattern: arrows move, Enter or Space runs, Esc closes and gives the focus
    back to the active cell. Items the user may not use are marked aria-disabled and, chosen, say why. */
 
+import { menuBehaviour } from "./menukeys.js";
+
 export function installMenu(g) {
   const menu = document.getElementById("grid-menu");
   if (!menu) return;
-  const items = Array.prototype.slice.call(menu.querySelectorAll("[role=menuitem]"));
+  const { items, focusItem } = menuBehaviour(menu, runItem, close);
   const actions = {
     copy: function () { g.copy(); },
     paste: function () { g.pasteFromClipboard(); },
@@ -23,13 +25,6 @@ export function installMenu(g) {
     if (menu.hidden) return;
     menu.hidden = true;
     if (refocus && g.active) g.focusCell(g.active, { keepRange: true });
-  }
-  function focusItem(i) {
-    const n = items.length;
-    const item = items[((i % n) + n) % n];
-    items.forEach(function (el) { el.tabIndex = -1; });
-    item.tabIndex = 0;
-    item.focus();
   }
   g.openMenu = function (x, y) {
     items.forEach(function (el) {
@@ -61,24 +56,6 @@ export function installMenu(g) {
     const inRange = cell.classList.contains("in-range");
     if (!inRange) g.focusCell(cell);
     g.openMenu(event.clientX, event.clientY);
-  });
-  menu.addEventListener("keydown", function (event) {
-    const i = items.indexOf(document.activeElement);
-    let handled = true;
-    switch (event.key) {
-      case "ArrowDown": focusItem(i + 1); break;
-      case "ArrowUp": focusItem(i - 1); break;
-      case "Home": focusItem(0); break;
-      case "End": focusItem(items.length - 1); break;
-      case "Enter": case " ": runItem(items[i]); break;
-      case "Escape": case "Tab": close(true); break;
-      default: handled = false;
-    }
-    if (handled) event.preventDefault();
-  });
-  menu.addEventListener("click", function (event) { runItem(event.target.closest("[role=menuitem]")); });
-  document.addEventListener("pointerdown", function (event) {
-    if (!menu.hidden && !menu.contains(event.target)) close(false);
   });
   window.addEventListener("blur", function () { close(false); });
 }
