@@ -15,9 +15,7 @@ department's records, and prints p50 / p95 / max in ms and the number of GROUP B
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -78,22 +76,14 @@ def measure(lid: int, requests: int) -> list[dict[str, Any]]:
             resp = client.get(url)  # warm: plans and caches, as any later request finds them
         assert resp.status_code == 200, (url, resp.status_code, resp.content[:300])
         group_bys = sum("GROUP BY" in q["sql"] for q in queries.captured_queries)
-        times = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            resp = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-            assert resp.status_code == 200
-        times.sort()
-        p95 = times[max(0, round(0.95 * len(times)) - 1)]
-        result = {"case": label, "p50": round(statistics.median(times), 1), "p95": round(p95, 1),
-                  "max": round(times[-1], 1), "group_by_queries": group_bys}
+        figures, resp = loader.timed(lambda: client.get(url), requests)  # noqa: B023
+        result: dict[str, Any] = {"case": label, **figures, "group_by_queries": group_bys}
         if "/crosstab?" in url and url.startswith("/api/"):
             body = json.loads(resp.content)
             result["cells"] = len(body["rows"]) * len(body["columns"])
             result["total"] = body["total"]
         out.append(result)
-        flag = "" if p95 <= TARGET_MS else "  OVER"
+        flag = "" if result["p95"] <= TARGET_MS else "  OVER"
         print(f"{label:42} p50 {result['p50']:7.1f}  p95 {result['p95']:7.1f}  max "
               f"{result['max']:7.1f}  GROUP BY queries {group_bys}"
               f"{'  cells ' + str(result['cells']) if 'cells' in result else ''}{flag}",

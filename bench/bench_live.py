@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -90,16 +89,7 @@ def _time(call: Any, requests: int) -> dict[str, float]:
     # An index the request asked for (the covering index of a grouped sum) is built by the
     # server's job thread; here, at once, as the filter popup bench does.
     jobs.run_pending()
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        resp = call()
-        times.append((time.perf_counter() - started) * 1000)
-        assert resp.status_code == 200, resp.content[:300]
-    times.sort()
-    p95 = times[max(0, round(0.95 * len(times)) - 1)]
-    return {"p50": round(statistics.median(times), 1), "p95": round(p95, 1),
-            "max": round(times[-1], 1)}
+    return base.timed(call, requests)[0]
 
 
 def measure(lid: int, requests: int) -> list[dict[str, Any]]:
