@@ -29,6 +29,7 @@ from daicho.models import Field, History, Ledger
 from daicho.requestdata import refuse_unknown_keys, whole_id
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import events
 from daicho.textnorm import search_key, search_keys
 
 ACTIONS = ("create", "update", "delete", "restore", "import", "revert")
@@ -143,6 +144,10 @@ def _history(schema: LedgerSchema, user: AnyUser, entries: list[tuple[int, int, 
         cur.executemany(sql, [
             (schema.id, rid, rev, action, uid, at, _dumps(changes), batch_id)
             for rid, rev, action, changes in entries])
+    events.emit(schema, [
+        events.RecordEvent(action=action, ledger_id=schema.id, record_id=rid, revision=rev,
+                           user_id=uid, changes=changes, batch_id=batch_id)
+        for rid, rev, action, changes in entries])
 
 
 def _bump_count(schema: LedgerSchema, delta: int) -> None:
@@ -699,6 +704,10 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
             if progress is not None:
                 progress(end, count)
             history.start(_import_history, cur, schema, ids, uid, at, batch_id)
+            events.emit(schema, [
+                events.RecordEvent(action="import", ledger_id=schema.id, record_id=rid,
+                                   revision=1, user_id=uid, batch_id=batch_id)
+                for rid in ids])
         history.wait()
     fts.close()
     _bump_count(schema, count)
