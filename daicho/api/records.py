@@ -17,6 +17,7 @@ from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import crosstab as crosstabs
 from daicho.selectors import records as sel
+from daicho.selectors import related as related_sel
 from daicho.services import audit, exports, files
 from daicho.services import records as svc
 
@@ -105,6 +106,20 @@ def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> dict
     items = svc.history(user=request.user, schema=schema, record_id=record_id)
     audit.viewed(request, schema, record_id=record_id)
     return {"items": items}
+
+
+@api.get("/ledgers/{ledger_id}/records/{record_id}/related", tags=["records"])
+def related_records(request: HttpRequest, ledger_id: int, record_id: int, limit: int = 10,
+                    ledger: int | None = None, field: str | None = None,
+                    cursor: str | None = None) -> dict[str, Any]:
+    """Records of other ledgers whose link fields point at this one (contract §7): per ledger
+    and link field, the total and the newest `limit`; `ledger`, `field` and `cursor` page one
+    group."""
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    groups = related_sel.related(request.user, schema, record_id, limit=limit, ledger=ledger,
+                                 field=field, cursor=cursor)
+    audit.viewed(request, schema, record_id=record_id)
+    return {"items": [g.to_json() for g in groups]}
 
 
 @api.post("/ledgers/{ledger_id}/records/{record_id}/revert", tags=["records"])

@@ -21,6 +21,7 @@ from daicho.web.views import (
     plan,
     printing,
     records,
+    related,
     saved,
     user_security,
 )
@@ -62,6 +63,7 @@ urlpatterns = [
     path(_record + "delete", records.record_delete, name="record_delete"),
     path(_record + "restore", records.record_restore, name="record_restore"),
     path(_record + "presence", records.presence, name="presence"),
+    path(_record + "related", related.related, name="related"),
     path(_record + "print", printing.record_print, name="record_print"),
     path(_ledger + "print", printing.ledger_print, name="ledger_print"),
     path(_record + "history", history.record_history, name="history"),

@@ -59,7 +59,9 @@ def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] |
 def record_new(request: HttpRequest, ledger_id: int) -> HttpResponse:
     schema = access.screen_for(request.user, ledger_id, "add")
     if request.method != "POST":
-        return _render(request, schema, None, forms.form_rows(schema, {}, Names(request.user)))
+        values = _prefilled_link(schema, request.GET.get("link", ""))
+        names = Names(request.user).load_values(schema.fields, [values])
+        return _render(request, schema, None, forms.form_rows(schema, values, names))
     sub = forms.read_submission(request, schema)
     try:
         if sub.upload_errors:
@@ -74,6 +76,16 @@ def record_new(request: HttpRequest, ledger_id: int) -> HttpResponse:
     if request.POST.get("then") == "another":
         return redirect("web:record_new", schema.id)
     return redirect("web:record", schema.id, record["id"])
+
+
+def _prefilled_link(schema: LedgerSchema, spec: str) -> dict[str, Any]:
+    """`?link=CODE:RID` ("add a related record"): the new record's link field CODE starts out
+    pointing at record RID. Anything else in it is ignored; saving checks the link as usual."""
+    code, _sep, rid = spec.partition(":")
+    f = schema.by_code.get(code)
+    if f is None or f.type != "link" or code in schema.read_only or not rid.isdigit():
+        return {}
+    return {code: int(rid)}
 
 
 @page
