@@ -29,7 +29,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import Ledger, Org
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema
-from daicho.services import accounts, ledgers, records
+from daicho.services import accounts, designs, ledgers, records
 
 SEED = 20240401
 MAIL_DOMAIN = "city.example.jp"  # example.jp is reserved for examples by JPRS
@@ -519,6 +519,7 @@ def _fill(actor: AnyUser, spec: DemoLedger) -> None:
     ctx = ValueContext()
     schema = ledgers.create_ledger(user=actor, name=spec.name, description=spec.description,
                                    fields=spec.fields(actor, ctx))
+    designs.set_template(user=actor, schema=schema, value=True)  # the demo's designs are templates
     items = spec.records(actor, ctx)
     for start in range(0, len(items), 1000):
         records.bulk(user=actor, schema=schema, ctx=ctx,

@@ -112,6 +112,7 @@ def test_ledgers_and_field_types(demo: dict[str, dict[str, Any]]) -> None:
     def types(name: str) -> dict[str, tuple[str, str]]:
         return {f["name"]: (f["code"], f["type"]) for f in demo[name]["fields"]}
 
+    assert demo["公有財産台帳"]["template"] is True  # the demo's ledgers serve as templates
     assert types("公有財産台帳") == {
         "財産番号": ("property_no", "autonumber"), "名称": ("name", "text"),
         "区分": ("category", "choice"), "所在地": ("address", "text"),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Schema, Status
 
 from daicho import access
 from daicho.api import Body, api
+from daicho.errors import InvalidInput
 from daicho.selectors.ledgers import LedgerSchema, field_json, ledger_json
-from daicho.services import audit, permissions
+from daicho.services import audit, designs, permissions
 from daicho.services import ledgers as svc
 
 
@@ -27,6 +29,7 @@ class LedgerIn(Body):
     name: Any = None
     description: Any = ""
     fields: list[dict[str, Any]] = []
+    template: Any = None
 
 
 class LedgerPatch(Body):
@@ -35,6 +38,7 @@ class LedgerPatch(Body):
     sensitive: Any = None
     migrated_from: Any = None
     folder: Any = None
+    template: Any = None
 
 
 class FieldPatch(Body):
@@ -75,9 +79,19 @@ def _ledger_json(request: HttpRequest, schema: LedgerSchema) -> dict[str, Any]:
 @api.post("/ledgers", tags=["ledgers"], response={201: dict[str, Any]})
 def post_ledger(request: HttpRequest, body: LedgerIn) -> Status[dict[str, Any]]:
     access.require_user(request.user)
-    schema = svc.create_ledger(user=request.user, name=body.name, description=body.description,
-                               fields=body.fields)
-    return Status(201, ledger_json(schema))
+    if body.template is None:
+        schema = svc.create_ledger(user=request.user, name=body.name,
+                                   description=body.description, fields=body.fields)
+        return Status(201, ledger_json(schema))
+    if body.fields:
+        raise InvalidInput(_("Give either fields or a template, not both."),
+                           code="invalid_template")
+    design = designs.template_design(request.user, body.template)
+    given = body.model_fields_set
+    schema, notes = designs.create_from_design(
+        user=request.user, design=design, name=body.name,
+        description=body.description if "description" in given else None)
+    return Status(201, {**ledger_json(schema), "notes": notes})
 
 
 @api.get("/ledgers/{ledger_id}", tags=["ledgers"])
@@ -91,6 +105,10 @@ def get_ledger(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
 def patch_ledger(request: HttpRequest, ledger_id: int, body: LedgerPatch) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     patch = _present(body)
+    if "template" in patch:
+        designs.set_template(user=request.user, schema=schema, value=patch.pop("template"))
+        if not patch:
+            return ledger_json(access.ledger_for(request.user, ledger_id, "manage"))
     flagged = "sensitive" in patch
     migrated = "migrated_from" in patch
     # Checked before anything is saved, so a bad flag leaves the name alone too.
@@ -149,3 +167,34 @@ def get_permissions(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
 def put_permissions(request: HttpRequest, ledger_id: int, body: RulesIn) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return {"rules": permissions.set_rules(user=request.user, schema=schema, rules=body.rules)}
+
+
+class DesignIn(Body):
+    design: Any = None
+    name: Any = None
+    description: Any = None
+
+
+@api.get("/ledgers/{ledger_id}/design", tags=["ledgers"])
+def get_design(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
+    """The ledger's design as a file to share: fields, permissions, views, process (no
+    records). Its managers."""
+    schema = access.ledger_for(request.user, ledger_id, "manage")
+    return designs.export_design(user=request.user, schema=schema)
+
+
+@api.post("/ledger-designs", tags=["ledgers"], response={201: dict[str, Any]})
+def post_design(request: HttpRequest, body: DesignIn) -> Status[dict[str, Any]]:
+    """A new ledger from a design file (`GET …/design` of this or another installation)."""
+    access.require_user(request.user)
+    schema, notes = designs.create_from_design(user=request.user, design=body.design,
+                                               name=body.name, description=body.description)
+    return Status(201, {**ledger_json(schema), "notes": notes})
+
+
+@api.get("/templates", tags=["ledgers"])
+def get_templates(request: HttpRequest) -> dict[str, Any]:
+    """The ledgers marked as templates, for whoever may create ledgers."""
+    access.require_user(request.user)
+    return {"items": [{"id": lg.id, "name": lg.name, "description": lg.description}
+                      for lg in designs.templates(request.user)]}

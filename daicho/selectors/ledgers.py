@@ -99,6 +99,9 @@ def ledger_json(schema: LedgerSchema, with_fields: bool = True) -> dict[str, Any
         "migrated_from": (schema.ledger.settings.get("migrated_from")
                           if isinstance(schema.ledger.settings, dict) else None),
         "folder": folder_of(schema.ledger),
+        # Marked by its managers as a template for new ledgers (daicho.services.designs).
+        "template": bool(isinstance(schema.ledger.settings, dict)
+                         and schema.ledger.settings.get("template")),
     }
     if with_fields:
         data["fields"] = [field_json(f) for f in schema.fields]

@@ -55,6 +55,8 @@ ACTIONS = {
     "process": gettext_lazy("Process changed"),
     "permissions": gettext_lazy("Permissions changed"),
     "sensitive": gettext_lazy("Sensitive flag changed"),
+    "ledger_template": gettext_lazy("Template flag changed"),
+    "design_export": gettext_lazy("Ledger design exported"),
     "ledger_creators": gettext_lazy("Who may create ledgers changed"),
     "user_create": gettext_lazy("User created"),
     "org_create": gettext_lazy("Department created"),

@@ -85,6 +85,34 @@ def save_view(*, user: AnyUser, schema: LedgerSchema, spec: dict[str, Any], shar
     return view
 
 
+# A shared view's settings as a ledger design carries them (daicho.services.designs).
+VIEW_DESIGN_KEYS = ("name", "columns", "widths", "filters", "sort", "search", "chart",
+                    "group_by", "frozen", "row_height")
+
+
+def export_views(schema: LedgerSchema) -> list[dict[str, Any]] | None:
+    """The ledger's shared views (personal ones stay personal)."""
+    views = SavedView.objects.filter(ledger_id=schema.id, owner=None).order_by("id")
+    return [{k: getattr(v, k) for k in VIEW_DESIGN_KEYS} for v in views] or None
+
+
+def apply_views(user: AnyUser, schema: LedgerSchema, value: Any) -> list[str]:
+    """The design's shared views on a new ledger, each checked as a saved view is."""
+    if not isinstance(value, list):
+        raise InvalidInput(_("views holds a list of views."), code="invalid_design",
+                           details={"at": "views"})
+    notes = []
+    for i, spec in enumerate(value):
+        try:
+            if not isinstance(spec, dict):
+                raise InvalidInput(_("Each view is an object."), code="invalid_design")
+            save_view(user=user, schema=schema, spec=spec, shared=True)
+        except InvalidInput as exc:
+            notes.append(_("View %(n)d was not copied: %(reason)s")
+                         % {"n": i + 1, "reason": exc.message})
+    return notes
+
+
 def delete_view(*, view: SavedView) -> None:
     view.delete()
 

@@ -12,8 +12,10 @@ from django.views.decorators.http import require_POST
 
 from daicho import access
 from daicho.errors import DaichoError
+from daicho.services import designs
 from daicho.services import ledgers as ledger_svc
 from daicho.web import ledger_list, queries
+from daicho.web.views import designs as design_views
 from daicho.web.views.common import page
 
 
@@ -30,6 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
         **_ledgers(request),
         "recent": queries.recent_changes(request.user),
         "can_create": access.can_create_ledger(request.user),
+        "templates": designs.templates(request.user),
     })
 
 
@@ -38,12 +41,21 @@ def home(request: HttpRequest) -> HttpResponse:
 def create_ledger(request: HttpRequest) -> HttpResponse:
     access.require_ledger_creator(request.user)
     try:
-        schema = ledger_svc.create_ledger(user=request.user, name=request.POST.get("name", ""),
-                                          description=request.POST.get("description", ""))
+        design = design_views.design_from_request(request)
+        if design is None:
+            schema = ledger_svc.create_ledger(user=request.user, name=request.POST.get("name", ""),
+                                              description=request.POST.get("description", ""))
+        else:
+            schema = design_views.create_from(request, design)
     except DaichoError as exc:
         return render(request, "web/home.html", {
             **_ledgers(request), "recent": queries.recent_changes(request.user),
             "can_create": True, "create_error": exc.message, "form": request.POST,
+            "templates": designs.templates(request.user),
         }, status=exc.status)
+    if design is not None:
+        messages.success(request, _("The ledger was created from the design. Check its fields "
+                                    "(parts) here."))
+        return redirect("web:fields", schema.id)
     messages.success(request, _("The ledger was created. Add its fields (parts) here."))
     return redirect("web:fields", schema.id)

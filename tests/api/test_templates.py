@@ -1,0 +1,129 @@
+"""A new ledger from a template (contract §7 `POST /api/v1/ledgers` with "template"), ledgers
+marked as templates, and a ledger's design exported and imported as JSON (added)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from daicho.models import Ledger, Org
+from tests.conftest import ApiClient, make_ledger
+
+
+def _lending(api: ApiClient) -> tuple[int, int]:
+    staff = make_ledger(api, "職員名簿", [{"name": "氏名", "type": "text", "code": "name"}])["id"]
+    lid = make_ledger(api, "貸出物品台帳", [
+        {"name": "品名", "type": "text", "code": "name", "required": True},
+        {"name": "状態", "type": "choice", "code": "state",
+         "options": {"choices": ["在庫", "貸出中"]}},
+        {"name": "単価", "type": "number", "code": "price", "options": {"decimals": 0, "unit": "円"}},
+        {"name": "管理者", "type": "link", "code": "keeper", "options": {"ledger": staff}},
+        {"name": "番号", "type": "autonumber", "code": "no", "options": {"prefix": "K", "digits": 4}},
+    ])["id"]
+    api.post(f"/api/v1/ledgers/{lid}/records", {"values": {"name": "プロジェクター"}})
+    Org.objects.create(code="500", name="総務課")
+    assert api.put(f"/api/v1/ledgers/{lid}/permissions", {"rules": [
+        {"subject": {"org": "500", "include_children": True}, "rights": ["view", "add"],
+         "fields": {"price": "hidden"}},
+        {"subject": {"role": "管財"}, "rights": ["view", "edit"],
+         "records": {"filter": "state:eq:在庫"}}]}).status == 200
+    from daicho.selectors.ledgers import load_schema
+    from daicho.services.accounts import create_user
+    from daicho.web.services import save_view
+
+    schema = load_schema(lid)
+    assert schema is not None
+    save_view(user=create_user(login="viewer_maker", admin=True), schema=schema,
+              spec={"name": "在庫のみ", "filters": ["state:eq:在庫"], "sort": "-price",
+                    "columns": ["name", "price"]}, shared=True)
+    return staff, lid
+
+
+def _fields(api: ApiClient, lid: int) -> list[tuple[Any, ...]]:
+    body = api.get(f"/api/v1/ledgers/{lid}").body
+    return [(f["code"], f["name"], f["type"], f["required"], f["options"]) for f in body["fields"]]
+
+
+def test_a_copy_has_the_design_and_no_records(api: ApiClient) -> None:
+    _staff, lid = _lending(api)
+    resp = api.post("/api/v1/ledgers", {"name": "貸出物品台帳（分室）", "template": lid})
+    assert resp.status == 201, resp.body
+    new = resp.body["id"]
+    assert resp.body["record_count"] == 0 and resp.body["notes"] == []
+    assert resp.body["description"] == Ledger.objects.get(id=lid).description
+    assert _fields(api, new) == _fields(api, lid)
+    rules = api.get(f"/api/v1/ledgers/{new}/permissions").body["rules"]
+    assert rules[:2] == api.get(f"/api/v1/ledgers/{lid}/permissions").body["rules"][:2]
+    assert {"subject": {"user": "admin"}, "rights": ["view", "add", "edit", "delete", "export",
+                                                     "import", "manage"]} in rules
+    from daicho.web.models import SavedView
+
+    view = SavedView.objects.get(ledger_id=new)
+    assert (view.name, view.filters, view.sort, view.owner_id) == ("在庫のみ", ["state:eq:在庫"],
+                                                                   "-price", None)
+    rec = api.post(f"/api/v1/ledgers/{new}/records", {"values": {"name": "マイク"}}).body
+    assert rec["values"]["no"] == "K0001"  # the autonumber starts afresh
+
+
+def test_who_may_use_a_template(api: ApiClient, make_client: Any) -> None:
+    _staff, lid = _lending(api)
+    clerk = make_client("clerk")
+    assert clerk.post("/api/v1/ledgers", {"name": "写し", "template": lid}).status == 404
+    assert clerk.get("/api/v1/templates").body == {"items": []}
+    assert clerk.patch(f"/api/v1/ledgers/{lid}", {"template": True}).status == 404
+    marked = api.patch(f"/api/v1/ledgers/{lid}", {"template": True})
+    assert marked.status == 200 and marked.body["template"] is True
+    assert [t["name"] for t in clerk.get("/api/v1/templates").body["items"]] == ["貸出物品台帳"]
+    # The link field points at 職員名簿, which the clerk may not see: refused, nothing made.
+    resp = clerk.post("/api/v1/ledgers", {"name": "写し", "template": lid})
+    assert resp.status == 400 and resp.body["error"]["code"] == "invalid_design"
+    assert "職員名簿" in resp.body["error"]["message"]
+    assert not Ledger.objects.filter(name="写し").exists()
+    api.put(f"/api/v1/ledgers/{_staff}/permissions", {"rules": [
+        {"subject": {"everyone": True}, "rights": ["view"]}]})
+    resp = clerk.post("/api/v1/ledgers", {"name": "写し", "template": lid})
+    assert resp.status == 201, resp.body
+    assert clerk.get(f"/api/v1/ledgers/{resp.body['id']}/records").body["items"] == []
+    assert clerk.get(f"/api/v1/ledgers/{lid}/records").status == 404  # still not the records
+    assert api.patch(f"/api/v1/ledgers/{lid}", {"template": "yes"}).status == 400
+
+
+def test_design_export_and_import(api: ApiClient) -> None:
+    staff, lid = _lending(api)
+    design = api.get(f"/api/v1/ledgers/{lid}/design").body
+    assert design["format"] == "daicho-ledger-design" and design["version"] == 1
+    assert [f["code"] for f in design["fields"]] == ["name", "state", "price", "keeper", "no"]
+    assert design["fields"][3]["link_to"] == "職員名簿"
+    assert "records" not in design and "プロジェクター" not in str(design)
+    # Another installation: the department does not exist, the linked ledger has another id.
+    Org.objects.filter(code="500").delete()
+    design["fields"][3]["options"]["ledger"] = 999
+    resp = api.post("/api/v1/ledger-designs", {"design": design, "name": "取り込んだ台帳"})
+    assert resp.status == 201, resp.body
+    assert len(resp.body["notes"]) == 1 and "500" in resp.body["notes"][0]
+    keeper = [f for f in resp.body["fields"] if f["code"] == "keeper"][0]
+    assert keeper["options"]["ledger"] == staff
+    rules = api.get(f"/api/v1/ledgers/{resp.body['id']}/permissions").body["rules"]
+    assert [r["subject"] for r in rules] == [{"role": "管財"}, {"user": "admin"}]
+
+
+def test_bad_designs_write_nothing(api: ApiClient) -> None:
+    _staff, lid = _lending(api)
+    design = api.get(f"/api/v1/ledgers/{lid}/design").body
+    before = Ledger.objects.count()
+    bad: list[Any] = [
+        None, "text", {"format": "other"}, {**design, "version": 2},
+        {**design, "records": []}, {**design, "fields": "name"},
+        {**design, "fields": [{"name": "x", "type": "nosuchtype"}]},
+        {**design, "fields": [{**design["fields"][3], "link_to": "無い台帳"}]},
+        {**design, "permissions": {"rules": "all"}},
+        {**design, "name": "貸出物品台帳"},  # the name is taken
+    ]
+    for d in bad:
+        resp = api.post("/api/v1/ledger-designs", {"design": d})
+        assert resp.status in (400, 409), (d, resp.body)
+    assert Ledger.objects.count() == before
+    resp = api.post("/api/v1/ledgers", {"name": "x", "template": lid,
+                                        "fields": [{"name": "a", "type": "text"}]})
+    assert resp.status == 400 and resp.body["error"]["code"] == "invalid_template"
+    assert api.post("/api/v1/ledgers", {"name": "x", "template": "abc"}).status == 400
+    assert api.post("/api/v1/ledgers", {"name": "x", "template": 99999}).status == 404
