@@ -297,3 +297,20 @@ class LedgerCreator(models.Model):
 
     subject = models.JSONField()
     position = models.IntegerField(default=0)
+
+
+class PrintForm(models.Model):
+    """A print form (帳票) of a ledger: an xlsx template with placeholders (daicho.printforms),
+    kept in the database so that every server of an installation has it."""
+
+    ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    content = models.BinaryField()
+    placeholders = models.JSONField(default=list)
+    fonts = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]

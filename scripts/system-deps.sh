@@ -18,6 +18,9 @@ if [ "${1:-all}" != build ]; then
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # the print tests read the PDF back
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
   [ -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ] || [ -f /usr/share/fonts/truetype/fonts-japanese-gothic.ttf ] || need+=(fonts-ipaexfont-gothic)
+  # Print forms (帳票) to PDF: LibreOffice headless, and the 明朝 that official notices are set in.
+  command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+  [ -f /usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf ] || need+=(fonts-ipaexfont-mincho)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"

@@ -57,6 +57,8 @@ ACTIONS = {
     "sensitive": gettext_lazy("Sensitive flag changed"),
     "ledger_template": gettext_lazy("Template flag changed"),
     "design_export": gettext_lazy("Ledger design exported"),
+    "print_form": gettext_lazy("Print form added"),
+    "print_form_delete": gettext_lazy("Print form deleted"),
     "ledger_creators": gettext_lazy("Who may create ledgers changed"),
     "user_create": gettext_lazy("User created"),
     "org_create": gettext_lazy("Department created"),

@@ -1,0 +1,92 @@
+"""Print forms (帳票) of a ledger: a manager uploads an xlsx template, anyone who may view the
+ledger lists them (contract §7). Filling and PDF: daicho.printforms, drawn for the reader by
+daicho.web.print_forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from daicho import access
+from daicho.access import AnyUser
+from daicho.errors import InvalidInput, NotFound, TooLarge
+from daicho.models import PrintForm
+from daicho.printforms import xlsx
+from daicho.selectors.ledgers import LedgerSchema
+from daicho.services import audit
+
+MAX_FORMS_PER_LEDGER = 100
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(_("Give the form a name."), code="invalid_name")
+    if len(value.strip()) > 200:
+        raise InvalidInput(_("A form name is at most 200 characters."), code="invalid_name")
+    return value.strip()
+
+
+def known_key(schema: LedgerSchema, key: str) -> bool:
+    """A placeholder names a field of the ledger (code or name) or a special value."""
+    return xlsx.special(key) is not None or key in schema.by_code or \
+        any(f.name == key for f in schema.fields)
+
+
+def upload(*, user: AnyUser, schema: LedgerSchema, name: Any, data: bytes) -> PrintForm:
+    access.require(user, schema, "manage")
+    clean = _name(name)
+    if len(data) > xlsx.MAX_TEMPLATE_BYTES:
+        raise TooLarge(_("A form template is at most %(n)d MB.")
+                       % {"n": xlsx.MAX_TEMPLATE_BYTES // 1_000_000})
+    try:
+        template = xlsx.load(data)
+    except xlsx.TemplateError as exc:
+        raise InvalidInput(str(exc), code="invalid_form") from None
+    full = schema.full
+    unknown = [k for k in template.placeholders if not known_key(full, k)]
+    if unknown:
+        raise InvalidInput(
+            _("These placeholders name no field of the ledger: %(keys)s")
+            % {"keys": "、".join("{{" + k + "}}" for k in unknown)[:500]},
+            code="invalid_form", details={"unknown": unknown[:50]})
+    with transaction.atomic():
+        if PrintForm.objects.filter(ledger_id=schema.id).count() >= MAX_FORMS_PER_LEDGER:
+            raise InvalidInput(_("This ledger has too many print forms."), code="too_many_forms")
+        form = PrintForm.objects.create(ledger_id=schema.id, name=clean, content=data,
+                                        placeholders=template.placeholders,
+                                        fonts=sorted(template.fonts), created_by_id=user.pk)
+        audit.record(user=user, action="print_form", target=f"ledger:{schema.id}",
+                     details={"name": clean, "form": form.id})
+    return form
+
+
+def forms_of(user: AnyUser, schema: LedgerSchema) -> list[PrintForm]:
+    access.require(user, schema, "view")
+    return list(PrintForm.objects.filter(ledger_id=schema.id).defer("content"))
+
+
+def get(user: AnyUser, schema: LedgerSchema, form_id: Any) -> PrintForm:
+    access.require(user, schema, "view")
+    try:
+        fid = int(form_id)
+    except (TypeError, ValueError):
+        raise InvalidInput(_("form is the id of a print form."), code="invalid_form") from None
+    found = PrintForm.objects.filter(ledger_id=schema.id, id=fid).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def delete(*, user: AnyUser, schema: LedgerSchema, form_id: Any) -> None:
+    access.require(user, schema, "manage")
+    form = get(user, schema, form_id)
+    with transaction.atomic():
+        form.delete()
+        audit.record(user=user, action="print_form_delete", target=f"ledger:{schema.id}",
+                     details={"name": form.name})
+
+
+def form_json(form: PrintForm) -> dict[str, Any]:
+    return {"id": form.id, "name": form.name, "placeholders": form.placeholders}

@@ -1,0 +1,145 @@
+"""A print form filled for its reader (contract §7 print): each value is drawn by the same
+widget as on screen (names instead of logins and codes, numbers with separators, 和暦 where the
+field says so), from the ledger as the gate shows it to the reader, so a hidden field is never
+filled. A placeholder alone in its cell gives a number or a date, which the template cell's own
+format then shows (its 和暦 or currency format wins)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+
+from daicho.access import AnyUser
+from daicho.errors import DaichoError, InvalidInput
+from daicho.fields.context import ValueContext
+from daicho.importing.wareki import format_wareki
+from daicho.localtime import TOKYO
+from daicho.models import PrintForm
+from daicho.printforms import pdf, xlsx
+from daicho.selectors import records as sel
+from daicho.selectors.ledgers import LedgerSchema
+from daicho.web.names import Names
+from daicho.web.widgets import widget_for
+
+PRINT_LIMIT = 1000  # records in one printed list, as for the screen's list printout
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+class PdfUnavailable(DaichoError):
+    status = 503
+    code = "pdf_unavailable"
+
+
+@dataclass
+class Printed:
+    content: bytes
+    filename: str
+    content_type: str
+
+
+def _plain(markup: str) -> str:
+    return html.unescape(strip_tags(markup)).strip()
+
+
+def _number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None and value != "" else None
+    except InvalidOperation:
+        return None
+
+
+def _date(field_type: str, value: Any) -> dt.date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        if field_type == "date" and len(value) == 10:
+            return dt.date.fromisoformat(value)
+        if field_type == "datetime":
+            return dt.datetime.fromisoformat(value).astimezone(TOKYO)
+    except ValueError:
+        return None
+    return None
+
+
+def record_values(schema: LedgerSchema, record: dict[str, Any],
+                  names: Names) -> dict[str, xlsx.Value]:
+    """A record's placeholders, by field code and by field name, as the reader sees them."""
+    out: dict[str, xlsx.Value] = {}
+    for f in schema.fields:
+        value = record["values"].get(f.code)
+        shown = xlsx.Value(_plain(widget_for(f).show(f, value, names)),
+                           number=_number(value) if f.type == "number" else None,
+                           date=_date(f.type, value))
+        out[f.code] = shown
+        out.setdefault(f.name, shown)
+    return out
+
+
+def _specials(schema: LedgerSchema, user: AnyUser, names: Names,
+              count: int) -> dict[str, xlsx.Value]:
+    today = timezone.localdate()
+    values = {"today": xlsx.Value(format_wareki(today), date=today),
+              "count": xlsx.Value(f"{count:,}", number=Decimal(count)),
+              "ledger": xlsx.Value(schema.ledger.name),
+              "printed_by": xlsx.Value(names.user(user.get_username()))}
+    return {key: values[kind] for key, kind in xlsx.SPECIALS.items()}
+
+
+def _records(user: AnyUser, schema: LedgerSchema, filters: list[str], search: str,
+             sort: str | None, ctx: ValueContext) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = sel.list_records(user, schema, filters=filters, search=search, sort=sort,
+                                limit=500, cursor=cursor, ctx=ctx)
+        out += sel.records_json(schema, page.rows, ctx)
+        if len(out) > PRINT_LIMIT:
+            raise InvalidInput(_("A printed list holds at most %(n)s records. Narrow the list "
+                                 "down with a filter first.") % {"n": f"{PRINT_LIMIT:,}"},
+                               code="too_many_records")
+        cursor = page.next_cursor
+        if cursor is None:
+            return out
+
+
+def render(user: AnyUser, schema: LedgerSchema, form: PrintForm, *, fmt: str,
+           record_id: Any = None, filters: list[str] | None = None, search: str = "",
+           sort: str | None = None) -> Printed:
+    """One record (`record_id`) or the list matching `filters`/`search`, as xlsx or pdf."""
+    if fmt not in CONTENT_TYPES:
+        raise InvalidInput(_("format must be xlsx or pdf."), code="invalid_format")
+    ctx = ValueContext()
+    if record_id is not None:
+        records = sel.records_json(schema, [sel.get_row(user, schema, record_id)], ctx)
+    else:
+        records = _records(user, schema, list(filters or []), search, sort, ctx)
+    logins = [r.get(k) for r in records for k in ("created_by", "updated_by")]
+    names = Names(user).load_values(schema.fields, [r["values"] for r in records], logins)
+    template = xlsx.load(bytes(form.content))
+    common = _specials(schema, user, names, len(records))
+    if record_id is not None:
+        common = {**common, **record_values(schema, records[0], names)}
+        content = xlsx.fill(template, common=common.get)
+    else:
+        rows = [record_values(schema, r, names).get for r in records]
+        content = xlsx.fill(template, common=common.get, records=rows,
+                            is_field=lambda key: xlsx.special(key) is None)
+    if fmt == "pdf":
+        try:
+            content = pdf.to_pdf(content, set(form.fonts))
+        except pdf.MissingFonts as exc:
+            raise InvalidInput(str(exc), code="missing_fonts") from None
+        except pdf.ConvertError as exc:
+            raise PdfUnavailable(str(exc)) from None
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return Printed(content, f"{form.name}-{stamp}.{fmt}", CONTENT_TYPES[fmt])
