@@ -100,7 +100,7 @@ def test_design_export_and_import(api: ApiClient) -> None:
     resp = api.post("/api/v1/ledger-designs", {"design": design, "name": "取り込んだ台帳"})
     assert resp.status == 201, resp.body
     assert len(resp.body["notes"]) == 1 and "500" in resp.body["notes"][0]
-    keeper = [f for f in resp.body["fields"] if f["code"] == "keeper"][0]
+    keeper = next(f for f in resp.body["fields"] if f["code"] == "keeper")
     assert keeper["options"]["ledger"] == staff
     rules = api.get(f"/api/v1/ledgers/{resp.body['id']}/permissions").body["rules"]
     assert [r["subject"] for r in rules] == [{"role": "管財"}, {"user": "admin"}]

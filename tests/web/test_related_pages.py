@@ -4,7 +4,6 @@ link filled in, through Django's test client."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.test import Client
 
@@ -45,8 +44,8 @@ def test_nothing_for_a_record_without_related(web: Client, api: ApiClient) -> No
     assert f"/ledgers/{loans}/records/new?link=item%3A{other}" in html
 
 
-def test_a_prefilled_link_is_only_a_suggestion(web: Client, api: ApiClient,
-                                               make_client: Any) -> None:
-    lid, loans, rid = _ledgers(api)
-    for spec in ("nope:1", f"who:{rid}", "item:abc", ""):
-        assert web.get(f"/ledgers/{loans}/records/new?link={spec}").status_code == 200
+def test_a_prefilled_link_is_only_a_suggestion(web: Client, api: ApiClient) -> None:
+    _lid, loans, rid = _ledgers(api)
+    for spec in ("nope:1", f"who:{rid}", "item:abc", "", "item:999999"):
+        page = web.get(f"/ledgers/{loans}/records/new?link={spec}")
+        assert page.status_code == 200 and "プロジェクター" not in page.content.decode()
