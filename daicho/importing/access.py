@@ -28,6 +28,23 @@ _SCHEMA_COLUMN = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s+(?P<type>[^,\n]*?)(?:\s
 _READ_FAILURES = ("beyond EOF", "failed", "Invalid")
 
 
+@dataclass(frozen=True)
+class Relation:
+    """A foreign key mdbtools reports: child_table.child_column refers to
+    parent_table.parent_column (Access's relationship)."""
+
+    child_table: str
+    child_column: str
+    parent_table: str
+    parent_column: str
+
+
+# mdb-schema's MySQL backend keeps names as Access spells them (the PostgreSQL one lowercases).
+_FOREIGN_KEY = re.compile(r"^ALTER TABLE `(?P<child>[^`]+)` ADD CONSTRAINT `[^`]*` FOREIGN KEY "
+                          r"\((?P<columns>[^)]*)\) REFERENCES `(?P<parent>[^`]+)`"
+                          r"\((?P<refs>[^)]*)\)")
+
+
 @dataclass
 class AccessTable:
     name: str
@@ -196,3 +213,45 @@ def _value(value: Any, boolean: bool) -> Any:
             return value.quantize(Decimal(1))
         return value.normalize()
     return value
+
+
+def user_tables(path: Path, limits: Limits) -> list[str]:
+    """The tables a person made (Access's own MSys… tables left out)."""
+    return [t for t in list_tables(path, limits) if not t.startswith(("MSys", "~"))]
+
+
+def relations(path: Path, limits: Limits) -> tuple[list[Relation], list[str]]:
+    """The single-column foreign keys between the file's tables, and the names (child → parent)
+    of those with several columns, which a link field cannot hold."""
+    try:
+        out = _run([_tool("mdb-schema"), "--relations", str(path), "mysql"], limits)
+    except ImportFileError as exc:
+        if exc.code == "mdbtools_missing":
+            raise
+        return [], []
+    found: list[Relation] = []
+    skipped: list[str] = []
+    for line in out.splitlines():
+        m = _FOREIGN_KEY.match(line.strip())
+        if m is None:
+            continue
+        columns = [c.strip().strip("`") for c in m["columns"].split(",")]
+        refs = [c.strip().strip("`") for c in m["refs"].split(",")]
+        if len(columns) != 1 or len(refs) != 1:
+            skipped.append(f"{m['child']} → {m['parent']}")
+            continue
+        found.append(Relation(m["child"], columns[0], m["parent"], refs[0]))
+    return found, skipped
+
+
+def queries(path: Path, limits: Limits) -> list[str]:
+    """The names of the file's saved queries (not imported: their calculated columns are Access
+    expressions)."""
+    program = shutil.which("mdb-queries")
+    if program is None:
+        return []
+    try:
+        out = _run([program, "-L", "-1", str(path)], limits)
+    except ImportFileError:
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip()]

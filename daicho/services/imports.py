@@ -636,7 +636,14 @@ def _checked_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOpt
             raise InvalidInput(_("The field 「%(name)s」 cannot serve as a key.")
                                % {"name": key.name}, code="invalid_key")
         opts = dataclasses.replace(opts, key=key.code)
+    from daicho.services import import_database  # it builds on this module
+
     with no_cycle_collection():
+        if import_database.applies(filename, opts, mode):
+            found = import_database.run(user=user, path=path, filename=filename, opts=opts,
+                                        progress=report_progress)
+            if found is not None:
+                return found
         return _read_and_run(user=user, path=path, filename=filename, opts=opts, mode=mode,
                              target=target, progress=report_progress, early=early)
 
@@ -666,6 +673,15 @@ def _read_and_run(*, user: AnyUser, path: Path, filename: str, opts: ImportOptio
         pass  # nothing written; the attempt is logged by run_import (import_dry_run, _refused)
     progress(100, 100)
     return result
+
+
+def create_from_table(*, user: AnyUser, table: ParsedTable, opts: ImportOptions,
+                      ctx: ValueContext, warnings: list[dict[str, Any]], filename: str,
+                      progress: Progress) -> dict[str, Any]:
+    """A new ledger from an already read table, in the caller's transaction (which rolls back a
+    dry run or a refused table): the report."""
+    return _run(user=user, table=table, target=None, mode="create", opts=opts, ctx=ctx,
+                warnings=warnings, filename=filename, progress=progress)
 
 
 def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode: str,

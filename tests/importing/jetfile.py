@@ -311,3 +311,19 @@ class _Writer:
         for tdef, layout in zip(tdefs, layouts, strict=True):
             out += [self.data_page(tdef, rows) for rows in layout]
         return b"".join(out)
+
+
+# Access keeps its relationships in this system table; mdb-schema reports them as foreign keys.
+RELATIONSHIP_COLUMNS = (
+    Column("ccolumn", ColumnType.LONG), Column("grbit", ColumnType.LONG),
+    Column("icolumn", ColumnType.LONG), Column("szColumn", ColumnType.TEXT, 64),
+    Column("szObject", ColumnType.TEXT, 64), Column("szReferencedColumn", ColumnType.TEXT, 64),
+    Column("szReferencedObject", ColumnType.TEXT, 64), Column("szRelationship", ColumnType.TEXT, 64))
+
+
+def relationships(*links: tuple[str, str, str, str]) -> Table:
+    """MSysRelationships holding single-column relationships (child table, child column, parent
+    table, parent column)."""
+    rows = [[1, 0, 0, column, child, ref, parent, f"{parent}{child}{n}"]
+            for n, (child, column, parent, ref) in enumerate(links)]
+    return Table("MSysRelationships", RELATIONSHIP_COLUMNS, rows, system=True)
