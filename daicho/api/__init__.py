@@ -170,3 +170,4 @@ def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespo
 
 
 from daicho.api import accounts, audit, directory, imports, ledgers, records  # noqa: E402, F401  (routes)
+from daicho.api import comments as comments  # noqa: E402  (routes)
