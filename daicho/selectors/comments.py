@@ -4,6 +4,7 @@ comments are read with the record, so whoever may not view the record sees none 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from daicho import access
 from daicho.access import AnyUser
 from daicho.db import dialect
 from daicho.db.dialect import q
-from daicho.errors import InvalidInput
+from daicho.errors import InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.models import Comment, CommentRevision, Ledger
 from daicho.requestdata import whole_id
@@ -65,8 +66,6 @@ def comment_history(user: AnyUser, schema: LedgerSchema, record_id: Any,
     cid = whole_id(comment_id)
     if cid is None or not Comment.objects.filter(id=cid, ledger_id=schema.id,
                                                  record_id=row.id).exists():
-        from daicho.errors import NotFound
-
         raise NotFound()
     revisions = list(CommentRevision.objects.filter(comment_id=cid).order_by("-revision"))
     ctx = ValueContext()
@@ -156,12 +155,28 @@ def _search_ledger(grant: access.Grant, terms: list[str], before: int | None,
         return [int(r[0]) for r in cur.fetchall()]
 
 
+def may_view(schema: LedgerSchema, record_id: int, users: Iterable[Any]) -> set[int]:
+    """The ids of those among `users` who may view the record (live or in the trash) now."""
+    allowed: set[int] = set()
+    for user in users:
+        # A schema of its own per check: the gate attaches the first grant it makes to a
+        # schema, and the caller's schema must keep the caller's.
+        other = LedgerSchema(schema.ledger, schema.full.fields)
+        grant = access.grant_for(user, other)
+        if not grant.holds("view"):
+            continue
+        try:
+            grant.check_record(record_id, "view")
+        except NotFound:
+            continue
+        allowed.add(int(user.pk))
+    return allowed
+
+
 def mentionable(user: AnyUser, schema: LedgerSchema, record_id: Any, text: str,
                 limit: int = 10) -> list[tuple[str, str]]:
     """(login, name) of active users whose login or name holds `text` and who may view the
     record: the type-ahead of `@` in the comment box. At most 60 candidates are checked."""
-    from daicho.services.comments import may_view
-
     row = sel.get_row(user, schema, record_id, include_deleted=True)
     text = text.strip()[:100]
     users = get_user_model().objects.filter(is_active=True).select_related("profile")

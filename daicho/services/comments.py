@@ -9,7 +9,6 @@ earlier text stays in the comment's history. A comment does not change the recor
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -22,6 +21,7 @@ from daicho.access import AnyUser
 from daicho.errors import Conflict, Forbidden, InvalidInput, NotFound
 from daicho.models import Comment, CommentRevision
 from daicho.requestdata import whole_id
+from daicho.selectors import comments as comment_sel
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import events
@@ -59,24 +59,6 @@ def _people() -> list[mentions.Person]:
     return [mentions.Person(uid, login, name or "") for uid, login, name in rows]
 
 
-def may_view(schema: LedgerSchema, record_id: int, users: Iterable[Any]) -> set[int]:
-    """The ids of those among `users` who may view the record (live or in the trash) now."""
-    allowed: set[int] = set()
-    for user in users:
-        # A schema of its own per check: the gate attaches the first grant it makes to a
-        # schema, and the caller's schema must keep the caller's.
-        other = LedgerSchema(schema.ledger, schema.full.fields)
-        grant = access.grant_for(user, other)
-        if not grant.holds("view"):
-            continue
-        try:
-            grant.check_record(record_id, "view")
-        except NotFound:
-            continue
-        allowed.add(int(user.pk))
-    return allowed
-
-
 def resolve_mentions(schema: LedgerSchema, record_id: int,
                      text: str) -> tuple[list[list[int]], list[dict[str, str]]]:
     """The mentions of `text` as stored ([[user id, start, end]]) and those left out, as
@@ -87,7 +69,7 @@ def resolve_mentions(schema: LedgerSchema, record_id: int,
     found = mentions.find(text, mentions.Directory(_people()))
     named = {uid for f in found for uid in f.uids}
     users = get_user_model().objects.filter(id__in=named, is_active=True)
-    viewers = may_view(schema, record_id, users)
+    viewers = comment_sel.may_view(schema, record_id, users)
     spans: list[list[int]] = []
     skipped: list[dict[str, str]] = []
     for f in found:
