@@ -80,3 +80,24 @@ def test_sensitive_ledger_logs_reads_of_comments(world: World) -> None:
     assert world.api.get("/api/v1/comments", {"q": "注意"}).status == 200
     new = entries()[before:]
     assert [e["action"] for e in new] == ["view_record", "view_list"]
+
+
+def test_sensitive_record_page_logs_once_and_the_type_ahead_not_at_all(world: World) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    assert world.api.patch(world.base, {"sensitive": True}).status == 200
+    assert world.api.post(_comments(world, "庁舎"), {"text": "確認"}).status == 201
+    web = Client()
+    web.force_login(get_user_model().objects.get(username="admin"))
+    page = f"/ledgers/{world.ledger_id}/records/{world.ids['庁舎']}/"
+
+    def count() -> int:
+        return sum(1 for e in world.api.get("/api/v1/audit-log").body["items"]
+                   if e["action"] in ("view_record", "view_list"))
+
+    before = count()
+    assert "確認" in web.get(page).content.decode()
+    assert count() == before + 1
+    assert web.get(page + "comments/mentions?q=").status_code == 200
+    assert count() == before + 1
