@@ -156,12 +156,15 @@ def _search_ledger(grant: access.Grant, terms: list[str], before: int | None,
 
 
 def may_view(schema: LedgerSchema, record_id: int, users: Iterable[Any]) -> set[int]:
-    """The ids of those among `users` who may view the record (live or in the trash) now."""
+    """The ids of those among `users` who may view the record (live or in the trash) now: each
+    one's own grant, as every read asks it."""
+    users = list(users)
+    access.prime_subjects(users)
+    # A schema of its own: the gate attaches the first grant it makes to a schema, and the
+    # caller's schema must keep the caller's.
+    other = LedgerSchema(schema.ledger, schema.full.fields)
     allowed: set[int] = set()
     for user in users:
-        # A schema of its own per check: the gate attaches the first grant it makes to a
-        # schema, and the caller's schema must keep the caller's.
-        other = LedgerSchema(schema.ledger, schema.full.fields)
         grant = access.grant_for(user, other)
         if not grant.holds("view"):
             continue
@@ -176,14 +179,21 @@ def may_view(schema: LedgerSchema, record_id: int, users: Iterable[Any]) -> set[
 def mentionable(user: AnyUser, schema: LedgerSchema, record_id: Any, text: str,
                 limit: int = 10) -> list[tuple[str, str]]:
     """(login, name) of active users whose login or name holds `text` and who may view the
-    record: the type-ahead of `@` in the comment box. At most 60 candidates are checked."""
+    record, by login: the type-ahead of `@` in the comment box. Users are checked 200 at a time
+    until `limit` are found (a department's ledger in a city of thousands of users)."""
     row = sel.get_row(user, schema, record_id, include_deleted=True)
     text = text.strip()[:100]
     users = get_user_model().objects.filter(is_active=True).select_related("profile")
     if text:
         users = users.filter(Q(username__icontains=text) | Q(profile__name__icontains=text))
-    candidates = list(users.order_by("username")[:60])
-    allowed = may_view(schema, row.id, candidates)
-    found = [(u.username, getattr(getattr(u, "profile", None), "name", "") or u.username)
-             for u in candidates if u.pk in allowed]
+    found: list[tuple[str, str]] = []
+    last = ""
+    while len(found) < limit:
+        chunk = list(users.filter(username__gt=last).order_by("username")[:200])
+        if not chunk:
+            break
+        allowed = may_view(schema, row.id, chunk)
+        found += [(u.username, getattr(getattr(u, "profile", None), "name", "") or u.username)
+                  for u in chunk if u.pk in allowed]
+        last = chunk[-1].username
     return found[:limit]

@@ -100,3 +100,31 @@ def test_the_type_ahead_offers_only_people_who_may_see_the_record(
     assert web.get(url + "comments/mentions?q=山田").json()["items"] == [
         {"value": "yamada", "label": "山田花子", "detail": "yamada"}]
     assert web.get(url + "comments/mentions?q=部外").json()["items"] == []
+
+
+def test_the_type_ahead_finds_a_department_among_many_users(web: Client, api: ApiClient) -> None:
+    """A ledger one department may view, in a city of hundreds of users: the people of that
+    department are offered, whatever their place in the alphabet, in a bounded number of
+    queries (the users' departments and roles are read for 200 users at a time)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from daicho.models import Org, Profile
+    from daicho.services.accounts import create_user
+
+    Org.objects.create(code="210", name="生活福祉課")
+    users = get_user_model().objects.bulk_create(
+        [get_user_model()(username=f"user{n:03d}") for n in range(450)])
+    Profile.objects.bulk_create([Profile(user=u, name=f"職員{u.username[4:]}") for u in users])
+    create_user(login="zz-fukushi", name="福祉 次郎", org="210")
+    lid = make_ledger(api, "生活保護台帳")["id"]
+    rid = api.post(f"/api/v1/ledgers/{lid}/records", {"values": {"name": "案件"}}).body["id"]
+    api.put(f"/api/v1/ledgers/{lid}/permissions", {"rules": [
+        {"subject": {"org": "210"}, "rights": ["view"]}]})
+    url = f"/ledgers/{lid}/records/{rid}/comments/mentions?q="
+    with CaptureQueriesContext(connection) as queries:
+        found = web.get(url).json()["items"]
+    assert [i["value"] for i in found] == ["admin", "zz-fukushi"]
+    assert len(queries) < 30, [q["sql"][:80] for q in queries.captured_queries]
+    assert [i["value"] for i in web.get(url + "福祉").json()["items"]] == ["zz-fukushi"]
