@@ -314,3 +314,6 @@ class PrintForm(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+
+
+from daicho.models_comments import Comment, CommentRevision  # noqa: E402, F401  (comments)

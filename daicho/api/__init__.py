@@ -172,6 +172,7 @@ def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespo
 from daicho.api import (  # noqa: E402, F401  (routes)
     accounts,
     audit,
+    comments,
     directory,
     imports,
     ledgers,

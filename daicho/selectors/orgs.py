@@ -131,9 +131,17 @@ def _valid_on(day: dt.date) -> Q:
 
 def org_ids_of(user_id: int, day: dt.date | None = None) -> list[int]:
     """The departments a user belongs to on `day` (today): the primary one and any extra ones."""
+    return org_ids_by_user([user_id], day).get(user_id, [])
+
+
+def org_ids_by_user(user_ids: list[int], day: dt.date | None = None) -> dict[int, list[int]]:
+    """org_ids_of for many users in one query; users without a department are left out."""
     day = day or timezone.localdate()
-    return list(OrgMembership.objects.filter(_valid_on(day), user_id=user_id)
-                .values_list("org_id", flat=True).distinct())
+    found: dict[int, list[int]] = {}
+    for uid, oid in OrgMembership.objects.filter(_valid_on(day), user_id__in=user_ids) \
+            .values_list("user_id", "org_id").distinct():
+        found.setdefault(uid, []).append(oid)
+    return found
 
 
 def memberships_of(user_id: int) -> list[OrgMembership]:

@@ -75,6 +75,7 @@ urlpatterns = [
     path(_record + "print", printing.record_print, name="record_print"),
     path(_ledger + "print", printing.ledger_print, name="ledger_print"),
     path(_record + "history", history.record_history, name="history"),
+    path(_record + "comments/", include("daicho.web.comment_urls")),
     path(_record + "revert", history.record_revert, name="revert"),
     path(_ledger + "fields/", designer.fields, name="fields"),
     path(_ledger + "fields/add", designer.field_add, name="field_add"),

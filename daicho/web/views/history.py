@@ -20,6 +20,7 @@ from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.services import audit
 from daicho.services import records as svc
+from daicho.web import comments as comment_views
 from daicho.web import grid, queries
 from daicho.web.names import Names
 from daicho.web.views.common import page
@@ -87,10 +88,12 @@ def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> Http
     row = sel.get_row(request.user, schema, record_id, include_deleted=True)
     record = sel.records_json(schema, [row], ValueContext())[0]
     audit.viewed(request, schema, record_id=row.id)
+    entries = _entries(request.user, items, queries.field_names(schema))
     return render(request, "web/history.html", {
         "schema": schema, "ledger": schema.ledger, "record": record, "deleted": row.deleted,
         "title": grid.record_title(schema, record),
-        "entries": _entries(request.user, items, queries.field_names(schema)),
+        "entries": comment_views.timeline(request.user, schema, row.id, entries),
+        "latest": entries[0].revision if entries else None,
         "can_edit": queries.has_right(request.user, schema, "edit") and not row.deleted,
     })
 

@@ -4,7 +4,10 @@
    second Esc is the editor's own), a click picks. Nothing is picked unless the person picks:
    Enter on typed text leaves the text to the server, which accepts an exact or unique name and
    refuses the rest at the field. The list lives in <body> with position: fixed, so a scrolling
-   grid or a clipped cell never hides it. */
+   grid or a clipped cell never hides it.
+   Inside a longer text (the comment box's @mentions, js/comments.js) `opts.query()` says what
+   to ask for (null: nothing is being typed that wants a list) and `opts.apply(item)` puts the
+   pick into the text; the arrows then open no list of their own. */
 
 let counter = 0;
 
@@ -97,8 +100,10 @@ export function attachPicker(input, opts) {
 
   function ask() {
     const mine = ++asked;
+    const text = opts.query ? opts.query() : input.value;
+    if (text === null) { close(); return; }
     const sep = url.indexOf("?") < 0 ? "?" : "&";
-    fetch(url + sep + "q=" + encodeURIComponent(input.value), {
+    fetch(url + sep + "q=" + encodeURIComponent(text), {
       credentials: "same-origin", headers: { "Accept": "application/json" }
     }).then(function (resp) { return resp.ok ? resp.json() : { items: [] }; })
       .then(function (data) {
@@ -111,9 +116,13 @@ export function attachPicker(input, opts) {
   }
 
   function pick(item, how) {
-    input.value = item.label;
-    input.dataset.picked = item.value;
-    input.dataset.pickedLabel = item.label;
+    if (opts.apply) {
+      opts.apply(item);
+    } else {
+      input.value = item.label;
+      input.dataset.picked = item.value;
+      input.dataset.pickedLabel = item.label;
+    }
     close();
     if (opts.onPick) opts.onPick(item, how);
   }
@@ -126,7 +135,7 @@ export function attachPicker(input, opts) {
   input.addEventListener("keydown", function (event) {
     if (event.isComposing || event.keyCode === 229) return; // the IME is converting
     const open = !list.hidden;
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    if ((event.key === "ArrowDown" || event.key === "ArrowUp") && (open || !opts.query)) {
       event.preventDefault();
       event.stopImmediatePropagation();
       if (!open) { ask(); return; }
