@@ -27,7 +27,7 @@ def test_the_section_lists_counts_and_links(web: Client, api: ApiClient) -> None
     assert f'hx-get="/ledgers/{lid}/records/{rid}/related"' in page
     web.cookies["django_language"] = "ja"
     html = web.get(f"/ledgers/{lid}/records/{rid}/related").content.decode()
-    assert "関連する記録" in html and "貸出記録" in html and "7件" in html
+    assert "関連する記録" in html and "貸出記録" in html and "7 件" in html
     assert len(re.findall(rf'href="/ledgers/{loans}/records/\d+/"', html)) == 5
     assert f"/ledgers/{loans}/?filter=item%3Aeq%3A{rid}" in html
     add = f"/ledgers/{loans}/records/new?link=item%3A{rid}"
