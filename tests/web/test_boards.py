@@ -49,7 +49,7 @@ def _ids(api: ApiClient, lid: int) -> dict[str, dict[str, Any]]:
 
 
 def _cards(html: str) -> list[str]:
-    return re.findall(r'<a class="card-title" href="[^"]*">'
+    return re.findall(r'<a class="card-title" href="[^"]*" draggable="false">'
                       r'(?:<span class="card-time">[^<]*</span> )?([^<]*)<', html)
 
 
