@@ -55,6 +55,8 @@ def test_calendar_drag_conflict_and_keyboard(open_page: Any, server: Server,
     _chip(page, "テント").drag_to(page.locator('[data-day="2024-04-17"]'))
     page.wait_for_function(MOVED)
     assert _chip(page, "テント").get_attribute("data-key") == "2024-04-17"
+    assert page.locator('[data-day="2024-04-17"] .day-count').inner_text() == "1 件"
+    assert page.locator('[data-day="2024-04-10"] .day-count').inner_text() == "2 件"
     tent = _records(server, lid)["テント"]
     assert tent["values"]["due"] == "2024-04-17" and tent["revision"] == recs["テント"]["revision"] + 1
 
@@ -67,6 +69,7 @@ def test_calendar_drag_conflict_and_keyboard(open_page: Any, server: Server,
     _chip(page, "長机").drag_to(page.locator('[data-day="2024-04-18"]'))
     page.wait_for_selector("#board-toast:not([hidden])")
     assert "移動できませんでした" in page.locator("#board-toast").inner_text()
+    assert "再読み込み" in page.locator("#board-toast").inner_text()
     page.wait_for_function("() => !document.querySelector('.board-card.moving')")
     assert page.locator('[data-day="2024-04-10"]').locator(".card-title", has_text="長机").count() == 1
     assert page.locator('[data-day="2024-04-18"] .board-card').count() == 0

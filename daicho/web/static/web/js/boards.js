@@ -38,6 +38,13 @@
   }
 
   function count(place, delta) {
+    const day = place && place.querySelector(".day-count");
+    if (day) {  // a day shows every card it has: count them
+      const n = place.querySelectorAll(".board-card").length;
+      const one = board.dataset.countOne || "", many = board.dataset.countMany || "";
+      day.textContent = n ? (n === 1 ? one : many).replace(/\d+/, String(n)) : "";
+      return;
+    }
     const counter = place && place.querySelector(".col-count");
     if (!counter) return;
     const n = Math.max(0, parseInt(counter.textContent, 10) + delta);
@@ -90,7 +97,8 @@
       }
       card.classList.add("refused");
       setTimeout(() => card.classList.remove("refused"), 2000);
-      const reason = answer && answer.error ? answer.error.message : text.dataset.networkText;
+      let reason = answer && answer.error ? answer.error.message : text.dataset.networkText;
+      if (answer && answer.error && answer.error.code === "conflict") reason += ` ${text.dataset.reloadText}`;
       say(`${text.dataset.refusedText} ${reason}`, true);
       return;
     }
@@ -102,7 +110,9 @@
       count(landed, 1);
       count(target || from, -1);
     } else if (!landed) {
+      const left = placeOf(card);
       card.remove();  // moved to a day this page does not show
+      count(left, -1);
     }
     markCurrent(card);
     say(text.dataset.movedText, false);
