@@ -264,7 +264,7 @@ class Period:
         else:
             text = _("%(first)s to %(last)s") % {"first": _day_text(self.first),
                                                    "last": _day_text(self.last)}
-            era = format_wareki(self.first) if wareki else ""
+            era = f"{format_wareki(self.first)}〜{format_wareki(self.last)}" if wareki else ""
         return f"{text}（{era}）" if era else text
 
 

@@ -275,3 +275,28 @@ def test_boards_are_saved_views(web: Client, api: ApiClient, led: dict[str, Any]
     resp = web.post(f"/ledgers/{lid}/views/save", {
         "name": "だめ", "mode": "new", "board_kind": "kanban", "board_field": "title"})
     assert not SavedView.objects.filter(name="だめ").exists()
+
+
+def test_board_reads_of_a_sensitive_ledger_are_logged(web: Client, api: ApiClient,
+                                                      led: dict[str, Any]) -> None:
+    from tests.permissions.test_sensitive_reads import _last_seq, _reads
+
+    lid = led["id"]
+    assert api.patch(f"/api/v1/ledgers/{lid}", {"sensitive": True}).status == 200
+    create = [{"values": {"title": f"品{i:03d}", "state": "申請"}} for i in range(55)]
+    assert api.post(f"/api/v1/ledgers/{lid}/records/bulk", {"create": create}).status == 200
+    for path in (f"/ledgers/{lid}/calendar?field=due&at=2024-04-01", f"/ledgers/{lid}/kanban"):
+        before = _last_seq()
+        html = web.get(path).content.decode()
+        assert [a for _u, a, _d in _reads(lid, before)] == ["view_list"], path
+    more = re.search(r'data-more-url="([^"]*)"', html).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    before = _last_seq()
+    assert web.get(more).status_code == 200
+    assert [a for _u, a, _d in _reads(lid, before)] == ["view_list"]
+    # A view saved as a board, chosen in the list's menu, is only a redirect: nothing shown.
+    from daicho.web.models import SavedView
+
+    view = SavedView.objects.create(ledger_id=lid, name="k", board={"kind": "kanban", "field": "state"})
+    before = _last_seq()
+    assert web.get(f"/ledgers/{lid}/?view={view.id}").status_code == 302
+    assert _reads(lid, before) == []
