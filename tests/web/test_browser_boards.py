@@ -133,8 +133,9 @@ def test_kanban_drag_refused_by_a_rule_and_keyboard(open_page: Any, server: Serv
     page.keyboard.press("Enter")
     gen.locator('[data-move-to=""]').focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.querySelector('.kanban-col[data-key=\"\"]')"
-                           ".textContent.includes('防災用発電機')")
+    # Saved: the card carries its new place once the server answered (it is shown there at once).
+    page.wait_for_function("() => [...document.querySelectorAll('.kanban-col[data-key=\"\"] .board-card')]"
+                           ".some(c => c.textContent.includes('防災用発電機') && c.dataset.key === '')")
     assert _records(server, lid)["防災用発電機"]["values"]["state"] is None
     page.locator("#board-toast").evaluate("el => el.hidden = true")
     shot(page, f"board-kanban-{viewport['width']}")
