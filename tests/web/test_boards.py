@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import ApiClient, make_ledger
+from tests.web.conftest import html_has_no_inline_code
 
 FIELDS = [
     {"name": "件名", "type": "text", "code": "title"},
@@ -86,6 +87,8 @@ def test_the_calendar_shows_the_month_around_the_day(web: Client, led: dict[str,
     assert "&lt;b&gt;椅子&lt;/b&gt;" not in html  # no date: not on the calendar
     assert "2024/4（令和6年4月）" in html  # the field shows 和暦, so the heading does
     assert "at=2024-03-01" in html and "at=2024-05-01" in html  # previous and next month
+    assert html_has_no_inline_code(html) == []
+    assert html_has_no_inline_code(web.get(f"/ledgers/{lid}/kanban").content.decode()) == []
 
 
 def test_a_week_and_a_date_time_field(web: Client, led: dict[str, Any]) -> None:
