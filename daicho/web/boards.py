@@ -208,12 +208,21 @@ def clean_board(schema: LedgerSchema, board: Any) -> dict[str, Any]:
     return out
 
 
+def kept_board(schema: LedgerSchema, board: Any) -> dict[str, Any]:
+    """A saved view's board carried over when the view is saved again from another page: {}
+    (the grid) when its field was deleted or hidden since, so the view can still be saved."""
+    try:
+        return clean_board(schema, board)
+    except InvalidInput:
+        return {}
+
+
 def card_codes(schema: LedgerSchema, asked: Any, source: str) -> list[str]:
     """The fields a kanban card shows besides its title: those asked for that the person may
     see, else the first few."""
     if isinstance(asked, list) and asked:
         return [c for c in dict.fromkeys(map(str, asked)) if c in schema.by_code][:MAX_CARD_FIELDS]
-    from daicho.web.grid import title_field
+    from daicho.web.grid import title_field  # here: grid → web.services → this module
 
     title = title_field(schema)
     skip = {source, title.code if title else ""}

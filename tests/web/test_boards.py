@@ -303,3 +303,20 @@ def test_board_reads_of_a_sensitive_ledger_are_logged(web: Client, api: ApiClien
     before = _last_seq()
     assert web.get(f"/ledgers/{lid}/?view={view.id}").status_code == 302
     assert _reads(lid, before) == []
+
+
+def test_a_board_whose_field_was_deleted_still_saves_as_a_list(web: Client, api: ApiClient,
+                                                               led: dict[str, Any]) -> None:
+    from daicho.web.models import SavedView
+
+    lid = led["id"]
+    view = SavedView.objects.create(ledger_id=lid, name="状態ボード",
+                                    board={"kind": "kanban", "field": "state", "cards": []})
+    assert api.delete(f"/api/v1/ledgers/{lid}/fields/state").status == 204
+    html = web.get(f"/ledgers/{lid}/kanban?view={view.id}").content.decode()
+    assert 'id="no-board"' in html
+    resp = web.post(f"/ledgers/{lid}/views/save", {"mode": "update", "view": view.id, "s": "1",
+                                                   "sort": "-due"})
+    assert resp.status_code == 302 and resp["Location"] == f"/ledgers/{lid}/?view={view.id}"
+    view.refresh_from_db()
+    assert view.board == {} and view.sort == "-due"

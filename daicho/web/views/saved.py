@@ -15,7 +15,7 @@ from daicho import access
 from daicho.errors import DaichoError, InvalidInput, NotFound
 from daicho.requestdata import parse_json
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.web import grid, queries
+from daicho.web import boards, grid, queries
 from daicho.web import services as web_svc
 from daicho.web.models import SavedView
 from daicho.web.views.common import page
@@ -56,7 +56,7 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
     chart = {key: request.POST.get(f"chart_{key}", "") for key in web_svc.CHART_KEYS} \
         if request.POST.get("chart_kind") else (existing.chart if existing else {})
     board = web_svc.board_from(request.POST) if request.POST.get("board_kind") \
-        else (existing.board if existing else {})
+        else boards.kept_board(schema, existing.board) if existing else {}
     spec = {"name": request.POST.get("name", existing.name if existing else ""),
             "columns": [] if state.all_columns else state.columns,
             "filters": state.filters, "sort": state.sort, "search": state.q, "chart": chart,
