@@ -312,11 +312,13 @@ def calendar_records(user: AnyUser, schema: LedgerSchema, source: DateSource, pe
 
 def column_page(user: AnyUser, schema: LedgerSchema, column: Column, *, filters: Sequence[str],
                 search: str, sort: str, cursor: str | None,
-                ctx: ValueContext) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of a kanban column's cards and the cursor of the next ("" none)."""
+                ctx: ValueContext) -> tuple[list[sel.Row], str | None]:
+    """One page of a kanban column's rows and the cursor of the next (None: no more). The
+    caller makes the record JSON of all columns at once (names of people and departments are
+    looked up once per page, not per column)."""
     page = sel.list_records(user, schema, filters=[*filters, column.filter], search=search,
                             sort=sort or None, cursor=cursor, limit=COLUMN_PAGE, ctx=ctx)
-    return sel.records_json(schema, page.rows, ctx), page.next_cursor
+    return page.rows, page.next_cursor
 
 
 def query(params: list[tuple[str, str]]) -> str:

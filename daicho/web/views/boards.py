@@ -20,6 +20,7 @@ from daicho import access
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.models import Field
+from daicho.selectors import records as sel
 from daicho.selectors.editable import editable_ids
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
@@ -167,18 +168,18 @@ def calendar(request: HttpRequest, ledger_id: int) -> HttpResponse:
     return render(request, "web/boards/calendar.html", context)
 
 
-def _column_json(request: HttpRequest, schema: LedgerSchema, state: grid.GridState,
+def _column_rows(request: HttpRequest, schema: LedgerSchema, state: grid.GridState,
                  form: BoardForm, column: boards.Column, cursor: str | None,
-                 may_move: bool) -> tuple[list[Card], str]:
-    """A column's cards from `cursor` and the address of its next ones ("" at the end)."""
-    records, next_cursor = boards.column_page(
+                 ctx: ValueContext) -> tuple[list[Any], str]:
+    """A column's rows from `cursor` and the address of its next ones ("" at the end)."""
+    rows, next_cursor = boards.column_page(
         request.user, schema, column, filters=state.filters, search=state.q, sort=state.sort,
-        cursor=cursor, ctx=ValueContext())
+        cursor=cursor, ctx=ctx)
     more = ""
     if next_cursor:
         more = reverse("web:kanban_column", args=[schema.id]) + boards.query(
             state.params() + form.params() + [("col", column.key), ("after", next_cursor)])
-    return _cards(request, schema, form, records, may_move), more
+    return rows, more
 
 
 @page
@@ -188,16 +189,20 @@ def kanban(request: HttpRequest, ledger_id: int) -> HttpResponse:
     columns: list[dict[str, Any]] = []
     error = ""
     if form.source is not None:
+        ctx = ValueContext()
         try:
             counts = form.source.counts(request.user, schema, state.filters, state.q)
-            for column in form.source.columns(schema, counts):
-                cards, more = _column_json(request, schema, state, form, column, None,
-                                           context["may_move"])
-                columns.append({"column": column, "count": counts.get(column.key, 0),
-                                "cards": cards, "more": more})
+            read = [(column, *_column_rows(request, schema, state, form, column, None, ctx))
+                    for column in form.source.columns(schema, counts)]
         except InvalidInput as exc:
-            columns, error = [], exc.message
+            read, error = [], exc.message
         audit.viewed(request, schema)
+        # The cards of every column drawn at once: names and rights looked up once per page.
+        records = sel.records_json(schema, [r for _c, rows, _m in read for r in rows], ctx)
+        cards = iter(_cards(request, schema, form, records, context["may_move"]))
+        columns = [{"column": column, "count": counts.get(column.key, 0),
+                    "cards": [next(cards) for _r in rows], "more": more}
+                   for column, rows, more in read]
     context.update({"columns": columns, "error": error, "max_cards": boards.MAX_CARD_FIELDS,
                     "column_list": [c["column"] for c in columns],
                     "card_choices": [f for f in schema.fields
@@ -218,8 +223,10 @@ def kanban_column(request: HttpRequest, ledger_id: int) -> HttpResponse:
         raise InvalidInput(_("The cards to load are missing from the address."),
                            code="invalid_cursor")
     may_move = form.source.writable_by(schema)
-    cards, more = _column_json(request, schema, state, form, column,
-                               request.GET.get("after", "")[:4000], may_move)
+    ctx = ValueContext()
+    rows, more = _column_rows(request, schema, state, form, column,
+                              request.GET.get("after", "")[:4000], ctx)
+    cards = _cards(request, schema, form, sel.records_json(schema, rows, ctx), may_move)
     audit.viewed(request, schema)
     columns = form.source.columns(schema, {})
     html = render_to_string("web/boards/cards.html", {
