@@ -201,6 +201,16 @@ def test_a_stale_card_is_a_conflict_and_bad_moves_write_nothing(web: Client, api
          404, "not_found"),
         ({"kind": "kanban", "field": "state", "record": rec["id"], "revision": 3, "to": "申請",
           "extra": 1}, 400, None),
+        ({"kind": "kanban", "field": "state", "record": "abc", "revision": 3, "to": "申請"},
+         404, "not_found"),
+        ({"kind": "kanban", "field": "state", "record": [rec["id"]], "revision": 3, "to": "申請"},
+         404, "not_found"),
+        ({"kind": "kanban", "field": None, "record": rec["id"], "revision": 3, "to": "申請"},
+         400, "invalid_board"),
+        ({"kind": "calendar", "field": "due", "record": rec["id"], "revision": 3, "to": 20240401},
+         400, "invalid_move"),
+        ({"kind": "calendar", "field": "due", "record": rec["id"], "revision": "3",
+          "to": "2024-04-01"}, 400, "revision_required"),
     ]
     for body, status, code in bad:
         resp = _move(web, lid, body)
@@ -208,6 +218,11 @@ def test_a_stale_card_is_a_conflict_and_bad_moves_write_nothing(web: Client, api
         if code:
             assert resp.json()["error"]["code"] == code, (body, resp.content)
     assert api.get(f"/api/v1/ledgers/{lid}/records/{rec['id']}").body["revision"] == 3
+    assert web.post(f"/ledgers/{lid}/board/move", "{", content_type="application/json"
+                    ).status_code == 400
+    assert web.get(f"/ledgers/{lid}/board/move").status_code == 405
+    assert web.get(f"/ledgers/{lid}/kanban/column?field=state&col=申請&after=xyz").status_code == 400
+    assert web.get(f"/ledgers/{lid}/calendar?at=9999-99-99&mode=year&field=zzz").status_code == 200
 
 
 def test_only_visible_records_and_no_drag_without_the_edit_right(
