@@ -148,6 +148,19 @@ def _chart(page: Any, demo: Demo) -> None:
               "&metric=sum:price&kind=bar")
 
 
+LENDING = "貸出物品台帳"
+
+
+def _calendar(page: Any, demo: Demo) -> None:
+    page.goto(f"{demo.base}/ledgers/{demo.ledger_id(LENDING)}/calendar?field=lent_on"
+              "&at=2024-06-01")
+
+
+def _kanban(page: Any, demo: Demo) -> None:
+    page.goto(f"{demo.base}/ledgers/{demo.ledger_id(LENDING)}/kanban?field=returned"
+              "&card=borrower&card=due_on")
+
+
 def _trash(page: Any, demo: Demo) -> None:
     lid = demo.ledger_id(PROPERTY)
     if not demo.api("GET", f"/ledgers/{lid}/records?trash=true")["items"]:
@@ -199,6 +212,8 @@ SCREENS: dict[str, tuple[str, Screen]] = {
     "import-4-done": ("読み込み 4：取り込み完了", _wizard(4)),
     "history": ("レコードの変更履歴", _goto("/ledgers/{ledger}/records/{record}/history")),
     "chart": ("グラフ（区分ごとの取得価格）", _chart),
+    "calendar": ("カレンダー（貸出物品の貸出日）", _calendar),
+    "kanban": ("かんばん（貸出物品の返却済・未返却）", _kanban),
     "trash": ("ごみ箱", _trash),
     "plan-roadmap": ("計画：ロードマップ", _goto("/plan/roadmap")),
     "plan-dashboard": ("計画：目標指標ダッシュボード", _goto("/plan/dashboard")),

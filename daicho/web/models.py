@@ -34,6 +34,9 @@ class SavedView(models.Model):
     row_height = models.CharField(max_length=10, default="normal")
     # The grid's grouping: CODE, or CODE:year / CODE:month / CODE:fy for a date ("" = none).
     group_by = models.CharField(max_length=80, blank=True, default="")
+    # A calendar or kanban board instead of the grid (daicho.web.boards): {"kind": "calendar"
+    # | "kanban", "field": CODE, "mode"?: "month" | "week", "cards"?: [CODE]}; {} = the grid.
+    board = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,5 @@
-"""Writers for what the web UI keeps itself: saved views, record presence, recent ledgers."""
+"""Writers for what the web UI keeps itself: saved views (with their chart or board), record
+presence, recent ledgers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import math
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +18,7 @@ from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.grouping import PERIODS
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.web import groups
+from daicho.web import boards, groups
 from daicho.web.models import MAX_FROZEN, ROW_HEIGHTS, RecentLedger, RecordPresence, SavedView
 
 CHART_KINDS = ("bar", "pie", "line", "crosstab")
@@ -58,7 +60,14 @@ def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> di
     grouping = groups.parse(schema, str(spec.get("group_by") or "")[:80])
     return {"name": name, "columns": columns, "widths": widths, "filters": filters, "sort": sort,
             "search": search, "chart": chart, "group_by": grouping.spec if grouping else "",
-            **layout(spec)}
+            "board": boards.clean_board(schema, spec.get("board")), **layout(spec)}
+
+
+def board_from(data: QueryDict) -> dict[str, Any]:
+    """A board as the calendar and kanban pages post it (board_kind, board_field, board_mode,
+    board_card…); daicho.web.boards.clean_board checks it."""
+    return {"kind": data.get("board_kind", ""), "field": data.get("board_field", ""),
+            "mode": data.get("board_mode", ""), "cards": data.getlist("board_card")}
 
 
 def layout(spec: dict[str, Any]) -> dict[str, Any]:

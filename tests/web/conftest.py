@@ -24,8 +24,9 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 ADMIN_PASSWORD = "admin-Pa55word-for-tests"
 BOB_PASSWORD = "bob-Pa55word-for-tests"
-# Refusals the tests provoke on purpose (invalid input, conflicts) are logged by the browser.
-EXPECTED_HTTP = re.compile(r"Failed to load resource: the server responded with a status of (400|409)")
+# Refusals the tests provoke on purpose (invalid input, a record rule, conflicts) are logged by
+# the browser.
+EXPECTED_HTTP = re.compile(r"Failed to load resource: the server responded with a status of (400|403|409)")
 
 
 @dataclass

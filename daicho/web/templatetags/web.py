@@ -29,6 +29,18 @@ def ledger_rights(context: dict[str, Any], ledger: Any) -> dict[str, bool]:
 
 
 @register.simple_tag(takes_context=True)
+def ledger_boards(context: dict[str, Any], ledger: Any) -> dict[str, bool]:
+    """Which boards the ledger offers this person: a calendar needs a date field they may
+    see, a kanban a field of fixed values (daicho.web.boards)."""
+    from daicho.web import boards
+
+    schema = context.get("schema")
+    if schema is None or getattr(schema, "id", None) != ledger.id:
+        schema = access.load_grant(context["request"].user, ledger.id).schema("view")
+    return {kind: bool(boards.sources(schema, kind)) for kind in boards.KINDS}
+
+
+@register.simple_tag(takes_context=True)
 def display_name(context: dict[str, Any]) -> str:
     user = context["request"].user
     profile = getattr(user, "profile", None)

@@ -35,6 +35,11 @@ def _state(request: HttpRequest, schema: LedgerSchema) -> tuple[Any, grid.GridSt
 def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
     view, state = _state(request, schema)
+    if view is not None and view.board.get("kind") and request.GET.get("s") != "1":
+        # A calendar or kanban view opens as it was saved (daicho.web.boards); the tabs and
+        # the board's own links carry s=1 and come here for the list of the same records.
+        audit.not_shown(schema)
+        return redirect(reverse(f"web:{view.board['kind']}", args=[schema.id]) + f"?view={view.id}")
     if "fx" in request.GET:
         # A column's filter popup was applied: on to the page's own address, which holds the
         # filters in the API's syntax (bookmarkable, and what saved views store). The redirect

@@ -1,4 +1,4 @@
-"""Saving and deleting views of a ledger (columns, widths, filters, sort, search, chart)."""
+"""Saving and deleting views of a ledger (columns, widths, filters, sort, search, chart, board)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from daicho import access
 from daicho.errors import DaichoError, InvalidInput, NotFound
 from daicho.requestdata import parse_json
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.web import grid, queries
+from daicho.web import boards, grid, queries
 from daicho.web import services as web_svc
 from daicho.web.models import SavedView
 from daicho.web.views.common import page
@@ -55,10 +55,13 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
                                  "it was saved as your own view."))
     chart = {key: request.POST.get(f"chart_{key}", "") for key in web_svc.CHART_KEYS} \
         if request.POST.get("chart_kind") else (existing.chart if existing else {})
+    board = web_svc.board_from(request.POST) if request.POST.get("board_kind") \
+        else boards.kept_board(schema, existing.board) if existing else {}
     spec = {"name": request.POST.get("name", existing.name if existing else ""),
             "columns": [] if state.all_columns else state.columns,
             "filters": state.filters, "sort": state.sort, "search": state.q, "chart": chart,
-            "frozen": state.frozen, "row_height": state.row_height, "group_by": state.group}
+            "frozen": state.frozen, "row_height": state.row_height, "group_by": state.group,
+            "board": board}
     back = reverse("web:ledger", args=[schema.id]) + state.query()
     try:
         spec["widths"] = _widths(request.POST.get("widths", ""))
@@ -68,7 +71,8 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(back)
     messages.success(request, _("The view 「%(name)s」 was saved.") % {"name": saved.name})
-    target = "web:chart" if request.POST.get("then") == "chart" else "web:ledger"
+    then = request.POST.get("then")
+    target = f"web:{then}" if then in ("chart", "calendar", "kanban") else "web:ledger"
     return redirect(reverse(target, args=[schema.id]) + f"?view={saved.id}")
 
 
