@@ -96,7 +96,7 @@ def save_view(*, user: AnyUser, schema: LedgerSchema, spec: dict[str, Any], shar
 
 # A shared view's settings as a ledger design carries them (daicho.services.designs).
 VIEW_DESIGN_KEYS = ("name", "columns", "widths", "filters", "sort", "search", "chart",
-                    "group_by", "frozen", "row_height")
+                    "group_by", "frozen", "row_height", "board")
 
 
 def export_views(schema: LedgerSchema) -> list[dict[str, Any]] | None:

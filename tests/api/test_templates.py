@@ -35,6 +35,9 @@ def _lending(api: ApiClient) -> tuple[int, int]:
     save_view(user=create_user(login="viewer_maker", admin=True), schema=schema,
               spec={"name": "在庫のみ", "filters": ["state:eq:在庫"], "sort": "-price",
                     "columns": ["name", "price"]}, shared=True)
+    save_view(user=create_user(login="board_maker", admin=True), schema=schema,
+              spec={"name": "状態ボード", "board": {"kind": "kanban", "field": "state"}},
+              shared=True)
     return staff, lid
 
 
@@ -57,9 +60,11 @@ def test_a_copy_has_the_design_and_no_records(api: ApiClient) -> None:
                                                      "import", "manage"]} in rules
     from daicho.web.models import SavedView
 
-    view = SavedView.objects.get(ledger_id=new)
+    view, board = SavedView.objects.filter(ledger_id=new).order_by("id")
     assert (view.name, view.filters, view.sort, view.owner_id) == ("在庫のみ", ["state:eq:在庫"],
                                                                    "-price", None)
+    assert (board.name, board.board["kind"], board.board["field"]) == ("状態ボード", "kanban",
+                                                                       "state")
     rec = api.post(f"/api/v1/ledgers/{new}/records", {"values": {"name": "マイク"}}).body
     assert rec["values"]["no"] == "K0001"  # the autonumber starts afresh
 
