@@ -44,7 +44,10 @@ from daicho.selectors.ledgers import (
     process_of,
 )
 
-MODES = ("any", "all", "n_of_m")
+# any: one of the people `by` names takes it; one: `by` names exactly one person (a user, the
+# creator, a user field), who takes it; all: every person `by` names must approve; n_of_m: any
+# `count` of them (合議). Partial approvals are kept until the status moves.
+MODES = ("any", "one", "all", "n_of_m")
 # "everyone" and large departments: the people waited for are listed up to this many.
 MAX_WAITING = 200
 

@@ -101,6 +101,9 @@ def _action(value: Any, at: str, statuses: list[str], schema: LedgerSchema) -> d
     mode = value.get("mode", "any")
     if mode not in MODES:
         raise _bad(f"{at}.mode", _("mode is one of: %(modes)s") % {"modes": " ".join(MODES)})
+    if mode == "one" and not _names_one_person(out["by"], schema):
+        raise _bad(f"{at}.by", _("With mode one, by names a single person: a user, the creator "
+                                 "or a user field."))
     if mode != "any":
         out["mode"] = mode
     count = value.get("count")
@@ -118,6 +121,13 @@ def _action(value: Any, at: str, statuses: list[str], schema: LedgerSchema) -> d
     if required:
         out["comment_required"] = True
     return out
+
+
+def _names_one_person(by: dict[str, Any], schema: LedgerSchema) -> bool:
+    if "user" in by or by.get("creator") is True:
+        return True
+    f = schema.full.by_code.get(by.get("field", ""))
+    return f is not None and isinstance(schema.full.type_of(f), UserType)
 
 
 def clean_process(schema: LedgerSchema, body: Any) -> dict[str, Any]:

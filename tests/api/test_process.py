@@ -160,7 +160,7 @@ def test_status_filters_and_sorts(api: ApiClient, people: dict[str, ApiClient]) 
     # status is not a field: it is never written through values.
     resp = api.patch(f"{base}/{ids[0]}", {"revision": 1, "values": {"status": "承認済"}})
     assert resp.status == 400
-    assert api.post("/api/v1/ledgers/{}/fields".format(lid),
+    assert api.post(f"/api/v1/ledgers/{lid}/fields",
                     {"name": "状態", "type": "text", "code": "status"}).status == 400
 
 
