@@ -14,6 +14,7 @@ from daicho import access
 from daicho.errors import DaichoError
 from daicho.services import ledgers as ledger_svc
 from daicho.web import ledger_list, queries
+from daicho.web.views import process as process_views
 from daicho.web.views.common import page
 
 
@@ -30,6 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
         **_ledgers(request),
         "recent": queries.recent_changes(request.user),
         "can_create": access.can_create_ledger(request.user),
+        "waiting": process_views.waiting(request.user),
     })
 
 
@@ -44,6 +46,7 @@ def create_ledger(request: HttpRequest) -> HttpResponse:
         return render(request, "web/home.html", {
             **_ledgers(request), "recent": queries.recent_changes(request.user),
             "can_create": True, "create_error": exc.message, "form": request.POST,
+            "waiting": process_views.waiting(request.user),
         }, status=exc.status)
     messages.success(request, _("The ledger was created. Add its fields (parts) here."))
     return redirect("web:fields", schema.id)
