@@ -66,9 +66,6 @@ def take_action(*, user: AnyUser, schema: LedgerSchema, record_id: Any, action: 
         row = flow.full_row(user, schema, record_id, for_update=True)
         if full.process is None or row.status is None:
             raise InvalidInput(_("This ledger has no process."), code="no_process")
-        if revision != row.revision:
-            raise _stale(seen, row, _("Someone else changed this record after you opened it. "
-                                      "Please check it and try again."))
         process = flow.definition(full, row.process_version)
         named = [a for a in process.get("actions", []) if a["name"] == action.strip()]
         if not named:
@@ -79,6 +76,10 @@ def take_action(*, user: AnyUser, schema: LedgerSchema, record_id: Any, action: 
             raise _stale(seen, row, _("The action 「%(name)s」 cannot be taken from the status "
                                       "「%(status)s」. Someone may have moved the record first.")
                          % {"name": named[0]["name"], "status": row.status})
+        # After the status check: when the status moved, saying so is what helps.
+        if revision != row.revision:
+            raise _stale(seen, row, _("Someone else changed this record after you opened it. "
+                                      "Please check it and try again."))
         allowed, acting_for = flow.actor(found, user, full, row)
         if not allowed or not flow.condition_holds(found, full, row):
             raise Forbidden(_("You may not take the action 「%(name)s」 on this record.")

@@ -72,6 +72,8 @@ def test_record_panel_buttons_and_trail(web: Any, api: ApiClient) -> None:
     html = moved.content.decode()
     assert 'id="record-status">承認待ち<' in html and "よろしく" in html
     assert 'id="process-trail"' in html and 'required' in html  # 承認 needs a comment
+    history = web.get(f"/ledgers/{lid}/records/{rid}/history").content.decode()
+    assert "Status changed" in history and "承認待ち" in history
     # Without its comment the action is refused, with the reason, and nothing moves.
     refused = web.post(f"/ledgers/{lid}/records/{rid}/action",
                        {"action": "承認", "rev": "2"}, follow=True).content.decode()

@@ -18,6 +18,7 @@ from daicho import access
 from daicho.errors import DaichoError
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
+from daicho.selectors.ledgers import STATUS_CODE, status_field
 from daicho.services import audit
 from daicho.services import records as svc
 from daicho.web import grid, queries
@@ -29,6 +30,7 @@ ACTIONS = {
     "create": gettext_lazy("Created"), "update": gettext_lazy("Changed"),
     "delete": gettext_lazy("Moved to the trash"), "restore": gettext_lazy("Restored"),
     "import": gettext_lazy("Imported"), "revert": gettext_lazy("Reverted"),
+    "status": gettext_lazy("Status changed"),
 }
 
 
@@ -80,6 +82,12 @@ def _entries(viewer: Any, items: list[dict[str, Any]], fields: dict[str, Any]) -
     return out
 
 
+def _with_status(fields: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """A process action's entry names the status (contract §8), which is no field."""
+    fields.setdefault(STATUS_CODE, status_field(schema.ledger))
+    return fields
+
+
 @page
 def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
@@ -90,7 +98,7 @@ def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> Http
     return render(request, "web/history.html", {
         "schema": schema, "ledger": schema.ledger, "record": record, "deleted": row.deleted,
         "title": grid.record_title(schema, record),
-        "entries": _entries(request.user, items, queries.field_names(schema)),
+        "entries": _entries(request.user, items, _with_status(queries.field_names(schema), schema)),
         "can_edit": queries.has_right(request.user, schema, "edit") and not row.deleted,
     })
 
