@@ -72,6 +72,11 @@ def actions_from(process: dict[str, Any], status: str | None) -> list[dict[str, 
     return [a for a in process.get("actions", []) if a.get("from") == status]
 
 
+def gathers_approvals(process: dict[str, Any], status: str | None) -> bool:
+    """Whether an action from `status` needs several approvers (partial approvals kept)."""
+    return any(a.get("mode") in ("all", "n_of_m") for a in actions_from(process, status))
+
+
 def needed_count(action: dict[str, Any], schema: LedgerSchema, row: sel.Row) -> int:
     """How many distinct approvers the action needs before the status moves."""
     mode = action.get("mode", "any")
@@ -113,7 +118,7 @@ def matches(by: dict[str, Any], user: AnyUser, schema: LedgerSchema, row: sel.Ro
     """Whether `user` is named by the action's `by` for this record."""
     if not user.is_authenticated:
         return False
-    who = access.subject_of(user)
+    uid = int(user.pk or 0)
     if "field" in by:
         f = schema.full.by_code.get(by["field"])
         value = row.raw.get(by["field"]) if f is not None else None
@@ -121,13 +126,13 @@ def matches(by: dict[str, Any], user: AnyUser, schema: LedgerSchema, row: sel.Ro
             return False
         ftype = schema.full.type_of(f)
         if isinstance(ftype, UserType):
-            return int(value) == who.uid
-        return isinstance(ftype, OrgType) and int(value) in who.org_ids
+            return int(value) == uid
+        return isinstance(ftype, OrgType) and int(value) in access.subject_of(user).org_ids
     if by.get("creator") is True:
-        return row.created_by == who.uid
+        return row.created_by == uid
     if by.get("superior") is True:
         parent = _superior_org(schema, row)
-        return parent is not None and parent in who.org_ids
+        return parent is not None and parent in access.subject_of(user).org_ids
     return access.subject_matches(by, user)
 
 
@@ -216,8 +221,10 @@ def waiting_users(schema: LedgerSchema, row: sel.Row, process: dict[str, Any]) -
     """Who may act next on the record as it is now: the people the actions from its status
     name (whose condition holds), who may view the record, and their delegates of today."""
     found: set[int] = set()
+    seen: list[dict[str, Any]] = []  # 承認 and 差戻し usually name the same people
     for action in actions_from(process, row.status):
-        if condition_holds(action, schema, row):
+        if action["by"] not in seen and condition_holds(action, schema, row):
+            seen.append(action["by"])
             found |= resolve_users(action["by"], schema, row)
     if not found:
         return []

@@ -118,7 +118,9 @@ def _move(user: AnyUser, schema: LedgerSchema, row: sel.Row, action: dict[str, A
                     " updated_at = %s, updated_by = %s WHERE id = %s",
                     [action["to"], dialect.param(dialect.now()),
                      user.pk if user.is_authenticated else None, row.id])
-    ProcessApproval.objects.filter(ledger_id=schema.id, record_id=row.id).delete()
+    process = flow.definition(schema, row.process_version)
+    if flow.gathers_approvals(process, row.status):
+        ProcessApproval.objects.filter(ledger_id=schema.id, record_id=row.id).delete()
     change: dict[str, Any] = {"old": row.status, "new": action["to"], "action": action["name"]}
     if comment:
         change["comment"] = comment
@@ -127,7 +129,6 @@ def _move(user: AnyUser, schema: LedgerSchema, row: sel.Row, action: dict[str, A
     if approvers:
         change["approvals"] = approvers
     moved = replace(row, status=action["to"], revision=row.revision + 1)
-    process = flow.definition(schema, row.process_version)
     waiting = flow.waiting_users(schema, moved, process)
     writer._history(schema, user, [(row.id, moved.revision, "status", {"status": change})],
                     extra={"from": row.status, "to": action["to"], "action": action["name"],
