@@ -93,11 +93,18 @@ def principals(user: AnyUser, day: dt.date | None = None) -> list[Any]:
     """The people `user` stands in for today (they named `user` their delegate)."""
     if not user.is_authenticated:
         return []
-    day = day or timezone.localdate()
-    ids = ProcessDelegation.objects.filter(delegate_id=user.pk, starts__lte=day, ends__gte=day) \
+    cached = getattr(user, "_daicho_principals", None)
+    if cached is not None and day is None:
+        return list(cached)
+    ids = ProcessDelegation.objects.filter(delegate_id=user.pk,
+                                           starts__lte=day or timezone.localdate(),
+                                           ends__gte=day or timezone.localdate()) \
         .values_list("user_id", flat=True)
-    return list(get_user_model().objects.filter(id__in=list(ids), is_active=True)
-                .order_by("username"))
+    found = list(get_user_model().objects.filter(id__in=list(ids), is_active=True)
+                 .order_by("username"))
+    if day is None:  # asked once per request (per action and record otherwise)
+        user._daicho_principals = found  # type: ignore[attr-defined]
+    return found
 
 
 def _primary_org(user_id: int | None) -> int | None:
@@ -287,7 +294,7 @@ def offers(user: AnyUser, schema: LedgerSchema, row: sel.Row) -> list[Offer]:
     if schema.process is None or row.status is None:
         return []
     process = definition(schema, row.process_version)
-    gathered = approvals(schema, row.id)
+    gathered = approvals(schema, row.id) if gathers_approvals(process, row.status) else {}
     out = []
     for action in actions_from(process, row.status):
         allowed, acting_for = actor(action, user, schema, row)

@@ -113,3 +113,23 @@ def test_delegation_page(web: Any, make_client: Any, api: ApiClient) -> None:
     assert refused.status_code == 400 and b"error-summary" in refused.content
     web.post("/process/delegation", {"remove": "1"})
     assert api.get("/api/v1/me/delegation").body["delegate"] is None
+
+
+def test_waiting_for_me_costs_the_same_for_more_records(web: Any, api: ApiClient) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lid = make_ledger(api, "申請台帳")["id"]
+    api.put(f"/api/v1/ledgers/{lid}/process", PROCESS)
+    base = f"/api/v1/ledgers/{lid}/records"
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert web.get("/").status_code == 200
+        return len(queries.captured_queries)
+
+    # 20 records fill the home page's recent changes (15 rows, read one by one) already.
+    api.post(f"{base}/bulk", {"create": [{"values": {"name": f"申請{i}"}} for i in range(20)]})
+    few = count()
+    api.post(f"{base}/bulk", {"create": [{"values": {"name": f"申請{i}"}} for i in range(30)]})
+    assert count() == few
