@@ -289,3 +289,20 @@ def _uid(login: str) -> int:
     from django.contrib.auth import get_user_model
 
     return int(get_user_model().objects.get(username=login).pk)
+
+
+def test_imported_and_bulk_records_start_in_the_initial_status(
+        api: ApiClient, people: dict[str, ApiClient]) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    lid = _ledger(api, people)
+    api.put(f"/api/v1/ledgers/{lid}/process", PROCESS)
+    base = f"/api/v1/ledgers/{lid}/records"
+    csv = "件名,金額\r\n机,100\r\n椅子,200\r\n".encode()
+    resp = api.upload("/api/v1/imports", {"file": SimpleUploadedFile("備品.csv", csv),
+                                          "ledger": str(lid)})
+    assert resp.status == 200, resp.body
+    made = api.post(f"{base}/bulk", {"create": [{"values": {"title": "棚"}}]})
+    assert made.body["created"][0]["status"] == "未処理"
+    items = api.get(base, {"filter": "status:eq:未処理"}).body["items"]
+    assert sorted(r["values"]["title"] for r in items) == ["机", "棚", "椅子"]
