@@ -77,6 +77,7 @@ def test_design_a_process_and_take_actions_as_two_users(open_page: Any, server: 
 
     # The approver finds it on the home page, opens it, and sees 承認 and 差戻し.
     admin.goto(server.base + "/")
+    shot(admin, "process-home-waiting-1920")
     admin.locator("#waiting-for-me a", has_text="ノートPCの購入").click()
     admin.wait_for_selector("#record-status")
     assert admin.locator("#process-actions button").count() == 2

@@ -150,7 +150,9 @@ class ActionRow:
 
     @classmethod
     def read(cls, index: int, data: QueryDict) -> ActionRow:
-        get = lambda part: data.get(f"a{index}-{part}", "").strip()  # noqa: E731
+        def get(part: str) -> str:
+            return str(data.get(f"a{index}-{part}", "")).strip()
+
         return cls(index, get("name"), get("from"), get("to"), get("by") or "everyone",
                    get("value"), bool(get("children")), get("condition"), get("mode") or "any",
                    get("count"), bool(get("comment")))
