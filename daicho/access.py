@@ -149,6 +149,11 @@ def _matches(subject_spec: dict[str, Any], who: Subject) -> bool:
     return False
 
 
+def subject_matches(spec: dict[str, Any], user: AnyUser) -> bool:
+    """Whether a §5 subject (everyone, a department, a user, a role) names `user`."""
+    return user.is_authenticated and _matches(spec, subject_of(user))
+
+
 def matching_rules(user: AnyUser, ledger: Ledger) -> list[dict[str, Any]]:
     rules = ledger.rules if isinstance(ledger.rules, list) else []
     if not rules or not user.is_authenticated:

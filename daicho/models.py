@@ -317,3 +317,4 @@ class PrintForm(models.Model):
 
 
 from daicho.models_comments import Comment, CommentRevision  # noqa: E402, F401  (comments)
+from daicho.models_process import ProcessApproval, ProcessDelegation, ProcessVersion  # noqa: E402, F401

@@ -177,5 +177,6 @@ from daicho.api import (  # noqa: E402, F401  (routes)
     imports,
     ledgers,
     print_forms,
+    process,
     records,
 )

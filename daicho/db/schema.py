@@ -296,3 +296,26 @@ def analyze(ledger: Ledger) -> None:
     """Refresh planner statistics after bulk loads so filtered pages pick the right index."""
     with connection.cursor() as cur:
         cur.execute(f"ANALYZE {q(ledger.table_name or '')}")
+
+
+def add_process_columns(ledger: Ledger) -> None:
+    """The columns of a process (contract §8), added the first time one is enabled: the status
+    (indexed like a field, for filters, sorts, record rules and the "waiting for me" list) and
+    the version of the process each record follows. Idempotent."""
+    table = str(ledger.table_name)
+    with connection.cursor() as cur:
+        if dialect.is_sqlite():
+            cur.execute(f"PRAGMA table_info({q(table)})")
+            present = {str(row[1]) for row in cur.fetchall()}
+        else:
+            cur.execute("SELECT column_name FROM information_schema.columns"
+                        " WHERE table_schema = current_schema() AND table_name = %s", [table])
+            present = {str(row[0]) for row in cur.fetchall()}
+        if "process_status" not in present:
+            cur.execute(f"ALTER TABLE {q(table)} ADD COLUMN process_status TEXT")
+        if "process_version" not in present:
+            cur.execute(f"ALTER TABLE {q(table)} ADD COLUMN process_version"
+                        f" {dialect.type_for('int')}")
+        nulls = "" if dialect.is_sqlite() else " NULLS FIRST"  # as sync_indexes
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(index_name(ledger, 'process_status'))}"
+                    f" ON {q(table)} (process_status{nulls}, id) WHERE {dialect.live('')}")

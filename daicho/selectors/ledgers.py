@@ -34,6 +34,13 @@ class LedgerSchema:
         self.required = [f for f in self.fields if f.required and self.types[f.code].writable]
         self.searchable = [(f, self.types[f.code]) for f in self.fields
                            if self.types[f.code].searchable]
+        # The ledger's process (contract §8) when enabled: its status is the pseudo field
+        # `status`, a real column, so filters, sorts and record rules take it like a field
+        # (through `field`); it is not in `by_code`, so no writer of values ever sees it.
+        self.process = process_of(self.ledger)
+        self.pseudo: dict[str, Field] = {}
+        if self.process is not None:
+            self.pseudo[STATUS_CODE] = status_field(self.ledger)
 
     @property
     def full(self) -> LedgerSchema:
@@ -47,9 +54,11 @@ class LedgerSchema:
     def table(self) -> str:
         return str(self.ledger.table_name)
 
-    def field(self, code: str) -> Field:
+    def field(self, code: str, *, pseudo: bool = True) -> Field:
+        """The field (or pseudo field, as `status`, unless `pseudo` is False: a change to the
+        ledger's fields) a filter, sort or grouping names."""
         try:
-            return self.by_code[code]
+            return self.by_code[code] if code in self.by_code or not pseudo else self.pseudo[code]
         except KeyError:
             raise InvalidInput(
                 message=_unknown_field(code), code="unknown_field",
@@ -59,6 +68,26 @@ class LedgerSchema:
     def type_of(self, f: Field) -> FieldType:
         found = self.types.get(f.code)
         return found if found is not None and found.key == f.type else field_type(f.type)
+
+
+STATUS_CODE = "status"
+STATUS_COLUMN = "process_status"
+VERSION_COLUMN = "process_version"
+
+
+def process_of(ledger: Ledger) -> dict[str, Any] | None:
+    """The current process definition of the ledger when it is enabled (kept in its settings,
+    loaded with it: no query), else None."""
+    found = ledger.settings.get("process") if isinstance(ledger.settings, dict) else None
+    return found if isinstance(found, dict) and found.get("enabled") is True else None
+
+
+def status_field(ledger: Ledger) -> Field:
+    """The pseudo field `status`: never saved, never listed among the fields; a text column."""
+    from django.utils.translation import gettext_lazy
+
+    return Field(ledger=ledger, code=STATUS_CODE, name=str(gettext_lazy("Status")), type="text",
+                 column=STATUS_COLUMN, options={})
 
 
 def _unknown_field(code: str) -> str:

@@ -29,7 +29,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.requestdata import has_lone_surrogate
 from daicho.selectors.grouping import grouping
-from daicho.selectors.ledgers import LedgerSchema
+from daicho.selectors.ledgers import STATUS_COLUMN, VERSION_COLUMN, LedgerSchema
 from daicho.textnorm import query_terms
 
 SYSTEM_SELECT = ("id", "revision", "created_at", "created_by", "updated_at", "updated_by",
@@ -48,6 +48,9 @@ class Row:
     deleted: bool
     search_key: str
     raw: dict[str, Any]  # field code → database value
+    # With a process (contract §8): the status and the version of the process it follows.
+    status: str | None = None
+    process_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,17 +63,28 @@ class SortKey:
 def select_list(schema: LedgerSchema, alias: str = "t") -> str:
     cols = [f"{alias}.{c}" for c in SYSTEM_SELECT]
     cols += [f"{alias}.{q(f.column)}" for f in schema.fields]
+    if schema.process is not None:
+        cols += [f"{alias}.{STATUS_COLUMN}", f"{alias}.{VERSION_COLUMN}"]
     return ", ".join(cols)
+
+
+def select_width(schema: LedgerSchema) -> int:
+    """How many columns select_list names (what a query adds after them starts there)."""
+    return len(SYSTEM_SELECT) + len(schema.fields) + (2 if schema.process is not None else 0)
 
 
 def to_rows(schema: LedgerSchema, rows: Iterable[Sequence[Any]]) -> list[Row]:
     n = len(SYSTEM_SELECT)
+    k = n + len(schema.fields)
+    process = schema.process is not None
     out = []
     for r in rows:
         out.append(Row(
             id=int(r[0]), revision=int(r[1]), created_at=r[2], created_by=r[3],
             updated_at=r[4], updated_by=r[5], deleted=bool(r[6]), search_key=r[7] or "",
             raw={f.code: r[n + i] for i, f in enumerate(schema.fields)},
+            status=r[k] if process else None,
+            process_version=int(r[k + 1]) if process and r[k + 1] is not None else None,
         ))
     return out
 
@@ -90,6 +104,7 @@ def record_json(schema: LedgerSchema, row: Row, ctx: ValueContext) -> dict[str, 
         "created_by": ctx.login(row.created_by),
         "updated_at": updated.isoformat() if updated else None,
         "updated_by": ctx.login(row.updated_by),
+        **({"status": row.status} if schema.process is not None else {}),
     }
 
 
@@ -448,7 +463,7 @@ def _page(schema: LedgerSchema, keys: list[SortKey], fetched: list[Any], limit: 
     fetched = fetched[:limit]
     next_cursor = None
     if more and fetched:
-        width = len(SYSTEM_SELECT) + len(schema.fields)
+        width = select_width(schema)
         next_cursor = encode_cursor(keys, schema, list(fetched[-1][width:]))
     return Page(to_rows(schema, fetched), next_cursor, total)
 

@@ -277,6 +277,7 @@ def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
         raise InvalidInput(_("A ledger has at most %(n)d fields.")
                            % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code="too_many_fields")
     codes, names = _taken(schema.id)
+    codes |= set(schema.pseudo)  # `status` while the ledger has a process (contract §8)
     clean = _clean_field_spec(spec, codes, names, ctx)
     try:
         with transaction.atomic():
@@ -382,7 +383,7 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
                            % {"keys": ", ".join(sorted(map(str, unknown)))[:200]},
                            code="invalid_field")
     ctx = ValueContext(user)  # a link may name only a ledger the user may view
-    f = schema.field(code)
+    f = schema.field(code, pseudo=False)
     old = Field.objects.get(id=f.id)
     confirm = patch.get("confirm", False) is True
     details: dict[str, Any] = {"code": code}
@@ -485,7 +486,7 @@ def reorder_fields(*, user: AnyUser, schema: LedgerSchema, codes: Any) -> None:
 def delete_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> None:
     """Hide a field; its column and values stay in the table and can be brought back."""
     access.require(user, schema, "manage")
-    f = schema.field(code)
+    f = schema.field(code, pseudo=False)
     with transaction.atomic():
         f.deleted_at = timezone.now()
         f.save(update_fields=["deleted_at"])

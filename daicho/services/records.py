@@ -28,7 +28,7 @@ from daicho.fields.text import AutonumberType
 from daicho.models import Field, History, Ledger
 from daicho.requestdata import refuse_unknown_keys, whole_id
 from daicho.selectors import records as sel
-from daicho.selectors.ledgers import LedgerSchema
+from daicho.selectors.ledgers import STATUS_COLUMN, VERSION_COLUMN, LedgerSchema
 from daicho.services import events
 from daicho.textnorm import search_key, search_keys
 
@@ -135,8 +135,9 @@ def _history_sql() -> str:
 
 
 def _history(schema: LedgerSchema, user: AnyUser, entries: list[tuple[int, int, str, dict]],
-             batch_id: str = "") -> None:
-    """Write history rows with one executemany."""
+             batch_id: str = "", extra: Mapping[str, Any] | None = None) -> None:
+    """Write history rows with one executemany; `extra` goes with their events (a process
+    action's details, daicho.services.process)."""
     sql = _history_sql()
     at = connection.ops.adapt_datetimefield_value(dialect.now())
     uid = _user_id(user)
@@ -146,7 +147,7 @@ def _history(schema: LedgerSchema, user: AnyUser, entries: list[tuple[int, int, 
             for rid, rev, action, changes in entries])
     events.emit(schema, [
         events.RecordEvent(action=action, ledger_id=schema.id, record_id=rid, revision=rev,
-                           user_id=uid, changes=changes, batch_id=batch_id)
+                           user_id=uid, changes=changes, batch_id=batch_id, extra=extra or {})
         for rid, rev, action, changes in entries])
 
 
@@ -196,6 +197,8 @@ def _insert(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: Valu
     ids = _allocate_ids(schema, len(items))
     cols = ["id", "revision", "created_at", "created_by", "updated_at", "updated_by", "search_key"]
     cols += [q(f.column) for f in schema.fields]
+    begins = _process_start(schema)
+    cols += [column for column, _value in begins]
     sql = (f"INSERT INTO {q(schema.table)} ({', '.join(cols)}) "
            f"VALUES ({', '.join(['%s'] * len(cols))})")
     codes = [f.code for f in schema.fields]
@@ -211,7 +214,8 @@ def _insert(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: Valu
         stored = item.stored
         rows.append([rid, 1, now, uid, now, uid, key,
                      *[convert(stored.get(code)) for code, convert in zip(codes, converters,
-                                                                          strict=True)]])
+                                                                          strict=True)],
+                     *[value for _column, value in begins]])
         history.append((rid, 1, action, {
             code: {"old": None, "new": value}
             for code, value in item.as_json.items() if value is not None
@@ -227,6 +231,15 @@ def _insert(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: Valu
     _bump_count(schema, len(items))
     grant.check_written(ids, right)
     return ids
+
+
+def _process_start(schema: LedgerSchema) -> list[tuple[str, Any]]:
+    """The columns a new record starts its process with (none without a process): the initial
+    status and the version it will follow (contract §8)."""
+    process = schema.process
+    if process is None:
+        return []
+    return [(STATUS_COLUMN, process["initial"]), (VERSION_COLUMN, int(process["version"]))]
 
 
 def _writer_context(ctx: ValueContext | None, user: AnyUser) -> ValueContext:
@@ -675,6 +688,8 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     fields = [f for f in schema.fields if f.code in columns]
     cols = ["id", "revision", "created_at", "created_by", "updated_at", "updated_by", "search_key"]
     cols += [q(f.column) for f in fields]
+    begins = _process_start(schema)
+    cols += [column for column, _value in begins]
     head = f"INSERT INTO {q(schema.table)} ({', '.join(cols)})"
     fts = search.IndexWriter(schema.ledger)
     # The history of chunk k is written on a thread while this one makes chunk k + 1's forms:
@@ -693,7 +708,9 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
             ids = _allocate_ids(schema, n)
             try:
                 _insert_rows(cur, head, list(zip(ids, [1] * n, [now] * n, [uid] * n, [now] * n,
-                                                 [uid] * n, keys, *params, strict=True)))
+                                                 [uid] * n, keys, *params,
+                                                 *([value] * n for _column, value in begins),
+                                                 strict=True)))
             except IntegrityError:
                 raise _unique_taken() from None
             del params

@@ -18,6 +18,7 @@ from daicho import access
 from daicho.errors import DaichoError
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
+from daicho.selectors.ledgers import STATUS_CODE, status_field
 from daicho.services import audit
 from daicho.services import records as svc
 from daicho.web import comments as comment_views
@@ -30,6 +31,7 @@ ACTIONS = {
     "create": gettext_lazy("Created"), "update": gettext_lazy("Changed"),
     "delete": gettext_lazy("Moved to the trash"), "restore": gettext_lazy("Restored"),
     "import": gettext_lazy("Imported"), "revert": gettext_lazy("Reverted"),
+    "status": gettext_lazy("Status changed"),
 }
 
 
@@ -81,6 +83,12 @@ def _entries(viewer: Any, items: list[dict[str, Any]], fields: dict[str, Any]) -
     return out
 
 
+def _with_status(fields: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """A process action's entry names the status (contract §8), which is no field."""
+    fields.setdefault(STATUS_CODE, status_field(schema.ledger))
+    return fields
+
+
 @page
 def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
@@ -88,7 +96,7 @@ def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> Http
     row = sel.get_row(request.user, schema, record_id, include_deleted=True)
     record = sel.records_json(schema, [row], ValueContext())[0]
     audit.viewed(request, schema, record_id=row.id)
-    entries = _entries(request.user, items, queries.field_names(schema))
+    entries = _entries(request.user, items, _with_status(queries.field_names(schema), schema))
     return render(request, "web/history.html", {
         "schema": schema, "ledger": schema.ledger, "record": record, "deleted": row.deleted,
         "title": grid.record_title(schema, record),

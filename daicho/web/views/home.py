@@ -16,6 +16,7 @@ from daicho.services import designs
 from daicho.services import ledgers as ledger_svc
 from daicho.web import ledger_list, queries
 from daicho.web.views import designs as design_views
+from daicho.web.views import process as process_views
 from daicho.web.views.common import page
 
 
@@ -33,6 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent": queries.recent_changes(request.user),
         "can_create": access.can_create_ledger(request.user),
         "templates": designs.templates(request.user),
+        "waiting": process_views.waiting(request.user),
     })
 
 
@@ -52,6 +54,7 @@ def create_ledger(request: HttpRequest) -> HttpResponse:
             **_ledgers(request), "recent": queries.recent_changes(request.user),
             "can_create": True, "create_error": exc.message, "form": request.POST,
             "templates": designs.templates(request.user),
+            "waiting": process_views.waiting(request.user),
         }, status=exc.status)
     if design is not None:
         messages.success(request, _("The ledger was created from the design. Check its fields "

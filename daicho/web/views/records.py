@@ -23,6 +23,7 @@ from daicho.web import forms, queries
 from daicho.web import services as web_svc
 from daicho.web.grid import record_title
 from daicho.web.names import Names
+from daicho.web.views import process as process_views
 from daicho.web.views.common import page
 from daicho.web.widgets import widget_for
 
@@ -51,6 +52,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] |
         "can_edit": queries.has_right(request.user, schema, "edit"),
         "can_delete": queries.has_right(request.user, schema, "delete"),
         "errors": [r for r in rows if r.error],
+        "process": process_views.panel(request.user, schema, record),
         **extra,
     }, status=status)
 
