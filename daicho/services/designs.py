@@ -219,3 +219,30 @@ def _apply_rules(user: AnyUser, schema: LedgerSchema, value: Any) -> list[str]:
 
 
 register(Part("permissions", _export_rules, _apply_rules))
+
+
+# -- the process part ----------------------------------------------------------------------------
+
+def _export_process(schema: LedgerSchema) -> Any:
+    from daicho.services import process_design
+
+    found = process_design.process_json(schema.ledger)
+    if not found.get("version"):
+        return None
+    return {k: found[k] for k in ("enabled", "statuses", "initial", "actions")}
+
+
+def _apply_process(user: AnyUser, schema: LedgerSchema, value: Any) -> list[str]:
+    """The template's process as version 1 of the new ledger's; one that does not fit here (an
+    assignee who does not exist here) is noted and left out, the ledger made without it."""
+    from daicho.services import process_design
+
+    try:
+        with transaction.atomic():
+            process_design.set_process(user=user, schema=schema, body=value)
+    except InvalidInput as exc:
+        return [_("The process was not copied: %(reason)s") % {"reason": exc.message}]
+    return []
+
+
+register(Part("process", _export_process, _apply_process))

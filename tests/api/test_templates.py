@@ -132,3 +132,30 @@ def test_bad_designs_write_nothing(api: ApiClient) -> None:
     assert resp.status == 400 and resp.body["error"]["code"] == "invalid_template"
     assert api.post("/api/v1/ledgers", {"name": "x", "template": "abc"}).status == 400
     assert api.post("/api/v1/ledgers", {"name": "x", "template": 99999}).status == 404
+
+
+PROCESS = {
+    "enabled": True, "statuses": ["申請中", "貸出中", "返却済"], "initial": "申請中",
+    "actions": [{"name": "貸出", "from": "申請中", "to": "貸出中", "by": {"user": "keeper"}},
+                {"name": "返却", "from": "貸出中", "to": "返却済", "by": {"creator": True}}]}
+
+
+def test_a_template_carries_its_process(api: ApiClient, make_client: Any) -> None:
+    make_client("keeper")
+    lid = make_ledger(api, "貸出簿", [{"name": "品名", "type": "text", "code": "name"}])["id"]
+    assert api.put(f"/api/v1/ledgers/{lid}/process", PROCESS).status == 200
+    design = api.get(f"/api/v1/ledgers/{lid}/design").body
+    assert design["process"] == PROCESS
+    copy = api.post("/api/v1/ledgers", {"name": "貸出簿（分館）", "template": lid}).body
+    process = api.get(f"/api/v1/ledgers/{copy['id']}/process").body
+    assert {k: process[k] for k in PROCESS} == PROCESS and process["version"] == 1
+    rec = api.post(f"/api/v1/ledgers/{copy['id']}/records", {"values": {"name": "カメラ"}}).body
+    assert rec["status"] == "申請中"
+    # Elsewhere the keeper does not exist: the ledger is made, the process left out and said so.
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(username="keeper").delete()
+    resp = api.post("/api/v1/ledger-designs", {"design": design, "name": "よその貸出簿"})
+    assert resp.status == 201, resp.body
+    assert any("プロセス" in note and "keeper" in note for note in resp.body["notes"])
+    assert api.get(f"/api/v1/ledgers/{resp.body['id']}/process").body["enabled"] is False
