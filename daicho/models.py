@@ -297,3 +297,6 @@ class LedgerCreator(models.Model):
 
     subject = models.JSONField()
     position = models.IntegerField(default=0)
+
+
+from daicho.models_notify import MailPreference, Notification, OutboxMail, ReminderSent  # noqa: E402, F401
