@@ -205,7 +205,8 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "; ".join(f"{code} {msg.decode('utf-8', 'replace')}"
                          for code, msg in exc.recipients.values())
-    if isinstance(exc, socket.timeout | TimeoutError):
+    if isinstance(exc, socket.timeout | TimeoutError) or (
+            isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)):
         return _("The mail server did not answer within %(n)s seconds.") % {"n": _timeout()}
     return f"{type(exc).__name__}: {exc}"[:500]
 
