@@ -176,8 +176,9 @@ def test_daily_digest_one_mail_a_day(api: ApiClient, inbox: Inbox, make_client: 
     from daicho.services import mail
 
     lid = _ledger_with_mail_rule(api)
-    from daicho.services.accounts import create_token
     from django.contrib.auth import get_user_model
+
+    from daicho.services.accounts import create_token
 
     tanaka = ApiClient(create_token(user=get_user_model().objects.get(username="tanaka")))
     resp = tanaka.put("/api/v1/me/mail", {"daily_digest": True})
