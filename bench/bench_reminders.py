@@ -47,10 +47,10 @@ def main() -> int:
 
     from daicho.access import ledger_for
     from daicho.models import Notification, Org
+    from daicho.selectors.notifications import unread_count
     from daicho.services import ledgers, notification_rules, record_batches
     from daicho.services.accounts import create_user
     from daicho.services.reminders import run_reminders
-    from daicho.selectors.notifications import unread_count
 
     call_command("migrate", interactive=False, verbosity=0)
     admin = create_user(login="benchadmin", admin=True)

@@ -133,7 +133,7 @@ def _subject(ledger_name: str, text: str) -> str:
 
 def _footer() -> str:
     return _("This mail was sent by daicho. You can change how you receive notifications on "
-             "your account page:") + f"\n{base_url()}/account/"
+             "the notifications page:") + f"\n{base_url()}/notifications/"
 
 
 def wake() -> None:
