@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -43,14 +42,32 @@ LABEL_LENGTH = 40
 TEXT_LENGTH = 400
 
 
-@dataclass
 class Seen:
     """One recipient's view of the records a notification is about: the ledger without the
-    fields hidden from them, and the live records among those asked that they may view."""
+    fields hidden from them (`schema`), and the live records among those asked that they may
+    view (`rows`, read when first needed; a digest only counts them)."""
 
-    user: Any
-    schema: LedgerSchema
-    rows: dict[int, sel.Row]
+    def __init__(self, user: Any, schema: LedgerSchema, ids: list[int]) -> None:
+        self.user = user
+        self.schema = schema
+        self._ids = ids
+        self._rows: dict[int, sel.Row] | None = None
+
+    @property
+    def rows(self) -> dict[int, sel.Row]:
+        if self._rows is None:
+            self._rows = sel.get_rows(self.user, self.schema, self._ids) if self._ids else {}
+        return self._rows
+
+    def count_visible(self, record_ids: set[int]) -> int:
+        """How many of `record_ids` (live records) this recipient may view."""
+        if self._rows is not None:
+            return sum(1 for rid in record_ids if rid in self._rows)
+        condition, params = self.schema.grant.predicate("view")
+        ids = sorted(record_ids)
+        if not condition:
+            return len(ids)
+        return len(ids) - sel.rows_outside(self.schema.full, ids, condition, params)
 
     def sees(self, code: str) -> bool:
         return code in self.schema.by_code
@@ -107,9 +124,7 @@ class Audience:
         if user is not None:
             grant = access.grant_for(user, LedgerSchema(self.full.ledger, self.full.fields))
             if grant.holds("view"):
-                schema = grant.schema("view")
-                found = Seen(user, schema, sel.get_rows(user, schema, self.ids)
-                             if self.ids else {})
+                found = Seen(user, grant.schema("view"), self.ids)
         self._seen[uid] = found
         return found
 
@@ -272,7 +287,7 @@ def _event_text(kind: str, event: RecordEvent, ledger: str, field: str | None = 
 
 def _digest_text(on: str, ledger: str, record_ids: set[int]) -> TextMaker:
     def make(seen: Seen) -> str | None:
-        count = sum(1 for rid in record_ids if rid in seen.rows)
+        count = seen.count_visible(record_ids)
         if not count:
             return None
         values = {"count": count, "ledger": ledger}
