@@ -136,6 +136,23 @@ def org_ids_of(user_id: int, day: dt.date | None = None) -> list[int]:
                 .values_list("org_id", flat=True).distinct())
 
 
+def org_ids_of_many(user_ids: list[int], day: dt.date | None = None) -> dict[int, set[int]]:
+    """org_ids_of for many users in one query: user id → departments on `day` (today)."""
+    day = day or timezone.localdate()
+    found: dict[int, set[int]] = {}
+    for uid, oid in OrgMembership.objects.filter(_valid_on(day), user_id__in=user_ids) \
+            .values_list("user_id", "org_id"):
+        found.setdefault(uid, set()).add(oid)
+    return found
+
+
+def users_in(org_ids: list[int], day: dt.date | None = None) -> set[int]:
+    """The users (ids) who belong to one of `org_ids` on `day` (today), primary or extra."""
+    day = day or timezone.localdate()
+    return set(OrgMembership.objects.filter(_valid_on(day), org_id__in=org_ids)
+               .values_list("user_id", flat=True))
+
+
 def memberships_of(user_id: int) -> list[OrgMembership]:
     """Every primary and extra department the user held, holds or is scheduled to hold."""
     return list(OrgMembership.objects.filter(user_id=user_id).select_related("org")

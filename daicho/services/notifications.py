@@ -21,7 +21,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -30,9 +29,10 @@ from daicho.db.dialect import live, q
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.refs import OrgType, UserType
-from daicho.models import Notification, OrgMembership, Profile
+from daicho.models import Notification, Profile
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.selectors.orgs import users_in
 from daicho.services import mail
 from daicho.services.events import RecordEvent
 from daicho.services.notification_rules import Rules, rules_of
@@ -45,29 +45,46 @@ TEXT_LENGTH = 400
 class Seen:
     """One recipient's view of the records a notification is about: the ledger without the
     fields hidden from them (`schema`), and the live records among those asked that they may
-    view (`rows`, read when first needed; a digest only counts them)."""
+    view (`rows`, read when first needed; a digest only counts them).
 
-    def __init__(self, user: Any, schema: LedgerSchema, ids: list[int]) -> None:
+    Recipients whose record condition and hidden fields are the same see the same rows: they
+    share one read (`shared`, the audience's), so telling a whole department costs a query per
+    kind of view, not per person."""
+
+    def __init__(self, user: Any, schema: LedgerSchema, ids: list[int],
+                 shared: dict[Any, Any]) -> None:
         self.user = user
         self.schema = schema
         self._ids = ids
+        self._shared = shared
         self._rows: dict[int, sel.Row] | None = None
+        condition, params = schema.grant.predicate("view")
+        self._view = (condition, repr(params), schema.hidden)
 
     @property
     def rows(self) -> dict[int, sel.Row]:
         if self._rows is None:
-            self._rows = sel.get_rows(self.user, self.schema, self._ids) if self._ids else {}
+            key = ("rows", self._view)
+            if key not in self._shared:
+                self._shared[key] = sel.get_rows(self.user, self.schema, self._ids) \
+                    if self._ids else {}
+            self._rows = self._shared[key]
         return self._rows
 
     def count_visible(self, record_ids: set[int]) -> int:
         """How many of `record_ids` (live records) this recipient may view."""
         if self._rows is not None:
             return sum(1 for rid in record_ids if rid in self._rows)
-        condition, params = self.schema.grant.predicate("view")
         ids = sorted(record_ids)
+        condition = self._view[0]
         if not condition:
             return len(ids)
-        return len(ids) - sel.rows_outside(self.schema.full, ids, condition, params)
+        key = ("count", self._view, tuple(ids))
+        if key not in self._shared:
+            _sql, params = self.schema.grant.predicate("view")
+            self._shared[key] = len(ids) - sel.rows_outside(self.schema.full, ids, condition,
+                                                            params)
+        return int(self._shared[key])
 
     def sees(self, code: str) -> bool:
         return code in self.schema.by_code
@@ -103,6 +120,7 @@ class Audience:
         self.full = LedgerSchema(full.ledger, full.fields)
         self.ids = sorted(set(record_ids))
         self._seen: dict[int, Seen | None] = {}
+        self._shared: dict[Any, Any] = {}
         self._users: dict[int, Any] = {}
         self._system: dict[int, sel.Row] | None = None
 
@@ -113,6 +131,7 @@ class Audience:
                                                                        is_active=True)}
             for uid in wanted:
                 self._users[uid] = found.get(uid)
+            access.preload_subjects(list(found.values()))
 
     def seen(self, uid: int) -> Seen | None:
         """What user `uid` sees (None: not an active user, or may not view the ledger)."""
@@ -124,7 +143,7 @@ class Audience:
         if user is not None:
             grant = access.grant_for(user, LedgerSchema(self.full.ledger, self.full.fields))
             if grant.holds("view"):
-                found = Seen(user, grant.schema("view"), self.ids)
+                found = Seen(user, grant.schema("view"), self.ids, self._shared)
         self._seen[uid] = found
         return found
 
@@ -173,13 +192,6 @@ def notify(users: Iterable[int], *, kind: str, audience: Audience, record_id: in
 
 # -- who a subject names -----------------------------------------------------------------------
 
-def users_in_orgs(org_ids: Iterable[int]) -> set[int]:
-    today = timezone.localdate()
-    return set(OrgMembership.objects.filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gt=today), valid_from__lte=today,
-        org_id__in=list(org_ids)).values_list("user_id", flat=True))
-
-
 def _org_and_below(code: str, children: bool) -> list[int]:
     from daicho.models import Org
 
@@ -210,7 +222,7 @@ def subject_users(spec: dict[str, Any]) -> set[int]:
         return {uid for uid, roles in Profile.objects.values_list("user_id", "roles")
                 if isinstance(roles, list) and spec["role"] in roles}
     if "org" in spec:
-        return users_in_orgs(_org_and_below(str(spec["org"]),
+        return users_in(_org_and_below(str(spec["org"]),
                                             bool(spec.get("include_children"))))
     return set()
 
@@ -236,7 +248,7 @@ class Recipients:
             ftype = self.audience.full.type_of(f)
             if isinstance(ftype, UserType):
                 return {int(raw)}
-            return users_in_orgs([int(raw)]) if isinstance(ftype, OrgType) else set()
+            return users_in([int(raw)]) if isinstance(ftype, OrgType) else set()
         key = json.dumps(spec, sort_keys=True)
         if key not in self._fixed:
             self._fixed[key] = subject_users(spec)
