@@ -216,3 +216,32 @@ def test_only_admins_see_the_outbox(api: ApiClient, make_client: Any) -> None:
     staff = make_client("staff")
     assert staff.get("/api/v1/mail/outbox").status == 403
     assert staff.post("/api/v1/mail/outbox/1/retry").status == 403
+
+
+def test_a_server_that_wants_a_login(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from daicho import jobs
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      auth_data: Any) -> AuthResult:
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"p@ss:word"
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=ok)
+
+    box = Inbox(free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port,
+                            auth_require_tls=False, authenticator=authenticator)
+    controller.start()
+    try:
+        monkeypatch.setenv("DAICHO_SMTP_URL", f"smtp://daicho:p%40ss%3Aword@127.0.0.1:{box.port}")
+        lid = _ledger_with_mail_rule(api)
+        api.post(f"/api/v1/ledgers/{lid}/records", {"values": {"name": "A"}})
+        jobs.run_pending()
+        assert len(box.messages) == 1
+        assert logins == [(b"daicho", b"p@ss:word")]
+    finally:
+        controller.stop()

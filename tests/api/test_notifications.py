@@ -180,3 +180,34 @@ def test_a_ledger_without_rules_adds_no_query_to_a_write(api: ApiClient) -> None
         on_events(schema, [RecordEvent(action="update", ledger_id=lid, record_id=rid,
                                        revision=2, user_id=None, changes={"name": {}})])
     assert len(queries) == 0
+
+
+def test_telling_a_whole_department_costs_the_same_for_10_or_30_people(
+        api: ApiClient, make_client: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from daicho.models import Notification
+
+    api.post("/api/v1/orgs", {"code": "300", "name": "会計課"})
+    lid = make_ledger(api, "会計台帳", FIELDS)["id"]
+    api.put(f"/api/v1/ledgers/{lid}/permissions", {"rules": [
+        {"subject": {"org": "300", "include_children": False}, "rights": ["view"],
+         "fields": {"amount": "hidden"}}]})
+    api.put(f"/api/v1/ledgers/{lid}/notifications",
+            {"rules": [{"on": "update", "to": {"org": "300", "include_children": False}}]})
+    base = f"/api/v1/ledgers/{lid}/records"
+    rec = api.post(base, {"values": {"name": "A"}}).body
+    counts = []
+    for n, people in enumerate((10, 30)):
+        for k in range(10 if n else 0, people):
+            make_client(f"kaikei{k}", org="300")
+        with CaptureQueriesContext(connection) as queries:
+            resp = api.patch(f"{base}/{rec['id']}", {"revision": rec["revision"],
+                                                      "values": {"name": f"B{n}"}})
+        assert resp.status == 200, resp.body
+        rec = resp.body
+        counts.append(len(queries))
+        assert Notification.objects.filter(record_id=rec["id"], kind="update").count() == \
+            (10 if n == 0 else 40)
+    assert counts[0] == counts[1], counts
