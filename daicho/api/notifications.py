@@ -32,9 +32,12 @@ def _whole(value: str | None, name: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(str(value))
+        number = int(str(value))
     except ValueError:
-        raise InvalidInput(code="invalid_parameter", details={"at": name}) from None
+        number = -1
+    if not 0 <= number < 2**62:
+        raise InvalidInput(code="invalid_parameter", details={"at": name})
+    return number
 
 
 @api.get("/notifications", tags=["notifications"])

@@ -267,6 +267,8 @@ def _mail_send(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]
 
 def send_again(*, mail_id: int, user: Any) -> OutboxMail:
     """An admin's "send again": a failed or waiting mail is tried at once."""
+    if not 0 < mail_id < 2**62:
+        raise NotFound()
     with transaction.atomic():
         mail = OutboxMail.objects.select_for_update().filter(id=mail_id).first()
         if mail is None:

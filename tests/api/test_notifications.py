@@ -211,3 +211,15 @@ def test_telling_a_whole_department_costs_the_same_for_10_or_30_people(
         assert Notification.objects.filter(record_id=rec["id"], kind="update").count() == \
             (10 if n == 0 else 40)
     assert counts[0] == counts[1], counts
+
+
+def test_hostile_parameters_get_a_clear_400_or_404(api: ApiClient) -> None:
+    for params in ({"limit": "abc"}, {"before": "-1"}, {"before": str(10**30)}):
+        resp = api.get("/api/v1/notifications", params)
+        assert resp.status == 400 and resp.body["error"]["code"] == "invalid_parameter", params
+    assert api.post(f"/api/v1/notifications/{10**30}/read").status == 404
+    assert api.post(f"/api/v1/mail/outbox/{10**30}/retry").status == 404
+    assert api.get("/api/v1/mail/outbox", {"status": "lost"}).status == 400
+    resp = api.put("/api/v1/me/mail", {"daily_digest": "yes"})
+    assert resp.status == 400 and resp.body["error"]["code"] == "invalid_daily_digest"
+    assert api.put("/api/v1/me/mail", {"colour": "red"}).status == 400

@@ -146,6 +146,9 @@ def test_in_the_browser_bell_list_and_rules(server: Server, open_page: Any) -> N
         admin.goto(f"{server.base}/ledgers/{lid}/notifications")
         admin.locator("#notifications-tab").wait_for()
         shot(admin, f"notifications-rules-{size['width']}")
+        admin.goto(f"{server.base}/manage/mail")
+        admin.locator("#outbox-empty, #outbox").first.wait_for()
+        shot(admin, f"mail-queue-{size['width']}")
     # Opening one marks it read and goes to the record.
     page.locator(".notify-open").first.click()
     page.wait_for_url(re.compile(rf".*/ledgers/{lid}/records/\d+/"))
