@@ -245,3 +245,20 @@ def test_a_server_that_wants_a_login(api: ApiClient, monkeypatch: pytest.MonkeyP
         assert logins == [(b"daicho", b"p@ss:word")]
     finally:
         controller.stop()
+
+
+def test_a_mail_whose_job_was_lost_is_found_by_the_periodic_check(api: ApiClient,
+                                                                    inbox: Inbox) -> None:
+    from daicho import jobs
+    from daicho.models import Job
+    from daicho.services import mail
+
+    lid = _ledger_with_mail_rule(api)
+    api.post(f"/api/v1/ledgers/{lid}/records", {"values": {"name": "A"}})
+    Job.objects.filter(kind="mail_send").delete()  # the process died before its job ran
+    assert jobs.run_pending() == 0 and inbox.messages == []
+    # The worker loop runs the registered checks; the mail check finds the mail due.
+    assert any(fn is mail.enqueue_due for _s, fn in jobs.PERIODIC)
+    jobs._run_periodic({})
+    assert jobs.run_pending() >= 1
+    assert len(inbox.messages) == 1

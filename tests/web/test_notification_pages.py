@@ -3,13 +3,14 @@ screen and the admins' mail queue: through Django's test client, then in the bro
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tests.conftest import ApiClient, make_ledger
+from tests.conftest import ApiClient, make_ledger, run_daicho
 from tests.web.conftest import Server, html_has_no_inline_code, shot, unique
 
 FIELDS = [{"name": "物品名", "type": "text", "code": "name"},
@@ -130,6 +131,12 @@ def test_in_the_browser_bell_list_and_rules(server: Server, open_page: Any) -> N
     for item in ("プロジェクター（会議室用・長期貸出の予約あり）", "三脚"):
         server.call("POST", f"/api/v1/ledgers/{lid}/records",
                     {"values": {"name": item, "owner": "bob"}})
+    # A date reminder, produced by the command as the daily job would.
+    due = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    server.call("POST", f"/api/v1/ledgers/{lid}/records",
+                {"values": {"name": "書画カメラ", "owner": "bob", "due": due}})
+    ran = run_daicho(server.env, "reminders", "run", "--json")
+    assert ran.code == 0 and ran.json["notifications"] >= 1, ran.err
     for size in ({"width": 1366, "height": 768}, {"width": 1920, "height": 1080}):
         page = open_page("bob", language="ja", viewport=size)
         bell = page.locator("#bell")
@@ -140,7 +147,9 @@ def test_in_the_browser_bell_list_and_rules(server: Server, open_page: Any) -> N
         assert box and box["x"] + box["width"] <= size["width"]
         bell.click()
         page.wait_for_url(server.base + "/notifications/")
-        assert page.locator(".notify-item.unread").count() >= 2
+        assert page.locator(".notify-item.unread").count() >= 3
+        reminder = page.locator(".notify-item[data-kind=date]").first
+        assert "書画カメラ" in reminder.inner_text() and "返却予定日" in reminder.inner_text()
         shot(page, f"notifications-list-{size['width']}")
         admin = open_page("admin", language="ja", viewport=size)
         admin.goto(f"{server.base}/ledgers/{lid}/notifications")
