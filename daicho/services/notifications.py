@@ -266,6 +266,8 @@ def _person(uid: int | None) -> str:
 
 def _event_text(kind: str, event: RecordEvent, ledger: str, field: str | None = None,
                 ) -> TextMaker:
+    person = _person(event.user_id) if kind in ("comment", "mention") else ""
+
     def make(seen: Seen) -> str | None:
         label = seen.label(event.record_id)
         if kind == "create":
@@ -288,7 +290,7 @@ def _event_text(kind: str, event: RecordEvent, ledger: str, field: str | None = 
                     % values
             return _("The status of %(label)s in 「%(ledger)s」 changed from 「%(old)s」 to "
                      "「%(new)s」.") % values
-        values = {"ledger": ledger, "label": label, "person": _person(event.user_id),
+        values = {"ledger": ledger, "label": label, "person": person,
                   "text": str(extra.get("text", ""))[:200]}
         if kind == "mention":
             return _("%(person)s mentioned you on %(label)s in 「%(ledger)s」: %(text)s") % values
@@ -393,9 +395,13 @@ class Dispatch:
                     if uid != event.user_id:
                         everyone.add(uid)
                         per_user.setdefault(uid, set()).add(event.record_id)
+            # Those told about the same records share one write (a rule to a whole department).
+            groups: dict[frozenset[int], list[int]] = {}
             for uid in sorted(everyone):
-                notify([uid], kind="digest", audience=self.audience, record_id=None,
-                       text=_digest_text(rule["on"], self.ledger, per_user[uid]),
+                groups.setdefault(frozenset(per_user[uid]), []).append(uid)
+            for record_ids, uids in groups.items():
+                notify(uids, kind="digest", audience=self.audience, record_id=None,
+                       text=_digest_text(rule["on"], self.ledger, set(record_ids)),
                        mail_too=rule["mail"])
             return
         for i in hits:
@@ -411,7 +417,8 @@ def on_events(schema: LedgerSchema, events: Sequence[RecordEvent]) -> None:
     rules = rules_of(schema.ledger)
     if not rules.rules and not any(e.action in ("status", "comment") for e in events):
         return
-    Dispatch(schema.full, events, rules).run()
+    with translation.override(settings.LANGUAGE_CODE):  # texts in the city's language
+        Dispatch(schema.full, events, rules).run()
 
 
 # -- reading them: marked read by their owner ---------------------------------------------------
