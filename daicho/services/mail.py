@@ -207,7 +207,7 @@ def _reason(exc: BaseException) -> str:
                          for code, msg in exc.recipients.values())
     if isinstance(exc, socket.timeout | TimeoutError) or (
             isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)):
-        return _("The mail server did not answer within %(n)s seconds.") % {"n": _timeout()}
+        return _("The mail server did not answer within %(n)s seconds.") % {"n": f"{_timeout():g}"}
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
@@ -236,12 +236,25 @@ def send_due(*, limit: int = BATCH) -> dict[str, int]:
     try:
         due = list(OutboxMail.objects.filter(status="pending", next_attempt_at__lte=timezone.now())
                    .order_by("next_attempt_at", "id")[:limit])
+        unreachable = ""
         for mail in due:
+            if unreachable:  # no connection this run: the rest wait, with the same reason
+                if OutboxMail.objects.filter(id=mail.id, status="pending").exists():
+                    _failed(mail, unreachable, permanent=False)
+                    counts["retry"] += 1
+                continue
             if not OutboxMail.objects.filter(id=mail.id, status="pending").update(
                     status="sending", claimed_at=timezone.now()):
                 continue  # another worker has it
             try:
-                conn.open().send_message(_message(mail))
+                smtp = conn.open()
+            except (smtplib.SMTPException, OSError) as exc:
+                unreachable = _reason(exc)
+                _failed(mail, unreachable, permanent=False)
+                counts["retry"] += 1
+                continue
+            try:
+                smtp.send_message(_message(mail))
             except (smtplib.SMTPException, OSError) as exc:
                 permanent = _permanent(exc)
                 _failed(mail, _reason(exc), permanent=permanent)
@@ -262,7 +275,14 @@ def send_due(*, limit: int = BATCH) -> dict[str, int]:
 
 @jobs.kind("mail_send", retry=True)
 def _mail_send(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
-    return send_due()
+    """Batches of BATCH until nothing more is due (a digest morning queues hundreds)."""
+    total = {"sent": 0, "retry": 0, "failed": 0}
+    while True:
+        counts = send_due()
+        for key, n in counts.items():
+            total[key] += n
+        if sum(counts.values()) < BATCH:
+            return total
 
 
 def send_again(*, mail_id: int, user: Any) -> OutboxMail:
