@@ -344,6 +344,14 @@ def matching_ids(full: LedgerSchema, ids: Sequence[int], spec: str) -> set[int]:
     return found
 
 
+def _user_ids(values: Any) -> set[int]:
+    """The user ids an event names (anything else in the list is ignored, never an error that
+    would fail the write)."""
+    if not isinstance(values, list | tuple | set):
+        return set()
+    return {int(v) for v in values if isinstance(v, int) and not isinstance(v, bool)}
+
+
 class Dispatch:
     """One write's events against one ledger's rules: each recipient told once per event."""
 
@@ -366,11 +374,11 @@ class Dispatch:
     def run(self) -> None:
         for i, event in enumerate(self.events):
             if event.action == "status":
-                waiting = {int(u) for u in event.extra.get("waiting") or []}
+                waiting = _user_ids(event.extra.get("waiting"))
                 self._tell(i, waiting, "waiting", _event_text("waiting", event, self.ledger),
                            True)
             elif event.action == "comment":
-                mentioned = {int(u) for u in event.extra.get("mentions") or []}
+                mentioned = _user_ids(event.extra.get("mentions"))
                 self._tell(i, mentioned, "mention", _event_text("mention", event, self.ledger),
                            True)
         for rule in self.rules.rules:
