@@ -7,6 +7,8 @@ class DaichoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from daicho.services import events, notifications, reminders  # noqa: F401  (job kinds)
         from daicho.services.audit import connect_signals
 
         connect_signals()
+        events.listen(notifications.on_events)

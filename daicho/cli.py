@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", default=None, help="department code")
     p.add_argument("--admin", action="store_true")
     p.add_argument("--role", action="append", default=[], help="role name (repeatable)")
+    p.add_argument("--email", default=None, help="mail address for notifications")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p = add("password", "set a user's password (exit 1 when the password policy refuses it)", user)
     p.add_argument("login")
@@ -152,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--filter", action="append", default=[], help="CODE:OP:VALUE (repeatable)")
     p.add_argument("--q", default="", help="search text")
     p.add_argument("--as", dest="as_login", metavar="LOGIN")
+
+    reminders = sub.add_parser("reminders", help="date reminders").add_subparsers(
+        dest="subcommand", required=True, parser_class=JsonArgumentParser)
+    add("run", "produce the date reminders due today (each fires once; safe to repeat)",
+        reminders)
+    mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(
+        dest="subcommand", required=True, parser_class=JsonArgumentParser)
+    add("send", "send the mail that is due now through DAICHO_SMTP_URL", mail)
 
     report = sub.add_parser("report", help="write reports").add_subparsers(
         dest="subcommand", required=True, parser_class=JsonArgumentParser)

@@ -71,7 +71,7 @@ def user_create(args: argparse.Namespace) -> dict[str, Any]:
         if not password:
             raise InvalidInput(_("No password was given on stdin."), code="empty_password")
     user = accounts.create_user(login=args.login, name=args.name, org=args.org, admin=args.admin,
-                                password=password, roles=args.role)
+                                password=password, roles=args.role, email=args.email)
     return {"login": user.get_username(),
             "_text": _("Created the user %(login)s.") % {"login": user.get_username()}}
 
@@ -408,6 +408,27 @@ def _for_the_terminal(exc: DaichoError, *, as_json: bool) -> DaichoError:
     if not as_json:
         exc.details = {}
     return exc
+
+
+@command("reminders run")
+def reminders_run(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.services.reminders import run_reminders
+
+    counts = run_reminders()
+    return {**counts, "_text": _("Produced %(n)d reminder notifications.")
+            % {"n": counts["notifications"]}}
+
+
+@command("mail send")
+def mail_send(args: argparse.Namespace) -> dict[str, Any]:
+    from daicho.services import mail
+
+    if not mail.enabled():
+        raise InvalidInput(_("DAICHO_SMTP_URL is not set, so no mail is sent."),
+                           code="mail_not_configured")
+    counts = mail.send_due()
+    return {**counts, "_text": _("Sent %(sent)d mails; %(retry)d will be tried again, "
+                                 "%(failed)d failed.") % counts}
 
 
 @command("report committee")

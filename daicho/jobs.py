@@ -33,6 +33,9 @@ RETRY: set[str] = set()
 POLL_SECONDS = 1.0
 RECOVER_SECONDS = 60.0
 ANCHOR_CHECK_SECONDS = 3600
+# Cheap checks a module wants run now and then by every worker (mail due for a retry, the day's
+# date reminders): each enqueues a job when there is work, so the work itself is a job.
+PERIODIC: list[tuple[float, Callable[[], None]]] = []
 
 
 def kind(name: str, *, retry: bool = False) -> Callable[[Runner], Runner]:
@@ -42,6 +45,22 @@ def kind(name: str, *, retry: bool = False) -> Callable[[Runner], Runner]:
             RETRY.add(name)
         return fn
     return wrap
+
+
+def every(seconds: float) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a periodic check (run by the worker loop at most every `seconds`)."""
+    def wrap(fn: Callable[[], None]) -> Callable[[], None]:
+        if all(registered is not fn for _s, registered in PERIODIC):
+            PERIODIC.append((seconds, fn))
+        return fn
+    return wrap
+
+
+def _run_periodic(last: dict[int, float]) -> None:
+    for k, (seconds, fn) in enumerate(PERIODIC):
+        if time.monotonic() - last.get(k, -seconds) >= seconds:
+            last[k] = time.monotonic()  # a failing check is tried again next period
+            fn()
 
 
 def _me() -> str:
@@ -143,6 +162,7 @@ def run_pending() -> int:
 
 def _loop(stop: threading.Event) -> None:
     recovered_at = anchored_at = 0.0
+    periodic: dict[int, float] = {}
     while not stop.is_set():
         try:
             close_old_connections()
@@ -155,6 +175,7 @@ def _loop(stop: threading.Event) -> None:
 
                 anchor_if_due()  # the access log's chain head, written outside once a day
             _keep_wal_small()
+            _run_periodic(periodic)
             if run_pending() == 0:
                 stop.wait(POLL_SECONDS)
         except Exception:  # the database may be briefly unavailable; try again later
@@ -233,4 +254,4 @@ def job_user(job: Job) -> Any:
     return get_user_model().objects.filter(id=job.user_id).first() if job.user_id else None
 
 
-__all__ = ["enqueue", "job_json", "kind", "recover_orphans", "run_pending", "start_worker", "time"]
+__all__ = ["enqueue", "every", "job_json", "kind", "recover_orphans", "run_pending", "start_worker", "time"]

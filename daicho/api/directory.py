@@ -48,6 +48,7 @@ class UserIn(Body):
     org: Any = None
     roles: Any = None
     password: Any = None
+    email: Any = None
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -130,13 +131,14 @@ def get_users(request: HttpRequest) -> dict[str, Any]:
 def post_user(request: HttpRequest, body: UserIn) -> Status[dict[str, Any]]:
     _require_admin(request)
     user = accounts.create_user(login=body.login, name=body.name, org=body.org, roles=body.roles,
-                                password=body.password, by=request.user)
-    return Status(201, _user_json(user, Profile.objects.select_related("org").get(user=user)))
+                                password=body.password, by=request.user, email=body.email)
+    return Status(201, {**_user_json(user, Profile.objects.select_related("org").get(user=user)),
+                        "email": user.email})
 
 
 def _user_detail(user: Any) -> dict[str, Any]:
     return {**_user_json(user, Profile.objects.select_related("org").filter(user=user).first()),
-            "active": user.is_active,
+            "active": user.is_active, "email": user.email,
             "extra_orgs": [o.code for o in org_sel.extra_orgs_of(user.pk)],
             "org_history": [{"org": m.org.code, "name": m.org.name, "primary": m.primary,
                              "valid_from": m.valid_from.isoformat(),

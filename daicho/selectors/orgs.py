@@ -144,6 +144,13 @@ def org_ids_by_user(user_ids: list[int], day: dt.date | None = None) -> dict[int
     return found
 
 
+def users_in(org_ids: list[int], day: dt.date | None = None) -> set[int]:
+    """The users (ids) who belong to one of `org_ids` on `day` (today), primary or extra."""
+    day = day or timezone.localdate()
+    return set(OrgMembership.objects.filter(_valid_on(day), org_id__in=org_ids)
+               .values_list("user_id", flat=True))
+
+
 def memberships_of(user_id: int) -> list[OrgMembership]:
     """Every primary and extra department the user held, holds or is scheduled to hold."""
     return list(OrgMembership.objects.filter(user_id=user_id).select_related("org")

@@ -38,8 +38,27 @@ def clean_roles(roles: Any) -> list[str]:
     return sorted(set(roles))
 
 
+def clean_email(email: Any) -> str:
+    """A user's mail address for notifications ("" for none)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    if email is None or email == "":
+        return ""
+    if not isinstance(email, str) or len(email) > 254:
+        raise InvalidInput(_("Write a mail address such as taro@city.example.jp."),
+                           code="invalid_email", details={"at": "email"})
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(_("Write a mail address such as taro@city.example.jp."),
+                           code="invalid_email", details={"at": "email"}) from None
+    return email
+
+
 def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = False,
-                password: Any = None, roles: Any = None, by: Any = None) -> User:
+                password: Any = None, roles: Any = None, by: Any = None,
+                email: Any = None) -> User:
     """`by` is the acting user, for the access log (None: the command line or the system)."""
     if not isinstance(login, str) or not 1 <= len(login) <= 150 or not set(login) <= LOGIN_CHARS:
         raise InvalidInput(_("A login is 1 to 150 ASCII letters, digits and . _ - @."),
@@ -47,6 +66,7 @@ def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = Fa
     if name is not None and (not isinstance(name, str) or len(name) > 200):
         raise InvalidInput(_("The name is too long."), code="invalid_name")
     role_names = clean_roles(roles)
+    address = clean_email(email)
     if password is not None and not isinstance(password, str):
         raise InvalidInput(_("The password must be text."), code="weak_password")
     org_obj = None
@@ -65,7 +85,7 @@ def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = Fa
         if user_model.objects.filter(username=login).exists():
             raise Conflict(_("The login 「%(login)s」 is already used.") % {"login": login},
                            code="duplicate_login")
-        user = user_model(username=login, is_staff=admin, is_superuser=admin)
+        user = user_model(username=login, is_staff=admin, is_superuser=admin, email=address)
         if password:
             user.set_password(passwords.check_policy(password, login=login, name=name or ""))
         else:

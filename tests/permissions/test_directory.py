@@ -32,7 +32,7 @@ def test_users_api(api: ApiClient, make_client: Any, anon: ApiClient) -> None:
                                       "roles": ["台帳管理者"], "password": "Zq8-long-pass-word"})
     assert resp.status == 201, resp.body
     assert resp.body == {"login": "sato", "name": "佐藤", "org": "210", "roles": ["台帳管理者"],
-                         "admin": False}
+                         "admin": False, "email": ""}
     assert api.post("/api/v1/users", {"login": "sato"}).status == 409
     for body in ({"login": "bad login"}, {"login": "x", "org": "999"},
                  {"login": "y", "roles": "admin"}, {"login": "z", "password": "1"}):
