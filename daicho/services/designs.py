@@ -246,3 +246,36 @@ def _apply_process(user: AnyUser, schema: LedgerSchema, value: Any) -> list[str]
 
 
 register(Part("process", _export_process, _apply_process))
+
+
+# -- the notifications part ----------------------------------------------------------------------
+
+def _export_notifications(schema: LedgerSchema) -> Any:
+    from daicho.services import notification_rules
+
+    found = notification_rules.rules_of(schema.ledger)
+    return found.as_json() if found.rules else None
+
+
+def _apply_notifications(user: AnyUser, schema: LedgerSchema, value: Any) -> list[str]:
+    """The template's notification rules, less those whose recipients do not exist here."""
+    from daicho.services import notification_rules
+
+    if not isinstance(value, dict) or not isinstance(value.get("rules"), list):
+        raise _bad(_("notifications holds a list of rules."), "notifications.rules")
+    kept: list[Any] = []
+    notes: list[str] = []
+    for i, rule in enumerate(value["rules"]):
+        try:
+            notification_rules.clean_document(schema, [rule], value.get("digest_over"))
+        except InvalidInput as exc:
+            notes.append(_("Notification rule %(n)d was not copied: %(reason)s")
+                         % {"n": i + 1, "reason": exc.message})
+            continue
+        kept.append(rule)
+    notification_rules.set_rules(user=user, schema=schema, rules=kept,
+                                 digest_over=value.get("digest_over"))
+    return notes
+
+
+register(Part("notifications", _export_notifications, _apply_notifications))

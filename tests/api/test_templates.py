@@ -159,3 +159,25 @@ def test_a_template_carries_its_process(api: ApiClient, make_client: Any) -> Non
     assert resp.status == 201, resp.body
     assert any("プロセス" in note and "keeper" in note for note in resp.body["notes"])
     assert api.get(f"/api/v1/ledgers/{resp.body['id']}/process").body["enabled"] is False
+
+
+def test_a_template_carries_its_notification_rules(api: ApiClient, make_client: Any) -> None:
+    make_client("keeper")
+    lid = make_ledger(api, "返却予定", [{"name": "品名", "type": "text", "code": "name"},
+                                    {"name": "返却日", "type": "date", "code": "due"}])["id"]
+    rules = {"rules": [{"on": "date", "to": {"creator": True}, "field": "due", "days_before": 3,
+                        "mail": True},
+                       {"on": "create", "to": {"user": "keeper"}, "mail": False}],
+             "digest_over": 50}
+    assert api.put(f"/api/v1/ledgers/{lid}/notifications", rules).status == 200
+    design = api.get(f"/api/v1/ledgers/{lid}/design").body
+    copy = api.post("/api/v1/ledgers", {"name": "返却予定（写し）", "template": lid}).body
+    got = api.get(f"/api/v1/ledgers/{copy['id']}/notifications").body
+    assert got["digest_over"] == 50 and [r["on"] for r in got["rules"]] == ["date", "create"]
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(username="keeper").delete()
+    elsewhere = api.post("/api/v1/ledger-designs", {"design": design, "name": "よその返却予定"}).body
+    assert any("お知らせ" in n for n in elsewhere["notes"])
+    kept = api.get(f"/api/v1/ledgers/{elsewhere['id']}/notifications").body["rules"]
+    assert [r["on"] for r in kept] == ["date"]
