@@ -10,3 +10,6 @@ class DaichoConfig(AppConfig):
         from daicho.services.audit import connect_signals
 
         connect_signals()
+        from daicho.services import events, webhook_delivery, webhooks  # noqa: F401  (job kinds)
+
+        events.listen(webhooks.on_events)

@@ -33,6 +33,10 @@ RETRY: set[str] = set()
 POLL_SECONDS = 1.0
 RECOVER_SECONDS = 60.0
 ANCHOR_CHECK_SECONDS = 3600
+# Checks the worker makes every TICK_SECONDS for work that waits for a time to come (webhook
+# retries): each queues a job when something is due, and must be cheap when nothing is.
+TICK_SECONDS = 15.0
+TICKS: list[Callable[[], None]] = []
 
 
 def kind(name: str, *, retry: bool = False) -> Callable[[Runner], Runner]:
@@ -42,6 +46,12 @@ def kind(name: str, *, retry: bool = False) -> Callable[[Runner], Runner]:
             RETRY.add(name)
         return fn
     return wrap
+
+
+def every_tick(fn: Callable[[], None]) -> Callable[[], None]:
+    if fn not in TICKS:
+        TICKS.append(fn)
+    return fn
 
 
 def _me() -> str:
@@ -142,7 +152,7 @@ def run_pending() -> int:
 
 
 def _loop(stop: threading.Event) -> None:
-    recovered_at = anchored_at = 0.0
+    recovered_at = anchored_at = ticked_at = 0.0
     while not stop.is_set():
         try:
             close_old_connections()
@@ -154,6 +164,10 @@ def _loop(stop: threading.Event) -> None:
                 from daicho.services.audit_anchor import anchor_if_due
 
                 anchor_if_due()  # the access log's chain head, written outside once a day
+            if time.monotonic() - ticked_at > TICK_SECONDS:
+                ticked_at = time.monotonic()
+                for tick in TICKS:
+                    tick()
             _keep_wal_small()
             if run_pending() == 0:
                 stop.wait(POLL_SECONDS)

@@ -297,3 +297,4 @@ class LedgerCreator(models.Model):
 
     subject = models.JSONField()
     position = models.IntegerField(default=0)
+from daicho.models_webhooks import Webhook, WebhookDelivery  # noqa: E402, F401  (contract §9)
