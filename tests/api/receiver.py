@@ -35,6 +35,12 @@ class Receiver:
     got: list[Received] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)  # statuses to answer with, then 200s
     headers: dict[str, str] = field(default_factory=dict)  # sent with every answer
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float = 20) -> bool:
+        """Block until `count` requests have arrived (a server's worker sends them)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.got) >= count, timeout)
 
     def bodies(self) -> list[dict[str, Any]]:
         return [r.json for r in self.got]
@@ -42,15 +48,15 @@ class Receiver:
 
 @contextmanager
 def receiving(path: str = "/hook") -> Iterator[Receiver]:
-    lock = threading.Lock()
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with lock:
+            with receiver.arrived:
                 receiver.got.append(Received(self.path, dict(self.headers.items()), body))
                 status = receiver.answers.pop(0) if receiver.answers else 200
+                receiver.arrived.notify_all()
             self.send_response(status)
             for name, value in receiver.headers.items():
                 self.send_header(name, value)

@@ -90,6 +90,10 @@ class HookRow:
         return found
 
 
+def _minute(iso: str | None) -> str:
+    return iso.replace("T", " ")[:16] if iso else ""
+
+
 def _render(request: HttpRequest, schema: LedgerSchema, rows: list[HookRow], *,
             error: str = "", status: int = 200) -> HttpResponse:
     wanted = request.GET.get("status", "")
@@ -97,6 +101,9 @@ def _render(request: HttpRequest, schema: LedgerSchema, rows: list[HookRow], *,
     before = request.GET.get("before", "")
     found = log.deliveries(access.grant_of(request.user, schema), status=wanted or None,
                            before=int(before) if before.isdigit() else None, limit=50)
+    for item in found["items"]:  # local times as the page shows them: 2026-12-07 16:49
+        item["at_shown"] = _minute(item["at"])
+        item["next_shown"] = _minute(item["next_attempt_at"])
     return render(request, "web/manage/webhooks.html", {
         "ledger": schema.ledger, "rows": rows, "error": error, "count": len(rows),
         "events": event_labels(), "statuses": status_labels(), "status": wanted,
