@@ -133,7 +133,12 @@ def _tell_managers(hook: Webhook) -> None:
 
 
 def prune(now: dt.datetime) -> int:
-    """Forget finished deliveries older than KEEP_DAYS days (pending ones stay)."""
+    """Forget finished deliveries older than KEEP_DAYS days (pending ones stay), and this job's
+    own finished runs older than a day (a busy ledger queues one run per burst of changes)."""
+    runs = Job.objects.filter(kind=JOB, status__in=("done", "failed"),
+                              finished_at__lt=now - dt.timedelta(days=1))
+    if runs.exists():
+        runs.delete()
     old = WebhookDelivery.objects.filter(created_at__lt=now - dt.timedelta(days=KEEP_DAYS)) \
         .exclude(status="pending")
     return old.delete()[0] if old.exists() else 0

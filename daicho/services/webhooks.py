@@ -83,7 +83,8 @@ def hook_json(hook: Webhook, *, secret: str | None = None) -> dict[str, Any]:
     the PUT that generated it."""
     return {"id": hook.id, "url": hook.url, "events": list(hook.events), "secret": secret,
             "enabled": hook.enabled, "suspended": hook.suspended_at is not None,
-            "suspended_at": hook.suspended_at.isoformat() if hook.suspended_at else None,
+            "suspended_at": (timezone.localtime(hook.suspended_at).isoformat()
+                             if hook.suspended_at else None),
             "failures": hook.failures}
 
 

@@ -387,3 +387,14 @@ def test_the_log_leaves_out_records_the_manager_may_not_see(api: ApiClient, make
     assert len(_deliveries(api, base)) == 2
     hidden = _deliveries(api, base)[1]["id"]
     assert manager.post(f"{base}/webhooks/deliveries/{hidden}/retry").status == 404
+
+
+def test_finished_runs_of_the_job_do_not_pile_up(api: ApiClient, receiver: Receiver) -> None:
+    _lid, base = _hooked(api, receiver.url)
+    for name in ("A", "B", "C"):
+        api.post(f"{base}/records", {"values": {"name": name}})
+        jobs.run_pending()
+    assert Job.objects.filter(kind="webhooks", status="done").count() == 3
+    webhook_delivery.deliver_due(now=timezone.now() + dt.timedelta(days=2))
+    assert not Job.objects.filter(kind="webhooks", status="done").exists()
+    assert len(receiver.got) == 3
