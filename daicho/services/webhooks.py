@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from daicho import access, outbound
 from daicho.access import AnyUser
 from daicho.errors import Conflict, InvalidInput, NotFound
-from daicho.models import Job, Webhook, WebhookDelivery
+from daicho.models import Job, Ledger, Webhook, WebhookDelivery
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit, events
 
@@ -47,8 +47,11 @@ def event_name(event: events.RecordEvent) -> str | None:
 
 def on_events(schema: LedgerSchema, batch: Sequence[events.RecordEvent]) -> None:
     """The listener: in the writer's transaction, one pending delivery per (hook, event). A
-    ledger without hooks costs one indexed query; a hook switched off gets nothing; a suspended
-    hook's deliveries are kept until it is resumed."""
+    ledger without hooks costs nothing (`has_hooks` reads the settings loaded with the ledger);
+    a hook switched off gets nothing; a suspended hook's deliveries are kept until it is
+    resumed."""
+    if not has_hooks(schema):
+        return
     hooks = list(Webhook.objects.filter(ledger_id=schema.id, enabled=True)
                  .values_list("id", "events"))
     if not hooks:
@@ -66,6 +69,13 @@ def on_events(schema: LedgerSchema, batch: Sequence[events.RecordEvent]) -> None
     if rows:
         WebhookDelivery.objects.bulk_create(rows, batch_size=1000)
         ensure_job()
+
+
+def has_hooks(schema: LedgerSchema) -> bool:
+    """Whether the ledger has a hook switched on: a flag in `Ledger.settings`, which
+    `set_hooks` keeps in step in its transaction and which is loaded with the ledger."""
+    settings_ = schema.ledger.settings
+    return isinstance(settings_, dict) and settings_.get("webhooks") is True
 
 
 def ensure_job() -> None:
@@ -148,6 +158,13 @@ def set_hooks(*, user: AnyUser, schema: LedgerSchema, hooks: Any) -> list[dict[s
     now = timezone.now()
     shown: list[dict[str, Any]] = []
     with transaction.atomic():
+        # The settings as they are now (other writers keep theirs there too), locked.
+        ledger = Ledger.objects.select_for_update().get(id=schema.id)
+        # Again under the lock: another PUT may have changed the hooks since they were read.
+        existing = {h.id: h for h in Webhook.objects.filter(ledger_id=schema.id)}
+        for i, spec in enumerate(cleaned):
+            if spec["id"] is not None and spec["id"] not in existing:
+                raise _bad(f"hooks[{i}].id", _("This ledger has no webhook with this id."))
         unmatched = dict(existing)
         for spec in cleaned:
             if spec["id"] is None:
@@ -174,6 +191,15 @@ def set_hooks(*, user: AnyUser, schema: LedgerSchema, hooks: Any) -> list[dict[s
             WebhookDelivery.objects.filter(hook_id__in=list(unmatched), status="pending").update(
                 status="cancelled", next_attempt_at=None, error=_("The webhook was removed."))
             Webhook.objects.filter(id__in=list(unmatched)).delete()
+        settings_ = dict(ledger.settings) if isinstance(ledger.settings, dict) else {}
+        if any(h["enabled"] for h in shown):
+            settings_["webhooks"] = True
+        else:
+            settings_.pop("webhooks", None)
+        if settings_ != ledger.settings:
+            ledger.settings = settings_
+            ledger.save(update_fields=["settings"])
+        schema.ledger.settings = settings_
         if WebhookDelivery.objects.filter(ledger_id=schema.id, status="pending").exists():
             ensure_job()  # a resumed hook sends what it held
         audit.record(user=user, action="webhooks", target=f"ledger:{schema.id}",

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from daicho import jobs
-from daicho.models import Job, Webhook, WebhookDelivery
+from daicho.models import Job, Ledger, Webhook, WebhookDelivery
 from daicho.services import webhook_delivery
 from tests.api.receiver import Receiver, receiving
 from tests.conftest import ApiClient, make_ledger
@@ -268,9 +268,16 @@ def test_removing_a_hook_cancels_what_it_had_pending(api: ApiClient, receiver: R
 
 
 def test_a_switched_off_hook_gets_nothing(api: ApiClient, receiver: Receiver) -> None:
-    _lid, base = _hooked(api, receiver.url, enabled=False)
+    lid, base = _hooked(api, receiver.url, enabled=False)
     api.post(f"{base}/records", {"values": {"name": "A"}})
     assert _deliveries(api, base) == []
+    # the ledger's flag says there is nothing to do, so a write costs no query for hooks
+    assert "webhooks" not in Ledger.objects.get(id=lid).settings
+    [hook] = api.get(f"{base}/webhooks").body["hooks"]
+    api.put(f"{base}/webhooks", {"hooks": [{**hook, "enabled": True}]})
+    assert Ledger.objects.get(id=lid).settings["webhooks"] is True
+    api.post(f"{base}/records", {"values": {"name": "B"}})
+    assert [d["record"] for d in _deliveries(api, base)] == [2]
 
 
 @pytest.mark.parametrize("url", [
