@@ -405,3 +405,52 @@ def test_finished_runs_of_the_job_do_not_pile_up(api: ApiClient, receiver: Recei
     webhook_delivery.deliver_due(now=timezone.now() + dt.timedelta(days=2))
     assert not Job.objects.filter(kind="webhooks", status="done").exists()
     assert len(receiver.got) == 3
+
+
+def test_https_checks_the_certificate(api: ApiClient, receiver: Receiver) -> None:
+    """The receiver speaks plain HTTP: the TLS handshake to the checked address fails, and the
+    failure is logged and retried like any other."""
+    _lid, base = _hooked(api, receiver.url.replace("http://", "https://"))
+    api.post(f"{base}/records", {"values": {"name": "A"}})
+    jobs.run_pending()
+    [d] = _deliveries(api, base)
+    assert (d["status"], d["response_code"], d["attempts"]) == ("pending", None, 1)
+    assert "TLS" in d["error"]
+
+
+def test_a_receiver_that_never_answers_is_cut_off(api: ApiClient, loopback: None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import threading
+
+    from daicho import outbound
+
+    monkeypatch.setattr(outbound, "DEADLINE_SECONDS", 1.0)
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    done = threading.Event()
+
+    def accept() -> None:
+        while not done.is_set():
+            try:
+                conn, _addr = listener.accept()
+            except OSError:
+                return
+            held.append(conn)  # read nothing, answer nothing
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        port = listener.getsockname()[1]
+        _lid, base = _hooked(api, f"http://127.0.0.1:{port}/hook")
+        api.post(f"{base}/records", {"values": {"name": "A"}})
+        started = timezone.now()
+        jobs.run_pending()
+        assert timezone.now() - started < dt.timedelta(seconds=10)
+        [d] = _deliveries(api, base)
+        assert (d["status"], d["response_code"], d["attempts"]) == ("pending", None, 1)
+        assert "1 秒以内に応答がありませんでした" in d["error"]
+    finally:
+        done.set()
+        listener.close()
+        for conn in held:
+            conn.close()
