@@ -165,12 +165,12 @@ def set_hooks(*, user: AnyUser, schema: LedgerSchema, hooks: Any) -> list[dict[s
         for i, spec in enumerate(cleaned):
             if spec["id"] is not None and spec["id"] not in existing:
                 raise _bad(f"hooks[{i}].id", _("This ledger has no webhook with this id."))
-        unmatched = dict(existing)
-        for spec in cleaned:
-            if spec["id"] is None:
-                spec["id"] = next((h.id for h in unmatched.values() if h.url == spec["url"]), None)
-            if spec["id"] is not None:
-                unmatched.pop(spec["id"], None)
+        unmatched = {k: h for k, h in existing.items() if k not in {s["id"] for s in cleaned}}
+        for spec in cleaned:  # a hook sent without its id is the stored one with its URL
+            same = next((h.id for h in unmatched.values() if h.url == spec["url"]), None)
+            if spec["id"] is None and same is not None:
+                spec["id"] = same
+                del unmatched[same]
         for position, spec in enumerate(cleaned):
             generated = None
             hook = existing.get(spec["id"]) or Webhook(ledger_id=schema.id)

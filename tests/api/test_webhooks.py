@@ -454,3 +454,18 @@ def test_a_receiver_that_never_answers_is_cut_off(api: ApiClient, loopback: None
         listener.close()
         for conn in held:
             conn.close()
+
+
+def test_a_hook_named_by_id_and_one_by_url_stay_two(api: ApiClient, receiver: Receiver) -> None:
+    _lid, base = _hooked(api, receiver.url)
+    [hook] = api.get(f"{base}/webhooks").body["hooks"]
+    other = receiver.url + "/b"
+    # the stored hook moves to another URL by its id; a new hook takes its old URL
+    resp = api.put(f"{base}/webhooks", {"hooks": [
+        {"url": receiver.url, "events": ["create"], "secret": "second-secret"},
+        {"id": hook["id"], "url": other, "events": ["create"]}]})
+    assert resp.status == 200, resp.body
+    first, second = resp.body["hooks"]
+    assert second["id"] == hook["id"] and first["id"] != hook["id"]
+    assert {h.url for h in Webhook.objects.all()} == {receiver.url, other}
+    assert Webhook.objects.get(id=hook["id"]).secret == SECRET
