@@ -16,7 +16,6 @@ import ipaddress
 import socket
 import ssl
 import threading
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -153,8 +152,9 @@ class _PinnedTls(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def _cut(conn: http.client.HTTPConnection) -> None:
+def _cut(conn: http.client.HTTPConnection, fired: threading.Event) -> None:
     """Wake a request blocked on its socket (closing it from another thread would not)."""
+    fired.set()
     sock = conn.sock
     if sock is not None:
         try:
@@ -184,10 +184,10 @@ def _post_to(target: Target, address: str, body: bytes, headers: dict[str, str])
     conn = kind(target.host, target.port, address)
     # The deadline closes the socket from outside: per-operation timeouts alone would let a
     # receiver that sends a byte every few seconds hold the worker for ever.
-    timer = threading.Timer(DEADLINE_SECONDS, _cut, (conn,))
+    fired = threading.Event()
+    timer = threading.Timer(DEADLINE_SECONDS, _cut, (conn, fired))
     timer.daemon = True
     timer.start()
-    started = time.monotonic()
     try:
         conn.request("POST", target.path, body=body, headers=headers)
         response = conn.getresponse()
@@ -196,7 +196,7 @@ def _post_to(target: Target, address: str, body: bytes, headers: dict[str, str])
     except ssl.SSLError as exc:
         return Outcome(None, b"", _("TLS error: %(reason)s") % {"reason": str(exc)[:150]})
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        if time.monotonic() - started >= DEADLINE_SECONDS:
+        if fired.is_set():
             return Outcome(None, b"", _("No answer within %(n)d seconds.")
                            % {"n": int(DEADLINE_SECONDS)})
         return Outcome(None, b"", _("Could not connect: %(reason)s")

@@ -5,7 +5,8 @@ this server only). Screenshots in Japanese at 1366×768 and 1920×1080."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -41,14 +42,15 @@ def receiver() -> Iterator[Receiver]:
         yield found
 
 
-def _settled(base: str, token: str, lid: int, count: int) -> list[dict[str, Any]]:
-    """The delivery log once `count` deliveries have had an attempt recorded by the server's
-    worker (which records it just after the receiver answered)."""
-    for _ in range(500):
+def _settled(base: str, token: str, lid: int,
+             done: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
+    """The delivery log once `done` holds for it: the server's worker records an attempt just
+    after the receiver answered. Asked again until then, for at most 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         status, found = json_call(base, token, "GET", f"/api/v1/ledgers/{lid}/webhooks/deliveries")
         assert status == 200, found
-        done = [d for d in found["items"] if d["attempts"] > 0]
-        if len(done) >= count:
+        if done(found["items"]):
             return found["items"]  # type: ignore[no-any-return]
     raise AssertionError("the server did not record its attempts")
 
@@ -89,7 +91,7 @@ def test_add_a_hook_watch_it_deliver_and_send_again(browser: Any, hooked: tuple[
                                  {"values": {"name": name}})
         assert status == 201
     assert receiver.wait_for(2)
-    _settled(base, token, lid, 2)
+    _settled(base, token, lid, lambda items: sum(d["attempts"] > 0 for d in items) == 2)
     assert all(r.signed_with("browser-secret-123") for r in receiver.got)
     page.reload()
     failed_row = page.locator("#delivery-log tr.status-pending")
@@ -101,9 +103,7 @@ def test_add_a_hook_watch_it_deliver_and_send_again(browser: Any, hooked: tuple[
     failed_row.get_by_role("button", name="再送").click()
     page.wait_for_selector("text=まもなく再送します。")
     assert receiver.wait_for(3)
-    for _ in range(500):
-        if all(d["status"] == "delivered" for d in _settled(base, token, lid, 2)):
-            break
+    _settled(base, token, lid, lambda items: all(d["status"] == "delivered" for d in items))
     assert receiver.got[2].json["delivery"] in {r.json["delivery"] for r in receiver.got[:2]}
     page.reload()
     assert page.locator("#delivery-log tr.status-delivered").count() == 2
