@@ -169,12 +169,5 @@ def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespo
     return error_response(NotFound())
 
 
-from daicho.api import (  # noqa: E402, F401  (routes)
-    accounts,
-    audit,
-    directory,
-    imports,
-    ledgers,
-    records,
-    webhooks,
-)
+from daicho.api import accounts, audit, directory, imports, ledgers, records  # noqa: E402, F401  (routes)
+from daicho.api import webhooks as webhook_routes  # noqa: E402, F401  (routes, contract §9)
