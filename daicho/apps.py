@@ -7,8 +7,16 @@ class DaichoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from daicho.services import events, notifications, reminders  # noqa: F401  (job kinds)
+        # Imported for their job kinds and periodic checks as well as their listeners.
+        from daicho.services import (  # noqa: F401
+            events,
+            notifications,
+            reminders,
+            webhook_delivery,
+            webhooks,
+        )
         from daicho.services.audit import connect_signals
 
         connect_signals()
         events.listen(notifications.on_events)
+        events.listen(webhooks.on_events)

@@ -142,6 +142,22 @@ def admin_networks() -> list[str]:
     return found
 
 
+def webhook_allowed_networks() -> list[str]:
+    """DAICHO_WEBHOOK_ALLOWED_NETWORKS: comma-separated CIDRs that webhook URLs may point into
+    although they are loopback, private or link-local addresses (empty: public addresses only;
+    daicho.outbound)."""
+    import ipaddress
+
+    found = []
+    for text in _names("DAICHO_WEBHOOK_ALLOWED_NETWORKS"):
+        try:
+            found.append(str(ipaddress.ip_network(text, strict=False)))
+        except ValueError:
+            raise ValueError(f"DAICHO_WEBHOOK_ALLOWED_NETWORKS: {text[:60]!r} is not a network "
+                             "such as 10.1.0.0/16") from None
+    return found
+
+
 def admin_network_roles() -> list[str]:
     """DAICHO_ADMIN_NETWORK_ROLES: the roles whose holders, beside administrators, are bound to
     DAICHO_ADMIN_NETWORKS (default システム管理者)."""

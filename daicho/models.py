@@ -319,3 +319,4 @@ class PrintForm(models.Model):
 from daicho.models_comments import Comment, CommentRevision  # noqa: E402, F401  (comments)
 from daicho.models_notify import MailPreference, Notification, OutboxMail, ReminderSent  # noqa: E402, F401
 from daicho.models_process import ProcessApproval, ProcessDelegation, ProcessVersion  # noqa: E402, F401
+from daicho.models_webhooks import Webhook, WebhookDelivery  # noqa: E402, F401  (contract §9)

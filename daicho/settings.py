@@ -126,6 +126,8 @@ AUTHENTICATION_BACKENDS = [*([auth_ldap.BACKEND] if DAICHO_LDAP else []),
 DAICHO_2FA = config.two_factor()
 DAICHO_ADMIN_NETWORKS = config.admin_networks()
 DAICHO_ADMIN_NETWORK_ROLES = config.admin_network_roles()
+# Webhook URLs may point into these networks although they are not public (docs/api.md, "Webhooks").
+DAICHO_WEBHOOK_ALLOWED_NETWORKS = config.webhook_allowed_networks()
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day; sign in again after that
 SESSION_SAVE_EVERY_REQUEST = False
 

@@ -180,4 +180,5 @@ from daicho.api import (  # noqa: E402, F401  (routes)
     print_forms,
     process,
     records,
+    webhooks,
 )

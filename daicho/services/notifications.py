@@ -37,7 +37,8 @@ from daicho.services import mail
 from daicho.services.events import RecordEvent
 from daicho.services.notification_rules import Rules, rules_of
 
-KINDS = ("create", "update", "status", "comment", "mention", "waiting", "date", "digest")
+KINDS = ("create", "update", "status", "comment", "mention", "waiting", "date", "digest",
+         "webhook")
 LABEL_LENGTH = 40
 TEXT_LENGTH = 400
 
@@ -452,3 +453,26 @@ def mark_read(*, user: Any, notification_id: Any) -> Notification:
 def mark_all_read(*, user: Any) -> int:
     return Notification.objects.filter(user_id=user.pk, read_at=None).update(
         read_at=timezone.now())
+
+
+def _managers_of(ledger: Any) -> set[int]:
+    """The active users the ledger's `manage` rules name, and the administrators."""
+    uids: set[int] = set()
+    for rule in ledger.rules or []:
+        if isinstance(rule, dict) and "manage" in (rule.get("rights") or []) and \
+                isinstance(rule.get("subject"), dict):
+            uids |= subject_users(rule["subject"])
+    admins = get_user_model().objects.filter(is_active=True, is_superuser=True)
+    return uids | set(admins.values_list("id", flat=True))
+
+
+def tell_managers(schema: LedgerSchema, text: str, *, mail_too: bool = True) -> list[Notification]:
+    """A notice about the ledger itself (a suspended webhook) to everyone who manages it, in
+    the caller's transaction; each recipient is checked by the gate as for any notice."""
+    audience = Audience(schema, [])
+    candidates = _managers_of(schema.ledger)
+    audience.load_users(candidates)
+    managers = [uid for uid in candidates if (seen := audience.seen(uid)) is not None
+                and seen.schema.grant.holds("manage")]
+    return notify(managers, kind="webhook", audience=audience, record_id=None,
+                  text=lambda _seen: text, mail_too=mail_too)

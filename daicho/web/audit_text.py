@@ -54,6 +54,10 @@ LABELS = {
     "encoding": pgettext_lazy("access log detail", "Encoding"),
     "for": pgettext_lazy("access log detail", "For"),
     "replaced_count": pgettext_lazy("access log detail", "Characters replaced"),
+    "hooks": pgettext_lazy("access log detail", "Webhooks"),
+    "delivery": pgettext_lazy("access log detail", "Delivery"),
+    "failures": pgettext_lazy("access log detail", "Failed deliveries in a row"),
+    "message": pgettext_lazy("access log detail", "Message"),
 }
 MODES = {"create": pgettext_lazy("access log detail", "new ledger"),
          "append": pgettext_lazy("access log detail", "append"),

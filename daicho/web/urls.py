@@ -29,6 +29,7 @@ from daicho.web.views import (
     related,
     saved,
     user_security,
+    webhooks,
 )
 
 app_name = "web"
@@ -94,6 +95,9 @@ urlpatterns = [
     path(_ledger + "permissions", permissions.ledger_permissions, name="permissions"),
     path(_ledger + "permissions/sensitive", permissions.ledger_sensitive,
          name="permissions_sensitive"),
+    path(_ledger + "webhooks", webhooks.ledger_webhooks, name="webhooks"),
+    path(_ledger + "webhooks/deliveries/<int:delivery_id>/retry", webhooks.delivery_retry,
+         name="webhook_retry"),
     path(_field + "update", designer.field_update, name="field_update"),
     path(_field + "retype", designer.field_retype, name="field_retype"),
     path(_field + "move", designer.field_move, name="field_move"),
