@@ -476,7 +476,7 @@ def test_a_hook_named_by_id_and_one_by_url_stay_two(api: ApiClient, receiver: Re
 
 
 def test_status_and_comment_events_are_posted(api: ApiClient, receiver: Receiver) -> None:
-    lid, base = _hooked(api, receiver.url, ["status", "comment"])
+    _lid, base = _hooked(api, receiver.url, ["status", "comment"])
     assert api.put(f"{base}/process", {
         "enabled": True, "statuses": ["受付", "完了"], "initial": "受付",
         "actions": [{"name": "完了にする", "from": "受付", "to": "完了",
