@@ -281,3 +281,39 @@ def _same(ftype: FieldType, old: Any, new: Any) -> bool:
 @jobs.kind(JOB_KIND, retry=True)
 def _recompute_job(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
     return {"ok": True, "rewritten": recompute(int(job.params["ledger"]), progress)}
+
+
+# -- the designer's preview ----------------------------------------------------------------------
+PREVIEW_RECORDS = 5
+
+
+def preview(*, user: AnyUser, schema: LedgerSchema, code: str | None,
+            options: Any) -> list[dict[str, Any]]:
+    """What a formula (its options as the designer holds them, for field `code` or a new one)
+    gives for the newest few records the user may see: [{"id", "value"}]. A formula that cannot
+    be used raises what saving it would (invalid_expression, formula_cycle, invalid_options);
+    nothing is written."""
+    from daicho import access
+    from daicho.fields import field_type
+    from daicho.selectors import records as sel
+
+    grant = access.require(user, schema, "manage")
+    ctx = ValueContext(user)
+    ftype = field_type("formula")
+    if not isinstance(options, dict):
+        raise InvalidInput(_("options must be an object."), code="invalid_options")
+    current = schema.full.by_code.get(code or "")
+    f = Field(code=code if current is not None else "__preview__",
+              name=current.name if current is not None else _("this field"), type=ftype.key,
+              options=ftype.clean_options(options, ctx))
+    steps = plan([*(o for o in schema.full.fields if o.code != f.code), f])
+    perm_sql, perm_params = grant.predicate("view", "t")
+    where = dialect.live() + (f" AND ({perm_sql})" if perm_sql else "")
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {sel.select_list(grant.full)} FROM {q(schema.table)} t "
+                    f"WHERE {where} ORDER BY t.id DESC LIMIT {PREVIEW_RECORDS}", perm_params)
+        rows = sel.to_rows(grant.full, cur.fetchall())
+    shown = ftype.for_field(f)
+    return [{"id": row.id,
+             "value": shown.to_json(f, compute(grant.full, row.raw, ctx, steps)[f.code], ctx)}
+            for row in rows]

@@ -469,11 +469,41 @@ class FileWidget(Widget):
             return {"max_bytes": text}
 
 
+class FormulaWidget(Widget):
+    """A computed value (daicho.fields.formula): shown as its result type shows it, never
+    edited; its options are the expression with a live preview (js/formula.js)."""
+
+    key = "formula"
+    template = "web/widgets/readonly.html"
+    editor = "none"
+    options_template = "web/options/formula.html"
+
+    @staticmethod
+    def _result(field: Field) -> Widget:
+        return WIDGETS.get(str(field.options.get("result")), FALLBACK)
+
+    def show(self, field: Field, value: Any, names: Names) -> SafeString:
+        return self._result(field).show(field, value, names)
+
+    def text_of(self, field: Field, value: Any) -> str:
+        return self._result(field).text_of(field, value)
+
+    def options_from(self, data: QueryDict, prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"expression": data.get(prefix + "expression", "").replace("\r\n", "\n"),
+                               "result": data.get(prefix + "result", "number")}
+        if out["result"] == "number":
+            decimals = _int_option(data, prefix + "decimals")
+            out["decimals"] = 0 if decimals is None else decimals
+            out["rounding"] = data.get(prefix + "rounding", "half_up")
+        return out
+
+
 WIDGETS: dict[str, Widget] = {
     w.key: w for w in (
         TextWidget(), TextareaWidget(), EmailWidget(), UrlWidget(), AutonumberWidget(),
         NumberWidget(), DateWidget(), DateTimeWidget(), YesNoWidget(), ChoiceWidget(),
         MultiChoiceWidget(), UserWidget(), OrgWidget(), LinkWidget(), FileWidget(),
+        FormulaWidget(),
     )
 }
 FALLBACK = Widget()
