@@ -303,7 +303,7 @@ def preview(*, user: AnyUser, schema: LedgerSchema, code: str | None,
     if not isinstance(options, dict):
         raise InvalidInput(_("options must be an object."), code="invalid_options")
     current = schema.full.by_code.get(code or "")
-    f = Field(code=code if current is not None else "__preview__",
+    f = Field(code=current.code if current is not None else "__preview__",
               name=current.name if current is not None else _("this field"), type=ftype.key,
               options=ftype.clean_options(options, ctx))
     steps = plan([*(o for o in schema.full.fields if o.code != f.code), f])
