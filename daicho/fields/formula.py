@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import FieldType, check_text, reject_unknown
 from daicho.fields.choice import YesNoType
-from daicho.fields.number import NumberType
+from daicho.fields.number import EXACT_DIGITS, NumberType
 from daicho.fields.temporal import DateType, check_year
 from daicho.fields.text import TextType
 from daicho.formula import coerce
@@ -105,6 +105,8 @@ class FormulaType(FieldType):
                 places = int(field.options.get("decimals", 0))
                 mode = ROUNDING[field.options.get("rounding", "half_up")]
                 rounded = value.quantize(_unit(places), rounding=mode)
+                if not rounded or rounded.adjusted() + places + 1 <= EXACT_DIGITS:
+                    return rounded  # what NumberType.clean accepts without more ado
                 return RESULTS["number"].clean(field, rounded, None)  # type: ignore[arg-type]
             if result == "date":
                 check_year(value, value)

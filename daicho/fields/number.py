@@ -152,6 +152,16 @@ class NumberType(FieldType):
     def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         return self._decimal(field, raw)
 
+    def formula_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        # Stored values are at the field's places already: only the driver's type changes
+        # (a recompute reads a million of them).
+        cls = raw.__class__
+        if cls is Decimal or raw is None:
+            return raw
+        if cls is int:
+            return Decimal(raw)
+        return self._decimal(field, raw)
+
     def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:
         number = self._decimal(field, raw)
         return "" if number is None else str(number)

@@ -14,7 +14,7 @@ job's progress on the field (`computing`)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,17 +135,26 @@ class _Env(dict[str, Any]):
 
     def __init__(self, schema: LedgerSchema, raw: dict[str, Any], ctx: ValueContext) -> None:
         super().__init__()
-        self.schema, self.raw, self.ctx = schema, raw, ctx
+        self.readers, self.raw, self.ctx = _readers(schema), raw, ctx
 
     def get(self, code: str, default: Any = None) -> Any:
         if code in self:
             return self[code]
-        f = self.schema.by_code.get(code)
-        value = None
-        if f is not None and self.raw.get(code) is not None:
-            value = self.schema.type_of(f).formula_value(f, self.raw[code], self.ctx)
+        raw = self.raw.get(code)
+        reader = self.readers.get(code)
+        value = None if raw is None or reader is None else reader[1](reader[0], raw, self.ctx)
         self[code] = value
         return value
+
+
+def _readers(schema: LedgerSchema) -> dict[str, tuple[Field, Callable[..., Any]]]:
+    """Per field code: the field and its type's formula_value, kept on the schema object."""
+    found: dict[str, tuple[Field, Callable[..., Any]]] | None = \
+        schema.__dict__.get("_formula_readers")
+    if found is None:
+        found = {f.code: (f, schema.type_of(f).formula_value) for f in schema.fields}
+        schema.__dict__["_formula_readers"] = found
+    return found
 
 
 def compute(schema: LedgerSchema, raw: dict[str, Any], ctx: ValueContext,
@@ -218,7 +227,6 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
     a chunk of records per transaction. Returns the number of records rewritten."""
     from daicho.selectors import records as sel
     from daicho.selectors.ledgers import load_schema
-    from daicho.services.records import _search_key
 
     last, changed, done = 0, 0, 0
     total = None
@@ -240,35 +248,40 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
             if not rows:
                 return changed
             ctx = ValueContext()
-            changed += _rewrite(schema, steps, rows, ctx, _search_key)
+            changed += _rewrite(schema, steps, rows, ctx)
             last = rows[-1].id
         done += len(rows)
         if progress is not None:
             progress(min(done, total or done), max(total or 0, done))
 
 
-def _rewrite(schema: LedgerSchema, steps: list[Step], rows: Iterable[Any], ctx: ValueContext,
-             search_key: Callable[[LedgerSchema, dict[str, Any], ValueContext], str]) -> int:
+def _rewrite(schema: LedgerSchema, steps: list[Step], rows: Sequence[Any],
+             ctx: ValueContext) -> int:
+    """Compute a chunk's formulas and write the records whose values changed, with their
+    search keys made column by column as an import makes them (records._column_forms)."""
+    from daicho.services.records import _column_forms, _joined
+
     codes = [s.field.code for s in steps]
     types: list[FieldType] = [s.ftype for s in steps]
-    updates: list[list[Any]] = []
-    index: list[tuple[int, str, str | None]] = []
+    changed: list[tuple[Any, dict[str, Any]]] = []
     for row in rows:
         new = compute(schema, row.raw, ctx, steps)
-        if all(_same(t, row.raw[c], new[c]) for t, c in zip(types, codes, strict=True)):
-            continue
-        raw = {**row.raw, **new}
-        key = search_key(schema, raw, ctx)
-        updates.append([*(t.to_param(new[c]) for t, c in zip(types, codes, strict=True)),
-                        key, row.id])
-        if key != row.search_key:
-            index.append((row.id, key, row.search_key))
-    if updates:
-        sets = ", ".join(f"{q(s.field.column)} = %s" for s in steps)
-        with connection.cursor() as cur:
-            cur.executemany(f"UPDATE {q(schema.table)} SET {sets}, search_key = %s "
-                            "WHERE id = %s", updates)
-        search.index_records(schema.ledger, index)
+        if not all(_same(t, row.raw[c], new[c]) for t, c in zip(types, codes, strict=True)):
+            changed.append((row, {**row.raw, **new}))
+    if not changed:
+        return 0
+    texts = [_column_forms(schema, f, [raw[f.code] for _row, raw in changed], ctx)[1]
+             for f, _t in schema.searchable]
+    keys = _joined("\n", [t for t in texts if t is not None], len(changed))
+    updates = [[*(t.to_param(raw[c]) for t, c in zip(types, codes, strict=True)), key, row.id]
+               for (row, raw), key in zip(changed, keys, strict=True)]
+    index = [(row.id, key, row.search_key) for (row, _raw), key in zip(changed, keys, strict=True)
+             if key != row.search_key]
+    sets = ", ".join(f"{q(s.field.column)} = %s" for s in steps)
+    with connection.cursor() as cur:
+        cur.executemany(f"UPDATE {q(schema.table)} SET {sets}, search_key = %s "
+                        "WHERE id = %s", updates)
+    search.index_records(schema.ledger, index)
     return len(updates)
 
 
