@@ -128,6 +128,17 @@ def schema_plan(schema: LedgerSchema) -> list[Step]:
     return found
 
 
+def hidden_with_formulas(schema: LedgerSchema, hidden: frozenset[str]) -> frozenset[str]:
+    """`hidden` (field codes a user may not see) and every formula field that uses one of
+    them, directly or through another formula: its value would show what the user may not
+    see (daicho.access.Grant.hidden)."""
+    out = set(hidden)
+    for step in schema_plan(schema):  # those it uses come first
+        if any(ref.split(".")[0] in out for ref in step.formula.refs):
+            out.add(step.field.code)
+    return frozenset(out)
+
+
 # -- computing -----------------------------------------------------------------------------------
 class _Env(dict[str, Any]):
     """A record's values as formulas see them, each converted from its stored form when first

@@ -230,3 +230,23 @@ def test_a_field_retyped_to_formula(api: ApiClient, lid: int) -> None:
     assert resp.status == 200, resp.body
     jobs.run_pending()
     assert _values(api, lid, rid)["name"] == "品2"
+
+
+def test_a_formula_over_a_hidden_field_is_hidden_too(api: ApiClient, lid: int,
+                                                     make_client: Any) -> None:
+    bob = make_client("bob")
+    resp = api.put(f"/api/v1/ledgers/{lid}/permissions", {"rules": [
+        {"subject": {"everyone": True}, "rights": ["view", "add", "edit"],
+         "fields": {"price": "hidden"}}]})
+    assert resp.status == 200, resp.body
+    base = f"/api/v1/ledgers/{lid}/records"
+    rid = api.post(base, {"values": {"name": "机", "qty": 2, "price": 15000}}).body["id"]
+    values = bob.get(f"{base}/{rid}").body["values"]
+    # 金額 uses 単価; 高額 uses 金額: neither may show what 単価 is.
+    assert "price" not in values and "amount" not in values and "big" not in values
+    assert values["qty"] == 2 and "fy" in values
+    assert bob.get(base, {"filter": "amount:gt:1"}).status == 400
+    assert bob.get(base, {"q": "33000"}).body["items"] == []
+    # Bob's own change of 数量 still recomputes 金額 for those who may see it.
+    assert bob.patch(f"{base}/{rid}", {"revision": 1, "values": {"qty": 3}}).status == 200
+    assert _values(api, lid, rid)["amount"] == 49500
