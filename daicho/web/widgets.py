@@ -15,6 +15,7 @@ the grid, the record form, history and the conflict view all show a value the sa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -101,6 +102,10 @@ class Widget:
 
     def options_from(self, data: QueryDict, prefix: str) -> dict[str, Any]:
         return {}
+
+    def for_field(self, field: Field) -> Widget:
+        """This widget as it applies to `field` (a formula's filters are its result's)."""
+        return self
 
 
 class TextWidget(Widget):
@@ -482,6 +487,10 @@ class FormulaWidget(Widget):
     def _result(field: Field) -> Widget:
         return WIDGETS.get(str(field.options.get("result")), FALLBACK)
 
+    def for_field(self, field: Field) -> Widget:
+        result = self._result(field)
+        return self if result is FALLBACK else _formula_widget(result.key)
+
     def show(self, field: Field, value: Any, names: Names) -> SafeString:
         return self._result(field).show(field, value, names)
 
@@ -509,8 +518,16 @@ WIDGETS: dict[str, Widget] = {
 FALLBACK = Widget()
 
 
+@functools.cache
+def _formula_widget(result: str) -> Widget:
+    """The formula widget of a result type: that type's filter control and alignment."""
+    inner = WIDGETS[result]
+    return type(f"Formula{result.title()}Widget", (FormulaWidget,),
+                {"filter": inner.filter, "numeric": inner.numeric})()
+
+
 def widget_for(field: Field) -> Widget:
-    return WIDGETS.get(field.type, FALLBACK)
+    return WIDGETS.get(field.type, FALLBACK).for_field(field)
 
 
 def type_choices() -> list[tuple[str, str]]:

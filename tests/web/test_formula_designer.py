@@ -125,3 +125,15 @@ def test_designer_preview_in_the_browser(open_page: Any, server: Server) -> None
 def _ids(server: Server, lid: int) -> list[int]:
     _status, body = server.call("GET", f"/api/v1/ledgers/{lid}/records?sort=id")
     return [r["id"] for r in body["items"]]
+
+
+def test_list_page_filters_and_totals_treat_a_formula_as_its_result(web: Client,
+                                                                      api: ApiClient) -> None:
+    lid = _ledger(api)
+    html = web.get(f"/ledgers/{lid}/").content.decode()
+    assert "30,000" in html and "32,000" in html
+    popup = web.get(f"/ledgers/{lid}/fields/amount/filter", {"s": "1"})
+    assert popup.status_code == 200
+    assert 'data-code="amount" data-text="32000" class="num">32,000' in html  # a number column
+    totals = web.get(f"/ledgers/{lid}/totals").content.decode()
+    assert "62,000" in totals  # the column's total, as for a number field
