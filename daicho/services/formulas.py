@@ -35,6 +35,7 @@ from daicho.selectors.ledgers import LedgerSchema
 
 JOB_KIND = "formula_recompute"
 CHUNK = 5_000
+REBUILD_INDEX_OVER = 20_000  # records: a recompute of more rebuilds the gram index at its end
 # The result kinds a formula's value may have for each kind of field result.
 _FITS = {"number": {"number", "yesno", "any"}, "date": {"date", "any"},
          "yesno": {"yesno", "number", "any"}, "text": {"number", "text", "date", "yesno", "list",
@@ -251,12 +252,17 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
                 with connection.cursor() as cur:
                     cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)}")
                     total = int(cur.fetchone()[0])
+                if total > REBUILD_INDEX_OVER:
+                    # Rewriting most keys one by one in SQLite's gram index costs more than
+                    # building it again; meanwhile search reads the keys (search_condition).
+                    search.suspend_index(schema.ledger)
             lock = "" if dialect.is_sqlite() else " FOR UPDATE"
             with connection.cursor() as cur:
                 cur.execute(f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t "
                             f"WHERE t.id > %s ORDER BY t.id LIMIT {CHUNK}{lock}", [last])
                 rows = sel.to_rows(schema, cur.fetchall())
             if not rows:
+                search.build_index(schema.ledger)  # after suspend_index; else nothing to do
                 return changed
             ctx = ValueContext()
             changed += _rewrite(schema, steps, rows, ctx)

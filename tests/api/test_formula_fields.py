@@ -250,3 +250,23 @@ def test_a_formula_over_a_hidden_field_is_hidden_too(api: ApiClient, lid: int,
     # Bob's own change of 数量 still recomputes 金額 for those who may see it.
     assert bob.patch(f"{base}/{rid}", {"revision": 1, "values": {"qty": 3}}).status == 200
     assert _values(api, lid, rid)["amount"] == 49500
+
+
+def test_a_big_recompute_rebuilds_the_search_index(api: ApiClient, lid: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from daicho import jobs
+    from daicho.services import formulas
+
+    monkeypatch.setattr(formulas, "REBUILD_INDEX_OVER", 1)
+    monkeypatch.setattr(formulas, "CHUNK", 2)
+    base = f"/api/v1/ledgers/{lid}/records"
+    for n in range(5):
+        api.post(base, {"values": {"name": f"品{n}", "qty": n, "price": 7}})
+    resp = api.post(f"/api/v1/ledgers/{lid}/fields", {
+        "name": "表示", "type": "formula", "code": "label",
+        "options": {"expression": "\"備品番号\" & (qty + 1000)", "result": "text"}})
+    assert resp.status == 201, resp.body
+    assert jobs.run_pending() >= 1
+    found = api.get(base, {"q": "備品番号1003"}).body["items"]
+    assert [r["values"]["name"] for r in found] == ["品3"]
+    assert len(api.get(base, {"q": "備品番号"}).body["items"]) == 5
