@@ -252,10 +252,6 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
                 with connection.cursor() as cur:
                     cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)}")
                     total = int(cur.fetchone()[0])
-                if total > REBUILD_INDEX_OVER:
-                    # Rewriting most keys one by one in SQLite's gram index costs more than
-                    # building it again; meanwhile search reads the keys (search_condition).
-                    search.suspend_index(schema.ledger)
             lock = "" if dialect.is_sqlite() else " FOR UPDATE"
             with connection.cursor() as cur:
                 cur.execute(f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t "
@@ -265,7 +261,8 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
                 search.build_index(schema.ledger)  # after suspend_index; else nothing to do
                 return changed
             ctx = ValueContext()
-            changed += _rewrite(schema, steps, rows, ctx)
+            big = total > REBUILD_INDEX_OVER
+            changed += _rewrite(schema, steps, rows, ctx, suspend_index=big)
             last = rows[-1].id
         done += len(rows)
         if progress is not None:
@@ -273,9 +270,13 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
 
 
 def _rewrite(schema: LedgerSchema, steps: list[Step], rows: Sequence[Any],
-             ctx: ValueContext) -> int:
+             ctx: ValueContext, *, suspend_index: bool) -> int:
     """Compute a chunk's formulas and write the records whose values changed, with their
-    search keys made column by column as an import makes them (records._column_forms)."""
+    search keys made column by column as an import makes them (records._column_forms).
+
+    `suspend_index`: rewriting most keys one by one in SQLite's gram index costs more than
+    building it again, so the first chunk that changes something drops it and recompute()
+    builds it at the end; meanwhile search reads the keys themselves (search_condition)."""
     from daicho.services.records import _column_forms, _joined
 
     codes = [s.field.code for s in steps]
@@ -295,6 +296,8 @@ def _rewrite(schema: LedgerSchema, steps: list[Step], rows: Sequence[Any],
     index = [(row.id, key, row.search_key) for (row, _raw), key in zip(changed, keys, strict=True)
              if key != row.search_key]
     sets = ", ".join(f"{q(s.field.column)} = %s" for s in steps)
+    if suspend_index:
+        search.suspend_index(schema.ledger)
     with connection.cursor() as cur:
         cur.executemany(f"UPDATE {q(schema.table)} SET {sets}, search_key = %s "
                         "WHERE id = %s", updates)
