@@ -80,9 +80,12 @@ def test_designer_adds_a_formula_and_the_record_shows_it(web: Client, api: ApiCl
         "opt:formula:result": "number"})
     assert resp.status_code == 400
     assert "The formula of" in resp.content.decode()
+    html = web.get(f"/ledgers/{lid}/fields/").content.decode()
+    assert "Calculating the records: 0%" in html  # until the job has run
     from daicho import jobs
 
     jobs.run_pending()
+    assert "Calculating the records" not in web.get(f"/ledgers/{lid}/fields/").content.decode()
     rid = api.get(f"/api/v1/ledgers/{lid}/records", {"sort": "id"}).body["items"][0]["id"]
     html = web.get(f"/ledgers/{lid}/records/{rid}/").content.decode()
     assert "30,000" in html and "2019" in html
