@@ -121,10 +121,21 @@ def schema_plan(schema: LedgerSchema) -> list[Step]:
     full = schema.full
     found: list[Step] | None = full.__dict__.get("_formula_plan")
     if found is None:
-        try:
-            found = plan(full.fields)
-        except InvalidInput:  # a definition that no longer holds: leave values as stored
-            found = []
+        fields = list(full.fields)
+        while True:
+            try:
+                found = plan(fields)
+                break
+            except InvalidInput as exc:
+                # A definition that no longer holds (the checks refuse making one; a field
+                # restored from before could bring one back): that formula keeps its stored
+                # values, the others go on.
+                broken = set(exc.details.get("fields") or [exc.details.get("field")])
+                kept = [f for f in fields if f.code not in broken]
+                if len(kept) == len(fields):
+                    found = []
+                    break
+                fields = kept
         full.__dict__["_formula_plan"] = found
     return found
 

@@ -517,6 +517,7 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
         names = _taken(schema.id, besides=f.id)[1]
         if Field.objects.filter(ledger_id=schema.id, code=code, deleted_at=None).exists():
             raise _code_taken(code)
+        formulas.check_fields([*schema.full.fields, f])
         if f.name in names:
             raise _name_taken(f.name)
         f.deleted_at = None
@@ -526,6 +527,8 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
                                    action="restore_field", details={"code": code})
         if field_type(f.type).searchable:
             reindex_search(schema)
+        if field_type(f.type).computed:
+            formulas.recompute_later(schema, user)
     return f
 
 

@@ -270,3 +270,22 @@ def test_a_big_recompute_rebuilds_the_search_index(api: ApiClient, lid: int,
     found = api.get(base, {"q": "備品番号1003"}).body["items"]
     assert [r["values"]["name"] for r in found] == ["品3"]
     assert len(api.get(base, {"q": "備品番号"}).body["items"]) == 5
+
+
+def test_a_restored_formula_field_is_checked_and_recomputed(api: ApiClient, lid: int) -> None:
+    from daicho import jobs
+
+    base = f"/api/v1/ledgers/{lid}/records"
+    path = f"/api/v1/ledgers/{lid}/fields"
+    rid = api.post(base, {"values": {"name": "机", "qty": 2, "price": 10}}).body["id"]
+    assert api.delete(f"{path}/big").status == 204
+    assert api.delete(f"{path}/amount").status == 204
+    assert api.patch(f"{base}/{rid}", {"revision": 1, "values": {"qty": 5}}).status == 200
+    resp = api.post(f"{path}/amount/restore")
+    assert resp.status == 200, resp.body
+    jobs.run_pending()
+    assert _values(api, lid, rid)["amount"] == 55  # computed again, not the value of before
+    assert api.delete(f"{path}/amount").status == 204
+    assert api.delete(f"{path}/price").status == 204
+    resp = api.post(f"{path}/amount/restore")  # 単価 is gone: the formula cannot work
+    assert resp.status == 400 and resp.body["error"]["code"] == "invalid_expression"
