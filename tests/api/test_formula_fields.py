@@ -197,12 +197,16 @@ def test_a_new_or_changed_formula_is_recomputed_by_a_job(api: ApiClient, lid: in
     ledger = api.get(f"/api/v1/ledgers/{lid}").body
     tax = next(f for f in ledger["fields"] if f["code"] == "tax")
     assert tax["computing"] is not None and tax["computing"]["progress"] == 0
+    job = api.get(f"/api/v1/jobs/{tax['computing']['job']}").body
+    assert (job["kind"], job["status"]) == ("formula_recompute", "queued")
     assert _values(api, lid, ids[0])["tax"] is None  # until the job has run
     assert jobs.run_pending() >= 1
     assert [_values(api, lid, i)["tax"] for i in ids] == [108, 216, 324]
     assert api.get(base, {"filter": "tax:ge:200"}).body["items"].__len__() == 2
     ledger = api.get(f"/api/v1/ledgers/{lid}").body
     assert next(f for f in ledger["fields"] if f["code"] == "tax")["computing"] is None
+    job = api.get(f"/api/v1/jobs/{tax['computing']['job']}").body
+    assert (job["status"], job["progress"], job["result"]["rewritten"]) == ("done", 100, 3)
     revision = api.get(f"{base}/{ids[0]}").body["revision"]
     # A changed expression, then a changed result kind (a column of the new kind).
     resp = api.patch(f"{path}/tax", {"options": {"expression": "qty * price * 1.1",
