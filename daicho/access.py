@@ -209,6 +209,10 @@ class Grant:
             self._hidden = frozenset() if not rules else frozenset(
                 f.code for f in self.full.fields
                 if max(_field_level(r, f.code) for r in rules) == HIDDEN)
+            if self._hidden:  # a formula over a hidden field would show it: hidden as well
+                from daicho.services.formulas import hidden_with_formulas
+
+                self._hidden = hidden_with_formulas(self.full, self._hidden)
         return self._hidden
 
     def read_only(self, right: str) -> frozenset[str]:

@@ -14,7 +14,7 @@ from django.db import connection
 
 from daicho.db import dialect
 from daicho.db.dialect import q
-from daicho.fields import field_type
+from daicho.fields import type_for
 from daicho.models import Field, Ledger
 
 SYSTEM_COLUMNS = ("id", "revision", "created_at", "created_by", "updated_at", "updated_by",
@@ -132,7 +132,7 @@ def index_name(ledger: Ledger, column: str, unique: bool = False) -> str:
 
 
 def add_column(ledger: Ledger, field: Field) -> None:
-    ftype = field_type(field.type)
+    ftype = type_for(field)
     with connection.cursor() as cur:
         cur.execute(
             f"ALTER TABLE {q(ledger.table_name or '')} ADD COLUMN {q(field.column)} {ftype.sql_type()}"
@@ -145,7 +145,7 @@ def sync_indexes(ledger: Ledger, field: Field) -> None:
     reads only the rows it shows; a unique field gets a unique index. Both are partial, over
     live rows only: every list query asks for live rows, the trash stays out of the indexes,
     and a group-by count is answered from the index alone."""
-    ftype = field_type(field.type)
+    ftype = type_for(field)
     table = q(ledger.table_name or "")
     col = q(field.column)
     live = dialect.live("")

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
 
 from daicho.errors import InvalidInput
 from daicho.fields.base import FieldType
 from daicho.fields.choice import ChoiceType, MultiChoiceType, YesNoType
 from daicho.fields.files import FileType
+from daicho.fields.formula import FormulaType
 from daicho.fields.number import NumberType
 from daicho.fields.refs import LinkType, OrgType, UserType
 from daicho.fields.temporal import DateTimeType, DateType
 from daicho.fields.text import AutonumberType, EmailType, TextareaType, TextType, UrlType
+
+if TYPE_CHECKING:
+    from daicho.models import Field
 
 REGISTRY: dict[str, FieldType] = {
     t.key: t
     for t in (
         TextType(), TextareaType(), NumberType(), DateType(), DateTimeType(), YesNoType(),
         ChoiceType(), MultiChoiceType(), EmailType(), UrlType(), UserType(), OrgType(),
-        LinkType(), FileType(), AutonumberType(),
+        LinkType(), FileType(), AutonumberType(), FormulaType(),
     )
 }
 
@@ -34,4 +40,10 @@ def field_type(key: str) -> FieldType:
         ) from None
 
 
-__all__ = ["REGISTRY", "FieldType", "field_type"]
+def type_for(f: Field) -> FieldType:
+    """The type of field `f` as it applies to it (FieldType.for_field): ask this, not the
+    registry, for its column and capabilities."""
+    return field_type(f.type).for_field(f)
+
+
+__all__ = ["REGISTRY", "FieldType", "field_type", "type_for"]

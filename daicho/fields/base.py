@@ -63,6 +63,16 @@ class FieldType:
     # How exports write the value (a cell kind of daicho.exporting): text, number, date,
     # datetime, yesno, multichoice (one value per line) or link.
     export_kind: ClassVar[str] = "text"
+    # The kind a formula sees in this field (daicho.formula.values.KINDS); "any": checked only
+    # when the formula runs.
+    in_formulas: ClassVar[str] = "any"
+    # True for a type whose values the engine computes from other fields (formula).
+    computed: ClassVar[bool] = False
+
+    def for_field(self, field: Field) -> FieldType:
+        """This type as it applies to `field`: itself, except for a type whose column and
+        capabilities depend on the field's options (a formula stores what its result is)."""
+        return self
 
     # -- options -------------------------------------------------------------------------------
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
@@ -149,6 +159,13 @@ class FieldType:
 
     def history_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         return self.to_json(field, raw, ctx)
+
+    def formula_kind(self, field: Field) -> str:
+        return self.in_formulas
+
+    def formula_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        """A database value → what a formula computes with (Decimal, str, date, bool, list)."""
+        return None if raw is None else self.export_value(field, raw, ctx)
 
     def cursor_key(self, raw: Any) -> Any:
         """A database value → something JSON can carry inside a page cursor."""

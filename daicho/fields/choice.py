@@ -33,6 +33,7 @@ MAX_CHOICES = 500
 
 class YesNoType(FieldType):
     key = "yesno"
+    in_formulas = "yesno"
     export_kind = "yesno"
     label = gettext_lazy("Yes / no")
     storage = "bool"
@@ -111,6 +112,7 @@ def _new_choices(field: Field, texts: Iterable[str]) -> list[str]:
 
 class ChoiceType(FieldType):
     key = "choice"
+    in_formulas = "text"
     label = gettext_lazy("Choice (one)")
     operators = frozenset({"eq", "ne", "in", "empty", "notempty", "contains", "startswith"})
     searchable = True
@@ -147,6 +149,7 @@ class MultiChoiceType(FieldType):
     """Stored as a JSON list in a text column; filters match whole elements."""
 
     key = "multichoice"
+    in_formulas = "list"
     export_kind = "multichoice"
     label = gettext_lazy("Choice (several)")
     operators = frozenset({"contains", "in", "empty", "notempty"})

@@ -70,6 +70,7 @@ def _fits_double(number: Decimal) -> bool:
 
 class NumberType(FieldType):
     key = "number"
+    in_formulas = "number"
     export_kind = "number"
     label = gettext_lazy("Number")
     storage = "number"
@@ -149,6 +150,16 @@ class NumberType(FieldType):
         return float(number)
 
     def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        return self._decimal(field, raw)
+
+    def formula_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        # Stored values are at the field's places already: only the driver's type changes
+        # (a recompute reads a million of them).
+        cls = raw.__class__
+        if cls is Decimal or raw is None:
+            return raw
+        if cls is int:
+            return Decimal(raw)
         return self._decimal(field, raw)
 
     def search_text(self, field: Field, raw: Any, ctx: ValueContext) -> str:

@@ -108,6 +108,7 @@ def parse_date(value: Any) -> dt.date:
 
 class DateType(FieldType):
     key = "date"
+    in_formulas = "date"
     export_kind = "date"
     label = gettext_lazy("Date")
     storage = "date"
@@ -180,6 +181,7 @@ class DateType(FieldType):
 
 class DateTimeType(FieldType):
     key = "datetime"
+    in_formulas = "date"
     export_kind = "datetime"
     label = gettext_lazy("Date and time")
     storage = "datetime"
@@ -204,6 +206,10 @@ class DateTimeType(FieldType):
     def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         moment = dialect.as_datetime(raw)
         return moment.astimezone(TOKYO) if moment else None
+
+    def formula_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        moment = dialect.as_datetime(raw)
+        return moment.astimezone(TOKYO).date() if moment else None  # the day in Tokyo
 
     def cursor_param(self, key: Any) -> Any:
         return None if key is None else self.to_param(dialect.as_datetime(key))

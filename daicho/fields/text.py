@@ -49,6 +49,7 @@ def _as_text(value: Any) -> str:
 
 class TextType(FieldType):
     key = "text"
+    in_formulas = "text"
     label = gettext_lazy("Text (one line)")
     operators = TEXTUAL
     searchable = True

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daicho.errors import InvalidInput
-from daicho.fields import FieldType, field_type
+from daicho.fields import FieldType, type_for
 from daicho.models import Field, Ledger
 
 
@@ -29,7 +29,7 @@ class LedgerSchema:
 
     def __post_init__(self) -> None:
         self.by_code = {f.code: f for f in self.fields}
-        self.types = {f.code: field_type(f.type) for f in self.fields}
+        self.types = {f.code: type_for(f) for f in self.fields}
         # Precomputed for the per-record hot paths (imports write hundreds of thousands).
         self.required = [f for f in self.fields if f.required and self.types[f.code].writable]
         self.searchable = [(f, self.types[f.code]) for f in self.fields
@@ -67,7 +67,7 @@ class LedgerSchema:
 
     def type_of(self, f: Field) -> FieldType:
         found = self.types.get(f.code)
-        return found if found is not None and found.key == f.type else field_type(f.type)
+        return found if found is not None and found.key == f.type else type_for(f)
 
 
 STATUS_CODE = "status"
@@ -138,7 +138,7 @@ def ledger_json(schema: LedgerSchema, with_fields: bool = True) -> dict[str, Any
 
 
 def field_json(f: Field) -> dict[str, Any]:
-    return {
+    data = {
         "code": f.code,
         "name": f.name,
         "type": f.type,
@@ -147,6 +147,19 @@ def field_json(f: Field) -> dict[str, Any]:
         "options": f.options,
         "position": f.position,
     }
+    if type_for(f).computed:
+        data["computing"] = computing(f.ledger_id)
+    return data
+
+
+def computing(ledger_id: int) -> dict[str, Any] | None:
+    """The ledger's formula recomputation while it is queued or running ({"job", "progress"},
+    daicho.services.formulas), else None: its computed fields still show older values."""
+    from daicho.models import Job
+
+    job = Job.objects.filter(kind="formula_recompute", status__in=("queued", "running"),
+                             params__ledger=ledger_id).order_by("id").first()
+    return None if job is None else {"job": job.id, "progress": job.progress}
 
 
 def list_ledgers(ledgers: list[Ledger] | None = None,

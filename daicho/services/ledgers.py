@@ -16,13 +16,13 @@ from daicho.db import dialect, search
 from daicho.db import schema as ddl
 from daicho.db.dialect import q
 from daicho.errors import Conflict, FieldValueError, InvalidInput
-from daicho.fields import field_type
+from daicho.fields import field_type, type_for
 from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.models import Field, Ledger, LedgerEvent
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, folder_of, load_schema
-from daicho.services import audit
+from daicho.services import audit, formulas
 from daicho.services.permissions import default_rules
 from daicho.services.records import _search_key
 
@@ -177,6 +177,7 @@ def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
     codes: set[str] = set()
     names: set[str] = set()
     specs = [_clean_field_spec(s, codes, names, ctx) for s in fields]
+    formulas.check_fields([Field(**s) for s in specs])
     with transaction.atomic():
         if Ledger.objects.filter(name=clean_name).exists():
             raise Conflict(_("A ledger named 「%(name)s」 already exists.") % {"name": clean_name},
@@ -279,12 +280,15 @@ def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
     codes, names = _taken(schema.id)
     codes |= set(schema.pseudo)  # `status` while the ledger has a process (contract §8)
     clean = _clean_field_spec(spec, codes, names, ctx)
+    formulas.check_fields([*schema.full.fields, Field(**clean)])
     try:
         with transaction.atomic():
             position = max((f.position for f in schema.fields), default=-1) + 1
             f = _add_field_row(schema.ledger, clean, position)
             LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user),
                                        action="add_field", details={"code": f.code, "type": f.type})
+            if field_type(f.type).computed:
+                formulas.recompute_later(schema, user)
     except IntegrityError:  # another request added the code between the check and the insert
         raise _code_taken(clean["code"]) from None
     return f
@@ -405,6 +409,8 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
                 raise InvalidInput(_("options must be an object."), code="invalid_options")
             f.options = new_type.clean_options(options, ctx)
             f.type = new_type.key
+        # A formula whose result changed keeps its values in a column of the new kind.
+        retyping = retyping or type_for(f).sql_type() != type_for(old).sql_type()
         if retyping:
             if f.unique and not new_type.can_be_unique:
                 f.unique = False
@@ -416,7 +422,7 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
             _move_to_new_column(schema, old, f, converted)
             details["type"] = {"old": old.type, "new": f.type, "unconverted": len(failures),
                                "old_column": old.column}
-        elif "options" in patch and f.options != old.options:
+        elif "options" in patch and f.options != old.options and not new_type.computed:
             _converted, failures = _recheck(schema, old, f, ctx, converting=False)
             if failures:
                 raise _refuse(failures, _("Some stored values do not fit the new options; "
@@ -440,10 +446,13 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
             order.insert(max(0, min(pos, len(order))), code)
             _set_order(schema, order)
             f.position = order.index(code)
+        formulas.check_fields([f if o.code == code else o for o in schema.full.fields])
         f.save()
         ddl.sync_indexes(schema.ledger, f)
         LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user),
                                    action="update_field", details=details)
+        if retyping or (new_type.computed and f.options != old.options):
+            formulas.recompute_later(schema, user)
         if retyping and (field_type(old.type).searchable or new_type.searchable):
             reindex_search(schema)
     return f
@@ -458,7 +467,7 @@ def _move_to_new_column(schema: LedgerSchema, old: Field, f: Field,
                           "retired_at": timezone.now().isoformat()}]
     f.column = f"f_{f.id}_{n}"
     ddl.drop_field_indexes(schema.ledger, old.column)
-    ftype = field_type(f.type)
+    ftype = type_for(f)
     with connection.cursor() as cur:
         cur.execute(f"ALTER TABLE {q(schema.table)} ADD COLUMN {q(f.column)} {ftype.sql_type()}")
         for start in range(0, len(converted), BATCH):
@@ -487,6 +496,7 @@ def delete_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> None:
     """Hide a field; its column and values stay in the table and can be brought back."""
     access.require(user, schema, "manage")
     f = schema.field(code, pseudo=False)
+    formulas.check_fields([o for o in schema.full.fields if o.code != code])
     with transaction.atomic():
         f.deleted_at = timezone.now()
         f.save(update_fields=["deleted_at"])
@@ -508,6 +518,7 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
         names = _taken(schema.id, besides=f.id)[1]
         if Field.objects.filter(ledger_id=schema.id, code=code, deleted_at=None).exists():
             raise _code_taken(code)
+        formulas.check_fields([*schema.full.fields, f])
         if f.name in names:
             raise _name_taken(f.name)
         f.deleted_at = None
@@ -517,6 +528,8 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
                                    action="restore_field", details={"code": code})
         if field_type(f.type).searchable:
             reindex_search(schema)
+        if field_type(f.type).computed:
+            formulas.recompute_later(schema, user)
     return f
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from daicho.fields import REGISTRY
+from daicho.fields import REGISTRY, type_for
 from daicho.models import Field
 
 MAX_IN = 200  # the API's limit of values in one `in`
@@ -77,14 +77,12 @@ def describe_period(field: Field, start: str, end: str) -> str | None:
 
 
 def _operators(field: Field) -> frozenset[str]:
-    ftype = REGISTRY.get(field.type)
-    return ftype.operators if ftype is not None else frozenset()
+    return type_for(field).operators if field.type in REGISTRY else frozenset()
 
 
 def lists_values(field: Field) -> bool:
     """Whether the column's distinct values can be counted (the type is groupable)."""
-    ftype = REGISTRY.get(field.type)
-    return bool(ftype is not None and ftype.groupable)
+    return field.type in REGISTRY and type_for(field).groupable
 
 
 def _same(a: str, b: str) -> bool:

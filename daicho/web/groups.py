@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from daicho.access import AnyUser
-from daicho.fields import REGISTRY
+from daicho.fields import REGISTRY, type_for
 from daicho.models import Field
 from daicho.selectors import periods
 from daicho.selectors import records as sel
@@ -165,8 +165,7 @@ def with_headers(grouping: Grouping, columns: list[Field], records: list[dict[st
 
 
 def _summable(f: Field) -> bool:
-    ftype = REGISTRY.get(f.type)
-    return bool(ftype is not None and ftype.summable)
+    return f.type in REGISTRY and type_for(f).summable
 
 
 def subtotals(user: AnyUser, schema: LedgerSchema, grouping: Grouping, state: GridState,

@@ -77,9 +77,10 @@ def record_values(schema: LedgerSchema, record: dict[str, Any],
     out: dict[str, xlsx.Value] = {}
     for f in schema.fields:
         value = record["values"].get(f.code)
+        kind = str(f.options.get("result")) if f.type == "formula" else f.type
         shown = xlsx.Value(_plain(widget_for(f).show(f, value, names)),
-                           number=_number(value) if f.type == "number" else None,
-                           date=_date(f.type, value))
+                           number=_number(value) if kind == "number" else None,
+                           date=_date(kind, value))
         out[f.code] = shown
         out.setdefault(f.name, shown)
     return out

@@ -15,6 +15,7 @@ the grid, the record form, history and the conflict view all show a value the sa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -101,6 +102,10 @@ class Widget:
 
     def options_from(self, data: QueryDict, prefix: str) -> dict[str, Any]:
         return {}
+
+    def for_field(self, field: Field) -> Widget:
+        """This widget as it applies to `field` (a formula's filters are its result's)."""
+        return self
 
 
 class TextWidget(Widget):
@@ -469,18 +474,60 @@ class FileWidget(Widget):
             return {"max_bytes": text}
 
 
+class FormulaWidget(Widget):
+    """A computed value (daicho.fields.formula): shown as its result type shows it, never
+    edited; its options are the expression with a live preview (js/formula.js)."""
+
+    key = "formula"
+    template = "web/widgets/readonly.html"
+    editor = "none"
+    options_template = "web/options/formula.html"
+
+    @staticmethod
+    def _result(field: Field) -> Widget:
+        return WIDGETS.get(str(field.options.get("result")), FALLBACK)
+
+    def for_field(self, field: Field) -> Widget:
+        result = self._result(field)
+        return self if result is FALLBACK else _formula_widget(result.key)
+
+    def show(self, field: Field, value: Any, names: Names) -> SafeString:
+        return self._result(field).show(field, value, names)
+
+    def text_of(self, field: Field, value: Any) -> str:
+        return self._result(field).text_of(field, value)
+
+    def options_from(self, data: QueryDict, prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"expression": data.get(prefix + "expression", "").replace("\r\n", "\n"),
+                               "result": data.get(prefix + "result", "number")}
+        if out["result"] == "number":
+            decimals = _int_option(data, prefix + "decimals")
+            out["decimals"] = 0 if decimals is None else decimals
+            out["rounding"] = data.get(prefix + "rounding", "half_up")
+        return out
+
+
 WIDGETS: dict[str, Widget] = {
     w.key: w for w in (
         TextWidget(), TextareaWidget(), EmailWidget(), UrlWidget(), AutonumberWidget(),
         NumberWidget(), DateWidget(), DateTimeWidget(), YesNoWidget(), ChoiceWidget(),
         MultiChoiceWidget(), UserWidget(), OrgWidget(), LinkWidget(), FileWidget(),
+        FormulaWidget(),
     )
 }
 FALLBACK = Widget()
 
 
+@functools.cache
+def _formula_widget(result: str) -> Widget:
+    """The formula widget of a result type: that type's filter control and alignment."""
+    inner = WIDGETS[result]
+    return type(f"Formula{result.title()}Widget", (FormulaWidget,),
+                {"filter": inner.filter, "numeric": inner.numeric})()
+
+
 def widget_for(field: Field) -> Widget:
-    return WIDGETS.get(field.type, FALLBACK)
+    return WIDGETS.get(field.type, FALLBACK).for_field(field)
 
 
 def type_choices() -> list[tuple[str, str]]:

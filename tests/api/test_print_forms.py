@@ -23,6 +23,10 @@ FIELDS = [
     {"name": "単価", "type": "number", "code": "price", "options": {"decimals": 0}},
     {"name": "貸出日", "type": "date", "code": "day", "options": {"wareki": True}},
     {"name": "管理番号", "type": "text", "code": "secret"},
+    {"name": "税込", "type": "formula", "code": "taxed",
+     "options": {"expression": "price * 1.1", "result": "number", "decimals": 0}},
+    {"name": "返却期限", "type": "formula", "code": "due",
+     "options": {"expression": "DATE_ADD(day, 14, \"day\")", "result": "date"}},
 ]
 
 
@@ -70,9 +74,11 @@ def test_one_record_as_xlsx(api: ApiClient, make_client: Any, lending: Any) -> N
     lid, ids = lending
     resp = _upload(api, lid, _template({"A1": "物品貸出票（{{台帳名}}）", "A3": "{{品名}}",
                                         "B3": "{{price}}", "C3": "{{day}}",
-                                        "D3": "貸出日：{{貸出日}}", "E3": "{{secret}}"}))
+                                        "D3": "貸出日：{{貸出日}}", "E3": "{{secret}}",
+                                        "A5": "{{taxed}}", "B5": "{{返却期限}}"}))
     assert resp.status == 201, resp.body
-    assert set(resp.body["placeholders"]) == {"台帳名", "品名", "price", "day", "貸出日", "secret"}
+    assert set(resp.body["placeholders"]) == {"台帳名", "品名", "price", "day", "貸出日", "secret",
+                                              "taxed", "返却期限"}
     fid = resp.body["id"]
     assert api.get(f"/api/v1/ledgers/{lid}/forms").body["items"][0]["name"] == "貸出票"
     got = api.client.get(f"/api/v1/ledgers/{lid}/records/{ids[0]}/print",
@@ -84,6 +90,7 @@ def test_one_record_as_xlsx(api: ApiClient, make_client: Any, lending: Any) -> N
     # screen (the field's 和暦)
     assert rows[2][:5] == ["プロジェクター", 1200.0, dt.date(2019, 4, 30), "貸出日：平成31年4月30日",
                            "S-0"]
+    assert rows[4][:2] == [1320.0, "2019-05-14"]  # formulas: a number; a date as on screen
     # A reader for whom 管理番号 is hidden gets it empty.
     clerk = make_client("clerk")
     api.put(f"/api/v1/ledgers/{lid}/permissions", {"rules": [

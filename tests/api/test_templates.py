@@ -181,3 +181,17 @@ def test_a_template_carries_its_notification_rules(api: ApiClient, make_client: 
     assert any("お知らせ" in n for n in elsewhere["notes"])
     kept = api.get(f"/api/v1/ledgers/{elsewhere['id']}/notifications").body["rules"]
     assert [r["on"] for r in kept] == ["date"]
+
+
+def test_a_template_with_formulas(api: ApiClient) -> None:
+    lid = make_ledger(api, "見積", [
+        {"name": "数量", "type": "number", "code": "qty"},
+        {"name": "単価", "type": "number", "code": "price", "options": {"decimals": 2}},
+        {"name": "金額", "type": "formula", "code": "amount",
+         "options": {"expression": "qty * price", "result": "number", "decimals": 2}}])["id"]
+    copy = api.post("/api/v1/ledgers", {"name": "見積（写し）", "template": lid})
+    assert copy.status == 201, copy.body
+    made = api.post(f"/api/v1/ledgers/{copy.body['id']}/records",
+                    {"values": {"qty": 3, "price": "0.1"}})
+    assert made.status == 201, made.body
+    assert made.body["values"]["amount"] == 0.3

@@ -30,6 +30,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any, str]] = {
     "link": ({"ledger": 1}, 5, "5"),
     "file": ({}, [{"id": 3, "name": "a.pdf", "size": 10}], "3"),
     "autonumber": ({"prefix": "K-", "digits": 4}, "K-0001", "K-0001"),
+    "formula": ({"expression": "qty * 2", "result": "number", "decimals": 1}, 1234.5, "1234.5"),
 }
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.errors import InvalidInput
-from daicho.fields import REGISTRY
+from daicho.fields import REGISTRY, type_for
 from daicho.models import Field
 from daicho.selectors import crosstab as crosstabs
 from daicho.selectors import records as sel
@@ -38,7 +38,7 @@ def _metrics(schema: LedgerSchema, *, cross: bool = False) -> list[tuple[str, st
     if cross:  # a cross-tab's totals are sums of its cells: count and sum only
         names = {"sum": names["sum"]}
     for f in schema.fields:
-        if f.type in REGISTRY and REGISTRY[f.type].summable:
+        if f.type in REGISTRY and type_for(f).summable:
             out += [(f"{m}:{f.code}", label % {"name": f.name}) for m, label in names.items()]
     return out
 
@@ -69,7 +69,7 @@ class ChartForm:
 
 
 def _groupable(schema: LedgerSchema) -> list[Field]:
-    return [f for f in schema.fields if f.type in REGISTRY and REGISTRY[f.type].groupable]
+    return [f for f in schema.fields if f.type in REGISTRY and type_for(f).groupable]
 
 
 def _form(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -> ChartForm:

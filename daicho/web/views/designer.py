@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from daicho import access
 from daicho.errors import Conflict, DaichoError, NotFound
-from daicho.fields import REGISTRY
+from daicho.fields import REGISTRY, type_for
 from daicho.models import Field
 from daicho.selectors import form_layout as layout
-from daicho.selectors.ledgers import LedgerSchema, folder_of
+from daicho.selectors.ledgers import LedgerSchema, computing, folder_of
 from daicho.services import form_layout
 from daicho.services import ledgers as svc
 from daicho.web import queries
@@ -46,7 +46,9 @@ def _render(request: HttpRequest, schema: LedgerSchema, *, status: int = 200,
     rows = [{"field": f, "widget": widget_for(f), "type_label": REGISTRY[f.type].label
              if f.type in REGISTRY else f.type, "first": i == 0,
              "last": i == len(schema.fields) - 1, "layout": places.get(f.code, {}),
-             "display_choices": _display_choices(request, f)} for i, f in enumerate(schema.fields)]
+             "display_choices": _display_choices(request, f),
+             "computing": computing(schema.id) if f.type in REGISTRY and type_for(f).computed
+             else None} for i, f in enumerate(schema.fields)]
     ledgers = access.ledger_list(request.user)
     return render(request, "web/fields.html", {
         "schema": schema, "ledger": schema.ledger, "rows": rows,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from daicho import access
 from daicho.errors import Conflict, InvalidInput
-from daicho.fields import REGISTRY
+from daicho.fields import REGISTRY, type_for
 from daicho.fields.context import ValueContext
 from daicho.selectors import changes
 from daicho.selectors import records as sel
@@ -215,7 +215,7 @@ def totals(request: HttpRequest, ledger_id: int) -> HttpResponse:
         cells = []
         names = Names()
         for f in columns:
-            if f.type in REGISTRY and REGISTRY[f.type].summable:
+            if f.type in REGISTRY and type_for(f).summable:
                 groups = sel.aggregate(request.user, schema, group_by=None, metric=f"sum:{f.code}",
                                        **common)
                 value = groups[0]["value"] if groups else None

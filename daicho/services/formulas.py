@@ -1,0 +1,363 @@
+"""Formula fields at work: checked against their ledger when fields change (unknown fields,
+kinds, cycles), computed inside every record writer's transaction, and recomputed for the
+whole ledger by a background job when a formula changes.
+
+Writers (daicho.services.records) call `fill` where a record's new values are complete — on
+insert and on update, which every writer goes through (create, update, bulk, import, revert)
+— and `fill_columns` for an import's columns. A restore changes no value, so nothing to do.
+
+While the recompute job runs, reads see each record's stored value: the old one (empty for a
+new field) until the job's chunk that holds the record commits, then the new one; a record
+written meanwhile is computed with the new formula by its writer. The ledger's JSON shows the
+job's progress on the field (`computing`)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from daicho import jobs
+from daicho.access import AnyUser
+from daicho.db import dialect, search
+from daicho.db.dialect import q
+from daicho.errors import InvalidInput
+from daicho.fields import type_for
+from daicho.fields.base import FieldType
+from daicho.fields.context import ValueContext
+from daicho.formula import Formula, FormulaError, compile_formula, kind_label
+from daicho.models import Field, Job
+from daicho.selectors.ledgers import LedgerSchema
+
+JOB_KIND = "formula_recompute"
+CHUNK = 5_000
+REBUILD_INDEX_OVER = 20_000  # records: a recompute of more rebuilds the gram index at its end
+# The result kinds a formula's value may have for each kind of field result.
+_FITS = {"number": {"number", "yesno", "any"}, "date": {"date", "any"},
+         "yesno": {"yesno", "number", "any"}, "text": {"number", "text", "date", "yesno", "list",
+                                                       "any"}}
+
+
+@dataclass(frozen=True)
+class Step:
+    field: Field
+    ftype: Any  # a FormulaType (for_field)
+    formula: Formula
+
+
+# -- checks --------------------------------------------------------------------------------------
+def check_fields(fields: Sequence[Field]) -> None:
+    """Every formula among `fields` (a ledger's fields after a change) compiles against the
+    others and gives what its result needs, and no formula depends on itself: 400
+    `invalid_expression` (details: field, position) or 400 `formula_cycle` (details: fields)."""
+    plan(fields)
+
+
+def plan(fields: Sequence[Field]) -> list[Step]:
+    """The formulas of `fields`, compiled, in an order where each comes after those it uses."""
+    kinds = {f.code: type_for(f).formula_kind(f) for f in fields}
+    steps: dict[str, Step] = {}
+    for f in fields:
+        ftype = type_for(f)
+        if not ftype.computed:
+            continue
+        expression = str(f.options.get("expression", ""))
+        try:
+            formula = _compiled(expression, tuple(sorted(kinds.items())))
+        except FormulaError as exc:
+            raise _invalid(f, exc.position, exc.message) from None
+        result = ftype.formula_kind(f)
+        if formula.kind not in _FITS.get(result, set()):
+            raise _invalid(f, 0, _("This formula gives %(kind)s, but the field's result is "
+                                   "%(need)s.") % {"kind": kind_label(formula.kind),
+                                                    "need": kind_label(result)})
+        steps[f.code] = Step(f, ftype, formula)
+    return _ordered(steps)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(expression: str, kinds: tuple[tuple[str, str], ...]) -> Formula:
+    return compile_formula(expression, dict(kinds))
+
+
+def _invalid(f: Field, position: int, message: str) -> InvalidInput:
+    return InvalidInput(_("The formula of 「%(name)s」 cannot be used: %(why)s")
+                        % {"name": f.name, "why": message}, code="invalid_expression",
+                        details={"field": f.code, "position": position,
+                                 "expression": str(f.options.get("expression", ""))[:4000]})
+
+
+def _ordered(steps: dict[str, Step]) -> list[Step]:
+    order: list[Step] = []
+    state: dict[str, int] = {}  # 1: on the path, 2: placed
+
+    def visit(code: str, path: list[str]) -> None:
+        if state.get(code) == 2:
+            return
+        if state.get(code) == 1:
+            cycle = path[path.index(code):]
+            names = " → ".join(steps[c].field.name for c in [*cycle, code])
+            raise InvalidInput(_("These formulas use each other in a circle: %(names)s")
+                               % {"names": names}, code="formula_cycle",
+                               details={"fields": cycle})
+        state[code] = 1
+        for ref in sorted(steps[code].formula.refs):
+            if ref in steps:
+                visit(ref, [*path, code])
+        state[code] = 2
+        order.append(steps[code])
+
+    for code in steps:
+        visit(code, [])
+    return order
+
+
+def schema_plan(schema: LedgerSchema) -> list[Step]:
+    """plan() of a schema's (whole) fields, kept on the schema object for its lifetime."""
+    full = schema.full
+    found: list[Step] | None = full.__dict__.get("_formula_plan")
+    if found is None:
+        fields = list(full.fields)
+        while True:
+            try:
+                found = plan(fields)
+                break
+            except InvalidInput as exc:
+                # A definition that no longer holds (the checks refuse making one; a field
+                # restored from before could bring one back): that formula keeps its stored
+                # values, the others go on.
+                broken = set(exc.details.get("fields") or [exc.details.get("field")])
+                kept = [f for f in fields if f.code not in broken]
+                if len(kept) == len(fields):
+                    found = []
+                    break
+                fields = kept
+        full.__dict__["_formula_plan"] = found
+    return found
+
+
+def hidden_with_formulas(schema: LedgerSchema, hidden: frozenset[str]) -> frozenset[str]:
+    """`hidden` (field codes a user may not see) and every formula field that uses one of
+    them, directly or through another formula: its value would show what the user may not
+    see (daicho.access.Grant.hidden)."""
+    out = set(hidden)
+    for step in schema_plan(schema):  # those it uses come first
+        if any(ref.split(".")[0] in out for ref in step.formula.refs):
+            out.add(step.field.code)
+    return frozenset(out)
+
+
+# -- computing -----------------------------------------------------------------------------------
+class _Env(dict[str, Any]):
+    """A record's values as formulas see them, each converted from its stored form when first
+    asked for."""
+
+    def __init__(self, schema: LedgerSchema, raw: dict[str, Any], ctx: ValueContext) -> None:
+        super().__init__()
+        self.readers, self.raw, self.ctx = _readers(schema), raw, ctx
+
+    def get(self, code: str, default: Any = None) -> Any:
+        if code in self:
+            return self[code]
+        raw = self.raw.get(code)
+        reader = self.readers.get(code)
+        value = None if raw is None or reader is None else reader[1](reader[0], raw, self.ctx)
+        self[code] = value
+        return value
+
+
+def _readers(schema: LedgerSchema) -> dict[str, tuple[Field, Callable[..., Any]]]:
+    """Per field code: the field and its type's formula_value, kept on the schema object."""
+    found: dict[str, tuple[Field, Callable[..., Any]]] | None = \
+        schema.__dict__.get("_formula_readers")
+    if found is None:
+        found = {f.code: (f, schema.type_of(f).formula_value) for f in schema.fields}
+        schema.__dict__["_formula_readers"] = found
+    return found
+
+
+def compute(schema: LedgerSchema, raw: dict[str, Any], ctx: ValueContext,
+            steps: list[Step] | None = None) -> dict[str, Any]:
+    """The storage values of the schema's formulas for a record whose stored values are `raw`
+    (field code → storage value, missing = empty)."""
+    steps = schema_plan(schema) if steps is None else steps
+    out: dict[str, Any] = {}
+    if not steps:
+        return out
+    env = _Env(schema.full, raw, ctx)
+    for step in steps:
+        f = step.field
+        stored = step.ftype.store(f, step.formula.evaluate(env))
+        out[f.code] = stored
+        env[f.code] = None if stored is None else step.ftype.formula_value(f, stored, ctx)
+    return out
+
+
+def fill(schema: LedgerSchema, prepared: Any, current: dict[str, Any] | None,
+         ctx: ValueContext) -> None:
+    """Add the formulas' values to a writer's prepared values (records.Prepared) for a record
+    whose stored values are `current` (None: a new record)."""
+    steps = schema_plan(schema)
+    if not steps:
+        return
+    raw = {**(current or {}), **prepared.stored}
+    for code, stored in compute(schema, raw, ctx, steps).items():
+        f = schema.full.by_code[code]
+        prepared.stored[code] = stored
+        prepared.as_json[code] = schema.full.type_of(f).history_value(f, stored, ctx)
+
+
+def fill_columns(schema: LedgerSchema, columns: dict[str, list[Any]], count: int,
+                 ctx: ValueContext) -> None:
+    """Add the formulas' columns to an import's columns of storage values."""
+    steps = schema_plan(schema)
+    if not steps:
+        return
+    codes = list(columns)
+    out: dict[str, list[Any]] = {s.field.code: [] for s in steps}
+    for values in zip(*(columns[c] for c in codes), strict=True) if codes else [()] * count:
+        for code, stored in compute(schema, dict(zip(codes, values, strict=True)), ctx,
+                                    steps).items():
+            out[code].append(stored)
+    columns.update(out)
+
+
+# -- recomputing a ledger --------------------------------------------------------------------------
+def recompute_later(schema: LedgerSchema, user: AnyUser) -> Job | None:
+    """Queue the recomputation of the ledger's formulas (in the caller's transaction, so it
+    runs only if the change commits, and is not lost if the process stops after the commit)."""
+    if schema.ledger.record_count <= 0 and not _has_rows(schema):
+        return None
+    waiting = Job.objects.filter(kind=JOB_KIND, status="queued",
+                                 params__ledger=schema.id).first()
+    if waiting is not None:
+        return waiting
+    return jobs.enqueue(kind_name=JOB_KIND, params={"ledger": schema.id}, user=user)
+
+
+def _has_rows(schema: LedgerSchema) -> bool:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT 1 FROM {q(schema.table)} LIMIT 1")
+        return cur.fetchone() is not None
+
+
+def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None) -> int:
+    """Compute every record's formulas again (trashed ones too) and store those that changed,
+    a chunk of records per transaction. Returns the number of records rewritten."""
+    from daicho.selectors import records as sel
+    from daicho.selectors.ledgers import load_schema
+
+    last, changed, done = 0, 0, 0
+    total = None
+    while True:
+        with transaction.atomic():
+            schema = load_schema(ledger_id)  # each chunk with the definition as it is now
+            if schema is None:
+                return changed
+            steps = schema_plan(schema)
+            if total is None:
+                with connection.cursor() as cur:
+                    cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)}")
+                    total = int(cur.fetchone()[0])
+            lock = "" if dialect.is_sqlite() else " FOR UPDATE"
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t "
+                            f"WHERE t.id > %s ORDER BY t.id LIMIT {CHUNK}{lock}", [last])
+                rows = sel.to_rows(schema, cur.fetchall())
+            if not rows:
+                search.build_index(schema.ledger)  # after suspend_index; else nothing to do
+                return changed
+            ctx = ValueContext()
+            big = total > REBUILD_INDEX_OVER
+            changed += _rewrite(schema, steps, rows, ctx, suspend_index=big)
+            last = rows[-1].id
+        done += len(rows)
+        if progress is not None:
+            progress(min(done, total or done), max(total or 0, done))
+
+
+def _rewrite(schema: LedgerSchema, steps: list[Step], rows: Sequence[Any],
+             ctx: ValueContext, *, suspend_index: bool) -> int:
+    """Compute a chunk's formulas and write the records whose values changed, with their
+    search keys made column by column as an import makes them (records._column_forms).
+
+    `suspend_index`: rewriting most keys one by one in SQLite's gram index costs more than
+    building it again, so the first chunk that changes something drops it and recompute()
+    builds it at the end; meanwhile search reads the keys themselves (search_condition)."""
+    from daicho.services.records import _column_forms, _joined
+
+    codes = [s.field.code for s in steps]
+    types: list[FieldType] = [s.ftype for s in steps]
+    changed: list[tuple[Any, dict[str, Any]]] = []
+    for row in rows:
+        new = compute(schema, row.raw, ctx, steps)
+        if not all(_same(t, row.raw[c], new[c]) for t, c in zip(types, codes, strict=True)):
+            changed.append((row, {**row.raw, **new}))
+    if not changed:
+        return 0
+    texts = [_column_forms(schema, f, [raw[f.code] for _row, raw in changed], ctx)[1]
+             for f, _t in schema.searchable]
+    keys = _joined("\n", [t for t in texts if t is not None], len(changed))
+    updates = [[*(t.to_param(raw[c]) for t, c in zip(types, codes, strict=True)), key, row.id]
+               for (row, raw), key in zip(changed, keys, strict=True)]
+    index = [(row.id, key, row.search_key) for (row, _raw), key in zip(changed, keys, strict=True)
+             if key != row.search_key]
+    sets = ", ".join(f"{q(s.field.column)} = %s" for s in steps)
+    if suspend_index:
+        search.suspend_index(schema.ledger)
+    with connection.cursor() as cur:
+        cur.executemany(f"UPDATE {q(schema.table)} SET {sets}, search_key = %s "
+                        "WHERE id = %s", updates)
+    search.index_records(schema.ledger, index)
+    return len(updates)
+
+
+def _same(ftype: FieldType, old: Any, new: Any) -> bool:
+    if old is None or new is None:
+        return old is None and new is None
+    return bool(ftype.to_param(new) == old or ftype.cursor_key(new) == ftype.cursor_key(old))
+
+
+@jobs.kind(JOB_KIND, retry=True)
+def _recompute_job(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    return {"ok": True, "rewritten": recompute(int(job.params["ledger"]), progress)}
+
+
+# -- the designer's preview ----------------------------------------------------------------------
+PREVIEW_RECORDS = 5
+
+
+def preview(*, user: AnyUser, schema: LedgerSchema, code: str | None,
+            options: Any) -> list[dict[str, Any]]:
+    """What a formula (its options as the designer holds them, for field `code` or a new one)
+    gives for the newest few records the user may see: [{"id", "value"}]. A formula that cannot
+    be used raises what saving it would (invalid_expression, formula_cycle, invalid_options);
+    nothing is written."""
+    from daicho import access
+    from daicho.fields import field_type
+    from daicho.selectors import records as sel
+
+    grant = access.require(user, schema, "manage")
+    ctx = ValueContext(user)
+    ftype = field_type("formula")
+    if not isinstance(options, dict):
+        raise InvalidInput(_("options must be an object."), code="invalid_options")
+    current = schema.full.by_code.get(code or "")
+    f = Field(code=current.code if current is not None else "__preview__",
+              name=current.name if current is not None else _("this field"), type=ftype.key,
+              options=ftype.clean_options(options, ctx))
+    steps = plan([*(o for o in schema.full.fields if o.code != f.code), f])
+    perm_sql, perm_params = grant.predicate("view", "t")
+    where = dialect.live() + (f" AND ({perm_sql})" if perm_sql else "")
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {sel.select_list(grant.full)} FROM {q(schema.table)} t "
+                    f"WHERE {where} ORDER BY t.id DESC LIMIT {PREVIEW_RECORDS}", perm_params)
+        rows = sel.to_rows(grant.full, cur.fetchall())
+    shown = ftype.for_field(f)
+    return [{"id": row.id,
+             "value": shown.to_json(f, compute(grant.full, row.raw, ctx, steps)[f.code], ctx)}
+            for row in rows]
