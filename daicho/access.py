@@ -20,6 +20,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+from daicho.db import plain
 from daicho.errors import NotAuthenticated, NotFound
 from daicho.models import Ledger, LedgerCreator, Org, Profile
 from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
@@ -93,10 +94,9 @@ def subject_of(user: AnyUser) -> Subject:
     if isinstance(cached, Subject):
         return cached
     uid = int(user.pk or 0)
-    found = Profile.objects.filter(user_id=uid).values("roles").first()
-    profile: dict[str, Any] = dict(found) if found else {}
+    found = plain.fetch(Profile, "user_id = %s", [uid], limit=1)  # every request: no ORM
     org_ids = frozenset(org_ids_of(uid))
-    roles = frozenset(r for r in profile.get("roles") or [] if isinstance(r, str))
+    roles = frozenset(r for r in (found[0].roles if found else None) or [] if isinstance(r, str))
     parent: dict[int, int | None] = {}
     code: dict[int, str] = {}
     children: dict[int, list[int]] = {}
