@@ -11,7 +11,7 @@ Only for whole rows of one model with a simple WHERE; anything else goes through
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -19,13 +19,14 @@ from django.db import connection, models
 from daicho.db.dialect import q
 
 M = TypeVar("M", bound=models.Model)
-Converter = Callable[[Any, Any, Any], Any]
 
 
 @functools.cache
 def _columns(model: type[models.Model]) -> tuple[str, list[str], list[tuple[int, list[Any], Any]]]:
     """The SELECT list of every concrete column, the attribute names in that order, and per
-    column that needs them the converters the ORM would apply (as its compiler collects them)."""
+    column that needs them the converters the ORM would apply (as its compiler collects them).
+    Kept for the process: they depend on the field and the database's settings only, not on
+    which thread's connection asked (one database per process, as dialect.vendor assumes)."""
     fields = list(model._meta.concrete_fields)
     table = q(model._meta.db_table)
     select = ", ".join(f"{table}.{q(f.column)}" for f in fields)
