@@ -72,7 +72,7 @@ def _unknown_field(code: str) -> str:
 
 def load_schema(ledger_id: int) -> LedgerSchema | None:
     # Every request that opens a ledger runs these two: read without the ORM's query building
-    # (daicho.db.plain; 0.75 → 0.23 ms, an eighth of a list page's time in process).
+    # (daicho.db.plain; 0.75 → 0.23 ms in process, of a list page's 4.2 ms).
     found = plain.fetch(Ledger, "id = %s", [ledger_id])
     if not found:
         return None
