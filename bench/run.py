@@ -7,7 +7,8 @@ the same filtered, sorted page through Datasette for comparison. See docs/perfor
         [--imports yes|no|only]
 
 It first runs bench/bench_import.py (import and export against python-calamine, sqlite-utils
-and XlsxWriter, see that file) unless --imports no.
+and XlsxWriter, see that file) unless --imports no, and bench/bench_floor.py (a request's own cost
+against Datasette's same page on 200,000 records, issue 19) unless --floor no.
 
 Data is built once per backend and size under bench/out/data-<backend>-<N>/ (or --data-dir, a
 folder per backend inside it) and reused by later runs; delete the folder to rebuild it.
@@ -422,6 +423,9 @@ def main() -> None:
                         help="also run bench/bench_import.py (import/export against calamine, "
                              "sqlite-utils and XlsxWriter; its results go to import.json beside "
                              "--out); 'only' runs just that")
+    parser.add_argument("--floor", choices=["yes", "no"], default="yes",
+                        help="also run bench/bench_floor.py on 200,000 records (its results go "
+                             "to floor.json beside --out)")
     args = parser.parse_args()
     if args.snapshot:
         CODE.update(snapshot())
@@ -439,6 +443,8 @@ def main() -> None:
         run_import_bench(args, out_dir)
         if args.imports == "only":
             return
+    if args.floor == "yes":
+        run_floor_bench(args, out_dir, data_root)
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
         "config": {"code": CODE.get("describe", "working tree"), "records": args.records,
@@ -470,6 +476,20 @@ def run_import_bench(args: argparse.Namespace, out_dir: Path) -> None:
     log("import/export figures (bench/bench_import.py)")
     env = dict(os.environ, PYTHONPATH=CODE["path"]) if CODE else None
     subprocess.run(cmd, check=True, env=env)
+
+
+def run_floor_bench(args: argparse.Namespace, out_dir: Path, data_root: Path) -> None:
+    """bench/bench_floor.py in its own process, on SQLite; its ledger is kept for later runs."""
+    records = 20_000 if args.quick else 200_000
+    folder = data_root / f"data-floor-{records}"
+    cmd = [sys.executable, str(HERE / "bench_floor.py"), "--data-dir", str(folder),
+           "--records", str(records), "--out", str(out_dir / "floor.json")]
+    if (folder / "floor-plain.db").exists():
+        cmd.append("--reuse")
+    folder.mkdir(parents=True, exist_ok=True)
+    log("per-request cost against Datasette (bench/bench_floor.py)")
+    env = dict(os.environ, PYTHONPATH=CODE["path"]) if CODE else None
+    subprocess.run(cmd, check=False, env=env)  # a missed ratio is a figure, not a failure
 
 
 def write_results(out_file: Path, results: dict[str, Any]) -> None:

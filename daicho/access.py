@@ -21,10 +21,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+from daicho.db import plain
 from daicho.errors import NotAuthenticated, NotFound
 from daicho.models import Ledger, LedgerCreator, Org, Profile
 from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
-from daicho.selectors.orgs import org_ids_by_user
+from daicho.selectors.orgs import org_ids_by_user, org_ids_of
 from daicho.services import audit
 
 RIGHTS = ("view", "add", "edit", "delete", "export", "import", "manage")
@@ -93,15 +94,20 @@ def subject_of(user: AnyUser) -> Subject:
     cached = getattr(user, "_daicho_subject", None)
     if isinstance(cached, Subject):
         return cached
-    prime_subjects([user])
-    subject = user._daicho_subject  # type: ignore[union-attr]
-    assert isinstance(subject, Subject)
+    uid = int(user.pk or 0)
+    found = plain.fetch(Profile, "user_id = %s", [uid], limit=1)  # every request: no ORM
+    org_ids = frozenset(org_ids_of(uid))
+    tree = list(Org.objects.values_list("id", "code", "parent_id")) if org_ids else []
+    subject = _subject(uid, str(user.get_username()), found[0].roles if found else None,
+                       org_ids, tree)
+    user._daicho_subject = subject  # type: ignore[union-attr]
     return subject
 
 
 def prime_subjects(users: Sequence[AnyUser]) -> None:
     """subject_of for many users at once, in three queries in all (who may be mentioned on a
-    record is asked of many users), cached on each user object as subject_of does."""
+    record, or told of a change, is asked of many users), cached on each user object as
+    subject_of does."""
     todo = [u for u in users if not isinstance(getattr(u, "_daicho_subject", None), Subject)]
     if not todo:
         return
@@ -109,30 +115,36 @@ def prime_subjects(users: Sequence[AnyUser]) -> None:
     roles_of: dict[int, Any] = dict(Profile.objects.filter(user_id__in=uids)
                                     .values_list("user_id", "roles"))
     orgs_of = org_ids_by_user(uids)
+    tree = list(Org.objects.values_list("id", "code", "parent_id")) if orgs_of else []
+    for user, uid in zip(todo, uids, strict=True):
+        user._daicho_subject = _subject(  # type: ignore[union-attr]
+            uid, str(user.get_username()), roles_of.get(uid), frozenset(orgs_of.get(uid, ())),
+            tree)
+
+
+def _subject(uid: int, login: str, roles: Any, org_ids: frozenset[int],
+             tree: Sequence[tuple[int, str, int | None]]) -> Subject:
     parent: dict[int, int | None] = {}
     code: dict[int, str] = {}
     children: dict[int, list[int]] = {}
-    if orgs_of:
-        for oid, ocode, pid in Org.objects.values_list("id", "code", "parent_id"):
+    if org_ids:
+        for oid, ocode, pid in tree:
             parent[oid], code[oid] = pid, ocode
             if pid is not None:
                 children.setdefault(pid, []).append(oid)
-    for user, uid in zip(todo, uids, strict=True):
-        org_ids = frozenset(orgs_of.get(uid, ()))
-        roles = frozenset(r for r in roles_of.get(uid) or [] if isinstance(r, str))
-        ancestors: set[str] = set()
-        for oid in org_ids:
-            seen: set[int] = set()
-            up = parent.get(oid)
-            while up is not None and up not in seen:
-                seen.add(up)
-                ancestors.add(code[up])
-                up = parent.get(up)
-        user._daicho_subject = Subject(  # type: ignore[union-attr]
-            uid=uid, login=str(user.get_username()), org_ids=org_ids,
-            org_codes=frozenset(code[o] for o in org_ids if o in code),
-            ancestor_codes=frozenset(ancestors), roles=roles,
-            children=children if org_ids else {})
+    ancestors: set[str] = set()
+    for oid in org_ids:
+        seen: set[int] = set()
+        up = parent.get(oid)
+        while up is not None and up not in seen:
+            seen.add(up)
+            ancestors.add(code[up])
+            up = parent.get(up)
+    return Subject(uid=uid, login=login, org_ids=org_ids,
+                   org_codes=frozenset(code[o] for o in org_ids if o in code),
+                   ancestor_codes=frozenset(ancestors),
+                   roles=frozenset(r for r in roles or [] if isinstance(r, str)),
+                   children=children)
 
 
 def _matches(subject_spec: dict[str, Any], who: Subject) -> bool:

@@ -76,6 +76,9 @@ def _database() -> dict[str, Any]:
         return {
             "ENGINE": "daicho.db.sqlite",  # Django's, with the lock keeper
             "NAME": db.name,
+            # Each request thread keeps its connection: a new one per request parsed the whole
+            # schema and warmed its page cache again, up to half a list page's time (issue 19).
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 # IMMEDIATE: a writer takes the lock at BEGIN, so two writers never deadlock
                 # upgrading a read lock; WAL lets readers run beside the writer.

@@ -142,6 +142,8 @@ class NumberType(FieldType):
         return number.quantize(_unit(decimals))
 
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
+        if type(raw) is int and not field.options.get("decimals"):
+            return raw  # a whole number stored as one: nothing to round (list pages' hot path)
         number = self._decimal(field, raw)
         if number is None:
             return None

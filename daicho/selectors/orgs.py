@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from daicho.db import dialect, plain
 from daicho.models import Org, OrgChange, OrgMembership, OrgVersion
 
 
@@ -131,7 +132,11 @@ def _valid_on(day: dt.date) -> Q:
 
 def org_ids_of(user_id: int, day: dt.date | None = None) -> list[int]:
     """The departments a user belongs to on `day` (today): the primary one and any extra ones."""
-    return org_ids_by_user([user_id], day).get(user_id, [])
+    day = dialect.param(day or timezone.localdate())
+    # The gate asks on every request: a plain cursor (daicho.db.plain), not the ORM.
+    found = plain.fetch(OrgMembership, "user_id = %s AND valid_from <= %s AND "
+                        "(valid_to IS NULL OR valid_to > %s)", [user_id, day, day])
+    return sorted({m.org_id for m in found})
 
 
 def org_ids_by_user(user_ids: list[int], day: dt.date | None = None) -> dict[int, list[int]]:

@@ -90,7 +90,9 @@ def to_rows(schema: LedgerSchema, rows: Iterable[Sequence[Any]]) -> list[Row]:
 
 
 def row_values(schema: LedgerSchema, row: Row, ctx: ValueContext) -> dict[str, Any]:
-    return {f.code: schema.type_of(f).to_json(f, row.raw[f.code], ctx) for f in schema.fields}
+    raw = row.raw
+    return {f.code: (ftype if ftype.key == f.type else schema.type_of(f)).to_json(
+        f, raw[f.code], ctx) for f, ftype in schema.typed}  # (a field retyped since: type_of)
 
 
 def record_json(schema: LedgerSchema, row: Row, ctx: ValueContext) -> dict[str, Any]:
@@ -114,17 +116,12 @@ def preload(schema: LedgerSchema, rows: list[Row], ctx: ValueContext) -> None:
 
     user_ids: set[int] = set()
     org_ids: set[int] = set()
+    users = [f.code for f, ftype in schema.typed if isinstance(ftype, UserType)]
+    orgs = [f.code for f, ftype in schema.typed if isinstance(ftype, OrgType)]
     for row in rows:
         user_ids.update(i for i in (row.created_by, row.updated_by) if i is not None)
-        for f in schema.fields:
-            value = row.raw[f.code]
-            if value is None:
-                continue
-            ftype = schema.type_of(f)
-            if isinstance(ftype, UserType):
-                user_ids.add(int(value))
-            elif isinstance(ftype, OrgType):
-                org_ids.add(int(value))
+        user_ids.update(int(row.raw[c]) for c in users if row.raw[c] is not None)
+        org_ids.update(int(row.raw[c]) for c in orgs if row.raw[c] is not None)
     ctx.preload_users(user_ids)
     ctx.preload_orgs(org_ids)
 

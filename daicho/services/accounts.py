@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from daicho.db import plain
 from daicho.errors import Conflict, Forbidden, InvalidInput
 from daicho.models import ApiToken, Org, Profile
 from daicho.services import audit, passwords
@@ -130,9 +131,15 @@ def create_token(*, user: User, label: str = "", read_only: bool = False,
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    record = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
-    if record is None or record.revoked_at is not None or not record.user.is_active:
+    # Every API request runs this: read with a plain cursor (daicho.db.plain), not the ORM.
+    found = plain.fetch(ApiToken, "key_hash = %s", [hash_token(token)])
+    record = found[0] if found else None
+    if record is None or record.revoked_at is not None:
         return None
+    users = plain.fetch(User, "id = %s", [record.user_id])
+    if not users or not users[0].is_active:
+        return None
+    record.user = users[0]
     now = timezone.now()
     if record.expires_at is not None and record.expires_at <= now:
         return None
