@@ -38,6 +38,21 @@ def data_dir() -> Path:
     return path
 
 
+def files_dir() -> Path:
+    """DAICHO_FILES_DIR: attachments, uploads waiting for an import and the generated secret
+    key — what every server of one installation must share besides the database, so several
+    servers on several hosts point it at one shared folder (docs/scale.md). Default: the data
+    dir."""
+    raw = os.environ.get("DAICHO_FILES_DIR", "").strip()
+    if not raw:
+        return data_dir()
+    path = Path(raw).resolve()
+    if not path.is_dir():
+        path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
 def temp_dir() -> Path:
     """DATA_DIR/tmp: uploads being received and every temporary file daicho makes, so that a
     copy of a ledger never lands in the machine's shared /tmp (`daicho check` reports
@@ -93,10 +108,12 @@ def database() -> DatabaseConfig:
 
 
 def secret_key() -> str:
+    """DAICHO_SECRET_KEY, else the key generated once into the files dir: servers that share
+    that folder (or the variable) accept each other's session cookies."""
     env = os.environ.get("DAICHO_SECRET_KEY")
     if env:
         return env
-    path = data_dir() / "secret_key"
+    path = files_dir() / "secret_key"
     if not path.exists():
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
