@@ -26,6 +26,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections, connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, Value
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,10 +71,14 @@ def _me() -> str:
 
 
 def _renew() -> None:
-    now = timezone.now()
-    if not JobWorker.objects.filter(id=_me()).update(seen_at=now):
+    # The database's clock, for the renewal and for the expiry alike: servers' clocks may differ.
+    if not JobWorker.objects.filter(id=_me()).update(seen_at=Now()):
         JobWorker.objects.update_or_create(id=_me(), defaults={
-            "host": socket.gethostname()[:255], "pid": os.getpid(), "seen_at": now})
+            "host": socket.gethostname()[:255], "pid": os.getpid(), "seen_at": Now()})
+
+
+def _ago(delta: dt.timedelta) -> Any:
+    return ExpressionWrapper(Now() - Value(delta), output_field=DateTimeField())
 
 
 def _keep_lease(stop: threading.Event) -> None:
@@ -123,7 +129,7 @@ def recover_orphans() -> int:
     was written. A running job without an owner was claimed by a version before owners were
     recorded, whose processes the upgrade stopped."""
     now = timezone.now()
-    fresh = JobWorker.objects.filter(seen_at__gte=now - dt.timedelta(seconds=LEASE_SECONDS))
+    fresh = JobWorker.objects.filter(seen_at__gte=_ago(dt.timedelta(seconds=LEASE_SECONDS)))
     found = 0
     for job in Job.objects.filter(status="running").exclude(owner__in=fresh.values("id")):
         if connection.vendor == "sqlite" and \
@@ -141,7 +147,7 @@ def recover_orphans() -> int:
                              "and nothing of it was saved. Please run it again.")}}
             changed = mine.update(status="failed", result=result, finished_at=now)
         found += changed
-    gone = JobWorker.objects.filter(seen_at__lt=now - FORGET_WORKERS).exclude(
+    gone = JobWorker.objects.filter(seen_at__lt=_ago(FORGET_WORKERS)).exclude(
         id__in=Job.objects.filter(status="running").values("owner"))
     if gone.exists():
         gone.delete()
