@@ -144,19 +144,32 @@ def two_factor() -> dict[str, object]:
     return {"admins": admins in ("1", "yes", "true"), "roles": _names("DAICHO_2FA_ROLES")}
 
 
-def admin_networks() -> list[str]:
-    """DAICHO_ADMIN_NETWORKS: comma-separated CIDRs (empty: no restriction) from which the
-    administration screens and privileged accounts may be used (daicho.networks)."""
+def _networks(variable: str) -> list[str]:
     import ipaddress
 
     found = []
-    for text in _names("DAICHO_ADMIN_NETWORKS"):
+    for text in _names(variable):
         try:
             found.append(str(ipaddress.ip_network(text, strict=False)))
         except ValueError:
-            raise ValueError(f"DAICHO_ADMIN_NETWORKS: {text[:60]!r} is not a network "
+            raise ValueError(f"{variable}: {text[:60]!r} is not a network "
                              "such as 10.1.0.0/16") from None
     return found
+
+
+def admin_networks() -> list[str]:
+    """DAICHO_ADMIN_NETWORKS: comma-separated CIDRs (empty: no restriction) from which the
+    administration screens and privileged accounts may be used (daicho.networks)."""
+    return _networks("DAICHO_ADMIN_NETWORKS")
+
+
+def proxy_protocol_from() -> list[str]:
+    """DAICHO_PROXY_PROTOCOL_FROM: comma-separated addresses or CIDRs of the load balancers in
+    front of `daicho serve` that send the PROXY protocol header (HAProxy `send-proxy`, nginx
+    `proxy_protocol on`): a connection from one of them may name the client's address, which
+    then is the request's address (sign-in lockouts, the access log, DAICHO_ADMIN_NETWORKS).
+    Empty: off, and a PROXY header is refused (docs/scale.md)."""
+    return _networks("DAICHO_PROXY_PROTOCOL_FROM")
 
 
 def admin_network_roles() -> list[str]:
