@@ -3,7 +3,7 @@ is answered by trying again from the current revision), for several client count
 `daicho serve --workers` counts, on SQLite and PostgreSQL (issue 19; docs/performance.md).
 
     .venv/bin/python bench/bench_throughput.py [--backend sqlite|postgresql|both]
-        [--clients 1,4,16,64] [--workers 1,2,4] [--seconds 8] [--records 1000]
+        [--clients 1,4,16,64] [--workers 1,2,4] [--seconds 7] [--records 1000]
         [--threads 8] [--out bench/out/throughput.json]
 
 Each backend gets a fresh data dir (PostgreSQL: its own server from bench/pg.py, durable
@@ -323,7 +323,7 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--clients", default="1,4,16,64")
     parser.add_argument("--workers", default="1,2,4")
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=7.0)
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--out", default=str(HERE / "out" / "throughput.json"))
