@@ -38,6 +38,21 @@ def data_dir() -> Path:
     return path
 
 
+def files_dir() -> Path:
+    """DAICHO_FILES_DIR: attachments, uploads waiting for an import and the generated secret
+    key — what every server of one installation must share besides the database, so several
+    servers on several hosts point it at one shared folder (docs/scale.md). Default: the data
+    dir."""
+    raw = os.environ.get("DAICHO_FILES_DIR", "").strip()
+    if not raw:
+        return data_dir()
+    path = Path(raw).resolve()
+    if not path.is_dir():
+        path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
 def temp_dir() -> Path:
     """DATA_DIR/tmp: uploads being received and every temporary file daicho makes, so that a
     copy of a ledger never lands in the machine's shared /tmp (`daicho check` reports
@@ -93,10 +108,12 @@ def database() -> DatabaseConfig:
 
 
 def secret_key() -> str:
+    """DAICHO_SECRET_KEY, else the key generated once into the files dir: servers that share
+    that folder (or the variable) accept each other's session cookies."""
     env = os.environ.get("DAICHO_SECRET_KEY")
     if env:
         return env
-    path = data_dir() / "secret_key"
+    path = files_dir() / "secret_key"
     if not path.exists():
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
@@ -127,17 +144,15 @@ def two_factor() -> dict[str, object]:
     return {"admins": admins in ("1", "yes", "true"), "roles": _names("DAICHO_2FA_ROLES")}
 
 
-def admin_networks() -> list[str]:
-    """DAICHO_ADMIN_NETWORKS: comma-separated CIDRs (empty: no restriction) from which the
-    administration screens and privileged accounts may be used (daicho.networks)."""
+def _networks(variable: str) -> list[str]:
     import ipaddress
 
     found = []
-    for text in _names("DAICHO_ADMIN_NETWORKS"):
+    for text in _names(variable):
         try:
             found.append(str(ipaddress.ip_network(text, strict=False)))
         except ValueError:
-            raise ValueError(f"DAICHO_ADMIN_NETWORKS: {text[:60]!r} is not a network "
+            raise ValueError(f"{variable}: {text[:60]!r} is not a network "
                              "such as 10.1.0.0/16") from None
     return found
 
@@ -146,16 +161,22 @@ def webhook_allowed_networks() -> list[str]:
     """DAICHO_WEBHOOK_ALLOWED_NETWORKS: comma-separated CIDRs that webhook URLs may point into
     although they are loopback, private or link-local addresses (empty: public addresses only;
     daicho.outbound)."""
-    import ipaddress
+    return _networks("DAICHO_WEBHOOK_ALLOWED_NETWORKS")
 
-    found = []
-    for text in _names("DAICHO_WEBHOOK_ALLOWED_NETWORKS"):
-        try:
-            found.append(str(ipaddress.ip_network(text, strict=False)))
-        except ValueError:
-            raise ValueError(f"DAICHO_WEBHOOK_ALLOWED_NETWORKS: {text[:60]!r} is not a network "
-                             "such as 10.1.0.0/16") from None
-    return found
+
+def admin_networks() -> list[str]:
+    """DAICHO_ADMIN_NETWORKS: comma-separated CIDRs (empty: no restriction) from which the
+    administration screens and privileged accounts may be used (daicho.networks)."""
+    return _networks("DAICHO_ADMIN_NETWORKS")
+
+
+def proxy_protocol_from() -> list[str]:
+    """DAICHO_PROXY_PROTOCOL_FROM: comma-separated addresses or CIDRs of the load balancers in
+    front of `daicho serve` that send the PROXY protocol header (HAProxy `send-proxy`, nginx
+    `proxy_protocol on`): a connection from one of them may name the client's address, which
+    then is the request's address (sign-in lockouts, the access log, DAICHO_ADMIN_NETWORKS).
+    Empty: off, and a PROXY header is refused (docs/scale.md)."""
+    return _networks("DAICHO_PROXY_PROTOCOL_FROM")
 
 
 def admin_network_roles() -> list[str]:

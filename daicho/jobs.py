@@ -1,28 +1,38 @@
 """Background jobs on a database-backed queue, run by threads inside the server processes.
 
 No extra server is needed: `daicho serve` starts one worker thread per process, and a job is
-claimed with a conditional UPDATE so exactly one process runs it. Job kinds register a function
-here; progress is written to the job row, which the UI and the API poll."""
+claimed with a conditional UPDATE so exactly one process runs it, however many servers share the
+database. Job kinds register a function here; progress is written to the job row, which the UI
+and the API poll.
+
+A process that runs a job holds a lease: its JobWorker row (a unique id — host names and process
+ids repeat across containers) renewed every RENEW_SECONDS by a thread beside the job. A job left
+"running" by a worker whose lease is older than LEASE_SECONDS is an orphan (its process died or
+its host went away) and any server recovers it."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, ExpressionWrapper, Value
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho.errors import DaichoError
-from daicho.models import Job
+from daicho.models import Job, JobWorker
 
 log = logging.getLogger(__name__)
 Runner = Callable[[Job, Callable[[int, int], None]], dict[str, Any]]
@@ -32,6 +42,10 @@ KINDS: dict[str, Runner] = {}
 RETRY: set[str] = set()
 POLL_SECONDS = 1.0
 RECOVER_SECONDS = 60.0
+RENEW_SECONDS = 10.0
+LEASE_SECONDS = 60.0
+# Rows of workers gone this long, with no job left running, are deleted.
+FORGET_WORKERS = dt.timedelta(days=1)
 ANCHOR_CHECK_SECONDS = 3600
 # Cheap checks a module wants run now and then by every worker (mail due for a retry, the day's
 # date reminders): each enqueues a job when there is work, so the work itself is a job.
@@ -63,13 +77,63 @@ def _run_periodic(last: dict[int, float]) -> None:
             fn()
 
 
+_identity: tuple[int, str] = (0, "")
+
+
 def _me() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process's worker id, made anew in a forked child (gunicorn forks its workers)."""
+    global _identity
+    pid = os.getpid()
+    if _identity[0] != pid:
+        _identity = (pid, f"{socket.gethostname()[:200]}:{pid}:{secrets.token_hex(8)}")
+    return _identity[1]
 
 
-def _alive(pid: int) -> bool:
+def _renew() -> None:
+    # The database's clock, for the renewal and for the expiry alike: servers' clocks may differ.
+    if not JobWorker.objects.filter(id=_me()).update(seen_at=Now()):
+        JobWorker.objects.update_or_create(id=_me(), defaults={
+            "host": socket.gethostname()[:255], "pid": os.getpid(), "seen_at": Now()})
+
+
+def _ago(delta: dt.timedelta) -> Any:
+    return ExpressionWrapper(Now() - Value(delta), output_field=DateTimeField())
+
+
+def _keep_lease(stop: threading.Event) -> None:
     try:
-        os.kill(pid, 0)
+        while not stop.wait(RENEW_SECONDS):
+            try:
+                _renew()
+            except Exception:  # the database may be briefly unavailable; the lease is long
+                log.warning("job lease not renewed", exc_info=True)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+@contextlib.contextmanager
+def _lease() -> Iterator[None]:
+    """Renews this worker's lease on its own thread and connection while a job runs: the job's
+    transaction may hold its job row (progress) for minutes."""
+    stop = threading.Event()
+    keeper = threading.Thread(target=_keep_lease, args=(stop,), name="daicho-job-lease",
+                              daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
+
+
+def _alive_here(worker: JobWorker | None) -> bool:
+    """SQLite only: one write transaction (a long import) holds every other writer back, the
+    lease renewal included, so a late lease alone does not prove a worker gone. SQLite is never
+    shared between machines, so a worker of this host whose process still exists is alive."""
+    if worker is None or worker.host != socket.gethostname()[:255]:
+        return False
+    try:
+        os.kill(worker.pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process: alive
@@ -78,30 +142,34 @@ def _alive(pid: int) -> bool:
 
 
 def recover_orphans() -> int:
-    """Jobs left "running" by a process of this host that no longer exists (the server was
-    stopped, or a worker killed, in the middle of a job): an idempotent kind is queued again,
-    any other is marked failed — its transaction was rolled back with the process, so nothing
-    of it was written. Jobs of other hosts are left to those hosts. A running job without an
-    owner was claimed by a version before owners were recorded, whose processes the upgrade
-    stopped."""
-    host = socket.gethostname()
+    """Jobs left "running" by a worker whose lease ran out (the server was stopped, a worker
+    killed or its host lost in the middle of a job): an idempotent kind is queued again, any
+    other is marked failed — its transaction was rolled back with the process, so nothing of it
+    was written. A running job without an owner was claimed by a version before owners were
+    recorded, whose processes the upgrade stopped."""
+    now = timezone.now()
+    fresh = JobWorker.objects.filter(seen_at__gte=_ago(dt.timedelta(seconds=LEASE_SECONDS)))
     found = 0
-    for job in Job.objects.filter(status="running").filter(
-            Q(owner__startswith=f"{host}:") | Q(owner="")):
-        pid = job.owner.rpartition(":")[2]
-        if job.owner and (not pid.isdigit() or _alive(int(pid))):
+    for job in Job.objects.filter(status="running").exclude(owner__in=fresh.values("id")):
+        if connection.vendor == "sqlite" and \
+                _alive_here(JobWorker.objects.filter(id=job.owner).first()):
             continue
+        # Claimed anew or renewed since the read above: the conditions say so, nothing changes.
+        mine = Job.objects.filter(id=job.id, status="running", owner=job.owner).exclude(
+            owner__in=fresh.values("id"))
         if job.kind in RETRY:
-            changed = Job.objects.filter(id=job.id, status="running", owner=job.owner).update(
-                status="queued", owner="", started_at=None, progress=0)
+            changed = mine.update(status="queued", owner="", started_at=None, progress=0)
         else:
             result = {"ok": False, "error": {
                 "code": "interrupted",
                 "message": _("The server stopped while this was running, so it was cancelled "
                              "and nothing of it was saved. Please run it again.")}}
-            changed = Job.objects.filter(id=job.id, status="running", owner=job.owner).update(
-                status="failed", result=result, finished_at=timezone.now())
+            changed = mine.update(status="failed", result=result, finished_at=now)
         found += changed
+    gone = JobWorker.objects.filter(seen_at__lt=_ago(FORGET_WORKERS)).exclude(
+        id__in=Job.objects.filter(status="running").values("owner"))
+    if gone.exists():
+        gone.delete()
     if found:
         log.warning("recovered %d interrupted job(s)", found)
     return found
@@ -126,6 +194,8 @@ def _claim() -> Job | None:
             return None
         claimed = Job.objects.filter(id=candidate, status="queued").update(
             status="running", started_at=timezone.now(), owner=_me())
+        if claimed:
+            _renew()  # the lease starts with the claim, in its transaction
     return Job.objects.get(id=candidate) if claimed else None
 
 
@@ -137,7 +207,8 @@ def run_job(job: Job) -> None:
             Job.objects.filter(id=job.id).update(progress=percent)
 
     try:
-        result = KINDS[job.kind](job, progress)
+        with _lease():
+            result = KINDS[job.kind](job, progress)
         job.status, job.result, job.progress = "done", result, 100
     except DaichoError as exc:
         job.status, job.result = "failed", {"ok": False, **exc.as_dict()}

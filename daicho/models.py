@@ -218,9 +218,19 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # "host:pid" of the process running it, so that a job whose process died (a server stopped
-    # or a worker killed mid-job) is found and not left "running" forever (daicho.jobs).
+    # The JobWorker id of the process running it, so that a job whose process died (a server
+    # stopped or a worker killed mid-job) is found and not left "running" forever (daicho.jobs).
     owner = models.CharField(max_length=300, blank=True, default="")
+
+
+class JobWorker(models.Model):
+    """A process that runs jobs: a unique id of its own (host names and process ids repeat
+    across containers), and when it last renewed its lease while running one (daicho.jobs)."""
+
+    id = models.CharField(primary_key=True, max_length=100)
+    host = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    seen_at = models.DateTimeField(db_index=True)
 
 
 class AuditEvent(models.Model):

@@ -29,6 +29,17 @@ def _start_jobs(worker: Any) -> None:
     jobs.start_worker()
 
 
+def _proxy_protocol() -> dict[str, Any]:
+    """Behind balancers that send the PROXY protocol header, the client's address they pass on
+    becomes REMOTE_ADDR — accepted only on connections from those balancers."""
+    from daicho import config
+
+    balancers = config.proxy_protocol_from()
+    if not balancers:
+        return {}
+    return {"proxy_protocol": "auto", "proxy_allow_ips": ",".join(balancers)}
+
+
 def run(*, host: str, port: int, workers: int, threads: int) -> None:
     _Server({
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
@@ -43,4 +54,5 @@ def run(*, host: str, port: int, workers: int, threads: int) -> None:
         "forwarded_allow_ips": "127.0.0.1",
         "post_worker_init": _start_jobs,
         "umask": 0o077,  # the files gunicorn itself creates (its workers' heartbeat files)
+        **_proxy_protocol(),
     }).run()

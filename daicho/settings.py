@@ -17,7 +17,9 @@ _NINJA_SPEC = importlib.util.find_spec("ninja")
 assert _NINJA_SPEC is not None and _NINJA_SPEC.origin is not None
 _NINJA_DIR = Path(_NINJA_SPEC.origin).parent
 DATA_DIR = config.data_dir()
-ATTACHMENTS_DIR = DATA_DIR / "attachments"
+# Shared by every server of one installation (DAICHO_FILES_DIR, docs/scale.md).
+FILES_DIR = config.files_dir()
+ATTACHMENTS_DIR = FILES_DIR / "attachments"
 
 SECRET_KEY = config.secret_key()
 DEBUG = os.environ.get("DAICHO_DEBUG") == "1"

@@ -5,6 +5,7 @@ away, and connections opened and closed on many threads at once leave the databa
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 import struct
@@ -165,3 +166,62 @@ def test_a_large_wal_is_emptied_while_others_read_and_write(cli_env: dict[str, s
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert con.execute("SELECT count(*) FROM race WHERE v = ?", ["y" * 1000]).fetchone() == (3000,)
+
+
+def test_the_threads_of_a_process_take_turns_for_the_write_lock(cli_env: dict[str, str]) -> None:
+    """daicho.db.sqlite.writers: a transaction holds its process's turn from BEGIN to its commit
+    or rollback (a turn never released would hang every later writer of the process); a thread
+    that waits for it past DAICHO_DB_LOCK_TIMEOUT fails as a busy database does (503)."""
+    assert run_daicho(cli_env, "init").code == 0
+    env = {**cli_env, "DAICHO_DB_LOCK_TIMEOUT": "1"}
+    proc = _python(env, """
+        import json
+        from daicho.db import transient
+        from daicho.db.sqlite import writers
+        from daicho.models import Job
+        turn = writers.turn_for(str(connection.settings_dict["NAME"]))
+        out = []
+        try:
+            with transaction.atomic():
+                Job.objects.create(kind="rolled-back")
+                out.append(turn.locked())
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        out.append(turn.locked())
+        held, go = threading.Event(), threading.Event()
+
+        def holder():
+            with transaction.atomic():
+                Job.objects.create(kind="held")
+                held.set()
+                go.wait()
+            connection.close()
+
+        def late():
+            with transaction.atomic():
+                Job.objects.create(kind="after")
+            connection.close()
+
+        first = threading.Thread(target=holder)
+        first.start()
+        held.wait()
+        started = time.monotonic()
+        try:
+            with transaction.atomic():
+                Job.objects.create(kind="refused")
+        except Exception as exc:
+            out.append([transient.is_transient(exc), time.monotonic() - started >= 0.9])
+        second = threading.Thread(target=late)
+        second.start()
+        go.set()
+        first.join()
+        second.join()
+        out.append(turn.locked())
+        out.append(sorted(Job.objects.values_list("kind", flat=True)))
+        print(json.dumps(out))
+    """)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-3000:]
+    assert json.loads(out.strip().splitlines()[-1]) == [
+        True, False, [True, True], False, ["after", "held"]]

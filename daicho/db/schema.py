@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from daicho.db import dialect
 from daicho.db.dialect import q
@@ -48,7 +48,7 @@ def create_ledger_table(ledger: Ledger) -> None:
         if dialect.is_sqlite():
             create_fts_table(ledger)
         else:
-            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            ensure_search_functions()
             cur.execute(
                 f"CREATE INDEX {q(name + '_search')} ON {table}"
                 " USING gin (search_key gin_trgm_ops)"
@@ -80,14 +80,35 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$
 """
 
+# Two transactions creating the function (or the extension) at once fail in PostgreSQL with
+# "tuple concurrently updated": two imports making ledgers at the same moment, on one server or
+# two, did. They are created when missing, one creator at a time; `daicho init` replaces them.
+SEARCH_SETUP_LOCK = 0x64616963686F  # pg_advisory_xact_lock key ("daicho")
+
+
+def ensure_search_functions(*, replace: bool = False) -> None:
+    """PostgreSQL: pg_trgm and daicho_grams, created once under a transaction-level lock (the
+    caller's transaction, so a second creator waits until the first committed)."""
+    with connection.cursor() as cur:
+        if not replace:
+            cur.execute("SELECT to_regprocedure('daicho_grams(text)') IS NOT NULL"
+                        " AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')")
+            row = cur.fetchone()
+            if row is not None and row[0]:
+                return
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [SEARCH_SETUP_LOCK])
+        cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        cur.execute(GRAMS_FUNCTION)
+
+
 _tables_with_grams: set[str] = set()
 
 
 def add_search_grams(ledger: Ledger) -> None:
     """Add the gram array and its index to a PostgreSQL ledger table (idempotent)."""
     name = str(ledger.table_name)
+    ensure_search_functions()
     with connection.cursor() as cur:
-        cur.execute(GRAMS_FUNCTION)
         cur.execute(f"ALTER TABLE {q(name)} ADD COLUMN IF NOT EXISTS search_grams text[]"
                     " GENERATED ALWAYS AS (daicho_grams(search_key)) STORED")
         cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_grams')} ON {q(name)}"
@@ -118,6 +139,8 @@ def upgrade_ledger_tables() -> list[str]:
     done: list[str] = []
     if dialect.is_sqlite():
         return done
+    with transaction.atomic():
+        ensure_search_functions(replace=True)  # this version's definition
     for ledger in Ledger.objects.exclude(table_name=None):
         missing = not has_search_grams(ledger)
         add_search_grams(ledger)  # idempotent: also brings the settings up to date

@@ -1,9 +1,10 @@
 """What `daicho check` says about the data dir as files: who may read it, and what a killed
 process left behind.
 
-Codes: loose_mode (the data dir, a folder or a file in it, or the SQLite database and its -wal
-and -shm, readable or writable by anyone but the owner), temp_leftover (a file in the data dir's
-temp folder, or an upload spooled for an import, older than LEFTOVER_SECONDS).
+Codes: loose_mode (the data dir or the files dir, a folder or a file in them, or the SQLite
+database and its -wal and -shm, readable or writable by anyone but the owner), temp_leftover (a
+file in the data dir's temp folder, or an upload spooled for an import, older than
+LEFTOVER_SECONDS).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ class Report(Protocol):
 
 
 def check_files(problems: Report, database_file: str | None) -> None:
-    data_dir = Path(settings.DATA_DIR)
-    for path, mode in _loose(data_dir, database_file):
+    data_dir, files_dir = Path(settings.DATA_DIR), Path(settings.FILES_DIR)
+    for path, mode in _loose(data_dir, files_dir, database_file):
         problems.add("loose_mode", _(
             "%(path)s can be read by other users of this computer (permissions %(mode)s). It "
             "may hold personal data: allow only the account daicho runs as (chmod %(want)s).")
@@ -40,7 +41,7 @@ def check_files(problems: Report, database_file: str | None) -> None:
             path=str(path), mode=f"{mode:04o}")
     now = time.time()
     for folder, age in ((data_dir / "tmp", LEFTOVER_SECONDS),
-                        (data_dir / "uploads", SPOOL_LEFTOVER_SECONDS)):
+                        (files_dir / "uploads", SPOOL_LEFTOVER_SECONDS)):
         for path in _old_files(folder, now - age):
             problems.add("temp_leftover", _(
                 "%(path)s is a temporary copy of an upload left behind by an interrupted "
@@ -48,9 +49,12 @@ def check_files(problems: Report, database_file: str | None) -> None:
                 path=str(path))
 
 
-def _loose(data_dir: Path, database_file: str | None) -> Iterator[tuple[Path, int]]:
+def _loose(data_dir: Path, files_dir: Path,
+           database_file: str | None) -> Iterator[tuple[Path, int]]:
     """Every path daicho keeps data in whose mode lets group or others in."""
     paths = {data_dir: None, **dict.fromkeys(_walk(data_dir))}
+    if files_dir != data_dir:  # DAICHO_FILES_DIR, shared by several servers
+        paths.update({files_dir: None, **dict.fromkeys(_walk(files_dir))})
     if database_file:  # the SQLite file may live outside the data dir (DAICHO_DATABASE_URL)
         paths.update(dict.fromkeys(Path(database_file + s) for s in ("", "-wal", "-shm")))
     for path in paths:

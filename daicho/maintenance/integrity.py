@@ -343,7 +343,7 @@ def _check_attachments(problems: Problems, started: float) -> None:
 def _check_attachment_file(problems: Problems, path: Path, aid: int, name: str, size: int,
                            sha256: str) -> None:
     where = {"attachment": aid, "name": name,
-             "path": str(path.relative_to(Path(settings.DATA_DIR)))}
+             "path": str(path.relative_to(Path(settings.FILES_DIR)))}
     labels = {"name": name, "path": where["path"]}
     if not path.is_file():
         problems.add("attachment_missing", _("The file of the attachment 「%(name)s」 is missing "

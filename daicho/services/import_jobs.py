@@ -1,4 +1,5 @@
-"""Imports that run in the background: the upload is kept in the data dir until the job ends."""
+"""Imports that run in the background: the upload is kept in the files dir until the job ends
+(shared by every server, so whichever server's worker claims the job finds it)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from daicho.services.imports import ColumnChoice, ImportOptions, run_import
 
 
 def spool_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "uploads"
+    path = Path(settings.FILES_DIR) / "uploads"
     if not path.is_dir():
         path.mkdir(mode=config.PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         path.chmod(config.PRIVATE_DIR_MODE)

@@ -78,7 +78,7 @@ def test_the_wizard_offers_a_free_name(admin: Any, api: ApiClient, tmp_path: Pat
 
     from django.test import Client
 
-    settings.DATA_DIR = tmp_path
+    settings.DATA_DIR = settings.FILES_DIR = tmp_path
     path = write_xlsx(tmp_path / "道路台帳.xlsx", {"Sheet1": LIST})
     assert _post(api, path).body["ledger"]["name"] == "道路台帳"
     web = Client()

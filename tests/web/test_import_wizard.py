@@ -33,7 +33,8 @@ def city_csv(rows: Sequence[tuple[str, ...]] = ROWS) -> bytes:
 def _own_data_dir(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """Each Django-client test spools its uploads in a folder of its own."""
     if "server" not in request.fixturenames:
-        request.getfixturevalue("settings").DATA_DIR = tmp_path
+        settings = request.getfixturevalue("settings")
+        settings.DATA_DIR = settings.FILES_DIR = tmp_path  # uploads wait in the files dir
 
 
 def _upload(client: Client, content: bytes, name: str = "施設台帳.csv",

@@ -1,8 +1,9 @@
 """The import wizard: upload → sheet, header row and columns with sample rows → dry run → import.
 
-The uploaded file waits between the steps in the data dir (import_jobs.spool_dir) under a
-generated name kept in the session; nothing the browser sends is ever used as a path. Big files
-are imported by a background job whose progress the page polls (/api/v1/jobs/{id})."""
+The uploaded file waits between the steps in the files dir (import_jobs.spool_dir, shared by
+every server: the next step may reach another one) under a generated name kept in the session;
+nothing the browser sends is ever used as a path. Big files are imported by a background job
+whose progress the page polls (/api/v1/jobs/{id})."""
 
 from __future__ import annotations
 
