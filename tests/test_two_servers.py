@@ -1,7 +1,8 @@
 """Two `daicho serve` processes on two data dirs sharing one database and one files dir
 (DAICHO_FILES_DIR), as a city runs them behind a load balancer (docs/scale.md): a write on one
-is read on the other, a session begun on one is valid on the other, presence crosses over,
-background jobs queued on either run exactly once whichever server claims them, an attachment
+is read on the other, a session begun on one is valid on the other, presence and notifications
+cross over, background jobs queued on either run exactly once whichever server claims them, an
+attachment
 uploaded through one is served by the other, and `daicho backup` of the setup holds it all.
 
 On PostgreSQL this is the setup docs/scale.md describes (two hosts, one database). On SQLite
@@ -233,3 +234,20 @@ def test_attachments_are_shared_and_backed_up(pair: Pair, tmp_path: Path) -> Non
     assert [p.read_bytes() for p in files] == [content]
     assert run_daicho(fresh, "check").code == 0
     assert rec["values"]["drawing"][0]["id"] == saved["id"]
+
+
+def test_notifications_cross_servers(pair: Pair) -> None:
+    clerk = run_daicho(pair.env_b, "token", "create", "clerk").out.strip()
+    ledger = _call(pair.a, pair.token, "POST", "/api/v1/ledgers", {"name": "連絡台帳", "fields": [
+        {"name": "件名", "type": "text", "code": "name"}]})
+    rec = _call(pair.a, pair.token, "POST", f"/api/v1/ledgers/{ledger['id']}/records",
+                {"values": {"name": "備品の発注"}})
+    said = _call(pair.a, pair.token, "POST",
+                 f"/api/v1/ledgers/{ledger['id']}/records/{rec['id']}/comments",
+                 {"text": "@clerk 確認をお願いします"})
+    assert said["mentions"] == ["clerk"]
+    # written on A, read on B; marked read on B, read on A
+    [told] = _call(pair.b, clerk, "GET", "/api/v1/notifications?unread=1")["items"]
+    assert (told["kind"], told["record"]) == ("mention", rec["id"])
+    _call(pair.b, clerk, "POST", f"/api/v1/notifications/{told['id']}/read")
+    assert _call(pair.a, clerk, "GET", "/api/v1/notifications?unread=1")["items"] == []
