@@ -2,8 +2,8 @@
 (DAICHO_FILES_DIR), as a city runs them behind a load balancer (docs/scale.md): a write on one
 is read on the other, a session begun on one is valid on the other, presence and notifications
 cross over, background jobs queued on either run exactly once whichever server claims them, an
-attachment
-uploaded through one is served by the other, and `daicho backup` of the setup holds it all.
+attachment uploaded through one is served by the other, and `daicho backup` of the setup holds
+it all.
 
 On PostgreSQL this is the setup docs/scale.md describes (two hosts, one database). On SQLite
 the two servers share one database file on one machine, which works the same way."""
