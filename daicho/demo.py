@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
+from daicho.demo_workflows import add_workflows
 from daicho.errors import Conflict
 from daicho.fields.context import ValueContext
 from daicho.models import Ledger, Org
@@ -551,6 +552,7 @@ def load_demo() -> list[str]:
         from daicho.plan.demo import load_plan
 
         created += load_plan(actor)
+        add_workflows(actor, created)
         _file_in_folders(actor, created)
     return created
 

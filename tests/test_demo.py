@@ -273,8 +273,11 @@ def test_history_and_trash(api: ApiClient, demo: dict[str, dict[str, Any]]) -> N
             items = api.get(f"/api/v1/ledgers/{lid}/records/{record['id']}/history").body["items"]
             assert [i["revision"] for i in items] == list(range(record["revision"], 0, -1))
             assert items[-1]["action"] == "create"
-            assert all(i["action"] == "update" and i["changes"] for i in items[:-1])
-            assert all(i["by"] == "admin" for i in items)
+            # edits by the admin who loaded the demo; status changes by the clerk the process
+            # names (daicho/demo_workflows.py)
+            assert all(i["changes"] and (i["action"], i["by"]) in (
+                ("update", "admin"), ("status", "suzuki.ichiro")) for i in items[:-1])
+            assert items[-1]["by"] == "admin"
 
     prop = demo["公有財産台帳"]["id"]
     [lot] = _all(api, prop, filter="name:eq:旧清掃事務所跡地")
@@ -334,3 +337,27 @@ def test_real_command_needs_init_first(cli_env: dict[str, str]) -> None:
     again = run_daicho(cli_env, "demo", "--json")
     assert again.code == 0, (again.out, again.err)
     assert again.json["created"] == []
+
+
+def test_lending_and_audit_findings_have_processes_and_reminders(
+        api: ApiClient, demo: dict[str, dict[str, Any]]) -> None:
+    lending = demo["貸出物品台帳"]["id"]
+    process = api.get(f"/api/v1/ledgers/{lending}/process").body
+    assert process["enabled"] is True and process["statuses"] == ["申請中", "貸出中", "返却済", "却下"]
+    groups = {g["key"]: g["value"] for g in api.get(
+        f"/api/v1/ledgers/{lending}/aggregate", {"group_by": "status"}).body["groups"]}
+    assert groups["返却済"] > 20 and groups["貸出中"] >= 1 and groups["申請中"] >= 1
+    returned = api.get(f"/api/v1/ledgers/{lending}/records",
+                       {"filter": "status:eq:返却済", "limit": 1}).body["items"][0]
+    trail = api.get(f"/api/v1/ledgers/{lending}/records/{returned['id']}/history").body["items"]
+    assert [h["action"] for h in trail][:2] == ["status", "status"]
+    rules = api.get(f"/api/v1/ledgers/{lending}/notifications").body["rules"]
+    assert {"on": "date", "to": {"field": "staff"}, "field": "due_on", "days_before": 1,
+            "filter": "status:eq:貸出中", "mail": True} in rules
+    findings = demo["監査指摘事項"]["id"]
+    statuses = {g["key"] for g in api.get(f"/api/v1/ledgers/{findings}/aggregate",
+                                          {"group_by": "status"}).body["groups"]}
+    assert statuses == {"未回答", "回答済", "完了"}
+    improvements = demo["監査改善計画"]["id"]
+    assert [r["on"] for r in api.get(f"/api/v1/ledgers/{improvements}/notifications")
+            .body["rules"]] == ["date"]

@@ -183,7 +183,9 @@ def create_from_design(*, user: AnyUser, design: Any, name: Any = None,
             fields=fields)
         for key, part in _parts.items():
             if design.get(key) is not None:
-                notes += part.apply(user, access.grant_for(user, schema).full, design[key])
+                # read again before each part: an earlier one (the process) adds pseudo fields
+                current = load_schema(schema.id) or schema
+                notes += part.apply(user, access.grant_for(user, current).full, design[key])
     found = load_schema(schema.id)
     assert found is not None
     return found, notes
