@@ -70,7 +70,7 @@
       if (!dialog || !dialog.showModal) { resolve(null); return; }
       const area = dialog.querySelector("textarea");
       const opener = document.activeElement;
-      document.getElementById("board-comment-label").textContent = text.dataset.commentText.replace("%s", to);
+      document.getElementById("board-comment-label").textContent = text.dataset.commentText.replace("{status}", to);
       area.value = "";
       let answered = false;
       function done(value) {
