@@ -58,7 +58,9 @@ def test_kanban_by_status_drag_refusal_and_keyboard(open_page: Any, server: Serv
     # A drag onto 承認待ち takes 申請, the one action from 未処理 that leads there.
     _card(page, "プロジェクター").drag_to(page.locator('.kanban-col[data-key="承認待ち"] h2'))
     page.wait_for_function(SAID.format("「申請」を行いました"))
+    assert "「申請」を行いました" in page.locator("#board-toast.info").inner_text()  # shown
     assert _records(server, lid)["プロジェクター"]["status"] == "承認待ち"
+    shot(page, f"board-status-moved-{viewport['width']}")
     assert page.locator(".col-count").all_inner_texts() == ["2", "3", "0", "0"]
 
     # No action leads from 未処理 to 承認済: the card snaps back, with the reason.

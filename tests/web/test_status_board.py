@@ -178,3 +178,17 @@ def test_the_status_board_costs_a_query_per_column(web: Client, api: ApiClient,
     # The aggregate, one page per status, the cards' full rows once: not a query per card.
     with django_assert_max_num_queries(20):
         web.get(f"/ledgers/{lid}/kanban")
+
+
+def test_a_board_by_status_is_a_saved_view(web: Client, led: dict[str, Any]) -> None:
+    from daicho.web.models import SavedView
+
+    lid = led["id"]
+    resp = web.post(f"/ledgers/{lid}/views/save", {
+        "name": "申請の流れ", "mode": "new", "board_kind": "kanban", "board_field": "status",
+        "board_card": ["kind"], "then": "kanban"})
+    assert resp.status_code == 302
+    view = SavedView.objects.get(name="申請の流れ")
+    assert view.board == {"kind": "kanban", "field": "status", "cards": ["kind"]}
+    html = web.get(f"/ledgers/{lid}/kanban?view={view.id}").content.decode()
+    assert re.findall(r'<section class="kanban-col" data-key="([^"]*)"', html)[0] == "未処理"

@@ -13,10 +13,12 @@
   const toast = document.getElementById("board-toast");
   let dragged = null;
 
-  function say(message, refused) {
+  // refused: the toast, as an error; shown: the toast too, as news (which action was taken).
+  function say(message, refused, shown) {
     status.textContent = message;
-    if (refused) {
+    if (refused || shown) {
       toast.textContent = message;
+      toast.classList.toggle("info", !refused);
       toast.hidden = false;
       clearTimeout(say.timer);
       say.timer = setTimeout(() => { toast.hidden = true; }, 8000);
@@ -179,7 +181,7 @@
       card.dataset.commentTo = JSON.stringify(answer.comment_to || []);
     }
     markCurrent(card);
-    say(answer.message || text.dataset.movedText, false);
+    say(answer.message || text.dataset.movedText, false, Boolean(answer.message));
   }
 
   board.addEventListener("dragstart", (e) => {
