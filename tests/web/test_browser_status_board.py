@@ -61,6 +61,7 @@ def test_kanban_by_status_drag_refusal_and_keyboard(open_page: Any, server: Serv
     assert "「申請」を行いました" in page.locator("#board-toast.info").inner_text()  # shown
     assert _records(server, lid)["プロジェクター"]["status"] == "承認待ち"
     shot(page, f"board-status-moved-{viewport['width']}")
+    page.locator("#board-toast").evaluate("el => el.hidden = true")
     assert page.locator(".col-count").all_inner_texts() == ["2", "3", "0", "0"]
 
     # No action leads from 未処理 to 承認済: the card snaps back, with the reason.
@@ -107,3 +108,32 @@ def test_kanban_by_status_drag_refusal_and_keyboard(open_page: Any, server: Serv
     assert _records(server, lid)["公用車タイヤ"]["status"] == "承認待ち"
     assert page.locator(".col-count").all_inner_texts() == ["2", "2", "0", "1"]
     shot(page, f"board-status-{viewport['width']}")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v['width']}")
+def test_the_status_column_in_the_grid_is_read_only(open_page: Any, server: Server,
+                                                    viewport: dict[str, int]) -> None:
+    led = server.ledger(unique("物品購入申請"), [{"name": "件名", "type": "text", "code": "title"}],
+                        [{"title": "書庫"}, {"title": "長机"}])
+    lid = int(led["id"])
+    status, body = server.call("PUT", f"/api/v1/ledgers/{lid}/process", PROCESS)
+    assert status == 200, body
+    page = open_page("admin", language="ja", viewport=viewport)
+    page.goto(f"{server.base}/ledgers/{lid}/")
+    header = page.locator('#grid th[data-code="status"]')
+    assert header.get_attribute("data-name") == "ステータス"
+    assert "絞り込" in header.locator("[role=button]").inner_text()
+    cell = page.locator('#grid tbody tr').first.locator('td[data-code="status"]')
+    assert cell.inner_text() == "未処理"
+    cell.click()
+    page.keyboard.type("承認済")  # typing into it changes nothing: only actions move it
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('grid-status').textContent"
+                           ".includes('ステータス')")
+    assert cell.inner_text() == "未処理"
+    assert _records(server, lid)["書庫"]["status"] == "未処理"
+    # Its filter popup lists the statuses.
+    header.locator("[role=button]").click()
+    page.wait_for_selector(".filter-value-list")
+    assert page.locator(".filter-value-list [data-filter-value]").count() == 1  # all 未処理
+    shot(page, f"grid-status-column-{viewport['width']}")
