@@ -50,7 +50,7 @@ def test_the_status_column_shows_and_sorts(web: Client, led: dict[str, Any]) -> 
     assert "&quot;kind&quot;: &quot;none&quot;" in head  # read-only: no inline editor
     assert 'data-name="Status"' in head
     assert _column_texts(html, "status") == ["承認済", "承認待ち", "未処理"]
-    assert 'href="/ledgers/%d/?s=1&amp;sort=status"' % lid in html  # the header sorts
+    assert f'href="/ledgers/{lid}/?s=1&amp;sort=status"' in html  # the header sorts
     html = web.get(f"/ledgers/{lid}/", {"s": "1", "sort": "-status"}).content.decode()
     assert _column_texts(html, "status") == sorted(["承認済", "承認待ち", "未処理"], reverse=True)
     # The column chooser offers it; chosen away, it is not drawn.
