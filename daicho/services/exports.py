@@ -20,7 +20,7 @@ from daicho.exporting.crosstab_xlsx import CrossTabSheet, write_crosstab
 from daicho.fields.context import ValueContext
 from daicho.i18n import join_list
 from daicho.selectors import records as sel
-from daicho.selectors.ledgers import LedgerSchema
+from daicho.selectors.ledgers import STATUS_CODE, LedgerSchema
 from daicho.services import audit
 
 FORMATS = ("xlsx", "csv")
@@ -34,8 +34,18 @@ CONTENT_TYPES = {
 
 
 def columns_for(schema: LedgerSchema) -> list[ExportColumn]:
-    return [ExportColumn(name=f.name, type=schema.type_of(f).export_kind, options=f.options)
-            for f in schema.fields]
+    """One column per visible field, then the process status (read-only: `daicho import`
+    leaves it out with a warning) when the ledger has a process."""
+    columns = [ExportColumn(name=f.name, type=schema.type_of(f).export_kind, options=f.options)
+               for f in schema.fields]
+    if schema.process is not None:
+        columns.append(ExportColumn(name=status_header(schema), type="text"))
+    return columns
+
+
+def status_header(schema: LedgerSchema) -> str:
+    """The status column's header: 「ステータス」 (the pseudo field's name)."""
+    return str(schema.field(STATUS_CODE).name)
 
 
 def export_rows(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] = (),
@@ -54,8 +64,10 @@ def export_rows(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] =
         ctx = ValueContext()  # a fresh cache per batch keeps memory bounded
         sel.preload(schema, rows, ctx)
         types = [(f, schema.type_of(f)) for f in schema.fields]
+        status = schema.process is not None
         for row in rows:
-            yield [ftype.export_value(f, row.raw[f.code], ctx) for f, ftype in types]
+            values = [ftype.export_value(f, row.raw[f.code], ctx) for f, ftype in types]
+            yield [*values, row.status] if status else values
         last = rows[-1].id
 
 

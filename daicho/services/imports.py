@@ -41,7 +41,7 @@ from daicho.importing.collector import no_cycle_collection
 from daicho.importing.early import EarlyRead
 from daicho.models import Field, History, ImportBatch, Ledger
 from daicho.selectors import records as sel
-from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.selectors.ledgers import STATUS_CODE, LedgerSchema, load_schema
 from daicho.services import audit
 from daicho.services import import_names as names
 from daicho.services import ledgers as ledger_svc
@@ -215,6 +215,12 @@ def column_matches(table: ParsedTable, schema: LedgerSchema,
     return out
 
 
+def _is_status_column(schema: LedgerSchema, name: str) -> bool:
+    """The status column of an export (daicho.services.exports), in a ledger with a process."""
+    return schema.process is not None and \
+        normalize_header(name) == normalize_header(str(schema.field(STATUS_CODE).name))
+
+
 def _match_columns(table: ParsedTable, schema: LedgerSchema,
                    opts: ImportOptions) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
     skipped = {c.source_index for c in opts.columns if c.skip}
@@ -222,9 +228,12 @@ def _match_columns(table: ParsedTable, schema: LedgerSchema,
     warnings: list[dict[str, Any]] = []
     for i, code in column_matches(table, schema, skipped).items():
         if code is None:
-            warnings.append({"row": None, "message": _(
-                "The column 「%(name)s」 matches no field of the ledger and was not imported.")
-                % {"name": table.columns[i].name}})
+            name = table.columns[i].name
+            message = (_("The column 「%(name)s」 is the process status, which only actions "
+                         "change; it was not imported.") if _is_status_column(schema, name) else
+                       _("The column 「%(name)s」 matches no field of the ledger and was not "
+                         "imported."))
+            warnings.append({"row": None, "message": message % {"name": name}})
             continue
         if schema.type_of(schema.by_code[code]).computed:
             warnings.append({"row": None, "message": _(

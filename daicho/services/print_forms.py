@@ -18,6 +18,7 @@ from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 
 MAX_FORMS_PER_LEDGER = 100
+STATUS_KEYS = ("status", "ステータス")
 
 
 def _name(value: Any) -> str:
@@ -29,9 +30,15 @@ def _name(value: Any) -> str:
 
 
 def known_key(schema: LedgerSchema, key: str) -> bool:
-    """A placeholder names a field of the ledger (code or name) or a special value."""
+    """A placeholder names a field of the ledger (code or name), a special value or, with a
+    process, the record's status."""
     return xlsx.special(key) is not None or key in schema.by_code or \
-        any(f.name == key for f in schema.fields)
+        any(f.name == key for f in schema.fields) or key in status_keys(schema)
+
+
+def status_keys(schema: LedgerSchema) -> tuple[str, ...]:
+    """The placeholders of the process status, {{status}} and {{ステータス}} (with a process)."""
+    return STATUS_KEYS if schema.process is not None else ()
 
 
 def upload(*, user: AnyUser, schema: LedgerSchema, name: Any, data: bytes) -> PrintForm:

@@ -13,9 +13,10 @@ Where the columns and days come from is a `Source`:
 - `ChoiceSource`: a field whose value is one of a fixed list (choice, yes/no): its values are
   the kanban's columns, plus 「未設定」 for records without one.
 
-`kanban_sources` lists what a kanban may be drawn by. A second kind of source — the process
-`status`, whose columns are the statuses and whose move takes the action leading there — is
-one more class with the same five methods, added to that list when the ledger has a process.
+- `StatusSource`: the process status (contract §8), first in `kanban_sources` when the ledger
+  has a process: its columns are the statuses, and a move takes the action from the card's
+  status to the target that the person may take now (services.process.take_action), so the
+  process rules (`by`, condition, mode, comment) decide, not the edit right.
 """
 
 from __future__ import annotations
@@ -29,16 +30,19 @@ from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
+from daicho import access
 from daicho.access import AnyUser
-from daicho.errors import FieldValueError, Forbidden, InvalidInput
+from daicho.errors import Conflict, FieldValueError, Forbidden, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.temporal import parse_date
 from daicho.importing.wareki import format_wareki
 from daicho.localtime import TOKYO
 from daicho.models import Field
+from daicho.selectors import process as flow
 from daicho.selectors import records as sel
 from daicho.selectors.editable import editable_ids
-from daicho.selectors.ledgers import LedgerSchema
+from daicho.selectors.ledgers import STATUS_CODE, LedgerSchema
+from daicho.services import process as process_writer
 from daicho.services import records as writer
 from daicho.web.widgets import widget_for
 
@@ -58,10 +62,19 @@ class Column:
     filter: str  # the filter that picks its records, in the API's syntax
 
 
+@dataclass(frozen=True)
+class Moved:
+    """A saved move: the record as it is now and, when the source has more to say than 「移動
+    しました」 (which action was taken, an approval that waits for others), what to say."""
+
+    record: dict[str, Any]
+    message: str = ""
+
+
 class Source:
     """Where a board's places (days, columns) come from and what a move writes."""
 
-    code: str  # what a saved view names: a field code (later also "status")
+    code: str  # what a saved view names: a field code, or "status"
     name: str
 
     def writable_by(self, schema: LedgerSchema) -> bool:
@@ -77,8 +90,16 @@ class Source:
         """The place (a column's key, a day) where `record` is drawn."""
         raise NotImplementedError
 
+    def movable(self, user: AnyUser, schema: LedgerSchema,
+                records: Sequence[dict[str, Any]]) -> dict[int, list[str]]:
+        """The cards among `records` that `user` may drag, each with the places whose move
+        needs a comment (none for a field): the edit right on the record as it is now."""
+        if not self.writable_by(schema):
+            return {}
+        return {rid: [] for rid in editable_ids(user, schema, [r["id"] for r in records])}
+
     def move(self, *, user: AnyUser, schema: LedgerSchema, record_id: Any, revision: Any,
-             to: str) -> dict[str, Any]:
+             to: str, comment: Any = None) -> Moved:
         """Move one card: the normal writer with the revision the card was drawn with. A card
         the person may see but not move is refused with the reason (403 `move_not_allowed`)."""
         row = sel.get_row(user, schema, record_id)
@@ -86,9 +107,9 @@ class Source:
             raise Forbidden(_("You may not change 「%(name)s」 of this record, so it was not "
                               "moved.") % {"name": self.name}, code="move_not_allowed")
         record = sel.record_json(schema, row, ValueContext())
-        return writer.update_record(user=user, schema=schema, record_id=record_id,
-                                    revision=revision,
-                                    values={self.code: self.value_for(record, to)})
+        return Moved(writer.update_record(user=user, schema=schema, record_id=record_id,
+                                          revision=revision,
+                                          values={self.code: self.value_for(record, to)}))
 
 
 @dataclass
@@ -167,17 +188,102 @@ class ChoiceSource(FieldSource):
         return to or None
 
 
+class StatusSource(Source):
+    """The process status: columns are the statuses, a move takes the action leading there."""
+
+    def __init__(self, schema: LedgerSchema) -> None:
+        self.code, self.name = STATUS_CODE, schema.field(STATUS_CODE).name
+        self.statuses: list[str] = list((schema.process or {}).get("statuses", []))
+
+    def writable_by(self, schema: LedgerSchema) -> bool:
+        # Taking an action needs the view right and being named by it, not the edit right;
+        # each card is asked (`movable`).
+        return schema.grant is None or schema.grant.holds("view")
+
+    def columns(self, schema: LedgerSchema, counts: dict[str, int]) -> list[Column]:
+        """The statuses in the process's order, then any status records of an older version
+        of the process still hold."""
+        names = self.statuses + [key for key in counts if key and key not in self.statuses]
+        return [Column(name, name, f"{STATUS_CODE}:eq:{name}") for name in names]
+
+    def key_of(self, record: dict[str, Any]) -> str:
+        return str(record.get("status") or "")
+
+    def counts(self, user: AnyUser, schema: LedgerSchema, filters: Sequence[str],
+               search: str) -> dict[str, int]:
+        groups = sel.aggregate(user, schema, group_by=STATUS_CODE, metric="count",
+                               filters=filters, search=search, ctx=ValueContext())
+        return {str(g["key"] or ""): int(g["value"]) for g in groups}
+
+    def value_for(self, record: dict[str, Any], to: str) -> Any:
+        return to
+
+    def movable(self, user: AnyUser, schema: LedgerSchema,
+                records: Sequence[dict[str, Any]]) -> dict[int, list[str]]:
+        """The cards from whose status `user` may take some action now, each with the
+        statuses whose action (the first the person may take) needs a comment."""
+        if not records or not self.writable_by(schema):
+            return {}
+        full = schema.full
+        rows = sel.get_rows(user, full, [r["id"] for r in records])
+        out: dict[int, list[str]] = {}
+        for row in rows.values():
+            offers = _first_per_target(flow.offers(user, full, row))
+            if offers:
+                out[row.id] = [to for to, offer in offers.items()
+                               if offer.action.get("comment_required")]
+        return out
+
+    def move(self, *, user: AnyUser, schema: LedgerSchema, record_id: Any, revision: Any,
+             to: str, comment: Any = None) -> Moved:
+        """Take the action from the record's status to `to` that `user` may take now (the
+        first one when several lead there), with the card's revision: 403
+        `action_not_allowed` when there is none, 409 when the card is stale."""
+        row = flow.full_row(user, schema, record_id)
+        offer = _first_per_target(flow.offers(user, schema.full, row)).get(to)
+        if offer is None:
+            if isinstance(revision, int) and revision != row.revision:
+                seen = access.grant_of(user, schema).schema("view")
+                raise Conflict(_("Someone else changed this record after you opened it. "
+                                 "Please check it and try again."),
+                               details={"current": sel.record_json(seen, row, ValueContext())})
+            raise Forbidden(_("There is no action you may take now that moves this record "
+                              "from 「%(from)s」 to 「%(to)s」.")
+                            % {"from": row.status, "to": to[:100]}, code="action_not_allowed")
+        name = offer.action["name"]
+        record = process_writer.take_action(user=user, schema=schema, record_id=row.id,
+                                            action=name, revision=revision, comment=comment)
+        if record.get("status") == to:
+            return Moved(record, _("「%(action)s」 was taken: the status is now 「%(status)s」.")
+                         % {"action": name, "status": to})
+        given = len(offer.approved_by) + 1
+        return Moved(record, _("Your approval for 「%(action)s」 was recorded (%(action)s "
+                               "%(given)d/%(needed)d). The card stays until enough approvers "
+                               "have approved.")
+                     % {"action": name, "given": given, "needed": offer.needed})
+
+
+def _first_per_target(offers: Sequence[flow.Offer]) -> dict[str, flow.Offer]:
+    """Per status an action leads to, the first action (in the process's order) that leads
+    there among those the person may take."""
+    out: dict[str, flow.Offer] = {}
+    for offer in offers:
+        out.setdefault(offer.action["to"], offer)
+    return out
+
+
 def calendar_sources(schema: LedgerSchema) -> list[DateSource]:
     """The fields a calendar can be drawn by: those the type stores as a date or a moment."""
     return [DateSource(f) for f in schema.fields
             if schema.type_of(f).storage in ("date", "datetime")]
 
 
-def kanban_sources(schema: LedgerSchema) -> list[ChoiceSource]:
-    """What a kanban's columns can be: a field holding one value of a fixed list. The process
-    status joins here as a source of its own once the ledger has a process."""
-    return [ChoiceSource(f) for f in schema.fields
-            if widget_for(f).editor == "select" and schema.type_of(f).condition_values(f)]
+def kanban_sources(schema: LedgerSchema) -> list[Source]:
+    """What a kanban's columns can be: the process status first when the ledger has a process,
+    then the fields holding one value of a fixed list."""
+    status: list[Source] = [StatusSource(schema)] if schema.process is not None else []
+    return status + [ChoiceSource(f) for f in schema.fields
+                     if widget_for(f).editor == "select" and schema.type_of(f).condition_values(f)]
 
 
 def sources(schema: LedgerSchema, kind: str) -> Sequence[Source]:

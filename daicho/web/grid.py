@@ -23,7 +23,7 @@ from daicho.access import AnyUser
 from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.selectors import records as sel
-from daicho.selectors.ledgers import LedgerSchema
+from daicho.selectors.ledgers import STATUS_CODE, LedgerSchema, status_field
 from daicho.web import groups
 from daicho.web import services as web_svc
 from daicho.web.filters import split_spec
@@ -94,19 +94,49 @@ class GridState:
         return bool(self.filters or self.q)
 
 
+def status_column(schema: LedgerSchema) -> Field | None:
+    """The read-only 「ステータス」 column of a ledger with a process (contract §8): the pseudo
+    field `status`, its statuses as its list of values (the filter popup's order)."""
+    if schema.process is None:
+        return None
+    found = status_field(schema.ledger)
+    found.options = {"choices": list(schema.process.get("statuses", []))}
+    return found
+
+
+def grid_columns(schema: LedgerSchema) -> list[Field]:
+    """Every column the grid can show: the fields the person may see, then the status."""
+    status = status_column(schema)
+    return [*schema.fields, status] if status is not None else list(schema.fields)
+
+
+def column_field(schema: LedgerSchema, code: str) -> Field | None:
+    """The field a column code names: a visible field, or `status` with a process."""
+    found = schema.by_code.get(code)
+    if found is None and code == STATUS_CODE:
+        return status_column(schema)
+    return found
+
+
+def is_pseudo(schema: LedgerSchema, f: Field) -> bool:
+    """A column no writer sets (the status): read-only in the grid."""
+    return f.code in schema.pseudo and f.code not in schema.by_code
+
+
 def known_columns(schema: LedgerSchema, text: str | list[str]) -> list[str]:
     codes = text.split(",") if isinstance(text, str) else text
-    return [c for c in dict.fromkeys(codes) if c in schema.by_code]
+    known = {f.code for f in grid_columns(schema)}
+    return [c for c in dict.fromkeys(codes) if c in known]
 
 
 def parse_state(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -> GridState:
     """The state a request asks for: a saved view's settings unless the URL states them all."""
-    everything = [f.code for f in schema.fields]
+    everything = [f.code for f in grid_columns(schema)]
     state = GridState(columns=everything)
     if view is not None:
         state.view_id = view.id
         state.widths = {k: int(v) for k, v in (view.widths or {}).items()
-                        if k in schema.by_code and isinstance(v, int | float)}
+                        if k in everything and isinstance(v, int | float)}
         if data.get("s") != "1":
             cols = known_columns(schema, view.columns or [])
             if cols:
@@ -129,8 +159,8 @@ def parse_state(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -
         state.group = data.get("group", "")[:80]
     # fx=CODE marks the columns whose filter form was submitted: their inputs replace their specs.
     for code in data.getlist("fx"):
-        if code in schema.by_code:
-            f = schema.by_code[code]
+        f = column_field(schema, code)
+        if f is not None:
             state.filters = state.filters_except(code) + widget_for(f).filter.specs(f, data)
     limit = _int(data.get("limit"), DEFAULT_LIMIT)
     state.limit = limit if limit in PAGE_SIZES else DEFAULT_LIMIT
@@ -275,6 +305,7 @@ def grid_rows(schema: LedgerSchema, columns: Sequence[Field], records: list[dict
     reused (choices, departments, dates, yes/no repeat): a page of 1,000 rows × 12 columns drew
     12,000 cells, most of them again."""
     drawn: list[tuple[Field, Widget, dict[Any, Cell]]] = [(f, widget_for(f), {}) for f in columns]
+    pseudo = {f.code for f in columns if is_pseudo(schema, f)}  # the status: beside the values
     title = title_field(schema)
     base = reverse("web:ledger", args=[schema.id]) + "records/"
     out = []
@@ -282,7 +313,7 @@ def grid_rows(schema: LedgerSchema, columns: Sequence[Field], records: list[dict
         values = record["values"]
         cells = []
         for f, w, memo in drawn:
-            value = values.get(f.code)
+            value = record.get(f.code) if f.code in pseudo else values.get(f.code)
             try:
                 key: Any = (type(value), value)
                 cell = memo.get(key)
@@ -299,4 +330,5 @@ def grid_rows(schema: LedgerSchema, columns: Sequence[Field], records: list[dict
 
 
 def visible_fields(schema: LedgerSchema, state: GridState) -> list[Field]:
-    return [schema.by_code[c] for c in state.columns if c in schema.by_code]
+    found = (column_field(schema, c) for c in state.columns)
+    return [f for f in found if f is not None]

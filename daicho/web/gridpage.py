@@ -12,7 +12,16 @@ from daicho.fields import REGISTRY
 from daicho.models import Field
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.web import filters as fk
-from daicho.web.grid import DEFAULT_FROZEN, DEFAULT_LIMIT, GridState, PageResult
+from daicho.web.grid import (
+    DEFAULT_FROZEN,
+    DEFAULT_LIMIT,
+    GridState,
+    PageResult,
+    column_field,
+    grid_columns,
+    is_pseudo,
+    visible_fields,
+)
 from daicho.web.models import MAX_FROZEN, ROW_HEIGHTS
 from daicho.web.names import Names
 from daicho.web.widgets import Widget, editor_spec, widget_for
@@ -54,7 +63,7 @@ def headers(schema: LedgerSchema, state: GridState, columns: list[Field],
             sort_query=state.query(sort=next_sort), aria_sort=aria,
             filter_url=reverse("web:filter_popup", args=[schema.id, f.code]) + query,
             filtered=bool(state.filters_for(f.code)),
-            editor=editor_spec(f, f.code in read_only),
+            editor=editor_spec(f, f.code in read_only or is_pseudo(schema, f)),
             width=state.widths.get(f.code),
         ))
     return out
@@ -83,7 +92,7 @@ def chips(schema: LedgerSchema, state: GridState, names: Names | None = None) ->
         if spec in done:
             continue
         code, op, value = fk.split_spec(spec)
-        f = schema.by_code.get(code)
+        f = column_field(schema, code)
         gone = [spec]
         text = fk.describe(f, op, _named(f, op, value, names)) if f is not None else spec
         if f is not None and op == "ge":
@@ -108,8 +117,8 @@ def export_links(schema: LedgerSchema, state: GridState) -> list[tuple[str, str]
 
 
 def column_choices(schema: LedgerSchema, state: GridState) -> list[tuple[Field, bool]]:
-    shown = [schema.by_code[c] for c in state.columns if c in schema.by_code]
-    hidden = [f for f in schema.fields if f.code not in state.columns]
+    shown = visible_fields(schema, state)
+    hidden = [f for f in grid_columns(schema) if f.code not in state.columns]
     return [(f, True) for f in shown] + [(f, False) for f in hidden]
 
 

@@ -25,6 +25,7 @@ from daicho.models import PrintForm
 from daicho.printforms import pdf, xlsx
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
+from daicho.services.print_forms import status_keys
 from daicho.web.names import Names
 from daicho.web.widgets import widget_for
 
@@ -83,6 +84,9 @@ def record_values(schema: LedgerSchema, record: dict[str, Any],
                            date=_date(kind, value))
         out[f.code] = shown
         out.setdefault(f.name, shown)
+    status = record.get("status")
+    for key in status_keys(schema):  # a field of that code or name comes first
+        out.setdefault(key, xlsx.Value(str(status or "")))
     return out
 
 

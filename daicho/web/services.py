@@ -40,9 +40,10 @@ def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> di
         name = check_text(name.strip(), multiline=False, max_length=200)
     except FieldValueError as exc:
         raise InvalidInput(exc.message, code="invalid_name") from None
-    columns = [c for c in spec.get("columns", []) if c in schema.by_code]
+    known = {*schema.by_code, *schema.pseudo}  # the status column of a process too
+    columns = [c for c in spec.get("columns", []) if c in known]
     widths = {c: max(40, min(int(w), 2000)) for c, w in (spec.get("widths") or {}).items()
-              if c in schema.by_code and isinstance(w, int | float) and math.isfinite(w)}
+              if c in known and isinstance(w, int | float) and math.isfinite(w)}
     filters = [str(f) for f in spec.get("filters", [])][:50]
     sort = str(spec.get("sort", ""))[:400]
     search = str(spec.get("search", ""))[:1000]

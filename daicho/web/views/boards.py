@@ -5,6 +5,7 @@ and sort; a move is one call of the normal writer with the card's revision."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,6 @@ from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.selectors import records as sel
-from daicho.selectors.editable import editable_ids
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 from daicho.web import boards, grid, gridpage, queries
@@ -92,15 +92,20 @@ class Card:
     movable: bool
     time: str = ""
     fields: Sequence[tuple[Field, Any]] = ()
+    comment_to: Sequence[str] = ()  # the places whose move asks for a comment first
+
+    @property
+    def comment_json(self) -> str:
+        return json.dumps(list(self.comment_to), ensure_ascii=False) if self.comment_to else ""
 
 
 def _cards(request: HttpRequest, schema: LedgerSchema, form: BoardForm,
            records: list[dict[str, Any]], may_move: bool) -> list[Card]:
     fields = [schema.by_code[c] for c in form.cards if c in schema.by_code]
     names = Names(request.user).load_values(fields, [r["values"] for r in records])
-    movable = editable_ids(request.user, schema, [r["id"] for r in records]) if may_move else set()
-    base = reverse("web:ledger", args=[schema.id]) + "records/"
     source = form.source
+    movable = source.movable(request.user, schema, records) if may_move else {}
+    base = reverse("web:ledger", args=[schema.id]) + "records/"
     out = []
     for r in records:
         time = ""
@@ -109,7 +114,8 @@ def _cards(request: HttpRequest, schema: LedgerSchema, form: BoardForm,
         key = source.key_of(r)
         out.append(Card(r["id"], r["revision"], grid.record_title(schema, r), f"{base}{r['id']}/", key,
                         r["id"] in movable, time,
-                        [(f, widget_for(f).show(f, r["values"].get(f.code), names)) for f in fields]))
+                        [(f, widget_for(f).show(f, r["values"].get(f.code), names)) for f in fields],
+                        movable.get(r["id"], [])))
     return out
 
 
@@ -237,17 +243,24 @@ def kanban_column(request: HttpRequest, ledger_id: int) -> HttpResponse:
 @json_endpoint
 @require_POST
 def move(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    """Move a card to another day or column: `{"kind", "field", "record", "revision", "to"}`.
-    Refusals (no right, a record rule, a conflict, a value the field refuses) answer in the one
+    """Move a card to another day or column: `{"kind", "field", "record", "revision", "to",
+    "comment"?}` (the comment of a process action that asks for one). Refusals (no right, a
+    record rule, a conflict, a value the field refuses, no action leading there) answer in the one
     error shape, and the page puts the card back with the reason."""
-    body = json_body(request, ("kind", "field", "record", "revision", "to"))
+    body = json_body(request, ("kind", "field", "record", "revision", "to", "comment"))
     schema = access.ledger_for(request.user, ledger_id, "view")
     kind = body.get("kind")
     if kind not in boards.KINDS or not isinstance(body.get("to"), str):
         raise InvalidInput(_("Choose the day or the column to move the record to."),
                            code="invalid_move")
     source = boards.source_for(schema, str(kind), body.get("field"))
-    record = source.move(user=request.user, schema=schema, record_id=body.get("record"),
-                         revision=body.get("revision"), to=body["to"])
-    return JsonResponse({"id": record["id"], "revision": record["revision"],
-                         "to": source.key_of(record)})
+    moved = source.move(user=request.user, schema=schema, record_id=body.get("record"),
+                        revision=body.get("revision"), to=body["to"], comment=body.get("comment"))
+    record = moved.record
+    answer: dict[str, Any] = {"id": record["id"], "revision": record["revision"],
+                              "to": source.key_of(record)}
+    if moved.message:  # what the status source says: the action taken, an approval counted
+        answer["message"] = moved.message
+        after = source.movable(request.user, schema, [record]).get(record["id"])
+        answer["movable"], answer["comment_to"] = after is not None, after or []
+    return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})

@@ -1,7 +1,8 @@
 // The calendar and kanban boards (daicho/web/boards.py): drag a card to another day or column,
 // or use its "Move" menu (the keyboard's way), and the kanban's "Show more". A move is saved by
-// the server through the normal writer with the card's revision; a refusal puts the card back
-// where it was and says why.
+// the server through the normal writer with the card's revision (on a kanban by status: the
+// process action leading there, after asking for its comment when it needs one); a refusal
+// puts the card back where it was and says why.
 (function () {
   "use strict";
   const text = document.getElementById("board-text");
@@ -12,10 +13,12 @@
   const toast = document.getElementById("board-toast");
   let dragged = null;
 
-  function say(message, refused) {
+  // refused: the toast, as an error; shown: the toast too, as news (which action was taken).
+  function say(message, refused, shown) {
     status.textContent = message;
-    if (refused) {
+    if (refused || shown) {
       toast.textContent = message;
+      toast.classList.toggle("info", !refused);
       toast.hidden = false;
       clearTimeout(say.timer);
       say.timer = setTimeout(() => { toast.hidden = true; }, 8000);
@@ -61,8 +64,49 @@
     if (input) input.value = card.dataset.key;
   }
 
-  async function move(card, to) {
+  // A process action that needs a comment asks for it before anything is sent: null when the
+  // person cancels (the card stays where it is).
+  const dialog = document.getElementById("board-comment-dialog");
+  function askComment(to) {
+    return new Promise((resolve) => {
+      if (!dialog || !dialog.showModal) { resolve(null); return; }
+      const area = dialog.querySelector("textarea");
+      const opener = document.activeElement;
+      document.getElementById("board-comment-label").textContent = text.dataset.commentText.replace("{status}", to);
+      area.value = "";
+      let answered = false;
+      function done(value) {
+        if (answered) return;
+        answered = true;
+        dialog.removeEventListener("close", onClose);
+        if (dialog.open) dialog.close();
+        if (opener && document.contains(opener)) opener.focus();
+        resolve(value);
+      }
+      function onClose() { done(dialog.returnValue === "ok" && area.value.trim() ? area.value.trim() : null); }
+      dialog.addEventListener("close", onClose);
+      document.getElementById("board-comment-cancel").onclick = () => { dialog.returnValue = "cancel"; dialog.close(); };
+      dialog.returnValue = "";
+      dialog.showModal();
+      area.focus();
+    });
+  }
+
+  function needsComment(card, to) {
+    try {
+      return JSON.parse(card.dataset.commentTo || "[]").includes(to);
+    } catch (_err) {
+      return false;
+    }
+  }
+
+  async function move(card, to, given) {
     if (to === card.dataset.key || card.classList.contains("moving")) return;
+    let comment = given;
+    if (comment === undefined && needsComment(card, to)) {
+      comment = await askComment(to);
+      if (comment === null) return;
+    }
     const from = placeOf(card);
     const home = { parent: card.parentNode, next: card.nextSibling };
     const target = placeFor(to);
@@ -75,6 +119,7 @@
     const body = { kind: text.dataset.kind, field: text.dataset.field,
                    record: parseInt(card.dataset.id, 10),
                    revision: parseInt(card.dataset.revision, 10), to: to };
+    if (comment) body.comment = comment;
     let answer = null;
     let ok = false;
     try {
@@ -88,6 +133,17 @@
       answer = null;
     }
     card.classList.remove("moving");
+    if (!ok && comment === undefined && answer && answer.error && answer.error.code === "comment_required") {
+      // The process changed since the page was drawn: ask now, then send again.
+      if (target) {
+        home.parent.insertBefore(card, home.next && home.next.parentNode === home.parent ? home.next : null);
+        count(target, -1);
+        count(from, 1);
+      }
+      const asked = await askComment(to);
+      if (asked !== null) await move(card, to, asked);
+      return;
+    }
     if (!ok) {
       // Snap back: the card returns to where it was, and the reason is shown.
       if (target) {
@@ -114,8 +170,18 @@
       card.remove();  // moved to a day this page does not show
       count(left, -1);
     }
+    if (answer.movable !== undefined) {  // the status source: what the new status allows
+      if (answer.movable) {
+        card.setAttribute("draggable", "true");
+        card.dataset.movable = "1";
+      } else {
+        card.removeAttribute("draggable");
+        delete card.dataset.movable;
+      }
+      card.dataset.commentTo = JSON.stringify(answer.comment_to || []);
+    }
     markCurrent(card);
-    say(text.dataset.movedText, false);
+    say(answer.message || text.dataset.movedText, false, Boolean(answer.message));
   }
 
   board.addEventListener("dragstart", (e) => {
