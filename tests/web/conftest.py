@@ -8,6 +8,7 @@ runs under scripts/with-postgres.sh). Screenshots go to test-artifacts/screensho
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -65,7 +66,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env["DAICHO_DATA_DIR"] = str(tmp_path_factory.mktemp("webdata"))
     env["DAICHO_ADMIN_PASSWORD"] = ADMIN_PASSWORD
-    env.pop("DAICHO_TESTING", None)
+    # As for the in-process tests, passwords are hashed with MD5 (daicho/settings.py): the pages
+    # sign in about 70 times a run, and one Argon2 check took 1.6 s on the loaded shared machine.
+    # tests/permissions/test_password_hashing.py signs in with the real ones.
+    env["DAICHO_TESTING"] = "1"
     url = _fresh_database_url()
     if url:
         env["DAICHO_DATABASE_URL"] = url
@@ -88,18 +92,44 @@ class Problems:
     items: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+@dataclass
+class Chromium:
+    browser: Any
+    loop: Any  # the event loop of Playwright's sync API
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    """One Playwright driver and one Chromium per xdist worker: starting them costs seconds
+    (the driver alone 3 to 5 s on a loaded machine), once per module it was minutes of the suite.
+    Tests do not share state through it: each page lives in a browser context of its own."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-            "--disable-gpu"])
-        yield launched
-        launched.close()
+    pw = sync_playwright().start()
+    loop = asyncio.get_running_loop()
+    launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+        "--disable-gpu"])
+    asyncio._set_running_loop(None)
+    yield Chromium(launched, loop)
+    asyncio._set_running_loop(loop)
+    launched.close()
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Chromium) -> Iterator[Any]:
+    """The session's Chromium, for the tests of one module.
+
+    Between two of its calls, Playwright's sync API leaves its event loop marked as running on
+    this thread, and Django then refuses database work in the same process ("You cannot call
+    this from an async context"): the mark is set for the browser modules only, as it was when
+    each module started and stopped a Playwright of its own."""
+    asyncio._set_running_loop(chromium.loop)
+    yield chromium.browser
+    asyncio._set_running_loop(None)
 
 
 @pytest.fixture

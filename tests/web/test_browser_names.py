@@ -203,7 +203,12 @@ def test_pickers_at_1920(open_page: Any, server: Server) -> None:
     assert site.inner_text() == "中央公民館"
     site.click()
     page.keyboard.type("公民")
-    page.wait_for_selector(".picker-list:not([hidden]) [role=option]")
+    # Typed key by key, "公" alone may be asked first and its list replaced by that of "公民"
+    # (bounding_box() of a replaced option is None): wait for the list of "公民".
+    page.wait_for_function("""() => {
+        const options = document.querySelectorAll('.picker-list:not([hidden]) [role=option]');
+        return options.length > 0 && [...options].every(o => o.textContent.includes('公民'));
+    }""")
     _list_on_top(page, LARGE)
     page.screenshot(path=str(SCREENSHOTS / "names-grid-picker-1920.png"))
     page.keyboard.press("Escape")
