@@ -154,10 +154,15 @@ def _clean_field_spec(spec: Any, taken_codes: set[str], taken_names: set[str],
             "unique": unique, "options": options}
 
 
-def _add_field_row(ledger: Ledger, spec: dict[str, Any], position: int) -> Field:
+def _field_row(ledger: Ledger, spec: dict[str, Any], position: int) -> Field:
     f = Field.objects.create(ledger=ledger, position=position, column="", **spec)
     f.column = f"f_{f.id}"
     f.save(update_fields=["column"])
+    return f
+
+
+def _add_field_row(ledger: Ledger, spec: dict[str, Any], position: int) -> Field:
+    f = _field_row(ledger, spec, position)
     ddl.add_column(ledger, f)
     return f
 
@@ -186,9 +191,8 @@ def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
                                        created_by_id=_uid(user), rules=default_rules(user))
         ledger.table_name = f"ledger_{ledger.id}"
         ledger.save(update_fields=["table_name"])
-        ddl.create_ledger_table(ledger)
-        for position, spec in enumerate(specs):
-            _add_field_row(ledger, spec, position)
+        ddl.create_ledger_table(ledger, [_field_row(ledger, spec, position)
+                                         for position, spec in enumerate(specs)])
         LedgerEvent.objects.create(ledger=ledger, user_id=_uid(user), action="create",
                                    details={"fields": [s["code"] for s in specs]})
         if logged:
