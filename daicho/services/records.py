@@ -729,10 +729,9 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
             if progress is not None:
                 progress(end, count)
             history.start(_import_history, cur, schema, ids, uid, at, batch_id)
-            events.emit(schema, [
-                events.RecordEvent(action="import", ledger_id=schema.id, record_id=rid,
-                                   revision=1, user_id=uid, batch_id=batch_id)
-                for rid in ids])
+            event, lid = events.RecordEvent, schema.id
+            events.emit(schema, [event("import", lid, rid, 1, uid, events.NO_CHANGES, batch_id)
+                                 for rid in ids])
         history.wait()
     fts.close()
     _bump_count(schema, count)
