@@ -91,7 +91,9 @@ def test_the_rules_screen_for_managers(api: ApiClient, make_client: Any) -> None
     bad = {**form, "n1-field_d": ""}
     resp = admin.post(f"/ledgers/{lid}/notifications", bad)
     assert resp.status_code == 400
-    assert "お知らせする日付項目" in resp.content.decode()
+    page = resp.content.decode()
+    assert "お知らせする日付項目" in page
+    assert page.count('class="field-error"') == 1  # said once, at its rule, not at every one
     assert api.get(f"/api/v1/ledgers/{lid}/notifications").body == stored
     # A viewer gets the page saying which right is missing.
     assert signed_in("tanaka").get(f"/ledgers/{lid}/notifications").status_code == 403
