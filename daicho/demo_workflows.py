@@ -4,8 +4,8 @@ the run that creates them, through the same services as the API:
 - 貸出物品台帳: 申請中 → 貸出 → 貸出中 → 返却確認 → 返却済 (or 却下, with a reason), decided by
   総務課; anyone may apply; 総務課 hears of each application, and the 担当 is reminded the day
   before 返却予定日 while the item is out.
-- 監査指摘事項: 未回答 → 回答 → 回答済 → 確認 → 完了 (or 再回答依頼 back to 未回答), answered by the
-  audited and confirmed by 情報企画課 (the CISO's office).
+- 監査指摘事項: 未回答 → 回答 → 回答済 → 確認 → 完了 (or 再回答依頼 back to 未回答); 情報企画課 (the
+  CISO's office) enters the audited department's answer and confirms it.
 - 監査改善計画: its 担当者 is reminded a week before 期限.
 
 The existing records are moved along their process by the people the process names, so each
@@ -45,7 +45,8 @@ LENDING_PROCESS = {
 FINDINGS_PROCESS = {
     "enabled": True, "statuses": ["未回答", "回答済", "完了"], "initial": "未回答",
     "actions": [
-        {"name": "回答", "from": "未回答", "to": "回答済", "by": {"everyone": True}},
+        {"name": "回答", "from": "未回答", "to": "回答済",
+         "by": {"org": CISO_OFFICE, "include_children": False}},
         {"name": "確認", "from": "回答済", "to": "完了",
          "by": {"org": CISO_OFFICE, "include_children": False}},
         {"name": "再回答依頼", "from": "回答済", "to": "未回答",

@@ -133,3 +133,14 @@ def test_waiting_for_me_costs_the_same_for_more_records(web: Any, api: ApiClient
     few = count()
     api.post(f"{base}/bulk", {"create": [{"values": {"name": f"申請{i}"}} for i in range(30)]})
     assert count() == few
+
+
+def test_a_long_waiting_list_shows_eight_and_folds_the_rest(web: Any, api: ApiClient) -> None:
+    lid = make_ledger(api, "申請台帳")["id"]
+    api.put(f"/api/v1/ledgers/{lid}/process", PROCESS)
+    api.post(f"/api/v1/ledgers/{lid}/records/bulk", {"create": [
+        {"values": {"name": f"申請{i}"}} for i in range(11)]})
+    panel = _waiting(web)
+    shown, folded = panel.split('<details class="waiting-more">', 1)
+    assert shown.count("<li>") == 8 and folded.count("<li>") == 3
+    assert "3 more" in folded  # the page is in English in these tests
