@@ -23,10 +23,9 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from bench_ui import Browser, stats
+from bench_ui import Browser, report, server_arguments, stats
 from bench_ui import run as serve_and_measure  # the script's folder is on sys.path
 
 TARGET_MS = 1000
@@ -95,19 +94,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", required=True, help="DAICHO_DATA_DIR of the data to use")
-    parser.add_argument("--database-url", default="", help="DAICHO_DATABASE_URL, if not SQLite")
+    server_arguments(parser)
     parser.add_argument("--requests", type=int, default=20, help="pastes per block shape")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--out", default="", help="write the figures as JSON to this file")
     args = parser.parse_args()
-    results = run(args)
-    text = json.dumps(results, ensure_ascii=False, indent=2)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 0 if results["targets"]["all_met"] else 1
+    return report(run(args), args.out)
 
 
 if __name__ == "__main__":

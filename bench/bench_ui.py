@@ -316,23 +316,34 @@ def measure(args: argparse.Namespace, port: int, password: str) -> dict[str, Any
     return results
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def server_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark that serves a data dir over HTTP takes (bench_paste.py and
+    bench_process.py too)."""
     parser.add_argument("--data-dir", required=True, help="DAICHO_DATA_DIR of the data to use")
     parser.add_argument("--database-url", default="", help="DAICHO_DATABASE_URL, if not SQLite")
-    parser.add_argument("--ledger", default=None, help="ledger id or name (default: the largest)")
-    parser.add_argument("--requests", type=int, default=60, help="requests per scenario")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--search-terms", nargs="+", default=["公園", "市", "鷺宮", "みどり"])
     parser.add_argument("--out", default="", help="write the figures as JSON to this file")
-    args = parser.parse_args()
-    results = run(args)
+
+
+def report(results: dict[str, Any], out: str) -> int:
+    """Print the figures (and write them to `out`); the exit status says whether every target
+    was met."""
     text = json.dumps(results, ensure_ascii=False, indent=2)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0 if results["targets"]["all_met"] else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    server_arguments(parser)
+    parser.add_argument("--ledger", default=None, help="ledger id or name (default: the largest)")
+    parser.add_argument("--requests", type=int, default=60, help="requests per scenario")
+    parser.add_argument("--search-terms", nargs="+", default=["公園", "市", "鷺宮", "みどり"])
+    args = parser.parse_args()
+    return report(run(args), args.out)
 
 
 if __name__ == "__main__":
