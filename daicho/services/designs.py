@@ -59,7 +59,7 @@ def templates(user: AnyUser) -> list[Ledger]:
     manage serves too, by its id)."""
     if not access.can_create_ledger(user):
         return []
-    return sorted((lg for lg in Ledger.objects.all() if is_template(lg)), key=lambda lg: lg.name)
+    return list(Ledger.objects.filter(settings__template=True).order_by("name"))
 
 
 def _field_spec(schema: LedgerSchema, code: str) -> dict[str, Any]:
@@ -152,9 +152,9 @@ def _fields(user: AnyUser, design: dict[str, Any]) -> list[dict[str, Any]]:
 def _link_target(user: AnyUser, name: str, at: str) -> int:
     """The ledger a link of the design points at here: the ledger of that name (ids differ
     between installations), if the user may see it."""
-    found = Ledger.objects.filter(name=name).values_list("id", flat=True).first()
-    if found is not None and access.has_right(user, Ledger.objects.get(id=found), "view"):
-        return int(found)
+    found = Ledger.objects.filter(name=name).first()
+    if found is not None and access.has_right(user, found, "view"):
+        return int(found.id)
     raise _bad(_("The link field points at the ledger 「%(name)s」, which does not exist here or "
                  "which you may not see. Create or import that ledger first.") % {"name": name[:200]},
                at)
