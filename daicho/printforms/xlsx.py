@@ -7,8 +7,10 @@ move down. An xlsx never needs a DTD: a part declaring one is refused (entity bo
 zip whose parts would unpack to more than MAX_UNPACKED bytes (zip bombs).
 
 Placeholders: `{{CODE}}` or `{{field name}}`; `{{today}}`/`{{今日}}`, `{{count}}`/`{{件数}}`,
-`{{ledger}}`/`{{台帳名}}` and `{{printed_by}}`/`{{印刷者}}` anywhere. In a list form the first row
-that holds a field placeholder repeats once per record."""
+`{{ledger}}`/`{{台帳名}}`, `{{printed_by}}`/`{{印刷者}}` and `{{page}}`/`{{ページ}}`,
+`{{pages}}`/`{{総ページ}}` anywhere. In a list form the first row
+that holds a field placeholder repeats once per record; detail rows and continuation pages:
+daicho.printforms.paging, which fills a whole workbook."""
 
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ MAX_PARTS = 1000
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\r\n]{1,100}?)\s*\}\}")
 SPECIALS = {"today": "today", "今日": "today", "count": "count", "件数": "count",
             "ledger": "ledger", "台帳名": "ledger", "printed_by": "printed_by",
-            "印刷者": "printed_by"}
+            "印刷者": "printed_by", "page": "page", "ページ": "page", "pages": "pages",
+            "総ページ": "pages"}
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _SHEET = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
 _CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
@@ -187,6 +190,15 @@ def serial(date: dt.date | dt.datetime) -> str:
 Lookup = Callable[[str], Value | None]
 
 
+def chain(first: Lookup, then: Lookup) -> Lookup:
+    """`first`'s value of a placeholder, else `then`'s."""
+    return lambda key: first(key) or then(key)
+
+
+def nothing(key: str) -> Value | None:
+    return None
+
+
 def _fill_cell(template: Template, raw_attrs: str, inner: str | None, lookup: Lookup) -> str | None:
     """The cell with its placeholders filled, or None when it holds none."""
     attrs = _attrs(raw_attrs)
@@ -253,17 +265,6 @@ def _same_row_refs(row_xml: str, old: int, new: int) -> str:
                   lambda f: f"<f{f.group(1)}>{_REF.sub(move, f.group(2))}</f>", row_xml, flags=re.S)
 
 
-def _repeating_row(template: Template, xml: str,
-                   is_field: Callable[[str], bool]) -> re.Match[str] | None:
-    """The first row of the sheet holding a field placeholder."""
-    for m in _ROW.finditer(xml):
-        texts = [_cell_text(template, _attrs(c.group(1)), c.group(2)) or ""
-                 for c in _CELL.finditer(m.group(0))]
-        if any(is_field(k) for t in texts for k in PLACEHOLDER.findall(t)):
-            return m
-    return None
-
-
 def _shift_formulas(xml: str, row: int, by: int) -> str:
     return re.sub(r"<f\b([^>]*)>(.*?)</f>", lambda f: f"<f{f.group(1)}>"
                   f"{_shift_refs(f.group(2), row, by, expand=row)}</f>", xml, flags=re.S)
@@ -274,51 +275,28 @@ def _shift_attr(xml: str, element: str, row: int, by: int) -> str:
                   lambda r: f'{r.group(1)}{_shift_refs(r.group(2), row, by)}"', xml)
 
 
-def _repeat_rows(template: Template, xml: str, records: Sequence[Lookup],
-                 is_field: Callable[[str], bool]) -> tuple[str, int, int] | None:
-    """The sheet with its repeating row copied once per record; (xml, row, added rows) or None
-    when the sheet has no row with a field placeholder."""
-    m = _repeating_row(template, xml, is_field)
-    if m is None:
-        return None
+def _repeat_rows(template: Template, xml: str, m: re.Match[str], records: Sequence[Lookup],
+                 common: Lookup) -> tuple[str, int, int]:
+    """The sheet, filled, with its repeating row `m` copied once per record (none: the row
+    goes) and the rows below moved down; (xml, row, added rows). Each cell is filled once, so
+    a value that looks like a placeholder stays as it is."""
     number = _row_number(m.group(0))
     by = len(records) - 1
-    copies = [_same_row_refs(_renumber_row(_fill_cells(template, m.group(0), lookup),
-                                           number + i, number), number, number + i)
-              for i, lookup in enumerate(records)]
+    copies = [_same_row_refs(_renumber_row(
+        _fill_cells(template, m.group(0), chain(line, common)),
+        number + i, number), number, number + i) for i, line in enumerate(records)]
     tail = _ROW.sub(lambda r: _renumber_row(r.group(0), _row_number(r.group(0)) + by,
                                             _row_number(r.group(0))), xml[m.end():])
     tail = _shift_attr(_shift_formulas(tail, number, by), "mergeCell", number, by)
     head = _shift_attr(_shift_formulas(xml[:m.start()], number, by), "dimension", number, by)
-    return head + "".join(copies) + tail, number, by
+    return (_fill_cells(template, head, common) + "".join(copies)
+            + _fill_cells(template, tail, common), number, by)
 
 
 def _drop_cached_results(xml: str) -> str:
     """Formula cells lose their cached values, so the reader (Excel, LibreOffice) computes them
     from the filled values."""
     return re.sub(r"(</f>|<f\b[^>]*/>)<v>[^<]*</v>", r"\1", xml)
-
-
-def fill(template: Template, *, common: Lookup, records: Sequence[Lookup] | None = None,
-         is_field: Callable[[str], bool] = lambda key: True) -> bytes:
-    """The filled workbook. One record (`records` None): `common` answers every placeholder. A
-    list: the first row with a field placeholder repeats once per lookup of `records` (none: the
-    row goes), and `common` answers the placeholders outside it."""
-    parts = dict(template.parts)
-    moved: dict[str, tuple[int, int]] = {}
-    for name in sorted(n for n in parts if _SHEET.match(n)):
-        xml = parts[name].decode("utf-8")
-        repeated = _repeat_rows(template, xml, records, is_field) if records is not None else None
-        if repeated is not None:
-            xml, row, by = repeated
-            moved[name] = (row, by)
-        parts[name] = _drop_cached_results(_fill_cells(template, xml, common)).encode("utf-8")
-    _fix_workbook(parts, moved)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in parts.items():
-            archive.writestr(name, content)
-    return out.getvalue()
 
 
 def _fix_workbook(parts: dict[str, bytes], moved: dict[str, tuple[int, int]]) -> None:
@@ -343,5 +321,6 @@ def _fix_workbook(parts: dict[str, bytes], moved: dict[str, tuple[int, int]]) ->
 
 
 def special(key: str) -> str | None:
-    """The special placeholder `key` stands for (today, count, ledger, printed_by), if any."""
+    """The special placeholder `key` stands for (today, count, ledger, printed_by, page,
+    pages), if any."""
     return SPECIALS.get(key)

@@ -14,6 +14,7 @@ from daicho.access import AnyUser
 from daicho.errors import InvalidInput, NotFound, TooLarge
 from daicho.models import PrintForm
 from daicho.printforms import xlsx
+from daicho.selectors import details
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 
@@ -36,6 +37,15 @@ def known_key(schema: LedgerSchema, key: str) -> bool:
         any(f.name == key for f in schema.fields) or key in status_keys(schema)
 
 
+def _known_detail(user: AnyUser, schema: LedgerSchema, key: str) -> bool:
+    """`{{SOURCE.FIELD}}` names a detail source of the ledger and a field of its lines."""
+    parts = details.split(key)
+    if parts is None:
+        return False
+    src = details.source(user, schema, parts[0])
+    return src is not None and src.field(parts[1]) is not None
+
+
 def status_keys(schema: LedgerSchema) -> tuple[str, ...]:
     """The placeholders of the process status, {{status}} and {{ステータス}} (with a process)."""
     return STATUS_KEYS if schema.process is not None else ()
@@ -52,7 +62,8 @@ def upload(*, user: AnyUser, schema: LedgerSchema, name: Any, data: bytes) -> Pr
     except xlsx.TemplateError as exc:
         raise InvalidInput(str(exc), code="invalid_form") from None
     full = schema.full
-    unknown = [k for k in template.placeholders if not known_key(full, k)]
+    unknown = [k for k in template.placeholders
+               if not known_key(full, k) and not _known_detail(user, full, k)]
     if unknown:
         raise InvalidInput(
             _("These placeholders name no field of the ledger: %(keys)s")

@@ -21,8 +21,9 @@ from daicho.errors import DaichoError, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.importing.wareki import format_wareki
 from daicho.localtime import TOKYO
-from daicho.models import PrintForm
-from daicho.printforms import pdf, xlsx
+from daicho.models import Field, PrintForm
+from daicho.printforms import paging, pdf, xlsx
+from daicho.selectors import details
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services.print_forms import status_keys
@@ -72,18 +73,25 @@ def _date(field_type: str, value: Any) -> dt.date | None:
     return None
 
 
-def record_values(schema: LedgerSchema, record: dict[str, Any],
-                  names: Names) -> dict[str, xlsx.Value]:
-    """A record's placeholders, by field code and by field name, as the reader sees them."""
+def _shown(fields: list[Field], values: dict[str, Any], names: Names,
+           prefix: str = "") -> dict[str, xlsx.Value]:
+    """Placeholders of these values, by `prefix` + field code and by `prefix` + field name."""
     out: dict[str, xlsx.Value] = {}
-    for f in schema.fields:
-        value = record["values"].get(f.code)
+    for f in fields:
+        value = values.get(f.code)
         kind = str(f.options.get("result")) if f.type == "formula" else f.type
         shown = xlsx.Value(_plain(widget_for(f).show(f, value, names)),
                            number=_number(value) if kind == "number" else None,
                            date=_date(kind, value))
-        out[f.code] = shown
-        out.setdefault(f.name, shown)
+        out[prefix + f.code] = shown
+        out.setdefault(prefix + f.name, shown)
+    return out
+
+
+def record_values(schema: LedgerSchema, record: dict[str, Any],
+                  names: Names) -> dict[str, xlsx.Value]:
+    """A record's placeholders, by field code and by field name, as the reader sees them."""
+    out = _shown(schema.fields, record["values"], names)
     status = record.get("status")
     for key in status_keys(schema):  # a field of that code or name comes first
         out.setdefault(key, xlsx.Value(str(status or "")))
@@ -96,7 +104,8 @@ def _specials(schema: LedgerSchema, user: AnyUser, names: Names,
     values = {"today": xlsx.Value(format_wareki(today), date=today),
               "count": xlsx.Value(f"{count:,}", number=Decimal(count)),
               "ledger": xlsx.Value(schema.ledger.name),
-              "printed_by": xlsx.Value(names.user(user.get_username()))}
+              "printed_by": xlsx.Value(names.user(user.get_username())),
+              "page": xlsx.Value("1", number=Decimal(1)), "pages": xlsx.Value("1", number=Decimal(1))}
     return {key: values[kind] for key, kind in xlsx.SPECIALS.items()}
 
 
@@ -117,6 +126,30 @@ def _records(user: AnyUser, schema: LedgerSchema, filters: list[str], search: st
             return out
 
 
+def _detail_lines(user: AnyUser, schema: LedgerSchema, placeholders: list[str],
+                  record: dict[str, Any], names: Names,
+                  ctx: ValueContext) -> dict[str, list[xlsx.Lookup]]:
+    """The detail lines of the record for each `{{SOURCE.FIELD}}` placeholder of the form: one
+    lookup per line, answering `SOURCE.CODE` and `SOURCE.field name`."""
+    sources: dict[str, list[xlsx.Lookup]] = {}
+    out: dict[str, list[xlsx.Lookup]] = {}
+    for key in placeholders:
+        parts = details.split(key)
+        if parts is None:
+            continue
+        if parts[0] not in sources:
+            src = details.source(user, schema, parts[0])
+            if src is None:
+                sources[parts[0]] = []
+                continue
+            details.load(user, schema, src, record, ctx)
+            names.load_values(src.fields, src.lines, src.logins)
+            sources[parts[0]] = [_shown(src.fields, line, names, parts[0] + ".").get
+                                 for line in src.lines]
+        out[key] = sources[parts[0]]
+    return out
+
+
 def render(user: AnyUser, schema: LedgerSchema, form: PrintForm, *, fmt: str,
            record_id: Any = None, filters: list[str] | None = None, search: str = "",
            sort: str | None = None) -> Printed:
@@ -132,13 +165,18 @@ def render(user: AnyUser, schema: LedgerSchema, form: PrintForm, *, fmt: str,
     names = Names(user).load_values(schema.fields, [r["values"] for r in records], logins)
     template = xlsx.load(bytes(form.content))
     common = _specials(schema, user, names, len(records))
-    if record_id is not None:
-        common = {**common, **record_values(schema, records[0], names)}
-        content = xlsx.fill(template, common=common.get)
-    else:
-        rows = [record_values(schema, r, names).get for r in records]
-        content = xlsx.fill(template, common=common.get, records=rows,
-                            is_field=lambda key: xlsx.special(key) is None)
+    try:
+        if record_id is not None:
+            common = {**common, **record_values(schema, records[0], names)}
+            lines = _detail_lines(user, schema, template.placeholders, records[0], names, ctx)
+            content = paging.fill(template, common=common.get, rows=lambda key: None
+                                  if key in common else lines.get(key))
+        else:
+            rows = [record_values(schema, r, names).get for r in records]
+            content = paging.fill(template, common=common.get,
+                                  rows=lambda key: rows if xlsx.special(key) is None else None)
+    except paging.FormTooLarge as exc:
+        raise InvalidInput(str(exc), code="form_too_large") from None
     if fmt == "pdf":
         try:
             content = pdf.to_pdf(content, set(form.fonts))
