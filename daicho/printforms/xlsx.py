@@ -112,7 +112,7 @@ def load(data: bytes) -> Template:
         date_styles, fonts = _styles(parts.get("xl/styles.xml"))
     except ET.ParseError:
         raise TemplateError(_message("broken")) from None
-    template = Template(parts, shared, date_styles, fonts)
+    template = Template(parts, shared, date_styles, fonts | _more_fonts(parts))
     template.placeholders = _placeholders(template)
     if not template.placeholders:
         raise TemplateError(_message("none"))
@@ -141,6 +141,20 @@ def _styles(content: bytes | None) -> tuple[set[int], set[str]]:
             dates.add(i)
     fonts = {n.get("val", "") for font in root.iter(f"{_NS}font") for n in font.iter(f"{_NS}name")}
     return dates, {f for f in fonts if f}
+
+
+def _more_fonts(parts: dict[str, bytes]) -> set[str]:
+    """The fonts named outside the cell styles: rich text runs (`<rFont>`) and the sheets'
+    page headers and footers (`&"ＭＳ 明朝,標準"`), so the PDF's font check misses none."""
+    found: set[str] = set()
+    for name, content in parts.items():
+        if name == "xl/sharedStrings.xml" or _SHEET.match(name):
+            text = content.decode("utf-8", "replace")
+            found.update(_unescape(f) for f in re.findall(r'<rFont\b[^>]*?\bval="([^"]+)"', text))
+            for hf in re.findall(r"<(?:odd|even|first)(?:Header|Footer)>(.*?)</", text, re.S):
+                found.update(f.split(",")[0] for f in re.findall(r'&amp;(?:&quot;|")([^"&]+?)(?:&quot;|")', hf)
+                             if f.split(",")[0] != "-")
+    return {f.strip() for f in found if f.strip()}
 
 
 def _is_date_format(code: str) -> bool:
