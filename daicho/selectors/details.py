@@ -26,7 +26,7 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.selectors.related import link_fields_to
 
-MAX_LINES = 1000  # detail lines printed for one record
+MAX_LINES = 2000  # detail lines printed for one record (a subtable holds at most 2,000 rows)
 
 
 @dataclass
