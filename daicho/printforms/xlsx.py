@@ -152,8 +152,8 @@ def _more_fonts(parts: dict[str, bytes]) -> set[str]:
             text = content.decode("utf-8", "replace")
             found.update(_unescape(f) for f in re.findall(r'<rFont\b[^>]*?\bval="([^"]+)"', text))
             for hf in re.findall(r"<(?:odd|even|first)(?:Header|Footer)>(.*?)</", text, re.S):
-                found.update(f.split(",")[0] for f in re.findall(r'&amp;(?:&quot;|")([^"&]+?)(?:&quot;|")', hf)
-                             if f.split(",")[0] != "-")
+                named = re.findall(r'&amp;(?:&quot;|")([^"&]+?)(?:&quot;|")', hf)
+                found.update(f.split(",")[0] for f in named if f.split(",")[0] != "-")
     return {f.strip() for f in found if f.strip()}
 
 

@@ -42,6 +42,14 @@ class Source:
     lines: list[dict[str, Any]] = field(default_factory=list)  # values by field code
     logins: list[str | None] = field(default_factory=list)
 
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        """The same for every name of one source (its code and its name, say)."""
+        if self.subtable is not None:
+            return ("subtable", self.subtable.code)
+        return ("related", self.ledger.id if self.ledger else None,
+                self.link.code if self.link else None)
+
     def field(self, key: str) -> Field | None:
         """The field of the lines a placeholder's second part names (code first, then name)."""
         return next((f for f in self.fields if f.code == key), None) or \

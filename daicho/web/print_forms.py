@@ -73,9 +73,8 @@ def _date(field_type: str, value: Any) -> dt.date | None:
     return None
 
 
-def _shown(fields: list[Field], values: dict[str, Any], names: Names,
-           prefix: str = "") -> dict[str, xlsx.Value]:
-    """Placeholders of these values, by `prefix` + field code and by `prefix` + field name."""
+def _shown(fields: list[Field], values: dict[str, Any], names: Names) -> dict[str, xlsx.Value]:
+    """Placeholders of these values, by field code and by field name."""
     out: dict[str, xlsx.Value] = {}
     for f in fields:
         value = values.get(f.code)
@@ -83,8 +82,8 @@ def _shown(fields: list[Field], values: dict[str, Any], names: Names,
         shown = xlsx.Value(_plain(widget_for(f).show(f, value, names)),
                            number=_number(value) if kind == "number" else None,
                            date=_date(kind, value))
-        out[prefix + f.code] = shown
-        out.setdefault(prefix + f.name, shown)
+        out[f.code] = shown
+        out.setdefault(f.name, shown)
     return out
 
 
@@ -130,24 +129,36 @@ def _detail_lines(user: AnyUser, schema: LedgerSchema, placeholders: list[str],
                   record: dict[str, Any], names: Names,
                   ctx: ValueContext) -> dict[str, list[xlsx.Lookup]]:
     """The detail lines of the record for each `{{SOURCE.FIELD}}` placeholder of the form: one
-    lookup per line, answering `SOURCE.CODE` and `SOURCE.field name`."""
-    sources: dict[str, list[xlsx.Lookup]] = {}
+    lookup per line, answering `NAME.CODE` and `NAME.field name` for every NAME the form uses
+    for that source (`{{items.品名}}` beside `{{明細.qty}}`). A source the reader may not see
+    has no lines."""
+    named: dict[str, details.Source | None] = {}
+    for key in placeholders:
+        parts = details.split(key)
+        if parts is not None and parts[0] not in named:
+            named[parts[0]] = details.source(user, schema, parts[0])
+    lines: dict[tuple[Any, ...], list[xlsx.Lookup]] = {}
+    for src in named.values():
+        if src is not None and src.identity not in lines:
+            details.load(user, schema, src, record, ctx)
+            names.load_values(src.fields, src.lines, src.logins)
+            aliases = {n for n, s in named.items() if s is not None and s.identity == src.identity}
+            lines[src.identity] = [_line(aliases, _shown(src.fields, line, names))
+                                   for line in src.lines]
     out: dict[str, list[xlsx.Lookup]] = {}
     for key in placeholders:
         parts = details.split(key)
-        if parts is None:
-            continue
-        if parts[0] not in sources:
-            src = details.source(user, schema, parts[0])
-            if src is None:
-                sources[parts[0]] = []
-                continue
-            details.load(user, schema, src, record, ctx)
-            names.load_values(src.fields, src.lines, src.logins)
-            sources[parts[0]] = [_shown(src.fields, line, names, parts[0] + ".").get
-                                 for line in src.lines]
-        out[key] = sources[parts[0]]
+        if parts is not None:
+            found = named[parts[0]]
+            out[key] = lines[found.identity] if found is not None else []
     return out
+
+
+def _line(aliases: set[str], shown: dict[str, xlsx.Value]) -> xlsx.Lookup:
+    def lookup(key: str) -> xlsx.Value | None:
+        parts = details.split(key)
+        return shown.get(parts[1]) if parts is not None and parts[0] in aliases else None
+    return lookup
 
 
 def render(user: AnyUser, schema: LedgerSchema, form: PrintForm, *, fmt: str,
