@@ -235,4 +235,4 @@ def test_hostile_pages_are_refused(api: ApiClient, slips: dict[str, Any]) -> Non
     fid = _upload(api, slips["main"], _form(cells, print_area="A1:D1000000")).body["id"]
     resp = api.get(f"/api/v1/ledgers/{slips['main']}/records/{rid}/print", {"form": fid})
     assert resp.status == 400 and resp.body["error"]["code"] == "form_too_large"
-    assert resp.body["error"]["message"]
+    assert "大きくなりすぎる" in resp.body["error"]["message"]
