@@ -93,8 +93,18 @@ def _defined(workbook: str, name: str, index: int) -> re.Match[str] | None:
 
 
 def _has_value(row_xml: str) -> bool:
-    return any(c.group(2) and re.search(r"<(v|f|is)\b", c.group(2))
-               for c in _CELL.finditer(row_xml))
+    """The row holds a text, a number or a formula reading other rows (a total): it starts the
+    footer. A formula of its own row only (`=B5*C5`, `=ROW()-3`) belongs to a reserved row."""
+    own = xlsx._row_number(row_xml)
+    for c in _CELL.finditer(row_xml):
+        inner = c.group(2) or ""
+        formula = re.search(r"<f\b[^>]*>(.*?)</f>", inner, re.S)
+        if formula is not None:
+            if any(int(m.group(4)) != own for m in _REF.finditer(formula.group(1))):
+                return True
+        elif re.search(r"<(v|is)\b", inner):
+            return True
+    return False
 
 
 def page_of(xml: str, start: int, print_area: str | None) -> Page | None:
@@ -102,7 +112,7 @@ def page_of(xml: str, start: int, print_area: str | None) -> Page | None:
     bottoms: list[int] = []
     top = 1
     if print_area:
-        rows = [int(m.group(4)) for m in _REF.finditer(print_area.split(",")[0])]
+        rows = [int(m.group(4)) for m in _REF.finditer(print_area.split(",")[0].rsplit("!")[-1])]
         if len(rows) == 2 and rows[0] <= start <= rows[1]:
             top, bottoms = rows[0], [rows[1]]
     breaks = _BRKS.search(xml)
@@ -120,6 +130,54 @@ def page_of(xml: str, start: int, print_area: str | None) -> Page | None:
             footer = number
             break
     return Page(top, start, footer, bottom)
+
+
+def _column(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _letters(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def _unshare(xml: str) -> str:
+    """Shared formulas (Excel writes one for a formula filled down: the first cell holds the
+    text, the others only `si`) become each cell's own formula, so that rows can be copied and
+    moved one by one (`=B4*C4` filled down reads `=B5*C5` in row 5)."""
+    masters: dict[str, tuple[int, int, str]] = {}
+    for c in _CELL.finditer(xml):
+        f = re.search(r'<f\b[^>]*\bt="shared"[^>]*\bsi="(\d+)"[^>]*>(.*?)</f>', c.group(2) or "",
+                      re.S)
+        at = re.search(r'\br="([A-Z]{1,3})(\d+)"', c.group(1))
+        if f and at and f.group(2):
+            masters.setdefault(f.group(1), (_column(at.group(1)), int(at.group(2)), f.group(2)))
+    if not masters:
+        return xml
+
+    def cell(c: re.Match[str]) -> str:
+        f = re.search(r'<f\b[^>]*\bt="shared"[^>]*?(?:/>|>.*?</f>)', c.group(2) or "", re.S)
+        at = re.search(r'\br="([A-Z]{1,3})(\d+)"', c.group(1))
+        si = re.search(r'\bsi="(\d+)"', f.group(0)) if f else None
+        if f is None or at is None or si is None or si.group(1) not in masters:
+            return c.group(0)
+        col, row, text = masters[si.group(1)]
+        dc, dr = _column(at.group(1)) - col, int(at.group(2)) - row
+
+        def move(m: re.Match[str]) -> str:
+            letters = m.group(2) if m.group(1) else _letters(_column(m.group(2)) + dc)
+            number = int(m.group(4)) if m.group(3) else int(m.group(4)) + dr
+            return f"{m.group(1)}{letters}{m.group(3)}{number}"
+        own = f"<f>{_REF.sub(move, text)}</f>"
+        inner = c.group(2) or ""
+        return f"<c{c.group(1)}>{inner[:f.start()]}{own}{inner[f.end():]}</c>"
+    return _CELL.sub(cell, xml)
 
 
 def _move_refs(text: str, moved: Callable[[int], int], *, absolute: bool = False) -> str:
@@ -278,6 +336,8 @@ def fill(template: Template, *, common: Lookup, rows: Lines | None = None) -> by
     paged: dict[int, tuple[Page, int]] = {}
     for name in sorted(n for n in parts if _SHEET.match(n)):
         xml = parts[name].decode("utf-8")
+        if rows is not None:
+            xml = _unshare(xml)
         found = _repeating(template, xml, rows) if rows is not None else None
         if found is not None:
             match, lines = found
@@ -311,6 +371,12 @@ def _with_pages(common: Lookup) -> Lookup:
     return lambda key: Value("1") if key in PAGE_KEYS else common(key)
 
 
+def _move_area(area: str, moved: Callable[[int], int]) -> str:
+    """`'帳票'!$A$1:$D$15` moved; the sheet's name may look like a cell (`AB12`)."""
+    sheet, bang, refs = area.rpartition("!")
+    return sheet + bang + _move_refs(refs, moved, absolute=True)
+
+
 def _paged_names(workbook: str, paged: dict[int, tuple[Page, int]]) -> str:
     """A paged sheet's print area reaches its last page; its print titles go."""
     for index, (page, extra) in paged.items():
@@ -320,7 +386,8 @@ def _paged_names(workbook: str, paged: dict[int, tuple[Page, int]]) -> str:
         area = _defined(workbook, "_xlnm.Print_Area", index)
         if area:
             text = area.group(1) if area.group(1) is not None else area.group(2)
-            moved = _move_refs(text, _lower(page.bottom - 1, extra), absolute=True)
+            moved = ",".join(_move_area(part, _lower(page.bottom - 1, extra))
+                             for part in text.split(","))
             workbook = workbook[:area.start()] + area.group(0).replace(
                 f">{text}<", f">{moved}<") + workbook[area.end():]
     workbook = re.sub(r"<definedNames>\s*</definedNames>", "", workbook)

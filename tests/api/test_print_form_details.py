@@ -236,3 +236,35 @@ def test_hostile_pages_are_refused(api: ApiClient, slips: dict[str, Any]) -> Non
     resp = api.get(f"/api/v1/ledgers/{slips['main']}/records/{rid}/print", {"form": fid})
     assert resp.status == 400 and resp.body["error"]["code"] == "form_too_large"
     assert "大きくなりすぎる" in resp.body["error"]["message"]
+
+
+def _excel_style(data: bytes) -> bytes:
+    """The form as Excel saves a formula filled down: one shared formula (text in D4, only
+    `si` in D5:D13), and the sheet named like a cell."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace("<f>B4*10</f>", '<f t="shared" ref="D4:D13" si="0">B4*10</f>')
+    sheet = re.sub(r"<f>B(\d+)\*10</f>", '<f t="shared" si="0"/>', sheet)
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace("貸出票".encode(), b"AB12")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, content in parts.items():
+            z.writestr(name, content)
+    return buf.getvalue()
+
+
+def test_shared_formulas_follow_their_rows(api: ApiClient, slips: dict[str, Any]) -> None:
+    rid = _slip(api, slips, "山田", [(f"品目{n:02d}", n, "") for n in range(1, 13)])
+    form = _excel_style(_form(CONTINUED, reserve=10, print_area="A1:D15",
+                              formulas={f"D{r}": f"=B{r}*10" for r in range(4, 14)}))
+    assert 'si="0"/>' in _sheet_xml(form) and "AB12!$A$1:$D$15" in _workbook_xml(form)
+    fid = _upload(api, slips["main"], form).body["id"]
+    got = api.client.get(f"/api/v1/ledgers/{slips['main']}/records/{rid}/print", {"form": fid})
+    assert got.status_code == 200
+    sheet = _sheet_xml(got.content)
+    assert 't="shared"' not in sheet
+    for row in [*range(4, 14), 19, 20]:  # every line's own formula, on both pages
+        assert f"<f>B{row}*10</f>" in sheet, row
+    assert "AB12!$A$1:$D$30<" in _workbook_xml(got.content)
