@@ -104,7 +104,7 @@ def _specials(schema: LedgerSchema, user: AnyUser, names: Names,
               "count": xlsx.Value(f"{count:,}", number=Decimal(count)),
               "ledger": xlsx.Value(schema.ledger.name),
               "printed_by": xlsx.Value(names.user(user.get_username())),
-              "page": xlsx.Value("1", number=Decimal(1)), "pages": xlsx.Value("1", number=Decimal(1))}
+              "page": xlsx.Value("1"), "pages": xlsx.Value("1")}  # paging numbers each page
     return {key: values[kind] for key, kind in xlsx.SPECIALS.items()}
 
 
