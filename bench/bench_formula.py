@@ -3,7 +3,8 @@ in the background — the bar is ≤ 60 s for 1,000,000 records — and a PATCH 
 ledger has three formula fields stays within the engine's bar (p95 ≤ 15 ms).
 
     .venv/bin/python bench/bench_formula.py [--records 100000] [--patches 200]
-        [--data-dir DIR] [--database-url URL] [--reuse] [--lookups] [--http 200] [--out FILE]
+        [--data-dir DIR] [--database-url URL] [--reuse] [--lookups] [--http 200]
+        [--breakdown] [--out FILE]
 
 It makes and fills the benchmark ledger as bench/bench_filter_values.py does (12 fields of
 bench/dataset.py, indexed as an import leaves them), then, as the ledger's manager:
@@ -22,6 +23,9 @@ bench/dataset.py, indexed as an import leaves them), then, as the ledger's manag
 Each recompute is given as wall time, the CPU time of the process that ran the job (less
 sensitive to the machine's load than wall time; on PostgreSQL the database server's CPU is
 not in it) and the load average before and after: the machine may be shared.
+
+--breakdown: the wall and CPU time of each step of the recompute (reading the chunks,
+computing, search keys, UPDATE, gram index), summed per job.
 
 --lookups: when a field type `lookup` is registered (contract §7), a master ledger of 100
 records (名称, 単価), a link field 所管 on the benchmark ledger pointing at them (filled by one
@@ -84,8 +88,40 @@ def _add(admin: Any, lid: int, spec: dict[str, Any]) -> dict[str, Any]:
     started, cpu = time.perf_counter(), time.process_time()
     ran = jobs.run_pending()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    steps = {label: [round(w, 2), round(c, 2)] for label, (w, c) in BREAKDOWN.items()}
+    BREAKDOWN.clear()
     return {"field": spec["code"], "jobs": ran, "wall_s": round(seconds, 2),
-            "cpu_s": round(cpu, 2), "load": [load_before, load_average()]}
+            "cpu_s": round(cpu, 2), "load": [load_before, load_average()],
+            **({"steps_wall_cpu_s": steps} if steps else {})}
+
+
+BREAKDOWN: dict[str, list[float]] = {}  # step → [wall s, CPU s], --breakdown
+
+
+def _time_steps() -> None:
+    """--breakdown: wrap the recompute's steps to sum their wall and CPU time per job."""
+    from daicho.db import batch, search
+    from daicho.services import formulas
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started, cpu = time.perf_counter(), time.process_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent = BREAKDOWN.setdefault(label, [0.0, 0.0])
+                spent[0] += time.perf_counter() - started
+                spent[1] += time.process_time() - cpu
+        setattr(owner, name, wrapper)
+
+    timed(formulas._Chunk, "read", "read the chunk's columns")
+    timed(formulas, "compute_columns", "compute the formulas")
+    timed(formulas._Chunk, "_keys", "search keys")
+    timed(batch, "update_rows", "UPDATE by id")
+    timed(search, "index_records", "gram index: keys changed one by one")
+    timed(search, "build_index", "gram index: rebuilt at the end")
 
 
 def _lookups(admin: Any, lid: int, records: int) -> list[dict[str, Any]]:
@@ -230,6 +266,8 @@ def main() -> None:
                         help="add a link field and two lookup fields before the formulas")
     parser.add_argument("--http", type=int, default=0, metavar="N",
                         help="then time N list pages, searches and PATCHes over HTTP")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="sum the wall and CPU time of each step of the recompute")
     parser.add_argument("--out")
     args = parser.parse_args()
     loader.setup(args)
@@ -237,6 +275,8 @@ def main() -> None:
     from django.db import connection
 
     lid = loader.existing() if args.reuse else loader.fill(args.records)
+    if args.breakdown:
+        _time_steps()
     admin = get_user_model().objects.get(username="fbadmin")
     baseline = _patches(admin, lid, args.patches, args.records, seed=1)  # before any formula
     print(f"update_record without formulas: p50 {statistics.median(baseline):.1f} ms, "
@@ -248,7 +288,9 @@ def main() -> None:
         assert done["jobs"] >= 1, "no recompute job was queued"
         print(f"add {spec['name']} ({spec['options']['expression']}), recompute "
               f"{args.records:,} records: {done['wall_s']:.1f} s wall, {done['cpu_s']:.1f} s CPU, "
-              f"load {done['load'][0]:.1f} → {done['load'][1]:.1f}", flush=True)
+              f"load {done['load'][0]:.1f} → {done['load'][1]:.1f}"
+              f"{' ' + str(done['steps_wall_cpu_s']) if 'steps_wall_cpu_s' in done else ''}",
+              flush=True)
         added.append(done)
     timings = _patches(admin, lid, args.patches, args.records, seed=2)
     patch = _stats(timings)
