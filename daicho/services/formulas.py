@@ -248,8 +248,11 @@ def compute_columns(schema: LedgerSchema, columns: dict[str, list[Any]], count: 
     values are those compute() gives record by record."""
     steps = schema_plan(schema) if steps is None else steps
     readers = _readers(schema.full)
-    if any(ref not in readers for s in steps for ref in s.formula.refs):
-        return _compute_rows(schema, columns, count, ctx, steps)  # e.g. a detail table's column
+    fields = schema.full.by_code
+    if any(ref not in readers or ref not in fields for s in steps for ref in s.formula.refs):
+        # A value that is not a field's column (a detail table's column: `items.amount`):
+        # record by record, as the writers compute it.
+        return _compute_rows(schema, columns, count, ctx, steps)
     known = dict(columns)  # storage values, each formula's new ones added as computed
     converted: dict[str, list[Any]] = {}
     out: dict[str, list[Any]] = {}
