@@ -3,7 +3,8 @@ in the background — the bar is ≤ 60 s for 1,000,000 records — and a PATCH 
 ledger has three formula fields stays within the engine's bar (p95 ≤ 15 ms).
 
     .venv/bin/python bench/bench_formula.py [--records 100000] [--patches 200]
-        [--data-dir DIR] [--database-url URL] [--reuse] [--out FILE]
+        [--data-dir DIR] [--database-url URL] [--reuse] [--lookups] [--http 200]
+        [--breakdown] [--out FILE]
 
 It makes and fills the benchmark ledger as bench/bench_filter_values.py does (12 fields of
 bench/dataset.py, indexed as an import leaves them), then, as the ledger's manager:
@@ -14,17 +15,37 @@ bench/dataset.py, indexed as an import leaves them), then, as the ledger's manag
 2. adds 年度 = FISCAL_YEAR(acquired_on) and 和暦 = WAREKI(acquired_on) and times that job
    (three formulas computed per record, two rewritten);
 3. times `update_record` (the PATCH service: clean, lock, compute the formulas, write, history)
-   on random records, p50 / p95 / max — before the formulas are added, and with the three.
+   on random records, p50 / p95 / max — before the formulas are added, and with the three;
+4. with --http N: starts `daicho serve` on the same database and times N list pages (50
+   records, sorted and filtered by the formulas too), N searches and N PATCHes over HTTP as
+   the manager's API token, p50 / p95 / max each.
+
+Each recompute is given as wall time, the CPU time of the process that ran the job (less
+sensitive to the machine's load than wall time; on PostgreSQL the database server's CPU is
+not in it) and the load average before and after: the machine may be shared.
+
+--breakdown: the wall and CPU time of each step of the recompute (reading the chunks,
+computing, search keys, UPDATE, gram index), summed per job.
+
+--lookups: when a field type `lookup` is registered (contract §7), a master ledger of 100
+records (名称, 単価), a link field 所管 on the benchmark ledger pointing at them (filled by one
+UPDATE, the bench's shortcut) and two lookup fields (所管名, 所管単価) are added before the
+formulas, so the formulas are recomputed on a ledger that also has lookups; the time the
+lookups' own jobs take is printed. Without a registered `lookup` type it says so and goes on.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +54,46 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import bench_filter_values as loader  # noqa: E402
+from httpclient import Http  # noqa: E402
+from run import free_port, process, wait_http  # noqa: E402
 
 RECOMPUTE_BAR_S = 60  # for 1,000,000 records
 PATCH_BAR_MS = 15
+PAGE_BAR_MS = 50
+BIN = Path(sys.executable).parent
+FORMULAS = [
+    {"name": "金額（税込）", "code": "tax", "type": "formula",
+     "options": {"expression": "ROUND(amount * 1.1)", "result": "number"}},
+    {"name": "年度", "code": "fy", "type": "formula",
+     "options": {"expression": "FISCAL_YEAR(acquired_on)", "result": "number"}},
+    {"name": "和暦", "code": "wareki", "type": "formula",
+     "options": {"expression": "WAREKI(acquired_on)", "result": "text"}},
+]
 
 
-def _add(admin: Any, lid: int, spec: dict[str, Any]) -> float:
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def _backend_cpu() -> tuple[int, float] | None:
+    """PostgreSQL: the CPU seconds this connection's server process has used (it runs on this
+    machine: /proc); None on SQLite, where the database's work is the process's own."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = int(cur.fetchone()[0])
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _add(admin: Any, lid: int, spec: dict[str, Any]) -> dict[str, Any]:
+    """Add a field and run the job(s) it queues: wall and CPU seconds, load before/after."""
     from daicho import jobs
     from daicho.selectors.ledgers import load_schema
     from daicho.services.ledgers import add_field
@@ -46,11 +101,88 @@ def _add(admin: Any, lid: int, spec: dict[str, Any]) -> float:
     schema = load_schema(lid)
     assert schema is not None
     add_field(user=admin, schema=schema, spec=spec)
-    started = time.perf_counter()
+    load_before = load_average()
+    backend = _backend_cpu()
+    started, cpu = time.perf_counter(), time.process_time()
     ran = jobs.run_pending()
-    seconds = time.perf_counter() - started
-    assert ran >= 1, "no recompute job was queued"
-    return seconds
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    backend_after = _backend_cpu()
+    database = {} if backend is None or backend_after is None or backend[0] != backend_after[0] \
+        else {"database_cpu_s": round(backend_after[1] - backend[1], 2)}
+    steps = {label: [round(w, 2), round(c, 2)] for label, (w, c) in BREAKDOWN.items()}
+    BREAKDOWN.clear()
+    return {"field": spec["code"], "jobs": ran, "wall_s": round(seconds, 2),
+            "cpu_s": round(cpu, 2), **database, "load": [load_before, load_average()],
+            **({"steps_wall_cpu_s": steps} if steps else {})}
+
+
+BREAKDOWN: dict[str, list[float]] = {}  # step → [wall s, CPU s], --breakdown
+
+
+def _time_steps() -> None:
+    """--breakdown: wrap the recompute's steps to sum their wall and CPU time per job."""
+    from daicho.db import batch, search
+    from daicho.services import formulas
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started, cpu = time.perf_counter(), time.process_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent = BREAKDOWN.setdefault(label, [0.0, 0.0])
+                spent[0] += time.perf_counter() - started
+                spent[1] += time.process_time() - cpu
+        setattr(owner, name, wrapper)
+
+    timed(formulas._Chunk, "read", "read the chunk's columns")
+    timed(formulas, "compute_columns", "compute the formulas")
+    timed(formulas._Chunk, "_keys", "search keys")
+    timed(batch, "update_rows", "UPDATE by id")
+    timed(search, "index_records", "gram index: keys changed one by one")
+    timed(search, "build_index", "gram index: rebuilt at the end")
+
+
+def _lookups(admin: Any, lid: int, records: int) -> list[dict[str, Any]]:
+    """The lead's hook for issue 15's two lookups (see the module's docstring)."""
+    from django.db import connection, transaction
+
+    from daicho.db.dialect import q
+    from daicho.fields import REGISTRY
+    from daicho.models import Ledger
+    from daicho.selectors.ledgers import load_schema
+    from daicho.services.ledgers import add_field, create_ledger
+    from daicho.services.records import create_record
+
+    if "lookup" not in REGISTRY:
+        print("--lookups: no field type `lookup` is registered; no lookups added", flush=True)
+        return []
+    master = create_ledger(user=admin, name="ベンチ 所管マスタ", fields=[
+        {"name": "名称", "code": "mname", "type": "text"},
+        {"name": "単価", "code": "rate", "type": "number", "options": {"decimals": 0}}])
+    for n in range(1, 101):
+        create_record(user=admin, schema=master, values={"mname": f"所管{n:03d}", "rate": n * 10})
+    schema = load_schema(lid)
+    assert schema is not None
+    link = add_field(user=admin, schema=schema, spec={
+        "name": "所管", "code": "owner", "type": "link", "options": {"ledger": master.id}})
+    started = time.perf_counter()
+    table = Ledger.objects.get(id=lid).table_name or ""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"SELECT MIN(id) FROM {q(master.table)}")
+        first = int(cur.fetchone()[0])
+        cur.execute(f"UPDATE {q(table)} SET {q(link.column)} = %s + id %% 100", [first])
+    print(f"link 所管 filled on {records:,} records in {time.perf_counter() - started:.1f} s",
+          flush=True)
+    out = []
+    for name, code, target in (("所管名", "owner_name", "mname"), ("所管単価", "owner_rate", "rate")):
+        done = _add(admin, lid, {"name": name, "code": code, "type": "lookup",
+                                 "options": {"link": "owner", "field": target}})
+        print(f"add lookup {name}: {done}", flush=True)
+        out.append(done)
+    return out
 
 
 def _patches(admin: Any, lid: int, count: int, records: int, seed: int) -> list[float]:
@@ -84,6 +216,68 @@ def _revision(schema: Any, rid: int) -> int:
         return int(cur.fetchone()[0])
 
 
+@contextlib.contextmanager
+def _server(args: argparse.Namespace) -> Iterator[tuple[int, str]]:
+    """`daicho serve` on the bench's database, and an API token of the manager."""
+    env = dict(os.environ)
+    env.pop("DAICHO_TESTING", None)
+    folder = Path(os.environ["DAICHO_DATA_DIR"])
+    token = subprocess.run([str(BIN / "daicho"), "token", "create", "fbadmin"], env=env,
+                           check=True, capture_output=True, text=True).stdout.strip()
+    port = free_port()
+    cmd = [str(BIN / "daicho"), "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--workers", "1", "--threads", "4"]
+    with process(cmd, env, folder / "formula-server.log"):
+        wait_http(f"http://127.0.0.1:{port}/healthz", 120)
+        yield port, token
+
+
+def _stats(times: list[float]) -> dict[str, float]:
+    return {"p50": round(statistics.median(times), 1),
+            "p95": round(statistics.quantiles(times, n=20)[-1], 1), "max": round(max(times), 1)}
+
+
+def _http(args: argparse.Namespace, lid: int, codes: set[str]) -> dict[str, Any]:
+    """List pages, searches and PATCHes over HTTP with the three formulas (--http N each)."""
+    rng = random.Random(15)
+    base = f"/api/v1/ledgers/{lid}/records"
+    pages = [[("limit", "50")], [("limit", "50"), ("sort", "-amount")],
+             [("limit", "50"), ("sort", "-tax")], [("limit", "50"), ("sort", "fy")],
+             [("limit", "50"), ("filter", "fy:eq:2015")],
+             [("limit", "50"), ("filter", "tax:gt:50000000"), ("sort", "tax")],
+             [("limit", "50"), ("filter", "dept:eq:管財課"), ("sort", "-tax")]]
+    pages = [p for p in pages  # those of the formulas the ledger has (--formulas)
+             if all(v.lstrip("-").split(":")[0] in codes for k, v in p if k != "limit")]
+    searches = ["令和", "平成3年", "00123", "市役所", "土地"]
+    out: dict[str, Any] = {"load_before": load_average()}
+    with _server(args) as (port, token):
+        http = Http(port, token)
+        for kind, plan in (("page", pages), ("search", [[("q", q), ("limit", "50")]
+                                                        for q in searches])):
+            for params in plan:  # warm-up
+                http.get(base, params)
+            times = []
+            for n in range(args.http):
+                status, body, ms = http.get(base, plan[n % len(plan)])
+                assert status == 200, (status, body)
+                times.append(ms)
+            out[kind] = {**_stats(times), "load": load_average()}
+            print(f"HTTP {kind}: {out[kind]}", flush=True)
+        times = []
+        for _n in range(args.http):
+            rid = rng.randint(1, args.records)
+            status, body, _ms = http.get(f"{base}/{rid}")
+            assert status == 200, (status, body)
+            status, body, ms = http.request("PATCH", f"{base}/{rid}", {
+                "revision": body["revision"], "values": {"amount": rng.randint(1, 10**8)}})
+            assert status == 200, (status, body)
+            times.append(ms)
+        out["patch"] = {**_stats(times), "load": load_average()}
+        print(f"HTTP PATCH: {out['patch']}", flush=True)
+        http.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -91,43 +285,52 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--database-url")
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--lookups", action="store_true",
+                        help="add a link field and two lookup fields before the formulas")
+    parser.add_argument("--http", type=int, default=0, metavar="N",
+                        help="then time N list pages, searches and PATCHes over HTTP")
+    parser.add_argument("--formulas", type=int, default=3, choices=(0, 1, 2, 3),
+                        help="add only the first N of the three formulas (0: none, e.g. to "
+                             "time HTTP on a ledger that has them)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="sum the wall and CPU time of each step of the recompute")
     parser.add_argument("--out")
     args = parser.parse_args()
     loader.setup(args)
     from django.contrib.auth import get_user_model
+    from django.db import connection
 
     lid = loader.existing() if args.reuse else loader.fill(args.records)
+    if args.breakdown:
+        _time_steps()
     admin = get_user_model().objects.get(username="fbadmin")
     baseline = _patches(admin, lid, args.patches, args.records, seed=1)  # before any formula
     print(f"update_record without formulas: p50 {statistics.median(baseline):.1f} ms, "
           f"p95 {statistics.quantiles(baseline, n=20)[-1]:.1f} ms", flush=True)
-    one = _add(admin, lid, {"name": "金額（税込）", "code": "tax", "type": "formula",
-                            "options": {"expression": "ROUND(amount * 1.1)", "result": "number"}})
-    print(f"add 1 formula, recompute {args.records:,} records: {one:.1f} s", flush=True)
-    _add_fy = _add(admin, lid, {"name": "年度", "code": "fy", "type": "formula",
-                                "options": {"expression": "FISCAL_YEAR(acquired_on)",
-                                            "result": "number"}})
-    print(f"add 年度, recompute with 2 formulas: {_add_fy:.1f} s", flush=True)
-    third = _add(admin, lid, {"name": "和暦", "code": "wareki", "type": "formula",
-                              "options": {"expression": "WAREKI(acquired_on)",
-                                          "result": "text"}})
-    print(f"add 和暦, recompute with 3 formulas: {third:.1f} s", flush=True)
+    lookups = _lookups(admin, lid, args.records) if args.lookups else []
+    added = []
+    for spec in FORMULAS[:args.formulas]:
+        done = _add(admin, lid, spec)
+        assert done["jobs"] >= 1, "no recompute job was queued"
+        print(f"add {spec['name']} ({spec['options']['expression']}), recompute "
+              f"{args.records:,} records: {done['wall_s']:.1f} s wall, {done['cpu_s']:.1f} s CPU, "
+              f"load {done['load'][0]:.1f} → {done['load'][1]:.1f} {done}", flush=True)
+        added.append(done)
     timings = _patches(admin, lid, args.patches, args.records, seed=2)
-    p50 = statistics.median(timings)
-    p95 = statistics.quantiles(timings, n=20)[-1]
-    print(f"update_record with 3 formulas: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-          f"max {max(timings):.1f} ms", flush=True)
-    per_million = one * 1_000_000 / args.records
-    result = {"records": args.records, "recompute_one_s": round(one, 2),
-              "recompute_second_s": round(_add_fy, 2), "recompute_third_s": round(third, 2),
-              "recompute_one_per_million_s": round(per_million, 1),
-              "recompute_bar_s": RECOMPUTE_BAR_S,
-              "patch_ms": {"p50": round(p50, 2), "p95": round(p95, 2),
-                           "max": round(max(timings), 2)},
-              "patch_without_formulas_ms": {
-                  "p50": round(statistics.median(baseline), 2),
-                  "p95": round(statistics.quantiles(baseline, n=20)[-1], 2)},
-              "patch_bar_ms": PATCH_BAR_MS}
+    patch = _stats(timings)
+    print(f"update_record with {args.formulas} formula(s): {patch}", flush=True)
+    result: dict[str, Any] = {
+        "records": args.records, "database": connection.vendor, "lookups": lookups,
+        "recompute": added, "recompute_bar_s": RECOMPUTE_BAR_S, "patch_ms": patch,
+        "patch_without_formulas_ms": _stats(baseline), "patch_bar_ms": PATCH_BAR_MS}
+    if args.http:
+        from daicho.models import Field
+
+        codes = set(Field.objects.filter(ledger_id=lid, deleted_at=None)
+                    .values_list("code", flat=True))
+        connection.close()
+        result["http_ms"] = _http(args, lid, codes)
+        result["page_bar_ms"] = PAGE_BAR_MS
     print(json.dumps(result, ensure_ascii=False))
     if args.out:
         Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=2))

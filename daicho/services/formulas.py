@@ -13,6 +13,7 @@ job's progress on the field (`computing`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from daicho import jobs
 from daicho.access import AnyUser
-from daicho.db import dialect, search
+from daicho.db import batch, dialect, search
 from daicho.db.dialect import q
 from daicho.errors import InvalidInput
 from daicho.fields import type_for
@@ -215,15 +216,97 @@ def fill_columns(schema: LedgerSchema, columns: dict[str, list[Any]], count: int
                  ctx: ValueContext) -> None:
     """Add the formulas' columns to an import's columns of storage values."""
     steps = schema_plan(schema)
-    if not steps:
-        return
+    if steps:
+        columns.update(compute_columns(schema, columns, count, ctx, steps))
+
+
+# Storage values whose equality is identity for a formula: Decimal is not among them (1.0 and
+# 1.00 are equal but TEXT() writes them apart), nor bool or datetime (True == 1; equal
+# datetimes in two time zones).
+_MEMO_TYPES = frozenset({type(None), str, int, dt.date})
+_SAMPLE = 2_000
+
+
+def _repeats(values: Sequence[Any]) -> bool:
+    """Whether a column (of values or of tuples of values) holds few distinct values: then each
+    is worked out once and spread (a date, a choice); in a column of mostly distinct values
+    (金額) the dictionary would only add hashing."""
+    sample = values[:_SAMPLE]
+    return len(set(sample)) * 2 <= len(sample)
+
+
+def _memo_safe(column: Sequence[Any]) -> bool:
+    return set(map(type, column)) <= _MEMO_TYPES
+
+
+def compute_columns(schema: LedgerSchema, columns: dict[str, list[Any]], count: int,
+                    ctx: ValueContext, steps: list[Step] | None = None) -> dict[str, list[Any]]:
+    """compute() of `count` records at once, column by column: `columns` maps a field code to
+    its storage values (a code missing: empty). Each field a formula uses is converted once
+    per column (once per distinct value where its values repeat), and a formula whose inputs
+    repeat (FISCAL_YEAR(取得日)) is evaluated once per distinct combination of them; the
+    values are those compute() gives record by record."""
+    steps = schema_plan(schema) if steps is None else steps
+    readers = _readers(schema.full)
+    fields = schema.full.by_code
+    if any(ref not in readers or ref not in fields for s in steps for ref in s.formula.refs):
+        # A value that is not a field's column (a detail table's column: `items.amount`):
+        # record by record, as the writers compute it.
+        return _compute_rows(schema, columns, count, ctx, steps)
+    known = dict(columns)  # storage values, each formula's new ones added as computed
+    converted: dict[str, list[Any]] = {}
+    out: dict[str, list[Any]] = {}
+    empty = [None] * count
+    try:
+        for step in steps:
+            f, refs = step.field, sorted(step.formula.refs)
+            raw = [known.get(ref, empty) for ref in refs]
+            keys: Sequence[tuple[Any, ...]] = list(zip(*raw, strict=True)) if refs \
+                else [()] * count
+            if not refs or (all(map(_memo_safe, raw)) and _repeats(keys)):
+                memo: dict[tuple[Any, ...], Any] = {}
+                for key in dict.fromkeys(keys):
+                    env = {ref: _convert(readers[ref], value, ctx)
+                           for ref, value in zip(refs, key, strict=True)}
+                    memo[key] = step.ftype.store(f, step.formula.evaluate(env))
+                stored = list(map(memo.__getitem__, keys))
+            else:
+                for ref, column in zip(refs, raw, strict=True):
+                    if ref not in converted:
+                        converted[ref] = _convert_column(readers[ref], column, ctx)
+                values = [converted[ref] for ref in refs]
+                store, evaluate = step.ftype.store, step.formula.evaluate
+                stored = [store(f, evaluate(dict(zip(refs, row, strict=True))))
+                          for row in zip(*values, strict=True)]
+            out[f.code] = known[f.code] = stored
+            converted.pop(f.code, None)
+    except Exception:  # a stored value its reader refuses: as compute() does, record by
+        # record, where only the values a formula asks for are read
+        return _compute_rows(schema, columns, count, ctx, steps)
+    return out
+
+
+def _convert(reader: tuple[Field, Callable[..., Any]], raw: Any, ctx: ValueContext) -> Any:
+    return None if raw is None else reader[1](reader[0], raw, ctx)
+
+
+def _convert_column(reader: tuple[Field, Callable[..., Any]], column: list[Any],
+                    ctx: ValueContext) -> list[Any]:
+    if _memo_safe(column) and _repeats(column):
+        memo = {value: _convert(reader, value, ctx) for value in dict.fromkeys(column)}
+        return list(map(memo.__getitem__, column))
+    return [_convert(reader, value, ctx) for value in column]
+
+
+def _compute_rows(schema: LedgerSchema, columns: dict[str, list[Any]], count: int,
+                  ctx: ValueContext, steps: list[Step]) -> dict[str, list[Any]]:
     codes = list(columns)
     out: dict[str, list[Any]] = {s.field.code: [] for s in steps}
     for values in zip(*(columns[c] for c in codes), strict=True) if codes else [()] * count:
         for code, stored in compute(schema, dict(zip(codes, values, strict=True)), ctx,
                                     steps).items():
             out[code].append(stored)
-    columns.update(out)
+    return out
 
 
 # -- recomputing a ledger --------------------------------------------------------------------------
@@ -248,7 +331,6 @@ def _has_rows(schema: LedgerSchema) -> bool:
 def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None) -> int:
     """Compute every record's formulas again (trashed ones too) and store those that changed,
     a chunk of records per transaction. Returns the number of records rewritten."""
-    from daicho.selectors import records as sel
     from daicho.selectors.ledgers import load_schema
 
     last, changed, done = 0, 0, 0
@@ -263,57 +345,155 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
                 with connection.cursor() as cur:
                     cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)}")
                     total = int(cur.fetchone()[0])
-            lock = "" if dialect.is_sqlite() else " FOR UPDATE"
-            with connection.cursor() as cur:
-                cur.execute(f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t "
-                            f"WHERE t.id > %s ORDER BY t.id LIMIT {CHUNK}{lock}", [last])
-                rows = sel.to_rows(schema, cur.fetchall())
-            if not rows:
+            chunk = _Chunk.read(schema, steps, last)
+            if not chunk.ids:
                 search.build_index(schema.ledger)  # after suspend_index; else nothing to do
                 return changed
-            ctx = ValueContext()
             big = total > REBUILD_INDEX_OVER
-            changed += _rewrite(schema, steps, rows, ctx, suspend_index=big)
-            last = rows[-1].id
-        done += len(rows)
+            changed += chunk.rewrite(ValueContext(), suspend_index=big)
+            last = chunk.ids[-1]
+        done += len(chunk.ids)
         if progress is not None:
             progress(min(done, total or done), max(total or 0, done))
 
 
-def _rewrite(schema: LedgerSchema, steps: list[Step], rows: Sequence[Any],
-             ctx: ValueContext, *, suspend_index: bool) -> int:
-    """Compute a chunk's formulas and write the records whose values changed, with their
-    search keys made column by column as an import makes them (records._column_forms).
+@dataclass
+class _Chunk:
+    """CHUNK records of a ledger as the recompute reads them: their ids, search keys and the
+    columns of the fields its formulas use and give — not the whole rows."""
 
-    `suspend_index`: rewriting most keys one by one in SQLite's gram index costs more than
-    building it again, so the first chunk that changes something drops it and recompute()
-    builds it at the end; meanwhile search reads the keys themselves (search_condition)."""
-    from daicho.services.records import _column_forms, _joined
+    schema: LedgerSchema
+    steps: list[Step]
+    ids: list[int]
+    keys: list[str]
+    columns: dict[str, list[Any]]
 
-    codes = [s.field.code for s in steps]
-    types: list[FieldType] = [s.ftype for s in steps]
-    changed: list[tuple[Any, dict[str, Any]]] = []
-    for row in rows:
-        new = compute(schema, row.raw, ctx, steps)
-        if not all(_same(t, row.raw[c], new[c]) for t, c in zip(types, codes, strict=True)):
-            changed.append((row, {**row.raw, **new}))
-    if not changed:
-        return 0
-    texts = [_column_forms(schema, f, [raw[f.code] for _row, raw in changed], ctx)[1]
-             for f, _t in schema.searchable]
-    keys = _joined("\n", [t for t in texts if t is not None], len(changed))
-    updates = [[*(t.to_param(raw[c]) for t, c in zip(types, codes, strict=True)), key, row.id]
-               for (row, raw), key in zip(changed, keys, strict=True)]
-    index = [(row.id, key, row.search_key) for (row, _raw), key in zip(changed, keys, strict=True)
-             if key != row.search_key]
-    sets = ", ".join(f"{q(s.field.column)} = %s" for s in steps)
-    if suspend_index:
-        search.suspend_index(schema.ledger)
-    with connection.cursor() as cur:
-        cur.executemany(f"UPDATE {q(schema.table)} SET {sets}, search_key = %s "
-                        "WHERE id = %s", updates)
-    search.index_records(schema.ledger, index)
-    return len(updates)
+    @classmethod
+    def read(cls, schema: LedgerSchema, steps: list[Step], after: int) -> _Chunk:
+        by_code = schema.full.by_code
+        codes = sorted({s.field.code for s in steps}
+                       | {ref for s in steps for ref in s.formula.refs if ref in by_code})
+        columns = "".join(f", t.{q(by_code[c].column)}" for c in codes)
+        lock = "" if dialect.is_sqlite() else " FOR UPDATE"
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT t.id, t.search_key{columns} FROM {q(schema.table)} t "
+                        f"WHERE t.id > %s ORDER BY t.id LIMIT {CHUNK}{lock}", [after])
+            rows = cur.fetchall()
+        found: list[Sequence[Any]] = (list(zip(*rows, strict=True)) if rows
+                                      else [[] for _ in range(2 + len(codes))])
+        return cls(schema, steps, [int(i) for i in found[0]], [k or "" for k in found[1]],
+                   {c: list(found[2 + n]) for n, c in enumerate(codes)})
+
+    def rewrite(self, ctx: ValueContext, *, suspend_index: bool) -> int:
+        """Compute the chunk's formulas column-wise and write the records whose values
+        changed, with their search keys, one statement per chunk (SQLite: executemany by id;
+        PostgreSQL: UPDATE … FROM (VALUES …), daicho.db.batch).
+
+        `suspend_index`: rewriting most keys one by one in SQLite's gram index costs more than
+        building it again, so the first chunk that changes something drops it and recompute()
+        builds it at the end; meanwhile search reads the keys themselves (search_condition)."""
+        schema, steps = self.schema, self.steps
+        new = compute_columns(schema, self.columns, len(self.ids), ctx, steps)
+        params = {s.field.code: s.ftype.inner.to_params(new[s.field.code]) for s in steps}
+        old = {s.field.code: self.columns[s.field.code] for s in steps}
+        moved: dict[str, set[int]] = {}  # per formula, the records whose value changed
+        for s in steps:
+            code = s.field.code
+            was, now = old[code], new[code]
+            moved[code] = {n for n, (a, b) in enumerate(zip(params[code], was, strict=True))
+                           if a != b and not _same(s.ftype, b, now[n])}
+        which = sorted(set().union(*moved.values()))
+        if not which:
+            return 0
+        keys = self._keys(which, old, new, {c for c, found in moved.items() if found}, ctx)
+        index = [(self.ids[n], key, self.keys[n]) for n, key in zip(which, keys, strict=True)
+                 if key != self.keys[n]]
+        rows = [[self.ids[n], key, *(params[s.field.code][n] for s in steps)]
+                for n, key in zip(which, keys, strict=True)]
+        if suspend_index and index:
+            search.suspend_index(schema.ledger)
+        batch.update_rows(schema.table, [], [], [("search_key", "TEXT"), *(
+            (s.field.column, s.ftype.sql_type()) for s in steps)], rows)
+        search.index_records(schema.ledger, index)
+        return len(rows)
+
+    def _keys(self, which: list[int], old: dict[str, list[Any]], new: dict[str, list[Any]],
+              moved: set[str], ctx: ValueContext) -> list[str]:
+        """The new search keys of records `which`. The key is the searchable fields' texts
+        joined by newlines, in field order: when the formulas are the last searchable fields
+        (a formula just added), a record's key is its stored key with the formulas' old texts
+        at its end replaced by the new ones — no other field is read. A record whose stored
+        key does not end as its formulas' old values say is keyed from all its fields."""
+        from daicho.services.records import _column_forms, _joined
+
+        searchable = [f for f, _t in self.schema.searchable]
+        computed = {s.field.code for s in self.steps}
+        tail = len(searchable)
+        while tail and searchable[tail - 1].code in computed:
+            tail -= 1
+        if any(f.code in moved for f in searchable[:tail]):
+            return self._full_keys(which, new, ctx)
+        ends = searchable[tail:]
+
+        def texts(values: dict[str, list[Any]]) -> list[list[str] | None]:
+            return [_column_forms(self.schema, f, [values[f.code][n] for n in which], ctx)[1]
+                    for f in ends]
+
+        before = texts(old)  # a formula whose values did not change has the same texts
+        after = [t if f.code not in moved else _column_forms(
+            self.schema, f, [new[f.code][n] for n in which], ctx)[1]
+            for f, t in zip(ends, before, strict=True)]
+        keys: list[str | None] = []
+        for n, was, now in zip(which, _joined("\n", [t for t in before if t is not None],
+                                              len(which)),
+                               _joined("\n", [t for t in after if t is not None], len(which)),
+                               strict=True):
+            stored = self.keys[n]
+            if not was:
+                head: str | None = stored
+            elif stored == was:
+                head = ""
+            elif stored.endswith("\n" + was):
+                head = stored[:-len(was) - 1]
+            else:
+                head = None
+            keys.append(None if head is None else "\n".join(filter(None, (head, now))))
+        missing = [n for n, key in zip(which, keys, strict=True) if key is None]
+        if missing:
+            full = dict(zip(missing, self._full_keys(missing, new, ctx), strict=True))
+            keys = [full[n] if key is None else key for n, key in zip(which, keys, strict=True)]
+        return [key or "" for key in keys]
+
+    def _full_keys(self, which: list[int], new: dict[str, list[Any]],
+                   ctx: ValueContext) -> list[str]:
+        """Search keys made from every searchable field, column by column as an import makes
+        them (records._column_forms), the formulas' values being `new`."""
+        from daicho.services.records import _column_forms, _joined
+
+        schema = self.schema
+        wanted = [self.ids[n] for n in which]
+        columns = ", ".join(f"t.{q(f.column)}" for f, _t in schema.searchable)
+        values: dict[int, tuple[Any, ...]] = {}
+        with connection.cursor() as cur:
+            for start in range(0, len(wanted), 500):
+                part = wanted[start:start + 500]
+                cur.execute(f"SELECT t.id{', ' + columns if columns else ''} "
+                            f"FROM {q(schema.table)} t "
+                            f"WHERE t.id IN ({', '.join(['%s'] * len(part))})", part)
+                values.update((int(r[0]), tuple(r[1:])) for r in cur.fetchall())
+        position = {rid: k for k, rid in enumerate(wanted)}
+        texts = []
+        for k, (f, _t) in enumerate(schema.searchable):
+            if f.code in new:
+                column = [new[f.code][n] for n in which]
+            else:
+                column = [None] * len(wanted)
+                for rid, row in values.items():
+                    column[position[rid]] = row[k]
+            forms = _column_forms(schema, f, column, ctx)[1]
+            if forms is not None:
+                texts.append(forms)
+        return _joined("\n", texts, len(wanted))
 
 
 def _same(ftype: FieldType, old: Any, new: Any) -> bool:
