@@ -8,9 +8,14 @@ class DaichoConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their job kinds and periodic checks as well as their listeners.
+        from django.core.signals import request_finished
+
         from daicho.services import (  # noqa: F401
+            audit_anchor,
             events,
+            indexes,
             notifications,
+            orgs,
             reminders,
             webhook_delivery,
             webhooks,
@@ -20,3 +25,5 @@ class DaichoConfig(AppConfig):
         connect_signals()
         events.listen(notifications.on_events)
         events.listen(webhooks.on_events)
+        # Reads only note the indexes they miss; the jobs are asked for after the response.
+        request_finished.connect(indexes.request_wanted, dispatch_uid="daicho.indexes")

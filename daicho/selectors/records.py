@@ -303,7 +303,7 @@ def _many_matches(user: AnyUser, schema: LedgerSchema, filters: Sequence[str], s
     matches, walking the sort column's index and testing the filters on the way finds a page
     after a few hundred rows, where SQLite's own choice — the filter's index, then sorting every
     match — would sort a hundred thousand rows for each page. A (filter, sort) pair index, once
-    built in the background, serves such a page directly (daicho.db.schema.request_pair_index)."""
+    built in the background, serves such a page directly (daicho.services.indexes)."""
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted)
     col = f"t.{q(key.column)}"
@@ -417,7 +417,7 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
                 ddl.pair_index_name(schema.ledger, pair, keys[0].column, "s")):
             many, use_index = _many_matches(user, schema, filters, search, ctx, deleted, keys[0])
             if many and pair is not None:
-                ddl.request_pair_index(schema.ledger, pair, keys[0].column, "s")
+                ddl.note_wanted(schema.ledger, pair, keys[0].column, "s")
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted, use_index=use_index, sort_column=keys[0].column)
     sort_cols = ", ".join(f"t.{q(k.column)}" for k in keys)
@@ -627,7 +627,7 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx)
     source = f"{q(schema.table)} t"
     if name != "count" and metric_field is not None and group_field is not None:
-        covered = ddl.ensure_covering_index(schema.ledger, group_field.column, metric_field.column)
+        covered = ddl.want_covering_index(schema.ledger, group_field.column, metric_field.column)
         if not filters and not search and dialect.is_sqlite() and \
                 not access.record_predicate(user, schema)[0]:
             if covered:

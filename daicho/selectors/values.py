@@ -79,7 +79,7 @@ def column_values(user: AnyUser, schema: LedgerSchema, code: str, *,
     if pair is not None and pair != f.column:
         # `other = x` listed in this column's order: the (filter, sort) pair index that list
         # pages use makes it one index range; until a job has built it, the read walks.
-        ddl.ensure_pair_index(schema.ledger, pair, str(f.column), "s")
+        ddl.want_pair_index(schema.ledger, pair, str(f.column), "s")
     table = q(schema.table)
     if ftype.storage == "date" and not text:
         # Per day in index order, summed per month here: grouping by the month expression
