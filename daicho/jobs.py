@@ -31,6 +31,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from daicho.db.sqlite import keeper
 from daicho.errors import DaichoError
 from daicho.models import Job, JobWorker
 
@@ -253,8 +254,6 @@ def _loop(stop: threading.Event) -> None:
 def _keep_wal_small() -> None:
     """SQLite: empty a WAL grown past its limit (daicho.db.sqlite.keeper explains why here)."""
     if connection.vendor == "sqlite":
-        from daicho.db.sqlite import keeper
-
         if keeper.keep_wal_small(str(connection.settings_dict["NAME"])) is False:
             log.info("the WAL is large but readers kept the checkpoint busy; trying again")
 

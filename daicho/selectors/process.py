@@ -35,6 +35,7 @@ from daicho.models import (
     ProcessVersion,
     Profile,
 )
+from daicho.selectors import conditions
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import (
     STATUS_COLUMN,
@@ -160,10 +161,10 @@ def condition_holds(action: dict[str, Any], schema: LedgerSchema, row: sel.Row) 
     if not condition:
         return True
     try:
-        sql, params = sel.parse_filter(schema.full, str(condition), ValueContext())
+        sql, params = conditions.parse_filter(schema.full, str(condition), ValueContext())
     except InvalidInput:
         return False  # its field was deleted since: the action is not offered
-    return sel.row_matches(schema.full, row.id, sql, params)
+    return conditions.row_matches(schema.full, row.id, sql, params)
 
 
 def members(org_ids: Iterable[int]) -> set[int]:
@@ -247,7 +248,7 @@ def waiting_users(schema: LedgerSchema, row: sel.Row, process: dict[str, Any]) -
         if not grant.holds("view"):
             continue
         sql, params = grant.predicate("view")
-        if not sql or sel.row_matches(schema.full, row.id, sql, params):
+        if not sql or conditions.row_matches(schema.full, row.id, sql, params):
             viewers.append(int(person.pk))
     return viewers
 

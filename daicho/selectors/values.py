@@ -29,9 +29,10 @@ from daicho.db.dialect import q
 from daicho.db.search import search_condition
 from daicho.fields.context import ValueContext
 from daicho.models import Field
+from daicho.selectors.conditions import parse_filter
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.selectors.records import _equality_column as equality_column
-from daicho.selectors.records import parse_filter, where_clause
+from daicho.selectors.records import where_clause
 
 VALUE_CAP = 1000
 MONTH_CAP = 1200  # a hundred years of months
