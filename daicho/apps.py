@@ -8,7 +8,7 @@ class DaichoConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their job kinds and periodic checks as well as their listeners.
-        from django.core.signals import request_finished
+        from django.core.signals import request_finished, request_started
 
         from daicho.services import (  # noqa: F401
             audit_anchor,
@@ -27,7 +27,8 @@ class DaichoConfig(AppConfig):
         events.listen(notifications.on_events)
         events.listen(webhooks.on_events)
         # Reads only note the indexes they miss; the jobs are asked for after the response.
-        request_finished.connect(indexes.request_wanted, dispatch_uid="daicho.indexes")
+        request_started.connect(indexes.forget_wanted, dispatch_uid="daicho.indexes.forget")
+        request_finished.connect(indexes.request_wanted, dispatch_uid="daicho.indexes.request")
 
 
 def _bind_link_gate() -> None:

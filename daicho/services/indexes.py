@@ -26,6 +26,11 @@ def request_wanted(**_signal: Any) -> int:
                for ledger, first, second, kind in ddl.wanted_pair_indexes())
 
 
+def forget_wanted(**_signal: Any) -> None:
+    """A request starts with no wish (one a read outside any request left behind is dropped)."""
+    ddl.wanted_pair_indexes()
+
+
 def request_pair_index(ledger: Ledger, first: str, second: str, kind: str) -> bool:
     """Ask a background job to build the pair index, if the ledger is big enough to need one
     and no job for it is waiting. `(filter, sort, id)` ("s"): a page with `first = x` sorted by
