@@ -7,6 +7,7 @@ indexes and the search index of a ledger made from an imported file."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,12 +19,20 @@ from daicho.db import schema as ddl
 from daicho.db import search
 from daicho.models import Field, Job, Ledger
 
+log = logging.getLogger(__name__)
+
 
 def request_wanted(**_signal: Any) -> int:
     """Ask a job for each pair index the reads since the last call found missing. Returns how
-    many were asked for."""
-    return sum(request_pair_index(ledger, first, second, kind)
-               for ledger, first, second, kind in ddl.wanted_pair_indexes())
+    many were asked for. The response has gone: a failure is logged, and the next read that
+    misses the index notes it again."""
+    asked = 0
+    for ledger, first, second, kind in ddl.wanted_pair_indexes():
+        try:
+            asked += request_pair_index(ledger, first, second, kind)
+        except Exception:
+            log.exception("pair index not requested")
+    return asked
 
 
 def forget_wanted(**_signal: Any) -> None:
