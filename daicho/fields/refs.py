@@ -57,6 +57,7 @@ class UserType(FieldType):
 
     def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
         """Active users by name (a filter names them by login)."""
+        # here, not above: daicho.importing imports the field types without Django set up
         from django.contrib.auth import get_user_model
 
         found = (get_user_model().objects.filter(is_active=True).order_by("username")
@@ -91,6 +92,7 @@ class OrgType(FieldType):
 
     def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
         """Today's departments by name (a filter names them by code)."""
+        # here, not above: daicho.importing imports the field types without Django set up
         from daicho.models import Org
 
         found = Org.objects.filter(abolished_on=None).order_by("code").values_list("code", "name")
@@ -127,6 +129,7 @@ class LinkType(FieldType):
     can_be_unique = False
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
+        # here, not above: daicho.importing imports the field types without Django set up
         from daicho.models import Field, Ledger
 
         reject_unknown(options, {"ledger", "display_field"})

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from daicho import access
@@ -172,8 +173,6 @@ def members(org_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     day = timezone.localdate()
-    from django.db.models import Q
-
     valid = Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
     return set(OrgMembership.objects.filter(valid, org_id__in=ids, user__is_active=True)
                .values_list("user_id", flat=True)[:MAX_WAITING])
