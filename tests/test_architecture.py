@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _layers() -> list[list[str]]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     contract = next(c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "layers")
-    return [[m.strip().removeprefix("daicho.") for m in re.split(r"[:|]", layer)]
+    return [[m.strip().strip("()").removeprefix("daicho.") for m in re.split(r"[:|]", layer)]
             for layer in contract["layers"]]
 
 
