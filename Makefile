@@ -33,6 +33,7 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check daicho tests bench
 	$(BIN)/mypy daicho
+	$(BIN)/lint-imports
 
 test: $(STAMP) system-deps lint test-sqlite test-postgres
 

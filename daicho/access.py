@@ -20,13 +20,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from daicho import sensitive_reads
 from daicho.db import plain
-from daicho.errors import NotAuthenticated, NotFound
+from daicho.db.dialect import q
+from daicho.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from daicho.fields.context import ValueContext
 from daicho.models import Ledger, LedgerCreator, Org, Profile
+from daicho.selectors.conditions import parse_filter, row_matches, rows_outside
 from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
+from daicho.selectors.orgs import BUILTIN_ROLES as BUILTIN_ROLES
+from daicho.selectors.orgs import SYSTEM_ADMIN_ROLE as SYSTEM_ADMIN_ROLE
 from daicho.selectors.orgs import org_ids_by_user, org_ids_of
-from daicho.services import audit
 
 RIGHTS = ("view", "add", "edit", "delete", "export", "import", "manage")
 HIDDEN, READ, OPEN = 0, 1, 2
@@ -67,12 +74,6 @@ def require_user(user: AnyUser) -> None:
 
 def is_admin(user: AnyUser) -> bool:
     return bool(user.is_authenticated and getattr(user, "is_superuser", False))
-
-
-# Holders of this role read the access log and see what any user may see, as admins do.
-SYSTEM_ADMIN_ROLE = "システム管理者"
-# Every city has these two roles (the role list shows them even when nobody holds them).
-BUILTIN_ROLES = (SYSTEM_ADMIN_ROLE, "台帳管理者")
 
 
 def is_system_admin(user: AnyUser) -> bool:
@@ -222,6 +223,8 @@ class Grant:
                 f.code for f in self.full.fields
                 if max(_field_level(r, f.code) for r in rules) == HIDDEN)
             if self._hidden:  # a formula over a hidden field would show it: hidden as well
+                # The gate's one import against the grain (ignored by name in the layers
+                # contract): the formula plan moves below the gate once issue 15 has landed.
                 from daicho.services.formulas import hidden_with_formulas
 
                 self._hidden = hidden_with_formulas(self.full, self._hidden)
@@ -295,8 +298,6 @@ class Grant:
         sql, params = self.predicate(right)
         if not sql:
             return
-        from daicho.selectors.records import row_matches
-
         if not row_matches(self.full, record_id, sql, params):
             raise NotFound()
 
@@ -308,11 +309,6 @@ class Grant:
         sql, params = self.predicate(right)
         if not ids or not sql:
             return
-        from django.utils.translation import gettext as _
-
-        from daicho.errors import Forbidden
-        from daicho.selectors.records import rows_outside
-
         outside = rows_outside(self.full, ids, sql, params)
         if outside:
             raise Forbidden(
@@ -370,16 +366,14 @@ def ledger_for(user: AnyUser, ledger_id: int | str, right: str = "view",
     """The ledger as `user` sees it for `right` (hidden fields left out, `read_only` for that
     right, the grant attached), if they hold `right` and every one of `more`; NotFound
     otherwise. Writers ask `schema.grant` for the right they use themselves. Every grant is
-    reported to the access log, which logs reads of sensitive ledgers (audit.opened)."""
+    reported to the access log, which logs reads of sensitive ledgers (sensitive_reads.opened)."""
     grant = load_grant(user, ledger_id)
     grant.require(right, *more)
-    return audit.opened(user, grant.schema(right), right)
+    return sensitive_reads.opened(user, grant.schema(right), right)
 
 
 def right_label(right: str) -> str:
     """A right as people read it (the permission screen's words)."""
-    from django.utils.translation import pgettext
-
     labels = {"view": pgettext("right", "View"), "add": pgettext("right", "Add"),
               "edit": pgettext("right", "Edit"), "delete": pgettext("right", "Delete"),
               "export": pgettext("right", "Export"), "import": pgettext("right", "Import"),
@@ -398,15 +392,11 @@ def screen_for(user: AnyUser, ledger_id: int | str, right: str = "view",
     if missing:
         if not grant.holds("view"):
             raise NotFound()
-        from django.utils.translation import gettext as _
-
-        from daicho.errors import Forbidden
-
         raise Forbidden(_("This page needs the 「%(right)s」 right on this ledger, which you do "
                           "not have. Please ask whoever manages the ledger if you need it.")
                         % {"right": right_label(missing[0])}, code="missing_right",
                         details={"right": missing[0]})
-    return audit.opened(user, grant.schema(right), right)
+    return sensitive_reads.opened(user, grant.schema(right), right)
 
 
 def screen_rights(user: AnyUser, ledger: Ledger) -> dict[str, bool]:
@@ -467,10 +457,6 @@ def require_ledger_creator(user: AnyUser) -> None:
     unless `user` may create ledgers. Nobody signed in is the system itself (the demo loader),
     as for the grants; every request surface refuses the anonymous before."""
     if user.is_authenticated and not can_create_ledger(user):
-        from django.utils.translation import gettext as _
-
-        from daicho.errors import Forbidden
-
         raise Forbidden(_("You do not have the right to create ledgers. Please ask a system "
                           "administrator to grant it."), code="ledger_create_not_allowed",
                         details={"right": "create_ledger"})
@@ -484,11 +470,6 @@ def record_predicate(user: AnyUser, schema: LedgerSchema, alias: str = "t",
 
 def _record_sql(user: AnyUser, schema: LedgerSchema, condition: dict[str, Any],
                 alias: str) -> tuple[str, list[Any]]:
-    from daicho.db.dialect import q
-    from daicho.errors import InvalidInput
-    from daicho.fields.context import ValueContext
-    from daicho.selectors.records import parse_filter
-
     if condition.get("creator") is True:
         return f"{alias}.created_by = %s", [subject_of(user).uid]
     if "field_is_my_org" in condition:

@@ -31,6 +31,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from daicho.db.sqlite import keeper
 from daicho.errors import DaichoError
 from daicho.models import Job, JobWorker
 
@@ -46,7 +47,6 @@ RENEW_SECONDS = 10.0
 LEASE_SECONDS = 60.0
 # Rows of workers gone this long, with no job left running, are deleted.
 FORGET_WORKERS = dt.timedelta(days=1)
-ANCHOR_CHECK_SECONDS = 3600
 # Cheap checks a module wants run now and then by every worker (mail due for a retry, the day's
 # date reminders): each enqueues a job when there is work, so the work itself is a job.
 PERIODIC: list[tuple[float, Callable[[], None]]] = []
@@ -232,7 +232,7 @@ def run_pending() -> int:
 
 
 def _loop(stop: threading.Event) -> None:
-    recovered_at = anchored_at = 0.0
+    recovered_at = 0.0
     periodic: dict[int, float] = {}
     while not stop.is_set():
         try:
@@ -240,11 +240,6 @@ def _loop(stop: threading.Event) -> None:
             if time.monotonic() - recovered_at > RECOVER_SECONDS:
                 recover_orphans()
                 recovered_at = time.monotonic()
-            if time.monotonic() - anchored_at > ANCHOR_CHECK_SECONDS:
-                anchored_at = time.monotonic()  # a failing anchor is tried again in an hour
-                from daicho.services.audit_anchor import anchor_if_due
-
-                anchor_if_due()  # the access log's chain head, written outside once a day
             _keep_wal_small()
             _run_periodic(periodic)
             if run_pending() == 0:
@@ -259,8 +254,6 @@ def _loop(stop: threading.Event) -> None:
 def _keep_wal_small() -> None:
     """SQLite: empty a WAL grown past its limit (daicho.db.sqlite.keeper explains why here)."""
     if connection.vendor == "sqlite":
-        from daicho.db.sqlite import keeper
-
         if keeper.keep_wal_small(str(connection.settings_dict["NAME"])) is False:
             log.info("the WAL is large but readers kept the checkpoint busy; trying again")
 
@@ -269,51 +262,6 @@ def start_worker() -> threading.Event:
     stop = threading.Event()
     threading.Thread(target=_loop, args=(stop,), name="daicho-jobs", daemon=True).start()
     return stop
-
-
-@kind("pair_index", retry=True)
-def _pair_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
-    """Build a two-column index a ledger turned out to need (daicho.db.schema.ensure_pair_index)."""
-    from daicho.db import schema as ddl
-    from daicho.models import Field, Ledger
-
-    params = job.params
-    ledger = Ledger.objects.filter(id=params["ledger"]).first()
-    live = set(Field.objects.filter(ledger_id=params["ledger"], deleted_at=None)
-               .values_list("column", flat=True))
-    if ledger is None or not {params["first"], params["second"]} <= live \
-            or params["kind"] not in ddl.PAIR_KINDS:
-        return {"built": False}
-    return {"built": ddl.build_pair_index(ledger, params["first"], params["second"],
-                                          params["kind"])}
-
-
-@kind("search_index", retry=True)
-def _search_index(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
-    """Index a ledger made from an imported file (daicho.services.imports): its gram index in
-    one transaction — search switches from reading the keys to the index as it commits —,
-    then each field's indexes in a transaction of their own, so writers wait for one step at a
-    time, never for the whole job."""
-    from daicho.db import schema as ddl
-    from daicho.db import search
-    from daicho.models import Field, Ledger
-
-    ledger = Ledger.objects.filter(id=job.params["ledger"]).exclude(table_name=None).first()
-    if ledger is None:
-        return {"indexed": 0}
-    fields = list(Field.objects.filter(ledger=ledger, deleted_at=None))
-    with transaction.atomic():
-        indexed = search.build_index(ledger)
-    with transaction.atomic():
-        ddl.create_system_indexes(ledger)
-    for k, f in enumerate(fields):
-        with transaction.atomic():
-            current = Field.objects.filter(id=f.id).first()  # deleted or retyped meanwhile?
-            if current is not None:
-                ddl.sync_indexes(ledger, current)
-        progress(k + 1, len(fields) + 1)
-    ddl.analyze(ledger)
-    return {"indexed": indexed, "fields": len(fields)}
 
 
 def job_json(job: Job) -> dict[str, Any]:

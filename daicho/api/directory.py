@@ -98,7 +98,6 @@ def patch_org(request: HttpRequest, code: str, body: OrgChangeIn) -> dict[str, A
 def get_org_history(request: HttpRequest, code: str) -> dict[str, Any]:
     """Every state of one department, oldest first; scheduled ones say so."""
     access.require_user(request.user)
-    orgs.apply_due_changes()
     states = org_sel.history(code)
     if not states:
         raise NotFound(code="unknown_org")

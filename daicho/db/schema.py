@@ -8,8 +8,8 @@ SQLite and nothing is lost on either database.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from daicho.db import dialect
@@ -222,34 +222,45 @@ def index_exists(name: str) -> bool:
         return cur.fetchone() is not None
 
 
-def ensure_pair_index(ledger: Ledger, first: str, second: str, kind: str) -> bool:
-    """Whether the pair index exists; if not, ask for it (request_pair_index)."""
+# The pair indexes reads found missing in this context (a request, a command), for
+# `daicho.services.indexes.request_wanted` to ask a job for after the response: a read only
+# notes the wish, it writes nothing.
+_WANTED: ContextVar[dict[tuple[int, str, str, str], Ledger] | None] = ContextVar(
+    "daicho_wanted_pair_indexes", default=None)
+WANTED_MAX = 64  # per context: a read notes a handful; a long-lived command must not pile up
+
+
+def want_pair_index(ledger: Ledger, first: str, second: str, kind: str) -> bool:
+    """Whether the pair index exists; if not, note it as wanted (`wanted_pair_indexes`)."""
     if index_exists(pair_index_name(ledger, first, second, kind)):
         return True
-    request_pair_index(ledger, first, second, kind)
+    note_wanted(ledger, first, second, kind)
     return False
 
 
-def request_pair_index(ledger: Ledger, first: str, second: str, kind: str) -> None:
-    """Ask a background job to build the pair index, if the ledger is big enough to need one
-    and no job for it is waiting. `(filter, sort, id)` ("s"): a page with `first = x` sorted by
-    `second` is one index range — no sorting of the matches, and no walk past other records
-    when most matches have no sort value (物品 have no 面積)."""
-    if int(ledger.record_count) < settings.DAICHO["PAIR_INDEX_MIN_RECORDS"]:
-        return
-    from daicho import jobs
-    from daicho.models import Job
-
-    params = {"ledger": ledger.id, "first": first, "second": second, "kind": kind}
-    if not Job.objects.filter(kind="pair_index", status__in=("queued", "running"),
-                              params=params).exists():
-        jobs.enqueue(kind_name="pair_index", params=params, user=None)
+def note_wanted(ledger: Ledger, first: str, second: str, kind: str) -> None:
+    """Note the pair index as wanted (the caller knows it is missing)."""
+    wanted = _WANTED.get()
+    if wanted is None:
+        wanted = {}
+        _WANTED.set(wanted)
+    if len(wanted) < WANTED_MAX:
+        wanted.setdefault((int(ledger.id), first, second, kind), ledger)
 
 
-def ensure_covering_index(ledger: Ledger, group_column: str, metric_column: str) -> bool:
+def wanted_pair_indexes() -> list[tuple[Ledger, str, str, str]]:
+    """The pair indexes noted as wanted since the last call, forgotten here."""
+    wanted = _WANTED.get()
+    if not wanted:
+        return []
+    _WANTED.set(None)
+    return [(ledger, first, second, kind) for (_id, first, second, kind), ledger in wanted.items()]
+
+
+def want_covering_index(ledger: Ledger, group_column: str, metric_column: str) -> bool:
     """A sum grouped by a field is answered from a (group, number) index alone — on a million
     records 120 ms instead of a 1.5 s table scan."""
-    return ensure_pair_index(ledger, group_column, metric_column, "a")
+    return want_pair_index(ledger, group_column, metric_column, "a")
 
 
 def build_pair_index(ledger: Ledger, first: str, second: str, kind: str) -> bool:

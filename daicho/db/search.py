@@ -19,7 +19,7 @@ from django.db import connection
 
 from daicho.db import dialect
 from daicho.db.dialect import q
-from daicho.db.schema import create_fts_table, fts_table
+from daicho.db.schema import create_fts_table, fts_table, has_search_grams
 from daicho.models import Ledger
 from daicho.textnorm import query_terms
 
@@ -231,8 +231,6 @@ def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, 
     if not terms:
         return "", []
     if not dialect.is_sqlite():
-        from daicho.db.schema import has_search_grams
-
         grams = has_search_grams(ledger)
         clauses: list[str] = []
         values: list[Any] = []

@@ -40,6 +40,7 @@ class FileType(FieldType):
         return {"max_bytes": max_bytes}
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
+        # here, not above: daicho.importing imports the field types without Django set up
         from daicho.models import Attachment
 
         if value is None or value == []:

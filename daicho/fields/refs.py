@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
@@ -13,9 +14,36 @@ from daicho.requestdata import whole_id
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
-    from daicho.models import Field
+    from daicho.models import Field, Ledger
 
 REF_OPERATORS = frozenset({"eq", "ne", "in", "empty", "notempty"})
+
+
+class LinkGate:
+    """What a link field asks the gate, which sits above the field types: whether the writer
+    may view a ledger, and whether a record exists there for them. DaichoConfig.ready binds
+    it (`bind`) to daicho.access and daicho.selectors.records, so this package imports
+    neither."""
+
+    may_view: Callable[[Any, Ledger], bool] | None = None
+    record_exists: Callable[[int, int, ValueContext], bool] | None = None
+
+    @classmethod
+    def bind(cls, *, may_view: Callable[[Any, Ledger], bool],
+             record_exists: Callable[[int, int, ValueContext], bool]) -> None:
+        cls.may_view, cls.record_exists = may_view, record_exists
+
+    @classmethod
+    def viewable(cls, user: Any, ledger: Ledger) -> bool:
+        if cls.may_view is None:
+            raise RuntimeError("link fields need the gate (DaichoConfig.ready binds it)")
+        return cls.may_view(user, ledger)
+
+    @classmethod
+    def exists(cls, ledger_id: int, record_id: int, ctx: ValueContext) -> bool:
+        if cls.record_exists is None:
+            raise RuntimeError("link fields need the gate (DaichoConfig.ready binds it)")
+        return cls.record_exists(ledger_id, record_id, ctx)
 
 
 class UserType(FieldType):
@@ -29,6 +57,7 @@ class UserType(FieldType):
 
     def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
         """Active users by name (a filter names them by login)."""
+        # here, not above: daicho.importing imports the field types without Django set up
         from django.contrib.auth import get_user_model
 
         found = (get_user_model().objects.filter(is_active=True).order_by("username")
@@ -63,6 +92,7 @@ class OrgType(FieldType):
 
     def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
         """Today's departments by name (a filter names them by code)."""
+        # here, not above: daicho.importing imports the field types without Django set up
         from daicho.models import Org
 
         found = Org.objects.filter(abolished_on=None).order_by("code").values_list("code", "name")
@@ -99,7 +129,7 @@ class LinkType(FieldType):
     can_be_unique = False
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
-        from daicho import access
+        # here, not above: daicho.importing imports the field types without Django set up
         from daicho.models import Field, Ledger
 
         reject_unknown(options, {"ledger", "display_field"})
@@ -108,7 +138,7 @@ class LinkType(FieldType):
             not isinstance(target, bool) and 0 < target < 2**62 else None
         # A ledger the writer (ctx.user) may not view answers exactly as one that does not exist.
         if found is None or (ctx.user is not None and ctx.user.is_authenticated
-                             and not access.has_right(ctx.user, found, "view")):
+                             and not LinkGate.viewable(ctx.user, found)):
             raise InvalidInput(_("options.ledger must be the id of an existing ledger."))
         out: dict[str, Any] = {"ledger": target}
         # The field of the linked ledger that names its records in cells and pickers (the web
@@ -123,8 +153,6 @@ class LinkType(FieldType):
         return out
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
-        from daicho.selectors.records import record_exists
-
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         # A JSON integer, or its digits as text (forms, pasted cells); never 1.5 (stored as 1
@@ -132,7 +160,7 @@ class LinkType(FieldType):
         record_id = whole_id(value)
         if record_id is None:
             raise FieldValueError(_("Give the id of a record (a whole number)."))
-        if not record_exists(int(field.options["ledger"]), record_id, ctx):
+        if not LinkGate.exists(int(field.options["ledger"]), record_id, ctx):
             raise FieldValueError(_("Record %(id)d does not exist in the linked ledger.")
                                   % {"id": record_id})
         return record_id

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from daicho.db import plain
 from daicho.errors import InvalidInput
 from daicho.fields import FieldType, type_for
-from daicho.models import Field, Ledger
+from daicho.models import Field, Job, Ledger
 
 
 @dataclass
@@ -87,15 +90,11 @@ def process_of(ledger: Ledger) -> dict[str, Any] | None:
 
 def status_field(ledger: Ledger) -> Field:
     """The pseudo field `status`: never saved, never listed among the fields; a text column."""
-    from django.utils.translation import gettext_lazy
-
     return Field(ledger=ledger, code=STATUS_CODE, name=str(gettext_lazy("Status")), type="text",
                  column=STATUS_COLUMN, options={})
 
 
 def _unknown_field(code: str) -> str:
-    from django.utils.translation import gettext as _
-
     return _("There is no field 「%(code)s」 in this ledger.") % {"code": str(code)[:64]}
 
 
@@ -161,8 +160,6 @@ def field_json(f: Field) -> dict[str, Any]:
 def computing(ledger_id: int) -> dict[str, Any] | None:
     """The ledger's formula recomputation while it is queued or running ({"job", "progress"},
     daicho.services.formulas), else None: its computed fields still show older values."""
-    from daicho.models import Job
-
     job = Job.objects.filter(kind="formula_recompute", status__in=("queued", "running"),
                              params__ledger=ledger_id).order_by("id").first()
     return None if job is None else {"job": job.id, "progress": job.progress}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count
+
 from daicho.models import Notification, OutboxMail
 
 PAGE = 50
@@ -51,8 +53,6 @@ def outbox_json(m: OutboxMail) -> dict[str, Any]:
 
 
 def outbox_counts() -> dict[str, int]:
-    from django.db.models import Count
-
     counts = dict.fromkeys(("pending", "sending", "sent", "failed"), 0)
     for row in OutboxMail.objects.values("status").annotate(n=Count("id")):
         counts[str(row["status"])] = int(row["n"])

@@ -17,7 +17,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from daicho.db import dialect, plain
-from daicho.models import Org, OrgChange, OrgMembership, OrgVersion
+from daicho.models import Org, OrgChange, OrgMembership, OrgVersion, Profile
+
+# Holders of this role read the access log and see what any user may see, as admins do
+# (daicho.access).
+SYSTEM_ADMIN_ROLE = "システム管理者"
+# Every city has these two roles (the role list shows them even when nobody holds them).
+BUILTIN_ROLES = (SYSTEM_ADMIN_ROLE, "台帳管理者")
 
 
 @dataclass(frozen=True)
@@ -180,9 +186,6 @@ def people_in(org_id: int, day: dt.date | None = None) -> list[tuple[str, str, b
 def roles_in_use() -> list[tuple[str, list[str]]]:
     """The role names the city uses: the two every city has, then every name an active user
     holds, each with the logins holding it."""
-    from daicho.access import BUILTIN_ROLES
-    from daicho.models import Profile
-
     holders: dict[str, list[str]] = {name: [] for name in BUILTIN_ROLES}
     for login, roles in Profile.objects.filter(user__is_active=True) \
             .order_by("user__username").values_list("user__username", "roles"):

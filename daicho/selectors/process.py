@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from daicho import access
@@ -35,6 +36,7 @@ from daicho.models import (
     ProcessVersion,
     Profile,
 )
+from daicho.selectors import conditions
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import (
     STATUS_COLUMN,
@@ -160,10 +162,10 @@ def condition_holds(action: dict[str, Any], schema: LedgerSchema, row: sel.Row) 
     if not condition:
         return True
     try:
-        sql, params = sel.parse_filter(schema.full, str(condition), ValueContext())
+        sql, params = conditions.parse_filter(schema.full, str(condition), ValueContext())
     except InvalidInput:
         return False  # its field was deleted since: the action is not offered
-    return sel.row_matches(schema.full, row.id, sql, params)
+    return conditions.row_matches(schema.full, row.id, sql, params)
 
 
 def members(org_ids: Iterable[int]) -> set[int]:
@@ -171,8 +173,6 @@ def members(org_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     day = timezone.localdate()
-    from django.db.models import Q
-
     valid = Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
     return set(OrgMembership.objects.filter(valid, org_id__in=ids, user__is_active=True)
                .values_list("user_id", flat=True)[:MAX_WAITING])
@@ -247,7 +247,7 @@ def waiting_users(schema: LedgerSchema, row: sel.Row, process: dict[str, Any]) -
         if not grant.holds("view"):
             continue
         sql, params = grant.predicate("view")
-        if not sql or sel.row_matches(schema.full, row.id, sql, params):
+        if not sql or conditions.row_matches(schema.full, row.id, sql, params):
             viewers.append(int(person.pk))
     return viewers
 

@@ -24,10 +24,12 @@ from daicho.db import schema as ddl
 from daicho.db.dialect import live, q, trashed
 from daicho.db.schema import fts_table
 from daicho.db.search import fts_match, index_ready, search_condition, verify_condition
-from daicho.errors import FieldValueError, InvalidInput, NotFound
+from daicho.errors import InvalidInput, NotFound
 from daicho.fields.context import ValueContext
+from daicho.fields.refs import OrgType, UserType
 from daicho.models import Field
 from daicho.requestdata import has_lone_surrogate
+from daicho.selectors.conditions import parse_filter
 from daicho.selectors.grouping import grouping
 from daicho.selectors.ledgers import STATUS_COLUMN, VERSION_COLUMN, LedgerSchema
 from daicho.textnorm import query_terms
@@ -112,8 +114,6 @@ def record_json(schema: LedgerSchema, row: Row, ctx: ValueContext) -> dict[str, 
 
 def preload(schema: LedgerSchema, rows: list[Row], ctx: ValueContext) -> None:
     """One query for all users and one for all departments a page refers to (no N+1)."""
-    from daicho.fields.refs import OrgType, UserType
-
     user_ids: set[int] = set()
     org_ids: set[int] = set()
     users = [f.code for f, ftype in schema.typed if isinstance(ftype, UserType)]
@@ -129,45 +129,6 @@ def preload(schema: LedgerSchema, rows: list[Row], ctx: ValueContext) -> None:
 def records_json(schema: LedgerSchema, rows: list[Row], ctx: ValueContext) -> list[dict[str, Any]]:
     preload(schema, rows, ctx)
     return [record_json(schema, row, ctx) for row in rows]
-
-
-# -- filters -----------------------------------------------------------------------------------
-
-def parse_filter(schema: LedgerSchema, spec: str, ctx: ValueContext,
-                 alias: str = "t", use_index: bool = True,
-                 sort_column: str | None = None) -> tuple[str, list[Any]]:
-    if len(spec) > 10_000:
-        raise InvalidInput(_("The filter is too long."), code="invalid_filter")
-    parts = spec.split(":", 2)
-    if len(parts) < 2:
-        raise InvalidInput(_("Write a filter as CODE:OP:VALUE."), code="invalid_filter",
-                           details={"filter": spec[:200]})
-    code, op = parts[0], parts[1]
-    text = parts[2] if len(parts) == 3 else ""
-    f = schema.field(code)
-    ftype = schema.type_of(f)
-    if op not in ftype.operators:
-        raise InvalidInput(
-            _("The operator 「%(op)s」 cannot be used with the field 「%(name)s」.")
-            % {"op": op[:20], "name": f.name},
-            code="invalid_filter",
-            details={"field": code, "allowed": sorted(ftype.operators)},
-        )
-    if op not in ("empty", "notempty") and len(parts) < 3:
-        raise InvalidInput(_("Write a filter as CODE:OP:VALUE."), code="invalid_filter",
-                           details={"filter": spec[:200]})
-    column = f"{alias}.{q(f.column)}"
-    if not use_index and dialect.is_sqlite() and f.column != sort_column:
-        # SQLite's way to say "do not use an index for this term": walk the sort column's index
-        # instead (a filter on the sort column itself is a range of that walk).
-        column = "+" + column
-    try:
-        return ftype.filter_sql(f, column, op, text, ctx)
-    except FieldValueError as exc:
-        raise InvalidInput(
-            _("Filter on 「%(name)s」: %(message)s") % {"name": f.name, "message": exc.message},
-            code="invalid_filter", details={"field": code},
-        ) from None
 
 
 def where_clause(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] = (),
@@ -303,7 +264,7 @@ def _many_matches(user: AnyUser, schema: LedgerSchema, filters: Sequence[str], s
     matches, walking the sort column's index and testing the filters on the way finds a page
     after a few hundred rows, where SQLite's own choice — the filter's index, then sorting every
     match — would sort a hundred thousand rows for each page. A (filter, sort) pair index, once
-    built in the background, serves such a page directly (daicho.db.schema.request_pair_index)."""
+    built in the background, serves such a page directly (daicho.services.indexes)."""
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted)
     col = f"t.{q(key.column)}"
@@ -417,7 +378,7 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
                 ddl.pair_index_name(schema.ledger, pair, keys[0].column, "s")):
             many, use_index = _many_matches(user, schema, filters, search, ctx, deleted, keys[0])
             if many and pair is not None:
-                ddl.request_pair_index(schema.ledger, pair, keys[0].column, "s")
+                ddl.note_wanted(schema.ledger, pair, keys[0].column, "s")
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted, use_index=use_index, sort_column=keys[0].column)
     sort_cols = ", ".join(f"t.{q(k.column)}" for k in keys)
@@ -542,29 +503,6 @@ def _rows_where(user: AnyUser, schema: LedgerSchema, where: str, params: list[An
         return to_rows(schema, cur.fetchall())
 
 
-def row_matches(schema: LedgerSchema, record_id: int, condition: str,
-                params: list[Any]) -> bool:
-    """Whether the record satisfies `condition` (SQL over alias t, from daicho.access)."""
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT 1 FROM {q(schema.table)} t WHERE t.id = %s AND ({condition})",
-                    [record_id, *params])
-        return cur.fetchone() is not None
-
-
-def rows_outside(schema: LedgerSchema, ids: list[int], condition: str,
-                 params: list[Any]) -> int:
-    """How many of the records `ids` do not meet `condition` (NULL counts as not met)."""
-    outside = 0
-    with connection.cursor() as cur:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)} t WHERE t.id IN "
-                        f"({', '.join(['%s'] * len(chunk))}) AND (CASE WHEN ({condition}) "
-                        "THEN 0 ELSE 1 END) = 1", [*chunk, *params])
-            outside += int(cur.fetchone()[0])
-    return outside
-
-
 def record_exists(ledger_id: int, record_id: int, ctx: ValueContext | None = None) -> bool:
     """Whether a link may point at this record: it is live and — for a signed-in writer other
     than an administrator (`ctx.user`) — visible to them through the gate. A record they may not
@@ -627,7 +565,7 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx)
     source = f"{q(schema.table)} t"
     if name != "count" and metric_field is not None and group_field is not None:
-        covered = ddl.ensure_covering_index(schema.ledger, group_field.column, metric_field.column)
+        covered = ddl.want_covering_index(schema.ledger, group_field.column, metric_field.column)
         if not filters and not search and dialect.is_sqlite() and \
                 not access.record_predicate(user, schema)[0]:
             if covered:

@@ -29,9 +29,10 @@ from daicho.db.dialect import q
 from daicho.db.search import search_condition
 from daicho.fields.context import ValueContext
 from daicho.models import Field
+from daicho.selectors.conditions import parse_filter
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.selectors.records import _equality_column as equality_column
-from daicho.selectors.records import parse_filter, where_clause
+from daicho.selectors.records import where_clause
 
 VALUE_CAP = 1000
 MONTH_CAP = 1200  # a hundred years of months
@@ -79,7 +80,7 @@ def column_values(user: AnyUser, schema: LedgerSchema, code: str, *,
     if pair is not None and pair != f.column:
         # `other = x` listed in this column's order: the (filter, sort) pair index that list
         # pages use makes it one index range; until a job has built it, the read walks.
-        ddl.ensure_pair_index(schema.ledger, pair, str(f.column), "s")
+        ddl.want_pair_index(schema.ledger, pair, str(f.column), "s")
     table = q(schema.table)
     if ftype.storage == "date" and not text:
         # Per day in index order, summed per month here: grouping by the month expression

@@ -25,6 +25,9 @@ from django.utils.translation import gettext_lazy, pgettext
 from daicho.db import dialect
 from daicho.models import AuditEvent, AuditHead
 from daicho.selectors.ledgers import LedgerSchema, is_sensitive
+from daicho.sensitive_reads import READS, Read
+from daicho.sensitive_reads import not_shown as not_shown  # the pages' half, by this name
+from daicho.sensitive_reads import opened as opened
 
 GENESIS = "0" * 64
 # Every action the log records, with how the access-log screen and its CSV name it.
@@ -135,39 +138,9 @@ def _lock() -> None:
 
 # -- reads of sensitive ledgers -------------------------------------------------------------------
 #
-# Logging a read must not depend on each view remembering a call. The gate (access.ledger_for)
-# reports every ledger it opens for `view` to opened(); while a request is served
-# (SensitiveReadsMiddleware) the sensitive ones are collected, and when the request has answered
-# a read (GET or HEAD, status below 400) one entry per sensitive ledger is written. A view may
-# make its entry more precise with viewed() (the record or file shown); a page that opened a
-# ledger without showing any of its data says so with not_shown().
+# The gate notes them (daicho.sensitive_reads, which says how); the middleware below writes them.
 
-@dataclass
-class _Read:
-    user: Any
-    action: str = "view_list"
-    details: dict[str, Any] | None = None
-
-
-_reads: ContextVar[dict[int, _Read] | None] = ContextVar("daicho_sensitive_reads", default=None)
 READ_METHODS = ("GET", "HEAD")
-
-
-def opened(user: Any, schema: LedgerSchema, right: str) -> LedgerSchema:
-    """The gate's report of a ledger granted to `user` (returned as it is). Costs no query."""
-    reads = _reads.get()
-    if reads is not None and right == "view" and schema.id not in reads \
-            and is_sensitive(schema.ledger):
-        reads[schema.id] = _Read(user)
-    return schema
-
-
-def not_shown(schema: LedgerSchema) -> None:
-    """The page opened this ledger without showing any of its records (e.g. to leave a
-    sensitive ledger out of a summary): no entry for it."""
-    reads = _reads.get()
-    if reads is not None:
-        reads.pop(schema.id, None)
 
 
 def viewed(request: HttpRequest, schema: LedgerSchema, *, record_id: int | None = None,
@@ -178,12 +151,12 @@ def viewed(request: HttpRequest, schema: LedgerSchema, *, record_id: int | None 
     if not is_sensitive(schema.ledger):
         return
     action, details = _describe(request, schema.id, record_id=record_id, file_id=file_id)
-    reads = _reads.get()
+    reads = READS.get()
     if reads is None:
         record(user=request.user, action=action, target=f"ledger:{schema.id}", request=request,
                details=details)
     else:
-        reads[schema.id] = _Read(request.user, action, details)
+        reads[schema.id] = Read(request.user, action, details)
 
 
 def _describe(request: HttpRequest, ledger_id: int, *, record_id: int | None = None,
@@ -224,10 +197,10 @@ class SensitiveReadsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> Any:
-        token = _reads.set({})
+        token = READS.set({})
         try:
             response = self.get_response(request)
-            reads = _reads.get() or {}
+            reads = READS.get() or {}
             if reads and request.method in READ_METHODS and response.status_code < 400:
                 for ledger_id, read in sorted(reads.items()):
                     action, details = (read.action, read.details) if read.details is not None \
@@ -236,7 +209,7 @@ class SensitiveReadsMiddleware:
                            request=request, details=details)
             return response
         finally:
-            _reads.reset(token)
+            READS.reset(token)
 
 
 def verify() -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from daicho import config
+from daicho import config, jobs
 from daicho.models import AuditEvent, AuditHead
 from daicho.services.audit import CHECKPOINT_ID, GENESIS, HEAD_ID
 
@@ -128,6 +128,15 @@ def check(folder: Path) -> dict[str, Any]:
         elif seq > pruned_through:
             problems.append({"seq": seq, "problem": "anchor_missing", "file": a["file"]})
     return {"ok": not problems, "anchors": len(anchors), "problems": problems[:100]}
+
+
+ANCHOR_CHECK_SECONDS = 3600
+
+
+@jobs.every(ANCHOR_CHECK_SECONDS)
+def _check() -> None:
+    """The job worker's hourly look (a failing anchor is tried again in an hour)."""
+    anchor_if_due()  # the access log's chain head, written outside once a day
 
 
 def anchor_if_due() -> dict[str, Any] | None:

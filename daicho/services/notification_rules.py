@@ -23,6 +23,7 @@ from daicho.fields.context import ValueContext
 from daicho.fields.refs import OrgType, UserType
 from daicho.fields.temporal import DateTimeType, DateType
 from daicho.models import Ledger, LedgerEvent
+from daicho.selectors.conditions import parse_filter
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 from daicho.services.permissions import clean_subject
@@ -106,8 +107,6 @@ def _field(rule: dict[str, Any], at: str, schema: LedgerSchema) -> str | None:
 
 
 def _clean_rule(rule: Any, at: str, schema: LedgerSchema) -> dict[str, Any]:
-    from daicho.selectors.records import parse_filter
-
     if not isinstance(rule, dict) or not {"on", "to"} <= set(rule) or not set(rule) <= RULE_KEYS:
         raise _bad(at, _("A rule has on and to, and may have field, days_before, filter and "
                          "mail."))

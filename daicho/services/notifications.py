@@ -30,6 +30,7 @@ from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.refs import OrgType, UserType
 from daicho.models import Notification, Profile
+from daicho.selectors import conditions
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.selectors.orgs import users_in
@@ -83,7 +84,7 @@ class Seen:
         key = ("count", self._view, tuple(ids))
         if key not in self._shared:
             _sql, params = self.schema.grant.predicate("view")
-            self._shared[key] = len(ids) - sel.rows_outside(self.schema.full, ids, condition,
+            self._shared[key] = len(ids) - conditions.rows_outside(self.schema.full, ids, condition,
                                                             params)
         return int(self._shared[key])
 
@@ -331,7 +332,7 @@ def matching_ids(full: LedgerSchema, ids: Sequence[int], spec: str) -> set[int]:
     """The live records among `ids` that meet the filter `CODE:OP:VALUE` (none when the filter
     no longer holds: its field was deleted since)."""
     try:
-        cond, params = sel.parse_filter(full, spec, ValueContext())
+        cond, params = conditions.parse_filter(full, spec, ValueContext())
     except InvalidInput:
         return set()
     found: set[int] = set()

@@ -4,8 +4,9 @@ import a tree from CSV, apply the changes whose date has come, cancel a schedule
 Effective dating: every state of a department is kept as an OrgVersion [valid_from, valid_to), so
 the tree as of any date can be shown (daicho.selectors.orgs). A change dated today or earlier is
 written at once (Org is always today's state); one dated later is stored as an OrgChange and
-applied on or after its date (by the next `daicho org import`, `daicho org apply`, or any
-`GET /api/v1/orgs`). A department's history is written in date order: a change may not be dated
+applied on or after its date: by the job worker's check (`apply_when_due`, every ten minutes),
+before any department write, and by `daicho org import` and `daicho org apply`. Reads apply
+nothing. A department's history is written in date order: a change may not be dated
 before the latest recorded state of its department. Records keep the department's id through
 every change."""
 
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from daicho import jobs
 from daicho.errors import Conflict, InvalidInput, NotFound
 from daicho.models import Org, OrgChange, OrgVersion
 from daicho.selectors import orgs as sel
@@ -169,7 +171,6 @@ def cancel_change(*, change_id: int, by: Any = None) -> OrgChange:
 def orgs_json(*, as_of: Any = None) -> list[dict[str, Any]]:
     """Today's departments in the contract's shape; with `as_of`, the tree on that date (past or
     scheduled) with each department's valid_from and valid_to."""
-    apply_due_changes()
     day = parse_day(as_of, at="as_of")
     if day is not None:
         return [s.as_json() for s in sel.tree_on(day)]
@@ -389,6 +390,25 @@ def _apply(rows: list[tuple[str, str, str, dt.date]]) -> tuple[int, int]:
             updated.add(code)
     _check_tree()
     return len(created), len(updated)
+
+
+APPLY_CHECK_SECONDS = 600
+
+
+@jobs.every(APPLY_CHECK_SECONDS)
+def apply_when_due() -> None:
+    """The daily step of the calendar, checked by the job worker every ten minutes: a new day
+    applies what became due (scheduled department changes and dated moves of people); within a
+    day, a change that is due and still waiting (scheduled by another process) is applied."""
+    today = timezone.localdate()
+    if _applied_on.get("day") == today and not OrgChange.objects.filter(
+            applied_at=None, valid_from__lte=today).exists():
+        return
+    apply_due_changes(today=today)
+    _applied_on["day"] = today
+
+
+_applied_on: dict[str, dt.date] = {}
 
 
 def apply_due_changes(*, today: dt.date | None = None) -> int:

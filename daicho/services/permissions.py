@@ -16,6 +16,7 @@ from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.refs import OrgType
 from daicho.models import Ledger, LedgerEvent, Org, Profile
+from daicho.selectors.conditions import parse_filter
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 
@@ -67,8 +68,6 @@ def _rights(value: Any, at: str) -> list[str]:
 
 
 def _records(value: Any, at: str, schema: LedgerSchema) -> dict[str, Any]:
-    from daicho.selectors.records import parse_filter
-
     if isinstance(value, dict) and len(value) == 1:
         if value.get("creator") is True:
             return {"creator": True}

@@ -22,7 +22,7 @@ from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.fields.refs import OrgType, UserType
 from daicho.models import Field, Ledger, LedgerEvent, ProcessVersion
-from daicho.selectors import records as sel
+from daicho.selectors import conditions
 from daicho.selectors.ledgers import STATUS_CODE, STATUS_COLUMN, VERSION_COLUMN, LedgerSchema
 from daicho.selectors.process import MODES, stored_definition
 from daicho.services import audit
@@ -92,7 +92,7 @@ def _action(value: Any, at: str, statuses: list[str], schema: LedgerSchema) -> d
         if not isinstance(condition, str):
             raise _bad(f"{at}.condition", _("A condition is written CODE:OP:VALUE."))
         try:
-            sel.parse_filter(schema.full, condition, ValueContext())
+            conditions.parse_filter(schema.full, condition, ValueContext())
         except InvalidInput as exc:
             raise _bad(f"{at}.condition", _("The condition of the action 「%(name)s」: "
                                             "%(message)s") % {"name": name,

@@ -144,9 +144,15 @@ def touch_presence(*, user: AnyUser, schema: LedgerSchema, record_id: int) -> No
 
 
 def note_ledger_opened(*, user: AnyUser, schema: LedgerSchema) -> None:
-    """Remember that `user` opened the ledger's list just now (the home page's recent ledgers).
-    Usually one UPDATE; a first visit inserts and forgets the user's oldest beyond RECENT_KEPT."""
+    """Remember that `user` opened the ledger's list just now (the home page's recent ledgers,
+    latest first). Only a change of that order is written: paging, sorting or filtering the list
+    the user opened last is one read and no write. Another ledger is one UPDATE; a first visit
+    inserts and forgets the user's oldest beyond RECENT_KEPT."""
     if not user.is_authenticated:
+        return
+    latest = RecentLedger.objects.filter(user_id=user.pk).order_by("-opened_at") \
+        .values_list("ledger_id", flat=True).first()
+    if latest == schema.id:
         return
     now = timezone.now()
     if RecentLedger.objects.filter(user_id=user.pk, ledger_id=schema.id).update(opened_at=now):

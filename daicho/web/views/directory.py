@@ -69,7 +69,6 @@ def _departments_page(request: HttpRequest, *, status: int = 200, **extra: Any) 
         date_error = ""
     except DaichoError as exc:
         as_of, date_error = today, exc.message
-    orgs.apply_due_changes(today=today)
     ids = dict(Org.objects.values_list("code", "id"))
     return render(request, "web/manage/directory/departments.html", {
         "tree": _nested(sel.tree_on(as_of), ids), "as_of": as_of, "today": today,
@@ -106,7 +105,6 @@ def _org(org_id: int) -> Org:
 
 def _department_page(request: HttpRequest, org: Org, *, status: int = 200,
                      **extra: Any) -> HttpResponse:
-    orgs.apply_due_changes()
     org.refresh_from_db()
     return render(request, "web/manage/directory/department.html", {
         "org": org, "history": sel.history(org.code), "today": timezone.localdate(),
