@@ -518,6 +518,16 @@ WIDGETS: dict[str, Widget] = {
 FALLBACK = Widget()
 
 
+def _register_late() -> None:
+    """Widgets kept in their own modules (they build on Widget above)."""
+    from daicho.web.subtable_widget import SubtableWidget
+
+    WIDGETS[SubtableWidget.key] = SubtableWidget()
+
+
+_register_late()
+
+
 @functools.cache
 def _formula_widget(result: str) -> Widget:
     """The formula widget of a result type: that type's filter control and alignment."""
