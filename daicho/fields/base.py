@@ -168,6 +168,16 @@ class FieldType:
     def history_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         return self.to_json(field, raw, ctx)
 
+    def line_columns(self, field: Field) -> list[tuple[str, str, str, dict[str, Any]]] | None:
+        """The columns (code, name, export kind, options) the field spreads into in the export's
+        "one row per detail line" layout; None: it stays one column (every type but detail
+        rows)."""
+        return None
+
+    def line_values(self, field: Field, raw: Any, ctx: ValueContext) -> list[list[Any]]:
+        """Per detail row, the export values of line_columns()."""
+        return []
+
     def change_detail(self, field: Field, old: Any, new: Any) -> dict[str, Any]:
         """What the history API adds to a change of this field from JSON value `old` to `new`
         (a subtable's row changes: {"rows": [...]}); {} for most types."""

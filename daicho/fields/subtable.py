@@ -292,6 +292,25 @@ class SubtableType(FieldType):
             out.append(" / ".join(cells))
         return out
 
+    def line_columns(self, field: Field) -> list[tuple[str, str, str, dict[str, Any]]] | None:
+        return [(c.code, c.name, _column_type(c).export_kind, c.options) for c in columns(field)]
+
+    def line_values(self, field: Field, raw: Any, ctx: ValueContext) -> list[list[Any]]:
+        cols = [(c, _column_type(c)) for c in columns(field)]
+        out = []
+        for row in _rows(raw):
+            values = []
+            for column, ctype in cols:
+                value = row.get(column.code)
+                try:
+                    stored = None if value is None else ctype.clean(column, value, ctx)
+                except FieldValueError:  # a cell from before its column's options changed
+                    stored = None
+                values.append(None if stored is None else
+                              ctype.export_value(column, stored, ctx))
+            out.append(values)
+        return out
+
     def export_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         return "\n".join(self.lines(field, raw)) if raw else None
 
