@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import QueryDict
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from daicho.fields.subtable import columns
 from daicho.models import Field
@@ -44,6 +45,42 @@ class SubtableWidget(Widget):
         return format_html('<table class="subtable-view"><thead><tr>{}</tr></thead>'
                            "<tbody>{}</tbody></table>", head, body)
 
+    def change_lines(self, field: Field, change: dict[str, Any], names: Names) -> list[SafeString]:
+        """「行を追加（行 3）: 品名 机、数量 2」「行を削除（行 2）: …」「品名: A → B（行 3）」."""
+        cols = {c.code: c for c in columns(field)}
+        old = {r.get("id"): r for r in change.get("old") or [] if isinstance(r, dict)}
+        new = {r.get("id"): r for r in change.get("new") or [] if isinstance(r, dict)}
+
+        def cell(code: str, value: Any) -> SafeString:
+            column = cols.get(code)
+            if column is None:
+                return format_html("{}", value)
+            return WIDGETS[column.type].show(column, value, names) if value is not None \
+                else format_html("{}", _("(blank)"))
+
+        def cells(row: dict[str, Any]) -> SafeString:
+            return format_html_join(_(", "), "{} {}", (
+                (c.name, cell(c.code, row[c.code])) for c in cols.values()
+                if row.get(c.code) is not None))
+
+        out: list[SafeString] = []
+        for item in change.get("rows") or []:
+            action, n = item.get("action"), item.get("row")
+            if action == "added":
+                out.append(format_html("{}: {}", _("Row added (row %(n)s)") % {"n": n},
+                                       cells(new.get(item.get("id")) or {})))
+            elif action == "removed":
+                out.append(format_html("{}: {}", _("Row removed (row %(n)s)") % {"n": n},
+                                       cells(old.get(item.get("id")) or {})))
+            else:
+                for code, values in (item.get("changes") or {}).items():
+                    name = cols[code].name if code in cols else code
+                    out.append(format_html("{}: <del>{}</del> → <ins>{}</ins>（{}）", name,
+                                           cell(code, values.get("old")),
+                                           cell(code, values.get("new")),
+                                           _("row %(n)s") % {"n": n}))
+        return out
+
     def text_of(self, field: Field, value: Any) -> str:
         return _canonical(value) if value else ""
 
@@ -64,8 +101,9 @@ class SubtableWidget(Widget):
                 "rows": value or []}
 
     def options_from(self, data: QueryDict, prefix: str) -> dict[str, Any]:
-        """The designer's columns: one per line, `code, name, type` (type one of
-        COLUMN_TYPES; choices after the type, separated by |)."""
+        """The designer's columns: one per line, `code, name, type` (a type of
+        daicho.fields.subtable.COLUMN_TYPES); after a choice type its choices separated by |,
+        after number its decimal places and unit."""
         out = []
         for line in data.get(prefix + "columns", "").splitlines():
             parts = [p.strip() for p in line.replace("，", ",").split(",")]
@@ -76,6 +114,10 @@ class SubtableWidget(Widget):
             if ctype in ("choice", "multichoice") and len(parts) > 3:
                 column["options"] = {"choices": [c.strip() for c in parts[3].split("|")
                                                  if c.strip()]}
+            elif ctype == "number" and len(parts) > 3:
+                decimals = parts[3]
+                column["options"] = {"decimals": int(decimals) if decimals.isdigit()
+                                     else decimals, "unit": parts[4] if len(parts) > 4 else ""}
             out.append(column)
         return {"fields": out}
 
