@@ -46,6 +46,9 @@ def test_designer_form_and_history(web: Client, api: ApiClient) -> None:
                                    {"id": 2, "name": "椅子", "qty": 4}]
     grid = web.get(f"/ledgers/{lid}/").content.decode()
     assert 'class="subtable-view"' in grid and "<th scope=\"col\">品名</th>" in grid
+    # The export menu offers one row per detail line beside one row per record.
+    assert 'data-export="xlsx_lines"' in grid and "detail=lines" in grid
+    assert "明細 1 行ごとに 1 行" in grid
 
     api.patch(f"/api/v1/ledgers/{lid}/records/{rec['id']}", {"revision": 1, "values": {code: [
         {"id": 1, "name": "天板", "qty": 2, "kind": "物品"}, {"name": "脚"}]}})
