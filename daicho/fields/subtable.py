@@ -10,6 +10,7 @@ values, and no other query path (list, search, export) needs a join (docs/archit
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,6 +21,8 @@ from django.utils.translation import gettext_lazy
 from daicho.db import dialect
 from daicho.errors import FieldValueError, InvalidInput, TooLarge
 from daicho.fields.base import FieldType, check_text, reject_unknown
+from daicho.fields.formula import RESULTS, FormulaType
+from daicho.formula import Formula, FormulaError, compile_formula
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -28,11 +31,21 @@ if TYPE_CHECKING:
 MAX_ROWS = 2_000
 MAX_COLUMNS = 50
 MAX_CHARS = 2_000_000  # the stored JSON text of one record's rows
-# The simple types a column may have (no references, files or nested subtables).
+# The simple types a column may have (no references, files or nested subtables), and formula:
+# computed per row from the row's cells (amount = qty * price), never written.
 COLUMN_TYPES = ("text", "textarea", "number", "date", "yesno", "choice", "multichoice",
-                "email", "url")
+                "email", "url", "formula")
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RESERVED = frozenset({"id"})
+
+
+def _failed(column: Field, cols: list[Field]) -> bool:
+    """True when `column`'s formula is the first that does not compile."""
+    try:
+        _plan(cols[:cols.index(column) + 1])
+    except FormulaError:
+        return True
+    return False
 
 
 class RowsValueError(FieldValueError):
@@ -62,6 +75,36 @@ def _column_type(column: Field) -> FieldType:
     from daicho.fields import REGISTRY
 
     return REGISTRY[column.type]
+
+
+def _value_type(column: Field) -> FieldType:
+    """The type a cell's JSON value is read back with: a formula column's is its result's."""
+    ctype = _column_type(column)
+    if ctype.computed:
+        return RESULTS.get(str(column.options.get("result")), RESULTS["number"])
+    return ctype
+
+
+_FORMULA = FormulaType()
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(expression: str, kinds: tuple[tuple[str, str], ...]) -> Formula:
+    return compile_formula(expression, dict(kinds))
+
+
+def _plan(cols: list[Field]) -> list[tuple[Field, Formula]]:
+    """The formula columns, compiled against the columns before them and the typed ones
+    (raises FormulaError)."""
+    kinds = {c.code: _column_type(c).formula_kind(c) for c in cols
+             if not _column_type(c).computed}
+    out = []
+    for c in cols:
+        if _column_type(c).computed:
+            formula = _compiled(str(c.options.get("expression", "")), tuple(sorted(kinds.items())))
+            out.append((c, formula))
+            kinds[c.code] = str(c.options.get("result", "number"))
+    return out
 
 
 def _rows(raw: Any) -> list[dict[str, Any]]:
@@ -149,7 +192,26 @@ class SubtableType(FieldType):
             if cleaned:
                 item["options"] = cleaned
             out.append(item)
+        self._check_formulas(out)
         return {"fields": out}
+
+    @staticmethod
+    def _check_formulas(given: list[dict[str, Any]]) -> None:
+        from daicho.models import Field as FieldModel
+
+        cols = [FieldModel(code=c["code"], name=c["name"], type=c["type"],
+                           options=c.get("options") or {}) for c in given]
+        try:
+            _plan(cols)
+        except FormulaError as exc:
+            bad = next((c for c in cols if _column_type(c).computed and
+                        _failed(c, cols)), cols[-1])
+            raise InvalidInput(_("The formula of the column 「%(name)s」 cannot be used: "
+                                 "%(why)s") % {"name": bad.name, "why": exc.message},
+                               code="invalid_expression",
+                               details={"column": bad.code, "position": exc.position,
+                                        "expression": str(bad.options.get("expression",
+                                                                          ""))[:4000]}) from None
 
     # -- values --------------------------------------------------------------------------------
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
@@ -177,6 +239,7 @@ class SubtableType(FieldType):
                                     "rows": len(value)})
         cols = columns(field)
         by_code = {c.code: c for c in cols}
+        plan = _plan(cols) if any(_column_type(c).computed for c in cols) else []
         problems: list[dict[str, Any]] = []
         rows: list[dict[str, Any]] = []
         seen_ids: set[int] = set()
@@ -197,10 +260,11 @@ class SubtableType(FieldType):
                     problems.append({"row": n, "column": str(code)[:64],
                                      "message": _("There is no such column.")})
             empty = True
+            env: dict[str, Any] = {}
             for column in cols:
-                if column.code not in given:
-                    continue
                 ctype = _column_type(column)
+                if column.code not in given or ctype.computed:
+                    continue  # a formula column's value is computed, whatever was sent
                 try:
                     stored = ctype.clean(column, given[column.code], ctx)
                 except FieldValueError as exc:
@@ -208,9 +272,17 @@ class SubtableType(FieldType):
                     continue
                 if stored is not None:
                     row[column.code] = ctype.to_json(column, stored, ctx)
+                    env[column.code] = ctype.formula_value(column, stored, ctx)
                     empty = False
-            if not empty or "id" in row:
-                rows.append(row)
+            if empty and "id" not in row:
+                continue
+            for column, formula in plan:
+                stored = _FORMULA.store(column, formula.evaluate(env))
+                if stored is not None:
+                    inner = _value_type(column)
+                    row[column.code] = inner.to_json(column, stored, ctx)
+                    env[column.code] = inner.formula_value(column, stored, ctx)
+            rows.append(row)
         if problems:
             first = problems[0]
             raise RowsValueError(_("Row %(row)d, %(column)s: %(message)s")
@@ -293,10 +365,10 @@ class SubtableType(FieldType):
         return out
 
     def line_columns(self, field: Field) -> list[tuple[str, str, str, dict[str, Any]]] | None:
-        return [(c.code, c.name, _column_type(c).export_kind, c.options) for c in columns(field)]
+        return [(c.code, c.name, _value_type(c).export_kind, c.options) for c in columns(field)]
 
     def line_values(self, field: Field, raw: Any, ctx: ValueContext) -> list[list[Any]]:
-        cols = [(c, _column_type(c)) for c in columns(field)]
+        cols = [(c, _value_type(c)) for c in columns(field)]
         out = []
         for row in _rows(raw):
             values = []
@@ -343,7 +415,7 @@ class SubtableType(FieldType):
         column = next((c for c in columns(field) if c.code == part), None)
         if column is None or raw is None:
             return []
-        ctype = _column_type(column)
+        ctype = _value_type(column)
         out = []
         for row in _rows(raw):
             value = row.get(part)

@@ -102,22 +102,25 @@ class SubtableWidget(Widget):
 
     def options_from(self, data: QueryDict, prefix: str) -> dict[str, Any]:
         """The designer's columns: one per line, `code, name, type` (a type of
-        daicho.fields.subtable.COLUMN_TYPES); after a choice type its choices separated by |,
-        after number its decimal places and unit."""
+        daicho.fields.subtable.COLUMN_TYPES), then for a choice its choices separated by |, for
+        a number its decimal places and unit, for a formula its expression (a number)."""
         out = []
         for line in data.get(prefix + "columns", "").splitlines():
-            parts = [p.strip() for p in line.replace("，", ",").split(",")]
+            parts = [p.strip() for p in line.replace("，", ",").split(",", 3)]
             if not any(parts):
                 continue
             code, name, ctype = [*parts, "", "", "text"][:3]
-            column: dict[str, Any] = {"code": code, "name": name or code, "type": ctype or "text"}
-            if ctype in ("choice", "multichoice") and len(parts) > 3:
-                column["options"] = {"choices": [c.strip() for c in parts[3].split("|")
-                                                 if c.strip()]}
-            elif ctype == "number" and len(parts) > 3:
-                decimals = parts[3]
+            ctype = ctype or "text"
+            rest = parts[3] if len(parts) > 3 else ""
+            column: dict[str, Any] = {"code": code, "name": name or code, "type": ctype}
+            if ctype in ("choice", "multichoice") and rest:
+                column["options"] = {"choices": [c.strip() for c in rest.split("|") if c.strip()]}
+            elif ctype == "number" and rest:
+                decimals, _sep, unit = (p.strip() for p in rest.partition(","))
                 column["options"] = {"decimals": int(decimals) if decimals.isdigit()
-                                     else decimals, "unit": parts[4] if len(parts) > 4 else ""}
+                                     else decimals, "unit": unit}
+            elif ctype == "formula":
+                column["options"] = {"expression": rest, "result": "number"}
             out.append(column)
         return {"fields": out}
 

@@ -214,3 +214,46 @@ def test_a_formula_may_not_use_the_subtable_itself(api: ApiClient,
         "name": "平均", "type": "formula", "code": "avg",
         "options": {"expression": "AVERAGE(items.qty)", "decimals": 1}})
     assert ok.status in (200, 201), ok.body
+
+
+def test_a_formula_column_computes_each_row(api: ApiClient) -> None:
+    led = make_ledger(api, "見積（計算）", [
+        {"name": "明細", "type": "subtable", "code": "items", "options": {"fields": [
+            {"code": "name", "name": "品名", "type": "text"},
+            {"code": "qty", "name": "数量", "type": "number"},
+            {"code": "price", "name": "単価", "type": "number", "options": {"decimals": 1}},
+            {"code": "amount", "name": "金額", "type": "formula",
+             "options": {"expression": "ROUND(qty * price * 1.1)"}},
+            {"code": "label", "name": "表示", "type": "formula",
+             "options": {"expression": "name & \"：\" & amount", "result": "text"}}]}},
+        {"name": "合計", "type": "formula", "code": "total",
+         "options": {"expression": "SUM(items.amount)"}},
+    ])
+    url = f"/api/v1/ledgers/{led['id']}/records"
+    resp = api.post(url, {"values": {"items": [{"name": "机", "qty": 2, "price": "1000.5"},
+                                               {"name": "椅子", "qty": 3, "price": 0.1,
+                                                "amount": 999999}]}})
+    assert resp.status == 201, resp.body
+    items = resp.body["values"]["items"]
+    assert [(r["amount"], r["label"]) for r in items] == [(2201, "机：2201"), (0, "椅子：0")]
+    assert resp.body["values"]["total"] == 2201
+    patched = api.patch(f"{url}/{resp.body['id']}", {"revision": 1, "values": {"items": [
+        {**items[0], "qty": 10}, items[1]]}})
+    assert patched.body["values"]["items"][0]["amount"] == 11006
+    assert patched.body["values"]["total"] == 11006
+    change = api.get(f"{url}/{resp.body['id']}/history").body["items"][0]["changes"]["items"]
+    assert change["rows"][0]["changes"]["amount"] == {"old": 2201, "new": 11006}
+
+
+@pytest.mark.parametrize("expression", ["qty *", "colour * 2", "later * 2", "\"a\" * 2"])
+def test_a_bad_formula_column_is_refused(api: ApiClient, expression: str) -> None:
+    resp = api.post("/api/v1/ledgers", {"name": "だめな式", "fields": [
+        {"name": "明細", "type": "subtable", "code": "items", "options": {"fields": [
+            {"code": "qty", "name": "数量", "type": "number"},
+            {"code": "amount", "name": "金額", "type": "formula",
+             "options": {"expression": expression}},
+            {"code": "later", "name": "後", "type": "formula", "options": {"expression": "1"}}]}}]})
+    assert resp.status == 400, resp.body
+    error = resp.body["error"]
+    assert error["code"] == "invalid_expression" and error["details"]["column"] == "amount"
+    assert isinstance(error["details"]["position"], int)

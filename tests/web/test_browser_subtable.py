@@ -17,7 +17,9 @@ FIELDS = [
         {"code": "qty", "name": "数量", "type": "number"},
         {"code": "price", "name": "単価", "type": "number", "options": {"unit": "円"}},
         {"code": "kind", "name": "区分", "type": "choice", "options": {"choices": ["物品", "役務"]}},
-        {"code": "due", "name": "納期", "type": "date"}]}},
+        {"code": "due", "name": "納期", "type": "date"},
+        {"code": "amount", "name": "金額", "type": "formula",
+         "options": {"expression": "qty * price"}}]}},
     {"name": "合計数量", "type": "formula", "code": "total",
      "options": {"expression": "SUM(items.qty)"}},
 ]
@@ -65,11 +67,13 @@ def test_edit_detail_rows_like_a_grid(open_page: Any, server: Server,
     page.wait_for_selector(".message-success")
     _s, rec = server.call("GET", f"/api/v1/ledgers/{led['id']}/records/{rid}")
     assert rec["values"]["items"] == [
-        {"id": 1, "name": "机", "qty": 2, "price": 12000, "kind": "物品"},
-        {"id": 2, "name": "設置作業", "qty": 1, "price": 5000, "kind": "役務"},
-        {"id": 3, "name": "椅子", "qty": 4, "price": 3000},
+        {"id": 1, "name": "机", "qty": 2, "price": 12000, "kind": "物品", "amount": 24000},
+        {"id": 2, "name": "設置作業", "qty": 1, "price": 5000, "kind": "役務", "amount": 5000},
+        {"id": 3, "name": "椅子", "qty": 4, "price": 3000, "amount": 12000},
     ]
     assert rec["values"]["total"] == 7
+    assert box.locator("tbody tr").nth(2).locator("output[data-code=amount]").inner_text() == \
+        "12000"
     # A bad cell is refused with its row and column.
     bad = box.locator("tbody tr").nth(2).locator("input[data-code=qty]")
     bad.fill("たくさん")

@@ -18,17 +18,22 @@ def test_designer_form_and_history(web: Client, api: ApiClient) -> None:
     resp = web.post(f"/ledgers/{lid}/fields/add", {
         "name": "明細", "type": "subtable",
         "opt:subtable:columns": "name, 品名, text\r\nqty，数量, number, 1, 個\r\n"
-                                "kind, 区分, choice, 物品|役務\r\n"})
+                                "kind, 区分, choice, 物品|役務\r\n"
+                                "double, 二倍, formula, ROUND(qty * 2, 0)\r\n"})
     assert resp.status_code == 302, resp.content.decode()[:2000]
     field = next(f for f in api.get(f"/api/v1/ledgers/{lid}").body["fields"] if f["name"] == "明細")
     assert field["options"] == {"fields": [
         {"code": "name", "name": "品名", "type": "text"},
         {"code": "qty", "name": "数量", "type": "number",
          "options": {"decimals": 1, "unit": "個", "separator": True}},
-        {"code": "kind", "name": "区分", "type": "choice", "options": {"choices": ["物品", "役務"]}}]}
+        {"code": "kind", "name": "区分", "type": "choice", "options": {"choices": ["物品", "役務"]}},
+        {"code": "double", "name": "二倍", "type": "formula",
+         "options": {"expression": "ROUND(qty * 2, 0)", "result": "number", "decimals": 0,
+                     "rounding": "half_up"}}]}
     code = field["code"]
     designer = web.get(f"/ledgers/{lid}/fields/").content.decode()
-    assert "qty, 数量, number, 1, 個\nkind, 区分, choice, 物品|役務" in designer
+    assert "qty, 数量, number, 1, 個\nkind, 区分, choice, 物品|役務\n" \
+        "double, 二倍, formula, ROUND(qty * 2, 0)" in designer
 
     form = web.get(f"/ledgers/{lid}/records/new").content.decode()
     assert "data-subtable" in form and f'id="f-{code}-columns"' in form
@@ -42,8 +47,8 @@ def test_designer_form_and_history(web: Client, api: ApiClient) -> None:
                                                  {"name": "椅子", "qty": "4"}])})
     assert resp.status_code == 302
     rec = api.get(f"/api/v1/ledgers/{lid}/records").body["items"][0]
-    assert rec["values"][code] == [{"id": 1, "name": "机", "qty": 2, "kind": "物品"},
-                                   {"id": 2, "name": "椅子", "qty": 4}]
+    assert rec["values"][code] == [{"id": 1, "name": "机", "qty": 2, "kind": "物品", "double": 4},
+                                   {"id": 2, "name": "椅子", "qty": 4, "double": 8}]
     grid = web.get(f"/ledgers/{lid}/").content.decode()
     assert 'class="subtable-view"' in grid and "<th scope=\"col\">品名</th>" in grid
     # The export menu offers one row per detail line beside one row per record.

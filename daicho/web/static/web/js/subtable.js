@@ -27,6 +27,14 @@ function cellInput(column, value, t) {
       input.append(o);
     }
     input.value = value === true ? "true" : value === false ? "false" : (value ?? "");
+  } else if (kind === "formula") {
+    // Computed by the server from the row's cells when the record is saved.
+    input = document.createElement("output");
+    input.className = "subtable-computed";
+    input.value = value ?? "";
+    input.dataset.code = column.code;
+    input.dataset.kind = kind;
+    return input;
   } else {
     input = document.createElement("input");
     input.type = "text";
@@ -67,8 +75,10 @@ function setup(box) {
   }
   const actions = document.createElement("th");
   actions.scope = "col";
-  actions.className = "visually-hidden";
-  actions.textContent = t.actions;
+  const label = document.createElement("span");
+  label.className = "visually-hidden";
+  label.textContent = t.actions;
+  actions.append(label);
   head.append(actions);
   const body = table.createTBody();
 
