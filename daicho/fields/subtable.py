@@ -39,15 +39,6 @@ _CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RESERVED = frozenset({"id"})
 
 
-def _failed(column: Field, cols: list[Field]) -> bool:
-    """True when `column`'s formula is the first that does not compile."""
-    try:
-        _plan(cols[:cols.index(column) + 1])
-    except FormulaError:
-        return True
-    return False
-
-
 class RowsValueError(FieldValueError):
     """Refused rows, each problem named by its row (1-based) and column code."""
 
@@ -93,15 +84,25 @@ def _compiled(expression: str, kinds: tuple[tuple[str, str], ...]) -> Formula:
     return compile_formula(expression, dict(kinds))
 
 
+class _ColumnFormulaError(Exception):
+    def __init__(self, column: Field, error: FormulaError) -> None:
+        super().__init__(error.message)
+        self.column, self.error = column, error
+
+
 def _plan(cols: list[Field]) -> list[tuple[Field, Formula]]:
-    """The formula columns, compiled against the columns before them and the typed ones
-    (raises FormulaError)."""
+    """The formula columns, each compiled against the typed columns and the formula columns
+    before it (raises _ColumnFormulaError naming the column)."""
     kinds = {c.code: _column_type(c).formula_kind(c) for c in cols
              if not _column_type(c).computed}
     out = []
     for c in cols:
         if _column_type(c).computed:
-            formula = _compiled(str(c.options.get("expression", "")), tuple(sorted(kinds.items())))
+            try:
+                formula = _compiled(str(c.options.get("expression", "")),
+                                    tuple(sorted(kinds.items())))
+            except FormulaError as exc:
+                raise _ColumnFormulaError(c, exc) from None
             out.append((c, formula))
             kinds[c.code] = str(c.options.get("result", "number"))
     return out
@@ -128,9 +129,12 @@ def _dump(rows: list[dict[str, Any]], next_id: int | None) -> str:
 
 
 def _finished(rows: list[dict[str, Any]], next_id: int) -> str:
-    """Rows with an id for each new one (from next_id up), as the stored text."""
+    """Rows with an id for each new one (from next_id up), as the stored text; the empty
+    rows clean() kept in place are left out."""
     out = []
     for row in rows:
+        if not row:
+            continue
         if row.get("id") is None:
             row = {"id": next_id, **{k: v for k, v in row.items() if k != "id"}}
             next_id += 1
@@ -203,13 +207,12 @@ class SubtableType(FieldType):
                            options=c.get("options") or {}) for c in given]
         try:
             _plan(cols)
-        except FormulaError as exc:
-            bad = next((c for c in cols if _column_type(c).computed and
-                        _failed(c, cols)), cols[-1])
+        except _ColumnFormulaError as exc:
+            bad = exc.column
             raise InvalidInput(_("The formula of the column 「%(name)s」 cannot be used: "
-                                 "%(why)s") % {"name": bad.name, "why": exc.message},
+                                 "%(why)s") % {"name": bad.name, "why": exc.error.message},
                                code="invalid_expression",
-                               details={"column": bad.code, "position": exc.position,
+                               details={"column": bad.code, "position": exc.error.position,
                                         "expression": str(bad.options.get("expression",
                                                                           ""))[:4000]}) from None
 
@@ -275,6 +278,7 @@ class SubtableType(FieldType):
                     env[column.code] = ctype.formula_value(column, stored, ctx)
                     empty = False
             if empty and "id" not in row:
+                rows.append({})  # keeps the positions for against(); _finished() drops it
                 continue
             for column, formula in plan:
                 stored = _FORMULA.store(column, formula.evaluate(env))
@@ -289,7 +293,7 @@ class SubtableType(FieldType):
                                  % {"row": first["row"], "column": self._column_name(cols,
                                                                                      first["column"]),
                                     "message": first["message"]}, problems[:100])
-        if not rows:
+        if not any(rows):
             return None
         text = _dump(rows, None)
         if len(text) > MAX_CHARS:
@@ -329,7 +333,7 @@ class SubtableType(FieldType):
         return _finished(rows, max((int(r.get("id") or 0) for r in rows), default=0) + 1)
 
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
-        rows = _rows(raw)
+        rows = [r for r in _rows(raw) if r]
         return rows or None
 
     def history_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:

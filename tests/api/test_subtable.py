@@ -75,6 +75,7 @@ def test_patch_replaces_the_list_keeping_known_ids(api: ApiClient,
 
 @pytest.mark.parametrize("rows, row, column", [
     ([{"name": "机"}, {"id": 99, "name": "椅子"}], 2, "id"),
+    ([{}, {"name": ""}, {"id": 99, "name": "椅子"}], 3, "id"),
     ([{"id": 1, "name": "机"}, {"id": 1, "name": "椅子"}], 2, "id"),
     ([{"id": "1", "name": "机"}], 1, "id"),
     ([{"name": "机", "qty": "たくさん"}], 1, "qty"),
