@@ -258,3 +258,19 @@ def test_a_bad_formula_column_is_refused(api: ApiClient, expression: str) -> Non
     error = resp.body["error"]
     assert error["code"] == "invalid_expression" and error["details"]["column"] == "amount"
     assert isinstance(error["details"]["position"], int)
+
+
+def test_a_hidden_subtable_hides_the_formulas_that_sum_it(api: ApiClient, make_client: Any,
+                                                          estimate: dict[str, Any]) -> None:
+    lid = estimate["ledger"]["id"]
+    rec = _create(api, estimate, [{"name": "天板", "qty": 2, "price": 100}]).body
+    assert api.get(estimate["url"], {"q": "天板"}).body["items"][0]["id"] == rec["id"]
+    assert api.put(f"/api/v1/ledgers/{lid}/permissions", {"rules": [
+        {"subject": {"everyone": True}, "rights": ["view"], "fields": {"items": "hidden"}},
+    ]}).status == 200
+    viewer = make_client("viewer", name="閲覧者")
+    got = viewer.get(f"{estimate['url']}/{rec['id']}")
+    assert got.status == 200
+    assert {"items", "total_qty", "lines", "top"}.isdisjoint(got.body["values"])
+    assert viewer.get(estimate["url"], {"q": "天板"}).body["items"] == []
+    assert viewer.get(estimate["url"], {"filter": "items:contains:天板"}).status == 400
