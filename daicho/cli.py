@@ -152,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cp932: write 〓 for characters cp932 cannot hold instead of failing")
     p.add_argument("--filter", action="append", default=[], help="CODE:OP:VALUE (repeatable)")
     p.add_argument("--q", default="", help="search text")
+    p.add_argument("--detail", default="record", choices=["record", "lines"],
+                   help="detail rows: one row per record (default) or one row per detail line")
     p.add_argument("--as", dest="as_login", metavar="LOGIN")
 
     reminders = sub.add_parser("reminders", help="date reminders").add_subparsers(

@@ -339,7 +339,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     schema = ledger_by_id_or_name(user, args.ledger, "export")
     result = export_ledger(user=user, schema=schema, fmt=args.format, path=Path(args.output),
                            encoding=args.encoding, replace=args.replace, filters=args.filter,
-                           search=args.q)
+                           search=args.q, detail=args.detail)
     text = _("Exported %(n)d records to %(file)s.") % {"n": result["rows"], "file": args.output}
     if result["replaced_count"]:
         text += "\n" + _("%(n)d characters that cp932 cannot hold were written as 〓.") % {

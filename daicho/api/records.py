@@ -180,12 +180,13 @@ def download_file(request: HttpRequest, ledger_id: int, file_id: int) -> FileRes
 @api.get("/ledgers/{ledger_id}/export", tags=["records"])
 def export(request: HttpRequest, ledger_id: int, format: str = "xlsx",
            encoding: str = "utf-8-sig", filter: list[str] = Query([]),
-           q: str = "", replace: bool = False) -> FileResponse:
+           q: str = "", replace: bool = False, detail: str = "record") -> FileResponse:
     schema = access.ledger_for(request.user, ledger_id, "export")
     handle = tempfile.NamedTemporaryFile(prefix="daicho-export-", suffix=f".{format}")
     try:
         exports.export_ledger(user=request.user, schema=schema, fmt=format, path=Path(handle.name),
-                              encoding=encoding, replace=replace, filters=filter, search=q)
+                              encoding=encoding, replace=replace, filters=filter, search=q,
+                              detail=detail)
         stream = Path(handle.name).open("rb")
     finally:
         handle.close()  # the open stream keeps the data readable after the name is gone

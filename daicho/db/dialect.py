@@ -43,6 +43,16 @@ def like(column_sql: str) -> str:
     return f"{column_sql} LIKE %s ESCAPE '\\'"
 
 
+def json_cells_like(column_sql: str) -> str:
+    """A condition on a JSON text `{"rows": [{"id": 1, CODE: VALUE}]}` (a subtable's): some
+    cell other than a row id is LIKE the parameter (case-insensitive)."""
+    if is_sqlite():
+        return (f"EXISTS (SELECT 1 FROM json_each({column_sql}, '$.rows') r, json_each(r.value) c"
+                f" WHERE c.key <> 'id' AND c.value LIKE %s ESCAPE '\\')")
+    return (f"EXISTS (SELECT 1 FROM jsonb_array_elements(({column_sql})::jsonb -> 'rows') r,"
+            f" jsonb_each_text(r.value) c WHERE c.key <> 'id' AND c.value ILIKE %s ESCAPE '\\')")
+
+
 def distinct(column_sql: str) -> str:
     """NULL-safe inequality: a blank value is 'not equal' to any given value."""
     if is_sqlite():

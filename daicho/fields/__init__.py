@@ -13,6 +13,7 @@ from daicho.fields.files import FileType
 from daicho.fields.formula import FormulaType
 from daicho.fields.number import NumberType
 from daicho.fields.refs import LinkType, OrgType, UserType
+from daicho.fields.subtable import SubtableType
 from daicho.fields.temporal import DateTimeType, DateType
 from daicho.fields.text import AutonumberType, EmailType, TextareaType, TextType, UrlType
 
@@ -24,7 +25,7 @@ REGISTRY: dict[str, FieldType] = {
     for t in (
         TextType(), TextareaType(), NumberType(), DateType(), DateTimeType(), YesNoType(),
         ChoiceType(), MultiChoiceType(), EmailType(), UrlType(), UserType(), OrgType(),
-        LinkType(), FileType(), AutonumberType(), FormulaType(),
+        LinkType(), FileType(), AutonumberType(), FormulaType(), SubtableType(),
     )
 }
 

@@ -68,6 +68,9 @@ class FieldType:
     in_formulas: ClassVar[str] = "any"
     # True for a type whose values the engine computes from other fields (formula).
     computed: ClassVar[bool] = False
+    # True for a type whose cleaned value is made final against the record's stored value
+    # (against()): the subtable's row ids.
+    needs_current: ClassVar[bool] = False
 
     def for_field(self, field: Field) -> FieldType:
         """This type as it applies to `field`: itself, except for a type whose column and
@@ -96,6 +99,11 @@ class FieldType:
 
         Raises FieldValueError with a message meant for the person who typed the value."""
         raise NotImplementedError
+
+    def against(self, field: Field, stored: Any, current: Any, ctx: ValueContext) -> Any:
+        """A cleaned value made final against the record's stored value of the field (None
+        for a new record); called by the writers only for a type with `needs_current`."""
+        return stored
 
     def added_choices(self, field: Field, texts: Iterable[str]) -> list[str]:
         """Of these texts (an import's values for the field), the ones the field would have to
@@ -160,8 +168,32 @@ class FieldType:
     def history_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         return self.to_json(field, raw, ctx)
 
+    def line_columns(self, field: Field) -> list[tuple[str, str, str, dict[str, Any]]] | None:
+        """The columns (code, name, export kind, options) the field spreads into in the export's
+        "one row per detail line" layout; None: it stays one column (every type but detail
+        rows)."""
+        return None
+
+    def line_values(self, field: Field, raw: Any, ctx: ValueContext) -> list[list[Any]]:
+        """Per detail row, the export values of line_columns()."""
+        return []
+
+    def change_detail(self, field: Field, old: Any, new: Any) -> dict[str, Any]:
+        """What the history API adds to a change of this field from JSON value `old` to `new`
+        (a subtable's row changes: {"rows": [...]}); {} for most types."""
+        return {}
+
     def formula_kind(self, field: Field) -> str:
         return self.in_formulas
+
+    def formula_refs(self, field: Field) -> dict[str, str]:
+        """The names a formula may use for this field (its code, or `code.part` for a part
+        of its value), each with the kind it gives."""
+        return {field.code: self.formula_kind(field)}
+
+    def formula_part(self, field: Field, raw: Any, part: str, ctx: ValueContext) -> Any:
+        """The value of `code.part` (formula_refs) for a stored value of this field."""
+        return None
 
     def formula_value(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         """A database value → what a formula computes with (Decimal, str, date, bool, list)."""

@@ -25,6 +25,8 @@ class ValueContext:
         self._org_name_by_id: dict[int, str] = {}
         self._user_name_by_id: dict[int, str] = {}
         self._ledger_tables: dict[int, str | None] = {}
+        # A subtable's refused rows by field code, for the error's details (records.clean_values).
+        self.row_errors: dict[str, list[dict[str, Any]]] = {}
 
     # users ---------------------------------------------------------------------------------------
     def preload_users(self, ids: Iterable[int | None]) -> None:

@@ -14,7 +14,14 @@ from django.utils.translation import gettext as _
 from daicho.access import AnyUser
 from daicho.db.dialect import q
 from daicho.errors import DaichoError, InvalidInput
-from daicho.exporting import ExportColumn, ExportError, UnencodablePosition, write_csv, write_xlsx
+from daicho.exporting import (
+    ExportColumn,
+    ExportError,
+    UnencodablePosition,
+    detail_lines,
+    write_csv,
+    write_xlsx,
+)
 from daicho.exporting.charsets import Substitution
 from daicho.exporting.crosstab_xlsx import CrossTabSheet, write_crosstab
 from daicho.fields.context import ValueContext
@@ -25,6 +32,7 @@ from daicho.services import audit
 
 FORMATS = ("xlsx", "csv")
 ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
+DETAILS = ("record", "lines")  # one row per record / per detail line
 BATCH = 2000
 MAX_LISTED = 1000  # places listed in the result; the counts are always exact
 CONTENT_TYPES = {
@@ -33,11 +41,15 @@ CONTENT_TYPES = {
 }
 
 
-def columns_for(schema: LedgerSchema) -> list[ExportColumn]:
-    """One column per visible field, then the process status (read-only: `daicho import`
-    leaves it out with a warning) when the ledger has a process."""
-    columns = [ExportColumn(name=f.name, type=schema.type_of(f).export_kind, options=f.options)
-               for f in schema.fields]
+def columns_for(schema: LedgerSchema, detail: str = "record") -> list[ExportColumn]:
+    """One column per visible field (`detail="lines"`: a field of detail rows spreads into
+    its columns, daicho.exporting.detail_lines), then the process status (read-only: `daicho
+    import` leaves it out with a warning) when the ledger has a process."""
+    if detail == "lines":
+        columns = detail_lines.columns(_parts(schema))
+    else:
+        columns = [ExportColumn(name=f.name, type=schema.type_of(f).export_kind,
+                                options=f.options) for f in schema.fields]
     if schema.process is not None:
         columns.append(ExportColumn(name=status_header(schema), type="text"))
     return columns
@@ -48,9 +60,17 @@ def status_header(schema: LedgerSchema) -> str:
     return str(schema.field(STATUS_CODE).name)
 
 
+def _parts(schema: LedgerSchema) -> list[detail_lines.Part]:
+    return [detail_lines.Part(ExportColumn(name=f.name, type=schema.type_of(f).export_kind,
+                                           options=f.options),
+                              schema.type_of(f).line_columns(f)) for f in schema.fields]
+
+
 def export_rows(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] = (),
-                search: str = "") -> Iterator[list[Any]]:
-    """Rows of export values in id order; keyset batches keep memory flat at any size."""
+                search: str = "", detail: str = "record") -> Iterator[list[Any]]:
+    """Rows of export values in id order; keyset batches keep memory flat at any size.
+    `detail="lines"`: one row per detail line (daicho.exporting.detail_lines)."""
+    parts = _parts(schema) if detail == "lines" else None
     ctx = ValueContext()
     where, params = sel.where_clause(user, schema, filters=filters, search=search, ctx=ctx)
     last = 0
@@ -67,6 +87,13 @@ def export_rows(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] =
         status = schema.process is not None
         for row in rows:
             values = [ftype.export_value(f, row.raw[f.code], ctx) for f, ftype in types]
+            if parts is not None:
+                details = [None if part.lines is None else ftype.line_values(f, row.raw[f.code],
+                                                                             ctx)
+                           for part, (f, ftype) in zip(parts, types, strict=True)]
+                for line in detail_lines.spread(parts, values, details):
+                    yield [*line, row.status] if status else line
+                continue
             yield [*values, row.status] if status else values
         last = rows[-1].id
 
@@ -77,14 +104,19 @@ def _as_daicho_error(exc: ExportError) -> DaichoError:
 
 def export_ledger(*, user: AnyUser, schema: LedgerSchema, fmt: str, path: Path,
                   encoding: str = "utf-8-sig", replace: bool = False,
-                  filters: Sequence[str] = (), search: str = "") -> dict[str, Any]:
-    """Write the export to `path` atomically; returns counts and any replaced characters."""
+                  filters: Sequence[str] = (), search: str = "",
+                  detail: str = "record") -> dict[str, Any]:
+    """Write the export to `path` atomically; returns counts and any replaced characters.
+    `detail`: `record` (one row per record, detail rows as one text cell) or `lines` (one
+    row per detail line)."""
     if fmt not in FORMATS:
         raise InvalidInput(_("format must be xlsx or csv."), code="invalid_format")
+    if detail not in DETAILS:
+        raise InvalidInput(_("detail must be record or lines."), code="invalid_detail")
     if encoding not in ENCODINGS:
         raise InvalidInput(_("encoding must be utf-8-sig, utf-8 or cp932."), code="invalid_encoding")
-    columns = columns_for(schema)
-    rows = export_rows(user, schema, filters=filters, search=search)
+    columns = columns_for(schema, detail)
+    rows = export_rows(user, schema, filters=filters, search=search, detail=detail)
     replaced: list[UnencodablePosition] = []
     substituted: list[Substitution] = []
     substituted_count = 0
@@ -109,7 +141,8 @@ def export_ledger(*, user: AnyUser, schema: LedgerSchema, fmt: str, path: Path,
     finally:
         tmp.unlink(missing_ok=True)
     audit.record(user=user, action="export", target=f"ledger:{schema.id}",
-                 details={"format": fmt, "rows": count, "filters": list(filters)[:50],
+                 details={"format": fmt, "rows": count, "detail": detail,
+                          "filters": list(filters)[:50],
                           "q": search[:200]})
     return {"rows": count, "format": fmt, "encoding": encoding if fmt == "csv" else None,
             "replaced": replaced[:MAX_LISTED], "replaced_count": len(replaced),

@@ -60,7 +60,9 @@ def check_fields(fields: Sequence[Field]) -> None:
 
 def plan(fields: Sequence[Field]) -> list[Step]:
     """The formulas of `fields`, compiled, in an order where each comes after those it uses."""
-    kinds = {f.code: type_for(f).formula_kind(f) for f in fields}
+    kinds: dict[str, str] = {}
+    for f in fields:
+        kinds.update(type_for(f).formula_refs(f))
     steps: dict[str, Step] = {}
     for f in fields:
         ftype = type_for(f)
@@ -159,14 +161,20 @@ class _Env(dict[str, Any]):
 
     def __init__(self, schema: LedgerSchema, raw: dict[str, Any], ctx: ValueContext) -> None:
         super().__init__()
-        self.readers, self.raw, self.ctx = _readers(schema), raw, ctx
+        self.schema, self.readers, self.raw, self.ctx = schema, _readers(schema), raw, ctx
 
     def get(self, code: str, default: Any = None) -> Any:
         if code in self:
             return self[code]
-        raw = self.raw.get(code)
-        reader = self.readers.get(code)
-        value = None if raw is None or reader is None else reader[1](reader[0], raw, self.ctx)
+        base, dot, part = code.partition(".")
+        raw = self.raw.get(base)
+        reader = self.readers.get(base)
+        if dot:  # a part of a value: a subtable's column (FieldType.formula_part)
+            value = None if reader is None else \
+                self.schema.type_of(reader[0]).formula_part(reader[0], raw, part, self.ctx)
+        else:
+            value = None if raw is None or reader is None else \
+                reader[1](reader[0], raw, self.ctx)
         self[code] = value
         return value
 

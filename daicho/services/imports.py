@@ -35,7 +35,15 @@ from daicho.errors import (
 )
 from daicho.fields.context import ValueContext
 from daicho.i18n import join_list
-from daicho.importing import ImportFileError, Limits, ParsedTable, ValueParseError, parse_value, read_table
+from daicho.importing import (
+    ImportFileError,
+    Limits,
+    ParsedTable,
+    ValueParseError,
+    detail_lines,
+    parse_value,
+    read_table,
+)
 from daicho.importing import text_of as cell_text
 from daicho.importing.collector import no_cycle_collection
 from daicho.importing.early import EarlyRead
@@ -710,6 +718,7 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
         inferred = True
     else:
         schema = target
+        _fold_detail_lines(table, schema, opts)
         mapping, more = _match_columns(table, schema, opts)
         warnings.extend(more)
         warnings.extend(appended_values(user, table, schema, mapping))
@@ -762,6 +771,19 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
     fresh = access.grant_for(user, load_schema(schema.id) or schema).schema("import")
     return _report(table=table, schema=fresh, outcome=outcome, dry_run=opts.dry_run, ok=ok,
                    warnings=warnings, batch_id=batch_id if not opts.dry_run else None)
+
+
+def _fold_detail_lines(table: ParsedTable, schema: LedgerSchema, opts: ImportOptions) -> None:
+    """A sheet in the "one row per detail line" layout: its rows folded into records
+    (daicho.importing.detail_lines)."""
+    fields = {}
+    for f in schema.fields:
+        spread = schema.type_of(f).line_columns(f)
+        if spread:
+            fields[f.name] = [(code, name) for code, name, _kind, _options in spread]
+    if fields:
+        key = key_field(schema, opts.key).name if opts.key else None
+        detail_lines.fold(table, fields, normalize_header, key)
 
 
 def _write(user: AnyUser, schema: LedgerSchema, columns: dict[str, list[Any]], outcome: Outcome,

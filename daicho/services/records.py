@@ -47,14 +47,23 @@ def _user_id(user: AnyUser) -> int | None:
     return int(user.pk) if user.is_authenticated and user.pk is not None else None
 
 
-def _fields_error(errors: dict[str, str], **extra: Any) -> InvalidInput:
+def _fields_error(errors: dict[str, str], ctx: ValueContext | None = None,
+                  **extra: Any) -> InvalidInput:
+    """400 invalid_values; `details.rows` names the refused rows of subtables by field code:
+    [{"row": N (1-based), "column": CODE, "message"}]."""
+    rows = {code: found for code, found in (ctx.row_errors if ctx else {}).items()
+            if code in errors}
     return InvalidInput(_("Some values are not valid."), code="invalid_values",
-                        details={"fields": errors, **extra})
+                        details={"fields": errors, **({"rows": rows} if rows else {}), **extra})
 
 
 def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
-                 creating: bool) -> tuple[Prepared, dict[str, str]]:
-    """Check every given value against its field; returns the cleaned values and the errors."""
+                 creating: bool, current: Mapping[str, Any] | None = None,
+                 ) -> tuple[Prepared, dict[str, str]]:
+    """Check every given value against its field; returns the cleaned values and the errors.
+    `current`: the record's stored values (None for a new record), for the types that make a
+    value final against the stored one (FieldType.against: a subtable's row ids). A refusal
+    that names rows (a subtable's) puts them in `ctx.row_errors` for the error's details."""
     if not isinstance(values, dict):
         raise InvalidInput(_("values must be an object of field codes."), code="invalid_values")
     errors: dict[str, str] = {}
@@ -80,8 +89,13 @@ def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
             continue
         try:
             cleaned = ftype.clean(f, value, ctx)
+            if ftype.needs_current:
+                cleaned = ftype.against(f, cleaned, (current or {}).get(code), ctx)
         except FieldValueError as exc:
             errors[code] = exc.message
+            rows = getattr(exc, "rows", None)
+            if rows:
+                ctx.row_errors[code] = rows
             continue
         stored[code] = cleaned
         as_json[code] = ftype.history_value(f, cleaned, ctx)
@@ -265,7 +279,7 @@ def create_record(*, user: AnyUser, schema: LedgerSchema, values: Any,
         prepared, errors = clean_values(schema, values, ctx, creating=True)
         _check_unique(schema.full, prepared.stored, None, errors)
         if errors:
-            raise _fields_error(errors)
+            raise _fields_error(errors, ctx)
         [rid] = _insert(grant, user, [prepared], ctx, action="create", batch_id="", right="add")
         [row] = _rows_by_id(user, schema, [rid])
     return sel.records_json(schema, [row], ctx)[0]
@@ -379,7 +393,7 @@ def _prepare_update(schema: LedgerSchema, user: AnyUser, record_id: Any, revisio
     row = (locked or {}).get(whole_id(record_id) or 0) or \
         sel.get_row(user, schema.full, record_id, for_update=True)
     schema.grant.check_record(row.id, "edit")
-    prepared, errors = clean_values(schema, values, ctx, creating=False)
+    prepared, errors = clean_values(schema, values, ctx, creating=False, current=row.raw)
     if revision != row.revision and not errors:
         since = changed_since(schema, row.id, revision) if 0 < revision < row.revision else None
         if since is None:
@@ -402,7 +416,7 @@ def update_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any, revisi
     with transaction.atomic():
         row, prepared, errors = _prepare_update(schema, user, record_id, revision, values, ctx)
         if errors:
-            raise _fields_error(errors)
+            raise _fields_error(errors, ctx)
         _apply_update(schema.full, user, row, prepared, ctx, "update")
         grant.check_written([row.id], "edit")
         [row] = _rows_by_id(user, schema, [row.id])
@@ -502,10 +516,10 @@ def _revert(grant: access.Grant, user: AnyUser, record_id: Any, to_revision: Any
     writable = {code: value for code, value in target.items()
                 if schema.type_of(schema.by_code[code]).writable
                 and code not in schema.read_only}
-    prepared, errors = clean_values(schema, writable, ctx, creating=False)
+    prepared, errors = clean_values(schema, writable, ctx, creating=False, current=row.raw)
     _check_unique(schema.full, prepared.stored, row.id, errors)
     if errors:
-        raise _fields_error(errors)
+        raise _fields_error(errors, ctx)
     _apply_update(schema.full, user, row, prepared, ctx, "revert")
     grant.check_written([row.id], "edit")
     [row] = _rows_by_id(user, schema, [row.id])
@@ -864,8 +878,18 @@ def history(*, user: AnyUser, schema: LedgerSchema, record_id: Any) -> list[dict
     # A hidden field's old and new values never leave the server.
     return [{"revision": e["revision"], "at": e["at"].isoformat(), "by": ctx.login(e["user_id"]),
              "action": e["action"],
-             "changes": {code: change for code, change in e["changes"].items()
+             "changes": {code: _with_detail(schema, code, change)
+                         for code, change in e["changes"].items()
                          if code not in schema.hidden}} for e in entries]
+
+
+def _with_detail(schema: LedgerSchema, code: str, change: dict[str, Any]) -> dict[str, Any]:
+    """A change with what its field's type adds to it (a subtable's rows)."""
+    f = schema.by_code.get(code)
+    if f is None or not isinstance(change, dict):
+        return change
+    detail = schema.type_of(f).change_detail(f, change.get("old"), change.get("new"))
+    return {**change, **detail} if detail else change
 
 
 def _created_by_import(entry: Mapping[str, Any]) -> bool:

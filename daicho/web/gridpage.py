@@ -109,11 +109,18 @@ def export_links(schema: LedgerSchema, state: GridState) -> list[tuple[str, str]
     """(label key, URL) of the export endpoint (contract §4.3) for what the page shows."""
     base = f"/api/v1/ledgers/{schema.id}/export?"
     query = [("filter", s) for s in state.filters] + ([("q", state.q)] if state.q else [])
-    return [
+    links = [
         ("xlsx", base + urlencode([("format", "xlsx"), *query])),
         ("csv", base + urlencode([("format", "csv"), *query])),
         ("csv_cp932", base + urlencode([("format", "csv"), ("encoding", "cp932"), *query])),
     ]
+    if any(schema.type_of(f).line_columns(f) for f in schema.fields):
+        # Detail rows: the same files with one row per detail line (docs/api.md, `detail`).
+        links += [("xlsx_lines", base + urlencode([("format", "xlsx"), ("detail", "lines"),
+                                                  *query])),
+                  ("csv_lines", base + urlencode([("format", "csv"), ("detail", "lines"),
+                                                 *query]))]
+    return links
 
 
 def column_choices(schema: LedgerSchema, state: GridState) -> list[tuple[Field, bool]]:

@@ -103,6 +103,10 @@ class Widget:
     def options_from(self, data: QueryDict, prefix: str) -> dict[str, Any]:
         return {}
 
+    def change_lines(self, field: Field, change: dict[str, Any], names: Names) -> list[SafeString]:
+        """A history change said line by line (a subtable's rows); [] shows old → new."""
+        return []
+
     def for_field(self, field: Field) -> Widget:
         """This widget as it applies to `field` (a formula's filters are its result's)."""
         return self
@@ -516,6 +520,16 @@ WIDGETS: dict[str, Widget] = {
     )
 }
 FALLBACK = Widget()
+
+
+def _register_late() -> None:
+    """Widgets kept in their own modules (they build on Widget above)."""
+    from daicho.web.subtable_widget import SubtableWidget
+
+    WIDGETS[SubtableWidget.key] = SubtableWidget()
+
+
+_register_late()
 
 
 @functools.cache

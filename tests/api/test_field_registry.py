@@ -31,6 +31,10 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any, Any, Any, str]] = {
     "file": ({"max_bytes": 1000}, "FILE", "FILE", [987654], ""),
     "autonumber": ({"prefix": "K-", "digits": 4}, None, "K-0001", "K-0009", "K-0001"),
     "formula": ({"expression": "\"式\" & LEN(\"ab\")", "result": "text"}, None, "式2", 5, "式2"),
+    "subtable": ({"fields": [{"code": "item", "name": "品名", "type": "text"},
+                             {"code": "qty", "name": "数量", "type": "number"}]},
+                 [{"item": "机", "qty": "２"}], [{"id": 1, "item": "机", "qty": 2}],
+                 [{"qty": "たくさん"}], "机"),
 }
 
 
@@ -138,9 +142,9 @@ def test_history_holds_json_values_of_every_type(api: ApiClient, setup: dict[str
 @pytest.mark.parametrize("key", sorted(SAMPLES))
 def test_every_type_converts_from_text(api: ApiClient, key: str) -> None:
     """A text field holding each type's own text form retypes to it without loss."""
-    if key in ("file", "link", "autonumber", "formula"):
-        pytest.skip("attachments, links, numbers handed out and computed values are not typed "
-                    "in as text")
+    if key in ("file", "link", "autonumber", "formula", "subtable"):
+        pytest.skip("attachments, links, numbers handed out, computed values and detail rows "
+                    "are not typed in as text")
     from daicho.models import Org
 
     Org.objects.get_or_create(code="120", defaults={"name": "情報企画課"})

@@ -31,6 +31,9 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any, str]] = {
     "file": ({}, [{"id": 3, "name": "a.pdf", "size": 10}], "3"),
     "autonumber": ({"prefix": "K-", "digits": 4}, "K-0001", "K-0001"),
     "formula": ({"expression": "qty * 2", "result": "number", "decimals": 1}, 1234.5, "1234.5"),
+    "subtable": ({"fields": [{"code": "name", "name": "品名", "type": "text"},
+                             {"code": "qty", "name": "数量", "type": "number"}]},
+                 [{"id": 1, "name": "机", "qty": 2}], '[{"id":1,"name":"机","qty":2}]'),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -42,6 +42,7 @@ class Change:
     new: SafeString
     old_empty: bool
     new_empty: bool
+    lines: list[SafeString] = field(default_factory=list)  # a subtable's rows, line by line
 
 
 @dataclass
@@ -76,7 +77,8 @@ def _entries(viewer: Any, items: list[dict[str, Any]], fields: dict[str, Any]) -
                 continue
             old, new = change.get("old"), change.get("new")
             changes.append(Change(f.name, safe_show(f, old, names), safe_show(f, new, names),
-                                  old in (None, "", []), new in (None, "", [])))
+                                  old in (None, "", []), new in (None, "", []),
+                                  widget_for(f).change_lines(f, change, names)))
         out.append(Entry(item["revision"], dt.datetime.fromisoformat(item["at"]),
                          names.user(item["by"]) or _("(system)"),
                          str(ACTIONS.get(item["action"], item["action"])), changes))
