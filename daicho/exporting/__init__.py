@@ -1,12 +1,14 @@
 """Export writers: rows of Python values → xlsx or CSV, streamed, without Django.
 
-The caller passes one ExportColumn per field and rows whose values are already Python values of
-the field type (None = empty). Cell forms, chosen so that ``daicho import`` reads them back:
+The caller passes one ExportColumn per field, naming the kind of cell its values make (the field
+type's export_kind; columns.KINDS), and rows whose values are already Python values of the field
+type (None = empty). Cell forms, chosen so that ``daicho import`` reads them back:
 
 ============  ==========================================  =====================================
-type          xlsx cell                                   CSV text
+kind          xlsx cell                                   CSV text
 ============  ==========================================  =====================================
-text etc.     string cell (write_string, never formula)   text; leading = + - @ TAB CR get "'"
+text          string cell (write_string, never formula)   text; leading = + - @ TAB CR get "'"
+textarea      string cell, wrapped                        as text
 number        number cell; format from decimals,          plain digits, "." decimal point, no
               separator (#,##0) and unit (#,##0"円")       separator, unit or exponent: -1234.5
 date          date cell yyyy/m/d (yyyy/m with month        2024-04-01 (ISO)
@@ -14,11 +16,11 @@ date          date cell yyyy/m/d (yyyy/m with month        2024-04-01 (ISO)
 datetime      date-time cell yyyy/m/d h:mm, Tokyo time     2024-04-01 09:30:00, Tokyo time
 yesno         はい / いいえ                                 はい / いいえ
 multichoice   values joined by a line feed, wrapped        values joined by a line feed
-file          file names joined by a line feed, wrapped    file names joined by a line feed
 link          number cell for an int id, else text         the id
 ============  ==========================================  =====================================
 
-"text etc." is text, textarea, email, url, choice, user, org and autonumber. CSV: UTF-8 with
+A column may also name a field type that is written as one of these (columns.SAME_AS: email,
+url, choice, user, org and autonumber as text; file — its file names — as multichoice). CSV: UTF-8 with
 BOM by default, CRLF line ends, fields quoted only when needed. cp932 maps the usual look-alikes
 (〜 — − ‖ ¢ £ ¬ ¥ NBSP) to the characters Windows shows for the same bytes, and refuses
 characters it cannot hold (UnencodableError) unless asked to replace them with 〓.

@@ -2,6 +2,10 @@
 
 The text forms here are the interchange format with the importer, so each one is chosen to read
 back to the same value (see the package docstring for the list).
+
+Everything here is keyed by KIND (KINDS), not by field type: each field type names the kind it is
+written as (daicho.fields FieldType.export_kind), so this package knows no field type and runs
+without Django.
 """
 
 from __future__ import annotations
@@ -24,28 +28,30 @@ MULTI_VALUE_SEPARATOR = "\n"
 # Excel (and LibreOffice) start a formula on these; contract §3.2.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 
-FIELD_TYPES = (
-    "text", "textarea", "number", "date", "datetime", "yesno", "choice", "multichoice",
-    "email", "url", "user", "org", "link", "file", "autonumber",
-)
+TextFn = Callable[[Any], str]
 
 
 @dataclass(frozen=True)
 class ExportColumn:
     name: str
-    type: str
+    type: str  # a kind (KINDS), or a name of one (SAME_AS)
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.type not in FIELD_TYPES:
-            raise ValueError(f"unknown field type {self.type!r} for column {self.name!r}")
+        if self.type not in KINDS and self.type not in SAME_AS:
+            raise ValueError(f"unknown kind {self.type!r} for column {self.name!r}")
+
+    @property
+    def kind(self) -> str:
+        return SAME_AS.get(self.type, self.type)
+
+    @property
+    def cell(self) -> CellKind:
+        return KINDS[self.kind]
 
     @property
     def month_precision(self) -> bool:
-        return self.type == "date" and self.options.get("precision") == "month"
-
-
-TextFn = Callable[[Any], str]
+        return self.kind == "date" and self.options.get("precision") == "month"
 
 
 def as_text(value: Any) -> str:
@@ -102,31 +108,39 @@ def link_text(value: Any) -> str:
     return str(value)
 
 
-# Type key → value-to-text, for every type. The xlsx writer uses it for the text-valued types.
-TEXT_FORMS: dict[str, TextFn] = {
-    "text": as_text,
-    "textarea": as_text,
-    "email": as_text,
-    "url": as_text,
-    "choice": as_text,
-    "autonumber": as_text,
-    "user": as_text,
-    "org": as_text,
-    "multichoice": joined_text,
-    "file": joined_text,
-    "yesno": yesno_text,
-    "link": link_text,
-    "number": number_text,
-    "date": date_text,
-    "datetime": datetime_text,
-}
+@dataclass(frozen=True)
+class CellKind:
+    """How both writers put one kind of value in a cell."""
 
-# Types whose text is free user text and so may start with a formula trigger. Numbers, dates and
-# はい/いいえ never do, and a negative number must stay a number.
-FREE_TEXT_TYPES = frozenset(
-    {"text", "textarea", "email", "url", "choice", "autonumber", "user", "org", "multichoice",
-     "file", "link"}
-)
+    text: TextFn  # value → its text: every CSV cell, and the xlsx cells written as text
+    # Free user text, which may start with a formula trigger and then gets a quote. Numbers,
+    # dates and はい/いいえ never do, and a negative number must stay a number.
+    free_text: bool
+    values_are_str: bool = False  # the values come as str already: the xlsx writer skips `text`
+    wrap: bool = False  # several lines: xlsx wraps them so every line shows, as after Alt+Enter
+
+
+# Kind → how it is written. The xlsx writer has its own cell plans for number, date, datetime,
+# yesno and link (xlsx_writer._PLANS); every other kind is a string cell of `text`.
+KINDS: dict[str, CellKind] = {
+    "text": CellKind(as_text, free_text=True, values_are_str=True),
+    "textarea": CellKind(as_text, free_text=True, values_are_str=True, wrap=True),
+    "multichoice": CellKind(joined_text, free_text=True, wrap=True),  # one value per line
+    "link": CellKind(link_text, free_text=True),
+    "number": CellKind(number_text, free_text=False),
+    "date": CellKind(date_text, free_text=False),
+    "datetime": CellKind(datetime_text, free_text=False),
+    "yesno": CellKind(yesno_text, free_text=False),
+}
+# Other names a caller may give a column (a field type's key, as the tests and benchmarks name
+# their columns): each is written as the kind it names. The application passes the field type's
+# own export_kind, so a new field type adds nothing here.
+SAME_AS = {
+    "email": "text", "url": "text", "choice": "text", "autonumber": "text", "user": "text",
+    "org": "text", "file": "multichoice",
+}
+# Every name an ExportColumn takes.
+COLUMN_TYPES = (*KINDS, *SAME_AS)
 
 
 def display_width(text: str) -> int:

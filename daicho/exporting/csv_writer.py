@@ -15,7 +15,7 @@ from daicho.exporting.charsets import (
     resolve,
     substitution_of,
 )
-from daicho.exporting.columns import FORMULA_TRIGGERS, FREE_TEXT_TYPES, TEXT_FORMS, ExportColumn
+from daicho.exporting.columns import FORMULA_TRIGGERS, ExportColumn
 from daicho.exporting.errors import MAX_POSITIONS, UnencodableError, UnencodablePosition
 
 # Lines are joined into one write() of roughly this size: few system calls, bounded memory.
@@ -152,8 +152,9 @@ def _neutralise(text: str) -> str:
 
 
 def _cell_fn(column: ExportColumn) -> Callable[[Any], str]:
-    form = TEXT_FORMS[column.type]
-    if column.type not in FREE_TEXT_TYPES:
+    cell = column.cell
+    form = cell.text
+    if not cell.free_text:
         return form
     triggers = FORMULA_TRIGGERS
 

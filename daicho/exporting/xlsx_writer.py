@@ -18,10 +18,8 @@ from typing import IO, Any
 from xlsxwriter import Workbook
 
 from daicho.exporting.columns import (
-    FIELD_TYPES,
     FORMULA_TRIGGERS,
     NO_TEXT,
-    TEXT_FORMS,
     TOKYO,
     YES_TEXT,
     ExportColumn,
@@ -167,8 +165,8 @@ def _report_too_long(columns: Sequence[ExportColumn], r: int, c: int, length: in
     """Look at every remaining value, without writing, so the error lists every place."""
     positions = [TooLongPosition(row=r + 1, column=columns[c].name, length=length)]
     total = 1
-    text_columns = [(i, col.name, TEXT_FORMS[col.type]) for i, col in enumerate(columns)
-                    if col.type in _TEXT_TYPES or col.type == "link"]
+    text_columns = [(i, col.name, col.cell.text) for i, col in enumerate(columns)
+                    if col.kind not in _PLANS or col.kind == "link"]
 
     def scan(sheet_row: int, values: Sequence[Any], start: int) -> None:
         nonlocal total
@@ -202,30 +200,24 @@ def _column_width(column: ExportColumn, width_of: WidthOf, sample: list[Sequence
     return max(_MIN_WIDTH, min(_MAX_WIDTH, widest + 1))
 
 
-# --- per-type plans: (cell writer, width estimate), built once per column ---------------------
+# --- per-kind plans: (cell writer, width estimate), built once per column ---------------------
 
 
 def _plan(workbook: Any, sheet: Any, column: ExportColumn) -> tuple[CellWriter, WidthOf]:
-    return _PLANS.get(column.type, _text_plan)(workbook, sheet, column)
-
-
-# Free text types whose values are already str; they skip the conversion call.
-_STR_TYPES = frozenset({"text", "textarea", "email", "url", "choice", "autonumber", "user",
-                        "org"})
-# Types that hold several lines; they wrap so that every line shows, as after Alt+Enter.
-_WRAPPED_TYPES = frozenset({"textarea", "multichoice", "file"})
+    return _PLANS.get(column.kind, _text_plan)(workbook, sheet, column)
 
 
 def _text_plan(workbook: Any, sheet: Any, column: ExportColumn) -> tuple[CellWriter, WidthOf]:
-    props: dict[str, Any] = {"text_wrap": True} if column.type in _WRAPPED_TYPES else {}
+    cell = column.cell
+    props: dict[str, Any] = {"text_wrap": True} if cell.wrap else {}
     plain = workbook.add_format(props) if props else None
     quoted = workbook.add_format({**props, "quote_prefix": True})
     write_string = sheet.write_string
     triggers = FORMULA_TRIGGERS
     half_limit = CELL_TEXT_LIMIT // 2
-    form = TEXT_FORMS[column.type]
+    form = cell.text
 
-    if column.type in _STR_TYPES:
+    if cell.values_are_str:
         def write(r: int, c: int, value: Any) -> None:
             text = value if value.__class__ is str else str(value)
             if not text:
@@ -371,7 +363,7 @@ def _datetime_plan(workbook: Any, sheet: Any, column: ExportColumn
 
 Plan = Callable[[Any, Any, ExportColumn], tuple[CellWriter, WidthOf]]
 
-# Type key → plan; every other type is text (see _TEXT_TYPES).
+# Kind → plan; every other kind is a string cell (_text_plan).
 _PLANS: dict[str, Plan] = {
     "number": _number_plan,
     "date": _date_plan,
@@ -379,4 +371,3 @@ _PLANS: dict[str, Plan] = {
     "yesno": _yesno_plan,
     "link": _link_plan,
 }
-_TEXT_TYPES = frozenset(FIELD_TYPES) - _PLANS.keys()

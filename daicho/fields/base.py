@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from daicho.db import dialect
 from daicho.errors import FieldValueError, InvalidInput
+from daicho.importing.values import parse_value as parse_cell
+from daicho.importing.values import text_of
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -60,9 +62,15 @@ class FieldType:
     writable: ClassVar[bool] = True
     groupable: ClassVar[bool] = True
     summable: ClassVar[bool] = False
-    # How exports write the value (a cell kind of daicho.exporting): text, number, date,
-    # datetime, yesno, multichoice (one value per line) or link.
-    export_kind: ClassVar[str] = "text"
+    # How an import reads a cell into this type: a parser kind of daicho.importing.values
+    # (IMPORT_KINDS: text, number, date, datetime, yesno, choice, multichoice, email, url), or
+    # None when the cell's text goes to clean() as it is (a login, a department code, a record
+    # id) or an import leaves the column out (a formula). Every type says which: parse_value.
+    import_kind: ClassVar[str | None]
+    # How exports write the value: a cell kind of daicho.exporting (KINDS: text, textarea —
+    # text that wraps in xlsx —, number, date, datetime, yesno, multichoice — one value per
+    # line —, link). Every type says which.
+    export_kind: ClassVar[str]
     # The kind a formula sees in this field (daicho.formula.values.KINDS); "any": checked only
     # when the formula runs.
     in_formulas: ClassVar[str] = "any"
@@ -115,6 +123,16 @@ class FieldType:
         value passes as it is — checked with a few calls over the column instead of one per
         value. None means "clean them one by one", which also finds each refusal's message."""
         return None
+
+    def parse_value(self, field: Field, cell: Any) -> Any:
+        """One cell of an imported file, as a reader gives it (str stripped, float, int, bool,
+        Decimal, date, datetime, time, timedelta or None) → a value clean() takes, None for
+        empty. Raises daicho.importing.ValueParseError for a value this type cannot hold.
+        The importer calls daicho.importing.values.parse_value with `import_kind` itself on its
+        per-cell path; this is that call, for one cell."""
+        if self.import_kind is None:
+            return None if cell is None else text_of(cell)
+        return parse_cell(self.import_kind, field.options, cell)
 
     def to_json(self, field: Field, raw: Any, ctx: ValueContext) -> Any:
         """A value read from the database → the JSON value of contract §4.1."""

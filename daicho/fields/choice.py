@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -13,27 +12,21 @@ from django.utils.translation import gettext_lazy
 from daicho.db import dialect
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import MAX_IN_VALUES, FieldType, check_text, reject_unknown
+from daicho.importing import yesno
+from daicho.importing.yesno import NO_WORDS as NO_WORDS
+from daicho.importing.yesno import YES_WORDS as YES_WORDS
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
     from daicho.models import Field
 
-# The one yes/no vocabulary, compared after NFKC (full width to half), trimming and case folding.
-# The API, the web forms and filters, and the importer (daicho.importing) all ask
-# YesNoType.meaning(); nothing else keeps a list of these words.
-YES_WORDS = frozenset({"true", "1", "yes", "y", "on", "はい", "○", "〇", "◯", "有", "有り", "あり"})
-NO_WORDS = frozenset({"false", "0", "no", "n", "off", "いいえ", "×", "✕", "✖", "無", "無し", "なし"})
-_MEANING = {**dict.fromkeys(YES_WORDS, True), **dict.fromkeys(NO_WORDS, False)}
-# The words a yes/no field shows and exports (はい/いいえ), and a spreadsheet's own TRUE/FALSE.
-# A file that writes its answers in these loses nothing in a yes/no field; any other words
-# (有/無, ○/×) would come back as はい/いいえ.
-_SHOWN_WORDS = frozenset({"はい", "いいえ", "true", "false"})
 MAX_CHOICES = 500
 
 
 class YesNoType(FieldType):
     key = "yesno"
     in_formulas = "yesno"
+    import_kind = "yesno"
     export_kind = "yesno"
     label = gettext_lazy("Yes / no")
     storage = "bool"
@@ -43,20 +36,10 @@ class YesNoType(FieldType):
     def condition_values(self, field: Field) -> list[tuple[str, str]] | None:
         return [("true", _("Yes")), ("false", _("No"))]
 
-    @staticmethod
-    def meaning(text: str) -> bool | None:
-        """True or False for a yes/no word (はい, ○, 有り, TRUE, on, 1, ×, 無し, off, 0 …), None
-        for any other text."""
-        found = _MEANING.get(text)  # the word as usually written: no normalisation needed
-        if found is None:
-            found = _MEANING.get(unicodedata.normalize("NFKC", text).strip().casefold())
-        return found
-
-    @staticmethod
-    def shows_as_yes_no(words: Iterable[str]) -> bool:
-        """True when a yes/no field would show and export these words as they are written."""
-        return all(unicodedata.normalize("NFKC", w).strip().casefold() in _SHOWN_WORDS
-                   for w in words)
+    # The one yes/no vocabulary (YES_WORDS, NO_WORDS): the API, the web forms and filters, and
+    # the importer (which reads it from daicho.importing.yesno, without Django) all ask these.
+    meaning = staticmethod(yesno.meaning)
+    shows_as_yes_no = staticmethod(yesno.shows_as_yes_no)
 
     def clean(self, field: Field, value: Any, ctx: ValueContext) -> Any:
         if value is None:
@@ -113,6 +96,8 @@ def _new_choices(field: Field, texts: Iterable[str]) -> list[str]:
 class ChoiceType(FieldType):
     key = "choice"
     in_formulas = "text"
+    import_kind = "choice"
+    export_kind = "text"
     label = gettext_lazy("Choice (one)")
     operators = frozenset({"eq", "ne", "in", "empty", "notempty", "contains", "startswith"})
     searchable = True
@@ -150,6 +135,7 @@ class MultiChoiceType(FieldType):
 
     key = "multichoice"
     in_formulas = "list"
+    import_kind = "multichoice"
     export_kind = "multichoice"
     label = gettext_lazy("Choice (several)")
     operators = frozenset({"contains", "in", "empty", "notempty"})

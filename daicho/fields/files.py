@@ -21,7 +21,8 @@ MAX_FILES_PER_VALUE = 100
 
 class FileType(FieldType):
     key = "file"
-    export_kind = "multichoice"
+    import_kind = None  # a file's cell cannot hold an attachment: its text is cleaned
+    export_kind = "multichoice"  # the file names, one per line
     label = gettext_lazy("Attachment")
     operators = frozenset({"empty", "notempty", "contains"})
     sortable = False

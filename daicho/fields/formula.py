@@ -48,6 +48,7 @@ class FormulaType(FieldType):
     operators = inner.operators
     groupable = inner.groupable
     export_kind = inner.export_kind
+    import_kind = None  # nobody writes the value: an import leaves the column out (warned)
 
     def for_field(self, field: Field) -> FieldType:
         return _VARIANTS.get(str(field.options.get("result")), self)

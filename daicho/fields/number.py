@@ -71,6 +71,7 @@ def _fits_double(number: Decimal) -> bool:
 class NumberType(FieldType):
     key = "number"
     in_formulas = "number"
+    import_kind = "number"
     export_kind = "number"
     label = gettext_lazy("Number")
     storage = "number"

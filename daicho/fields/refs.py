@@ -50,6 +50,8 @@ class UserType(FieldType):
     """Stored as the user's id so a renamed person stays the same person; JSON is the login."""
 
     key = "user"
+    import_kind = None  # the cell's text is a login: clean() looks it up
+    export_kind = "text"
     label = gettext_lazy("User")
     storage = "int"
     operators = REF_OPERATORS
@@ -85,6 +87,8 @@ class OrgType(FieldType):
     """Stored as the department's id; JSON is its code."""
 
     key = "org"
+    import_kind = None  # the cell's text is a department code: clean() looks it up
+    export_kind = "text"
     label = gettext_lazy("Department")
     storage = "int"
     operators = REF_OPERATORS
@@ -122,6 +126,7 @@ class LinkType(FieldType):
     """A record of another ledger (options.ledger); JSON is the linked record's id."""
 
     key = "link"
+    import_kind = None  # the cell's text is a record id: clean() checks it
     export_kind = "link"
     label = gettext_lazy("Link to a record")
     storage = "int"

@@ -152,6 +152,10 @@ class SubtableType(FieldType):
     groupable = False
     searchable = True
     in_formulas = "list"
+    # One row per record: the rows as lines of one cell, wrapped so that each shows. A file's
+    # detail lines come back through daicho/importing/detail_lines.py, not through a cell kind.
+    export_kind = "textarea"
+    import_kind = None
     # clean() cannot know which row ids the record has handed out: the writers call against()
     # with the record's stored value.
     needs_current: ClassVar[bool] = True

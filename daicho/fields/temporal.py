@@ -109,6 +109,7 @@ def parse_date(value: Any) -> dt.date:
 class DateType(FieldType):
     key = "date"
     in_formulas = "date"
+    import_kind = "date"
     export_kind = "date"
     label = gettext_lazy("Date")
     storage = "date"
@@ -182,6 +183,7 @@ class DateType(FieldType):
 class DateTimeType(FieldType):
     key = "datetime"
     in_formulas = "date"
+    import_kind = "datetime"
     export_kind = "datetime"
     label = gettext_lazy("Date and time")
     storage = "datetime"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -50,6 +50,8 @@ def _as_text(value: Any) -> str:
 class TextType(FieldType):
     key = "text"
     in_formulas = "text"
+    import_kind: ClassVar[str | None] = "text"
+    export_kind = "text"
     label = gettext_lazy("Text (one line)")
     operators = TEXTUAL
     searchable = True
@@ -96,6 +98,7 @@ class TextType(FieldType):
 
 class TextareaType(TextType):
     key = "textarea"
+    export_kind = "textarea"  # wraps in xlsx, so every line shows
     label = gettext_lazy("Text (several lines)")
     operators = frozenset({"eq", "ne", "contains", "startswith", "empty", "notempty"})
     multiline = True
@@ -110,6 +113,7 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9
 
 class EmailType(TextType):
     key = "email"
+    import_kind = "email"
     label = gettext_lazy("Email address")
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
@@ -131,6 +135,7 @@ URL_RE = re.compile(r"^https?://[^\s<>\"']{1,2000}$", re.IGNORECASE)
 
 class UrlType(TextType):
     key = "url"
+    import_kind = "url"
     label = gettext_lazy("Link (URL)")
 
     def clean_options(self, options: dict[str, Any], ctx: ValueContext) -> dict[str, Any]:
@@ -152,6 +157,7 @@ class AutonumberType(TextType):
     """A number the ledger hands out on creation, formatted like K-0001; read-only."""
 
     key = "autonumber"
+    import_kind = None  # the number is the ledger's to give: a file's cell is kept as text
     label = gettext_lazy("Automatic number")
     writable = False
 

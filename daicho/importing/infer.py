@@ -7,6 +7,10 @@ office can fix the file (or choose the type and skip those rows) rather than los
 Inference is column-wise and cheap first: a column of spreadsheet numbers or dates is settled
 by looking at Python types; a text column is settled after fifty values fail every parser;
 only columns that keep parsing are parsed to the end.
+
+What a column's `type` names is the field type a new ledger made from the file gets (PROPOSED);
+each is a registered type whose import kind (FieldType.import_kind) reads such cells, which
+tests/api/test_field_cells.py checks.
 """
 
 from __future__ import annotations
@@ -22,14 +26,13 @@ from itertools import compress, repeat
 from operator import is_not, itemgetter, methodcaller
 from typing import Any
 
-from daicho.fields.choice import YesNoType
 from daicho.i18n import gettext as _
 from daicho.i18n import ngettext
 from daicho.importing.errors import ImportFileError, Limits
 from daicho.importing.numbers import ParsedNumber, decimals_of, try_parse_number
 from daicho.importing.values import (
     EMAIL,
-    PLACEHOLDER_TYPES,
+    PLACEHOLDER_KINDS,
     PLACEHOLDERS,
     URL,
     ValueParseError,
@@ -42,6 +45,8 @@ from daicho.importing.values import (
     text_of,
 )
 from daicho.importing.wareki import ParsedDate, try_parse_temporal
+from daicho.importing.yesno import meaning as yes_no_meaning
+from daicho.importing.yesno import shows_as_yes_no
 
 __all__ = ["ColumnResult", "TextReason", "ValueParseError", "infer_column",
            "parse_value", "text_of"]
@@ -109,7 +114,7 @@ def _p_yesno(v: Any) -> Any:
         return v
     # The yes/no type's own words, but 1 and 0 in a file are numbers.
     if type(v) is str and not v.isdigit():
-        r = YesNoType.meaning(v)
+        r = yes_no_meaning(v)
         return _FAIL if r is None else r
     return _FAIL
 
@@ -148,7 +153,7 @@ def infer_column(name: str, source_index: int, raw: Sequence[Any], rows: Sequenc
         # "-" or "x" among numbers or dates: they are the column's empty values.
         blanked = [None if type(v) is str and v in PLACEHOLDERS else v for v in vals]
         retry = _infer(name, source_index, blanked, rows, limits)
-        if retry.type in PLACEHOLDER_TYPES:
+        if retry.type in PLACEHOLDER_KINDS:
             note = placeholder_note(name, vals)
             if note is not None:
                 retry.warnings.insert(0, note)
@@ -170,6 +175,8 @@ def infer_column(name: str, source_index: int, raw: Sequence[Any], rows: Sequenc
 
 
 KEEPS_TEXT = frozenset({"text", "textarea", "choice", "email", "url"})
+# Every type a column can come out as.
+PROPOSED = KEEPS_TEXT | {"number", "date", "datetime", "yesno"}
 
 
 def _trimmed(raw: Sequence[Any], vals: list[Any], stripped: list[str] | None) -> int:
@@ -384,11 +391,11 @@ def _finish_yesno(items: list[Any], values: list[Any]) -> _Finished | None:
     if len(present) < 2 and any(v is None for v in items):
         return None
     words = [item if type(item) is str else text_of(item) for item in items if item is not None]
-    if YesNoType.shows_as_yes_no(words):
+    if shows_as_yes_no(words):
         return _Finished("yesno", {}, values)
     # 有/無, ○/×, あり/なし: a yes/no field would store and export はい/いいえ instead of the
     # file's own words, so the column is a choice of those words (the yes-like ones first).
-    order = sorted(dict.fromkeys(words), key=lambda w: not YesNoType.meaning(w))
+    order = sorted(dict.fromkeys(words), key=lambda w: not yes_no_meaning(w))
     return _Finished("choice", {"choices": order}, [
         None if item is None else item if type(item) is str else text_of(item)
         for item in items])

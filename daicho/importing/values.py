@@ -1,8 +1,12 @@
-"""Converting one raw cell value to a field type: parse_value, and the text a cell shows.
+"""Converting one raw cell value to a kind of value: parse_value, and the text a cell shows.
 
 Used by inference (infer.py) and, later, to re-convert a column with the type a user chose.
 Raw values are what the readers give: str, float, int, bool, date, datetime, time, timedelta,
 Decimal or None.
+
+The parsers are keyed by KIND (IMPORT_KINDS), not by field type: each field type names the kind
+its cells are read as (daicho.fields FieldType.import_kind — a textarea's is "text"), so this
+package knows no field type and runs without Django.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from daicho.fields.choice import YesNoType
 from daicho.i18n import gettext as _
 from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
 from daicho.importing.wareki import (
@@ -25,6 +28,7 @@ from daicho.importing.wareki import (
     parse_datetime,
     try_parse_temporal,
 )
+from daicho.importing.yesno import meaning as yes_no_meaning
 
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
@@ -39,8 +43,8 @@ PLACEHOLDERS = frozenset({
     "…", "……", "‥", "...", "・", "△", "▲", "*", "＊", "**", "***", "x", "X", "ｘ", "Ｘ",
     "xx", "XX", "xxx", "XXX", "秘匿", "該当なし", "―――",
 })
-# The field types for which such a mark means "no value" (elsewhere the mark is the value).
-PLACEHOLDER_TYPES = frozenset({"number", "date", "datetime"})
+# The kinds for which such a mark means "no value" (elsewhere the mark is the value).
+PLACEHOLDER_KINDS = frozenset({"number", "date", "datetime"})
 
 
 def is_placeholder(value: Any) -> bool:
@@ -126,14 +130,15 @@ def has_time(value: dt.datetime) -> bool:
     return bool(value.hour or value.minute or value.second or value.microsecond)
 
 
-def parse_value(type_key: str, options: Mapping[str, Any] | None, raw: Any) -> Any:
-    """Convert one raw cell value to a field type; None for empty. Raises ValueParseError."""
+def parse_value(kind: str, options: Mapping[str, Any] | None, raw: Any) -> Any:
+    """Convert one raw cell value to a kind (IMPORT_KINDS; any other name reads the cell's
+    text) with the field's options; None for empty. Raises ValueParseError."""
     options = options or {}
     if raw is None or (type(raw) is str and not raw.strip()):
         return None
-    if type_key in PLACEHOLDER_TYPES and is_placeholder(raw):
+    if kind in PLACEHOLDER_KINDS and is_placeholder(raw):
         return None
-    converter = _CONVERTERS.get(type_key, _to_text)
+    converter = _CONVERTERS.get(kind, _to_text)
     return converter(options, raw)
 
 
@@ -198,7 +203,7 @@ def _to_yesno(options: Mapping[str, Any], raw: Any) -> bool:
     if type(raw) in (int, float, Decimal) and raw in (0, 1):
         return bool(raw)
     text = text_of(raw)
-    value = YesNoType.meaning(text)
+    value = yes_no_meaning(text)
     if value is None:
         raise ValueParseError(_("「%(value)s」 is not yes or no (○×, 有無, TRUE/FALSE).")
                               % {"value": text})
@@ -242,8 +247,10 @@ def _to_url(options: Mapping[str, Any], raw: Any) -> str:
     return text
 
 
+# Kind → parser (the field's options, the cell). A field type names one (import_kind).
 _CONVERTERS: dict[str, Callable[[Mapping[str, Any], Any], Any]] = {
-    "text": _to_text, "textarea": _to_text, "number": _to_number, "date": _to_date,
-    "datetime": _to_datetime, "yesno": _to_yesno, "choice": _to_choice,
-    "multichoice": _to_multichoice, "email": _to_email, "url": _to_url,
+    "text": _to_text, "number": _to_number, "date": _to_date, "datetime": _to_datetime,
+    "yesno": _to_yesno, "choice": _to_choice, "multichoice": _to_multichoice,
+    "email": _to_email, "url": _to_url,
 }
+IMPORT_KINDS = frozenset(_CONVERTERS)

@@ -51,7 +51,8 @@ def columns_for(schema: LedgerSchema, detail: str = "record") -> list[ExportColu
         columns = [ExportColumn(name=f.name, type=schema.type_of(f).export_kind,
                                 options=f.options) for f in schema.fields]
     if schema.process is not None:
-        columns.append(ExportColumn(name=status_header(schema), type="text"))
+        kind = schema.type_of(schema.field(STATUS_CODE)).export_kind  # a pseudo field's type
+        columns.append(ExportColumn(name=status_header(schema), type=kind))
     return columns
 
 

@@ -14,14 +14,15 @@ from django.utils.translation import gettext as _
 from daicho import access
 from daicho.access import AnyUser
 from daicho.errors import DaichoError
+from daicho.fields import REGISTRY
 from daicho.importing import ParsedTable, ValueParseError, parse_value
-from daicho.importing.values import PLACEHOLDER_TYPES, placeholder_note
+from daicho.importing.values import PLACEHOLDER_KINDS, placeholder_note
 from daicho.importing.wareki import try_parse_date
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import ledgers as ledger_svc
 
 MAX_CHOICE_CHARS = 200  # what a choice may hold (fields.choice)
-DATE_TYPES = frozenset({"date", "datetime"})
+DATE_KINDS = frozenset({"date", "datetime"})
 FROM_MARKS = frozenset("~〜～")
 
 
@@ -35,11 +36,14 @@ def appended_values(user: AnyUser, table: ParsedTable, schema: LedgerSchema,
     for i, code in mapping:
         f = schema.by_code[code]
         column = table.columns[i]
-        if f.type in PLACEHOLDER_TYPES and column.type not in PLACEHOLDER_TYPES:
+        # How the field reads a cell, and how the inference read the column (its type's kind).
+        kind = schema.type_of(f).import_kind
+        read_as = REGISTRY[column.type].import_kind
+        if kind in PLACEHOLDER_KINDS and read_as not in PLACEHOLDER_KINDS:
             note = placeholder_note(column.name, table.raw[i])
             if note is not None:
                 notes.append(note)
-        if f.type in DATE_TYPES and column.type not in DATE_TYPES:
+        if kind in DATE_KINDS and read_as not in DATE_KINDS:
             notes.extend(_date_notes(column.name, table.raw[i], table.numbers))
         note = _add_choices(user, schema, f, table.raw[i])
         if note is not None:
@@ -67,7 +71,8 @@ def _add_choices(user: AnyUser, schema: LedgerSchema, f: Any,
     texts: list[str] = []
     for v in dict.fromkeys(v for v in raw if v is not None):
         try:
-            parsed = parse_value(f.type, {}, v)  # the value without the choices check
+            # The value without the choices check; a type that reads no kind: the text.
+            parsed = parse_value(ftype.import_kind or "text", {}, v)
         except ValueParseError:
             continue
         texts.extend(parsed if isinstance(parsed, list) else [parsed] if parsed else [])

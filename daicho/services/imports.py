@@ -33,6 +33,7 @@ from daicho.errors import (
     NotFound,
     TooLarge,
 )
+from daicho.fields import REGISTRY, type_for
 from daicho.fields.context import ValueContext
 from daicho.i18n import join_list
 from daicho.importing import (
@@ -61,8 +62,8 @@ Progress = Callable[[int, int], None]
 MODES = ("create", "append", "upsert")
 MAX_REPORTED = 1000
 WRITE_BATCH = 5000
-PARSEABLE = {"text", "textarea", "number", "date", "datetime", "yesno", "choice", "multichoice",
-             "email", "url"}
+# The types a column of a file may be given: those that read a cell (FieldType.import_kind).
+PARSEABLE = frozenset(key for key, t in REGISTRY.items() if t.import_kind is not None)
 
 
 @dataclass
@@ -328,8 +329,10 @@ def _field_column(table: ParsedTable, i: int, f: Any, inferred: bool, outcome: O
     if inferred and table.columns[i].type == f.type:
         return table.values[i]
     raw = table.raw[i]
-    if f.type not in PARSEABLE:
+    kind = type_for(f).import_kind
+    if kind is None:
         return [None if v is None else cell_text(v) for v in raw]
+    options = f.options
     failed = False
 
     def convert(v: Any) -> Any:
@@ -337,7 +340,7 @@ def _field_column(table: ParsedTable, i: int, f: Any, inferred: bool, outcome: O
         if v is None:
             return None
         try:
-            return parse_value(f.type, f.options, v)
+            return parse_value(kind, options, v)
         except ValueParseError as exc:
             failed = True
             return _Failed(str(exc))

@@ -20,7 +20,7 @@ from daicho.exporting import (
 )
 from daicho.exporting import errors as export_errors
 from daicho.exporting.charsets import CP932_COMPAT, Substitution
-from daicho.exporting.columns import FIELD_TYPES
+from daicho.exporting.columns import COLUMN_TYPES as FIELD_TYPES
 
 C = ExportColumn
 JST = dt.timezone(dt.timedelta(hours=9))

@@ -22,7 +22,7 @@ from daicho.exporting import (
     write_xlsx,
     xlsx_writer,
 )
-from daicho.exporting.columns import FIELD_TYPES
+from daicho.exporting.columns import COLUMN_TYPES as FIELD_TYPES
 from daicho.exporting.xlsx_writer import number_formats, safe_sheet_name
 
 C = ExportColumn
