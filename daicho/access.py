@@ -22,6 +22,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from daicho.db import plain
+from daicho.error_codes import Code
 from daicho.errors import NotAuthenticated, NotFound
 from daicho.models import Ledger, LedgerCreator, Org, Profile
 from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
@@ -318,7 +319,7 @@ class Grant:
             raise Forbidden(
                 _("You may add or change records only within the range your permissions cover "
                   "(for example, your own department). Nothing was saved."),
-                code="outside_record_rules", details={"records": outside})
+                code=Code.OUTSIDE_RECORD_RULES, details={"records": outside})
 
 
 def grant_for(user: AnyUser, schema: LedgerSchema) -> Grant:
@@ -404,7 +405,7 @@ def screen_for(user: AnyUser, ledger_id: int | str, right: str = "view",
 
         raise Forbidden(_("This page needs the 「%(right)s」 right on this ledger, which you do "
                           "not have. Please ask whoever manages the ledger if you need it.")
-                        % {"right": right_label(missing[0])}, code="missing_right",
+                        % {"right": right_label(missing[0])}, code=Code.MISSING_RIGHT,
                         details={"right": missing[0]})
     return audit.opened(user, grant.schema(right), right)
 
@@ -472,7 +473,7 @@ def require_ledger_creator(user: AnyUser) -> None:
         from daicho.errors import Forbidden
 
         raise Forbidden(_("You do not have the right to create ledgers. Please ask a system "
-                          "administrator to grant it."), code="ledger_create_not_allowed",
+                          "administrator to grant it."), code=Code.LEDGER_CREATE_NOT_ALLOWED,
                         details={"right": "create_ledger"})
 
 

@@ -13,6 +13,7 @@ from ninja import Status
 
 from daicho import access
 from daicho.api import Body, api
+from daicho.error_codes import Code
 from daicho.errors import Forbidden, InvalidInput, NotFound
 from daicho.models import Profile
 from daicho.selectors import orgs as org_sel
@@ -82,7 +83,7 @@ def patch_org(request: HttpRequest, code: str, body: OrgChangeIn) -> dict[str, A
     _require_admin(request)
     given = body.model_dump(exclude_unset=True)
     if not isinstance(body.abolished, bool):
-        raise InvalidInput(_("abolished must be true or false."), code="invalid_abolished",
+        raise InvalidInput(_("abolished must be true or false."), code=Code.INVALID_ABOLISHED,
                            details={"at": "abolished"})
     state = orgs.change_org(code=code, name=given.get("name"),
                             parent_code=given.get("parent_code", orgs.KEEP),
@@ -101,7 +102,7 @@ def get_org_history(request: HttpRequest, code: str) -> dict[str, Any]:
     orgs.apply_due_changes()
     states = org_sel.history(code)
     if not states:
-        raise NotFound(code="unknown_org")
+        raise NotFound(code=Code.UNKNOWN_ORG)
     return {"items": [{**s.as_json(), "scheduled": s.scheduled} for s in states]}
 
 
@@ -154,7 +155,7 @@ def get_user(request: HttpRequest, login: str) -> dict[str, Any]:
         _require_admin(request)
     user = get_user_model().objects.filter(username=login).first()
     if user is None:
-        raise NotFound(code="unknown_user")
+        raise NotFound(code=Code.UNKNOWN_USER)
     return _user_detail(user)
 
 

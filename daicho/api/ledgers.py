@@ -10,6 +10,7 @@ from ninja import Schema, Status
 
 from daicho import access
 from daicho.api import Body, api
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.selectors.ledgers import LedgerSchema, field_json, ledger_json
 from daicho.services import audit, designs, permissions
@@ -85,7 +86,7 @@ def post_ledger(request: HttpRequest, body: LedgerIn) -> Status[dict[str, Any]]:
         return Status(201, ledger_json(schema))
     if body.fields:
         raise InvalidInput(_("Give either fields or a template, not both."),
-                           code="invalid_template")
+                           code=Code.INVALID_TEMPLATE)
     design = designs.template_design(request.user, body.template)
     given = body.model_fields_set
     schema, notes = designs.create_from_design(

@@ -13,6 +13,7 @@ from ninja import Form, Query, Status
 
 from daicho import access
 from daicho.api import Body, api
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import crosstab as crosstabs
@@ -158,7 +159,7 @@ def upload_file(request: HttpRequest, ledger_id: int,
     schema = access.ledger_for(request.user, ledger_id, "edit")
     upload = request.FILES.get("file")
     if upload is None:
-        raise InvalidInput(_("Send the file as the multipart field 「file」."), code="no_file")
+        raise InvalidInput(_("Send the file as the multipart field 「file」."), code=Code.NO_FILE)
     saved = files.save_upload(user=request.user, schema=schema, field_code=field,
                               name=upload.name or "file", stream=upload,
                               content_type=upload.content_type or "")

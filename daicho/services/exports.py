@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
 from daicho.exporting import ExportColumn, ExportError, UnencodablePosition, write_csv, write_xlsx
 from daicho.exporting.charsets import Substitution
@@ -80,9 +81,9 @@ def export_ledger(*, user: AnyUser, schema: LedgerSchema, fmt: str, path: Path,
                   filters: Sequence[str] = (), search: str = "") -> dict[str, Any]:
     """Write the export to `path` atomically; returns counts and any replaced characters."""
     if fmt not in FORMATS:
-        raise InvalidInput(_("format must be xlsx or csv."), code="invalid_format")
+        raise InvalidInput(_("format must be xlsx or csv."), code=Code.INVALID_FORMAT)
     if encoding not in ENCODINGS:
-        raise InvalidInput(_("encoding must be utf-8-sig, utf-8 or cp932."), code="invalid_encoding")
+        raise InvalidInput(_("encoding must be utf-8-sig, utf-8 or cp932."), code=Code.INVALID_ENCODING)
     columns = columns_for(schema)
     rows = export_rows(user, schema, filters=filters, search=search)
     replaced: list[UnencodablePosition] = []

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import RIGHTS, AnyUser
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.refs import OrgType
@@ -24,7 +25,7 @@ RULE_KEYS = {"subject", "rights", "records", "fields"}
 
 
 def _bad(at: str, message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_rules", details={"at": at})
+    return InvalidInput(message, code=Code.INVALID_RULES, details={"at": at})
 
 
 def _name(value: Any, at: str) -> str:
@@ -141,7 +142,7 @@ def set_rules(*, user: AnyUser, schema: LedgerSchema, rules: Any) -> list[dict[s
 
 def clean_sensitive(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise InvalidInput(_("sensitive must be true or false."), code="invalid_sensitive",
+        raise InvalidInput(_("sensitive must be true or false."), code=Code.INVALID_SENSITIVE,
                            details={"at": "sensitive"})
     return value
 
