@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Form
+from ninja.params.functions import Form
 
 from daicho import access, jobs
 from daicho.api import Body, api

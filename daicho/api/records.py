@@ -9,7 +9,8 @@ from typing import Any
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Form, Query, Status
+from ninja import Status
+from ninja.params.functions import Form, Query
 
 from daicho import access
 from daicho.api import Body, api

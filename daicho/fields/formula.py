@@ -156,7 +156,7 @@ def _unit(places: int) -> Decimal:
 
 def _variant(result: str) -> FormulaType:
     inner = RESULTS[result]
-    cls = type(f"Formula{result.title()}Type", (FormulaType,), {
+    cls: type[FormulaType] = type(f"Formula{result.title()}Type", (FormulaType,), {
         "result": result, "inner": inner, "storage": inner.storage,
         "operators": inner.operators, "groupable": inner.groupable,
         "summable": inner.summable, "export_kind": inner.export_kind,

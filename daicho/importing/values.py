@@ -18,13 +18,13 @@ from daicho.fields.choice import YesNoType
 from daicho.i18n import gettext as _
 from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
 from daicho.importing.wareki import (
-    TOKYO,
     ParsedDate,
     WarekiError,
     parse_date,
     parse_datetime,
     try_parse_temporal,
 )
+from daicho.localtime import TOKYO
 
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
@@ -41,6 +41,8 @@ PLACEHOLDERS = frozenset({
 })
 # The field types for which such a mark means "no value" (elsewhere the mark is the value).
 PLACEHOLDER_TYPES = frozenset({"number", "date", "datetime"})
+# One converter per field type: (field options, raw cell value) -> the value to store.
+Converter = Callable[[Mapping[str, Any], Any], Any]
 
 
 def is_placeholder(value: Any) -> bool:
@@ -91,7 +93,7 @@ def text_of(value: Any) -> str:
     if t is dt.date:
         return str(value.isoformat())
     if t is dt.time:
-        return value.strftime("%H:%M" if not value.second else "%H:%M:%S")
+        return str(value.strftime("%H:%M" if not value.second else "%H:%M:%S"))
     if t is dt.timedelta:
         seconds = int(value.total_seconds())
         sign = "-" if seconds < 0 else ""
@@ -133,7 +135,7 @@ def parse_value(type_key: str, options: Mapping[str, Any] | None, raw: Any) -> A
         return None
     if type_key in PLACEHOLDER_TYPES and is_placeholder(raw):
         return None
-    converter = _CONVERTERS.get(type_key, _to_text)
+    converter: Converter = _CONVERTERS.get(type_key, _to_text)
     return converter(options, raw)
 
 
@@ -242,7 +244,7 @@ def _to_url(options: Mapping[str, Any], raw: Any) -> str:
     return text
 
 
-_CONVERTERS: dict[str, Callable[[Mapping[str, Any], Any], Any]] = {
+_CONVERTERS: dict[str, Converter] = {
     "text": _to_text, "textarea": _to_text, "number": _to_number, "date": _to_date,
     "datetime": _to_datetime, "yesno": _to_yesno, "choice": _to_choice,
     "multichoice": _to_multichoice, "email": _to_email, "url": _to_url,

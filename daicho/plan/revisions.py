@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from daicho import access
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
+from daicho.fields.context import ValueContext
 from daicho.plan import data, kpi
 from daicho.plan.demo import REVISIONS
 from daicho.plan.ledgers import open_ledger
@@ -97,7 +98,7 @@ def save(user: access.AnyUser, *, label: Any, date: Any, reason: Any) -> dict[st
 def _load(user: access.AnyUser, version_id: int) -> dict[str, Any]:
     schema = open_ledger(user, REVISIONS)
     record = sel.records_json(schema, [sel.get_row(user, schema, version_id)],
-                              sel.ValueContext())[0]
+                              ValueContext())[0]
     try:
         found = json.loads(record["values"].get("snapshot") or "")
     except ValueError:

@@ -39,19 +39,19 @@ def clean_text(text: Any) -> str:
     if not isinstance(text, str):
         raise InvalidInput(_("Please write the comment as text."), code=Code.INVALID_COMMENT,
                            details={"field": "text"})
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not text:
+    cleaned = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not cleaned:
         raise InvalidInput(_("The comment is empty. Please write something."),
                            code=Code.EMPTY_COMMENT, details={"field": "text"})
-    if len(text) > MAX_LENGTH:
+    if len(cleaned) > MAX_LENGTH:
         raise InvalidInput(_("A comment can be at most %(max)d characters long (this one has "
-                             "%(n)d). Please shorten it.") % {"max": MAX_LENGTH, "n": len(text)},
+                             "%(n)d). Please shorten it.") % {"max": MAX_LENGTH, "n": len(cleaned)},
                            code=Code.COMMENT_TOO_LONG,
-                           details={"field": "text", "max": MAX_LENGTH, "length": len(text)})
-    if _CONTROL.search(text):
+                           details={"field": "text", "max": MAX_LENGTH, "length": len(cleaned)})
+    if _CONTROL.search(cleaned):
         raise InvalidInput(_("The comment contains control characters that cannot be stored."),
                            code=Code.INVALID_COMMENT, details={"field": "text"})
-    return text
+    return cleaned
 
 
 def _people() -> list[mentions.Person]:

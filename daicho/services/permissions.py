@@ -150,14 +150,15 @@ def clean_sensitive(value: Any) -> bool:
 def set_sensitive(*, user: AnyUser, schema: LedgerSchema, sensitive: Any) -> bool:
     """Mark the ledger sensitive (every view of a record or list is logged) or not."""
     access.require(user, schema, "manage")
-    sensitive = clean_sensitive(sensitive)
+    wanted = clean_sensitive(sensitive)
     with transaction.atomic():
         ledger = Ledger.objects.select_for_update().get(id=schema.id)
         settings = dict(ledger.settings) if isinstance(ledger.settings, dict) else {}
-        if settings.get("sensitive", False) is sensitive:
+        current: object = settings.get("sensitive", False)
+        if current is wanted:
             schema.ledger.settings = settings
-            return sensitive
-        if sensitive:
+            return wanted
+        if wanted:
             settings["sensitive"] = True
         else:
             settings.pop("sensitive", None)
@@ -165,10 +166,10 @@ def set_sensitive(*, user: AnyUser, schema: LedgerSchema, sensitive: Any) -> boo
         ledger.save(update_fields=["settings"])
         schema.ledger.settings = settings
         LedgerEvent.objects.create(ledger_id=schema.id, user_id=user.pk, action="sensitive",
-                                   details={"sensitive": sensitive})
+                                   details={"sensitive": wanted})
         audit.record(user=user, action="sensitive", target=f"ledger:{schema.id}",
-                     details={"sensitive": sensitive})
-    return sensitive
+                     details={"sensitive": wanted})
+    return wanted
 
 
 def default_rules(user: AnyUser) -> list[dict[str, Any]]:

@@ -140,7 +140,7 @@ def _history_sql() -> str:
     return _HISTORY_SQL
 
 
-def _history(schema: LedgerSchema, user: AnyUser, entries: list[tuple[int, int, str, dict]],
+def _history(schema: LedgerSchema, user: AnyUser, entries: list[tuple[int, int, str, dict[str, Any]]],
              batch_id: str = "", extra: Mapping[str, Any] | None = None) -> None:
     """Write history rows with one executemany; `extra` goes with their events (a process
     action's details, daicho.services.process)."""
@@ -210,7 +210,7 @@ def _insert(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: Valu
     codes = [f.code for f in schema.fields]
     converters = [schema.type_of(f).to_param for f in schema.fields]
     rows: list[list[Any]] = []
-    history: list[tuple[int, int, str, dict]] = []
+    history: list[tuple[int, int, str, dict[str, Any]]] = []
     index_rows: list[tuple[int, str, str | None]] = []
     for n, (rid, item) in enumerate(zip(ids, items, strict=True)):
         for code, numbers in autonumbers.items():
@@ -290,7 +290,7 @@ class _Later:
 
     # (column, SQL type) of the changed fields -> per record: id, search key, their values
     updates: dict[tuple[tuple[str, str], ...], list[list[Any]]] = field(default_factory=dict)
-    history: list[tuple[int, int, str, dict]] = field(default_factory=list)
+    history: list[tuple[int, int, str, dict[str, Any]]] = field(default_factory=list)
     index: list[tuple[int, str, str | None]] = field(default_factory=list)
 
     def write(self, schema: LedgerSchema, user: AnyUser, batch_id: str) -> None:

@@ -166,6 +166,7 @@ def changed_values(user: AnyUser, schema: LedgerSchema, sub: Submission) -> dict
     refused at its field."""
     from daicho.web.resolve import Resolver
 
+    values: dict[str, Any]
     values, errors = Resolver(user, schema).values(sub.changed(schema))
     if errors:
         raise InvalidInput(_("Some values are not valid."), code=Code.INVALID_VALUES,

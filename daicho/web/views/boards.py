@@ -21,6 +21,7 @@ from daicho import access
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
+from daicho.localtime import TOKYO
 from daicho.models import Field
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
@@ -155,7 +156,7 @@ def calendar(request: HttpRequest, ledger_id: int) -> HttpResponse:
         by_day: dict[str, list[Card]] = {}
         for card in _cards(request, schema, form, records, context["may_move"]):
             by_day.setdefault(card.key, []).append(card)
-        today = dt.datetime.now(boards.TOKYO).date()
+        today = dt.datetime.now(TOKYO).date()
         weeks = [[{"date": d, "iso": d.isoformat(), "cards": by_day.get(d.isoformat(), []),
                    "outside": form.mode == "month" and d.month != form.at.month,
                    "today": d == today} for d in week] for week in period.weeks()]
