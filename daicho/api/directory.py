@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Status
 
 from daicho import access
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
 from daicho.error_codes import Code
 from daicho.errors import Forbidden, InvalidInput, NotFound
 from daicho.models import Profile
@@ -58,7 +58,7 @@ def _require_admin(request: HttpRequest) -> None:
         raise Forbidden()
 
 
-@api.get("/orgs", tags=["directory"])
+@api.get("/orgs", tags=["directory"], response=schemas.OrgList, exclude_unset=True)
 def get_orgs(request: HttpRequest, as_of: str | None = None) -> dict[str, Any]:
     """Today's departments; `as_of=YYYY-MM-DD`: the tree on that day (scheduled changes
     included for a later day), each with valid_from and valid_to."""
@@ -66,7 +66,7 @@ def get_orgs(request: HttpRequest, as_of: str | None = None) -> dict[str, Any]:
     return {"items": orgs.orgs_json(as_of=as_of)}
 
 
-@api.post("/orgs", tags=["directory"], response={201: dict[str, Any]})
+@api.post("/orgs", tags=["directory"], response={201: schemas.OrgOut}, exclude_unset=True)
 def post_org(request: HttpRequest, body: OrgIn) -> Status[dict[str, Any]]:
     _require_admin(request)
     org = orgs.create_org(code=body.code, name=body.name, parent_code=body.parent_code,
@@ -95,7 +95,8 @@ def patch_org(request: HttpRequest, code: str, body: OrgChangeIn) -> dict[str, A
     return {**state.as_json(), "abolished": False, "scheduled": state.scheduled}
 
 
-@api.get("/orgs/{code}/history", tags=["directory"])
+@api.get("/orgs/{code}/history", tags=["directory"], response=schemas.OrgList,
+         exclude_unset=True)
 def get_org_history(request: HttpRequest, code: str) -> dict[str, Any]:
     """Every state of one department, oldest first; scheduled ones say so."""
     access.require_user(request.user)
@@ -106,7 +107,7 @@ def get_org_history(request: HttpRequest, code: str) -> dict[str, Any]:
     return {"items": [{**s.as_json(), "scheduled": s.scheduled} for s in states]}
 
 
-@api.get("/roles", tags=["directory"])
+@api.get("/roles", tags=["directory"], response=schemas.RoleList, exclude_unset=True)
 def get_roles(request: HttpRequest) -> dict[str, Any]:
     """The role names in use, システム管理者 and 台帳管理者 first, with how many hold each."""
     access.require_user(request.user)
@@ -120,7 +121,7 @@ def _user_json(user: Any, profile: Profile | None) -> dict[str, Any]:
             "roles": list(profile.roles) if profile else [], "admin": bool(user.is_superuser)}
 
 
-@api.get("/users", tags=["directory"])
+@api.get("/users", tags=["directory"], response=schemas.UserList, exclude_unset=True)
 def get_users(request: HttpRequest) -> dict[str, Any]:
     access.require_user(request.user)
     profiles = {p.user_id: p for p in Profile.objects.select_related("org")}

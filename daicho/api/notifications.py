@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from daicho import access
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
 from daicho.error_codes import Code
 from daicho.errors import Forbidden, InvalidInput
 from daicho.selectors import notifications as sel
@@ -53,14 +53,16 @@ def get_notifications(request: HttpRequest, unread: str | None = None,
             "unread": sel.unread_count(int(request.user.pk or 0))}
 
 
-@api.get("/notifications/count", tags=["notifications"])
+@api.get("/notifications/count", tags=["notifications"], response=schemas.UnreadCount,
+         exclude_unset=True)
 def get_notification_count(request: HttpRequest) -> dict[str, Any]:
     """The bell: how many unread notifications the caller has."""
     access.require_user(request.user)
     return {"unread": sel.unread_count(int(request.user.pk or 0))}
 
 
-@api.post("/notifications/read", tags=["notifications"])
+@api.post("/notifications/read", tags=["notifications"], response=schemas.ReadCount,
+          exclude_unset=True)
 def post_all_read(request: HttpRequest) -> dict[str, Any]:
     """Mark every notification of the caller read."""
     access.require_user(request.user)

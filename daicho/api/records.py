@@ -13,7 +13,7 @@ from ninja import Status
 from ninja.params.functions import Form, Query
 
 from daicho import access
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
@@ -42,7 +42,8 @@ class BulkIn(Body):
     update: list[Any] = []
 
 
-@api.get("/ledgers/{ledger_id}/records", tags=["records"])
+@api.get("/ledgers/{ledger_id}/records", tags=["records"], response=schemas.RecordPage,
+         exclude_unset=True)
 def list_records(request: HttpRequest, ledger_id: int, q: str = "",
                  filter: list[str] = Query([]), sort: str | None = None,
                  limit: int = 50, cursor: str | None = None,
@@ -102,7 +103,8 @@ def restore_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict
     return svc.restore_record(user=request.user, schema=schema, record_id=record_id)
 
 
-@api.get("/ledgers/{ledger_id}/records/{record_id}/history", tags=["records"])
+@api.get("/ledgers/{ledger_id}/records/{record_id}/history", tags=["records"],
+         response=schemas.HistoryList, exclude_unset=True)
 def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
     items = svc.history(user=request.user, schema=schema, record_id=record_id)
