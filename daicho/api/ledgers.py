@@ -162,13 +162,15 @@ def restore_field(request: HttpRequest, ledger_id: int, code: str) -> dict[str, 
     return field_json(svc.restore_field(user=request.user, schema=schema, code=code))
 
 
-@api.get("/ledgers/{ledger_id}/permissions", tags=["permissions"])
+@api.get("/ledgers/{ledger_id}/permissions", tags=["permissions"], response=schemas.RulesOut,
+         exclude_unset=True)
 def get_permissions(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return {"rules": schema.ledger.rules}
 
 
-@api.put("/ledgers/{ledger_id}/permissions", tags=["permissions"])
+@api.put("/ledgers/{ledger_id}/permissions", tags=["permissions"], response=schemas.RulesOut,
+         exclude_unset=True)
 def put_permissions(request: HttpRequest, ledger_id: int, body: RulesIn) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return {"rules": permissions.set_rules(user=request.user, schema=schema, rules=body.rules)}

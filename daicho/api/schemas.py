@@ -46,7 +46,8 @@ class LedgerOut(Out):
     description: str
     record_count: int | None
     sensitive: bool
-    migrated_from: str | None
+    # Where the ledger came from: {"file", "format", …} from an import, {"note"} by hand.
+    migrated_from: dict[str, Any] | None
     folder: str
     template: bool
     fields: list[FieldOut]
@@ -127,3 +128,20 @@ class UnreadCount(Out):
 
 class ReadCount(Out):
     read: int
+
+
+class RulesOut(Out):
+    rules: list[dict[str, Any]]  # contract §5 rules, as docs/permissions.md describes them
+
+
+class CommentRevisionOut(Out):
+    revision: int
+    at: str
+    by: str | None
+    action: str  # create, edit or delete
+    text: str
+    mentions: list[str]
+
+
+class CommentHistoryList(Out):
+    items: list[CommentRevisionOut]

@@ -32,6 +32,9 @@ TYPED = [
     ("get", "/api/v1/users", "200"),
     ("get", "/api/v1/notifications/count", "200"),
     ("post", "/api/v1/notifications/read", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/permissions", "200"),
+    ("put", "/api/v1/ledgers/{ledger_id}/permissions", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/records/{record_id}/comments/{comment_id}/history", "200"),
 ]
 
 

@@ -14,11 +14,9 @@ ROW = re.compile(r"^\| `([a-z][a-z0-9_]*)` \| ([^|]+) \| ([^|]+) \|$")
 # Django's own form-validation codes (ValidationError(code=...)): they name the form error for
 # Django and never reach a client as daicho's `error.code`.
 DJANGO_CALLS = {"ValidationError"}
-# Codes the contract (/work/shared/contract.md, docs/api.md) names: their spelling is binding.
-CONTRACT = {"invalid", "not_authenticated", "forbidden", "not_found", "conflict", "too_large",
-            "too_many_requests", "server_error", "database_busy", "invalid_values",
-            "read_only_field", "formula_cycle", "invalid_expression", "unique",
-            "revision_required", "values_not_convertible"}
+# Codes the contract names (contract §4, §7, §8): their spelling is binding.
+CONTRACT = {"conflict", "read_only_field", "formula_cycle", "invalid_expression",
+            "action_not_allowed"}
 
 
 def documented() -> dict[str, str]:
