@@ -26,6 +26,7 @@ from django.utils.translation import pgettext
 from daicho import sensitive_reads
 from daicho.db import plain
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from daicho.fields.context import ValueContext
 from daicho.models import Ledger, LedgerCreator, Org, Profile
@@ -314,7 +315,7 @@ class Grant:
             raise Forbidden(
                 _("You may add or change records only within the range your permissions cover "
                   "(for example, your own department). Nothing was saved."),
-                code="outside_record_rules", details={"records": outside})
+                code=Code.OUTSIDE_RECORD_RULES, details={"records": outside})
 
 
 def grant_for(user: AnyUser, schema: LedgerSchema) -> Grant:
@@ -394,7 +395,7 @@ def screen_for(user: AnyUser, ledger_id: int | str, right: str = "view",
             raise NotFound()
         raise Forbidden(_("This page needs the 「%(right)s」 right on this ledger, which you do "
                           "not have. Please ask whoever manages the ledger if you need it.")
-                        % {"right": right_label(missing[0])}, code="missing_right",
+                        % {"right": right_label(missing[0])}, code=Code.MISSING_RIGHT,
                         details={"right": missing[0]})
     return sensitive_reads.opened(user, grant.schema(right), right)
 
@@ -458,7 +459,7 @@ def require_ledger_creator(user: AnyUser) -> None:
     as for the grants; every request surface refuses the anonymous before."""
     if user.is_authenticated and not can_create_ledger(user):
         raise Forbidden(_("You do not have the right to create ledgers. Please ask a system "
-                          "administrator to grant it."), code="ledger_create_not_allowed",
+                          "administrator to grant it."), code=Code.LEDGER_CREATE_NOT_ALLOWED,
                         details={"right": "create_ledger"})
 
 

@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from daicho.error_codes import Code
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {}
 
 
@@ -19,7 +21,7 @@ _ARGV: list[str] = []
 class JsonArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if "--json" in _ARGV:
-            print(json.dumps({"ok": False, "error": {"code": "usage", "message": message}},
+            print(json.dumps({"ok": False, "error": {"code": Code.USAGE, "message": message}},
                              ensure_ascii=False))
             sys.exit(2)
         super().error(message)
@@ -228,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # no traceback for the person at the terminal; exit 1 as promised
         message = f"{type(exc).__name__}: {exc}"
         if as_json:
-            print(json.dumps({"ok": False, "error": {"code": "failed", "message": message[:2000]}},
+            print(json.dumps({"ok": False, "error": {"code": Code.FAILED, "message": message[:2000]}},
                              ensure_ascii=False))
         else:
             print(message[:2000], file=sys.stderr)

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.utils.translation import gettext as _
 
 from daicho.cli import command
+from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput, NotFound
 from daicho.i18n import join_list
 from daicho.services import accounts, passwords
@@ -69,7 +70,7 @@ def user_create(args: argparse.Namespace) -> dict[str, Any]:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            raise InvalidInput(_("No password was given on stdin."), code="empty_password")
+            raise InvalidInput(_("No password was given on stdin."), code=Code.EMPTY_PASSWORD)
     user = accounts.create_user(login=args.login, name=args.name, org=args.org, admin=args.admin,
                                 password=password, roles=args.role, email=args.email)
     return {"login": user.get_username(),
@@ -83,7 +84,7 @@ def _password_from(args: argparse.Namespace) -> str:
 
     first = getpass.getpass(_("New password: "))
     if first != getpass.getpass(_("New password again: ")):
-        raise InvalidInput(_("The two passwords are not the same."), code="password_mismatch")
+        raise InvalidInput(_("The two passwords are not the same."), code=Code.PASSWORD_MISMATCH)
     return first
 
 
@@ -91,7 +92,7 @@ def _password_from(args: argparse.Namespace) -> str:
 def user_password(args: argparse.Namespace) -> dict[str, Any]:
     password = _password_from(args)
     if not password:
-        raise InvalidInput(_("No password was given."), code="empty_password")
+        raise InvalidInput(_("No password was given."), code=Code.EMPTY_PASSWORD)
     user = passwords.set_password(login=args.login, password=password)
     return {"login": user.get_username(),
             "_text": _("The password of %(login)s was set.") % {"login": user.get_username()}}
@@ -101,7 +102,7 @@ def _existing_user(login: str) -> Any:
     user = get_user_model().objects.filter(username=login).first()
     if user is None:
         raise NotFound(_("There is no user 「%(login)s」.") % {"login": login[:50]},
-                       code="unknown_user")
+                       code=Code.UNKNOWN_USER)
     return user
 
 
@@ -135,7 +136,7 @@ def org_import(args: argparse.Namespace) -> dict[str, Any]:
     path = Path(args.file)
     if not path.is_file():
         raise NotFound(_("There is no file 「%(path)s」.") % {"path": args.file[:200]},
-                       code="no_file")
+                       code=Code.NO_FILE)
     result = import_orgs(path)
     result["_text"] = _("Departments: %(created)d created, %(updated)d updated, "
                         "%(scheduled)d scheduled.") % result
@@ -163,7 +164,7 @@ def audit_verify(args: argparse.Namespace) -> dict[str, Any]:
         folder = Path(args.anchors)
         if not folder.is_dir():
             raise NotFound(_("There is no folder %(dir)s.") % {"dir": args.anchors[:200]},
-                           code="no_anchor_dir")
+                           code=Code.NO_ANCHOR_DIR)
         anchored = audit_anchor.check(folder)
         result["anchors"] = anchored["anchors"]
         result["problems"] += anchored["problems"]
@@ -209,11 +210,11 @@ def audit_anchor_now(args: argparse.Namespace) -> dict[str, Any]:
     if folder is None and not config.audit_anchor_syslog():
         raise InvalidInput(_("Set DAICHO_AUDIT_ANCHOR_DIR (or DAICHO_AUDIT_ANCHOR_SYSLOG=1), or "
                              "give --dir, to say where the anchor is written."),
-                           code="no_anchor_dir")
+                           code=Code.NO_ANCHOR_DIR)
     if folder is not None and folder.is_relative_to(Path(settings.DATA_DIR).resolve()):
         raise InvalidInput(_("Anchors must be written outside the data dir: whoever can rewrite "
                              "the database could rewrite them there too."),
-                           code="invalid_anchor_dir")
+                           code=Code.INVALID_ANCHOR_DIR)
     result = audit_anchor.anchor(directory=folder)
     result["_text"] = _("Anchored the access log at entry %(seq)d (%(hash)s) in: %(where)s") % {
         "seq": result["seq"], "hash": result["hash"][:16],
@@ -229,12 +230,12 @@ def audit_prune(args: argparse.Namespace) -> dict[str, Any]:
     try:
         days = args.days if args.days is not None else config.audit_retention_days()
     except ValueError as exc:
-        raise InvalidInput(str(exc), code="invalid_setting") from None
+        raise InvalidInput(str(exc), code=Code.INVALID_SETTING) from None
     if days is None:
         return {"deleted": 0, "_text": _("The access log is kept forever "
                                          "(DAICHO_AUDIT_RETENTION_DAYS is not set).")}
     if days < 1:
-        raise InvalidInput(_("--days is 1 or more."), code="usage")
+        raise InvalidInput(_("--days is 1 or more."), code=Code.USAGE)
     result = prune(days=days)
     result["_text"] = _("Deleted %(n)d access-log entries older than %(days)d days.") % {
         "n": result["deleted"], "days": days}
@@ -246,7 +247,7 @@ def token_create(args: argparse.Namespace) -> dict[str, Any]:
     user = get_user_model().objects.filter(username=args.login, is_active=True).first()
     if user is None:
         raise NotFound(_("There is no user 「%(login)s」.") % {"login": args.login[:50]},
-                       code="unknown_user")
+                       code=Code.UNKNOWN_USER)
     expires_at = accounts.expiry_from_day(args.expires) if args.expires else None
     token = accounts.create_token(user=user, label=args.label, read_only=args.read_only,
                                   expires_at=expires_at)
@@ -260,10 +261,10 @@ def backup(args: argparse.Namespace) -> dict[str, Any]:
     secret = _secret(args)
     if args.encrypt and secret is None:
         raise InvalidInput(_("--encrypt needs --passphrase-stdin or --key-file."),
-                           code="no_secret")
+                           code=Code.NO_SECRET)
     if secret is not None and not args.encrypt:
         raise InvalidInput(_("Add --encrypt to encrypt the backup with this passphrase or key."),
-                           code="no_secret")
+                           code=Code.NO_SECRET)
     summary = run_backup(args.file, secret=secret)
     text = _("Encrypted backup written to %(file)s.") if secret else _(
         "Backup written to %(file)s.")
@@ -308,12 +309,12 @@ def acting_user(login: str | None) -> Any:
         user = user_model.objects.filter(username=login, is_active=True).first()
         if user is None:
             raise NotFound(_("There is no user 「%(login)s」.") % {"login": login[:50]},
-                           code="unknown_user")
+                           code=Code.UNKNOWN_USER)
         return user
     user = user_model.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
     if user is None:
         raise InvalidInput(_("No administrator exists yet. Run `daicho init` first."),
-                           code="not_initialized")
+                           code=Code.NOT_INITIALIZED)
     return user
 
 
@@ -325,7 +326,7 @@ def ledger_by_id_or_name(user: Any, ref: str, right: str) -> Any:
     if found is None and ref.isdigit():
         found = int(ref)
     if found is None:
-        raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": ref[:100]}, code="unknown_ledger")
+        raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": ref[:100]}, code=Code.UNKNOWN_LEDGER)
     return access.ledger_for(user, found, right)
 
 
@@ -380,7 +381,7 @@ def import_file(args: argparse.Namespace) -> dict[str, Any]:
     user = acting_user(args.as_login)
     path = Path(args.file)
     if not path.is_file():
-        raise NotFound(_("There is no file %(file)s.") % {"file": args.file}, code="file_not_found")
+        raise NotFound(_("There is no file %(file)s.") % {"file": args.file}, code=Code.FILE_NOT_FOUND)
     opts = ImportOptions(ledger=args.ledger, name=args.name, sheet=args.sheet or args.table,
                          header_row=args.header_row, encoding=args.encoding, key=args.key,
                          mode=args.mode, skip_bad_rows=args.skip_bad_rows, dry_run=args.dry_run)
@@ -400,7 +401,7 @@ def import_file(args: argparse.Namespace) -> dict[str, Any]:
 def _for_the_terminal(exc: DaichoError, *, as_json: bool) -> DaichoError:
     """A refused import as the command tells it: a taken name points at --name, and the
     message stands alone (its details are for --json)."""
-    if exc.code == "duplicate_ledger_name" and exc.details.get("suggested_name"):
+    if exc.code == Code.DUPLICATE_LEDGER_NAME and exc.details.get("suggested_name"):
         message = _("A ledger named 「%(name)s」 already exists. Give another name with --name, "
                     "for example --name \"%(free)s\".") % {
             "name": exc.details["name"], "free": exc.details["suggested_name"]}
@@ -425,7 +426,7 @@ def mail_send(args: argparse.Namespace) -> dict[str, Any]:
 
     if not mail.enabled():
         raise InvalidInput(_("DAICHO_SMTP_URL is not set, so no mail is sent."),
-                           code="mail_not_configured")
+                           code=Code.MAIL_NOT_CONFIGURED)
     counts = mail.send_due()
     return {**counts, "_text": _("Sent %(sent)d mails; %(retry)d will be tried again, "
                                  "%(failed)d failed.") % counts}

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
 from daicho.demo_workflows import add_workflows
+from daicho.error_codes import Code
 from daicho.errors import Conflict
 from daicho.fields.context import ValueContext
 from daicho.models import Ledger, Org
@@ -533,7 +534,7 @@ def _require_schema() -> None:
     schema here instead would let the demo's users stop init from creating admin."""
     if Org._meta.db_table not in connection.introspection.table_names():
         raise Conflict(_("The database is not set up yet. Run `daicho init` first."),
-                       code="not_initialized")
+                       code=Code.NOT_INITIALIZED)
 
 
 def load_demo() -> list[str]:

@@ -6,12 +6,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
+
 
 class DaichoError(Exception):
     status = 400
-    code = "invalid"
+    code: Code = Code.INVALID
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
+    def __init__(self, message: str | None = None, *, code: Code | None = None,
                  details: dict[str, Any] | None = None, status: int | None = None) -> None:
         self.message = message or self.default_message()
         if code:
@@ -33,12 +35,12 @@ class DaichoError(Exception):
 
 class InvalidInput(DaichoError):
     status = 400
-    code = "invalid"
+    code = Code.INVALID
 
 
 class NotAuthenticated(DaichoError):
     status = 401
-    code = "not_authenticated"
+    code = Code.NOT_AUTHENTICATED
 
     def default_message(self) -> str:
         return _("Please sign in.")
@@ -46,7 +48,7 @@ class NotAuthenticated(DaichoError):
 
 class Forbidden(DaichoError):
     status = 403
-    code = "forbidden"
+    code = Code.FORBIDDEN
 
     def default_message(self) -> str:
         return _("You are not allowed to do this.")
@@ -56,7 +58,7 @@ class NotFound(DaichoError):
     """Also raised for things the user may not see: forbidden looks exactly like missing."""
 
     status = 404
-    code = "not_found"
+    code = Code.NOT_FOUND
 
     def default_message(self) -> str:
         return _("Not found.")
@@ -64,7 +66,7 @@ class NotFound(DaichoError):
 
 class Conflict(DaichoError):
     status = 409
-    code = "conflict"
+    code = Code.CONFLICT
 
     def default_message(self) -> str:
         return _("Someone else changed this first.")
@@ -75,7 +77,7 @@ class Unavailable(DaichoError):
     written, the client may try again after `retry_after` seconds (daicho.db.transient)."""
 
     status = 503
-    code = "database_busy"
+    code = Code.DATABASE_BUSY
     retry_after = 2
 
     def default_message(self) -> str:
@@ -85,7 +87,7 @@ class Unavailable(DaichoError):
 
 class TooLarge(DaichoError):
     status = 413
-    code = "too_large"
+    code = Code.TOO_LARGE
 
     def default_message(self) -> str:
         return _("The data is too large.")
@@ -93,7 +95,7 @@ class TooLarge(DaichoError):
 
 class TooManyRequests(DaichoError):
     status = 429
-    code = "too_many_requests"
+    code = Code.TOO_MANY_REQUESTS
 
     def default_message(self) -> str:
         return _("Too many requests. Please try again later.")

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho.db.sqlite import keeper
+from daicho.error_codes import Code
 from daicho.errors import DaichoError
 from daicho.models import Job, JobWorker
 
@@ -161,7 +162,7 @@ def recover_orphans() -> int:
             changed = mine.update(status="queued", owner="", started_at=None, progress=0)
         else:
             result = {"ok": False, "error": {
-                "code": "interrupted",
+                "code": Code.INTERRUPTED,
                 "message": _("The server stopped while this was running, so it was cancelled "
                              "and nothing of it was saved. Please run it again.")}}
             changed = mine.update(status="failed", result=result, finished_at=now)
@@ -215,7 +216,7 @@ def run_job(job: Job) -> None:
     except Exception:  # a job must never take its worker thread down
         log.error("job %s failed:\n%s", job.id, traceback.format_exc())
         job.status = "failed"
-        job.result = {"ok": False, "error": {"code": "server_error",
+        job.result = {"ok": False, "error": {"code": Code.SERVER_ERROR,
                                              "message": _("Something went wrong on the server.")}}
     job.finished_at = timezone.now()
     Job.objects.filter(id=job.id).update(status=job.status, result=job.result,

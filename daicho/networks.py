@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
 from daicho.errors import Forbidden
 from daicho.models import Profile
 
@@ -69,7 +70,7 @@ def client_ip(request: HttpRequest) -> str:
 def refusal(request: HttpRequest) -> Forbidden:
     return Forbidden(_("This account or screen may be used only from the administration network "
                        "(your address: %(ip)s). Please ask the information systems section.")
-                     % {"ip": client_ip(request)[:45]}, code="network_not_allowed")
+                     % {"ip": client_ip(request)[:45]}, code=Code.NETWORK_NOT_ALLOWED)
 
 
 def check_user(request: HttpRequest, user: Any) -> None:

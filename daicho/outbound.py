@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -77,7 +78,7 @@ def address_allowed(text: str) -> bool:
 
 
 def _bad_url(message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_webhook_url")
+    return InvalidInput(message, code=Code.INVALID_WEBHOOK_URL)
 
 
 def parse_url(url: object) -> tuple[str, str, int, str]:
@@ -113,7 +114,7 @@ def resolve(url: object) -> Target:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise InvalidInput(_("The host name %(host)s of the webhook URL could not be resolved.")
-                           % {"host": host[:100]}, code="webhook_host_unresolvable") from None
+                           % {"host": host[:100]}, code=Code.WEBHOOK_HOST_UNRESOLVABLE) from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in found))
     refused = [a for a in addresses if not address_allowed(a)]
     if refused or not addresses:
@@ -122,7 +123,7 @@ def resolve(url: object) -> Target:
               "private or link-local). Such addresses may be used only when the administrator "
               "allows them in DAICHO_WEBHOOK_ALLOWED_NETWORKS.")
             % {"address": (refused or [host])[0][:60]},
-            code="webhook_address_not_allowed", details={"address": (refused or [host])[0][:60]})
+            code=Code.WEBHOOK_ADDRESS_NOT_ALLOWED, details={"address": (refused or [host])[0][:60]})
     return Target(scheme, host, port, path, addresses)
 
 

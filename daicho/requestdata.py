@@ -22,6 +22,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, TooLarge
 
 # Only an escape can put a surrogate into the parsed value (strict UTF-8 refuses encoded ones),
@@ -83,7 +84,7 @@ def refuse_lone_surrogates(value: Any, path: str = "") -> None:
         raise InvalidInput(
             _("The data contains a character that is not valid text (a lone surrogate such as "
               "\\ud800). Please send the text again as UTF-8."),
-            code="invalid_text", details={"at": at})
+            code=Code.INVALID_TEXT, details={"at": at})
 
 
 def parse_json(raw: bytes | str) -> Any:
@@ -92,15 +93,15 @@ def parse_json(raw: bytes | str) -> Any:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput(_("The body must be UTF-8 JSON."), code="invalid_json") from None
+            raise InvalidInput(_("The body must be UTF-8 JSON."), code=Code.INVALID_JSON) from None
     else:
         text = raw
     if not _depth_ok(text, settings.DAICHO["MAX_JSON_DEPTH"]):
-        raise InvalidInput(_("The JSON is nested too deeply."), code="invalid_json")
+        raise InvalidInput(_("The JSON is nested too deeply."), code=Code.INVALID_JSON)
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
-        raise InvalidInput(_("The body is not valid JSON."), code="invalid_json") from None
+        raise InvalidInput(_("The body is not valid JSON."), code=Code.INVALID_JSON) from None
     if _SURROGATE_ESCAPE.search(text):
         refuse_lone_surrogates(value)
     return value
@@ -111,7 +112,7 @@ def parse_json_object(raw: bytes | str) -> dict[str, Any]:
     value = parse_json(raw)
     if not isinstance(value, dict):
         raise InvalidInput(_("The body must be a JSON object ({…}), not %(kind)s.")
-                           % {"kind": json_kind(value)}, code="invalid_body")
+                           % {"kind": json_kind(value)}, code=Code.INVALID_BODY)
     return value
 
 
@@ -154,7 +155,7 @@ def unknown_keys_error(keys: list[str], *, at: str = "") -> InvalidInput:
         details["at"] = at
     return InvalidInput(_("Unknown keys: %(keys)s. Check their spelling.")
                         % {"keys": ", ".join(keys[:50])[:500]},
-                        code="unknown_keys", details=details)
+                        code=Code.UNKNOWN_KEYS, details=details)
 
 
 MAX_ID = 2**62

@@ -21,6 +21,7 @@ from pydantic import ConfigDict
 from daicho import networks
 from daicho.api.docs import LocalSwagger
 from daicho.db import transient
+from daicho.error_codes import Code
 from daicho.errors import (
     DaichoError,
     Forbidden,
@@ -63,7 +64,7 @@ class TokenAuth(HttpBearer):
         user, record = found
         networks.check_user(request, user)  # a privileged token only from DAICHO_ADMIN_NETWORKS
         if record.read_only and request.method not in SAFE_METHODS:
-            raise Forbidden(_("This API token is read-only."), code="read_only_token")
+            raise Forbidden(_("This API token is read-only."), code=Code.READ_ONLY_TOKEN)
         request.user = user
         return user
 
@@ -109,7 +110,7 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
     for err in exc.errors[:20]:
         loc = [str(p) for p in err.get("loc", ())]
         problems.append({"at": ".".join(loc), "message": str(err.get("msg", ""))[:200]})
-    return error_response(InvalidInput(_("The request is not valid."), code="invalid_request",
+    return error_response(InvalidInput(_("The request is not valid."), code=Code.INVALID_REQUEST,
                                        details={"problems": problems}))
 
 
@@ -130,15 +131,15 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # error (daicho.requestdata), as the web pages do.
         if isinstance(exc.__cause__, DaichoError):
             return error_response(exc.__cause__)
-        return error_response(InvalidInput(_("The body is not valid JSON."), code="invalid_json"))
+        return error_response(InvalidInput(_("The body is not valid JSON."), code=Code.INVALID_JSON))
     if exc.status_code == 401:
         return error_response(NotAuthenticated())
     if exc.status_code == 403:
         # Session auth without a CSRF token ends here.
         return error_response(Forbidden(_("The CSRF token is missing or wrong; reload the page."),
-                                        code="csrf_failed"))
+                                        code=Code.CSRF_FAILED))
     return error_response(DaichoError(str(exc.message)[:200], status=exc.status_code,
-                                      code="http_error"))
+                                      code=Code.HTTP_ERROR))
 
 
 @api.exception_handler(RequestDataTooBig)
@@ -160,7 +161,7 @@ def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     # Never a stack trace or SQL in a response: log it, answer with the one shape.
     log.exception("unhandled error in %s %s", request.method, request.path)
-    return JsonResponse({"error": {"code": "server_error",
+    return JsonResponse({"error": {"code": Code.SERVER_ERROR,
                                    "message": _("Something went wrong on the server.")}},
                         status=500, json_dumps_params={"ensure_ascii": False})
 

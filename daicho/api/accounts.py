@@ -11,6 +11,7 @@ from ninja import Schema
 
 from daicho.api import api
 from daicho.api.directory import _require_admin
+from daicho.error_codes import Code
 from daicho.errors import NotFound
 from daicho.services import passwords, signin, twofactor
 
@@ -38,7 +39,7 @@ def post_my_password(request: HttpRequest, body: PasswordChangeIn) -> dict[str, 
 def _user(login: str) -> Any:
     user = get_user_model().objects.filter(username=login).first()
     if user is None:
-        raise NotFound(code="unknown_user")
+        raise NotFound(code=Code.UNKNOWN_USER)
     return user
 
 

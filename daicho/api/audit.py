@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.api import api
+from daicho.error_codes import Code
 from daicho.errors import Forbidden, InvalidInput
 from daicho.services import audit
 
@@ -21,7 +22,7 @@ def _when(value: str | None, name: str) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(_("%(name)s is a date or an ISO 8601 date and time.") % {"name": name},
-                           code="invalid_date") from None
+                           code=Code.INVALID_DATE) from None
     if parsed.tzinfo is None:
         from django.utils import timezone
 

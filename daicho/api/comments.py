@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Status
 
 from daicho import access
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
 from daicho.selectors import comments as sel
 from daicho.services import audit
 from daicho.services import comments as svc
@@ -59,7 +59,8 @@ def delete_comment(request: HttpRequest, ledger_id: int, record_id: int,
     return Status(204, None)
 
 
-@api.get(_RECORD + "/{comment_id}/history", tags=["comments"])
+@api.get(_RECORD + "/{comment_id}/history", tags=["comments"], response=schemas.CommentHistoryList,
+         exclude_unset=True)
 def comment_history(request: HttpRequest, ledger_id: int, record_id: int,
                     comment_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")

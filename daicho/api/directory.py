@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from ninja import Status
 
 from daicho import access
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
+from daicho.error_codes import Code
 from daicho.errors import Forbidden, InvalidInput, NotFound
 from daicho.models import Profile
 from daicho.selectors import orgs as org_sel
@@ -57,7 +58,7 @@ def _require_admin(request: HttpRequest) -> None:
         raise Forbidden()
 
 
-@api.get("/orgs", tags=["directory"])
+@api.get("/orgs", tags=["directory"], response=schemas.OrgList, exclude_unset=True)
 def get_orgs(request: HttpRequest, as_of: str | None = None) -> dict[str, Any]:
     """Today's departments; `as_of=YYYY-MM-DD`: the tree on that day (scheduled changes
     included for a later day), each with valid_from and valid_to."""
@@ -65,7 +66,7 @@ def get_orgs(request: HttpRequest, as_of: str | None = None) -> dict[str, Any]:
     return {"items": orgs.orgs_json(as_of=as_of)}
 
 
-@api.post("/orgs", tags=["directory"], response={201: dict[str, Any]})
+@api.post("/orgs", tags=["directory"], response={201: schemas.OrgOut}, exclude_unset=True)
 def post_org(request: HttpRequest, body: OrgIn) -> Status[dict[str, Any]]:
     _require_admin(request)
     org = orgs.create_org(code=body.code, name=body.name, parent_code=body.parent_code,
@@ -82,7 +83,7 @@ def patch_org(request: HttpRequest, code: str, body: OrgChangeIn) -> dict[str, A
     _require_admin(request)
     given = body.model_dump(exclude_unset=True)
     if not isinstance(body.abolished, bool):
-        raise InvalidInput(_("abolished must be true or false."), code="invalid_abolished",
+        raise InvalidInput(_("abolished must be true or false."), code=Code.INVALID_ABOLISHED,
                            details={"at": "abolished"})
     state = orgs.change_org(code=code, name=given.get("name"),
                             parent_code=given.get("parent_code", orgs.KEEP),
@@ -94,17 +95,18 @@ def patch_org(request: HttpRequest, code: str, body: OrgChangeIn) -> dict[str, A
     return {**state.as_json(), "abolished": False, "scheduled": state.scheduled}
 
 
-@api.get("/orgs/{code}/history", tags=["directory"])
+@api.get("/orgs/{code}/history", tags=["directory"], response=schemas.OrgList,
+         exclude_unset=True)
 def get_org_history(request: HttpRequest, code: str) -> dict[str, Any]:
     """Every state of one department, oldest first; scheduled ones say so."""
     access.require_user(request.user)
     states = org_sel.history(code)
     if not states:
-        raise NotFound(code="unknown_org")
+        raise NotFound(code=Code.UNKNOWN_ORG)
     return {"items": [{**s.as_json(), "scheduled": s.scheduled} for s in states]}
 
 
-@api.get("/roles", tags=["directory"])
+@api.get("/roles", tags=["directory"], response=schemas.RoleList, exclude_unset=True)
 def get_roles(request: HttpRequest) -> dict[str, Any]:
     """The role names in use, システム管理者 and 台帳管理者 first, with how many hold each."""
     access.require_user(request.user)
@@ -118,7 +120,7 @@ def _user_json(user: Any, profile: Profile | None) -> dict[str, Any]:
             "roles": list(profile.roles) if profile else [], "admin": bool(user.is_superuser)}
 
 
-@api.get("/users", tags=["directory"])
+@api.get("/users", tags=["directory"], response=schemas.UserList, exclude_unset=True)
 def get_users(request: HttpRequest) -> dict[str, Any]:
     access.require_user(request.user)
     profiles = {p.user_id: p for p in Profile.objects.select_related("org")}
@@ -153,7 +155,7 @@ def get_user(request: HttpRequest, login: str) -> dict[str, Any]:
         _require_admin(request)
     user = get_user_model().objects.filter(username=login).first()
     if user is None:
-        raise NotFound(code="unknown_user")
+        raise NotFound(code=Code.UNKNOWN_USER)
     return _user_detail(user)
 
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Form
+from ninja.params.functions import Form
 
 from daicho import access, jobs
 from daicho.api import Body, api
+from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
 from daicho.requestdata import parse_json, refuse_unknown_keys
 from daicho.services import import_jobs
@@ -42,14 +43,14 @@ def _columns(raw: str | None) -> list[ColumnChoice]:
     items = parse_json(raw)
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise InvalidInput(_("columns must be a JSON list of column choices."),
-                           code="invalid_columns")
+                           code=Code.INVALID_COLUMNS)
     for index, item in enumerate(items):
         refuse_unknown_keys(item, _COLUMN_KEYS, at=f"columns[{index}]")
     try:
         return [ColumnChoice(**item) for item in items][:20_000]
     except TypeError:
         raise InvalidInput(_("columns must be a JSON list of column choices."),
-                           code="invalid_columns") from None
+                           code=Code.INVALID_COLUMNS) from None
 
 
 def _rows(raw: str | None, name: str) -> frozenset[int]:
@@ -63,7 +64,7 @@ def _rows(raw: str | None, name: str) -> frozenset[int]:
     if not isinstance(items, list) or not all(type(r) is int and r >= 1 for r in items):
         raise InvalidInput(
             _("%(name)s must be a list of row numbers (whole numbers from 1).") % {"name": name},
-            code="invalid_row_choice", details={"field": name})
+            code=Code.INVALID_ROW_CHOICE, details={"field": name})
     return frozenset(items)
 
 
@@ -82,7 +83,7 @@ def post_import(request: HttpRequest, ledger: str | None = Form(None), name: str
     check_upload_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD)
     upload = request.FILES.get("file")
     if upload is None:
-        raise InvalidInput(_("Send the file as the multipart field 「file」."), code="no_file")
+        raise InvalidInput(_("Send the file as the multipart field 「file」."), code=Code.NO_FILE)
     check_upload_size(upload.size)
     opts = ImportOptions(ledger=ledger, name=name, sheet=sheet, header_row=header_row,
                          encoding=encoding, key=key, mode=mode, skip_bad_rows=skip_bad_rows,

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from ninja import Schema, Status
 
 from daicho import access
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.selectors.ledgers import LedgerSchema, field_json, ledger_json
 from daicho.services import audit, designs, permissions
@@ -63,7 +64,7 @@ def _present(schema: Schema) -> dict[str, Any]:
     return {k: v for k, v in schema.model_dump(exclude_unset=True).items()}
 
 
-@api.get("/ledgers", tags=["ledgers"])
+@api.get("/ledgers", tags=["ledgers"], response=schemas.LedgerList, exclude_unset=True)
 def get_ledgers(request: HttpRequest) -> dict[str, Any]:
     access.require_user(request.user)
     return {"items": access.ledger_list(request.user)}
@@ -76,7 +77,7 @@ def _ledger_json(request: HttpRequest, schema: LedgerSchema) -> dict[str, Any]:
     return data
 
 
-@api.post("/ledgers", tags=["ledgers"], response={201: dict[str, Any]})
+@api.post("/ledgers", tags=["ledgers"], response={201: schemas.LedgerOut}, exclude_unset=True)
 def post_ledger(request: HttpRequest, body: LedgerIn) -> Status[dict[str, Any]]:
     access.require_user(request.user)
     if body.template is None:
@@ -85,7 +86,7 @@ def post_ledger(request: HttpRequest, body: LedgerIn) -> Status[dict[str, Any]]:
         return Status(201, ledger_json(schema))
     if body.fields:
         raise InvalidInput(_("Give either fields or a template, not both."),
-                           code="invalid_template")
+                           code=Code.INVALID_TEMPLATE)
     design = designs.template_design(request.user, body.template)
     given = body.model_fields_set
     schema, notes = designs.create_from_design(
@@ -94,14 +95,14 @@ def post_ledger(request: HttpRequest, body: LedgerIn) -> Status[dict[str, Any]]:
     return Status(201, {**ledger_json(schema), "notes": notes})
 
 
-@api.get("/ledgers/{ledger_id}", tags=["ledgers"])
+@api.get("/ledgers/{ledger_id}", tags=["ledgers"], response=schemas.LedgerOut, exclude_unset=True)
 def get_ledger(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
     audit.not_shown(schema)  # the definition, no record: not a read for the access log
     return _ledger_json(request, schema)
 
 
-@api.patch("/ledgers/{ledger_id}", tags=["ledgers"])
+@api.patch("/ledgers/{ledger_id}", tags=["ledgers"], response=schemas.LedgerOut, exclude_unset=True)
 def patch_ledger(request: HttpRequest, ledger_id: int, body: LedgerPatch) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     patch = _present(body)
@@ -123,20 +124,23 @@ def patch_ledger(request: HttpRequest, ledger_id: int, body: LedgerPatch) -> dic
     return ledger_json(schema)
 
 
-@api.post("/ledgers/{ledger_id}/fields", tags=["fields"], response={201: dict[str, Any]})
+@api.post("/ledgers/{ledger_id}/fields", tags=["fields"], response={201: schemas.FieldOut},
+          exclude_unset=True)
 def post_field(request: HttpRequest, ledger_id: int, body: FieldIn) -> Status[dict[str, Any]]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return Status(201, field_json(svc.add_field(user=request.user, schema=schema, spec=_present(body))))
 
 
-@api.put("/ledgers/{ledger_id}/fields/order", tags=["fields"])
+@api.put("/ledgers/{ledger_id}/fields/order", tags=["fields"], response=schemas.LedgerOut,
+         exclude_unset=True)
 def put_field_order(request: HttpRequest, ledger_id: int, body: FieldOrder) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     svc.reorder_fields(user=request.user, schema=schema, codes=body.codes)
     return ledger_json(access.ledger_for(request.user, ledger_id, "manage"))
 
 
-@api.patch("/ledgers/{ledger_id}/fields/{code}", tags=["fields"])
+@api.patch("/ledgers/{ledger_id}/fields/{code}", tags=["fields"], response=schemas.FieldOut,
+           exclude_unset=True)
 def patch_field(request: HttpRequest, ledger_id: int, code: str,
                 body: FieldPatch) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
@@ -151,19 +155,22 @@ def delete_field(request: HttpRequest, ledger_id: int, code: str) -> Status[None
     return Status(204, None)
 
 
-@api.post("/ledgers/{ledger_id}/fields/{code}/restore", tags=["fields"])
+@api.post("/ledgers/{ledger_id}/fields/{code}/restore", tags=["fields"], response=schemas.FieldOut,
+          exclude_unset=True)
 def restore_field(request: HttpRequest, ledger_id: int, code: str) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return field_json(svc.restore_field(user=request.user, schema=schema, code=code))
 
 
-@api.get("/ledgers/{ledger_id}/permissions", tags=["permissions"])
+@api.get("/ledgers/{ledger_id}/permissions", tags=["permissions"], response=schemas.RulesOut,
+         exclude_unset=True)
 def get_permissions(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return {"rules": schema.ledger.rules}
 
 
-@api.put("/ledgers/{ledger_id}/permissions", tags=["permissions"])
+@api.put("/ledgers/{ledger_id}/permissions", tags=["permissions"], response=schemas.RulesOut,
+         exclude_unset=True)
 def put_permissions(request: HttpRequest, ledger_id: int, body: RulesIn) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return {"rules": permissions.set_rules(user=request.user, schema=schema, rules=body.rules)}
@@ -183,7 +190,7 @@ def get_design(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
     return designs.export_design(user=request.user, schema=schema)
 
 
-@api.post("/ledger-designs", tags=["ledgers"], response={201: dict[str, Any]})
+@api.post("/ledger-designs", tags=["ledgers"], response={201: schemas.LedgerOut}, exclude_unset=True)
 def post_design(request: HttpRequest, body: DesignIn) -> Status[dict[str, Any]]:
     """A new ledger from a design file (`GET …/design` of this or another installation)."""
     access.require_user(request.user)
@@ -192,7 +199,7 @@ def post_design(request: HttpRequest, body: DesignIn) -> Status[dict[str, Any]]:
     return Status(201, {**ledger_json(schema), "notes": notes})
 
 
-@api.get("/templates", tags=["ledgers"])
+@api.get("/templates", tags=["ledgers"], response=schemas.TemplateList, exclude_unset=True)
 def get_templates(request: HttpRequest) -> dict[str, Any]:
     """The ledgers marked as templates, for whoever may create ledgers."""
     access.require_user(request.user)

@@ -8,7 +8,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from daicho import access
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
+from daicho.error_codes import Code
 from daicho.errors import Forbidden, InvalidInput
 from daicho.selectors import notifications as sel
 from daicho.services import mail, notification_rules, notifications
@@ -36,7 +37,7 @@ def _whole(value: str | None, name: str) -> int | None:
     except ValueError:
         number = -1
     if not 0 <= number < 2**62:
-        raise InvalidInput(code="invalid_parameter", details={"at": name})
+        raise InvalidInput(code=Code.INVALID_PARAMETER, details={"at": name})
     return number
 
 
@@ -52,14 +53,16 @@ def get_notifications(request: HttpRequest, unread: str | None = None,
             "unread": sel.unread_count(int(request.user.pk or 0))}
 
 
-@api.get("/notifications/count", tags=["notifications"])
+@api.get("/notifications/count", tags=["notifications"], response=schemas.UnreadCount,
+         exclude_unset=True)
 def get_notification_count(request: HttpRequest) -> dict[str, Any]:
     """The bell: how many unread notifications the caller has."""
     access.require_user(request.user)
     return {"unread": sel.unread_count(int(request.user.pk or 0))}
 
 
-@api.post("/notifications/read", tags=["notifications"])
+@api.post("/notifications/read", tags=["notifications"], response=schemas.ReadCount,
+          exclude_unset=True)
 def post_all_read(request: HttpRequest) -> dict[str, Any]:
     """Mark every notification of the caller read."""
     access.require_user(request.user)
@@ -111,7 +114,7 @@ def get_outbox(request: HttpRequest, status: str | None = None) -> dict[str, Any
     """The mail queue (admins): pending and failed mail with the reason."""
     _require_admin(request)
     if status is not None and status not in mail.STATUSES:
-        raise InvalidInput(code="invalid_parameter", details={"at": "status"})
+        raise InvalidInput(code=Code.INVALID_PARAMETER, details={"at": "status"})
     return {"items": [sel.outbox_json(m) for m in sel.outbox(status=status)],
             "counts": sel.outbox_counts(), "enabled": mail.enabled()}
 

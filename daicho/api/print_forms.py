@@ -7,12 +7,14 @@ from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Form, Query, Status
+from ninja import Status
+from ninja.params.functions import Form, Query
 
 from daicho import access
 from daicho.api import api
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
-from daicho.printforms import pdf
+from daicho.printforms import pdf, xlsx
 from daicho.services import audit
 from daicho.services import print_forms as svc
 from daicho.web import print_forms as printing
@@ -24,9 +26,9 @@ def post_form(request: HttpRequest, ledger_id: int,
     schema = access.ledger_for(request.user, ledger_id, "manage")
     upload = request.FILES.get("file")
     if upload is None:
-        raise InvalidInput(_("Send the file as the multipart field 「file」."), code="no_file")
+        raise InvalidInput(_("Send the file as the multipart field 「file」."), code=Code.NO_FILE)
     form = svc.upload(user=request.user, schema=schema, name=name or upload.name or "",
-                      data=upload.read(svc.xlsx.MAX_TEMPLATE_BYTES + 1))
+                      data=upload.read(xlsx.MAX_TEMPLATE_BYTES + 1))
     return Status(201, {**svc.form_json(form), "missing_fonts": pdf.missing_fonts(set(form.fonts)),
                         "pdf": pdf.converter() is not None})
 

@@ -9,10 +9,12 @@ from typing import Any
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Form, Query, Status
+from ninja import Status
+from ninja.params.functions import Form, Query
 
 from daicho import access
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import crosstab as crosstabs
@@ -40,7 +42,8 @@ class BulkIn(Body):
     update: list[Any] = []
 
 
-@api.get("/ledgers/{ledger_id}/records", tags=["records"])
+@api.get("/ledgers/{ledger_id}/records", tags=["records"], response=schemas.RecordPage,
+         exclude_unset=True)
 def list_records(request: HttpRequest, ledger_id: int, q: str = "",
                  filter: list[str] = Query([]), sort: str | None = None,
                  limit: int = 50, cursor: str | None = None,
@@ -100,7 +103,8 @@ def restore_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict
     return svc.restore_record(user=request.user, schema=schema, record_id=record_id)
 
 
-@api.get("/ledgers/{ledger_id}/records/{record_id}/history", tags=["records"])
+@api.get("/ledgers/{ledger_id}/records/{record_id}/history", tags=["records"],
+         response=schemas.HistoryList, exclude_unset=True)
 def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
     items = svc.history(user=request.user, schema=schema, record_id=record_id)
@@ -158,7 +162,7 @@ def upload_file(request: HttpRequest, ledger_id: int,
     schema = access.ledger_for(request.user, ledger_id, "edit")
     upload = request.FILES.get("file")
     if upload is None:
-        raise InvalidInput(_("Send the file as the multipart field 「file」."), code="no_file")
+        raise InvalidInput(_("Send the file as the multipart field 「file」."), code=Code.NO_FILE)
     saved = files.save_upload(user=request.user, schema=schema, field_code=field,
                               name=upload.name or "file", stream=upload,
                               content_type=upload.content_type or "")

@@ -10,6 +10,7 @@ from ninja import Query, Schema
 
 from daicho import access
 from daicho.api import Body, api
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.selectors import webhooks as log
 from daicho.selectors.webhooks import delivery_json
@@ -44,7 +45,7 @@ def get_deliveries(request: HttpRequest, ledger_id: int,
     schema = access.ledger_for(request.user, ledger_id, "manage")
     if params.status and params.status not in log.STATUSES:
         raise InvalidInput(_("Unknown status; use one of %(statuses)s.")
-                           % {"statuses": ", ".join(log.STATUSES)}, code="invalid_status")
+                           % {"statuses": ", ".join(log.STATUSES)}, code=Code.INVALID_STATUS)
     return log.deliveries(access.grant_of(request.user, schema), status=params.status,
                           hook=params.hook, before=params.before)
 

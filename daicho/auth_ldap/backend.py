@@ -34,7 +34,7 @@ from daicho.services import accounts, signin
 log = logging.getLogger(__name__)
 
 
-class MemberOfGroupType(LDAPGroupType):
+class MemberOfGroupType(LDAPGroupType):  # type: ignore[misc]  # django-auth-ldap ships no types
     """Groups read from the user's own memberOf attribute (Active Directory; OpenLDAP with the
     memberof overlay), without searching the groups."""
 
@@ -118,7 +118,7 @@ def _conf() -> LdapSettings | None:
     return conf if isinstance(conf, LdapSettings) else None
 
 
-class LdapBackend(LDAPBackend):
+class LdapBackend(LDAPBackend):  # type: ignore[misc]  # django-auth-ldap ships no types
     """Answers None (the next backend, the local one, is asked) for a wrong password, an unknown
     login, a user outside the required group, a local account, a deactivated user, or a
     directory that cannot be reached."""

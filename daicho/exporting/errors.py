@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
+from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.i18n import join_list, ngettext
 
@@ -33,7 +34,7 @@ class TooLongPosition(TypedDict):
 
 
 class ExportError(Exception):
-    code = "export_failed"
+    code: Code = Code.EXPORT_FAILED
     status = 400
 
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
@@ -54,7 +55,7 @@ class UnencodableError(ExportError):
     ``positions`` holds at most MAX_POSITIONS places, in file order; ``total`` counts them all.
     """
 
-    code = "unencodable"
+    code = Code.UNENCODABLE
 
     def __init__(self, positions: Sequence[UnencodablePosition], *, encoding: str,
                  total: int | None = None) -> None:
@@ -85,7 +86,7 @@ class CellTooLongError(ExportError):
     the data: a cut-off value would look complete and be wrong. CSV has no such limit.
     """
 
-    code = "cell_too_long"
+    code = Code.CELL_TOO_LONG
 
     def __init__(self, positions: Sequence[TooLongPosition], *, limit: int,
                  total: int | None = None) -> None:
@@ -110,7 +111,7 @@ class CellTooLongError(ExportError):
 class TooManyRowsError(ExportError):
     """More records than an Excel sheet has rows; XlsxWriter would drop the rest silently."""
 
-    code = "too_many_rows"
+    code = Code.TOO_MANY_ROWS
     status = 413
 
     def __init__(self, limit: int) -> None:

@@ -20,7 +20,6 @@ from xlsxwriter import Workbook
 from daicho.exporting.columns import (
     FORMULA_TRIGGERS,
     NO_TEXT,
-    TOKYO,
     YES_TEXT,
     ExportColumn,
     display_width,
@@ -31,6 +30,7 @@ from daicho.exporting.errors import (
     TooLongPosition,
     TooManyRowsError,
 )
+from daicho.localtime import TOKYO
 
 # Excel's limits. Text length is counted in UTF-16 code units, so 𠮷 counts 2.
 CELL_TEXT_LIMIT = 32_767

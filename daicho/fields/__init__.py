@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.base import FieldType
 from daicho.fields.choice import ChoiceType, MultiChoiceType, YesNoType
@@ -36,7 +37,7 @@ def field_type(key: str) -> FieldType:
     except KeyError:
         raise InvalidInput(
             _("Unknown field type 「%(type)s」.") % {"type": str(key)[:50]},
-            code="unknown_field_type",
+            code=Code.UNKNOWN_FIELD_TYPE,
             details={"type": str(key)[:50], "allowed": sorted(REGISTRY)},
         ) from None
 

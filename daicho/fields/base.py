@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daicho.db import dialect
+from daicho.error_codes import Code
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.importing.values import parse_value as parse_cell
 from daicho.importing.values import text_of
@@ -47,7 +48,7 @@ def reject_unknown(options: dict[str, Any], allowed: set[str]) -> None:
     unknown = set(options) - allowed
     if unknown:
         raise InvalidInput(_("Unknown options: %(keys)s") % {"keys": ", ".join(sorted(map(str, unknown)))},
-                           code="invalid_options")
+                           code=Code.INVALID_OPTIONS)
 
 
 class FieldType:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from daicho.error_codes import Code
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import FieldType, check_text, reject_unknown
 from daicho.fields.choice import YesNoType
@@ -64,23 +65,23 @@ class FormulaType(FieldType):
         reject_unknown(options, {"expression", "result", "decimals", "rounding"})
         expression = options.get("expression")
         if not isinstance(expression, str) or not expression.strip():
-            raise InvalidInput(_("Enter the formula of this field."), code="invalid_expression",
+            raise InvalidInput(_("Enter the formula of this field."), code=Code.INVALID_EXPRESSION,
                                details={"position": 0})
         result = options.get("result", "number")
         if result not in RESULTS:
             raise InvalidInput(_("result must be number, text, date or yesno."),
-                               code="invalid_options")
+                               code=Code.INVALID_OPTIONS)
         out: dict[str, Any] = {"expression": expression, "result": result}
         if result == "number":
             decimals = options.get("decimals", 0)
             if not isinstance(decimals, int) or isinstance(decimals, bool) or \
                     not 0 <= decimals <= MAX_DECIMALS:
                 raise InvalidInput(_("decimals must be a whole number from 0 to 15."),
-                                   code="invalid_options")
+                                   code=Code.INVALID_OPTIONS)
             rounding = options.get("rounding", "half_up")
             if rounding not in ROUNDING:
                 raise InvalidInput(_("rounding must be half_up, down or up."),
-                                   code="invalid_options")
+                                   code=Code.INVALID_OPTIONS)
             out.update(decimals=decimals, rounding=rounding)
         return out
 
@@ -156,7 +157,7 @@ def _unit(places: int) -> Decimal:
 
 def _variant(result: str) -> FormulaType:
     inner = RESULTS[result]
-    cls = type(f"Formula{result.title()}Type", (FormulaType,), {
+    cls: type[FormulaType] = type(f"Formula{result.title()}Type", (FormulaType,), {
         "result": result, "inner": inner, "storage": inner.storage,
         "operators": inner.operators, "groupable": inner.groupable,
         "summable": inner.summable, "export_kind": inner.export_kind,

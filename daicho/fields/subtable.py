@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daicho.db import dialect
+from daicho.error_codes import Code
 from daicho.errors import FieldValueError, InvalidInput, TooLarge
 from daicho.fields.base import FieldType, check_text, reject_unknown
 from daicho.fields.formula import RESULTS, FormulaType
@@ -168,32 +169,32 @@ class SubtableType(FieldType):
         given = options.get("fields")
         if not isinstance(given, list) or not 1 <= len(given) <= MAX_COLUMNS:
             raise InvalidInput(_("fields must be a list of 1 to %(n)d columns.")
-                               % {"n": MAX_COLUMNS}, code="invalid_options")
+                               % {"n": MAX_COLUMNS}, code=Code.INVALID_OPTIONS)
         out: list[dict[str, Any]] = []
         seen: set[str] = set()
         for n, column in enumerate(given, start=1):
             if not isinstance(column, dict):
                 raise InvalidInput(_("Column %(n)d must be an object with code, name and type.")
-                                   % {"n": n}, code="invalid_options")
+                                   % {"n": n}, code=Code.INVALID_OPTIONS)
             reject_unknown(column, {"code", "name", "type", "options"})
             code, name, ctype = column.get("code"), column.get("name"), column.get("type")
             if not isinstance(code, str) or not _CODE_RE.match(code) or code in _RESERVED \
                     or code in seen:
                 raise InvalidInput(_("Column %(n)d needs a code of small letters, digits and _ "
                                      "(not id), different from the other columns.") % {"n": n},
-                                   code="invalid_options", details={"column": n})
+                                   code=Code.INVALID_OPTIONS, details={"column": n})
             if not isinstance(name, str) or not name.strip() or len(name) > 100:
                 raise InvalidInput(_("Column %(n)d needs a name of at most 100 characters.")
-                                   % {"n": n}, code="invalid_options", details={"column": n})
+                                   % {"n": n}, code=Code.INVALID_OPTIONS, details={"column": n})
             check_text(name, multiline=False, max_length=100)
             if ctype not in COLUMN_TYPES:
                 raise InvalidInput(_("Column %(n)d: a column may be one of %(types)s.")
                                    % {"n": n, "types": ", ".join(COLUMN_TYPES)},
-                                   code="invalid_options", details={"column": n})
+                                   code=Code.INVALID_OPTIONS, details={"column": n})
             inner = column.get("options") or {}
             if not isinstance(inner, dict):
                 raise InvalidInput(_("Column %(n)d: options must be an object.") % {"n": n},
-                                   code="invalid_options", details={"column": n})
+                                   code=Code.INVALID_OPTIONS, details={"column": n})
             cleaned = REGISTRY[ctype].clean_options(inner, ctx)
             seen.add(code)
             item: dict[str, Any] = {"code": code, "name": name.strip(), "type": ctype}
@@ -215,7 +216,7 @@ class SubtableType(FieldType):
             bad = exc.column
             raise InvalidInput(_("The formula of the column 「%(name)s」 cannot be used: "
                                  "%(why)s") % {"name": bad.name, "why": exc.error.message},
-                               code="invalid_expression",
+                               code=Code.INVALID_EXPRESSION,
                                details={"column": bad.code, "position": exc.error.position,
                                         "expression": str(bad.options.get("expression",
                                                                           ""))[:4000]}) from None
@@ -241,7 +242,7 @@ class SubtableType(FieldType):
         if len(value) > MAX_ROWS:
             raise TooLarge(_("「%(name)s」 holds at most %(max)d rows; %(n)d were given.")
                            % {"name": field.name, "max": MAX_ROWS, "n": len(value)},
-                           code="too_many_rows",
+                           code=Code.TOO_MANY_ROWS,
                            details={"field": field.code, "max_rows": MAX_ROWS,
                                     "rows": len(value)})
         cols = columns(field)
@@ -312,7 +313,7 @@ class SubtableType(FieldType):
     def _too_large(field: Field, size: int) -> TooLarge:
         return TooLarge(_("The detail rows of 「%(name)s」 are too large (at most %(n)d "
                           "characters).") % {"name": field.name, "n": MAX_CHARS},
-                        code="too_large", details={"field": field.code, "max_chars": MAX_CHARS})
+                        code=Code.TOO_LARGE, details={"field": field.code, "max_chars": MAX_CHARS})
 
     def against(self, field: Field, stored: Any, current: Any, ctx: ValueContext) -> Any:
         """A cleaned value made final against the record's stored one (None for a new record):

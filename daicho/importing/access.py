@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.i18n import join_list
 from daicho.importing.errors import ImportFileError, Limits
@@ -62,7 +63,7 @@ def _tool(name: str) -> str:
 
 
 def _missing() -> ImportFileError:
-    return ImportFileError("mdbtools_missing", _(
+    return ImportFileError(Code.MDBTOOLS_MISSING, _(
         "Reading Access files (.mdb/.accdb) needs mdbtools. Install mdbtools on the server "
         "(Debian/Ubuntu: apt-get install mdbtools)."))
 
@@ -81,14 +82,14 @@ def _run(args: list[str], limits: Limits, *, whole: bool = False) -> str:
                               check=False)
     except subprocess.TimeoutExpired:
         raise ImportFileError(
-            "mdbtools_failed",
+            Code.MDBTOOLS_FAILED,
             _("Reading the Access file took too long and was stopped.")) from None
     except OSError as exc:
         raise _missing() from exc
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0 or (whole and any(s in stderr for s in _READ_FAILURES)):
         detail = stderr.strip()[:500]
-        raise ImportFileError("corrupt_file",
+        raise ImportFileError(Code.CORRUPT_FILE,
                               _("The Access file cannot be read: it is damaged or in a "
                                 "format that is not supported."),
                               details={"detail": detail})
@@ -105,7 +106,7 @@ def _schema(path: Path, table: str, limits: Limits) -> list[tuple[str, str]]:
     try:
         out = _run([_tool("mdb-schema"), "-T", table, str(path), "access"], limits)
     except ImportFileError as exc:
-        if exc.code == "mdbtools_missing":
+        if exc.code == Code.MDBTOOLS_MISSING:
             raise
         return []
     columns: list[tuple[str, str]] = []
@@ -126,7 +127,7 @@ def _schema(path: Path, table: str, limits: Limits) -> list[tuple[str, str]]:
 def read_table(path: Path, *, table: str | None, limits: Limits) -> AccessTable:
     tables = list_tables(path, limits)
     if not tables:
-        raise ImportFileError("no_table", _("The Access file has no tables."))
+        raise ImportFileError(Code.NO_TABLE, _("The Access file has no tables."))
     counts: dict[str, int] = {}
     if table is None:
         name = _largest(path, tables, limits, counts)
@@ -134,7 +135,7 @@ def read_table(path: Path, *, table: str | None, limits: Limits) -> AccessTable:
         name = table
     else:
         raise ImportFileError(
-            "sheet_not_found",
+            Code.SHEET_NOT_FOUND,
             _("There is no table 「%(table)s」. The file has %(tables)s.")
             % {"table": table, "tables": join_list(tables)},
             details={"sheets": tables})
@@ -178,7 +179,7 @@ def parse_json_rows(out: str, schema: list[tuple[str, str]],
             record = json.loads(line, parse_float=Decimal)
         except json.JSONDecodeError:
             raise ImportFileError(
-                "corrupt_file",
+                Code.CORRUPT_FILE,
                 _("Record %(n)d of the Access file cannot be read.") % {"n": number}) from None
         if not isinstance(record, dict):
             continue
@@ -194,10 +195,10 @@ def parse_json_rows(out: str, schema: list[tuple[str, str]],
             row[index[key]] = _value(value, key in booleans)
         rows.append(row)
         if len(rows) > limits.max_rows or len(rows) * max(len(names), 1) > limits.max_cells:
-            raise ImportFileError("too_large", _("The table is too large (at most %(max)s rows).")
+            raise ImportFileError(Code.TOO_LARGE, _("The table is too large (at most %(max)s rows).")
                                   % {"max": f"{limits.max_rows:,}"})
     if len(names) > limits.max_columns:
-        raise ImportFileError("too_large", _("There are too many columns (%(n)s).")
+        raise ImportFileError(Code.TOO_LARGE, _("There are too many columns (%(n)s).")
                               % {"n": f"{len(names):,}"})
     return names, rows
 
@@ -226,7 +227,7 @@ def relations(path: Path, limits: Limits) -> tuple[list[Relation], list[str]]:
     try:
         out = _run([_tool("mdb-schema"), "--relations", str(path), "mysql"], limits)
     except ImportFileError as exc:
-        if exc.code == "mdbtools_missing":
+        if exc.code == Code.MDBTOOLS_MISSING:
             raise
         return [], []
     found: list[Relation] = []

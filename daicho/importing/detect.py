@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError
 from daicho.importing.outline import DATA, HEADER, RowOutline, RowSelection
@@ -71,7 +72,7 @@ def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
         h = header_row - 1
         if not 0 <= h < len(rows) or not _count(rows[h]):
             raise ImportFileError(
-                "header_row_invalid",
+                Code.HEADER_ROW_INVALID,
                 _("Row %(row)d has no headings. Check the number of the heading row.")
                 % {"row": header_row})
     else:
@@ -84,7 +85,7 @@ def detect(rows: list[list[Any]], merged: Sequence[Merge] = (), *,
     data = _select(outline, selection)
     names, sources = _drop_spacers(rows, data, names, sources)
     if not names:
-        raise ImportFileError("no_table", _("No table headings were found."))
+        raise ImportFileError(Code.NO_TABLE, _("No table headings were found."))
     return Detection(upper, count, _unique(names, sources), sources, data, outline.warnings(),
                      outline)
 
@@ -110,7 +111,7 @@ def _select(outline: RowOutline, selection: RowSelection | None) -> list[int]:
 
 
 def _empty_sheet() -> ImportFileError:
-    return ImportFileError("no_table", _("There is no data (the sheet is empty)."))
+    return ImportFileError(Code.NO_TABLE, _("There is no data (the sheet is empty)."))
 
 
 def _find_header(rows: list[list[Any]]) -> int:

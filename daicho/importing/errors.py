@@ -6,19 +6,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from daicho.error_codes import Code
+
 # Codes that mean "too big" map to HTTP 413; every other code is a 400.
-TOO_LARGE_CODES = frozenset({"too_large", "zip_bomb"})
+TOO_LARGE_CODES = frozenset({Code.TOO_LARGE, Code.ZIP_BOMB})
 
 
 class ImportFileError(Exception):
     """A refused file. `code` is stable snake_case for programs, `message` for people (in the
     active language, Japanese by default).
 
-    Codes: empty_file, unsupported_format, wrong_file_type, corrupt_file, password_protected,
-    invalid_encoding, too_large, zip_bomb, unsafe_file, sheet_not_found, header_row_invalid,
-    no_table, mdbtools_missing, mdbtools_failed, invalid_row_choice."""
+    Codes (docs/api.md, "Error codes"): empty_file, unsupported_format, wrong_file_type,
+    corrupt_file, password_protected, invalid_encoding, too_large, zip_bomb, unsafe_file,
+    sheet_not_found, header_row_invalid, no_table, mdbtools_missing, mdbtools_failed,
+    invalid_row_choice."""
 
-    def __init__(self, code: str, message: str, *, details: dict[str, Any] | None = None) -> None:
+    def __init__(self, code: Code, message: str, *, details: dict[str, Any] | None = None) -> None:
         self.code = code
         self.message = message
         self.details = details or {}

@@ -26,6 +26,7 @@ from itertools import compress, repeat
 from operator import is_not, itemgetter, methodcaller
 from typing import Any
 
+from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.i18n import ngettext
 from daicho.importing.errors import ImportFileError, Limits
@@ -504,7 +505,7 @@ def _as_text(name: str, source_index: int, vals: list[Any], rows: Sequence[int],
     if longest > limits.max_cell_chars:
         at = next(i for i, t in enumerate(texts) if t and len(t) > limits.max_cell_chars)
         raise ImportFileError(
-            "too_large",
+            Code.TOO_LARGE,
             _("Row %(row)d 「%(name)s」 has a value that is too long (at most %(max)s characters).")
             % {"row": rows[at], "name": name, "max": f"{limits.max_cell_chars:,}"},
             details={"row": rows[at]})

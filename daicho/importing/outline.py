@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError
 
@@ -205,16 +206,16 @@ def selection_of(first_row: int | None, last_row: int | None, exclude_rows: Iter
     exclude, include = frozenset(exclude_rows), frozenset(include_rows)
     for name, value in (("first_row", first_row), ("last_row", last_row)):
         if value is not None and not _row_number(value):
-            raise ImportFileError("invalid_row_choice", _(
+            raise ImportFileError(Code.INVALID_ROW_CHOICE, _(
                 "%(name)s must be a row number (a whole number from 1).") % {"name": name},
                 details={"field": name})
     for name, rows in (("exclude_rows", exclude), ("include_rows", include)):
         if not all(_row_number(r) for r in rows):
-            raise ImportFileError("invalid_row_choice", _(
+            raise ImportFileError(Code.INVALID_ROW_CHOICE, _(
                 "%(name)s must be a list of row numbers (whole numbers from 1).")
                 % {"name": name}, details={"field": name})
     if first_row is not None and last_row is not None and last_row < first_row:
-        raise ImportFileError("invalid_row_choice", _(
+        raise ImportFileError(Code.INVALID_ROW_CHOICE, _(
             "The last data row (%(last)d) comes before the first data row (%(first)d).")
             % {"first": first_row, "last": last_row}, details={"field": "last_row"})
     return RowSelection(first_row, last_row, exclude, include)

@@ -18,6 +18,7 @@ from typing import Any
 
 import python_calamine as calamine
 
+from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.i18n import gettext_lazy, join_list
 from daicho.importing import access, parts, textfile
@@ -91,12 +92,12 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
         return book
     for magic, label in _SIGNATURES:
         if head.startswith(magic):
-            raise ImportFileError("wrong_file_type",
+            raise ImportFileError(Code.WRONG_FILE_TYPE,
                                   _("This is %(kind)s. Choose an Excel, CSV or Access file.")
                                   % {"kind": label})
     if ext in (".xlsx", ".xlsm", ".ods"):
         raise ImportFileError(
-            "wrong_file_type" if _is_text(path) else "corrupt_file",
+            Code.WRONG_FILE_TYPE if _is_text(path) else Code.CORRUPT_FILE,
             _("The file cannot be read as %(ext)s: it is damaged or a file of another kind.")
             % {"ext": ext})
     return _read_text(path, ext, encoding, limits)
@@ -115,18 +116,18 @@ def _opening(path: Path, filename: str | None, limits: Limits) -> tuple[str, byt
     ext = Path(filename or path.name).suffix.lower()
     if ext and ext not in SUPPORTED:
         raise ImportFileError(
-            "unsupported_format",
+            Code.UNSUPPORTED_FORMAT,
             _("Files of type 「%(ext)s」 are not supported. "
               "Choose Excel (.xlsx/.xls), CSV/TSV or Access (.mdb/.accdb).") % {"ext": ext})
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ImportFileError("corrupt_file", _("The file cannot be opened.")) from exc
+        raise ImportFileError(Code.CORRUPT_FILE, _("The file cannot be opened.")) from exc
     if size == 0:
-        raise ImportFileError("empty_file", _("The file is empty."))
+        raise ImportFileError(Code.EMPTY_FILE, _("The file is empty."))
     if size > limits.max_file_bytes:
         raise ImportFileError(
-            "too_large",
+            Code.TOO_LARGE,
             _("The file is too large (%(size)s MB, at most %(max)s MB).")
             % {"size": f"{size / 1048576:,.1f}", "max": f"{limits.max_file_bytes / 1048576:,.0f}"})
     with path.open("rb") as fh:
@@ -143,7 +144,7 @@ def _workbook_named(ext: str) -> dict[str, Any]:
 
 
 def _password() -> ImportFileError:
-    return ImportFileError("password_protected",
+    return ImportFileError(Code.PASSWORD_PROTECTED,
                            _("Files protected by a password cannot be read. Remove the password "
                              "in Excel and save the file again."))
 
@@ -159,12 +160,12 @@ def _read_text(path: Path, ext: str, encoding: str | None, limits: Limits) -> Ra
     if ext == ".xls" or not ext:
         if sniff.startswith((b"<!doctype html", b"<html")) or b"<table" in sniff:
             raise ImportFileError(
-                "unsupported_format",
+                Code.UNSUPPORTED_FORMAT,
                 _("The file is HTML, not a real Excel file. "
                   "Open it in Excel and save it as .xlsx."))
         if sniff.startswith(b"<?xml") and _XML_2003 in data[:8192]:
             raise ImportFileError(
-                "unsupported_format",
+                Code.UNSUPPORTED_FORMAT,
                 _("The file is in the XML Spreadsheet 2003 format. "
                   "Open it in Excel and save it as .xlsx."))
     table = textfile.read_delimited(data, encoding=encoding, extension=ext, limits=limits)
@@ -193,7 +194,7 @@ def _read_calamine(path: Path, kind: str, sheet: str | None, limits: Limits,
     except ImportFileError:
         raise
     except (calamine.CalamineError, ValueError, OSError) as exc:
-        raise ImportFileError("corrupt_file", _("The file is damaged or incomplete."),
+        raise ImportFileError(Code.CORRUPT_FILE, _("The file is damaged or incomplete."),
                               details={"detail": str(exc)[:500]}) from exc
 
 
@@ -218,7 +219,7 @@ def _load_sheets(workbook: calamine.CalamineWorkbook, kind: str, sheet: str | No
     if sheet is not None:
         chosen = _match_sheet(sheet, names)
     elif not names:
-        raise ImportFileError("no_table", _("The workbook has no sheet that can be read."))
+        raise ImportFileError(Code.NO_TABLE, _("The workbook has no sheet that can be read."))
     else:
         chosen = names[0]
     kept: tuple[str, calamine.CalamineSheet] | None = None
@@ -320,7 +321,7 @@ def _check_size(name: str, end: tuple[int, int] | None, limits: Limits) -> None:
     if end[1] + 1 > limits.max_columns or end[0] + 1 > limits.max_rows or (
             (end[0] + 1) * (end[1] + 1) > limits.max_cells):
         raise ImportFileError(
-            "too_large",
+            Code.TOO_LARGE,
             _("The sheet 「%(name)s」 is too large (%(rows)s rows × %(cols)s columns).")
             % {"name": name, "rows": f"{end[0] + 1:,}", "cols": f"{end[1] + 1:,}"})
 
@@ -382,7 +383,7 @@ def _match_sheet(wanted: str, names: list[str]) -> str:
     for name in names:
         if _sheet_key(name) == key:
             return name
-    raise ImportFileError("sheet_not_found",
+    raise ImportFileError(Code.SHEET_NOT_FOUND,
                           _("There is no sheet 「%(sheet)s」. The workbook has %(sheets)s.")
                           % {"sheet": wanted, "sheets": join_list(names)},
                           details={"sheets": names})
@@ -396,7 +397,7 @@ def _read_access(path: Path, table: str | None, limits: Limits) -> RawBook:
     with path.open("rb") as fh:
         head = fh.read(32)
     if b"Standard Jet DB" not in head and b"Standard ACE DB" not in head:
-        raise ImportFileError("wrong_file_type", _("This is not an Access database file."))
+        raise ImportFileError(Code.WRONG_FILE_TYPE, _("This is not an Access database file."))
     result = access.read_table(path, table=table, limits=limits)
     rows: list[list[Any]] = [list(result.columns), *result.rows]
     sheet = RawSheet(result.name, rows, fixed_header=True)

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from daicho.importing.errors import ImportFileError
@@ -85,7 +86,7 @@ def choose(infos: list[SheetInfo], probes: dict[str, Probe], candidates: list[st
     """The sheet to read among `candidates` (workbook order): the first holding a table; else
     the first with a header and data of one column; else the first that is not empty, whose
     import then fails or succeeds with detection's own words."""
-    for test in (lambda p: p.table, lambda p: p.data):
+    for test in (attrgetter("table"), attrgetter("data")):
         for name in candidates:
             found = probes.get(name)
             if found is not None and test(found):

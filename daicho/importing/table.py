@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.importing.collector import no_cycle_collection
 from daicho.importing.detect import detect
@@ -158,7 +159,7 @@ def build_table(book: RawBook, *, header_row: int | None, limits: Limits,
             reasons.append(result.reason)
         progress(50 + (k + 1) * 50 // max(count, 1), 100)
     if numbers and not converted:
-        raise ImportFileError("no_table", _("No columns of a table were found."))
+        raise ImportFileError(Code.NO_TABLE, _("No columns of a table were found."))
     warnings.sort(key=lambda w: (w["row"] is not None, w["row"] or 0))
     progress(100, 100)
     return ParsedTable(

@@ -14,6 +14,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.importing.errors import ImportFileError, Limits
 
@@ -42,7 +43,7 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_as(data, "utf-16")
     if b"\x00" in data:
-        raise ImportFileError("wrong_file_type",
+        raise ImportFileError(Code.WRONG_FILE_TYPE,
                               _("This is not a text file (it contains binary data)."))
     try:
         return data.decode("utf-8"), "utf-8"
@@ -75,7 +76,7 @@ def _check_cp932_text(text: str) -> None:
 
 def _unknown_encoding(line: int) -> ImportFileError:
     return ImportFileError(
-        "invalid_encoding",
+        Code.INVALID_ENCODING,
         _("The character encoding cannot be recognized (it is neither UTF-8 nor Shift_JIS "
           "(cp932)). Line %(line)d has characters that cannot be read. Choose the encoding.")
         % {"line": line},
@@ -93,7 +94,7 @@ def _canonical(encoding: str) -> str:
     try:
         codec = codecs.lookup(name)
     except LookupError:
-        raise ImportFileError("invalid_encoding",
+        raise ImportFileError(Code.INVALID_ENCODING,
                               _("The encoding 「%(encoding)s」 cannot be used. "
                                 "Choose utf-8 or cp932 (Shift_JIS).")
                               % {"encoding": encoding}) from None
@@ -110,7 +111,7 @@ def _decode_as(data: bytes, encoding: str) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ImportFileError(
-            "invalid_encoding",
+            Code.INVALID_ENCODING,
             _("Line %(line)d has characters that cannot be read as %(encoding)s. "
               "Check that the encoding is right.") % {"line": line, "encoding": encoding},
             details={"line": line, "encoding": encoding}) from None
@@ -160,7 +161,7 @@ def sniff_delimiter(text: str, extension: str) -> str:
 def read_delimited(data: bytes, *, encoding: str | None, extension: str,
                    limits: Limits) -> TextTable:
     if not data.strip():
-        raise ImportFileError("empty_file", _("The file is empty."))
+        raise ImportFileError(Code.EMPTY_FILE, _("The file is empty."))
     text, used = decode(data, encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -178,27 +179,27 @@ def read_delimited(data: bytes, *, encoding: str | None, extension: str,
                 width = len(row)
                 if width > limits.max_columns:
                     raise ImportFileError(
-                        "too_large", _("There are too many columns (%(n)s, at most %(max)s).")
+                        Code.TOO_LARGE, _("There are too many columns (%(n)s, at most %(max)s).")
                         % {"n": f"{width:,}", "max": f"{limits.max_columns:,}"})
             rows.append(row)
             if len(rows) > limits.max_rows:
                 raise ImportFileError(
-                    "too_large", _("There are too many rows (at most %(max)s).")
+                    Code.TOO_LARGE, _("There are too many rows (at most %(max)s).")
                     % {"max": f"{limits.max_rows:,}"})
     except csv.Error as exc:
         line = len(rows) + 1
         if "field larger than field limit" in str(exc):
             raise ImportFileError(
-                "too_large",
+                Code.TOO_LARGE,
                 _("Line %(line)d has a value that is too long (at most %(max)s characters).")
                 % {"line": line, "max": f"{limits.max_cell_chars:,}"},
                 details={"row": line}) from None
-        raise ImportFileError("corrupt_file",
+        raise ImportFileError(Code.CORRUPT_FILE,
                               _("Line %(line)d cannot be read as CSV.") % {"line": line},
                               details={"row": line}) from None
     if width * len(rows) > limits.max_cells:
         raise ImportFileError(
-            "too_large", _("There are too many cells (at most %(max)s).")
+            Code.TOO_LARGE, _("There are too many cells (at most %(max)s).")
             % {"max": f"{limits.max_cells:,}"})
     quoted = any("'" + ch in text for ch in _FORMULA_TRIGGERS)  # else no cell needs a look
     for row in rows:

@@ -21,7 +21,6 @@ from typing import Any
 from daicho.i18n import gettext as _
 from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
 from daicho.importing.wareki import (
-    TOKYO,
     ParsedDate,
     WarekiError,
     parse_date,
@@ -29,6 +28,7 @@ from daicho.importing.wareki import (
     try_parse_temporal,
 )
 from daicho.importing.yesno import meaning as yes_no_meaning
+from daicho.localtime import TOKYO
 
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
@@ -45,6 +45,8 @@ PLACEHOLDERS = frozenset({
 })
 # The kinds for which such a mark means "no value" (elsewhere the mark is the value).
 PLACEHOLDER_KINDS = frozenset({"number", "date", "datetime"})
+# One converter per kind: (field options, raw cell value) -> the value to store.
+Converter = Callable[[Mapping[str, Any], Any], Any]
 
 
 def is_placeholder(value: Any) -> bool:
@@ -95,7 +97,7 @@ def text_of(value: Any) -> str:
     if t is dt.date:
         return str(value.isoformat())
     if t is dt.time:
-        return value.strftime("%H:%M" if not value.second else "%H:%M:%S")
+        return str(value.strftime("%H:%M" if not value.second else "%H:%M:%S"))
     if t is dt.timedelta:
         seconds = int(value.total_seconds())
         sign = "-" if seconds < 0 else ""
@@ -138,7 +140,7 @@ def parse_value(kind: str, options: Mapping[str, Any] | None, raw: Any) -> Any:
         return None
     if kind in PLACEHOLDER_KINDS and is_placeholder(raw):
         return None
-    converter = _CONVERTERS.get(kind, _to_text)
+    converter: Converter = _CONVERTERS.get(kind, _to_text)
     return converter(options, raw)
 
 
@@ -248,7 +250,7 @@ def _to_url(options: Mapping[str, Any], raw: Any) -> str:
 
 
 # Kind → parser (the field's options, the cell). A field type names one (import_kind).
-_CONVERTERS: dict[str, Callable[[Mapping[str, Any], Any], Any]] = {
+_CONVERTERS: dict[str, Converter] = {
     "text": _to_text, "number": _to_number, "date": _to_date, "datetime": _to_datetime,
     "yesno": _to_yesno, "choice": _to_choice, "multichoice": _to_multichoice,
     "email": _to_email, "url": _to_url,

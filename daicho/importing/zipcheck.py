@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.importing import parts
 from daicho.importing.errors import ImportFileError, Limits
@@ -86,7 +87,7 @@ def scan_zip(path: Path, limits: Limits) -> ZipScan:
         with zipfile.ZipFile(path) as zf:
             return _scan(zf, path, limits)
     except (zipfile.BadZipFile, zlib.error, EOFError, struct.error) as exc:
-        raise ImportFileError("corrupt_file", _("The file is damaged or incomplete.")) from exc
+        raise ImportFileError(Code.CORRUPT_FILE, _("The file is damaged or incomplete.")) from exc
 
 
 def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
@@ -97,14 +98,14 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
     elif "content.xml" in names:
         scan = ZipScan("ods")
     elif "xl/workbook.bin" in names:
-        raise ImportFileError("unsupported_format",
+        raise ImportFileError(Code.UNSUPPORTED_FORMAT,
                               _("Workbooks in the binary format (.xlsb) are not supported. "
                                 "Save the workbook as .xlsx in Excel."))
     else:
-        raise ImportFileError("wrong_file_type",
+        raise ImportFileError(Code.WRONG_FILE_TYPE,
                               _("This is a ZIP file, but not an Excel or OpenDocument workbook."))
     if len(infos) > 100_000:
-        raise ImportFileError("zip_bomb", _("The ZIP file holds too many files."))
+        raise ImportFileError(Code.ZIP_BOMB, _("The ZIP file holds too many files."))
     declared = sum(i.file_size for i in infos)
     if declared > limits.max_uncompressed_bytes:
         raise _too_big(declared, limits)
@@ -120,7 +121,7 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
     with path.open("rb") as raw:
         for info in infos:
             if info.flag_bits & 0x1:
-                raise ImportFileError("password_protected",
+                raise ImportFileError(Code.PASSWORD_PROTECTED,
                                       _("Files protected by a password cannot be read. "
                                         "Remove the password and save the file again."))
             if info.file_size > _RATIO_MIN_BYTES and (
@@ -144,7 +145,7 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
                 elif feed is not None:
                     feed(chunk)
             if size != info.file_size:
-                raise ImportFileError("corrupt_file",
+                raise ImportFileError(Code.CORRUPT_FILE,
                                       _("The file is damaged (the sizes inside the ZIP do "
                                         "not match)."))
             if kept is not None:
@@ -164,19 +165,19 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
 
 
 def _unsafe() -> ImportFileError:
-    return ImportFileError("unsafe_file", _("The file contains XML DTD/ENTITY declarations. "
+    return ImportFileError(Code.UNSAFE_FILE, _("The file contains XML DTD/ENTITY declarations. "
                                             "For safety it is not read."))
 
 
 def _too_big(size: int, limits: Limits) -> ImportFileError:
     return ImportFileError(
-        "too_large",
+        Code.TOO_LARGE,
         _("The unpacked data is too large (%(size)s MB, at most %(max)s MB).")
         % {"size": f"{size // 1048576:,}", "max": f"{limits.max_uncompressed_bytes // 1048576:,}"})
 
 
 def _bomb(name: str) -> ImportFileError:
-    return ImportFileError("zip_bomb",
+    return ImportFileError(Code.ZIP_BOMB,
                            _("A part of the file (%(name)s) is compressed unusually strongly. "
                              "For safety it is not read.") % {"name": name})
 
@@ -199,7 +200,7 @@ def _inflate(raw: io.BufferedReader, info: zipfile.ZipInfo, limits: Limits) -> I
             yield chunk
         return
     if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise ImportFileError("corrupt_file",
+        raise ImportFileError(Code.CORRUPT_FILE,
                               _("The ZIP uses a compression method that is not supported."))
     inflater = zlib.decompressobj(-15)
     produced = 0
@@ -383,15 +384,15 @@ def _check_bounds(scan: ZipScan, limits: Limits) -> None:
 def _check_one(bounds: SheetBounds, limits: Limits) -> None:
     if bounds.cols > limits.max_columns:
         raise ImportFileError(
-            "too_large", _("There are too many columns (%(n)s, at most %(max)s).")
+            Code.TOO_LARGE, _("There are too many columns (%(n)s, at most %(max)s).")
             % {"n": f"{bounds.cols:,}", "max": f"{limits.max_columns:,}"})
     if bounds.rows > limits.max_rows:
         raise ImportFileError(
-            "too_large", _("There are too many rows (%(n)s, at most %(max)s).")
+            Code.TOO_LARGE, _("There are too many rows (%(n)s, at most %(max)s).")
             % {"n": f"{bounds.rows:,}", "max": f"{limits.max_rows:,}"})
     if bounds.rows * bounds.cols > limits.max_cells:
         raise ImportFileError(
-            "too_large",
+            Code.TOO_LARGE,
             _("The sheet is too large (%(rows)s rows × %(cols)s columns, at most %(max)s cells).")
             % {"rows": f"{bounds.rows:,}", "cols": f"{bounds.cols:,}", "max": f"{limits.max_cells:,}"})
 

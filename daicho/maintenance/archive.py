@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
 from daicho.maintenance import crypt
 
@@ -56,7 +57,7 @@ def is_safe_member(name: str) -> bool:
 
 def corrupt(reason: str, **details: Any) -> DaichoError:
     return InvalidInput(_("The backup file is damaged or incomplete: %(reason)s")
-                        % {"reason": reason}, code="corrupt_backup", details=details)
+                        % {"reason": reason}, code=Code.CORRUPT_BACKUP, details=details)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class ArchiveReader:
             raw: IO[bytes] = path.open("rb")
         except FileNotFoundError:
             raise InvalidInput(_("There is no file %(file)s.") % {"file": str(path)},
-                               code="not_found") from None
+                               code=Code.NOT_FOUND) from None
         except OSError as exc:
             raise corrupt(str(exc)) from None
         try:
@@ -156,7 +157,7 @@ class ArchiveReader:
                 if secret is None:
                     raise InvalidInput(_("This backup is encrypted. Give the passphrase with "
                                          "--passphrase-stdin or the key with --key-file."),
-                                       code="encrypted_backup")
+                                       code=Code.ENCRYPTED_BACKUP)
                 raw.seek(0)
                 raw = crypt.DecryptingReader(raw, secret)  # type: ignore[assignment]
             else:

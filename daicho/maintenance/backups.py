@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 import daicho
 from daicho import config
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import Conflict, DaichoError, InvalidInput
 from daicho.maintenance import crypt, dumps
 from daicho.maintenance.archive import (
@@ -81,14 +82,14 @@ def backup(path: str | os.PathLike[str], *, secret: crypt.Secret | None = None) 
 def _check_backup_target(target: Path) -> None:
     if not target.parent.is_dir():
         raise InvalidInput(_("The folder %(folder)s does not exist.") % {"folder": target.parent},
-                           code="invalid_target")
+                           code=Code.INVALID_TARGET)
     if target.is_dir():
         raise InvalidInput(_("%(file)s is a folder; give a file name.") % {"file": target},
-                           code="invalid_target")
+                           code=Code.INVALID_TARGET)
     if target.is_relative_to(Path(settings.ATTACHMENTS_DIR).resolve()):
         # It would be taken for an orphaned attachment and copied into the next backup.
         raise InvalidInput(_("Do not write a backup into the attachments folder."),
-                           code="invalid_target")
+                           code=Code.INVALID_TARGET)
 
 
 def _manifest(snapshot: dumps.Snapshot) -> dict[str, Any]:
@@ -126,7 +127,7 @@ def _write_archive(partial: Path, manifest: dict[str, Any], snapshot: dumps.Snap
         # A backup that silently lacks files would be found out only on the day it is needed.
         raise DaichoError(_("Some attachment files are missing or damaged, so no backup was "
                             "written. Run daicho check for details."),
-                          code="damaged_attachments",
+                          code=Code.DAMAGED_ATTACHMENTS,
                           details={"count": len(damaged), "files": damaged[:50]})
 
 
@@ -179,7 +180,7 @@ def restore(path: str | os.PathLike[str], *, secret: crypt.Secret | None = None)
         counts = take_inventory(cur, connection.vendor).counts
     if counts != manifest["counts"]:
         raise DaichoError(_("The restored data do not match the backup's manifest."),
-                          code="restore_mismatch",
+                          code=Code.RESTORE_MISMATCH,
                           details={"expected": manifest["counts"], "found": counts})
     return {"file": str(source), "vendor": connection.vendor, "counts": counts,
             "migrations_applied": migrated,
@@ -199,7 +200,7 @@ def _check_compatible(manifest: dict[str, Any]) -> None:
     version = manifest.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise InvalidInput(_("This backup was written by a newer version of daicho. "
-                             "Upgrade daicho first."), code="newer_backup")
+                             "Upgrade daicho first."), code=Code.NEWER_BACKUP)
     vendor = manifest.get("vendor")
     if vendor != connection.vendor:
         raise InvalidInput(
@@ -207,12 +208,12 @@ def _check_compatible(manifest: dict[str, Any]) -> None:
               "it where DAICHO_DATABASE_URL points to a %(backup)s database.")
             % {"backup": VENDOR_NAMES.get(str(vendor), str(vendor)[:30]),
                "here": VENDOR_NAMES[connection.vendor]},
-            code="wrong_vendor")
+            code=Code.WRONG_VENDOR)
     if manifest.get("database") != dumps.dump_member() or \
             manifest["database"] not in manifest["files"] or \
             not isinstance(manifest.get("counts"), dict):
         raise InvalidInput(_("The backup file is damaged or incomplete: %(reason)s")
-                           % {"reason": _("the manifest is incomplete")}, code="corrupt_backup")
+                           % {"reason": _("the manifest is incomplete")}, code=Code.CORRUPT_BACKUP)
     _check_migrations_known(manifest.get("migrations"))
 
 
@@ -224,7 +225,7 @@ def _check_migrations_known(migrations: Any) -> None:
     unknown = sorted(applied - known)
     if unknown:
         raise InvalidInput(_("This backup was written by a newer version of daicho. "
-                             "Upgrade daicho first."), code="newer_backup",
+                             "Upgrade daicho first."), code=Code.NEWER_BACKUP,
                            details={"unknown_migrations": [f"{a}.{n}" for a, n in unknown[:20]]})
 
 
@@ -243,7 +244,7 @@ def _check_empty() -> None:
         raise Conflict(_("Restore goes only into an empty data dir and database, and this one "
                          "already holds data. Point DAICHO_DATA_DIR (and DAICHO_DATABASE_URL) at "
                          "new ones and run daicho restore without daicho init."),
-                       code="not_empty", details={"found": found})
+                       code=Code.NOT_EMPTY, details={"found": found})
 
 
 def _count_files(folder: Path) -> int:

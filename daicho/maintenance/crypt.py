@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 
 MAGIC = b"DAICHO-ENC-1\n"
@@ -53,7 +54,7 @@ class Secret:
     def passphrase(cls, text: str) -> Secret:
         if len(text) < MIN_PASSPHRASE:
             raise InvalidInput(_("The passphrase must be at least %(n)d characters long.")
-                               % {"n": MIN_PASSPHRASE}, code="weak_passphrase")
+                               % {"n": MIN_PASSPHRASE}, code=Code.WEAK_PASSPHRASE)
         return cls(PASSPHRASE, text.encode())
 
     @classmethod
@@ -62,11 +63,11 @@ class Secret:
             material = path.read_bytes().strip()
         except OSError:
             raise InvalidInput(_("The key file %(file)s cannot be read.") % {"file": path},
-                               code="invalid_key_file") from None
+                               code=Code.INVALID_KEY_FILE) from None
         if len(material) < MIN_KEY_FILE:
             raise InvalidInput(_("The key file must hold at least %(n)d bytes of random data "
                                  "(for example, made with: openssl rand -base64 48).")
-                               % {"n": MIN_KEY_FILE}, code="invalid_key_file")
+                               % {"n": MIN_KEY_FILE}, code=Code.INVALID_KEY_FILE)
         return cls(KEY_FILE, material)
 
     def derive(self, salt: bytes, log_n: int, r: int, p: int) -> bytes:
@@ -78,15 +79,15 @@ class Secret:
 
 def _damaged() -> InvalidInput:
     return InvalidInput(_("The encrypted backup was altered or is damaged; nothing was "
-                          "restored."), code="corrupt_backup")
+                          "restored."), code=Code.CORRUPT_BACKUP)
 
 
 def _wrong_secret(kind: int) -> InvalidInput:
     if kind == PASSPHRASE:
         return InvalidInput(_("The passphrase is wrong, or the backup file was altered. Nothing "
-                              "was restored."), code="wrong_secret")
+                              "was restored."), code=Code.WRONG_SECRET)
     return InvalidInput(_("The key file does not match this backup, or the backup file was "
-                          "altered. Nothing was restored."), code="wrong_secret")
+                          "altered. Nothing was restored."), code=Code.WRONG_SECRET)
 
 
 def is_encrypted(path: Path) -> bool:
@@ -146,7 +147,7 @@ class DecryptingReader:
                 _("This backup was encrypted with a passphrase: give --passphrase-stdin.")
                 if kind == PASSPHRASE else
                 _("This backup was encrypted with a key file: give --key-file."),
-                code="wrong_secret")
+                code=Code.WRONG_SECRET)
         self.kind = kind
         self.aead = AESGCM(secret.derive(salt, log_n, r, p))
         self.counter = 0

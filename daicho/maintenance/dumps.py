@@ -22,6 +22,7 @@ from django.db import connection, connections
 from django.utils.translation import gettext as _
 
 from daicho.db.sqlite import keeper
+from daicho.error_codes import Code
 from daicho.errors import DaichoError
 from daicho.maintenance.inventory import Inventory, take_inventory
 
@@ -70,7 +71,7 @@ def _dump_sqlite(staging: Path) -> Snapshot:
     source_path = _sqlite_path()
     if not source_path.is_file():
         raise DaichoError(_("There is no database to back up yet. Run daicho init first."),
-                          code="no_database")
+                          code=Code.NO_DATABASE)
     target = staging / "daicho.sqlite3"
     # mode=rw: never create an empty database where the real one was expected; opened after the
     # process's lock keeper, as every connection (daicho.db.sqlite.keeper)
@@ -143,10 +144,10 @@ def pg_program(name: str) -> str:
         return found
     raise DaichoError(_("The PostgreSQL program %(program)s was not found. Install the "
                         "PostgreSQL client programs or set PGBIN.") % {"program": name},
-                      code="pg_tools_missing")
+                      code=Code.PG_TOOLS_MISSING)
 
 
-def _run(args: list[str], failure_code: str) -> str:
+def _run(args: list[str], failure_code: Code) -> str:
     proc = subprocess.run(args, env=_pg_env(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise DaichoError(_("%(program)s failed: %(error)s")
@@ -168,13 +169,13 @@ def _dump_postgresql(staging: Path) -> Snapshot:
             inventory = take_inventory(cur, "postgresql")
             # The outer gzip compresses the archive; compressing twice only costs time.
             _run([pg_dump, "--format=custom", "--compress=0", f"--snapshot={row[0]}",
-                  f"--file={target}"], "dump_failed")
+                  f"--file={target}"], Code.DUMP_FAILED)
     return Snapshot(target, PG_MEMBER, inventory)
 
 
 def _load_postgresql(dump: Path) -> None:
     pg_restore = pg_program("pg_restore")
-    toc = _run([pg_restore, "--list", str(dump)], "restore_failed")
+    toc = _run([pg_restore, "--list", str(dump)], Code.RESTORE_FAILED)
     listing = dump.with_name("restore.list")
     listing.write_text("\n".join(line for line in toc.splitlines()
                                  if not SKIPPED_TOC.match(line)) + "\n")
@@ -182,4 +183,4 @@ def _load_postgresql(dump: Path) -> None:
     conninfo = psycopg.conninfo.make_conninfo(dbname=_pg_params().get("dbname", ""))
     # One transaction: a failed restore leaves the database as empty as it was.
     _run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-          f"--use-list={listing}", f"--dbname={conninfo}", str(dump)], "restore_failed")
+          f"--use-list={listing}", f"--dbname={conninfo}", str(dump)], Code.RESTORE_FAILED)

@@ -12,6 +12,7 @@ from ninja import Status
 
 from daicho import access
 from daicho.api import Body, api
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.plan import candidates, kpi, revisions, roadmap_xlsx
 
@@ -33,7 +34,7 @@ def kpis(request: HttpRequest, fy: int | None = None) -> dict[str, Any]:
 def roadmap_export(request: HttpRequest, format: str = "xlsx") -> HttpResponse:
     access.require_user(request.user)
     if format != "xlsx":
-        raise InvalidInput(_("The roadmap is exported as xlsx only."), code="invalid_format")
+        raise InvalidInput(_("The roadmap is exported as xlsx only."), code=Code.INVALID_FORMAT)
     response = HttpResponse(roadmap_xlsx.export(request.user),
                             content_type=roadmap_xlsx.CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
 from daicho.localtime import TOKYO
 from daicho.models import Ledger
@@ -69,7 +70,7 @@ def _schema(user: access.AnyUser, name: str) -> LedgerSchema:
     lid = Ledger.objects.filter(name=name).values_list("id", flat=True).first()
     if lid is None:
         raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": name[:100]},
-                       code="unknown_ledger")
+                       code=Code.UNKNOWN_LEDGER)
     return access.ledger_for(user, lid, "view")
 
 
@@ -145,7 +146,7 @@ def _value(user: access.AnyUser, schema: LedgerSchema, definition: dict[str, Any
         ratio = numerator / denominator
         return (1 - ratio if metric == "reduction" else ratio) * 100
     raise InvalidInput(_("Unknown KPI metric 「%(metric)s」.") % {"metric": str(metric)[:50]},
-                       code="invalid_metric")
+                       code=Code.INVALID_METRIC)
 
 
 def compute(user: access.AnyUser, definition: dict[str, Any], year: int) -> int | float | None:
@@ -176,7 +177,7 @@ def _visible_actual(user: access.AnyUser, definition: dict[str, Any],
     except NotFound:
         return None
     except InvalidInput as exc:
-        if exc.code == "unknown_field":
+        if exc.code == Code.UNKNOWN_FIELD:
             return None
         raise
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import NotFound
 from daicho.models import Ledger
 from daicho.selectors.ledgers import LedgerSchema
@@ -16,7 +17,7 @@ def open_ledger(user: access.AnyUser, name: str, right: str = "view") -> LedgerS
     lid = Ledger.objects.filter(name=name).values_list("id", flat=True).first()
     if lid is None:
         raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": name[:100]},
-                       code="unknown_ledger")
+                       code=Code.UNKNOWN_LEDGER)
     return access.ledger_for(user, lid, right)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import Conflict, InvalidInput, NotFound
 from daicho.plan import data
 from daicho.plan.demo import MEASURES, PROGRESS
@@ -105,7 +106,7 @@ def save(user: access.AnyUser, *, measure_id: int, year: int, status: str, note:
     if status not in data.PROGRESS_STATUSES:
         message = _("Choose the progress from: %(choices)s.") % {
             "choices": "、".join(data.PROGRESS_STATUSES)}
-        raise InvalidInput(message, code="invalid_value", details={"fields": {"status": message}})
+        raise InvalidInput(message, code=Code.INVALID_VALUE, details={"fields": {"status": message}})
     values = {"status": status, "note": note.strip() or None}
     current = entry(user, measure_id, year)
     if current is None:

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.importing.wareki import format_fiscal_year
 from daicho.localtime import TOKYO
@@ -185,7 +186,7 @@ def font_path() -> Path:
     raise InvalidInput(
         _("The Japanese font for PDF reports is missing (%(path)s). Install it with "
           "`apt-get install -y fonts-ipaexfont-gothic` or set DAICHO_PDF_FONT to a TrueType "
-          "font file.") % {"path": configured or FONT_PATHS[0]}, code="font_missing")
+          "font file.") % {"path": configured or FONT_PATHS[0]}, code=Code.FONT_MISSING)
 
 
 def write_pdf(user: access.AnyUser, year: int, path: Path) -> int:

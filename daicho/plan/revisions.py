@@ -15,7 +15,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
+from daicho.fields.context import ValueContext
 from daicho.plan import data, kpi
 from daicho.plan.demo import REVISIONS
 from daicho.plan.ledgers import open_ledger
@@ -86,7 +88,7 @@ def save(user: access.AnyUser, *, label: Any, date: Any, reason: Any) -> dict[st
     schema = open_ledger(user, REVISIONS, "add")
     if not isinstance(label, str) or not label.strip():
         raise InvalidInput(_("Give the version a name (for example 令和2年4月改定)."),
-                           code="invalid_label", details={"at": "label"})
+                           code=Code.INVALID_LABEL, details={"at": "label"})
     record = record_svc.create_record(user=user, schema=schema, values={
         "label": label.strip(), "date": date, "reason": reason,
         "snapshot": json.dumps(snapshot(user), ensure_ascii=False, sort_keys=True)})
@@ -96,14 +98,14 @@ def save(user: access.AnyUser, *, label: Any, date: Any, reason: Any) -> dict[st
 def _load(user: access.AnyUser, version_id: int) -> dict[str, Any]:
     schema = open_ledger(user, REVISIONS)
     record = sel.records_json(schema, [sel.get_row(user, schema, version_id)],
-                              sel.ValueContext())[0]
+                              ValueContext())[0]
     try:
         found = json.loads(record["values"].get("snapshot") or "")
     except ValueError:
         found = None
     if not isinstance(found, dict):
         raise InvalidInput(_("This version holds no readable snapshot of the plan."),
-                           code="invalid_snapshot")
+                           code=Code.INVALID_SNAPSHOT)
     return found
 
 

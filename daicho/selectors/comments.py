@@ -17,6 +17,7 @@ from daicho import access
 from daicho.access import AnyUser
 from daicho.db import dialect
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.models import Comment, CommentRevision, Ledger
@@ -106,16 +107,16 @@ def search(user: AnyUser, text: str, *, ledger_id: Any = None, limit: Any = 50,
     one ledger or every ledger they may view. Paged by comment id."""
     terms = query_terms(str(text or ""))
     if not terms:
-        raise InvalidInput(_("Please give the words to search for (q)."), code="empty_query")
+        raise InvalidInput(_("Please give the words to search for (q)."), code=Code.EMPTY_QUERY)
     size = whole_id(limit) if limit not in (None, "") else 50
     if size is None or size > MAX_LIMIT:
         raise InvalidInput(_("limit must be a whole number from 1 to %(max)d.")
-                           % {"max": MAX_LIMIT}, code="invalid_limit")
+                           % {"max": MAX_LIMIT}, code=Code.INVALID_LIMIT)
     before = None
     if cursor not in (None, ""):
         before = whole_id(cursor)
         if before is None:
-            raise InvalidInput(_("The cursor is not valid."), code="invalid_cursor")
+            raise InvalidInput(_("The cursor is not valid."), code=Code.INVALID_CURSOR)
     if ledger_id not in (None, ""):
         grants = [access.load_grant(user, whole_id(ledger_id) or 0)]
         grants[0].require("view")

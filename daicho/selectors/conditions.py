@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from daicho.db import dialect
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors.ledgers import LedgerSchema
@@ -20,10 +21,10 @@ def parse_filter(schema: LedgerSchema, spec: str, ctx: ValueContext,
                  alias: str = "t", use_index: bool = True,
                  sort_column: str | None = None) -> tuple[str, list[Any]]:
     if len(spec) > 10_000:
-        raise InvalidInput(_("The filter is too long."), code="invalid_filter")
+        raise InvalidInput(_("The filter is too long."), code=Code.INVALID_FILTER)
     parts = spec.split(":", 2)
     if len(parts) < 2:
-        raise InvalidInput(_("Write a filter as CODE:OP:VALUE."), code="invalid_filter",
+        raise InvalidInput(_("Write a filter as CODE:OP:VALUE."), code=Code.INVALID_FILTER,
                            details={"filter": spec[:200]})
     code, op = parts[0], parts[1]
     text = parts[2] if len(parts) == 3 else ""
@@ -33,11 +34,11 @@ def parse_filter(schema: LedgerSchema, spec: str, ctx: ValueContext,
         raise InvalidInput(
             _("The operator 「%(op)s」 cannot be used with the field 「%(name)s」.")
             % {"op": op[:20], "name": f.name},
-            code="invalid_filter",
+            code=Code.INVALID_FILTER,
             details={"field": code, "allowed": sorted(ftype.operators)},
         )
     if op not in ("empty", "notempty") and len(parts) < 3:
-        raise InvalidInput(_("Write a filter as CODE:OP:VALUE."), code="invalid_filter",
+        raise InvalidInput(_("Write a filter as CODE:OP:VALUE."), code=Code.INVALID_FILTER,
                            details={"filter": spec[:200]})
     column = f"{alias}.{q(f.column)}"
     if not use_index and dialect.is_sqlite() and f.column != sort_column:
@@ -49,7 +50,7 @@ def parse_filter(schema: LedgerSchema, spec: str, ctx: ValueContext,
     except FieldValueError as exc:
         raise InvalidInput(
             _("Filter on 「%(name)s」: %(message)s") % {"name": f.name, "message": exc.message},
-            code="invalid_filter", details={"field": code},
+            code=Code.INVALID_FILTER, details={"field": code},
         ) from None
 
 

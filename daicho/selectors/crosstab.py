@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.models import Field
@@ -63,11 +64,11 @@ def _metric(schema: LedgerSchema, metric: str) -> tuple[str, Field | None]:
         return "COUNT(*)", None
     if name != "sum" or not code:
         raise InvalidInput(_("A cross-tab's metric must be count or sum:CODE."),
-                           code="invalid_metric")
+                           code=Code.INVALID_METRIC)
     f = schema.field(code)
     if not schema.type_of(f).summable:
         raise InvalidInput(_("「%(name)s」 is not a number field.") % {"name": f.name},
-                           code="invalid_metric")
+                           code=Code.INVALID_METRIC)
     return f"SUM(t.{q(f.column)})", f
 
 
@@ -90,7 +91,7 @@ def crosstab(user: AnyUser, schema: LedgerSchema, *, rows: str, columns: str,
     ctx = ctx or ValueContext()
     if not rows or not columns:
         raise InvalidInput(_("Choose what to group the rows by and what the columns by."),
-                           code="invalid_group_by")
+                           code=Code.INVALID_GROUP_BY)
     value_sql, metric_field = _metric(schema, metric)
     down, across = grouping(schema, rows), grouping(schema, columns)
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx)
@@ -100,13 +101,13 @@ def crosstab(user: AnyUser, schema: LedgerSchema, *, rows: str, columns: str,
         cur.execute(sql, params)
         found = cur.fetchall()
     if len(found) > MAX_CELLS:
-        raise InvalidInput(_("Too many groups (more than 10,000)."), code="too_many_groups")
+        raise InvalidInput(_("Too many groups (more than 10,000)."), code=Code.TOO_MANY_GROUPS)
     row_raw = sorted({r for r, _c, _v in found}, key=_order)
     column_raw = sorted({c for _r, c, _v in found}, key=_order)
     if len(column_raw) > MAX_COLUMNS:
         raise InvalidInput(_("Too many columns (more than %(n)d): choose a field with fewer "
                              "values for the columns, or group its dates by year.")
-                           % {"n": MAX_COLUMNS}, code="too_many_groups")
+                           % {"n": MAX_COLUMNS}, code=Code.TOO_MANY_GROUPS)
     row_at = {k: i for i, k in enumerate(row_raw)}
     column_at = {k: i for i, k in enumerate(column_raw)}
     cells: dict[tuple[int, int], Any] = {}

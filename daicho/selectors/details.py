@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
 from daicho.fields import REGISTRY
 from daicho.fields.context import ValueContext
@@ -109,5 +110,5 @@ def load(user: AnyUser, schema: LedgerSchema, src: Source, record: dict[str, Any
                 break
     if len(src.lines) > MAX_LINES:
         raise InvalidInput(_("A printed form holds at most %(n)s detail lines of 「%(source)s」.")
-                           % {"n": f"{MAX_LINES:,}", "source": src.name}, code="too_many_lines")
+                           % {"n": f"{MAX_LINES:,}", "source": src.name}, code=Code.TOO_MANY_LINES)
     return src

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from daicho.db import dialect
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.base import FieldType
 from daicho.fields.context import ValueContext
@@ -58,15 +59,15 @@ def grouping(schema: LedgerSchema, spec: str) -> Grouping:
     ftype = schema.type_of(f)
     if not ftype.groupable:
         raise InvalidInput(_("The field 「%(name)s」 cannot be grouped.") % {"name": f.name},
-                           code="invalid_group_by")
+                           code=Code.INVALID_GROUP_BY)
     column = f"t.{q(f.column)}"
     if not sep:
         return Grouping(f, ftype, "", column)
     if period not in PERIODS:
         raise InvalidInput(_("Group dates by year, month or fy (fiscal year)."),
-                           code="invalid_group_by")
+                           code=Code.INVALID_GROUP_BY)
     if not has_periods(ftype):
         raise InvalidInput(_("Only a date field can be grouped by year, month or fiscal year; "
                              "「%(name)s」 is not a date field.") % {"name": f.name},
-                           code="invalid_group_by")
+                           code=Code.INVALID_GROUP_BY)
     return Grouping(f, ftype, period, dialect.date_period(column, period))

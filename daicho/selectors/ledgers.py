@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daicho.db import plain
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields import FieldType, type_for
 from daicho.models import Field, Job, Ledger
@@ -67,7 +68,7 @@ class LedgerSchema:
             return self.by_code[code] if code in self.by_code or not pseudo else self.pseudo[code]
         except KeyError:
             raise InvalidInput(
-                message=_unknown_field(code), code="unknown_field",
+                message=_unknown_field(code), code=Code.UNKNOWN_FIELD,
                 details={"field": str(code)[:64]},
             ) from None
 

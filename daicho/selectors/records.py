@@ -24,6 +24,7 @@ from daicho.db import schema as ddl
 from daicho.db.dialect import live, q, trashed
 from daicho.db.schema import fts_table
 from daicho.db.search import fts_match, index_ready, search_condition, verify_condition
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.fields.refs import OrgType, UserType
@@ -136,7 +137,7 @@ def where_clause(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
                  deleted: bool = False, use_index: bool = True,
                  sort_column: str | None = None) -> tuple[str, list[Any]]:
     if len(filters) > 50:
-        raise InvalidInput(_("Too many filters (at most 50)."), code="invalid_filter")
+        raise InvalidInput(_("Too many filters (at most 50)."), code=Code.INVALID_FILTER)
     clauses = [live(alias) if not deleted else trashed(alias)]
     params: list[Any] = []
     perm_sql, perm_params = access.record_predicate(user, schema, alias)
@@ -149,7 +150,7 @@ def where_clause(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
         params += p
     if search:
         if len(search) > 1000:
-            raise InvalidInput(_("The search text is too long."), code="invalid_search")
+            raise InvalidInput(_("The search text is too long."), code=Code.INVALID_SEARCH)
         if schema.hidden:
             sql, p = _visible_text_condition(schema, search, alias)
         else:
@@ -189,7 +190,7 @@ def parse_sort(schema: LedgerSchema, sort: str | None) -> list[SortKey]:
     if sort:
         specs = [s.strip() for s in sort.split(",") if s.strip()]
         if len(specs) > 5:
-            raise InvalidInput(_("Sort by at most 5 fields."), code="invalid_sort")
+            raise InvalidInput(_("Sort by at most 5 fields."), code=Code.INVALID_SORT)
         for spec in specs:
             desc = spec.startswith("-")
             code = spec[1:] if desc else spec
@@ -202,7 +203,7 @@ def parse_sort(schema: LedgerSchema, sort: str | None) -> list[SortKey]:
             f = schema.field(code)
             if not schema.type_of(f).sortable:
                 raise InvalidInput(_("The field 「%(name)s」 cannot be sorted.") % {"name": f.name},
-                                   code="invalid_sort", details={"field": code})
+                                   code=Code.INVALID_SORT, details={"field": code})
             keys.append(SortKey(f.column, f, desc))
     if not keys or keys[-1].column != "id":
         keys.append(SortKey("id", None, keys[0].desc if keys else False))
@@ -317,7 +318,7 @@ def encode_cursor(keys: list[SortKey], schema: LedgerSchema, row_raw: list[Any])
 
 def decode_cursor(cursor: str, keys: list[SortKey], schema: LedgerSchema) -> list[Any]:
     bad = InvalidInput(_("The cursor is not valid; start again from the first page."),
-                       code="invalid_cursor")
+                       code=Code.INVALID_CURSOR)
     if len(cursor) > 4000:
         raise bad
     try:
@@ -361,7 +362,7 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
     max_limit = settings.DAICHO["MAX_PAGE_SIZE"]
     if not 1 <= limit <= max_limit:
         raise InvalidInput(_("limit must be from 1 to %(n)d.") % {"n": max_limit},
-                           code="invalid_limit")
+                           code=Code.INVALID_LIMIT)
     keys = parse_sort(schema, sort)
     after = decode_cursor(cursor, keys, schema) if cursor else None
     if search and keys[0].column == "id" and dialect.is_sqlite() and query_terms(search) \
@@ -547,7 +548,7 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
     name, _sep, code = metric.partition(":")
     if name not in METRICS or (name == "count") != (code == ""):
         raise InvalidInput(_("metric must be count or sum:CODE, avg:CODE, min:CODE, max:CODE."),
-                           code="invalid_metric")
+                           code=Code.INVALID_METRIC)
     value_sql = "COUNT(*)"
     metric_field: Field | None = None
     if name != "count":
@@ -555,10 +556,10 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
         mtype = schema.type_of(metric_field)
         if name in ("sum", "avg") and not mtype.summable:
             raise InvalidInput(_("「%(name)s」 is not a number field.") % {"name": metric_field.name},
-                               code="invalid_metric")
+                               code=Code.INVALID_METRIC)
         if name in ("min", "max") and not mtype.sortable:
             raise InvalidInput(_("「%(name)s」 cannot be compared.") % {"name": metric_field.name},
-                               code="invalid_metric")
+                               code=Code.INVALID_METRIC)
         value_sql = f"{name.upper()}(t.{q(metric_field.column)})"
     grouped = grouping(schema, group_by) if group_by else None
     group_field = grouped.field if grouped else None
@@ -588,7 +589,7 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
         cur.execute(sql, params)
         results = cur.fetchall()
     if len(results) > 10000:
-        raise InvalidInput(_("Too many groups (more than 10,000)."), code="too_many_groups")
+        raise InvalidInput(_("Too many groups (more than 10,000)."), code=Code.TOO_MANY_GROUPS)
     groups = []
     mtype_ = schema.type_of(metric_field) if metric_field else None
     for key, value in results:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho.db import plain
+from daicho.error_codes import Code
 from daicho.errors import Conflict, Forbidden, InvalidInput
 from daicho.models import ApiToken, Org, Profile
 from daicho.services import audit, passwords
@@ -35,7 +36,7 @@ def clean_roles(roles: Any) -> list[str]:
     if not isinstance(roles, list) or len(roles) > 50 or not all(
             isinstance(r, str) and 1 <= len(r) <= 150 for r in roles):
         raise InvalidInput(_("roles is a list of role names (at most 150 characters each)."),
-                           code="invalid_roles")
+                           code=Code.INVALID_ROLES)
     return sorted(set(roles))
 
 
@@ -48,12 +49,12 @@ def clean_email(email: Any) -> str:
         return ""
     if not isinstance(email, str) or len(email) > 254:
         raise InvalidInput(_("Write a mail address such as taro@city.example.jp."),
-                           code="invalid_email", details={"at": "email"})
+                           code=Code.INVALID_EMAIL, details={"at": "email"})
     try:
         validate_email(email)
     except ValidationError:
         raise InvalidInput(_("Write a mail address such as taro@city.example.jp."),
-                           code="invalid_email", details={"at": "email"}) from None
+                           code=Code.INVALID_EMAIL, details={"at": "email"}) from None
     return email
 
 
@@ -63,29 +64,29 @@ def create_user(*, login: Any, name: Any = "", org: Any = None, admin: bool = Fa
     """`by` is the acting user, for the access log (None: the command line or the system)."""
     if not isinstance(login, str) or not 1 <= len(login) <= 150 or not set(login) <= LOGIN_CHARS:
         raise InvalidInput(_("A login is 1 to 150 ASCII letters, digits and . _ - @."),
-                           code="invalid_login")
+                           code=Code.INVALID_LOGIN)
     if name is not None and (not isinstance(name, str) or len(name) > 200):
-        raise InvalidInput(_("The name is too long."), code="invalid_name")
+        raise InvalidInput(_("The name is too long."), code=Code.INVALID_NAME)
     role_names = clean_roles(roles)
     address = clean_email(email)
     if password is not None and not isinstance(password, str):
-        raise InvalidInput(_("The password must be text."), code="weak_password")
+        raise InvalidInput(_("The password must be text."), code=Code.WEAK_PASSWORD)
     org_obj = None
     if org:
         org_obj = Org.objects.filter(code=org).first()
         if org_obj is None:
             raise InvalidInput(_("There is no department with code 「%(code)s」.")
-                               % {"code": str(org)[:64]}, code="unknown_org")
+                               % {"code": str(org)[:64]}, code=Code.UNKNOWN_ORG)
         if org_obj.abolished_on is not None:
             raise InvalidInput(_("The department 「%(code)s」 has been abolished.")
-                               % {"code": org_obj.code}, code="abolished_org")
+                               % {"code": org_obj.code}, code=Code.ABOLISHED_ORG)
     from daicho.services import assignments  # it builds on this module
 
     user_model = get_user_model()
     with transaction.atomic():
         if user_model.objects.filter(username=login).exists():
             raise Conflict(_("The login 「%(login)s」 is already used.") % {"login": login},
-                           code="duplicate_login")
+                           code=Code.DUPLICATE_LOGIN)
         user = user_model(username=login, is_staff=admin, is_superuser=admin, email=address)
         if password:
             user.set_password(passwords.check_policy(password, login=login, name=name or ""))
@@ -107,7 +108,7 @@ def expiry_from_day(day_text: str) -> dt.datetime:
         day = dt.date.fromisoformat(day_text)
     except ValueError:
         raise InvalidInput(_("Write the expiry date as YYYY-MM-DD."),
-                           code="invalid_expiry") from None
+                           code=Code.INVALID_EXPIRY) from None
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
@@ -116,7 +117,7 @@ def create_token(*, user: User, label: str = "", read_only: bool = False,
     """A new token for `user`: read-only (GET only) or read-write, expiring at `expires_at`
     (None: never). `by` is the acting user, for the access log (None: the command line)."""
     if expires_at is not None and expires_at <= timezone.now():
-        raise InvalidInput(_("The expiry date must be in the future."), code="invalid_expiry")
+        raise InvalidInput(_("The expiry date must be in the future."), code=Code.INVALID_EXPIRY)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.create(user=user, label=label[:200], prefix=token[:10],
@@ -195,10 +196,10 @@ def sync_directory_user(entry: DirectoryEntry, *, source: str = "ldap") -> User:
                                admin=bool(entry.admin))
         if user.has_usable_password():
             raise Forbidden(_("「%(login)s」 is a local account with its own password.")
-                            % {"login": entry.login}, code="local_account")
+                            % {"login": entry.login}, code=Code.LOCAL_ACCOUNT)
         if not user.is_active:
             raise Forbidden(_("The user 「%(login)s」 is deactivated.") % {"login": entry.login},
-                            code="inactive_user")
+                            code=Code.INACTIVE_USER)
         profile, _created = Profile.objects.get_or_create(user=user)
         changes: dict[str, Any] = {}
         if entry.name and entry.name[:200] != profile.name:

@@ -19,6 +19,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
 from daicho.models import Org, OrgMembership, Profile
 from daicho.services import audit
@@ -41,14 +42,14 @@ def update_user(*, login: Any, changes: dict[str, Any], by: Any = None) -> Any:
     unknown = sorted(set(changes) - set(CHANGEABLE))
     if unknown:
         raise InvalidInput(_("Unknown key: %(key)s") % {"key": unknown[0][:50]},
-                           code="invalid_key", details={"at": unknown[0][:50]})
+                           code=Code.INVALID_KEY, details={"at": unknown[0][:50]})
     today = timezone.localdate()
     on = parse_day(changes.get("valid_from")) or today
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().filter(username=str(login)).first()
         if user is None:
             raise NotFound(_("There is no user 「%(login)s」.") % {"login": str(login)[:50]},
-                           code="unknown_user")
+                           code=Code.UNKNOWN_USER)
         profile, _created = Profile.objects.get_or_create(user=user)
         done: dict[str, Any] = {}
         if "name" in changes:
@@ -69,7 +70,7 @@ def update_user(*, login: Any, changes: dict[str, Any], by: Any = None) -> Any:
             if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes) or \
                     len(codes) > 100:
                 raise InvalidInput(_("extra_orgs is a list of department codes."),
-                                   code="invalid_orgs", details={"at": "extra_orgs"})
+                                   code=Code.INVALID_ORGS, details={"at": "extra_orgs"})
             primary = _primary_on(user, on)
             wanted = {o.id: o for o in (_org(c) for c in codes) if o.id != primary}
             _set_extras(user, wanted, on)
@@ -84,16 +85,16 @@ def update_user(*, login: Any, changes: dict[str, Any], by: Any = None) -> Any:
 
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or len(name) > 200:
-        raise InvalidInput(_("The name is too long."), code="invalid_name")
+        raise InvalidInput(_("The name is too long."), code=Code.INVALID_NAME)
     return name.strip()
 
 
 def _set_active(user: Any, active: Any, by: Any) -> bool:
     if not isinstance(active, bool):
-        raise InvalidInput(_("active must be true or false."), code="invalid_active",
+        raise InvalidInput(_("active must be true or false."), code=Code.INVALID_ACTIVE,
                            details={"at": "active"})
     if not active and by is not None and getattr(by, "pk", None) == user.pk:
-        raise InvalidInput(_("You cannot deactivate your own account."), code="self_deactivate")
+        raise InvalidInput(_("You cannot deactivate your own account."), code=Code.SELF_DEACTIVATE)
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
@@ -104,10 +105,10 @@ def _org(code: Any) -> Org:
     org = Org.objects.filter(code=str(code)).first()
     if org is None:
         raise InvalidInput(_("There is no department with code 「%(code)s」.")
-                           % {"code": str(code)[:64]}, code="unknown_org")
+                           % {"code": str(code)[:64]}, code=Code.UNKNOWN_ORG)
     if org.abolished_on is not None:
         raise InvalidInput(_("The department 「%(code)s」 has been abolished.")
-                           % {"code": org.code}, code="abolished_org")
+                           % {"code": org.code}, code=Code.ABOLISHED_ORG)
     return org
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access, mentions
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import Conflict, Forbidden, InvalidInput, NotFound
 from daicho.models import Comment, CommentRevision
 from daicho.requestdata import whole_id
@@ -36,21 +37,21 @@ def clean_text(text: Any) -> str:
     """The comment as stored: newlines made \\n, blanks around it removed; 400 when it is not
     text, empty, longer than MAX_LENGTH characters or holds control characters."""
     if not isinstance(text, str):
-        raise InvalidInput(_("Please write the comment as text."), code="invalid_comment",
+        raise InvalidInput(_("Please write the comment as text."), code=Code.INVALID_COMMENT,
                            details={"field": "text"})
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not text:
+    cleaned = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not cleaned:
         raise InvalidInput(_("The comment is empty. Please write something."),
-                           code="empty_comment", details={"field": "text"})
-    if len(text) > MAX_LENGTH:
+                           code=Code.EMPTY_COMMENT, details={"field": "text"})
+    if len(cleaned) > MAX_LENGTH:
         raise InvalidInput(_("A comment can be at most %(max)d characters long (this one has "
-                             "%(n)d). Please shorten it.") % {"max": MAX_LENGTH, "n": len(text)},
-                           code="comment_too_long",
-                           details={"field": "text", "max": MAX_LENGTH, "length": len(text)})
-    if _CONTROL.search(text):
+                             "%(n)d). Please shorten it.") % {"max": MAX_LENGTH, "n": len(cleaned)},
+                           code=Code.COMMENT_TOO_LONG,
+                           details={"field": "text", "max": MAX_LENGTH, "length": len(cleaned)})
+    if _CONTROL.search(cleaned):
         raise InvalidInput(_("The comment contains control characters that cannot be stored."),
-                           code="invalid_comment", details={"field": "text"})
-    return text
+                           code=Code.INVALID_COMMENT, details={"field": "text"})
+    return cleaned
 
 
 def _people() -> list[mentions.Person]:
@@ -91,7 +92,7 @@ def _live_record(user: AnyUser, schema: LedgerSchema, record_id: Any) -> sel.Row
     row = sel.get_row(user, schema, record_id, include_deleted=True, for_update=True)
     if row.deleted:
         raise Conflict(_("This record is in the trash. Restore it before writing or changing "
-                         "comments."), code="record_in_trash")
+                         "comments."), code=Code.RECORD_IN_TRASH)
     return row
 
 
@@ -133,10 +134,10 @@ def _own_comment(user: AnyUser, schema: LedgerSchema, row: sel.Row, comment_id: 
     if comment is None:
         raise NotFound()
     if comment.deleted_at is not None:
-        raise Conflict(_("This comment has been deleted."), code="comment_deleted")
+        raise Conflict(_("This comment has been deleted."), code=Code.COMMENT_DELETED)
     if comment.user_id is None or comment.user_id != _user_id(user):
         raise Forbidden(_("Only the person who wrote a comment can change or delete it."),
-                        code="not_comment_author")
+                        code=Code.NOT_COMMENT_AUTHOR)
     return comment
 
 

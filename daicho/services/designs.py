@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
 from daicho.models import Ledger
 from daicho.selectors.ledgers import LedgerSchema, load_schema
@@ -98,7 +99,7 @@ def set_template(*, user: AnyUser, schema: LedgerSchema, value: Any) -> bool:
     """Mark or unmark a ledger as a template (its managers)."""
     access.require(user, schema, "manage")
     if not isinstance(value, bool):
-        raise InvalidInput(_("template must be true or false."), code="invalid_template")
+        raise InvalidInput(_("template must be true or false."), code=Code.INVALID_TEMPLATE)
     with transaction.atomic():
         settings_ = Ledger.objects.select_for_update().values_list(
             "settings", flat=True).get(id=schema.id)
@@ -119,7 +120,7 @@ def template_design(user: AnyUser, template_id: Any) -> dict[str, Any]:
     try:
         lid = int(template_id)
     except (TypeError, ValueError):
-        raise InvalidInput(_("template is the id of a ledger."), code="invalid_template") from None
+        raise InvalidInput(_("template is the id of a ledger."), code=Code.INVALID_TEMPLATE) from None
     schema = load_schema(lid) if 0 < lid < 2**62 else None
     if schema is None:
         raise NotFound()
@@ -129,7 +130,7 @@ def template_design(user: AnyUser, template_id: Any) -> dict[str, Any]:
 
 
 def _bad(message: str, at: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_design", details={"at": at})
+    return InvalidInput(message, code=Code.INVALID_DESIGN, details={"at": at})
 
 
 def _fields(user: AnyUser, design: dict[str, Any]) -> list[dict[str, Any]]:

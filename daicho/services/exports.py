@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
 from daicho.exporting import (
     ExportColumn,
@@ -111,11 +112,11 @@ def export_ledger(*, user: AnyUser, schema: LedgerSchema, fmt: str, path: Path,
     `detail`: `record` (one row per record, detail rows as one text cell) or `lines` (one
     row per detail line)."""
     if fmt not in FORMATS:
-        raise InvalidInput(_("format must be xlsx or csv."), code="invalid_format")
+        raise InvalidInput(_("format must be xlsx or csv."), code=Code.INVALID_FORMAT)
     if detail not in DETAILS:
-        raise InvalidInput(_("detail must be record or lines."), code="invalid_detail")
+        raise InvalidInput(_("detail must be record or lines."), code=Code.INVALID_DETAIL)
     if encoding not in ENCODINGS:
-        raise InvalidInput(_("encoding must be utf-8-sig, utf-8 or cp932."), code="invalid_encoding")
+        raise InvalidInput(_("encoding must be utf-8-sig, utf-8 or cp932."), code=Code.INVALID_ENCODING)
     columns = columns_for(schema, detail)
     rows = export_rows(user, schema, filters=filters, search=search, detail=detail)
     replaced: list[UnencodablePosition] = []

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from daicho import access, config
 from daicho.access import AnyUser
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound, TooLarge
 from daicho.fields.files import FileType
 from daicho.models import Attachment
@@ -43,10 +44,10 @@ def save_upload(*, user: AnyUser, schema: LedgerSchema, field_code: str, name: s
         raise NotFound()
     f = grant.schema("view").field(field_code)
     if all(f.code in grant.read_only(r) for r in rights):
-        raise InvalidInput(_("You may read this field but not change it."), code="read_only_field")
+        raise InvalidInput(_("You may read this field but not change it."), code=Code.READ_ONLY_FIELD)
     if not isinstance(schema.type_of(f), FileType):
         raise InvalidInput(_("The field 「%(name)s」 is not an attachment field.") % {"name": f.name},
-                           code="not_a_file_field")
+                           code=Code.NOT_A_FILE_FIELD)
     limit = int(f.options.get("max_bytes") or settings.DAICHO["MAX_FILE_BYTES"])
     storage_name = secrets.token_hex(16)
     path = storage_path(storage_name)
@@ -60,7 +61,7 @@ def save_upload(*, user: AnyUser, schema: LedgerSchema, field_code: str, name: s
                 size += len(chunk)
                 if size > limit:
                     raise TooLarge(_("The file is larger than %(n)d bytes.") % {"n": limit},
-                                   code="file_too_large")
+                                   code=Code.FILE_TOO_LARGE)
                 digest.update(chunk)
                 out.write(chunk)
         tmp.replace(path)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import FieldValueError, InvalidInput, NotFound
 from daicho.fields.base import check_text
 from daicho.models import Ledger, LedgerEvent
@@ -33,21 +34,21 @@ def _text(value: Any, what: str, max_length: int, *, multiline: bool) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(_("%(what)s must be text.") % {"what": what}, code="invalid_layout")
+        raise InvalidInput(_("%(what)s must be text.") % {"what": what}, code=Code.INVALID_LAYOUT)
     try:
         return check_text(value.strip(), multiline=multiline, max_length=max_length)
     except FieldValueError as exc:
-        raise InvalidInput(f"{what}: {exc.message}", code="invalid_layout") from None
+        raise InvalidInput(f"{what}: {exc.message}", code=Code.INVALID_LAYOUT) from None
 
 
 def clean_entry(spec: Any) -> dict[str, Any]:
     """One field's layout as a form or a client sends it → the stored entry (empty: no entry)."""
     if not isinstance(spec, dict):
-        raise InvalidInput(_("The form layout must be an object."), code="invalid_layout")
+        raise InvalidInput(_("The form layout must be an object."), code=Code.INVALID_LAYOUT)
     unknown = set(spec) - {"help", "width", "section"}
     if unknown:
         raise InvalidInput(_("Unknown form layout settings: %(keys)s")
-                           % {"keys": ", ".join(sorted(unknown))}, code="invalid_layout")
+                           % {"keys": ", ".join(sorted(unknown))}, code=Code.INVALID_LAYOUT)
     entry: dict[str, Any] = {}
     help_text = _text(spec.get("help"), _("The help text"), MAX_HELP, multiline=True)
     if help_text:
@@ -55,21 +56,21 @@ def clean_entry(spec: Any) -> dict[str, Any]:
     width = spec.get("width") or ""
     if width not in ("", *WIDTHS):
         raise InvalidInput(_("The width must be the full width, a half or a third."),
-                           code="invalid_layout")
+                           code=Code.INVALID_LAYOUT)
     if width:
         entry["width"] = width
     section = spec.get("section")
     if section is not None:
         if not isinstance(section, dict) or set(section) - {"title", "columns"}:
             raise InvalidInput(_("A section has a heading and a number of columns."),
-                               code="invalid_layout")
+                               code=Code.INVALID_LAYOUT)
         title = _text(section.get("title"), _("The section heading"), MAX_TITLE, multiline=False)
         if not title:
-            raise InvalidInput(_("Give the section a heading."), code="invalid_layout")
+            raise InvalidInput(_("Give the section a heading."), code=Code.INVALID_LAYOUT)
         columns = section.get("columns", 1)
         if isinstance(columns, bool) or columns not in COLUMNS:
             raise InvalidInput(_("A section has one, two or three columns."),
-                               code="invalid_layout")
+                               code=Code.INVALID_LAYOUT)
         entry["section"] = {"title": title, "columns": columns}
     return entry
 

@@ -26,6 +26,7 @@ from daicho import jobs
 from daicho.access import AnyUser
 from daicho.db import batch, dialect, search
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields import type_for
 from daicho.fields.base import FieldType
@@ -89,7 +90,7 @@ def _compiled(expression: str, kinds: tuple[tuple[str, str], ...]) -> Formula:
 
 def _invalid(f: Field, position: int, message: str) -> InvalidInput:
     return InvalidInput(_("The formula of 「%(name)s」 cannot be used: %(why)s")
-                        % {"name": f.name, "why": message}, code="invalid_expression",
+                        % {"name": f.name, "why": message}, code=Code.INVALID_EXPRESSION,
                         details={"field": f.code, "position": position,
                                  "expression": str(f.options.get("expression", ""))[:4000]})
 
@@ -105,7 +106,7 @@ def _ordered(steps: dict[str, Step]) -> list[Step]:
             cycle = path[path.index(code):]
             names = " → ".join(steps[c].field.name for c in [*cycle, code])
             raise InvalidInput(_("These formulas use each other in a circle: %(names)s")
-                               % {"names": names}, code="formula_cycle",
+                               % {"names": names}, code=Code.FORMULA_CYCLE,
                                details={"fields": cycle})
         state[code] = 1
         for ref in sorted(steps[code].formula.refs):
@@ -533,7 +534,7 @@ def preview(*, user: AnyUser, schema: LedgerSchema, code: str | None,
     ctx = ValueContext(user)
     ftype = field_type("formula")
     if not isinstance(options, dict):
-        raise InvalidInput(_("options must be an object."), code="invalid_options")
+        raise InvalidInput(_("options must be an object."), code=Code.INVALID_OPTIONS)
     current = schema.full.by_code.get(code or "")
     f = Field(code=current.code if current is not None else "__preview__",
               name=current.name if current is not None else _("this field"), type=ftype.key,

@@ -28,7 +28,7 @@ from daicho.fields.context import ValueContext
 from daicho.importing import ImportFileError, access
 from daicho.models import Ledger
 from daicho.selectors.ledgers import LedgerSchema, load_schema
-from daicho.services import audit
+from daicho.services import audit, import_names
 from daicho.services import imports as single
 from daicho.services import ledgers as ledger_svc
 
@@ -150,7 +150,7 @@ def run(*, user: AnyUser, path: Path, filename: str, opts: single.ImportOptions,
             for n, name in enumerate(order):
                 table_opts = dataclasses.replace(
                     opts, sheet=name,
-                    name=single.names.free_name(f"{opts.name}（{name}）") if opts.name else None)
+                    name=import_names.free_name(f"{opts.name}（{name}）") if opts.name else None)
                 table = single.read(path, filename=filename, opts=table_opts)
                 warnings = list(table.warnings)
                 choices = []

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
 from daicho.errors import Conflict
 from daicho.importing import ParsedTable
 from daicho.importing.sheets import is_default_name
@@ -51,7 +52,7 @@ def check_new_name(name: str) -> None:
         free = free_name(wanted)
         raise Conflict(_("A ledger named 「%(name)s」 already exists. Please choose another name, "
                          "for example 「%(free)s」.") % {"name": wanted, "free": free},
-                       code="duplicate_ledger_name",
+                       code=Code.DUPLICATE_LEDGER_NAME,
                        details={"name": wanted[:200], "suggested_name": free})
 
 

@@ -25,6 +25,7 @@ from daicho.access import AnyUser
 from daicho.db import dialect, search
 from daicho.db import schema as ddl
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import (
     Conflict,
     DaichoError,
@@ -115,7 +116,7 @@ def check_upload_size(size: int | None) -> None:
     limit = _limits().max_file_bytes
     if (size or 0) > limit:
         raise TooLarge(_("The file is larger than %(n)d MB.") % {"n": limit // (1024 * 1024)},
-                       code="too_large")
+                       code=Code.TOO_LARGE)
 
 
 def read(path: Path, *, filename: str, opts: ImportOptions,
@@ -142,7 +143,7 @@ def resolve_ledger(user: AnyUser, ref: str | int) -> LedgerSchema:
     if found is None and text.isdigit():
         found = int(text)
     if found is None:
-        raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": text[:100]}, code="unknown_ledger")
+        raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": text[:100]}, code=Code.UNKNOWN_LEDGER)
     return access.ledger_for(user, found, "import")
 
 
@@ -162,7 +163,7 @@ def key_field(schema: LedgerSchema, key: str) -> Field:
             "ledger": schema.ledger.name, "key": key[:100],
             "fields": join_list(f"{f.name} ({f.code})" for f in shown)
             + ("…" if len(schema.fields) > len(shown) else "")},
-        code="unknown_field",
+        code=Code.UNKNOWN_FIELD,
         details={"field": key[:64], "fields": [{"code": f.code, "name": f.name} for f in shown]})
 
 
@@ -252,7 +253,7 @@ def _match_columns(table: ParsedTable, schema: LedgerSchema,
         mapping.append((i, code))
     if not mapping:
         raise InvalidInput(_("No column of the file matches a field of the ledger 「%(name)s」.")
-                           % {"name": schema.ledger.name}, code="no_matching_columns",
+                           % {"name": schema.ledger.name}, code=Code.NO_MATCHING_COLUMNS,
                            details={"columns": [c.name for c in table.columns][:100]})
     return mapping, warnings
 
@@ -589,7 +590,7 @@ def _report(*, table: ParsedTable, schema: LedgerSchema | None, outcome: Outcome
         "batch_id": batch_id,
     }
     if not ok:
-        report["error"] = {"code": "invalid_rows", "message": _(
+        report["error"] = {"code": Code.INVALID_ROWS, "message": _(
             "%(n)d values cannot be stored; nothing was imported. Fix them, or import with "
             "--skip-bad-rows to leave those rows out.") % {"n": outcome.error_count}}
     return report
@@ -642,14 +643,14 @@ def _checked_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOpt
     access.require_user(user)
     mode = opts.mode or ("upsert" if opts.key else "append" if opts.ledger else "create")
     if mode not in MODES:
-        raise InvalidInput(_("mode must be create, append or upsert."), code="invalid_mode")
+        raise InvalidInput(_("mode must be create, append or upsert."), code=Code.INVALID_MODE)
     if mode == "create" and opts.ledger:
         raise InvalidInput(_("Mode create makes a new ledger; leave out --ledger."),
-                           code="invalid_mode")
+                           code=Code.INVALID_MODE)
     if mode != "create" and not opts.ledger:
-        raise InvalidInput(_("Give the ledger to import into (--ledger)."), code="ledger_required")
+        raise InvalidInput(_("Give the ledger to import into (--ledger)."), code=Code.LEDGER_REQUIRED)
     if mode == "upsert" and not opts.key:
-        raise InvalidInput(_("Mode upsert needs the key field (--key)."), code="key_required")
+        raise InvalidInput(_("Mode upsert needs the key field (--key)."), code=Code.KEY_REQUIRED)
     target = resolve_ledger(user, opts.ledger) if opts.ledger else None
     if target is None:
         access.require_ledger_creator(user)  # before the file is read
@@ -659,7 +660,7 @@ def _checked_import(*, user: AnyUser, path: Path, filename: str, opts: ImportOpt
         key = key_field(target, str(opts.key))
         if not target.type_of(key).can_be_unique:
             raise InvalidInput(_("The field 「%(name)s」 cannot serve as a key.")
-                               % {"name": key.name}, code="invalid_key")
+                               % {"name": key.name}, code=Code.INVALID_KEY)
         opts = dataclasses.replace(opts, key=key.code)
     from daicho.services import import_database  # it builds on this module
 
@@ -839,7 +840,7 @@ def rollback_import(*, user: AnyUser, batch_id: str, confirm: bool = False) -> d
         raise NotFound()
     schema = access.ledger_for(user, batch.ledger_id, "import")
     if batch.rolled_back_at is not None:
-        raise Conflict(_("This import was already rolled back."), code="already_rolled_back")
+        raise Conflict(_("This import was already rolled back."), code=Code.ALREADY_ROLLED_BACK)
     entries = list(History.objects.filter(ledger_id=schema.id, batch_id=batch_id)
                    .values_list("record_id", "revision"))
     ctx = ValueContext()
@@ -852,7 +853,7 @@ def rollback_import(*, user: AnyUser, batch_id: str, confirm: bool = False) -> d
                 edited.append(rid)
         if edited and not confirm:
             raise Conflict(_("%(n)d records were changed after the import. Roll back anyway?")
-                           % {"n": len(edited)}, code="edited_since_import",
+                           % {"n": len(edited)}, code=Code.EDITED_SINCE_IMPORT,
                            details={"records": edited[:MAX_REPORTED], "count": len(edited)})
         live = [(rid, revision) for rid, revision in entries
                 if (row := rows.get(rid)) is not None and not row.deleted]

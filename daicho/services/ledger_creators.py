@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import Forbidden, InvalidInput
 from daicho.models import LedgerCreator
 from daicho.services import audit
@@ -26,10 +27,10 @@ def clean_subjects(subjects: Any) -> list[dict[str, Any]]:
     """The subjects in their stored form (duplicates dropped), or 400 `invalid_rules` naming the
     first problem in `details.at` (e.g. `subjects[1].org`)."""
     if not isinstance(subjects, list):
-        raise InvalidInput(_("subjects must be a list."), code="invalid_rules",
+        raise InvalidInput(_("subjects must be a list."), code=Code.INVALID_RULES,
                            details={"at": "subjects"})
     if len(subjects) > MAX_SUBJECTS:
-        raise InvalidInput(_("At most %(n)d rules.") % {"n": MAX_SUBJECTS}, code="invalid_rules",
+        raise InvalidInput(_("At most %(n)d rules.") % {"n": MAX_SUBJECTS}, code=Code.INVALID_RULES,
                            details={"at": "subjects"})
     cleaned: list[dict[str, Any]] = []
     for i, spec in enumerate(subjects):

@@ -15,6 +15,7 @@ from daicho.access import AnyUser
 from daicho.db import dialect, search
 from daicho.db import schema as ddl
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import Conflict, FieldValueError, InvalidInput
 from daicho.fields import field_type, type_for
 from daicho.fields.base import check_text
@@ -38,22 +39,22 @@ def _uid(user: AnyUser) -> int | None:
 
 def _clean_name(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(_("%(what)s is required.") % {"what": what}, code="invalid_name")
+        raise InvalidInput(_("%(what)s is required.") % {"what": what}, code=Code.INVALID_NAME)
     try:
         return check_text(value.strip(), multiline=False, max_length=200)
     except FieldValueError as exc:
-        raise InvalidInput(f"{what}: {exc.message}", code="invalid_name") from None
+        raise InvalidInput(f"{what}: {exc.message}", code=Code.INVALID_NAME) from None
 
 
 def _clean_description(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(_("description must be text."), code="invalid_description")
+        raise InvalidInput(_("description must be text."), code=Code.INVALID_DESCRIPTION)
     try:
         return check_text(value, multiline=True, max_length=10_000)
     except FieldValueError as exc:
-        raise InvalidInput(exc.message, code="invalid_description") from None
+        raise InvalidInput(exc.message, code=Code.INVALID_DESCRIPTION) from None
 
 
 def _clean_folder(value: Any) -> str:
@@ -61,18 +62,18 @@ def _clean_folder(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(_("folder must be text."), code="invalid_folder",
+        raise InvalidInput(_("folder must be text."), code=Code.INVALID_FOLDER,
                            details={"at": "folder"})
     try:
         return check_text(value.strip(), multiline=False, max_length=100)
     except FieldValueError as exc:
-        raise InvalidInput(exc.message, code="invalid_folder", details={"at": "folder"}) from None
+        raise InvalidInput(exc.message, code=Code.INVALID_FOLDER, details={"at": "folder"}) from None
 
 
 def _bool(spec: dict[str, Any], key: str, default: bool = False) -> bool:
     value = spec.get(key, default)
     if not isinstance(value, bool):
-        raise InvalidInput(_("%(key)s must be true or false.") % {"key": key}, code="invalid_field")
+        raise InvalidInput(_("%(key)s must be true or false.") % {"key": key}, code=Code.INVALID_FIELD)
     return value
 
 
@@ -108,28 +109,28 @@ def _taken(ledger_id: int, *, besides: int | None = None) -> tuple[set[str], set
 # by a field rule, or deleted. Telling them apart would tell a manager what a rule hides.
 def _name_taken(name: str) -> InvalidInput:
     return InvalidInput(_("The field name 「%(name)s」 cannot be used. Please choose another name.")
-                        % {"name": name}, code="duplicate_field_name")
+                        % {"name": name}, code=Code.DUPLICATE_FIELD_NAME)
 
 
 def _code_taken(code: str) -> InvalidInput:
     return InvalidInput(_("The field code 「%(code)s」 cannot be used. Please choose another code.")
-                        % {"code": code}, code="duplicate_field_code")
+                        % {"code": code}, code=Code.DUPLICATE_FIELD_CODE)
 
 
 def _clean_field_spec(spec: Any, taken_codes: set[str], taken_names: set[str],
                       ctx: ValueContext) -> dict[str, Any]:
     if not isinstance(spec, dict):
-        raise InvalidInput(_("Each field must be an object."), code="invalid_field")
+        raise InvalidInput(_("Each field must be an object."), code=Code.INVALID_FIELD)
     unknown = set(spec) - FIELD_KEYS
     if unknown:
         raise InvalidInput(_("Unknown keys in a field: %(keys)s")
                            % {"keys": ", ".join(sorted(map(str, unknown)))[:200]},
-                           code="invalid_field")
+                           code=Code.INVALID_FIELD)
     name = _clean_name(spec.get("name"), _("The field name"))
     if name in taken_names:
         raise _name_taken(name)
     if not isinstance(spec.get("type"), str):
-        raise InvalidInput(_("Give each field a type."), code="invalid_field")
+        raise InvalidInput(_("Give each field a type."), code=Code.INVALID_FIELD)
     ftype = field_type(spec["type"])
     code = spec.get("code")
     if code is None:
@@ -137,17 +138,17 @@ def _clean_field_spec(spec: Any, taken_codes: set[str], taken_names: set[str],
     elif not isinstance(code, str) or not CODE_RE.match(code) or code in RESERVED:
         raise InvalidInput(
             _("A field code is lower-case ASCII letters, digits and _, starting with a letter."),
-            code="invalid_field_code", details={"code": str(code)[:64]},
+            code=Code.INVALID_FIELD_CODE, details={"code": str(code)[:64]},
         )
     if code in taken_codes:
         raise _code_taken(code)
     options = spec.get("options") or {}
     if not isinstance(options, dict):
-        raise InvalidInput(_("options must be an object."), code="invalid_options")
+        raise InvalidInput(_("options must be an object."), code=Code.INVALID_OPTIONS)
     options = ftype.clean_options(options, ctx)
     unique = _bool(spec, "unique")
     if unique and not ftype.can_be_unique:
-        raise InvalidInput(_("This field type cannot be unique."), code="invalid_field")
+        raise InvalidInput(_("This field type cannot be unique."), code=Code.INVALID_FIELD)
     taken_codes.add(code)
     taken_names.add(name)
     return {"name": name, "type": ftype.key, "code": code, "required": _bool(spec, "required"),
@@ -175,10 +176,10 @@ def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
     ctx = ValueContext(user)  # a link may name only a ledger the user may view
     clean_name = _clean_name(name, _("The ledger name"))
     if not isinstance(fields, list | tuple):
-        raise InvalidInput(_("fields must be a list."), code="invalid_field")
+        raise InvalidInput(_("fields must be a list."), code=Code.INVALID_FIELD)
     if len(fields) > settings.DAICHO["MAX_FIELDS_PER_LEDGER"]:
         raise InvalidInput(_("A ledger has at most %(n)d fields.")
-                           % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code="too_many_fields")
+                           % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code=Code.TOO_MANY_FIELDS)
     codes: set[str] = set()
     names: set[str] = set()
     specs = [_clean_field_spec(s, codes, names, ctx) for s in fields]
@@ -186,7 +187,7 @@ def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
     with transaction.atomic():
         if Ledger.objects.filter(name=clean_name).exists():
             raise Conflict(_("A ledger named 「%(name)s」 already exists.") % {"name": clean_name},
-                           code="duplicate_ledger_name")
+                           code=Code.DUPLICATE_LEDGER_NAME)
         ledger = Ledger.objects.create(name=clean_name, description=_clean_description(description),
                                        created_by_id=_uid(user), rules=default_rules(user))
         ledger.table_name = f"ledger_{ledger.id}"
@@ -215,7 +216,7 @@ def update_ledger(*, user: AnyUser, schema: LedgerSchema, patch: dict[str, Any])
             new_name = _clean_name(patch["name"], _("The ledger name"))
             if Ledger.objects.filter(name=new_name).exclude(id=ledger.id).exists():
                 raise Conflict(_("A ledger named 「%(name)s」 already exists.") % {"name": new_name},
-                               code="duplicate_ledger_name")
+                               code=Code.DUPLICATE_LEDGER_NAME)
             ledger.name = new_name
         if "description" in patch:
             ledger.description = _clean_description(patch["description"])
@@ -251,7 +252,7 @@ def clean_migrated_from(value: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
         raise InvalidInput(_("migrated_from must be a note of up to 200 characters on what the "
-                             "ledger replaced, or null."), code="invalid_migrated_from",
+                             "ledger replaced, or null."), code=Code.INVALID_MIGRATED_FROM,
                            details={"at": "migrated_from"})
     return {"note": value.strip()}
 
@@ -280,7 +281,7 @@ def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
     ctx = ValueContext(user)  # a link may name only a ledger the user may view
     if len(schema.fields) >= settings.DAICHO["MAX_FIELDS_PER_LEDGER"]:
         raise InvalidInput(_("A ledger has at most %(n)d fields.")
-                           % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code="too_many_fields")
+                           % {"n": settings.DAICHO["MAX_FIELDS_PER_LEDGER"]}, code=Code.TOO_MANY_FIELDS)
     codes, names = _taken(schema.id)
     codes |= set(schema.pseudo)  # `status` while the ledger has a process (contract §8)
     clean = _clean_field_spec(spec, codes, names, ctx)
@@ -326,7 +327,7 @@ def _recheck(schema: LedgerSchema, old: Field, new: Field, ctx: ValueContext,
 
 
 def _refuse(failures: list[dict[str, Any]], message: str) -> Conflict:
-    return Conflict(message, code="values_not_convertible",
+    return Conflict(message, code=Code.VALUES_NOT_CONVERTIBLE,
                     details={"count": len(failures), "unconvertible": failures[:100]})
 
 
@@ -337,7 +338,7 @@ def _check_required(schema: LedgerSchema, f: Field) -> None:
         empty = int(cur.fetchone()[0])
     if empty:
         raise Conflict(_("%(n)d records have no value in this field; fill them in first.")
-                       % {"n": empty}, code="required_has_empty", details={"count": empty})
+                       % {"n": empty}, code=Code.REQUIRED_HAS_EMPTY, details={"count": empty})
 
 
 def _check_unique_possible(schema: LedgerSchema, f: Field, ctx: ValueContext) -> None:
@@ -350,7 +351,7 @@ def _check_unique_possible(schema: LedgerSchema, f: Field, ctx: ValueContext) ->
     if dups:
         ftype = field_type(f.type)
         raise Conflict(_("Some values appear more than once; the field cannot be unique."),
-                       code="unique_has_duplicates",
+                       code=Code.UNIQUE_HAS_DUPLICATES,
                        details={"duplicates": [{"value": ftype.to_json(f, v, ctx), "count": n}
                                                for v, n in dups]})
 
@@ -384,12 +385,12 @@ def reindex_search(schema: LedgerSchema) -> None:
 def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) -> Field:
     access.require(user, schema, "manage")
     if not isinstance(patch, dict):
-        raise InvalidInput(_("Send an object."), code="invalid_field")
+        raise InvalidInput(_("Send an object."), code=Code.INVALID_FIELD)
     unknown = set(patch) - {"name", "options", "type", "required", "unique", "position", "confirm"}
     if unknown:
         raise InvalidInput(_("Unknown keys: %(keys)s")
                            % {"keys": ", ".join(sorted(map(str, unknown)))[:200]},
-                           code="invalid_field")
+                           code=Code.INVALID_FIELD)
     ctx = ValueContext(user)  # a link may name only a ledger the user may view
     f = schema.field(code, pseudo=False)
     old = Field.objects.get(id=f.id)
@@ -404,13 +405,13 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
             f.name = name
         new_type_key = patch.get("type", f.type)
         if not isinstance(new_type_key, str):
-            raise InvalidInput(_("type must be text."), code="invalid_field")
+            raise InvalidInput(_("type must be text."), code=Code.INVALID_FIELD)
         new_type = field_type(new_type_key)
         retyping = new_type.key != f.type
         if "options" in patch or retyping:
             options = patch.get("options", {} if retyping else f.options)
             if not isinstance(options, dict):
-                raise InvalidInput(_("options must be an object."), code="invalid_options")
+                raise InvalidInput(_("options must be an object."), code=Code.INVALID_OPTIONS)
             f.options = new_type.clean_options(options, ctx)
             f.type = new_type.key
         # A formula whose result changed keeps its values in a column of the new kind.
@@ -439,14 +440,14 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
         if "unique" in patch:
             f.unique = _bool(patch, "unique")
             if f.unique and not new_type.can_be_unique:
-                raise InvalidInput(_("This field type cannot be unique."), code="invalid_field")
+                raise InvalidInput(_("This field type cannot be unique."), code=Code.INVALID_FIELD)
             if f.unique and not old.unique:
                 _check_unique_possible(schema, f, ctx)
         if "position" in patch:
             order = [o.code for o in schema.fields if o.code != code]
             pos = patch["position"]
             if not isinstance(pos, int) or isinstance(pos, bool):
-                raise InvalidInput(_("position must be a whole number."), code="invalid_field")
+                raise InvalidInput(_("position must be a whole number."), code=Code.INVALID_FIELD)
             order.insert(max(0, min(pos, len(order))), code)
             _set_order(schema, order)
             f.position = order.index(code)
@@ -489,7 +490,7 @@ def reorder_fields(*, user: AnyUser, schema: LedgerSchema, codes: Any) -> None:
     access.require(user, schema, "manage")
     if not isinstance(codes, list) or sorted(map(str, codes)) != sorted(schema.by_code):
         raise InvalidInput(_("Give every field code of the ledger exactly once."),
-                           code="invalid_order")
+                           code=Code.INVALID_ORDER)
     with transaction.atomic():
         _set_order(schema, codes)
         LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user), action="reorder",
@@ -518,7 +519,7 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
              .order_by("-deleted_at").first())
         if f is None:
             raise InvalidInput(_("There is no deleted field 「%(code)s」.") % {"code": code[:64]},
-                               code="unknown_field")
+                               code=Code.UNKNOWN_FIELD)
         names = _taken(schema.id, besides=f.id)[1]
         if Field.objects.filter(ledger_id=schema.id, code=code, deleted_at=None).exists():
             raise _code_taken(code)

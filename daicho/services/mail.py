@@ -37,6 +37,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from daicho import jobs
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
 from daicho.models import Job, MailPreference, Notification, OutboxMail
 
@@ -295,7 +296,7 @@ def send_again(*, mail_id: int, user: Any) -> OutboxMail:
             raise NotFound()
         if mail.status in ("sent", "sending"):
             raise InvalidInput(_("This mail has already been sent or is being sent."),
-                               code="mail_not_waiting")
+                               code=Code.MAIL_NOT_WAITING)
         mail.status, mail.next_attempt_at, mail.attempts = "pending", timezone.now(), 0
         mail.save(update_fields=["status", "next_attempt_at", "attempts"])
         wake()
@@ -328,7 +329,7 @@ def set_preference(*, user: Any, daily_digest: Any = None, email: Any = None) ->
         if daily_digest is not None:
             if not isinstance(daily_digest, bool):
                 raise InvalidInput(_("daily_digest must be true or false."),
-                                   code="invalid_daily_digest", details={"at": "daily_digest"})
+                                   code=Code.INVALID_DAILY_DIGEST, details={"at": "daily_digest"})
             MailPreference.objects.update_or_create(user_id=user.pk,
                                                     defaults={"daily_digest": daily_digest})
     return preference_of(user)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.refs import OrgType, UserType
@@ -65,7 +66,7 @@ def rule_key(rule: dict[str, Any]) -> str:
 
 
 def _bad(at: str, message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_notification_rules", details={"at": at})
+    return InvalidInput(message, code=Code.INVALID_NOTIFICATION_RULES, details={"at": at})
 
 
 def _subject(spec: Any, at: str, schema: LedgerSchema) -> dict[str, Any]:

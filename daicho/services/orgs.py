@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho import jobs
+from daicho.error_codes import Code
 from daicho.errors import Conflict, InvalidInput, NotFound
 from daicho.models import Org, OrgChange, OrgVersion
 from daicho.selectors import orgs as sel
@@ -37,14 +38,14 @@ def _check_code(code: Any) -> str:
     if not isinstance(code, str) or not 1 <= len(code) <= 64 or not code.isprintable() or \
             code != code.strip():
         raise InvalidInput(_("A department code is 1 to 64 printable characters."),
-                           code="invalid_org")
+                           code=Code.INVALID_ORG)
     return code
 
 
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 200 or not name.isprintable():
         raise InvalidInput(_("A department name is 1 to 200 printable characters."),
-                           code="invalid_org")
+                           code=Code.INVALID_ORG)
     return name.strip()
 
 
@@ -59,18 +60,18 @@ def parse_day(value: Any, *, at: str = "valid_from") -> dt.date | None:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise InvalidInput(_("%(name)s is a date YYYY-MM-DD.") % {"name": at}, code="invalid_date",
+    raise InvalidInput(_("%(name)s is a date YYYY-MM-DD.") % {"name": at}, code=Code.INVALID_DATE,
                        details={"at": at})
 
 
 def _unknown(code: str) -> InvalidInput:
     return InvalidInput(_("There is no department with code 「%(code)s」.") % {"code": code[:64]},
-                        code="unknown_org")
+                        code=Code.UNKNOWN_ORG)
 
 
 def _abolished(code: str) -> InvalidInput:
     return InvalidInput(_("The department 「%(code)s」 has been abolished.") % {"code": code[:64]},
-                        code="abolished_org")
+                        code=Code.ABOLISHED_ORG)
 
 
 # -- one department -------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ def create_org(*, code: Any, name: Any, parent_code: Any = None, valid_from: Any
         if Org.objects.filter(code=code).exists() or \
                 OrgChange.objects.filter(code=code, applied_at=None).exists():
             raise Conflict(_("The department code 「%(code)s」 is already used.") % {"code": code},
-                           code="duplicate_org")
+                           code=Code.DUPLICATE_ORG)
         if parent_code and not Org.objects.filter(code=parent_code).exists() and \
                 not OrgChange.objects.filter(code=parent_code, applied_at=None).exists():
             raise _unknown(parent_code)
@@ -118,22 +119,22 @@ def change_org(*, code: Any, name: Any = None, parent_code: Any = KEEP, abolish:
         chain = sel.timeline().get(code)
         if not chain:
             raise NotFound(_("There is no department with code 「%(code)s」.") % {"code": code[:64]},
-                           code="unknown_org")
+                           code=Code.UNKNOWN_ORG)
         current = next((s for s in chain if s.valid_on(on)), None)
         if current is None:
             raise InvalidInput(_("The department 「%(code)s」 does not exist on %(date)s.")
-                               % {"code": code, "date": on.isoformat()}, code="org_not_in_force")
+                               % {"code": code, "date": on.isoformat()}, code=Code.ORG_NOT_IN_FORCE)
         later = chain[-1].valid_from if chain[-1].scheduled else None
         if later is not None and later > on:
             raise Conflict(_("The department 「%(code)s」 has a change scheduled for %(date)s: "
                              "cancel it first, or date this change on or after that day.")
-                           % {"code": code, "date": later.isoformat()}, code="org_change_scheduled")
+                           % {"code": code, "date": later.isoformat()}, code=Code.ORG_CHANGE_SCHEDULED)
         new_name = current.name if name is None else _check_name(name)
         new_parent = current.parent_code if parent_code is KEEP else \
             (str(parent_code) if parent_code else None)
         if new_parent == code:
             raise InvalidInput(_("Department 「%(code)s」 would be below itself.") % {"code": code},
-                               code="org_cycle")
+                               code=Code.ORG_CYCLE)
         if on > today:
             OrgChange.objects.filter(code=code, applied_at=None, valid_from=on).delete()
             OrgChange.objects.create(code=code, name=new_name, parent_code=new_parent or "",
@@ -212,7 +213,7 @@ def _versions(org: Org) -> list[OrgVersion]:
 def _too_early(org: Org, latest: dt.date) -> InvalidInput:
     return InvalidInput(_("The department 「%(code)s」 has changes recorded from %(date)s: a "
                           "change to it may not be dated earlier.")
-                        % {"code": org.code, "date": latest.isoformat()}, code="org_date_order")
+                        % {"code": org.code, "date": latest.isoformat()}, code=Code.ORG_DATE_ORDER)
 
 
 def _set_state(org: Org, *, name: str, parent: Org | None, on: dt.date) -> bool:
@@ -266,7 +267,7 @@ def _abolish(org: Org, *, on: dt.date) -> None:
     if child is not None:
         raise InvalidInput(_("Move or abolish the departments under 「%(code)s」 first (such as "
                              "「%(child)s」).") % {"code": org.code, "child": child},
-                           code="org_has_children")
+                           code=Code.ORG_HAS_CHILDREN)
     if latest.valid_from == on:
         latest.delete()  # it never took effect; the one before already ends that day
     else:
@@ -282,7 +283,7 @@ def _check_tree() -> None:
         .values_list("code", "parent__code").first()
     if orphan is not None:
         raise InvalidInput(_("「%(code)s」 cannot be under 「%(parent)s」: it has been abolished.")
-                           % {"code": orphan[0], "parent": orphan[1]}, code="abolished_org")
+                           % {"code": orphan[0], "parent": orphan[1]}, code=Code.ABOLISHED_ORG)
     parent = dict(Org.objects.values_list("id", "parent_id"))
     code = dict(Org.objects.values_list("id", "code"))
     for start in parent:
@@ -291,7 +292,7 @@ def _check_tree() -> None:
         while up is not None:
             if up in seen:
                 raise InvalidInput(_("Department 「%(code)s」 would be below itself.")
-                                   % {"code": code[start]}, code="org_cycle")
+                                   % {"code": code[start]}, code=Code.ORG_CYCLE)
             seen.add(up)
             up = parent.get(up)
 
@@ -308,11 +309,11 @@ def _check_schedule() -> None:
         kind, code, parent = problem
         if kind == "cycle":
             raise InvalidInput(_("On %(date)s department 「%(code)s」 would be below itself.")
-                               % {"date": day.isoformat(), "code": code}, code="org_cycle")
+                               % {"date": day.isoformat(), "code": code}, code=Code.ORG_CYCLE)
         raise InvalidInput(_("On %(date)s department 「%(code)s」 would be under 「%(parent)s」, "
                              "which does not exist that day.")
                            % {"date": day.isoformat(), "code": code, "parent": parent},
-                           code="org_missing_parent")
+                           code=Code.ORG_MISSING_PARENT)
 
 
 # -- the CSV import and the scheduled changes -----------------------------------------------------
@@ -327,7 +328,7 @@ def _read_csv(path: Path) -> list[list[str]]:
             continue
     else:
         raise InvalidInput(_("The file is neither UTF-8 nor cp932 (Shift_JIS)."),
-                           code="invalid_encoding")
+                           code=Code.INVALID_ENCODING)
     return [row for row in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in row)]
 
 
@@ -337,11 +338,11 @@ def import_orgs(path: Path, *, today: dt.date | None = None) -> dict[str, Any]:
     rows = _read_csv(path)
     if not rows or [c.strip() for c in rows[0]] not in (HEADER, HEADER[:3]):
         raise InvalidInput(_("The header must be code,name,parent_code,valid_from."),
-                           code="invalid_header")
+                           code=Code.INVALID_HEADER)
     body = rows[1:]
     if len(body) > MAX_ROWS:
         raise InvalidInput(_("At most %(n)d departments per file.") % {"n": MAX_ROWS},
-                           code="too_many_rows")
+                           code=Code.TOO_MANY_ROWS)
     now_rows: list[tuple[str, str, str, dt.date]] = []
     later: list[tuple[str, str, str, dt.date]] = []
     for number, row in enumerate(body, start=2):
@@ -351,11 +352,11 @@ def import_orgs(path: Path, *, today: dt.date | None = None) -> dict[str, Any]:
             valid_from = dt.date.fromisoformat(cells[3]) if cells[3] else None
         except ValueError:
             raise InvalidInput(_("Row %(row)d: valid_from is a date YYYY-MM-DD.") % {"row": number},
-                               code="invalid_org", details={"row": number}) from None
+                               code=Code.INVALID_ORG, details={"row": number}) from None
         except InvalidInput as exc:
             raise InvalidInput(_("Row %(row)d: %(message)s") % {"row": number,
                                                                  "message": exc.message},
-                               code="invalid_org", details={"row": number}) from None
+                               code=Code.INVALID_ORG, details={"row": number}) from None
         if valid_from is not None and valid_from > today:
             later.append((code, name, cells[2], valid_from))
         else:

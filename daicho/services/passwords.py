@@ -24,6 +24,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound, TooManyRequests
 from daicho.models import Profile, SignInLock
 from daicho.services import audit, signin
@@ -73,17 +74,17 @@ def check_policy(password: Any, *, login: str, name: str = "") -> str:
     """The password if the policy accepts it; InvalidInput `weak_password` with every reason
     otherwise."""
     if not isinstance(password, str) or not password:
-        raise InvalidInput(_("Enter a password."), code="weak_password",
+        raise InvalidInput(_("Enter a password."), code=Code.WEAK_PASSWORD,
                            details={"reasons": [_("Enter a password.")]})
     if len(password) > 1000 or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in password):
         reason = _("The password may not contain control characters and is at most 1,000 "
                    "characters long.")
-        raise InvalidInput(reason, code="weak_password", details={"reasons": [reason]})
+        raise InvalidInput(reason, code=Code.WEAK_PASSWORD, details={"reasons": [reason]})
     try:
         validate_password(password, Holder(login, name))  # type: ignore[arg-type]
     except ValidationError as exc:
         reasons = [str(m) for m in exc.messages]
-        raise InvalidInput(" ".join(reasons), code="weak_password",
+        raise InvalidInput(" ".join(reasons), code=Code.WEAK_PASSWORD,
                            details={"reasons": reasons}) from None
     return password
 
@@ -109,7 +110,7 @@ def set_password(*, login: Any, password: Any, by: Any = None) -> Any:
     user = get_user_model().objects.filter(username=str(login)[:150]).first()
     if user is None:
         raise NotFound(_("There is no user 「%(login)s」.") % {"login": str(login)[:50]},
-                       code="unknown_user")
+                       code=Code.UNKNOWN_USER)
     check_policy(password, login=user.get_username(), name=_name_of(user))
     with transaction.atomic():
         user.set_password(password)
@@ -126,25 +127,25 @@ def change_own(*, user: Any, old: Any, new: Any, request: HttpRequest | None) ->
     login = user.get_username()
     if signin.is_throttled(signin.client_ip(request)):
         raise TooManyRequests(_("Too many failed sign-ins from this address. Please wait a few "
-                                "minutes and try again."), code="too_many_requests")
+                                "minutes and try again."), code=Code.TOO_MANY_REQUESTS)
     until = signin.locked_until(login, request)
     if until is not None:
         signin.refused(login, request)
-        raise TooManyRequests(locked_message(until), code="signin_locked")
+        raise TooManyRequests(locked_message(until), code=Code.SIGNIN_LOCKED)
     if not isinstance(old, str) or not isinstance(new, str):
         raise InvalidInput(_("Send the current password as old and the new one as new."),
-                           code="invalid_request")
+                           code=Code.INVALID_REQUEST)
     if not user.has_usable_password():
         raise InvalidInput(_("Your password is kept by the city's directory (LDAP); change it "
-                             "there."), code="no_local_password")
+                             "there."), code=Code.NO_LOCAL_PASSWORD)
     if not _checkable(old) or not user.check_password(old):
         signin.failed(login, request, step="password_change")
         audit.record(user=user, action="password_change_failed", target=f"user:{login}",
                      request=request, details={"login": login})
-        raise InvalidInput(_("The current password is wrong."), code="wrong_password")
+        raise InvalidInput(_("The current password is wrong."), code=Code.WRONG_PASSWORD)
     if new == old:
         raise InvalidInput(_("The new password is the same as the current one."),
-                           code="weak_password", details={"reasons": [
+                           code=Code.WEAK_PASSWORD, details={"reasons": [
                                _("The new password is the same as the current one.")]})
     check_policy(new, login=login, name=_name_of(user))
     with transaction.atomic():

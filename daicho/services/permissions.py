@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import RIGHTS, AnyUser
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.refs import OrgType
@@ -25,7 +26,7 @@ RULE_KEYS = {"subject", "rights", "records", "fields"}
 
 
 def _bad(at: str, message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_rules", details={"at": at})
+    return InvalidInput(message, code=Code.INVALID_RULES, details={"at": at})
 
 
 def _name(value: Any, at: str) -> str:
@@ -140,7 +141,7 @@ def set_rules(*, user: AnyUser, schema: LedgerSchema, rules: Any) -> list[dict[s
 
 def clean_sensitive(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise InvalidInput(_("sensitive must be true or false."), code="invalid_sensitive",
+        raise InvalidInput(_("sensitive must be true or false."), code=Code.INVALID_SENSITIVE,
                            details={"at": "sensitive"})
     return value
 
@@ -148,14 +149,15 @@ def clean_sensitive(value: Any) -> bool:
 def set_sensitive(*, user: AnyUser, schema: LedgerSchema, sensitive: Any) -> bool:
     """Mark the ledger sensitive (every view of a record or list is logged) or not."""
     access.require(user, schema, "manage")
-    sensitive = clean_sensitive(sensitive)
+    wanted = clean_sensitive(sensitive)
     with transaction.atomic():
         ledger = Ledger.objects.select_for_update().get(id=schema.id)
         settings = dict(ledger.settings) if isinstance(ledger.settings, dict) else {}
-        if settings.get("sensitive", False) is sensitive:
+        current: object = settings.get("sensitive", False)
+        if current is wanted:
             schema.ledger.settings = settings
-            return sensitive
-        if sensitive:
+            return wanted
+        if wanted:
             settings["sensitive"] = True
         else:
             settings.pop("sensitive", None)
@@ -163,10 +165,10 @@ def set_sensitive(*, user: AnyUser, schema: LedgerSchema, sensitive: Any) -> boo
         ledger.save(update_fields=["settings"])
         schema.ledger.settings = settings
         LedgerEvent.objects.create(ledger_id=schema.id, user_id=user.pk, action="sensitive",
-                                   details={"sensitive": sensitive})
+                                   details={"sensitive": wanted})
         audit.record(user=user, action="sensitive", target=f"ledger:{schema.id}",
-                     details={"sensitive": sensitive})
-    return sensitive
+                     details={"sensitive": wanted})
+    return wanted
 
 
 def default_rules(user: AnyUser) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound, TooLarge
 from daicho.models import PrintForm
 from daicho.printforms import xlsx
@@ -24,9 +25,9 @@ STATUS_KEYS = ("status", "ステータス")
 
 def _name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(_("Give the form a name."), code="invalid_name")
+        raise InvalidInput(_("Give the form a name."), code=Code.INVALID_NAME)
     if len(value.strip()) > 200:
-        raise InvalidInput(_("A form name is at most 200 characters."), code="invalid_name")
+        raise InvalidInput(_("A form name is at most 200 characters."), code=Code.INVALID_NAME)
     return value.strip()
 
 
@@ -60,7 +61,7 @@ def upload(*, user: AnyUser, schema: LedgerSchema, name: Any, data: bytes) -> Pr
     try:
         template = xlsx.load(data)
     except xlsx.TemplateError as exc:
-        raise InvalidInput(str(exc), code="invalid_form") from None
+        raise InvalidInput(str(exc), code=Code.INVALID_FORM) from None
     full = schema.full
     unknown = [k for k in template.placeholders
                if not known_key(full, k) and not _known_detail(user, full, k)]
@@ -68,10 +69,10 @@ def upload(*, user: AnyUser, schema: LedgerSchema, name: Any, data: bytes) -> Pr
         raise InvalidInput(
             _("These placeholders name no field of the ledger: %(keys)s")
             % {"keys": "、".join("{{" + k + "}}" for k in unknown)[:500]},
-            code="invalid_form", details={"unknown": unknown[:50]})
+            code=Code.INVALID_FORM, details={"unknown": unknown[:50]})
     with transaction.atomic():
         if PrintForm.objects.filter(ledger_id=schema.id).count() >= MAX_FORMS_PER_LEDGER:
-            raise InvalidInput(_("This ledger has too many print forms."), code="too_many_forms")
+            raise InvalidInput(_("This ledger has too many print forms."), code=Code.TOO_MANY_FORMS)
         form = PrintForm.objects.create(ledger_id=schema.id, name=clean, content=data,
                                         placeholders=template.placeholders,
                                         fonts=sorted(template.fonts), created_by_id=user.pk)
@@ -90,7 +91,7 @@ def get(user: AnyUser, schema: LedgerSchema, form_id: Any) -> PrintForm:
     try:
         fid = int(form_id)
     except (TypeError, ValueError):
-        raise InvalidInput(_("form is the id of a print form."), code="invalid_form") from None
+        raise InvalidInput(_("form is the id of a print form."), code=Code.INVALID_FORM) from None
     found = PrintForm.objects.filter(ledger_id=schema.id, id=fid).first()
     if found is None:
         raise NotFound()

@@ -21,6 +21,7 @@ from daicho import access
 from daicho.access import AnyUser
 from daicho.db import dialect
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import Conflict, FieldValueError, Forbidden, InvalidInput
 from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
@@ -37,11 +38,11 @@ def _comment(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(_("comment must be text."), code="invalid_comment")
+        raise InvalidInput(_("comment must be text."), code=Code.INVALID_COMMENT)
     try:
         return check_text(value.strip(), multiline=True, max_length=MAX_COMMENT)
     except FieldValueError as exc:
-        raise InvalidInput(exc.message, code="invalid_comment") from None
+        raise InvalidInput(exc.message, code=Code.INVALID_COMMENT) from None
 
 
 def _stale(schema: LedgerSchema, row: sel.Row, message: str) -> Conflict:
@@ -56,21 +57,21 @@ def take_action(*, user: AnyUser, schema: LedgerSchema, record_id: Any, action: 
     grant = access.require(user, schema, "view")
     seen = grant.schema("view")
     if not isinstance(action, str) or not action.strip():
-        raise InvalidInput(_("Name the action to take."), code="invalid_action")
+        raise InvalidInput(_("Name the action to take."), code=Code.INVALID_ACTION)
     if not isinstance(revision, int) or isinstance(revision, bool):
         raise InvalidInput(_("revision is required: the revision you loaded."),
-                           code="revision_required")
+                           code=Code.REVISION_REQUIRED)
     text = _comment(comment)
     full = grant.full
     with transaction.atomic():
         row = flow.full_row(user, schema, record_id, for_update=True)
         if full.process is None or row.status is None:
-            raise InvalidInput(_("This ledger has no process."), code="no_process")
+            raise InvalidInput(_("This ledger has no process."), code=Code.NO_PROCESS)
         process = flow.definition(full, row.process_version)
         named = [a for a in process.get("actions", []) if a["name"] == action.strip()]
         if not named:
             raise InvalidInput(_("There is no action 「%(name)s」 in this process.")
-                               % {"name": action.strip()[:100]}, code="unknown_action")
+                               % {"name": action.strip()[:100]}, code=Code.UNKNOWN_ACTION)
         found = next((a for a in named if a["from"] == row.status), None)
         if found is None:
             raise _stale(seen, row, _("The action 「%(name)s」 cannot be taken from the status "
@@ -83,10 +84,10 @@ def take_action(*, user: AnyUser, schema: LedgerSchema, record_id: Any, action: 
         allowed, acting_for = flow.actor(found, user, full, row)
         if not allowed or not flow.condition_holds(found, full, row):
             raise Forbidden(_("You may not take the action 「%(name)s」 on this record.")
-                            % {"name": found["name"]}, code="action_not_allowed")
+                            % {"name": found["name"]}, code=Code.ACTION_NOT_ALLOWED)
         if found.get("comment_required") and not text:
             raise InvalidInput(_("The action 「%(name)s」 needs a comment.")
-                               % {"name": found["name"]}, code="comment_required")
+                               % {"name": found["name"]}, code=Code.COMMENT_REQUIRED)
         approver = acting_for or user
         needed = flow.needed_count(found, full, row)
         approvers: list[str] = []
@@ -96,7 +97,7 @@ def take_action(*, user: AnyUser, schema: LedgerSchema, record_id: Any, action: 
             logins = list(given.order_by("at", "id").values_list("user__username", flat=True))
             if approver.get_username() in logins:
                 raise Conflict(_("This approval has already been given."),
-                               code="already_approved")
+                               code=Code.ALREADY_APPROVED)
             if len(logins) + 1 < needed:
                 ProcessApproval.objects.create(
                     ledger_id=full.id, record_id=row.id, action=found["name"],
@@ -161,7 +162,7 @@ def _day(value: Any, at: str) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise InvalidInput(_("Write the date as YYYY-MM-DD."), code="invalid_delegation",
+    raise InvalidInput(_("Write the date as YYYY-MM-DD."), code=Code.INVALID_DELEGATION,
                        details={"at": at})
 
 
@@ -175,17 +176,17 @@ def set_delegation(*, user: AnyUser, delegate: Any, starts: Any = None,
             ProcessDelegation.objects.filter(user_id=int(user.pk or 0)).delete()
             return delegation_json(user)
         if not isinstance(delegate, str):
-            raise InvalidInput(_("Give the login of the delegate."), code="invalid_delegation",
+            raise InvalidInput(_("Give the login of the delegate."), code=Code.INVALID_DELEGATION,
                                details={"at": "delegate"})
         person = get_user_model().objects.filter(username=delegate, is_active=True).first()
         if person is None or person.pk == user.pk:
             raise InvalidInput(_("There is no other user 「%(login)s」.")
-                               % {"login": delegate[:50]}, code="invalid_delegation",
+                               % {"login": delegate[:50]}, code=Code.INVALID_DELEGATION,
                                details={"at": "delegate"})
         first, last = _day(starts, "from"), _day(ends, "until")
         if last < first:
             raise InvalidInput(_("Give a period: from and until (YYYY-MM-DD), until not before "
-                                 "from."), code="invalid_delegation", details={"at": "until"})
+                                 "from."), code=Code.INVALID_DELEGATION, details={"at": "until"})
         ProcessDelegation.objects.update_or_create(
             user_id=int(user.pk or 0), defaults={"delegate": person, "starts": first, "ends": last})
     return delegation_json(user)

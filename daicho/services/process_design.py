@@ -17,6 +17,7 @@ from daicho import access
 from daicho.access import AnyUser
 from daicho.db import schema as ddl
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
@@ -36,7 +37,7 @@ BODY_KEYS = {"enabled", "statuses", "initial", "actions"}
 
 
 def _bad(at: str, message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_process", details={"at": at})
+    return InvalidInput(message, code=Code.INVALID_PROCESS, details={"at": at})
 
 
 def _name(value: Any, at: str, what: str) -> str:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import Conflict, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.requestdata import refuse_unknown_keys, whole_id
@@ -32,7 +33,7 @@ def rights_for(create: Any, update: Any, trash: Any, restore: Any) -> tuple[str,
 
 def _list(value: Any, name: str) -> Sequence[Any]:
     if not isinstance(value, list | tuple):
-        raise InvalidInput(_("%(name)s must be a list.") % {"name": name}, code="invalid_bulk")
+        raise InvalidInput(_("%(name)s must be a list.") % {"name": name}, code=Code.INVALID_BULK)
     return value
 
 
@@ -43,7 +44,7 @@ def _trash_item(item: Any, index: int) -> tuple[int, int]:
     revision = item.get("revision") if isinstance(item, dict) else None
     if rid is None or not isinstance(revision, int) or isinstance(revision, bool):
         raise InvalidInput(_("Each record to move to the trash needs its id and revision."),
-                           code="invalid_bulk", details={"op": "trash", "index": index})
+                           code=Code.INVALID_BULK, details={"op": "trash", "index": index})
     return rid, revision
 
 
@@ -56,12 +57,12 @@ def apply(*, user: AnyUser, schema: LedgerSchema, create: Any = (), update: Any 
     limit = settings.DAICHO["MAX_BULK_ITEMS"]
     if len(create) + len(update) + len(trash) + len(restore) > limit:
         raise InvalidInput(_("At most %(n)d items per request.") % {"n": limit},
-                           code="too_many_items")
+                           code=Code.TOO_MANY_ITEMS)
     ctx = ctx or ValueContext()
     targets = [_trash_item(item, i) for i, item in enumerate(trash)]
     back = [whole_id(rid) for rid in restore]
     if any(rid is None for rid in back):
-        raise InvalidInput(_("Give the id of a record."), code="invalid_bulk",
+        raise InvalidInput(_("Give the id of a record."), code=Code.INVALID_BULK,
                            details={"op": "restore"})
     with transaction.atomic():
         done: dict[str, Any] = {"created": [], "updated": []}
@@ -89,7 +90,7 @@ def set_field_on_matching(*, user: AnyUser, schema: LedgerSchema, filters: Seque
     history entry; at most the bulk limit, or nothing at all. `before` maps each record's id
     to the field's value before, for the caller's undo."""
     if not isinstance(code, str) or code not in schema.by_code:
-        raise InvalidInput(_("Choose a field."), code="unknown_field")
+        raise InvalidInput(_("Choose a field."), code=Code.UNKNOWN_FIELD)
     limit = settings.DAICHO["MAX_BULK_ITEMS"]
     ctx = ctx or ValueContext()
     with transaction.atomic():
@@ -106,11 +107,11 @@ def set_field_on_matching(*, user: AnyUser, schema: LedgerSchema, filters: Seque
             if len(items) > limit:
                 raise InvalidInput(
                     _("More than %(n)d records match. Narrow the filter and try again: "
-                      "nothing was changed.") % {"n": limit}, code="too_many_items")
+                      "nothing was changed.") % {"n": limit}, code=Code.TOO_MANY_ITEMS)
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
         if not items:
-            raise InvalidInput(_("No records match: nothing was changed."), code="no_records")
+            raise InvalidInput(_("No records match: nothing was changed."), code=Code.NO_RECORDS)
         done = records.bulk(user=user, schema=schema, update=items, ctx=ctx)
     return {**done, "before": before}

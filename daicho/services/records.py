@@ -22,6 +22,7 @@ from daicho import access
 from daicho.access import AnyUser
 from daicho.db import batch, dialect, search
 from daicho.db.dialect import q
+from daicho.error_codes import Code
 from daicho.errors import Conflict, FieldValueError, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.text import AutonumberType
@@ -53,7 +54,7 @@ def _fields_error(errors: dict[str, str], ctx: ValueContext | None = None,
     [{"row": N (1-based), "column": CODE, "message"}]."""
     rows = {code: found for code, found in (ctx.row_errors if ctx else {}).items()
             if code in errors}
-    return InvalidInput(_("Some values are not valid."), code="invalid_values",
+    return InvalidInput(_("Some values are not valid."), code=Code.INVALID_VALUES,
                         details={"fields": errors, **({"rows": rows} if rows else {}), **extra})
 
 
@@ -65,7 +66,7 @@ def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
     value final against the stored one (FieldType.against: a subtable's row ids). A refusal
     that names rows (a subtable's) puts them in `ctx.row_errors` for the error's details."""
     if not isinstance(values, dict):
-        raise InvalidInput(_("values must be an object of field codes."), code="invalid_values")
+        raise InvalidInput(_("values must be an object of field codes."), code=Code.INVALID_VALUES)
     errors: dict[str, str] = {}
     stored: dict[str, Any] = {}
     as_json: dict[str, Any] = {}
@@ -79,7 +80,7 @@ def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
         if ftype.computed:
             message = _("「%(name)s」 is calculated by its formula and cannot be written.") \
                 % {"name": f.name}
-            raise InvalidInput(message, code="read_only_field",
+            raise InvalidInput(message, code=Code.READ_ONLY_FIELD,
                                details={"field": code, "fields": {code: message}})
         if not ftype.writable:
             errors[code] = _("This field is filled in automatically.")
@@ -153,7 +154,7 @@ def _history_sql() -> str:
     return _HISTORY_SQL
 
 
-def _history(schema: LedgerSchema, user: AnyUser, entries: list[tuple[int, int, str, dict]],
+def _history(schema: LedgerSchema, user: AnyUser, entries: list[tuple[int, int, str, dict[str, Any]]],
              batch_id: str = "", extra: Mapping[str, Any] | None = None) -> None:
     """Write history rows with one executemany; `extra` goes with their events (a process
     action's details, daicho.services.process)."""
@@ -223,7 +224,7 @@ def _insert(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: Valu
     codes = [f.code for f in schema.fields]
     converters = [schema.type_of(f).to_param for f in schema.fields]
     rows: list[list[Any]] = []
-    history: list[tuple[int, int, str, dict]] = []
+    history: list[tuple[int, int, str, dict[str, Any]]] = []
     index_rows: list[tuple[int, str, str | None]] = []
     for n, (rid, item) in enumerate(zip(ids, items, strict=True)):
         for code, numbers in autonumbers.items():
@@ -303,7 +304,7 @@ class _Later:
 
     # (column, SQL type) of the changed fields -> per record: id, search key, their values
     updates: dict[tuple[tuple[str, str], ...], list[list[Any]]] = field(default_factory=dict)
-    history: list[tuple[int, int, str, dict]] = field(default_factory=list)
+    history: list[tuple[int, int, str, dict[str, Any]]] = field(default_factory=list)
     index: list[tuple[int, str, str | None]] = field(default_factory=list)
 
     def write(self, schema: LedgerSchema, user: AnyUser, batch_id: str) -> None:
@@ -369,7 +370,7 @@ def _apply_update(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: P
 
 
 def _unique_taken() -> Conflict:
-    return Conflict(_("A value that must be unique is already used."), code="unique")
+    return Conflict(_("A value that must be unique is already used."), code=Code.UNIQUE)
 
 
 def _conflict(schema: LedgerSchema, row: sel.Row, fields: list[str],
@@ -388,7 +389,7 @@ def _prepare_update(schema: LedgerSchema, user: AnyUser, record_id: Any, revisio
     """`locked`: rows already read and locked for a batch (sel.get_rows), by id."""
     if not isinstance(revision, int) or isinstance(revision, bool):
         raise InvalidInput(_("revision is required: the revision you loaded."),
-                           code="revision_required")
+                           code=Code.REVISION_REQUIRED)
     # The whole row (hidden fields too): the new search key is computed from all of it.
     row = (locked or {}).get(whole_id(record_id) or 0) or \
         sel.get_row(user, schema.full, record_id, for_update=True)
@@ -435,7 +436,7 @@ def _set_deleted(schema: LedgerSchema, user: AnyUser, row: sel.Row, deleted: boo
             )
         except IntegrityError:
             raise Conflict(_("A value that must be unique is already used by another record."),
-                           code="unique") from None
+                           code=Code.UNIQUE) from None
     _history(schema, user, [(row.id, row.revision + 1, "delete" if deleted else "restore", {})])
     _bump_count(schema, -1 if deleted else 1)
 
@@ -467,7 +468,7 @@ def restore_record(*, user: AnyUser, schema: LedgerSchema, record_id: Any,
             _check_unique(schema.full, row.raw, row.id, errors)
             if errors:
                 raise Conflict(_("A value that must be unique is already used by another record."),
-                               code="unique", details={"fields": errors})
+                               code=Code.UNIQUE, details={"fields": errors})
             _set_deleted(schema, user, row, False)
             grant.check_written([row.id], "delete")
         [row] = _rows_by_id(user, schema, [row.id])
@@ -510,7 +511,7 @@ def _revert(grant: access.Grant, user: AnyUser, record_id: Any, to_revision: Any
     if not isinstance(to_revision, int) or isinstance(to_revision, bool) or \
             not 1 <= to_revision <= row.revision:
         raise InvalidInput(_("to_revision must be a revision of this record."),
-                           code="invalid_revision")
+                           code=Code.INVALID_REVISION)
     target = values_at(schema, row, to_revision, ctx)
     # Only what this user may change goes back: hidden fields are not in `target`.
     writable = {code: value for code, value in target.items()
@@ -558,12 +559,12 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
     ctx = _writer_context(ctx, user)
     limit = settings.DAICHO["MAX_BULK_ITEMS"]
     if not isinstance(create, list | tuple) or not isinstance(update, list | tuple):
-        raise InvalidInput(_("create and update must be lists."), code="invalid_bulk")
+        raise InvalidInput(_("create and update must be lists."), code=Code.INVALID_BULK)
     grant = access.require(user, schema, *bulk_rights(create, update))
     adding, editing = grant.schema("add"), grant.schema("edit")
     if len(create) + len(update) > limit:
         raise InvalidInput(_("At most %(n)d items per request.") % {"n": limit},
-                           code="too_many_items")
+                           code=Code.TOO_MANY_ITEMS)
     batch_id = uuid.uuid4().hex
     problems: list[dict[str, Any]] = []
     with transaction.atomic():
@@ -608,7 +609,7 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
             updates.append((row, prepared))
         if problems:
             raise InvalidInput(_("Nothing was saved: some items are not valid."),
-                               code="invalid_values", details={"items": problems})
+                               code=Code.INVALID_VALUES, details={"items": problems})
         ids = _insert(grant, user, prepared_new, ctx, action="create", batch_id=batch_id,
                       right="add")
         later = _Later()

@@ -50,7 +50,7 @@ def login_key(login: str) -> str:
 def delay_after(failures: int) -> dt.timedelta:
     """How long the lock lasts after this many failures (LOCK_AFTER or more)."""
     doublings = min(max(failures - LOCK_AFTER, 0), 20)
-    return min(FIRST_DELAY * 2 ** doublings, MAX_DELAY)
+    return min(FIRST_DELAY * (1 << doublings), MAX_DELAY)
 
 
 def locked_until(login: str, request: HttpRequest | None) -> dt.datetime | None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access, outbound
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import Conflict, InvalidInput, NotFound
 from daicho.models import Job, Ledger, Webhook, WebhookDelivery
 from daicho.selectors.ledgers import LedgerSchema
@@ -104,7 +105,7 @@ def list_hooks(schema: LedgerSchema) -> list[dict[str, Any]]:
 
 
 def _bad(at: str, message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_webhooks", details={"at": at})
+    return InvalidInput(message, code=Code.INVALID_WEBHOOKS, details={"at": at})
 
 
 def _clean_hook(spec: Any, at: str, existing: dict[int, Webhook]) -> dict[str, Any]:
@@ -222,10 +223,10 @@ def retry(*, user: AnyUser, schema: LedgerSchema, delivery_id: int) -> WebhookDe
                 if delivery.hook_id is not None else None)
         if hook is None:
             raise Conflict(_("The webhook of this delivery was removed, so it cannot be sent "
-                             "again."), code="webhook_removed")
+                             "again."), code=Code.WEBHOOK_REMOVED)
         if not hook.enabled:
             raise Conflict(_("This webhook is switched off. Switch it on to send again."),
-                           code="webhook_off")
+                           code=Code.WEBHOOK_OFF)
         if hook.suspended_at is not None:  # sending again means the receiver is back
             Webhook.objects.filter(id=hook.id).update(suspended_at=None, failures=0)
         delivery.status, delivery.attempts = "pending", 0

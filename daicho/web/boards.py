@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import Conflict, FieldValueError, Forbidden, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.temporal import parse_date
@@ -105,7 +106,7 @@ class Source:
         row = sel.get_row(user, schema, record_id)
         if not self.writable_by(schema) or not editable_ids(user, schema, [row.id]):
             raise Forbidden(_("You may not change 「%(name)s」 of this record, so it was not "
-                              "moved.") % {"name": self.name}, code="move_not_allowed")
+                              "moved.") % {"name": self.name}, code=Code.MOVE_NOT_ALLOWED)
         record = sel.record_json(schema, row, ValueContext())
         return Moved(writer.update_record(user=user, schema=schema, record_id=record_id,
                                           revision=revision,
@@ -130,7 +131,7 @@ class DateSource(FieldSource):
         try:  # a day dropped on, or typed in the card's menu (2024-04-01, R6.4.1, 令和6年4月1日)
             day = parse_date(to)
         except FieldValueError as exc:
-            raise InvalidInput(exc.message, code="invalid_move") from None
+            raise InvalidInput(exc.message, code=Code.INVALID_MOVE) from None
         if not self.timed:
             return day.isoformat()
         old = record["values"].get(self.code)
@@ -249,7 +250,7 @@ class StatusSource(Source):
                                details={"current": sel.record_json(seen, row, ValueContext())})
             raise Forbidden(_("There is no action you may take now that moves this record "
                               "from 「%(from)s」 to 「%(to)s」.")
-                            % {"from": row.status, "to": to[:100]}, code="action_not_allowed")
+                            % {"from": row.status, "to": to[:100]}, code=Code.ACTION_NOT_ALLOWED)
         name = offer.action["name"]
         record = process_writer.take_action(user=user, schema=schema, record_id=row.id,
                                             action=name, revision=revision, comment=comment)
@@ -294,7 +295,7 @@ def source_for(schema: LedgerSchema, kind: str, code: Any) -> Source:
     found = next((s for s in sources(schema, kind) if s.code == code), None)
     if found is None:
         raise InvalidInput(_("This field cannot be used for a calendar or a kanban board."),
-                           code="invalid_board")
+                           code=Code.INVALID_BOARD)
     return found
 
 
@@ -303,7 +304,7 @@ def clean_board(schema: LedgerSchema, board: Any) -> dict[str, Any]:
     if not board:
         return {}
     if not isinstance(board, dict) or board.get("kind") not in KINDS:
-        raise InvalidInput(_("A board is a calendar or a kanban."), code="invalid_board")
+        raise InvalidInput(_("A board is a calendar or a kanban."), code=Code.INVALID_BOARD)
     kind = str(board["kind"])
     source = source_for(schema, kind, board.get("field"))
     out: dict[str, Any] = {"kind": kind, "field": source.code}

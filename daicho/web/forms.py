@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
 from daicho.fields import REGISTRY
 from daicho.models import Field
@@ -165,9 +166,10 @@ def changed_values(user: AnyUser, schema: LedgerSchema, sub: Submission) -> dict
     refused at its field."""
     from daicho.web.resolve import Resolver
 
+    values: dict[str, Any]
     values, errors = Resolver(user, schema).values(sub.changed(schema))
     if errors:
-        raise InvalidInput(_("Some values are not valid."), code="invalid_values",
+        raise InvalidInput(_("Some values are not valid."), code=Code.INVALID_VALUES,
                            details={"fields": errors})
     return values
 

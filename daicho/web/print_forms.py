@@ -17,6 +17,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.importing.wareki import format_wareki
@@ -39,7 +40,7 @@ CONTENT_TYPES = {
 
 class PdfUnavailable(DaichoError):
     status = 503
-    code = "pdf_unavailable"
+    code = Code.PDF_UNAVAILABLE
 
 
 @dataclass
@@ -119,7 +120,7 @@ def _records(user: AnyUser, schema: LedgerSchema, filters: list[str], search: st
         if len(out) > PRINT_LIMIT:
             raise InvalidInput(_("A printed list holds at most %(n)s records. Narrow the list "
                                  "down with a filter first.") % {"n": f"{PRINT_LIMIT:,}"},
-                               code="too_many_records")
+                               code=Code.TOO_MANY_RECORDS)
         cursor = page.next_cursor
         if cursor is None:
             return out
@@ -166,7 +167,7 @@ def render(user: AnyUser, schema: LedgerSchema, form: PrintForm, *, fmt: str,
            sort: str | None = None) -> Printed:
     """One record (`record_id`) or the list matching `filters`/`search`, as xlsx or pdf."""
     if fmt not in CONTENT_TYPES:
-        raise InvalidInput(_("format must be xlsx or pdf."), code="invalid_format")
+        raise InvalidInput(_("format must be xlsx or pdf."), code=Code.INVALID_FORMAT)
     ctx = ValueContext()
     if record_id is not None:
         records = sel.records_json(schema, [sel.get_row(user, schema, record_id)], ctx)
@@ -187,12 +188,12 @@ def render(user: AnyUser, schema: LedgerSchema, form: PrintForm, *, fmt: str,
             content = paging.fill(template, common=common.get,
                                   rows=lambda key: rows if xlsx.special(key) is None else None)
     except paging.FormTooLarge as exc:
-        raise InvalidInput(str(exc), code="form_too_large") from None
+        raise InvalidInput(str(exc), code=Code.FORM_TOO_LARGE) from None
     if fmt == "pdf":
         try:
             content = pdf.to_pdf(content, set(form.fonts))
         except pdf.MissingFonts as exc:
-            raise InvalidInput(str(exc), code="missing_fonts") from None
+            raise InvalidInput(str(exc), code=Code.MISSING_FONTS) from None
         except pdf.ConvertError as exc:
             raise PdfUnavailable(str(exc)) from None
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import FieldValueError, InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.models import Field, Org
@@ -164,4 +165,4 @@ def batch_problems(resolver: Resolver, create: Any, update: Any) -> list[dict[st
 def refuse(problems: list[dict[str, Any]]) -> None:
     if problems:
         raise InvalidInput(_("Nothing was saved: some items are not valid."),
-                           code="invalid_values", details={"items": problems})
+                           code=Code.INVALID_VALUES, details={"items": problems})

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
+from daicho.error_codes import Code
 from daicho.errors import FieldValueError, InvalidInput, NotFound
 from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
@@ -35,11 +36,11 @@ def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> di
     """Check a view's settings the way the list page will use them, so a saved view always opens."""
     name = spec.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(_("Give the view a name."), code="invalid_name")
+        raise InvalidInput(_("Give the view a name."), code=Code.INVALID_NAME)
     try:
         name = check_text(name.strip(), multiline=False, max_length=200)
     except FieldValueError as exc:
-        raise InvalidInput(exc.message, code="invalid_name") from None
+        raise InvalidInput(exc.message, code=Code.INVALID_NAME) from None
     known = {*schema.by_code, *schema.pseudo}  # the status column of a process too
     columns = [c for c in spec.get("columns", []) if c in known]
     widths = {c: max(40, min(int(w), 2000)) for c, w in (spec.get("widths") or {}).items()
@@ -86,7 +87,7 @@ def save_view(*, user: AnyUser, schema: LedgerSchema, spec: dict[str, Any], shar
     with transaction.atomic():
         if view is None:
             if SavedView.objects.filter(ledger_id=schema.id).count() >= MAX_VIEWS_PER_LEDGER:
-                raise InvalidInput(_("This ledger has too many saved views."), code="too_many_views")
+                raise InvalidInput(_("This ledger has too many saved views."), code=Code.TOO_MANY_VIEWS)
             view = SavedView(ledger_id=schema.id, created_by_id=user.pk)
         view.owner_id = None if shared else user.pk
         for key, value in clean.items():
@@ -109,13 +110,13 @@ def export_views(schema: LedgerSchema) -> list[dict[str, Any]] | None:
 def apply_views(user: AnyUser, schema: LedgerSchema, value: Any) -> list[str]:
     """The design's shared views on a new ledger, each checked as a saved view is."""
     if not isinstance(value, list):
-        raise InvalidInput(_("views holds a list of views."), code="invalid_design",
+        raise InvalidInput(_("views holds a list of views."), code=Code.INVALID_DESIGN,
                            details={"at": "views"})
     notes = []
     for i, spec in enumerate(value):
         try:
             if not isinstance(spec, dict):
-                raise InvalidInput(_("Each view is an object."), code="invalid_design")
+                raise InvalidInput(_("Each view is an object."), code=Code.INVALID_DESIGN)
             save_view(user=user, schema=schema, spec=spec, shared=True)
         except InvalidInput as exc:
             notes.append(_("View %(n)d was not copied: %(reason)s")

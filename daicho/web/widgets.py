@@ -225,7 +225,7 @@ class DateWidget(Widget):
     filter = fk.RangeFilter("date")
 
     def _month(self, field: Field) -> bool:
-        return field.options.get("precision") == "month"
+        return bool(field.options.get("precision") == "month")
 
     def show(self, field: Field, value: Any, names: Names) -> SafeString:
         if not value:
@@ -244,7 +244,7 @@ class DateWidget(Widget):
     def text_of(self, field: Field, value: Any) -> str:
         if not value:
             return ""
-        return value[:7] if self._month(field) else value
+        return str(value[:7] if self._month(field) else value)
 
     def to_service(self, field: Field, text: str) -> Any:
         if text and self._month(field) and len(text) == 7:
@@ -536,8 +536,9 @@ _register_late()
 def _formula_widget(result: str) -> Widget:
     """The formula widget of a result type: that type's filter control and alignment."""
     inner = WIDGETS[result]
-    return type(f"Formula{result.title()}Widget", (FormulaWidget,),
-                {"filter": inner.filter, "numeric": inner.numeric})()
+    cls: type[Widget] = type(f"Formula{result.title()}Widget", (FormulaWidget,),
+                             {"filter": inner.filter, "numeric": inner.numeric})
+    return cls()
 
 
 def widget_for(field: Field) -> Widget:

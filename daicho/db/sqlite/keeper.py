@@ -81,7 +81,7 @@ def keep_wal_small(path: str, limit: int = WAL_LIMIT) -> bool | None:
         return None
     with _lock:
         busy, _frames, _copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    return busy == 0
+    return bool(busy == 0)
 
 
 def held() -> int:

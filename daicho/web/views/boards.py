@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
+from daicho.localtime import TOKYO
 from daicho.models import Field
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
@@ -154,7 +156,7 @@ def calendar(request: HttpRequest, ledger_id: int) -> HttpResponse:
         by_day: dict[str, list[Card]] = {}
         for card in _cards(request, schema, form, records, context["may_move"]):
             by_day.setdefault(card.key, []).append(card)
-        today = dt.datetime.now(boards.TOKYO).date()
+        today = dt.datetime.now(TOKYO).date()
         weeks = [[{"date": d, "iso": d.isoformat(), "cards": by_day.get(d.isoformat(), []),
                    "outside": form.mode == "month" and d.month != form.at.month,
                    "today": d == today} for d in week] for week in period.weeks()]
@@ -222,12 +224,12 @@ def kanban_column(request: HttpRequest, ledger_id: int) -> HttpResponse:
     schema, _view, state, form = _setup(request, ledger_id, "kanban")
     if form.source is None:
         raise InvalidInput(_("This ledger has no field to draw a kanban board by."),
-                           code="invalid_board")
+                           code=Code.INVALID_BOARD)
     key = request.GET.get("col", "")
     column = next((c for c in form.source.columns(schema, {key: 1}) if c.key == key), None)
     if column is None or not request.GET.get("after"):
         raise InvalidInput(_("The cards to load are missing from the address."),
-                           code="invalid_cursor")
+                           code=Code.INVALID_CURSOR)
     may_move = form.source.writable_by(schema)
     ctx = ValueContext()
     rows, more = _column_rows(request, schema, state, form, column,
@@ -252,7 +254,7 @@ def move(request: HttpRequest, ledger_id: int) -> HttpResponse:
     kind = body.get("kind")
     if kind not in boards.KINDS or not isinstance(body.get("to"), str):
         raise InvalidInput(_("Choose the day or the column to move the record to."),
-                           code="invalid_move")
+                           code=Code.INVALID_MOVE)
     source = boards.source_for(schema, str(kind), body.get("field"))
     moved = source.move(user=request.user, schema=schema, record_id=body.get("record"),
                         revision=body.get("revision"), to=body["to"], comment=body.get("comment"))

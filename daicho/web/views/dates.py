@@ -9,8 +9,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from daicho.errors import FieldValueError
-from daicho.fields.temporal import TOKYO, check_year, parse_date, read_datetime
+from daicho.fields.temporal import check_year, parse_date, read_datetime
 from daicho.importing.wareki import format_wareki
+from daicho.localtime import TOKYO
 from daicho.web.views.common import json_endpoint
 
 MAX_TEXT = 40

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import Conflict, DaichoError, NotFound
 from daicho.fields import REGISTRY, type_for
 from daicho.models import Field
@@ -136,7 +137,7 @@ def field_retype(request: HttpRequest, ledger_id: int, code: str) -> HttpRespons
     try:
         svc.update_field(user=request.user, schema=schema, code=code, patch=patch)
     except Conflict as exc:
-        if exc.code != "values_not_convertible":
+        if exc.code != Code.VALUES_NOT_CONVERTIBLE:
             return _failed(request, schema, exc, code)
         return _render(request, schema, status=409, preview={
             "field": f, "type": type_key, "type_label": REGISTRY[type_key].label,

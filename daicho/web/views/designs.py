@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.requestdata import parse_json
 from daicho.selectors.ledgers import LedgerSchema
@@ -55,10 +56,10 @@ def design_from_request(request: HttpRequest) -> dict[str, object] | None:
     if upload is not None:
         if upload.size is None or upload.size > MAX_DESIGN_FILE:
             raise InvalidInput(_("A design file is at most %(n)d bytes.")
-                               % {"n": MAX_DESIGN_FILE}, code="too_large")
+                               % {"n": MAX_DESIGN_FILE}, code=Code.TOO_LARGE)
         value = parse_json(upload.read(MAX_DESIGN_FILE + 1))
         if not isinstance(value, dict):
-            raise InvalidInput(_("This is not a daicho ledger design."), code="invalid_design")
+            raise InvalidInput(_("This is not a daicho ledger design."), code=Code.INVALID_DESIGN)
         return value
     template = request.POST.get("template", "")
     return designs.template_design(request.user, template) if template else None

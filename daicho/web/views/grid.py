@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import Conflict, InvalidInput
 from daicho.fields import REGISTRY, type_for
 from daicho.fields.context import ValueContext
@@ -92,7 +93,7 @@ def rows(request: HttpRequest, ledger_id: int) -> HttpResponse:
     _view, state = _state(request, schema)
     if not state.after:
         raise InvalidInput(_("The rows to load are missing from the address."),
-                           code="invalid_cursor")
+                           code=Code.INVALID_CURSOR)
     ctx = ValueContext()
     result = grid.fetch_page(request.user, schema, state, ctx)
     audit.viewed(request, schema)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
 from daicho.i18n import join_list
 from daicho.importing import ImportFileError, ParsedTable, text_of
@@ -306,7 +307,7 @@ def _choices_from_post(request: HttpRequest, table: ParsedTable,
         name = (request.POST.get(f"name-{i}") or "").strip()[:200] if new_ledger else ""
         type_key = request.POST.get(f"type-{i}") or col.type if new_ledger else col.type
         if type_key not in allowed:
-            raise InvalidInput(_("Unknown field type."), code="invalid_type")
+            raise InvalidInput(_("Unknown field type."), code=Code.INVALID_TYPE)
         options: dict[str, Any] | None = None
         if type_key != col.type and type_key in ("choice", "multichoice"):
             values = dict.fromkeys(text_of(cell) for cell in table.raw[k]
@@ -435,7 +436,7 @@ def rollback(request: HttpRequest) -> HttpResponse:
     try:
         done = svc.rollback_import(user=request.user, batch_id=batch_id, confirm=confirm)
     except Conflict as exc:
-        if exc.code != "edited_since_import":
+        if exc.code != Code.EDITED_SINCE_IMPORT:
             messages.error(request, exc.message)
             return redirect("web:home")
         return render(request, "web/import/rollback.html", {

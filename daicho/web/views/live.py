@@ -13,6 +13,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.selectors import changes
@@ -35,16 +36,16 @@ def _since(value: Any) -> dt.datetime:
         since = None
     if since is None or since.tzinfo is None:
         raise InvalidInput(_("The time of the last update is not valid; reload the page."),
-                           code="invalid_since")
+                           code=Code.INVALID_SINCE)
     return since
 
 
-def _ids(value: Any, key: str) -> list[int]:
+def _ids(value: Any, code: Code) -> list[int]:
     if not isinstance(value, list) or len(value) > MAX_SHOWN or \
             not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**62
                     for i in value):
         raise InvalidInput(_("The list of rows shown is not valid; reload the page."),
-                           code="invalid_" + key)
+                           code=code)
     return value
 
 
@@ -58,7 +59,7 @@ def _editing(request: HttpRequest, schema: LedgerSchema, value: Any) -> int | No
         return None
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidInput(_("The list of rows shown is not valid; reload the page."),
-                           code="invalid_editing")
+                           code=Code.INVALID_EDITING)
     try:
         return sel.get_row(request.user, schema, value).id
     except NotFound:
@@ -73,7 +74,7 @@ def poll(request: HttpRequest, ledger_id: int) -> HttpResponse:
     body = json_body(request, ("since", "shown", "editing", "query", "columns"))
     schema = access.ledger_for(request.user, ledger_id, "view")
     since = _since(body.get("since"))
-    shown = _ids(body.get("shown", []), "shown")
+    shown = _ids(body.get("shown", []), Code.INVALID_SHOWN)
     state = _state(request, schema, body.get("query"))
     editing = _editing(request, schema, body.get("editing"))
     now = changes.next_since()
@@ -135,7 +136,7 @@ def subtotals(request: HttpRequest, ledger_id: int) -> HttpResponse:
     state = grid.parse_state(request.GET, schema, view)
     grouping = groups.parse(schema, state.group)
     if grouping is None:
-        raise InvalidInput(_("Choose a field to group by."), code="invalid_group_by")
+        raise InvalidInput(_("Choose a field to group by."), code=Code.INVALID_GROUP_BY)
     found = groups.subtotals(request.user, schema, grouping, state,
                              grid.visible_fields(schema, state))
     return JsonResponse({"groups": found}, json_dumps_params={"ensure_ascii": False})

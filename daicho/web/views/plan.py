@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
 from daicho.importing.wareki import format_fiscal_year
 from daicho.plan import candidates as candidates_svc
@@ -320,9 +321,9 @@ def committee_report(request: HttpRequest) -> HttpResponse:
         return _render(request, "web/plan/report.html", "report", context)
     try:
         if fmt not in REPORT_FORMATS:
-            raise InvalidInput(_("Choose Excel or PDF."), code="invalid_format")
+            raise InvalidInput(_("Choose Excel or PDF."), code=Code.INVALID_FORMAT)
         if request.GET.get("fy") != str(year):
-            raise InvalidInput(_("Choose a fiscal year from the list."), code="invalid_year")
+            raise InvalidInput(_("Choose a fiscal year from the list."), code=Code.INVALID_YEAR)
         body = _write_report(request.user, year, fmt)
     except DaichoError as exc:
         return _render(request, "web/plan/report.html", "report",
@@ -349,7 +350,7 @@ def _version_id(text: str | None) -> int:
         number = int(text or "")
     except ValueError:
         raise InvalidInput(_("Choose the versions to compare from the lists."),
-                           code="invalid_version") from None
+                           code=Code.INVALID_VERSION) from None
     if not 0 < number < 2**62:
         raise NotFound()
     return number

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
-from daicho.printforms import pdf
+from daicho.printforms import pdf, xlsx
 from daicho.services import print_forms as svc
 from daicho.web.views.common import page
 
@@ -34,10 +35,10 @@ def add(request: HttpRequest, ledger_id: int) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
         if upload is None:
-            raise InvalidInput(_("Choose the Excel file of the form."), code="no_file")
+            raise InvalidInput(_("Choose the Excel file of the form."), code=Code.NO_FILE)
         form = svc.upload(user=request.user, schema=schema,
                           name=request.POST.get("name") or upload.name or "",
-                          data=upload.read(svc.xlsx.MAX_TEMPLATE_BYTES + 1))
+                          data=upload.read(xlsx.MAX_TEMPLATE_BYTES + 1))
     except DaichoError as exc:
         messages.error(request, exc.message)
     else:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
+from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput, NotFound
 from daicho.requestdata import parse_json
 from daicho.selectors.ledgers import LedgerSchema
@@ -32,7 +33,7 @@ def _widths(text: str) -> dict[str, Any]:
     try:
         widths = parse_json(text or "{}")
     except InvalidInput as exc:
-        if exc.code == "invalid_text":
+        if exc.code == Code.INVALID_TEXT:
             raise
         return {}
     return widths if isinstance(widths, dict) else {}

@@ -1,0 +1,74 @@
+"""openapi.json describes real types for the endpoints whose answer has a fixed shape (issue 18):
+their success response is a named schema with exactly its keys, none of them untyped."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import ApiClient
+
+# (method, path, status) of every endpoint whose body has a fixed shape and is typed
+# (daicho/api/schemas.py). A record's values stay a free object; so do the answers not listed.
+TYPED = [
+    ("get", "/api/v1/ledgers", "200"),
+    ("post", "/api/v1/ledgers", "201"),
+    ("get", "/api/v1/ledgers/{ledger_id}", "200"),
+    ("patch", "/api/v1/ledgers/{ledger_id}", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/fields", "201"),
+    ("put", "/api/v1/ledgers/{ledger_id}/fields/order", "200"),
+    ("patch", "/api/v1/ledgers/{ledger_id}/fields/{code}", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/fields/{code}/restore", "200"),
+    ("post", "/api/v1/ledger-designs", "201"),
+    ("get", "/api/v1/templates", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/records", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/records/{record_id}/history", "200"),
+    ("get", "/api/v1/orgs", "200"),
+    ("post", "/api/v1/orgs", "201"),
+    ("get", "/api/v1/orgs/{code}/history", "200"),
+    ("get", "/api/v1/roles", "200"),
+    ("get", "/api/v1/users", "200"),
+    ("get", "/api/v1/notifications/count", "200"),
+    ("post", "/api/v1/notifications/read", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/permissions", "200"),
+    ("put", "/api/v1/ledgers/{ledger_id}/permissions", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/records/{record_id}/comments/{comment_id}/history", "200"),
+]
+
+
+@pytest.fixture
+def spec(anon: ApiClient) -> dict[str, Any]:
+    resp = anon.client.get("/api/v1/openapi.json")
+    assert resp.status_code == 200
+    found: dict[str, Any] = json.loads(resp.content)
+    return found
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = spec["components"]["schemas"][name]
+    return schema
+
+
+def _typed(schema: dict[str, Any]) -> bool:
+    return any(k in schema for k in ("type", "$ref", "anyOf", "allOf", "oneOf", "enum", "const"))
+
+
+@pytest.mark.parametrize(("method", "path", "status"), TYPED)
+def test_a_fixed_shape_is_described(spec: dict[str, Any], method: str, path: str,
+                                    status: str) -> None:
+    response = spec["paths"][path][method]["responses"][status]
+    body = response.get("content", {}).get("application/json", {}).get("schema", {})
+    assert _typed(body), f"{method.upper()} {path}: untyped {status} response {body}"
+    shape = _resolve(spec, body)
+    assert shape.get("type") == "object" and shape.get("properties"), (method, path, shape)
+    assert shape.get("additionalProperties") is False, (method, path)
+    untyped = [key for key, prop in shape["properties"].items() if not _typed(prop)]
+    assert untyped == [], f"{method.upper()} {path}: untyped keys {untyped}"
+
+
+def test_the_list_names_real_endpoints(spec: dict[str, Any]) -> None:
+    assert all(method in spec["paths"].get(path, {}) for method, path, _status in TYPED)
