@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if name == "import":
         args.early = _start_reading(args)
     _setup_django()
-    from daicho import commands  # noqa: F401  (registers COMMANDS)
+    from daicho.cli import commands  # noqa: F401  (registers COMMANDS)
     from daicho.errors import DaichoError
     from daicho.services import audit
 
@@ -282,6 +282,3 @@ def run() -> NoReturn:
     logging.shutdown()
     os._exit(code)
 
-
-if __name__ == "__main__":
-    run()

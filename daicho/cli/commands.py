@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils.translation import gettext as _
 
-from daicho.cli import command
+from daicho.cli.entry import command
 from daicho.errors import DaichoError, InvalidInput, NotFound
 from daicho.i18n import join_list
 from daicho.services import accounts, passwords
@@ -53,7 +53,7 @@ def serve(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("demo")
 def demo(args: argparse.Namespace) -> dict[str, Any]:
-    from daicho.demo import load_demo
+    from daicho.demo.city import load_demo
 
     created = load_demo()
     if not created:
@@ -374,7 +374,7 @@ class _ProgressBar:
 def import_file(args: argparse.Namespace) -> dict[str, Any]:
     from pathlib import Path
 
-    from daicho.import_text import failure_text, success_text
+    from daicho.cli.import_text import failure_text, success_text
     from daicho.services.imports import ImportOptions, run_import
 
     user = acting_user(args.as_login)
