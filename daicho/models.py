@@ -92,6 +92,8 @@ class ApiToken(models.Model):
 
 class Ledger(models.Model):
     name = models.CharField(max_length=200)
+    # A stable key code finds a ledger by (the plan's ledgers, daicho.plan.ledgers), never its name.
+    key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     description = models.TextField(blank=True)
     # Physical table name; assigned once from the id and never changed.
     table_name = models.CharField(max_length=64, unique=True, null=True)

@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from daicho import access
 from daicho.errors import InvalidInput, NotFound
 from daicho.plan import data, kpi
-from daicho.plan.demo import REVISIONS
-from daicho.plan.ledgers import open_ledger
+from daicho.plan.ledgers import REVISIONS, open_ledger
 from daicho.selectors import records as sel
 from daicho.services import records as record_svc
 

@@ -1,8 +1,8 @@
 """Loads the demo city's IT optimisation plan as ledgers, through the services.
 
-Idempotent like daicho.demo: a ledger is created and filled only when no ledger of its name
+Idempotent like daicho.demo.city: a ledger is created and filled only when no ledger of its name
 exists. The KPI definitions live in the settings of the 目標指標 ledger (see daicho.plan.kpi).
-The audit cycle's ledgers (daicho.plan.demo_audits) come after the ledgers they link to, and
+The audit cycle's ledgers (daicho.demo.plan_audits) come after the ledgers they link to, and
 their links are found by the linked records' numbers (監査番号, 項目番号 …), so a ledger created
 in a later run links to the records already there.
 """
@@ -18,10 +18,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from daicho.access import AnyUser
-from daicho.fields.context import ValueContext
-from daicho.models import Ledger, Org
-from daicho.plan import data
-from daicho.plan.demo_audits import (
+from daicho.demo.plan_audits import (
     audit_answer_fields,
     audit_cycle,
     audit_fields,
@@ -31,7 +28,7 @@ from daicho.plan.demo_audits import (
     audit_item_records,
     audit_plan_fields,
 )
-from daicho.plan.demo_governance import (
+from daicho.demo.plan_governance import (
     committee_item_fields,
     committee_meeting_fields,
     plan_info_fields,
@@ -39,7 +36,7 @@ from daicho.plan.demo_governance import (
     progress_fields,
     revision_fields,
 )
-from daicho.plan.demo_sources import (
+from daicho.demo.plan_sources import (
     online_fields,
     online_records,
     paperless_fields,
@@ -47,6 +44,10 @@ from daicho.plan.demo_sources import (
     print_fields,
     print_records,
 )
+from daicho.fields.context import ValueContext
+from daicho.models import Ledger, Org
+from daicho.plan import data
+from daicho.plan import ledgers as keys
 from daicho.plan.reference_text import REFERENCE_TEXT
 from daicho.plan.seed_text import KPI_BASELINES, MEASURE_TEXT
 from daicho.selectors import records as sel
@@ -55,14 +56,14 @@ from daicho.services import ledgers, records
 
 Values = dict[str, Any]
 
-PLAN_INFO = "計画概要"
-INVENTORY = "情報システム台帳"
-MEASURES = "全体最適化取組"
-PROGRESS = "取組進捗"
-COMMITTEE_MEETINGS = "委員会開催"
-COMMITTEE_ITEMS = "委員会議題"
-REVISIONS = "計画改定"
-KPIS = "目標指標"
+PLAN_INFO = keys.NAMES[keys.PLAN_INFO]
+INVENTORY = keys.NAMES[keys.INVENTORY]
+MEASURES = keys.NAMES[keys.MEASURES]
+PROGRESS = keys.NAMES[keys.PROGRESS]
+COMMITTEE_MEETINGS = keys.NAMES[keys.COMMITTEE_MEETINGS]
+COMMITTEE_ITEMS = keys.NAMES[keys.COMMITTEE_ITEMS]
+REVISIONS = keys.NAMES[keys.REVISIONS]
+KPIS = keys.NAMES[keys.KPIS]
 AUDIT_ITEMS = "情報セキュリティ監査項目"
 AUDIT_PLANS = "情報セキュリティ監査計画"
 AUDITS = "情報セキュリティ監査"
@@ -74,7 +75,9 @@ MEETINGS = "会議"
 ONLINE = "電子申請手続"
 PAPERLESS = "ペーパーレス会議システム整備"
 PRINTS = "プリント枚数"
-REFERENCES = ["参考資料1", "参考資料2", "参考資料3"]
+REFERENCES = [keys.NAMES[key] for key in keys.REFERENCES]
+# The key daicho.plan finds each of the plan's own ledgers by (the demo-only ones have none).
+KEY_OF = {name: key for key, name in keys.NAMES.items()}
 # Ledgers whose records are fictional, generated for the demo (not from the seed): marked as such
 # in their description and settings (``demo_data``), and on the KPI dashboard.
 DEMO_ONLY = [AUDIT_ITEMS, AUDIT_PLANS, AUDITS, AUDIT_ANSWERS, AUDIT_FINDINGS, AUDIT_IMPROVEMENTS,
@@ -553,9 +556,10 @@ def load_plan(actor: AnyUser) -> list[str]:
                          create=[{"values": v} for v in rows[start:start + 1000]])
         extra: Values = {"kpis": KPI_DEFINITIONS} if name == KPIS else \
             {"demo_data": True} if name in DEMO_ONLY else {}
-        if extra:
+        if extra or name in KEY_OF:
             ledger = Ledger.objects.get(id=schema.id)
             ledger.settings = {**ledger.settings, **extra}
-            ledger.save(update_fields=["settings"])
+            ledger.key = KEY_OF.get(name)
+            ledger.save(update_fields=["settings", "key"])
         created.append(name)
     return created
