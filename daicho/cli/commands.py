@@ -202,11 +202,11 @@ def audit_anchor_now(args: argparse.Namespace) -> dict[str, Any]:
 
     from django.conf import settings
 
-    from daicho import config
+    from daicho import environment
     from daicho.services import audit_anchor
 
-    folder = Path(args.dir).resolve() if args.dir else config.audit_anchor_dir()
-    if folder is None and not config.audit_anchor_syslog():
+    folder = Path(args.dir).resolve() if args.dir else environment.audit_anchor_dir()
+    if folder is None and not environment.audit_anchor_syslog():
         raise InvalidInput(_("Set DAICHO_AUDIT_ANCHOR_DIR (or DAICHO_AUDIT_ANCHOR_SYSLOG=1), or "
                              "give --dir, to say where the anchor is written."),
                            code="no_anchor_dir")
@@ -223,11 +223,11 @@ def audit_anchor_now(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("audit prune")
 def audit_prune(args: argparse.Namespace) -> dict[str, Any]:
-    from daicho import config
+    from daicho import environment
     from daicho.services.audit import prune
 
     try:
-        days = args.days if args.days is not None else config.audit_retention_days()
+        days = args.days if args.days is not None else environment.audit_retention_days()
     except ValueError as exc:
         raise InvalidInput(str(exc), code="invalid_setting") from None
     if days is None:

@@ -259,11 +259,11 @@ def run() -> NoReturn:
     flushed, the log handlers are shut down and the database connections closed, the lock
     keeper last (SQLite checkpoints its WAL on the last close).
 
-    First of all the process is made private (config.private_process): the files it creates are
+    First of all the process is made private (environment.private_process): the files it creates are
     its owner's alone, whatever umask the shell had."""
-    from daicho import config
+    from daicho import environment
 
-    config.private_process()
+    environment.private_process()
     code = main()
     import logging
 

@@ -22,6 +22,7 @@ from itertools import compress, repeat
 from operator import is_not, itemgetter, methodcaller
 from typing import Any
 
+from daicho.dates.wareki import ParsedDate, try_parse_temporal
 from daicho.fields.choice import YesNoType
 from daicho.i18n import gettext as _
 from daicho.i18n import ngettext
@@ -41,7 +42,6 @@ from daicho.importing.values import (
     placeholder_note,
     text_of,
 )
-from daicho.importing.wareki import ParsedDate, try_parse_temporal
 
 __all__ = ["ColumnResult", "TextReason", "ValueParseError", "infer_column",
            "parse_value", "text_of"]

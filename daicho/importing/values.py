@@ -14,10 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from daicho.fields.choice import YesNoType
-from daicho.i18n import gettext as _
-from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
-from daicho.importing.wareki import (
+from daicho.dates.wareki import (
     TOKYO,
     ParsedDate,
     WarekiError,
@@ -25,6 +22,9 @@ from daicho.importing.wareki import (
     parse_datetime,
     try_parse_temporal,
 )
+from daicho.fields.choice import YesNoType
+from daicho.i18n import gettext as _
+from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
 
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")

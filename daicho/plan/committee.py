@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from daicho import access
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import format_fiscal_year
 from daicho.errors import NotFound
-from daicho.importing.wareki import format_fiscal_year
-from daicho.localtime import TOKYO
 from daicho.plan import data, kpi
 from daicho.plan.ledgers import COMMITTEE_ITEMS as ITEMS
 from daicho.plan.ledgers import COMMITTEE_MEETINGS as MEETINGS

@@ -32,18 +32,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho import access
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import fiscal_year
 from daicho.errors import InvalidInput, NotFound
-from daicho.localtime import TOKYO
 from daicho.models import Ledger
 from daicho.plan import data
 from daicho.plan.ledgers import KPIS, MEASURES, open_ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
-
-
-def fiscal_year(day: dt.date) -> int:
-    """The Japanese fiscal year (年度) of a date: April to March."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def plan_label(year: int) -> str:

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from daicho import access
+from daicho.dates.wareki import format_fiscal_year
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
-from daicho.importing.wareki import format_fiscal_year
 from daicho.plan import candidates as candidates_svc
 from daicho.plan import dashboard as dash
 from daicho.plan import data, kpi, progress, report, revisions, roadmap_xlsx
