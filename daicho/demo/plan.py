@@ -405,7 +405,9 @@ def _owners() -> dict[str, str]:
 
 
 def _ledger_id(name: str) -> int:
-    lid = Ledger.objects.filter(name=name).values_list("id", flat=True).first()
+    key = KEY_OF.get(name)
+    found = Ledger.objects.filter(key=key) if key else Ledger.objects.filter(name=name)
+    lid = found.values_list("id", flat=True).first()
     assert lid is not None, name  # the specs create linked ledgers first
     return lid
 
@@ -544,7 +546,9 @@ def load_plan(actor: AnyUser) -> list[str]:
     created: list[str] = []
     ctx = ValueContext()
     for name, description, fields, items in _specs(actor, ctx):
-        if Ledger.objects.filter(name=name).exists():
+        key = KEY_OF.get(name)
+        if Ledger.objects.filter(name=name).exists() or \
+                (key is not None and Ledger.objects.filter(key=key).exists()):  # renamed since
             continue
         if name in DEMO_ONLY:
             description = DEMO_MARK + description
@@ -559,7 +563,7 @@ def load_plan(actor: AnyUser) -> list[str]:
         if extra or name in KEY_OF:
             ledger = Ledger.objects.get(id=schema.id)
             ledger.settings = {**ledger.settings, **extra}
-            ledger.key = KEY_OF.get(name)
+            ledger.key = key
             ledger.save(update_fields=["settings", "key"])
         created.append(name)
     return created
