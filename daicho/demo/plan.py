@@ -1,7 +1,9 @@
 """Loads the demo city's IT optimisation plan as ledgers, through the services.
 
 Idempotent like daicho.demo.city: a ledger is created and filled only when no ledger of its name
-exists. The KPI definitions live in the settings of the 目標指標 ledger (see daicho.plan.kpi).
+exists, nor, for the plan's own ledgers, one of its key (daicho.plan.ledgers: a city may rename
+them; the demo gives each its key). The KPI definitions live in the settings of the 目標指標
+ledger (see daicho.plan.kpi).
 The audit cycle's ledgers (daicho.demo.plan_audits) come after the ledgers they link to, and
 their links are found by the linked records' numbers (監査番号, 項目番号 …), so a ledger created
 in a later run links to the records already there.
