@@ -32,9 +32,9 @@ def _start_jobs(worker: Any) -> None:
 def _proxy_protocol() -> dict[str, Any]:
     """Behind balancers that send the PROXY protocol header, the client's address they pass on
     becomes REMOTE_ADDR — accepted only on connections from those balancers."""
-    from daicho import config
+    from daicho import environment
 
-    balancers = config.proxy_protocol_from()
+    balancers = environment.proxy_protocol_from()
     if not balancers:
         return {}
     return {"proxy_protocol": "auto", "proxy_allow_ips": ",".join(balancers)}

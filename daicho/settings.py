@@ -1,4 +1,4 @@
-"""Django settings. Everything configurable comes from the environment (see daicho.config)."""
+"""Django settings. Everything configurable comes from the environment (see daicho.environment)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from daicho import auth_ldap, config
-from daicho.localtime import TOKYO
+from daicho import auth_ldap, environment
+from daicho.dates.localtime import TOKYO
 
 BASE_DIR = Path(__file__).resolve().parent
 # django-ninja's template and files for the API's documentation page (daicho.api.docs), found
@@ -16,14 +16,14 @@ BASE_DIR = Path(__file__).resolve().parent
 _NINJA_SPEC = importlib.util.find_spec("ninja")
 assert _NINJA_SPEC is not None and _NINJA_SPEC.origin is not None
 _NINJA_DIR = Path(_NINJA_SPEC.origin).parent
-DATA_DIR = config.data_dir()
+DATA_DIR = environment.data_dir()
 # Shared by every server of one installation (DAICHO_FILES_DIR, docs/scale.md).
-FILES_DIR = config.files_dir()
+FILES_DIR = environment.files_dir()
 ATTACHMENTS_DIR = FILES_DIR / "attachments"
 
-SECRET_KEY = config.secret_key()
+SECRET_KEY = environment.secret_key()
 DEBUG = os.environ.get("DAICHO_DEBUG") == "1"
-ALLOWED_HOSTS = config.allowed_hosts() + (["testserver"] if os.environ.get("DAICHO_TESTING") else [])
+ALLOWED_HOSTS = environment.allowed_hosts() + (["testserver"] if os.environ.get("DAICHO_TESTING") else [])
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -73,7 +73,7 @@ TEMPLATES = [
 
 
 def _database() -> dict[str, Any]:
-    db = config.database()
+    db = environment.database()
     if db.vendor == "sqlite":
         return {
             "ENGINE": "daicho.db.sqlite",  # Django's, with the lock keeper
@@ -85,7 +85,7 @@ def _database() -> dict[str, Any]:
                 # IMMEDIATE: a writer takes the lock at BEGIN, so two writers never deadlock
                 # upgrading a read lock; WAL lets readers run beside the writer.
                 "transaction_mode": "IMMEDIATE",
-                "timeout": config.lock_timeout(),
+                "timeout": environment.lock_timeout(),
                 "init_command": (
                     "PRAGMA journal_mode=WAL;"
                     "PRAGMA synchronous=NORMAL;"
@@ -112,7 +112,7 @@ def _database() -> dict[str, Any]:
         "CONN_HEALTH_CHECKS": True,
         # A lock held longer than this ends the waiting request with 503 (daicho.db.transient)
         # instead of hanging it, as SQLite's busy timeout does.
-        "OPTIONS": {"options": f"-c lock_timeout={int(config.lock_timeout() * 1000)}"},
+        "OPTIONS": {"options": f"-c lock_timeout={int(environment.lock_timeout() * 1000)}"},
         "TEST": {"TEMPLATE": "template0", "CHARSET": "UTF8"},
     }
 
@@ -128,11 +128,11 @@ AUTHENTICATION_BACKENDS = [*([auth_ldap.BACKEND] if DAICHO_LDAP else []),
 # Who must sign in with a second factor (DAICHO_2FA_ADMINS, DAICHO_2FA_ROLES), and the networks the
 # administration screens and privileged accounts are bound to (DAICHO_ADMIN_NETWORKS,
 # DAICHO_ADMIN_NETWORK_ROLES): docs/permissions.md.
-DAICHO_2FA = config.two_factor()
-DAICHO_ADMIN_NETWORKS = config.admin_networks()
-DAICHO_ADMIN_NETWORK_ROLES = config.admin_network_roles()
+DAICHO_2FA = environment.two_factor()
+DAICHO_ADMIN_NETWORKS = environment.admin_networks()
+DAICHO_ADMIN_NETWORK_ROLES = environment.admin_network_roles()
 # Webhook URLs may point into these networks although they are not public (docs/api.md, "Webhooks").
-DAICHO_WEBHOOK_ALLOWED_NETWORKS = config.webhook_allowed_networks()
+DAICHO_WEBHOOK_ALLOWED_NETWORKS = environment.webhook_allowed_networks()
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day; sign in again after that
 SESSION_SAVE_EVERY_REQUEST = False
 
@@ -181,7 +181,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Larger uploads are received into the data dir's own temp folder (0700), never the shared /tmp.
-FILE_UPLOAD_TEMP_DIR = str(config.temp_dir())
+FILE_UPLOAD_TEMP_DIR = str(environment.temp_dir())
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 

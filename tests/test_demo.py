@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import ApiClient
 
 NAMES = ["公有財産台帳", "OA機器台帳", "貸出物品台帳"]
-# The IT optimisation plan's ledgers (daicho.plan.demo) load after them.
+# The IT optimisation plan's ledgers (daicho.demo.plan) load after them.
 ALL_NAMES = [*NAMES, "計画概要", "情報システム台帳", "全体最適化取組", "取組進捗", "委員会開催",
              "委員会議題", "目標指標",
              "情報セキュリティ監査項目", "情報セキュリティ監査計画", "情報セキュリティ監査",
@@ -313,7 +313,7 @@ def test_loads_before_any_admin_exists(cli: Any, request: pytest.FixtureRequest)
 
 
 def test_generated_data_is_deterministic() -> None:
-    from daicho import demo
+    from daicho.demo import city as demo
 
     logins = {login for login, _name, _org in demo.USERS}
     assert demo.property_records() == demo.property_records()

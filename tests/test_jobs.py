@@ -106,3 +106,17 @@ def test_old_workers_are_forgotten() -> None:
     _worker("w-recent", seen_ago=3600, pid=_dead_pid())
     jobs.recover_orphans()
     assert list(JobWorker.objects.values_list("id", flat=True)) == ["w-recent"]
+
+
+def test_a_queued_job_of_a_kind_this_version_no_longer_has_fails_and_the_queue_goes_on() -> None:
+    """An earlier version queued `covering_index` jobs (pair_index does their work now): one
+    left in an old database's queue is failed, not run, and the jobs after it still run."""
+    old = Job.objects.create(kind="covering_index",
+                             params={"ledger": 1, "group": "f_1", "metric": "f_2"})
+    after = Job.objects.create(kind="pair_index", params={"ledger": 999999, "first": "f_1",
+                                                          "second": "f_2", "kind": "s"})
+    assert jobs.run_pending() == 2
+    old.refresh_from_db()
+    after.refresh_from_db()
+    assert old.status == "failed" and old.finished_at is not None and old.result["ok"] is False
+    assert after.status == "done" and after.result == {"built": False}

@@ -490,9 +490,9 @@ def migrate() -> dict[str, Any]:
 
 
 def main() -> None:
-    from daicho import config
+    from daicho import environment
 
-    config.private_process()  # writes as the product's own processes do (umask 077)
+    environment.private_process()  # writes as the product's own processes do (umask 077)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "daicho.settings")
     import django
 

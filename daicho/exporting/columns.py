@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from daicho.localtime import TOKYO
+from daicho.dates.localtime import TOKYO
 
 YES_TEXT = "はい"
 NO_TEXT = "いいえ"

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from xlsxwriter import Workbook
 
+from daicho.dates.localtime import TOKYO
 from daicho.exporting.columns import (
     FORMULA_TRIGGERS,
     NO_TEXT,
@@ -30,7 +31,6 @@ from daicho.exporting.errors import (
     TooLongPosition,
     TooManyRowsError,
 )
-from daicho.localtime import TOKYO
 
 # Excel's limits. Text length is counted in UTF-16 code units, so 𠮷 counts 2.
 CELL_TEXT_LIMIT = 32_767

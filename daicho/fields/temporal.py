@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import WarekiError, parse_datetime
+from daicho.dates.wareki import parse_date as parse_wareki
 from daicho.db import dialect
 from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import ORDERED, FieldType, reject_unknown
-from daicho.importing.wareki import WarekiError, parse_datetime
-from daicho.importing.wareki import parse_date as parse_wareki
-from daicho.localtime import TOKYO
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext

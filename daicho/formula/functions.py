@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
+from daicho.dates.wareki import fiscal_year, format_wareki
 from daicho.formula import values as v
 from daicho.formula.values import Bad
-from daicho.importing.wareki import format_wareki
 
 Thunk = Callable[[], Any]
 
@@ -141,11 +141,6 @@ def _date_part(part: str) -> Callable[[Any], Decimal | None]:
         day = v.date(d)
         return None if day is None else Decimal(getattr(day, part))
     return get
-
-
-def fiscal_year(day: dt.date) -> int:
-    """The Japanese fiscal year (年度): April to March, named by the year it starts in."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def _fiscal_year(d: Any) -> Decimal | None:

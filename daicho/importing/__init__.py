@@ -12,13 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from daicho.importing.errors import ImportFileError, Limits
-    from daicho.importing.infer import TextReason
-    from daicho.importing.numbers import ParsedNumber, parse_number, try_parse_number
-    from daicho.importing.outline import RowKind
-    from daicho.importing.table import ParsedColumn, ParsedRow, ParsedTable, read_table
-    from daicho.importing.values import ValueParseError, parse_value, text_of
-    from daicho.importing.wareki import (
+    from daicho.dates.wareki import (
         ParsedDate,
         WarekiError,
         format_wareki,
@@ -26,6 +20,12 @@ if TYPE_CHECKING:
         parse_datetime,
         try_parse_date,
     )
+    from daicho.importing.errors import ImportFileError, Limits
+    from daicho.importing.infer import TextReason
+    from daicho.importing.numbers import ParsedNumber, parse_number, try_parse_number
+    from daicho.importing.outline import RowKind
+    from daicho.importing.table import ParsedColumn, ParsedRow, ParsedTable, read_table
+    from daicho.importing.values import ValueParseError, parse_value, text_of
 
 # Each name is imported from its module when first asked for: `daicho import` starts reading
 # the file (daicho.importing.early) before the rest of the package is needed.
@@ -35,8 +35,9 @@ _HOMES = {
     "RowKind": "outline",
     "ParsedColumn": "table", "ParsedRow": "table", "ParsedTable": "table", "read_table": "table",
     "ValueParseError": "values", "parse_value": "values", "text_of": "values",
-    "ParsedDate": "wareki", "WarekiError": "wareki", "format_wareki": "wareki",
-    "parse_date": "wareki", "parse_datetime": "wareki", "try_parse_date": "wareki",
+    "ParsedDate": "daicho.dates.wareki", "WarekiError": "daicho.dates.wareki",
+    "format_wareki": "daicho.dates.wareki", "parse_date": "daicho.dates.wareki",
+    "parse_datetime": "daicho.dates.wareki", "try_parse_date": "daicho.dates.wareki",
 }
 
 
@@ -44,7 +45,7 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    value = getattr(importlib.import_module(home if "." in home else f"{__name__}.{home}"), name)
     globals()[name] = value
     return value
 

@@ -26,6 +26,7 @@ from itertools import compress, repeat
 from operator import is_not, itemgetter, methodcaller
 from typing import Any
 
+from daicho.dates.wareki import ParsedDate, try_parse_temporal
 from daicho.error_codes import Code
 from daicho.i18n import gettext as _
 from daicho.i18n import ngettext
@@ -45,7 +46,6 @@ from daicho.importing.values import (
     placeholder_note,
     text_of,
 )
-from daicho.importing.wareki import ParsedDate, try_parse_temporal
 from daicho.importing.yesno import meaning as yes_no_meaning
 from daicho.importing.yesno import shows_as_yes_no
 

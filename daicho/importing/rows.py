@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from daicho.dates.wareki import try_parse_date
 from daicho.importing.numbers import try_parse_number
 from daicho.importing.outline import (
     DATA,
@@ -43,7 +44,6 @@ from daicho.importing.outline import (
     RowOutline,
 )
 from daicho.importing.values import text_of
-from daicho.importing.wareki import try_parse_date
 
 _TOTAL = re.compile(
     r"^[【\[〔(（<＜]?\s*(?:総\s*合\s*計|合\s*計|小\s*計|総\s*計|中\s*計|累\s*計|計|平\s*均"

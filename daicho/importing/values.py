@@ -18,17 +18,17 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from daicho.i18n import gettext as _
-from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
-from daicho.importing.wareki import (
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import (
     ParsedDate,
     WarekiError,
     parse_date,
     parse_datetime,
     try_parse_temporal,
 )
+from daicho.i18n import gettext as _
+from daicho.importing.numbers import NumberError, decimal_from_float, format_decimal, parse_number
 from daicho.importing.yesno import meaning as yes_no_meaning
-from daicho.localtime import TOKYO
 
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")

@@ -29,7 +29,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils.translation import gettext as _
 
 import daicho
-from daicho import config
+from daicho import environment
 from daicho.db.dialect import q
 from daicho.error_codes import Code
 from daicho.errors import Conflict, DaichoError, InvalidInput
@@ -63,7 +63,7 @@ def backup(path: str | os.PathLike[str], *, secret: crypt.Secret | None = None) 
     # The database snapshot is plain: beside an encrypted backup (a share, a USB disk) it
     # must not appear even for a moment, so it is then staged in the data dir's temp folder.
     staging = Path(tempfile.mkdtemp(prefix=".daicho-backup-",
-                                    dir=config.temp_dir() if secret else target.parent))
+                                    dir=environment.temp_dir() if secret else target.parent))
     try:
         snapshot = dumps.dump_database(staging)
         manifest = _manifest(snapshot)
@@ -112,7 +112,7 @@ def _manifest(snapshot: dumps.Snapshot) -> dict[str, Any]:
 
 def _write_archive(partial: Path, manifest: dict[str, Any], snapshot: dumps.Snapshot,
                    secret: crypt.Secret | None) -> None:
-    with config.private_open(partial) as fh:
+    with environment.private_open(partial) as fh:
         out: IO[bytes] = fh if secret is None else crypt.EncryptingWriter(fh, secret)  # type: ignore[assignment]
         writer = ArchiveWriter(out)
         writer.add_bytes(MANIFEST, manifest_bytes(manifest))

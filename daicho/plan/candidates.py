@@ -23,8 +23,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.models import Org
-from daicho.plan.demo import INVENTORY
-from daicho.plan.ledgers import open_ledger
+from daicho.plan.ledgers import INVENTORY, open_ledger
 from daicho.selectors import records as sel
 from daicho.textnorm import search_key
 

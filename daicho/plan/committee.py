@@ -13,22 +13,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from daicho import access
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import format_fiscal_year
 from daicho.errors import NotFound
-from daicho.importing.wareki import format_fiscal_year
-from daicho.localtime import TOKYO
 from daicho.plan import data, kpi
-from daicho.plan.demo import COMMITTEE_ITEMS as ITEMS
-from daicho.plan.demo import COMMITTEE_MEETINGS as MEETINGS
-from daicho.plan.demo import MEASURES, PLAN_INFO, PROGRESS
-from daicho.plan.ledgers import open_ledger
+from daicho.plan.ledgers import COMMITTEE_ITEMS as ITEMS
+from daicho.plan.ledgers import COMMITTEE_MEETINGS as MEETINGS
+from daicho.plan.ledgers import MEASURES, PLAN_INFO, PROGRESS, open_ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import records as record_svc
 
 
-def _open(user: access.AnyUser, name: str) -> LedgerSchema | None:
+def _open(user: access.AnyUser, key: str) -> LedgerSchema | None:
     try:
-        return open_ledger(user, name)
+        return open_ledger(user, key)
     except NotFound:
         return None
 
@@ -116,8 +115,8 @@ def changes_since(user: access.AnyUser, since: dt.datetime | None) -> list[list[
     newest first: [日時, 変更者, 台帳, 番号, 年度, 内容]."""
     codes = _measure_codes(user)
     out: list[list[str]] = []
-    for name in (MEASURES, PROGRESS):
-        schema = _open(user, name)
+    for key in (MEASURES, PROGRESS):
+        schema = _open(user, key)
         if schema is None:
             continue
         for record in sel.all_records(user, schema):
@@ -126,16 +125,16 @@ def changes_since(user: access.AnyUser, since: dt.datetime | None) -> list[list[
                                       dt.datetime.fromisoformat(updated) < since):
                 continue
             values = record["values"]
-            code = values.get("code") if name == MEASURES else codes.get(values.get("measure"))
+            code = values.get("code") if key == MEASURES else codes.get(values.get("measure"))
             year = values.get("fiscal_year")
             for entry in record_svc.history(user=user, schema=schema, record_id=record["id"]):
                 at = dt.datetime.fromisoformat(entry["at"])
                 if since is not None and at < since:
                     continue
-                if name == MEASURES and entry["revision"] == 1:
+                if key == MEASURES and entry["revision"] == 1:
                     continue  # the plan as loaded is not a change
                 out.append([at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M"),
-                            entry["by"] or "", name, str(code or ""),
+                            entry["by"] or "", str(schema.ledger.name), str(code or ""),
                             kpi.plan_label(int(year)) if year is not None else "",
                             _change_text(schema, entry["changes"])])
     return sorted(out, key=lambda r: r[0], reverse=True)

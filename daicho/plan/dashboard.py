@@ -9,8 +9,7 @@ from typing import Any
 
 from daicho import access
 from daicho.plan import kpi
-from daicho.plan.demo import KPIS
-from daicho.plan.ledgers import open_ledger
+from daicho.plan.ledgers import KPIS, open_ledger
 
 TARGET_CODE = re.compile(r"^target_(\d{4})$")
 

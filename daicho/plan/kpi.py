@@ -32,19 +32,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho import access
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import fiscal_year
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
-from daicho.localtime import TOKYO
 from daicho.models import Ledger
 from daicho.plan import data
-from daicho.plan.demo import KPIS, MEASURES
+from daicho.plan.ledgers import KPIS, MEASURES, open_ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
-
-
-def fiscal_year(day: dt.date) -> int:
-    """The Japanese fiscal year (年度) of a date: April to March."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def plan_label(year: int) -> str:
@@ -66,7 +62,8 @@ def current_fiscal_year() -> int:
     return fiscal_year(current_date())
 
 
-def _schema(user: access.AnyUser, name: str) -> LedgerSchema:
+def _source(user: access.AnyUser, name: str) -> LedgerSchema:
+    """A KPI's source ledger, named in its definition (the KPI ledger's settings)."""
     lid = Ledger.objects.filter(name=name).values_list("id", flat=True).first()
     if lid is None:
         raise NotFound(_("There is no ledger 「%(ref)s」.") % {"ref": name[:100]},
@@ -153,7 +150,7 @@ def compute(user: access.AnyUser, definition: dict[str, Any], year: int) -> int 
     """The actual value of one KPI in fiscal year `year`."""
     if definition.get("source") == "migrated_ledgers":
         return _migrated_ledgers(user, year, bool(definition.get("cumulative")))
-    schema = _schema(user, str(definition.get("ledger", "")))
+    schema = _source(user, str(definition.get("ledger", "")))
     base_year = definition.get("base_year")
     if base_year is not None:
         if year < int(base_year):
@@ -225,7 +222,7 @@ def _actual(user: access.AnyUser, values: dict[str, Any], definition: dict[str, 
 def targets(user: access.AnyUser, years: list[int]) -> dict[str, dict[str, Any]]:
     """Per KPI name its goal (the plan's wording) and target per fiscal year, without computing
     actual values (the plan's versions keep these)."""
-    schema = _schema(user, KPIS)
+    schema = open_ledger(user, KPIS)
     definitions = {d.get("name"): d for d in schema.ledger.settings.get("kpis", [])
                    if isinstance(d, dict)}
     out: dict[str, dict[str, Any]] = {}
@@ -242,7 +239,7 @@ def kpis(user: access.AnyUser, year: int) -> list[dict[str, Any]]:
     """Every KPI of the plan for fiscal year `year`: name, measure, target, actual, unit,
     achieved, and the plan's wording of the target (goal), whether the KPI is a running
     total (cumulative) and whether its source holds fictional demo records (demo_data)."""
-    schema = _schema(user, KPIS)
+    schema = open_ledger(user, KPIS)
     definitions = {d.get("name"): d for d in schema.ledger.settings.get("kpis", [])
                    if isinstance(d, dict)}
     sources = {str(d.get("ledger")) for d in definitions.values() if d.get("ledger")}
@@ -270,7 +267,7 @@ def roadmap(user: access.AnyUser) -> dict[str, Any]:
     the user may not view the progress ledger)."""
     from daicho.plan import progress
 
-    schema = _schema(user, MEASURES)
+    schema = open_ledger(user, MEASURES)
     years = data.schedule_years(schema.by_code)
     recorded = progress.read(user)
     measures = []

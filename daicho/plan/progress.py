@@ -18,8 +18,7 @@ from daicho import access
 from daicho.error_codes import Code
 from daicho.errors import Conflict, InvalidInput, NotFound
 from daicho.plan import data
-from daicho.plan.demo import MEASURES, PROGRESS
-from daicho.plan.ledgers import open_ledger
+from daicho.plan.ledgers import MEASURES, PROGRESS, open_ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import records as record_svc

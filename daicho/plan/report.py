@@ -14,10 +14,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from daicho import access
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import format_fiscal_year
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
-from daicho.importing.wareki import format_fiscal_year
-from daicho.localtime import TOKYO
 from daicho.plan import committee, data, kpi
 
 FONT_PATHS = [

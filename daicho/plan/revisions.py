@@ -19,8 +19,7 @@ from daicho.error_codes import Code
 from daicho.errors import InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.plan import data, kpi
-from daicho.plan.demo import REVISIONS
-from daicho.plan.ledgers import open_ledger
+from daicho.plan.ledgers import REVISIONS, open_ledger
 from daicho.selectors import records as sel
 from daicho.services import records as record_svc
 

@@ -15,8 +15,7 @@ from daicho import access
 from daicho.errors import NotFound
 from daicho.fields.context import ValueContext
 from daicho.plan import data, kpi
-from daicho.plan.demo import INVENTORY, MEASURES, REFERENCES
-from daicho.plan.ledgers import open_ledger
+from daicho.plan.ledgers import INVENTORY, MEASURES, REFERENCES, open_ledger
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import records as record_svc
@@ -168,9 +167,9 @@ class Links:
 
 def links(user: access.AnyUser) -> Links:
     out = Links()
-    for n, name in enumerate([*REFERENCES, INVENTORY], start=1):
+    for n, key in enumerate([*REFERENCES, INVENTORY], start=1):
         try:
-            out.references[n] = open_ledger(user, name).id
+            out.references[n] = open_ledger(user, key).id
         except NotFound:
             continue
     try:

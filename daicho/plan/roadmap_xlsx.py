@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.plan import roadmap
-from daicho.plan.demo import MEASURES
-from daicho.plan.ledgers import open_ledger
+from daicho.plan.ledgers import MEASURES, open_ledger
 from daicho.plan.roadmap import TEXT_COLUMNS, Roadmap
 from daicho.services import audit
 

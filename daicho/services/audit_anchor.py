@@ -23,7 +23,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from daicho import config, jobs
+from daicho import environment, jobs
 from daicho.models import AuditEvent, AuditHead
 from daicho.services.audit import CHECKPOINT_ID, GENESIS, HEAD_ID
 
@@ -43,8 +43,8 @@ def head() -> dict[str, Any]:
 
 def anchor(*, directory: Path | None = None, syslog: bool | None = None) -> dict[str, Any]:
     """Write the chain head to the configured places; returns it with where it went."""
-    folder = directory if directory is not None else config.audit_anchor_dir()
-    to_syslog = config.audit_anchor_syslog() if syslog is None else syslog
+    folder = directory if directory is not None else environment.audit_anchor_dir()
+    to_syslog = environment.audit_anchor_syslog() if syslog is None else syslog
     entry = {**head(), "anchored_at": timezone.now().isoformat(), "host": socket.gethostname()}
     written: list[str] = []
     if folder is not None:
@@ -59,7 +59,7 @@ def _append(folder: Path, entry: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"daicho-audit-anchors-{timezone.localdate():%Y-%m}.jsonl"
     line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, config.PRIVATE_FILE_MODE)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, environment.PRIVATE_FILE_MODE)
     try:
         os.write(fd, line.encode())
         os.fsync(fd)
@@ -142,8 +142,8 @@ def _check() -> None:
 def anchor_if_due() -> dict[str, Any] | None:
     """The job thread's daily anchor: written when anchoring is configured and the newest anchor
     in the folder (or, with syslog only, of this process) is a day old."""
-    folder = config.audit_anchor_dir()
-    if folder is None and not config.audit_anchor_syslog():
+    folder = environment.audit_anchor_dir()
+    if folder is None and not environment.audit_anchor_syslog():
         return None
     last = _last_anchored(folder)
     if last is not None and timezone.now() - last < ANCHOR_EVERY:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from daicho import access, config
+from daicho import access, environment
 from daicho.access import AnyUser
 from daicho.db.dialect import q
 from daicho.error_codes import Code
@@ -56,7 +56,7 @@ def save_upload(*, user: AnyUser, schema: LedgerSchema, field_code: str, name: s
     size = 0
     tmp = path.with_suffix(".part")
     try:
-        with config.private_open(tmp) as out:
+        with environment.private_open(tmp) as out:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:

@@ -15,7 +15,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils import translation
 
-from daicho import access, config, jobs
+from daicho import access, environment, jobs
 from daicho.access import AnyUser
 from daicho.errors import NotFound
 from daicho.models import Job
@@ -26,15 +26,15 @@ from daicho.services.imports import ColumnChoice, ImportOptions, run_import
 def spool_dir() -> Path:
     path = Path(settings.FILES_DIR) / "uploads"
     if not path.is_dir():
-        path.mkdir(mode=config.PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        path.chmod(config.PRIVATE_DIR_MODE)
+        path.mkdir(mode=environment.PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        path.chmod(environment.PRIVATE_DIR_MODE)
     return path
 
 
 def save_upload(stream: IO[bytes]) -> Path:
     path = spool_dir() / uuid.uuid4().hex
     try:
-        with config.private_open(path) as out:
+        with environment.private_open(path) as out:
             shutil.copyfileobj(stream, out, 1 << 20)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -50,7 +50,7 @@ def received(upload: Any) -> Iterator[Path]:
     if hasattr(upload, "temporary_file_path"):
         yield Path(upload.temporary_file_path())
         return
-    with tempfile.NamedTemporaryFile(prefix="daicho-import-", dir=config.temp_dir()) as tmp:
+    with tempfile.NamedTemporaryFile(prefix="daicho-import-", dir=environment.temp_dir()) as tmp:
         for chunk in upload.chunks():
             tmp.write(chunk)
         tmp.flush()

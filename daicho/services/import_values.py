@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.dates.wareki import try_parse_date
 from daicho.errors import DaichoError
 from daicho.fields import REGISTRY
 from daicho.importing import ParsedTable, ValueParseError, parse_value
 from daicho.importing.values import PLACEHOLDER_KINDS, placeholder_note
-from daicho.importing.wareki import try_parse_date
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import ledgers as ledger_svc
 

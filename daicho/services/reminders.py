@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho import jobs
+from daicho.dates.localtime import TOKYO
 from daicho.fields.context import ValueContext
 from daicho.fields.temporal import DateTimeType
-from daicho.localtime import TOKYO
 from daicho.models import Job, Ledger, ReminderSent
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema

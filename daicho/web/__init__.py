@@ -4,7 +4,8 @@ Layout:
 - views/: thin page views (parse → access gate → one service or selector call → render).
 - widgets.py: how each field type is shown, typed into, filtered and configured (one registry,
   keyed like daicho.fields.REGISTRY); filters.py: the column filter kinds the widgets use.
-- grid.py / gridpage.py: the list page's state in the URL, keyset paging both ways, rows.
+- grid.py: the list page's state in the URL, keyset paging both ways, rows; grid_controls.py:
+  what the page shows around the rows (headers, filter chips, paging and export links, columns).
 - forms.py: the record form and what a POST changed (only changed fields are sent, with the
   revision the page was loaded at, so the record services can merge or report a conflict).
 - charts.py: SVG charts drawn on the server; crosstab.py: group labels (2024年度, a department's

@@ -32,12 +32,12 @@ from django.utils.translation import gettext as _
 
 from daicho import access
 from daicho.access import AnyUser
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import format_wareki
 from daicho.error_codes import Code
 from daicho.errors import Conflict, FieldValueError, Forbidden, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.fields.temporal import parse_date
-from daicho.importing.wareki import format_wareki
-from daicho.localtime import TOKYO
 from daicho.models import Field
 from daicho.selectors import process as flow
 from daicho.selectors import records as sel

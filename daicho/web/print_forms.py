@@ -17,11 +17,11 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import format_wareki
 from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
 from daicho.fields.context import ValueContext
-from daicho.importing.wareki import format_wareki
-from daicho.localtime import TOKYO
 from daicho.models import Field, PrintForm
 from daicho.printforms import paging, pdf, xlsx
 from daicho.selectors import details

@@ -26,9 +26,9 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import format_wareki
 from daicho.fields import REGISTRY
-from daicho.importing.wareki import format_wareki
-from daicho.localtime import TOKYO
 from daicho.models import Field
 from daicho.web import filters as fk
 from daicho.web.safe import format_html, format_html_join

@@ -22,8 +22,8 @@ def test_docs_page_uses_the_vendored_swagger_files(anon: ApiClient) -> None:
 
 def test_a_command_does_not_load_the_web_api(cli_env: dict[str, str], tmp_path: Any) -> None:
     """`daicho` commands set up Django without django-ninja and pydantic (0.1 s of CPU a run)."""
-    probe = ("import sys; from daicho import cli; cli._setup_django(); "
-             "from daicho import commands; "
+    probe = ("import sys; from daicho.cli import entry; entry._setup_django(); "
+             "from daicho.cli import commands; "
              "print(sorted(m for m in ('ninja', 'pydantic', 'jinja2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], env=cli_env, capture_output=True,
                          text=True, check=True)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from daicho.dates.wareki import TOKYO
 from daicho.importing import ValueParseError, parse_value, text_of
 from daicho.importing.infer import infer_column
-from daicho.importing.wareki import TOKYO
 
 D = dt.date
 

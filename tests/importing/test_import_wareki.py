@@ -1,4 +1,4 @@
-"""和暦 and western text dates (daicho.importing.wareki)."""
+"""和暦 and western text dates (daicho.dates.wareki)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daicho.importing.wareki import (
+from daicho.dates.wareki import (
     TOKYO,
     WarekiError,
     format_wareki,
@@ -204,7 +204,7 @@ def test_round_trip_short_letters(date: dt.date) -> None:
 def test_the_quick_path_agrees_with_the_parser(era: str) -> None:
     """try_parse_temporal reads the two common forms without the general parser; around every
     era's ends, impossible days and year 0 it must answer as the parser does."""
-    from daicho.importing import wareki
+    from daicho.dates import wareki
 
     def general(text: str) -> object:
         try:
@@ -225,6 +225,6 @@ def test_the_quick_path_agrees_with_the_parser(era: str) -> None:
     (1926, "大正15年度"), (1988, "昭和63年度"), (1989, "平成元年度"), (2018, "平成30年度"),
     (2019, "令和元年度"), (2020, "令和2年度")])
 def test_fiscal_years_by_era(year: int, shown: str) -> None:
-    from daicho.importing.wareki import format_fiscal_year
+    from daicho.dates.wareki import format_fiscal_year
 
     assert format_fiscal_year(year) == shown

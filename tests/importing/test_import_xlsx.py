@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from daicho.dates.wareki import TOKYO
 from daicho.importing import ImportFileError, ParsedTable, read_table
-from daicho.importing.wareki import TOKYO
 
 D = dt.date
 MakeXlsx = Callable[..., Path]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from daicho.dates.wareki import try_parse_date
 from daicho.fields.choice import YesNoType
 from daicho.importing import ParsedTable, read_table, try_parse_number
-from daicho.importing.wareki import try_parse_date
 
 YAIZU = Path(__file__).resolve().parents[1] / "data" / "yaizu"
 FILES = sorted(YAIZU.glob("*.csv"))

@@ -79,13 +79,13 @@ def test_nothing_is_restricted_without_the_setting(admin: Any) -> None:
 
 
 def test_the_setting_is_read_and_checked(monkeypatch: Any) -> None:
-    from daicho import config
+    from daicho import environment
 
     monkeypatch.setenv("DAICHO_ADMIN_NETWORKS", "127.0.0.1/8, 10.1.0.0/16")
-    assert config.admin_networks() == ["127.0.0.0/8", "10.1.0.0/16"]
+    assert environment.admin_networks() == ["127.0.0.0/8", "10.1.0.0/16"]
     monkeypatch.setenv("DAICHO_ADMIN_NETWORKS", "10.1.0.0/16,intranet")
     with pytest.raises(ValueError, match="intranet"):
-        config.admin_networks()
+        environment.admin_networks()
     monkeypatch.setenv("DAICHO_2FA_ROLES", "システム管理者、台帳管理者")
     monkeypatch.setenv("DAICHO_2FA_ADMINS", "1")
-    assert config.two_factor() == {"admins": True, "roles": ["システム管理者", "台帳管理者"]}
+    assert environment.two_factor() == {"admins": True, "roles": ["システム管理者", "台帳管理者"]}

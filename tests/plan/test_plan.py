@@ -250,6 +250,27 @@ def test_kpis_follow_the_records(demo: dict[str, int], api: ApiClient, cli: Any,
     assert _kpis(api, fy - 1)[name]["actual"] == 0
 
 
+def test_plan_ledgers_are_found_by_key_not_by_name(demo: dict[str, int], api: ApiClient,
+                                                   cli: Any) -> None:
+    """A city may rename the plan's ledgers: the plan finds them by their key (Ledger.key)."""
+    for name in ("全体最適化取組", "目標指標"):
+        resp = api.patch(f"/api/v1/ledgers/{demo[name]}", {"name": f"{name}（改称）"})
+        assert resp.status == 200, resp.body
+    again = cli("demo", "--json")  # the demo knows its renamed ledgers by their keys too
+    assert again.code == 0 and again.json["created"] == [], again.out + again.err
+    roadmap = api.get("/api/v1/plan/roadmap")
+    assert roadmap.status == 200, roadmap.body
+    assert [m["code"] for m in roadmap.body["measures"]] == [m["code"] for m in seed_roadmap()]
+    kpis = api.get("/api/v1/plan/kpis", {"fy": 2022})
+    assert kpis.status == 200, kpis.body
+    assert [item["name"] for item in kpis.body["items"]] == KPI_NAMES
+    # A new ledger given an old plan name is not taken for the plan's.
+    made = api.post("/api/v1/ledgers", {"name": "全体最適化取組", "fields": [
+        {"name": "取組", "type": "text", "code": "title"}]})
+    assert made.status == 201, made.body
+    assert api.get("/api/v1/plan/roadmap").body["measures"] == roadmap.body["measures"]
+
+
 def test_kpis_without_plan(api: ApiClient) -> None:
     assert api.get("/api/v1/plan/kpis", {"fy": 2022}).status == 404
     assert api.get("/api/v1/plan/roadmap").status == 404

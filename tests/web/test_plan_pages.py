@@ -124,7 +124,7 @@ def test_user_strings_are_escaped(demo: dict[str, int], api: ApiClient,
 
 def test_current_fiscal_year_is_highlighted_only_in_the_plan(
         demo: dict[str, int], admin_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    from daicho.importing.wareki import format_fiscal_year
+    from daicho.dates.wareki import format_fiscal_year
     from daicho.plan import kpi
 
     html = admin_client.get("/plan/roadmap").content.decode()

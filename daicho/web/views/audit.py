@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from daicho import access, config
+from daicho import access, environment
 from daicho.errors import NotFound
 from daicho.models import AuditEvent, Ledger
 from daicho.services import audit
@@ -108,7 +108,7 @@ def _page(request: HttpRequest, form: Form, *, status: int = 200) -> HttpRespons
     if form.values["action"] and form.values["action"] not in actions:
         actions[form.values["action"]] = form.values["action"]
     try:
-        retention, retention_error = config.audit_retention_days(), ""
+        retention, retention_error = environment.audit_retention_days(), ""
     except ValueError as exc:
         retention, retention_error = None, str(exc)
     return render(request, "web/manage/audit.html", {

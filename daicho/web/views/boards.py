@@ -18,15 +18,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daicho import access
+from daicho.dates.localtime import TOKYO
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
-from daicho.localtime import TOKYO
 from daicho.models import Field
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
-from daicho.web import boards, grid, gridpage, queries
+from daicho.web import boards, grid, grid_controls, queries
 from daicho.web.models import SavedView
 from daicho.web.names import Names
 from daicho.web.views.common import json_body, json_endpoint, page
@@ -127,9 +127,9 @@ def _common(request: HttpRequest, schema: LedgerSchema, view: SavedView | None,
     here = reverse(f"web:{form.kind}", args=[schema.id])
     return {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view, "form": form,
-        "views": queries.views_for(request.user, schema), "urls": gridpage.urls(schema),
+        "views": queries.views_for(request.user, schema), "urls": grid_controls.urls(schema),
         "sources": boards.sources(schema, form.kind), "here": here,
-        "chips": gridpage.chips(schema, state, Names(request.user)),
+        "chips": grid_controls.chips(schema, state, Names(request.user)),
         "may_move": bool(form.source and form.source.writable_by(schema)),
         "can_manage": can["manage"],
         "may_update_view": queries.may_change_view(request.user, view, can["manage"]),

@@ -23,7 +23,7 @@ from daicho.selectors import records as sel
 from daicho.selectors.grouping import PERIODS, grouping, has_periods
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit, exports
-from daicho.web import charts, grid, gridpage, queries
+from daicho.web import charts, grid, grid_controls, queries
 from daicho.web import crosstab as labels
 from daicho.web.models import SavedView
 from daicho.web.views.common import page
@@ -145,7 +145,7 @@ def chart(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "groupable": _groupable(schema), "date_codes": date_codes,
         "periods": labels.period_choices(), "metrics": list(metrics.items()),
         "svg": svg, "points": points, "cross": cross, "error": error,
-        "chips": gridpage.chips(schema, state), "urls": gridpage.urls(schema),
+        "chips": grid_controls.chips(schema, state), "urls": grid_controls.urls(schema),
         "can_manage": can_manage, "can_export": queries.has_right(request.user, schema, "export"),
         "may_update_view": queries.may_change_view(request.user, view, can_manage),
     })

@@ -8,10 +8,10 @@ import datetime as dt
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from daicho.dates.localtime import TOKYO
+from daicho.dates.wareki import format_wareki
 from daicho.errors import FieldValueError
 from daicho.fields.temporal import check_year, parse_date, read_datetime
-from daicho.importing.wareki import format_wareki
-from daicho.localtime import TOKYO
 from daicho.web.views.common import json_endpoint
 
 MAX_TEXT = 40

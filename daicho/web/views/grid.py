@@ -21,7 +21,7 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 from daicho.services import record_batches as batches
-from daicho.web import grid, gridpage, groups, queries, resolve, services
+from daicho.web import grid, grid_controls, groups, queries, resolve, services
 from daicho.web.names import Names
 from daicho.web.views.common import error_json, json_body, json_endpoint, page
 from daicho.web.widgets import widget_for
@@ -62,21 +62,21 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     grouping = groups.parse(schema, state.group)
     if grouping is not None:
         rows = groups.with_headers(grouping, columns, records, rows, request.user)
-    urls = gridpage.urls(schema)
+    urls = grid_controls.urls(schema)
     can = access.screen_rights(request.user, schema.ledger)
     return render(request, "web/ledger.html", {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view,
         "views": queries.views_for(request.user, schema),
-        "headers": gridpage.headers(schema, state, columns, schema.read_only),
+        "headers": grid_controls.headers(schema, state, columns, schema.read_only),
         "rows": rows, "grouping": grouping, "group_choices": groups.choices(schema),
         "live_since": changes.next_since().isoformat(),
-        "chips": gridpage.chips(schema, state, names),
-        "paging": gridpage.paging(urls["ledger"], state, result, urls["rows"]),
+        "chips": grid_controls.chips(schema, state, names),
+        "paging": grid_controls.paging(urls["ledger"], state, result, urls["rows"]),
         "total": result.total, "error": error, "urls": urls,
-        "exports": gridpage.export_links(schema, state),
-        "column_choices": gridpage.column_choices(schema, state),
-        "layout": gridpage.layout_choices(state, columns),
-        "page_sizes": grid.PAGE_SIZES, "hidden": gridpage.hidden_inputs(state),
+        "exports": grid_controls.export_links(schema, state),
+        "column_choices": grid_controls.column_choices(schema, state),
+        "layout": grid_controls.layout_choices(state, columns),
+        "page_sizes": grid.PAGE_SIZES, "hidden": grid_controls.hidden_inputs(state),
         "clear_search": state.query(q=""), "clear_filters": state.query(filters=[]),
         "may_update_view": queries.may_change_view(request.user, view, can["manage"]),
         "can_add": can["add"], "can_edit": can["edit"], "can_delete": can["delete"],
@@ -99,7 +99,7 @@ def rows(request: HttpRequest, ledger_id: int) -> HttpResponse:
     audit.viewed(request, schema)
     columns = grid.visible_fields(schema, state)
     html = _rows_html(request, schema, columns, sel.records_json(schema, result.rows, ctx))
-    urls = gridpage.urls(schema)
+    urls = grid_controls.urls(schema)
     after = state.query(paging=True, after=result.next_cursor) if result.next_cursor else ""
     return JsonResponse({"rows": html, "next": urls["rows"] + after if after else "",
                          "page": urls["ledger"] + after if after else ""})

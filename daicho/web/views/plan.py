@@ -18,15 +18,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from daicho import access
+from daicho.dates.wareki import format_fiscal_year
 from daicho.error_codes import Code
 from daicho.errors import Conflict, DaichoError, InvalidInput, NotFound
-from daicho.importing.wareki import format_fiscal_year
 from daicho.plan import candidates as candidates_svc
 from daicho.plan import dashboard as dash
 from daicho.plan import data, kpi, progress, report, revisions, roadmap_xlsx
 from daicho.plan import roadmap as rm
-from daicho.plan.demo import INVENTORY, KPIS, MEASURES, REVISIONS
-from daicho.plan.ledgers import open_ledger, viewable
+from daicho.plan.ledgers import INVENTORY, KPIS, MEASURES, REVISIONS, open_ledger, viewable
 from daicho.web import charts, revision_text
 from daicho.web.names import Names
 from daicho.web.views.common import page

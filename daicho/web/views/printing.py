@@ -23,7 +23,7 @@ from daicho.models import Field
 from daicho.selectors import form_layout as layout
 from daicho.selectors import records as sel
 from daicho.services import audit
-from daicho.web import grid, gridpage, queries
+from daicho.web import grid, grid_controls, queries
 from daicho.web.names import Names
 from daicho.web.views.common import page
 from daicho.web.widgets import widget_for
@@ -104,7 +104,7 @@ def ledger_print(request: HttpRequest, ledger_id: int) -> HttpResponse:
     return render(request, "web/print/list.html", {
         "ledger": schema.ledger, "columns": columns, "view": view,
         "rows": grid.grid_rows(schema, columns, records, names), "more": more,
-        "limit": PRINT_LIMIT, "chips": gridpage.chips(schema, state), "q": state.q,
+        "limit": PRINT_LIMIT, "chips": grid_controls.chips(schema, state), "q": state.q,
         "error": error, "printed_at": _printed_at(),
-        "back": f"{gridpage.urls(schema)['ledger']}{state.query()}",
+        "back": f"{grid_controls.urls(schema)['ledger']}{state.query()}",
     }, status=400 if error else 200)

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
-from daicho.demo_workflows import add_workflows
+from daicho.demo.workflows import add_workflows
 from daicho.error_codes import Code
 from daicho.errors import Conflict
 from daicho.fields.context import ValueContext
@@ -550,7 +550,7 @@ def load_demo() -> list[str]:
                 continue
             _fill(actor, spec)
             created.append(spec.name)
-        from daicho.plan.demo import load_plan
+        from daicho.demo.plan import load_plan
 
         created += load_plan(actor)
         add_workflows(actor, created)

@@ -1,4 +1,6 @@
-"""Metadata models. Record data itself lives in one real table per ledger (see daicho.db.schema)."""
+"""Metadata models. Record data itself lives in one real table per ledger (see daicho.db.schema).
+The core models are here; comments, notifications, processes and webhooks have a module each,
+imported at the end so Django finds them and `daicho.models` names them all."""
 
 from __future__ import annotations
 
@@ -92,6 +94,8 @@ class ApiToken(models.Model):
 
 class Ledger(models.Model):
     name = models.CharField(max_length=200)
+    # A stable key code finds a ledger by (the plan's ledgers, daicho.plan.ledgers), never its name.
+    key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     description = models.TextField(blank=True)
     # Physical table name; assigned once from the id and never changed.
     table_name = models.CharField(max_length=64, unique=True, null=True)
@@ -326,7 +330,7 @@ class PrintForm(models.Model):
         ordering = ["name", "id"]
 
 
-from daicho.models_comments import Comment, CommentRevision  # noqa: E402, F401  (comments)
-from daicho.models_notify import MailPreference, Notification, OutboxMail, ReminderSent  # noqa: E402, F401
-from daicho.models_process import ProcessApproval, ProcessDelegation, ProcessVersion  # noqa: E402, F401
-from daicho.models_webhooks import Webhook, WebhookDelivery  # noqa: E402, F401  (contract §9)
+from daicho.models.comments import Comment, CommentRevision  # noqa: E402, F401  (comments)
+from daicho.models.notify import MailPreference, Notification, OutboxMail, ReminderSent  # noqa: E402, F401
+from daicho.models.process import ProcessApproval, ProcessDelegation, ProcessVersion  # noqa: E402, F401
+from daicho.models.webhooks import Webhook, WebhookDelivery  # noqa: E402, F401  (contract §9)

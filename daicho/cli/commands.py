@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils.translation import gettext as _
 
-from daicho.cli import command
+from daicho.cli.entry import command
 from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput, NotFound
 from daicho.i18n import join_list
@@ -54,7 +54,7 @@ def serve(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("demo")
 def demo(args: argparse.Namespace) -> dict[str, Any]:
-    from daicho.demo import load_demo
+    from daicho.demo.city import load_demo
 
     created = load_demo()
     if not created:
@@ -203,11 +203,11 @@ def audit_anchor_now(args: argparse.Namespace) -> dict[str, Any]:
 
     from django.conf import settings
 
-    from daicho import config
+    from daicho import environment
     from daicho.services import audit_anchor
 
-    folder = Path(args.dir).resolve() if args.dir else config.audit_anchor_dir()
-    if folder is None and not config.audit_anchor_syslog():
+    folder = Path(args.dir).resolve() if args.dir else environment.audit_anchor_dir()
+    if folder is None and not environment.audit_anchor_syslog():
         raise InvalidInput(_("Set DAICHO_AUDIT_ANCHOR_DIR (or DAICHO_AUDIT_ANCHOR_SYSLOG=1), or "
                              "give --dir, to say where the anchor is written."),
                            code=Code.NO_ANCHOR_DIR)
@@ -224,11 +224,11 @@ def audit_anchor_now(args: argparse.Namespace) -> dict[str, Any]:
 
 @command("audit prune")
 def audit_prune(args: argparse.Namespace) -> dict[str, Any]:
-    from daicho import config
+    from daicho import environment
     from daicho.services.audit import prune
 
     try:
-        days = args.days if args.days is not None else config.audit_retention_days()
+        days = args.days if args.days is not None else environment.audit_retention_days()
     except ValueError as exc:
         raise InvalidInput(str(exc), code=Code.INVALID_SETTING) from None
     if days is None:
@@ -375,7 +375,7 @@ class _ProgressBar:
 def import_file(args: argparse.Namespace) -> dict[str, Any]:
     from pathlib import Path
 
-    from daicho.import_text import failure_text, success_text
+    from daicho.cli.import_text import failure_text, success_text
     from daicho.services.imports import ImportOptions, run_import
 
     user = acting_user(args.as_login)

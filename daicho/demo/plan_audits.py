@@ -1,6 +1,6 @@
 """The demo's information security audit cycle (A-iii) as linked ledgers: the audit item
 master ← checklist answers → engagements → the annual plan; findings → engagement and answer;
-improvement plans → finding, with owner, due date and follow-up. daicho.plan.demo loads them.
+improvement plans → finding, with owner, due date and follow-up. daicho.demo.plan loads them.
 
 Everything here is fictional and generated from a fixed seed."""
 

@@ -1,8 +1,10 @@
 """Loads the demo city's IT optimisation plan as ledgers, through the services.
 
-Idempotent like daicho.demo: a ledger is created and filled only when no ledger of its name
-exists. The KPI definitions live in the settings of the 目標指標 ledger (see daicho.plan.kpi).
-The audit cycle's ledgers (daicho.plan.demo_audits) come after the ledgers they link to, and
+Idempotent like daicho.demo.city: a ledger is created and filled only when no ledger of its name
+exists, nor, for the plan's own ledgers, one of its key (daicho.plan.ledgers: a city may rename
+them; the demo gives each its key). The KPI definitions live in the settings of the 目標指標
+ledger (see daicho.plan.kpi).
+The audit cycle's ledgers (daicho.demo.plan_audits) come after the ledgers they link to, and
 their links are found by the linked records' numbers (監査番号, 項目番号 …), so a ledger created
 in a later run links to the records already there.
 """
@@ -18,10 +20,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from daicho.access import AnyUser
-from daicho.fields.context import ValueContext
-from daicho.models import Ledger, Org
-from daicho.plan import data
-from daicho.plan.demo_audits import (
+from daicho.demo.plan_audits import (
     audit_answer_fields,
     audit_cycle,
     audit_fields,
@@ -31,7 +30,7 @@ from daicho.plan.demo_audits import (
     audit_item_records,
     audit_plan_fields,
 )
-from daicho.plan.demo_governance import (
+from daicho.demo.plan_governance import (
     committee_item_fields,
     committee_meeting_fields,
     plan_info_fields,
@@ -39,7 +38,7 @@ from daicho.plan.demo_governance import (
     progress_fields,
     revision_fields,
 )
-from daicho.plan.demo_sources import (
+from daicho.demo.plan_sources import (
     online_fields,
     online_records,
     paperless_fields,
@@ -47,6 +46,10 @@ from daicho.plan.demo_sources import (
     print_fields,
     print_records,
 )
+from daicho.fields.context import ValueContext
+from daicho.models import Ledger, Org
+from daicho.plan import data
+from daicho.plan import ledgers as keys
 from daicho.plan.reference_text import REFERENCE_TEXT
 from daicho.plan.seed_text import KPI_BASELINES, MEASURE_TEXT
 from daicho.selectors import records as sel
@@ -55,14 +58,14 @@ from daicho.services import ledgers, records
 
 Values = dict[str, Any]
 
-PLAN_INFO = "計画概要"
-INVENTORY = "情報システム台帳"
-MEASURES = "全体最適化取組"
-PROGRESS = "取組進捗"
-COMMITTEE_MEETINGS = "委員会開催"
-COMMITTEE_ITEMS = "委員会議題"
-REVISIONS = "計画改定"
-KPIS = "目標指標"
+PLAN_INFO = keys.NAMES[keys.PLAN_INFO]
+INVENTORY = keys.NAMES[keys.INVENTORY]
+MEASURES = keys.NAMES[keys.MEASURES]
+PROGRESS = keys.NAMES[keys.PROGRESS]
+COMMITTEE_MEETINGS = keys.NAMES[keys.COMMITTEE_MEETINGS]
+COMMITTEE_ITEMS = keys.NAMES[keys.COMMITTEE_ITEMS]
+REVISIONS = keys.NAMES[keys.REVISIONS]
+KPIS = keys.NAMES[keys.KPIS]
 AUDIT_ITEMS = "情報セキュリティ監査項目"
 AUDIT_PLANS = "情報セキュリティ監査計画"
 AUDITS = "情報セキュリティ監査"
@@ -74,7 +77,9 @@ MEETINGS = "会議"
 ONLINE = "電子申請手続"
 PAPERLESS = "ペーパーレス会議システム整備"
 PRINTS = "プリント枚数"
-REFERENCES = ["参考資料1", "参考資料2", "参考資料3"]
+REFERENCES = [keys.NAMES[key] for key in keys.REFERENCES]
+# The key daicho.plan finds each of the plan's own ledgers by (the demo-only ones have none).
+KEY_OF = {name: key for key, name in keys.NAMES.items()}
 # Ledgers whose records are fictional, generated for the demo (not from the seed): marked as such
 # in their description and settings (``demo_data``), and on the KPI dashboard.
 DEMO_ONLY = [AUDIT_ITEMS, AUDIT_PLANS, AUDITS, AUDIT_ANSWERS, AUDIT_FINDINGS, AUDIT_IMPROVEMENTS,
@@ -402,7 +407,9 @@ def _owners() -> dict[str, str]:
 
 
 def _ledger_id(name: str) -> int:
-    lid = Ledger.objects.filter(name=name).values_list("id", flat=True).first()
+    key = KEY_OF.get(name)
+    found = Ledger.objects.filter(key=key) if key else Ledger.objects.filter(name=name)
+    lid = found.values_list("id", flat=True).first()
     assert lid is not None, name  # the specs create linked ledgers first
     return lid
 
@@ -541,7 +548,9 @@ def load_plan(actor: AnyUser) -> list[str]:
     created: list[str] = []
     ctx = ValueContext()
     for name, description, fields, items in _specs(actor, ctx):
-        if Ledger.objects.filter(name=name).exists():
+        key = KEY_OF.get(name)
+        if Ledger.objects.filter(name=name).exists() or \
+                (key is not None and Ledger.objects.filter(key=key).exists()):  # renamed since
             continue
         if name in DEMO_ONLY:
             description = DEMO_MARK + description
@@ -553,9 +562,10 @@ def load_plan(actor: AnyUser) -> list[str]:
                          create=[{"values": v} for v in rows[start:start + 1000]])
         extra: Values = {"kpis": KPI_DEFINITIONS} if name == KPIS else \
             {"demo_data": True} if name in DEMO_ONLY else {}
-        if extra:
+        if extra or name in KEY_OF:
             ledger = Ledger.objects.get(id=schema.id)
             ledger.settings = {**ledger.settings, **extra}
-            ledger.save(update_fields=["settings"])
+            ledger.key = key
+            ledger.save(update_fields=["settings", "key"])
         created.append(name)
     return created

@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     if name == "import":
         args.early = _start_reading(args)
     _setup_django()
-    from daicho import commands  # noqa: F401  (registers COMMANDS)
+    from daicho.cli import commands  # noqa: F401  (registers COMMANDS)
     from daicho.errors import DaichoError
     from daicho.services import audit
 
@@ -263,11 +263,11 @@ def run() -> NoReturn:
     flushed, the log handlers are shut down and the database connections closed, the lock
     keeper last (SQLite checkpoints its WAL on the last close).
 
-    First of all the process is made private (config.private_process): the files it creates are
+    First of all the process is made private (environment.private_process): the files it creates are
     its owner's alone, whatever umask the shell had."""
-    from daicho import config
+    from daicho import environment
 
-    config.private_process()
+    environment.private_process()
     code = main()
     import logging
 
@@ -286,6 +286,3 @@ def run() -> NoReturn:
     logging.shutdown()
     os._exit(code)
 
-
-if __name__ == "__main__":
-    run()

@@ -27,9 +27,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from daicho.dates.localtime import TOKYO
 from daicho.i18n import gettext as _
 from daicho.i18n import gettext_lazy
-from daicho.localtime import TOKYO
 
 Precision = Literal["day", "month"]
 
@@ -360,6 +360,11 @@ def era_of(date: dt.date) -> tuple[Era, int]:
         if date >= era.start:
             return era, date.year - era.start.year + 1
     raise ValueError(f"{date.isoformat()} is before the first era (明治).")
+
+
+def fiscal_year(day: dt.date) -> int:
+    """The Japanese fiscal year (年度) of a date: April to March, named by the year it starts in."""
+    return day.year if day.month >= 4 else day.year - 1
 
 
 def format_fiscal_year(year: int) -> str:

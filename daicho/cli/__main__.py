@@ -1,0 +1,5 @@
+"""`python -m daicho.cli`: the same as the `daicho` command."""
+
+from daicho.cli.entry import run
+
+run()
