@@ -10,6 +10,7 @@ class DaichoConfig(AppConfig):
         # Imported for their job kinds and periodic checks as well as their listeners.
         from daicho.services import (  # noqa: F401
             events,
+            lookups,
             notifications,
             reminders,
             webhook_delivery,
@@ -20,3 +21,4 @@ class DaichoConfig(AppConfig):
         connect_signals()
         events.listen(notifications.on_events)
         events.listen(webhooks.on_events)
+        events.listen(lookups.on_events)

@@ -68,6 +68,8 @@ class FieldType:
     in_formulas: ClassVar[str] = "any"
     # True for a type whose values the engine computes from other fields (formula).
     computed: ClassVar[bool] = False
+    # True for a type whose values come from another record (lookup): read-only as well.
+    derived: ClassVar[bool] = False
 
     def for_field(self, field: Field) -> FieldType:
         """This type as it applies to `field`: itself, except for a type whose column and

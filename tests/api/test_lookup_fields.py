@@ -1,0 +1,173 @@
+"""The lookup field type through the API (contract §7): the linked record's current value of a
+field, stored so filter and sort work on it, read-only, checked when fields change, and
+following the linked record in the same transaction as its change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import ApiClient, make_ledger
+
+MASTER = [
+    {"name": "課名", "type": "text", "code": "dept"},
+    {"name": "電話", "type": "text", "code": "phone"},
+    {"name": "定員", "type": "number", "code": "seats"},
+    {"name": "開設日", "type": "date", "code": "opened"},
+]
+
+
+@pytest.fixture
+def setup(api: ApiClient) -> dict[str, Any]:
+    master = int(make_ledger(api, "課", MASTER)["id"])
+    looking = int(make_ledger(api, "貸出", [
+        {"name": "品名", "type": "text", "code": "item"},
+        {"name": "課", "type": "link", "code": "dept_ref", "options": {"ledger": master}},
+        {"name": "課名", "type": "lookup", "code": "dept_name",
+         "options": {"link": "dept_ref", "field": "dept"}},
+        {"name": "定員", "type": "lookup", "code": "dept_seats",
+         "options": {"link": "dept_ref", "field": "seats"}},
+        {"name": "定員2倍", "type": "formula", "code": "double",
+         "options": {"expression": "dept_seats * 2", "result": "number"}},
+    ])["id"])
+    mbase = f"/api/v1/ledgers/{master}/records"
+    a = api.post(mbase, {"values": {"dept": "総務課", "phone": "100", "seats": 10,
+                                    "opened": "2024-04-01"}}).body["id"]
+    b = api.post(mbase, {"values": {"dept": "財政課", "phone": "200", "seats": 3}}).body["id"]
+    return {"master": master, "looking": looking, "a": a, "b": b}
+
+
+def _values(api: ApiClient, lid: int, rid: int) -> dict[str, Any]:
+    resp = api.get(f"/api/v1/ledgers/{lid}/records/{rid}")
+    assert resp.status == 200, resp.body
+    return resp.body["values"]  # type: ignore[no-any-return]
+
+
+def test_filled_on_write_and_typed_as_the_looked_up_field(api: ApiClient, setup: Any) -> None:
+    base = f"/api/v1/ledgers/{setup['looking']}/records"
+    resp = api.post(base, {"values": {"item": "机", "dept_ref": setup["a"]}})
+    assert resp.status == 201, resp.body
+    values = resp.body["values"]
+    assert values["dept_name"] == "総務課" and values["dept_seats"] == 10
+    assert values["double"] == 20
+    rid = resp.body["id"]
+    resp = api.patch(f"{base}/{rid}", {"revision": 1, "values": {"dept_ref": setup["b"]}})
+    assert resp.status == 200, resp.body
+    assert resp.body["values"]["dept_name"] == "財政課" and resp.body["values"]["double"] == 6
+    resp = api.patch(f"{base}/{rid}", {"revision": 2, "values": {"dept_ref": None}})
+    assert resp.body["values"]["dept_name"] is None and resp.body["values"]["dept_seats"] is None
+    fields = {f["code"]: f for f in api.get(f"/api/v1/ledgers/{setup['looking']}").body["fields"]}
+    assert fields["dept_seats"]["options"]["source"]["type"] == "number"
+
+
+def test_writing_a_lookup_is_read_only_field(api: ApiClient, setup: Any) -> None:
+    base = f"/api/v1/ledgers/{setup['looking']}/records"
+    resp = api.post(base, {"values": {"item": "机", "dept_name": "x"}})
+    assert resp.status == 400 and resp.body["error"]["code"] == "read_only_field"
+    assert resp.body["error"]["details"]["field"] == "dept_name"
+    assert api.get(base).body["items"] == []
+    rid = api.post(base, {"values": {"item": "机"}}).body["id"]
+    resp = api.post(f"{base}/bulk", {"update": [{"id": rid, "revision": 1,
+                                                 "values": {"dept_seats": 1}}]})
+    assert resp.status == 400 and resp.body["error"]["code"] == "read_only_field"
+
+
+def test_follows_the_linked_record(api: ApiClient, setup: Any) -> None:
+    base = f"/api/v1/ledgers/{setup['looking']}/records"
+    mbase = f"/api/v1/ledgers/{setup['master']}/records"
+    ids = [api.post(base, {"values": {"item": f"机{n}", "dept_ref": setup["a"]}}).body["id"]
+           for n in range(3)]
+    other = api.post(base, {"values": {"item": "椅子", "dept_ref": setup["b"]}}).body["id"]
+    resp = api.patch(f"{mbase}/{setup['a']}", {"revision": 1,
+                                               "values": {"dept": "総務部総務課", "seats": 12}})
+    assert resp.status == 200, resp.body
+    for rid in ids:
+        values = _values(api, setup["looking"], rid)
+        assert values["dept_name"] == "総務部総務課" and values["dept_seats"] == 12
+        assert values["double"] == 24
+    assert _values(api, setup["looking"], other)["dept_name"] == "財政課"
+    # Derived: the lookers get no history entry and no new revision.
+    assert api.get(f"{base}/{ids[0]}").body["revision"] == 1
+    # Bulk, delete (the trash empties the lookup), restore, revert.
+    resp = api.post(f"{mbase}/bulk", {"update": [{"id": setup["a"], "revision": 2,
+                                                  "values": {"dept": "総務課"}}]})
+    assert resp.status == 200, resp.body
+    assert _values(api, setup["looking"], ids[1])["dept_name"] == "総務課"
+    assert api.delete(f"{mbase}/{setup['a']}").status in (200, 204)
+    assert _values(api, setup["looking"], ids[1])["dept_name"] is None
+    resp = api.post(f"{mbase}/{setup['a']}/restore")
+    assert resp.status == 200, resp.body
+    assert _values(api, setup["looking"], ids[1])["dept_name"] == "総務課"
+    revision = api.get(f"{mbase}/{setup['a']}").body["revision"]
+    resp = api.post(f"{mbase}/{setup['a']}/revert", {"to_revision": 1})
+    assert resp.status == 200, resp.body
+    assert revision < resp.body["revision"]
+    values = _values(api, setup["looking"], ids[2])
+    assert values["dept_name"] == "総務課" and values["dept_seats"] == 10
+
+
+def test_filter_and_sort_on_a_lookup(api: ApiClient, setup: Any) -> None:
+    base = f"/api/v1/ledgers/{setup['looking']}/records"
+    for n, ref in enumerate([setup["a"], setup["b"], setup["a"]]):
+        api.post(base, {"values": {"item": f"品{n}", "dept_ref": ref}})
+    found = api.get(base, {"filter": "dept_name:eq:財政課"}).body["items"]
+    assert [r["values"]["item"] for r in found] == ["品1"]
+    found = api.get(base, {"filter": "dept_seats:gt:5"}).body["items"]
+    assert sorted(r["values"]["item"] for r in found) == ["品0", "品2"]
+    found = api.get(base, {"sort": "dept_seats"}).body["items"]
+    assert found[0]["values"]["item"] == "品1"
+
+
+def test_adding_a_lookup_fills_existing_records(api: ApiClient, setup: Any) -> None:
+    base = f"/api/v1/ledgers/{setup['looking']}/records"
+    rid = api.post(base, {"values": {"item": "机", "dept_ref": setup["a"]}}).body["id"]
+    resp = api.post(f"/api/v1/ledgers/{setup['looking']}/fields", {
+        "name": "開設日", "type": "lookup", "code": "opened",
+        "options": {"link": "dept_ref", "field": "opened"}})
+    assert resp.status == 201, resp.body
+    assert _values(api, setup["looking"], rid)["opened"] == "2024-04-01"
+    found = api.get(base, {"filter": "opened:ge:2024-01-01"}).body["items"]
+    assert [r["id"] for r in found] == [rid]
+
+
+@pytest.mark.parametrize("options,code", [
+    ({"link": "nope", "field": "dept"}, "invalid_lookup"),
+    ({"link": "item", "field": "dept"}, "invalid_lookup"),
+    ({"link": "dept_ref", "field": "nope"}, "invalid_lookup"),
+    ({"link": "dept_ref"}, "invalid_lookup"),
+    ({"link": "dept_ref", "field": "dept", "extra": 1}, "invalid_options"),
+    ({"link": "dept_ref", "field": "dept", "copy": "yes"}, "invalid_options"),
+])
+def test_bad_definitions_are_refused(api: ApiClient, setup: Any, options: Any,
+                                     code: str) -> None:
+    resp = api.post(f"/api/v1/ledgers/{setup['looking']}/fields",
+                    {"name": "x", "type": "lookup", "code": "x", "options": options})
+    assert resp.status == 400 and resp.body["error"]["code"] == code, resp.body
+    codes = [f["code"] for f in api.get(f"/api/v1/ledgers/{setup['looking']}").body["fields"]]
+    assert "x" not in codes
+
+
+def test_a_cycle_of_lookups_is_refused(api: ApiClient) -> None:
+    one = int(make_ledger(api, "一", [{"name": "名", "type": "text", "code": "name"}])["id"])
+    two = int(make_ledger(api, "二", [
+        {"name": "一", "type": "link", "code": "to_one", "options": {"ledger": one}},
+        {"name": "名", "type": "text", "code": "name"}])["id"])
+    assert api.post(f"/api/v1/ledgers/{one}/fields", {
+        "name": "二", "type": "link", "code": "to_two", "options": {"ledger": two}}).status == 201
+    assert api.post(f"/api/v1/ledgers/{one}/fields", {
+        "name": "二の値", "type": "lookup", "code": "x",
+        "options": {"link": "to_two", "field": "y"}}).status == 400
+    resp = api.post(f"/api/v1/ledgers/{two}/fields", {
+        "name": "一の値", "type": "lookup", "code": "y",
+        "options": {"link": "to_one", "field": "name"}})
+    assert resp.status == 201, resp.body
+    # Now make one.name's … no: one.x looks up two.y, which looks up one.name: fine.
+    resp = api.post(f"/api/v1/ledgers/{one}/fields", {
+        "name": "二の値", "type": "lookup", "code": "x",
+        "options": {"link": "to_two", "field": "y"}})
+    assert resp.status == 201, resp.body
+    # two.y changed to look up one.x, which looks up two.y: a circle.
+    resp = api.patch(f"/api/v1/ledgers/{two}/fields/y", {
+        "options": {"link": "to_one", "field": "x"}})
+    assert resp.status == 400 and resp.body["error"]["code"] == "lookup_cycle", resp.body
