@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daicho.errors import FieldValueError, InvalidInput
-from daicho.fields.base import FieldType, reject_unknown
+from daicho.fields.base import TEXTUAL, FieldType, reject_unknown
 
 if TYPE_CHECKING:
     from daicho.fields.context import ValueContext
@@ -32,6 +32,7 @@ class LookupType(FieldType):
     writable = False
     derived = True
     can_be_unique = False
+    operators = TEXTUAL  # before it is checked; then those of the looked-up field (for_field)
 
     def for_field(self, field: Field) -> FieldType:
         source = source_field(field)
