@@ -10,6 +10,7 @@ class DaichoConfig(AppConfig):
         # Imported for their job kinds and periodic checks as well as their listeners.
         from daicho.services import (  # noqa: F401
             events,
+            lookup_copies,
             lookups,
             notifications,
             reminders,
@@ -22,3 +23,4 @@ class DaichoConfig(AppConfig):
         events.listen(notifications.on_events)
         events.listen(webhooks.on_events)
         events.listen(lookups.on_events)
+        events.listen(lookup_copies.on_events)

@@ -327,6 +327,7 @@ class PrintForm(models.Model):
 
 
 from daicho.models_comments import Comment, CommentRevision  # noqa: E402, F401  (comments)
+from daicho.models_lookups import LookupCopy  # noqa: E402, F401  (copy lookups, contract §7)
 from daicho.models_notify import MailPreference, Notification, OutboxMail, ReminderSent  # noqa: E402, F401
 from daicho.models_process import ProcessApproval, ProcessDelegation, ProcessVersion  # noqa: E402, F401
 from daicho.models_webhooks import Webhook, WebhookDelivery  # noqa: E402, F401  (contract §9)

@@ -10,7 +10,6 @@ inside each record writer's transaction and makes it follow the linked record.""
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
@@ -137,14 +136,20 @@ class _Delegating(LookupType):
         return self.inner.filter_sql(self._src(field), column, op, text, ctx)
 
 
-@functools.cache
+_CLASSES: dict[type[FieldType], type[_Delegating]] = {}
+
+
 def _variant_class(inner_class: type[FieldType]) -> type[_Delegating]:
-    return type(f"Lookup{inner_class.__name__}", (_Delegating,), {
+    found = _CLASSES.get(inner_class)
+    if found is not None:
+        return found
+    found = _CLASSES[inner_class] = type(f"Lookup{inner_class.__name__}", (_Delegating,), {
         "storage": inner_class.storage, "operators": inner_class.operators,
         "groupable": inner_class.groupable, "summable": inner_class.summable,
         "export_kind": inner_class.export_kind, "indexed": inner_class.indexed,
         "sortable": inner_class.sortable, "in_formulas": inner_class.in_formulas,
     })
+    return found
 
 
 def _variant(inner: FieldType) -> FieldType:

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from daicho.db import dialect
 from daicho.db.dialect import q
 from daicho.errors import InvalidInput
-from daicho.fields import type_for
 from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.selectors.ledgers import LedgerSchema
@@ -76,7 +75,7 @@ def _resolve(f: Field, by_code: dict[str, Field], ledger_id: int | None,
 
 
 # -- who looks up whom ---------------------------------------------------------------------------
-def _lookups_of(schema: LedgerSchema) -> list[tuple[Field, Field, Field]]:
+def lookups_of(schema: LedgerSchema) -> list[tuple[Field, Field, Field]]:
     """(lookup, its link, the looked-up field) of the schema's (whole) fields, kept on the
     schema object for its lifetime; broken definitions are left out (they keep their values)."""
     full = schema.full
@@ -98,8 +97,17 @@ def _lookups_of(schema: LedgerSchema) -> list[tuple[Field, Field, Field]]:
     return found
 
 
-def _source_table(ledger_id: int, ctx: ValueContext) -> str | None:
-    return ctx.ledger_table(ledger_id)
+def fetch(target: Field, linked: Any, ctx: ValueContext) -> Any:
+    """The looked-up field's stored value on the linked record; None when the link is empty or
+    the record is in the trash."""
+    table = ctx.ledger_table(target.ledger_id)
+    if linked is None or table is None:
+        return None
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT m.{q(target.column)} FROM {q(table)} m "
+                    f"WHERE m.id = %s AND {dialect.live('m')}", [int(linked)])
+        found = cur.fetchone()
+    return None if found is None else found[0]
 
 
 # -- permissions ---------------------------------------------------------------------------------
@@ -134,18 +142,11 @@ def fill(schema: LedgerSchema, prepared: Any, current: dict[str, Any] | None,
     """Add the lookups' values to a writer's prepared values (records.Prepared) where the
     record's link changes (or it is new): the linked record's current value, empty when it is
     in the trash or the link is empty."""
-    for f, link, target in _lookups_of(schema):
+    for f, link, target in lookups_of(schema):
         if current is not None and link.code not in prepared.stored:
             continue
         linked = prepared.stored.get(link.code, None if current is None else current.get(link.code))
-        table = _source_table(target.ledger_id, ctx)
-        value = None
-        if linked is not None and table is not None:
-            with connection.cursor() as cur:
-                cur.execute(f"SELECT m.{q(target.column)} FROM {q(table)} m "
-                            f"WHERE m.id = %s AND {dialect.live('m')}", [int(linked)])
-                row = cur.fetchone()
-            value = None if row is None else row[0]
+        value = fetch(target, linked, ctx)
         ftype = schema.full.type_of(f)
         prepared.stored[f.code] = value
         prepared.as_json[f.code] = ftype.history_value(f, value, ctx)
@@ -155,9 +156,9 @@ def fill_columns(schema: LedgerSchema, columns: dict[str, list[Any]], count: int
                  ctx: ValueContext) -> None:
     """Add the lookups' columns to an import's columns of storage values (a query per 500
     linked records, not one per row)."""
-    for f, link, target in _lookups_of(schema):
+    for f, link, target in lookups_of(schema):
         links = columns.get(link.code)
-        table = _source_table(target.ledger_id, ctx)
+        table = ctx.ledger_table(target.ledger_id)
         if links is None or table is None:
             columns[f.code] = [None] * count
             continue
@@ -307,6 +308,14 @@ def _after(looking: LedgerSchema, group: list[Field], ids: list[int], depth: int
 def fill_ledger(schema: LedgerSchema, f: Field) -> None:
     """A lookup added or changed: fill it on every record at once (set-based, in the caller's
     transaction)."""
-    link = schema.full.by_code.get(str(f.options.get("link")))
-    if link is not None:
-        rewrite(schema, link, [f], None)
+    from daicho.selectors.ledgers import load_schema
+    from daicho.services import lookup_copies
+
+    fresh = load_schema(schema.id)  # with the field as it is now
+    if fresh is None:
+        return
+    for lookup, link, target in lookups_of(fresh):
+        if lookup.code == f.code:
+            rewrite(fresh, link, [lookup], None)
+            if lookup.options.get("copy"):
+                lookup_copies.remember(fresh, lookup, link, target, None)

@@ -358,6 +358,13 @@ def _apply_update(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: P
     return True
 
 
+def apply_derived(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: Prepared,
+                  ctx: ValueContext) -> bool:
+    """Write values nobody types (a copy lookup fetched again, daicho.services.lookup_copies)
+    as an update of the record, in the caller's transaction: history, search key, events."""
+    return _apply_update(schema, user, row, prepared, ctx, "update")
+
+
 def _unique_taken() -> Conflict:
     return Conflict(_("A value that must be unique is already used."), code="unique")
 

@@ -171,3 +171,70 @@ def test_a_cycle_of_lookups_is_refused(api: ApiClient) -> None:
     resp = api.patch(f"/api/v1/ledgers/{two}/fields/y", {
         "options": {"link": "to_one", "field": "x"}})
     assert resp.status == 400 and resp.body["error"]["code"] == "lookup_cycle", resp.body
+
+
+@pytest.fixture
+def slips(api: ApiClient, setup: Any) -> dict[str, Any]:
+    resp = api.post(f"/api/v1/ledgers/{setup['looking']}/fields", {
+        "name": "電話（貸出時）", "type": "lookup", "code": "phone_then",
+        "options": {"link": "dept_ref", "field": "phone", "copy": True}})
+    assert resp.status == 201, resp.body
+    return setup
+
+
+def test_copy_keeps_the_value_as_issued_and_says_the_master_changed(
+        api: ApiClient, slips: Any) -> None:
+    base = f"/api/v1/ledgers/{slips['looking']}/records"
+    mbase = f"/api/v1/ledgers/{slips['master']}/records"
+    rid = api.post(base, {"values": {"item": "机", "dept_ref": slips["a"]}}).body["id"]
+    assert _values(api, slips["looking"], rid)["phone_then"] == "100"
+    state = api.get(f"{base}/{rid}/lookups").body["items"]
+    assert state == [{"field": "phone_then", "record": slips["a"], "copied_revision": 1,
+                      "revision": 1, "stale": False}]
+    assert api.patch(f"{mbase}/{slips['a']}", {"revision": 1, "values": {"phone": "999"}}
+                     ).status == 200
+    values = _values(api, slips["looking"], rid)
+    assert values["phone_then"] == "100"  # as issued
+    assert values["dept_name"] == "総務課"  # the following lookups still follow
+    [state] = api.get(f"{base}/{rid}/lookups").body["items"]
+    assert state["stale"] is True and state["revision"] == 2 and state["copied_revision"] == 1
+    resp = api.post(f"{base}/{rid}/lookups/refresh", {})
+    assert resp.status == 200, resp.body
+    assert resp.body["values"]["phone_then"] == "999" and resp.body["revision"] == 2
+    [state] = api.get(f"{base}/{rid}/lookups").body["items"]
+    assert state["stale"] is False and state["copied_revision"] == 2
+    entry = api.get(f"{base}/{rid}/history").body["items"][0]
+    assert entry["changes"] == {"phone_then": {"old": "100", "new": "999"}}
+    # Changing the link copies afresh, from the new master record.
+    resp = api.patch(f"{base}/{rid}", {"revision": 2, "values": {"dept_ref": slips["b"]}})
+    assert resp.body["values"]["phone_then"] == "200"
+    [state] = api.get(f"{base}/{rid}/lookups").body["items"]
+    assert state["record"] == slips["b"] and state["stale"] is False
+
+
+def test_copy_filled_for_existing_records_and_refresh_refusals(
+        api: ApiClient, setup: Any, make_client: Any) -> None:
+    base = f"/api/v1/ledgers/{setup['looking']}/records"
+    rid = api.post(base, {"values": {"item": "机", "dept_ref": setup["a"]}}).body["id"]
+    assert api.post(f"/api/v1/ledgers/{setup['looking']}/fields", {
+        "name": "電話（貸出時）", "type": "lookup", "code": "phone_then",
+        "options": {"link": "dept_ref", "field": "phone", "copy": True}}).status == 201
+    assert _values(api, setup["looking"], rid)["phone_then"] == "100"
+    assert api.get(f"{base}/{rid}/lookups").body["items"][0]["copied_revision"] == 1
+    for bad in (["dept_name"], ["nope"], "phone_then", [], [1]):
+        resp = api.post(f"{base}/{rid}/lookups/refresh", {"fields": bad})
+        assert resp.status == 400 and resp.body["error"]["code"] == "invalid_lookup", bad
+    assert api.post(f"{base}/{rid}/lookups/refresh", {"nope": 1}).status == 400
+    assert api.post(f"{base}/999999/lookups/refresh", {}).status == 404
+    # Nothing to fetch: no new revision.
+    resp = api.post(f"{base}/{rid}/lookups/refresh", {"fields": ["phone_then"]})
+    assert resp.status == 200 and resp.body["revision"] == 1
+    # Someone who may only view the ledger may not refresh.
+    viewer = make_client("viewer")
+    rules = [{"subject": {"user": "viewer"}, "rights": ["view"]}]
+    assert api.put(f"/api/v1/ledgers/{setup['looking']}/permissions",
+                   {"rules": rules}).status == 200
+    assert api.put(f"/api/v1/ledgers/{setup['master']}/permissions",
+                   {"rules": rules}).status == 200
+    assert viewer.get(f"{base}/{rid}/lookups").status == 200
+    assert viewer.post(f"{base}/{rid}/lookups/refresh", {}).status == 404
