@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.conftest import ApiClient, make_ledger
 
@@ -238,3 +239,37 @@ def test_copy_filled_for_existing_records_and_refresh_refusals(
                    {"rules": rules}).status == 200
     assert viewer.get(f"{base}/{rid}/lookups").status == 200
     assert viewer.post(f"{base}/{rid}/lookups/refresh", {}).status == 404
+
+
+def test_imports_fill_and_are_followed(api: ApiClient, setup: Any) -> None:
+    base = f"/api/v1/ledgers/{setup['looking']}/records"
+    csv = f"品名,課,課名\r\n机,{setup['a']},偽物\r\n椅子,{setup['b']},\r\n".encode()
+    resp = api.upload("/api/v1/imports", {"file": SimpleUploadedFile("貸出.csv", csv),
+                                          "ledger": str(setup["looking"]), "mode": "append"})
+    assert resp.status == 200, (resp.body["errors"], resp.body["warnings"])
+    assert "課名" in str(resp.body["warnings"])  # the file's 課名 is not written
+    got = {r["values"]["item"]: r["values"] for r in api.get(base).body["items"]}
+    assert got["机"]["dept_name"] == "総務課" and got["机"]["double"] == 20
+    assert got["椅子"]["dept_name"] == "財政課"
+    # An upsert into the master is followed by its lookers.
+    resp = api.upload("/api/v1/imports", {"file": SimpleUploadedFile(
+        "課.csv", "課名,定員\r\n財政課,7\r\n".encode()), "ledger": str(setup["master"]),
+        "mode": "upsert", "key": "dept"})
+    assert resp.status == 200, resp.body
+    got = {r["values"]["item"]: r["values"] for r in api.get(base).body["items"]}
+    assert got["椅子"]["dept_seats"] == 7 and got["椅子"]["double"] == 14
+
+
+def test_a_lookup_of_a_lookup_follows_through(api: ApiClient, setup: Any) -> None:
+    third = int(make_ledger(api, "返却", [
+        {"name": "貸出", "type": "link", "code": "loan", "options": {"ledger": setup["looking"]}},
+        {"name": "課名", "type": "lookup", "code": "dept_name",
+         "options": {"link": "loan", "field": "dept_name"}},
+    ])["id"])
+    loan = api.post(f"/api/v1/ledgers/{setup['looking']}/records",
+                    {"values": {"item": "机", "dept_ref": setup["a"]}}).body["id"]
+    rid = api.post(f"/api/v1/ledgers/{third}/records", {"values": {"loan": loan}}).body["id"]
+    assert _values(api, third, rid)["dept_name"] == "総務課"
+    assert api.patch(f"/api/v1/ledgers/{setup['master']}/records/{setup['a']}", {
+        "revision": 1, "values": {"dept": "企画課"}}).status == 200
+    assert _values(api, third, rid)["dept_name"] == "企画課"
