@@ -273,3 +273,21 @@ def test_a_lookup_of_a_lookup_follows_through(api: ApiClient, setup: Any) -> Non
     assert api.patch(f"/api/v1/ledgers/{setup['master']}/records/{setup['a']}", {
         "revision": 1, "values": {"dept": "企画課"}}).status == 200
     assert _values(api, third, rid)["dept_name"] == "企画課"
+
+
+def test_the_link_a_lookup_uses_cannot_go(api: ApiClient, setup: Any) -> None:
+    path = f"/api/v1/ledgers/{setup['looking']}/fields/dept_ref"
+    resp = api.delete(path)
+    assert resp.status == 400 and resp.body["error"]["code"] == "invalid_lookup", resp.body
+    resp = api.patch(path, {"type": "text"})
+    assert resp.status == 400 and resp.body["error"]["code"] == "invalid_lookup", resp.body
+    codes = {f["code"]: f["type"] for f in api.get(f"/api/v1/ledgers/{setup['looking']}")
+             .body["fields"]}
+    assert codes["dept_ref"] == "link"
+
+
+def test_messages_are_japanese(api: ApiClient, setup: Any) -> None:
+    resp = api.post(f"/api/v1/ledgers/{setup['looking']}/records",
+                    {"values": {"dept_name": "x"}})
+    assert resp.body["error"]["message"] == \
+        "「課名」はリンク先レコードの値を表示する項目のため、値を入力できません。"
