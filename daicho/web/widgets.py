@@ -517,6 +517,10 @@ WIDGETS: dict[str, Widget] = {
 }
 FALLBACK = Widget()
 
+from daicho.web.widget_lookup import LookupWidget  # noqa: E402  (it builds on the widgets above)
+
+WIDGETS["lookup"] = LookupWidget()
+
 
 @functools.cache
 def _formula_widget(result: str) -> Widget:

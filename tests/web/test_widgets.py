@@ -31,6 +31,8 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any, str]] = {
     "file": ({}, [{"id": 3, "name": "a.pdf", "size": 10}], "3"),
     "autonumber": ({"prefix": "K-", "digits": 4}, "K-0001", "K-0001"),
     "formula": ({"expression": "qty * 2", "result": "number", "decimals": 1}, 1234.5, "1234.5"),
+    "lookup": ({"link": "dept", "field": "day", "source": {
+        "ledger": 2, "type": "date", "options": {"wareki": True}}}, "2019-05-01", "2019-05-01"),
 }
 
 
