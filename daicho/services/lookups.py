@@ -10,7 +10,7 @@ linked record's revision at that time; `refresh` fetches it again, as a change w
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -18,13 +18,24 @@ from django.utils.translation import gettext as _
 from daicho.db import dialect
 from daicho.db.dialect import q
 from daicho.errors import InvalidInput
+from daicho.fields import REGISTRY
 from daicho.fields.context import ValueContext
+from daicho.fields.lookup import LookupType
+from daicho.fields.refs import LinkType
 from daicho.models import Field
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import events
 
 MAX_DEPTH = 5  # a lookup of a lookup of …: deeper chains are refused
 CHUNK = 500  # ids per IN (…) list
+
+
+def _is_lookup(f: Field) -> bool:
+    return isinstance(REGISTRY.get(f.type), LookupType)
+
+
+def _is_link(f: Field | None) -> TypeGuard[Field]:
+    return f is not None and isinstance(REGISTRY.get(f.type), LinkType)
 
 
 # -- checks --------------------------------------------------------------------------------------
@@ -35,7 +46,7 @@ def check_fields(fields: Sequence[Field], ledger_id: int | None = None) -> None:
     Adds to each lookup's options the `source` it shows (linked ledger, type, options)."""
     by_code = {f.code: f for f in fields}
     for f in fields:
-        if f.type == "lookup":
+        if _is_lookup(f):
             _resolve(f, by_code, ledger_id, [(ledger_id, f.code)])
 
 
@@ -43,7 +54,7 @@ def _resolve(f: Field, by_code: dict[str, Field], ledger_id: int | None,
              path: list[tuple[int | None, str]]) -> None:
     options = f.options
     link = by_code.get(str(options.get("link")))
-    if link is None or link.type != "link":
+    if not _is_link(link):
         raise InvalidInput(_("「%(name)s」: options.link must be the code of a link field of this "
                              "ledger.") % {"name": f.name}, code="invalid_lookup",
                            details={"field": f.code, "option": "link"})
@@ -54,11 +65,11 @@ def _resolve(f: Field, by_code: dict[str, Field], ledger_id: int | None,
     else:
         target = Field.objects.filter(ledger_id=target_ledger, code=code,
                                       deleted_at=None).first()
-    if target is None or target.type == "subtable":
+    if target is None or target.type not in REGISTRY:
         raise InvalidInput(_("「%(name)s」: options.field must be the code of a field of the "
                              "linked ledger.") % {"name": f.name}, code="invalid_lookup",
                            details={"field": f.code, "option": "field"})
-    if target.type == "lookup":
+    if _is_lookup(target):
         step = (target_ledger, target.code)
         if step in path or len(path) >= MAX_DEPTH:
             raise InvalidInput(_("These lookups look each other up in a circle (or too deep): "
@@ -83,10 +94,10 @@ def lookups_of(schema: LedgerSchema) -> list[tuple[Field, Field, Field]]:
     if found is None:
         found = []
         for f in full.fields:
-            if f.type != "lookup" or not isinstance(f.options.get("source"), dict):
+            if not _is_lookup(f) or not isinstance(f.options.get("source"), dict):
                 continue
             link = full.by_code.get(str(f.options.get("link")))
-            if link is None or link.type != "link":
+            if not _is_link(link):
                 continue
             target = Field.objects.filter(ledger_id=int(link.options["ledger"]),
                                           code=str(f.options.get("field")),
@@ -122,7 +133,7 @@ def hidden_lookups(full: LedgerSchema, user: Any) -> frozenset[str]:
     out: set[str] = set()
     grants: dict[int, Any] = {}
     for f in full.fields:
-        source = f.options.get("source") if f.type == "lookup" else None
+        source = f.options.get("source") if _is_lookup(f) else None
         if not isinstance(source, dict):
             continue
         lid = int(source["ledger"])
@@ -180,7 +191,7 @@ _FOLLOWED = ("update", "revert", "delete", "restore", "import")
 
 def _lookers(ledger_id: int) -> list[Field]:
     """The lookup fields (not copies) of live ledgers that look up a field of this ledger."""
-    return [f for f in Field.objects.filter(type="lookup", deleted_at=None)
+    return [f for f in Field.objects.filter(type=LookupType.key, deleted_at=None)
             .select_related("ledger") if isinstance(f.options.get("source"), dict)
             and f.options["source"].get("ledger") == ledger_id and not f.options.get("copy")]
 
@@ -217,7 +228,7 @@ def follow(ledger_id: int, lookers: list[Field], everything: Iterable[int],
             continue
         for link_code in sorted({str(f.options["link"]) for f in fields}):
             link = looking.full.by_code.get(link_code)
-            if link is None or link.type != "link":
+            if not _is_link(link):
                 continue
             group = [f for f in fields if f.options["link"] == link_code]
             codes = {str(f.options["field"]) for f in group}

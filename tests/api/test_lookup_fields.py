@@ -291,3 +291,26 @@ def test_messages_are_japanese(api: ApiClient, setup: Any) -> None:
                     {"values": {"dept_name": "x"}})
     assert resp.body["error"]["message"] == \
         "「課名」はリンク先レコードの値を表示する項目のため、値を入力できません。"
+
+
+def test_retyping_and_changing_a_lookup(api: ApiClient, setup: Any) -> None:
+    base = f"/api/v1/ledgers/{setup['looking']}/records"
+    rid = api.post(base, {"values": {"item": "机", "dept_ref": setup["a"]}}).body["id"]
+    fields = f"/api/v1/ledgers/{setup['looking']}/fields"
+    # A text field becomes a lookup: filled from the linked records, in the column of a date.
+    assert api.post(fields, {"name": "メモ", "type": "text", "code": "memo"}).status == 201
+    resp = api.patch(f"{fields}/memo", {"type": "lookup", "confirm": True,
+                                        "options": {"link": "dept_ref", "field": "opened"}})
+    assert resp.status == 200, resp.body
+    assert _values(api, setup["looking"], rid)["memo"] == "2024-04-01"
+    assert [r["id"] for r in api.get(base, {"filter": "memo:lt:2025-01-01"}).body["items"]] \
+        == [rid]
+    # Another field of the linked ledger: every record follows the new definition.
+    resp = api.patch(f"{fields}/dept_name", {"options": {"link": "dept_ref", "field": "phone"}})
+    assert resp.status == 200, resp.body
+    assert _values(api, setup["looking"], rid)["dept_name"] == "100"
+    # A lookup retyped to text keeps its values as text, and they are written from then on.
+    resp = api.patch(f"{fields}/memo", {"type": "text", "options": {}})
+    assert resp.status == 200, resp.body
+    assert _values(api, setup["looking"], rid)["memo"] == "2024-04-01"
+    assert api.patch(f"{base}/{rid}", {"revision": 1, "values": {"memo": "書ける"}}).status == 200
