@@ -223,6 +223,10 @@ class Grant:
             self._hidden = frozenset() if not rules else frozenset(
                 f.code for f in self.full.fields
                 if max(_field_level(r, f.code) for r in rules) == HIDDEN)
+            if rules:  # a lookup shows another ledger's field: that ledger's rules hold
+                from daicho.services.lookups import hidden_lookups
+
+                self._hidden |= hidden_lookups(self.full, self.user)
             if self._hidden:  # a formula over a hidden field would show it: hidden as well
                 # The gate's one import against the grain (ignored by name in the layers
                 # contract): the formula plan moves below the gate once issue 15 has landed.

@@ -14,6 +14,8 @@ class DaichoConfig(AppConfig):
             audit_anchor,
             events,
             indexes,
+            lookup_copies,
+            lookups,
             notifications,
             orgs,
             reminders,
@@ -26,6 +28,8 @@ class DaichoConfig(AppConfig):
         _bind_link_gate()
         events.listen(notifications.on_events)
         events.listen(webhooks.on_events)
+        events.listen(lookups.on_events)
+        events.listen(lookup_copies.on_events)
         # Reads only note the indexes they miss; the jobs are asked for after the response.
         request_started.connect(indexes.forget_wanted, dispatch_uid="daicho.indexes.forget")
         request_finished.connect(indexes.request_wanted, dispatch_uid="daicho.indexes.request")

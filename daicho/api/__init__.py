@@ -177,6 +177,7 @@ from daicho.api import (  # noqa: E402, F401  (routes)
     directory,
     imports,
     ledgers,
+    lookups,
     notifications,
     print_forms,
     process,

@@ -12,6 +12,7 @@ from daicho.fields.base import FieldType
 from daicho.fields.choice import ChoiceType, MultiChoiceType, YesNoType
 from daicho.fields.files import FileType
 from daicho.fields.formula import FormulaType
+from daicho.fields.lookup import LookupType
 from daicho.fields.number import NumberType
 from daicho.fields.refs import LinkType, OrgType, UserType
 from daicho.fields.subtable import SubtableType
@@ -26,7 +27,7 @@ REGISTRY: dict[str, FieldType] = {
     for t in (
         TextType(), TextareaType(), NumberType(), DateType(), DateTimeType(), YesNoType(),
         ChoiceType(), MultiChoiceType(), EmailType(), UrlType(), UserType(), OrgType(),
-        LinkType(), FileType(), AutonumberType(), FormulaType(), SubtableType(),
+        LinkType(), FileType(), AutonumberType(), FormulaType(), SubtableType(), LookupType(),
     )
 }
 

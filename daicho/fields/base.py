@@ -80,6 +80,8 @@ class FieldType:
     # True for a type whose cleaned value is made final against the record's stored value
     # (against()): the subtable's row ids.
     needs_current: ClassVar[bool] = False
+    # True for a type whose values come from another record (lookup): read-only as well.
+    derived: ClassVar[bool] = False
 
     def for_field(self, field: Field) -> FieldType:
         """This type as it applies to `field`: itself, except for a type whose column and

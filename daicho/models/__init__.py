@@ -331,6 +331,7 @@ class PrintForm(models.Model):
 
 
 from daicho.models.comments import Comment, CommentRevision  # noqa: E402, F401  (comments)
+from daicho.models.lookups import LookupCopy  # noqa: E402, F401  (copy lookups, contract §7)
 from daicho.models.notify import MailPreference, Notification, OutboxMail, ReminderSent  # noqa: E402, F401
 from daicho.models.process import ProcessApproval, ProcessDelegation, ProcessVersion  # noqa: E402, F401
 from daicho.models.webhooks import Webhook, WebhookDelivery  # noqa: E402, F401  (contract §9)

@@ -41,6 +41,11 @@ class LedgerSchema:
         self.required = [f for f in self.fields if f.required and self.types[f.code].writable]
         self.searchable = [(f, self.types[f.code]) for f in self.fields
                            if self.types[f.code].searchable]
+        # Lookups hidden from this user by the linked ledger's rules: in a record's values as
+        # null (contract §7), though no filter, sort or export sees them.
+        full = self.unrestricted
+        self.shown_empty = [] if full is None else [
+            c for c in sorted(self.hidden) if c in full.types and full.types[c].derived]
         # The ledger's process (contract §8) when enabled: its status is the pseudo field
         # `status`, a real column, so filters, sorts and record rules take it like a field
         # (through `field`); it is not in `by_code`, so no writer of values ever sees it.

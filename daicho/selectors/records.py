@@ -94,8 +94,11 @@ def to_rows(schema: LedgerSchema, rows: Iterable[Sequence[Any]]) -> list[Row]:
 
 def row_values(schema: LedgerSchema, row: Row, ctx: ValueContext) -> dict[str, Any]:
     raw = row.raw
-    return {f.code: (ftype if ftype.key == f.type else schema.type_of(f)).to_json(
+    values = {f.code: (ftype if ftype.key == f.type else schema.type_of(f)).to_json(
         f, raw[f.code], ctx) for f, ftype in schema.typed}  # (a field retyped since: type_of)
+    for code in schema.shown_empty:
+        values[code] = None
+    return values
 
 
 def record_json(schema: LedgerSchema, row: Row, ctx: ValueContext) -> dict[str, Any]:

@@ -366,6 +366,18 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
             progress(min(done, total or done), max(total or 0, done))
 
 
+def recompute_records(schema: LedgerSchema, ids: Sequence[int]) -> int:
+    """Compute the formulas of records `ids` again in the caller's transaction and store those
+    that changed (a value they use was written by something else than their writer: a lookup
+    following its linked record). Returns the number of records rewritten."""
+    steps = schema_plan(schema)
+    changed = 0
+    for start in range(0, len(ids), CHUNK) if steps else ():
+        chunk = _Chunk.of(schema, steps, ids[start:start + CHUNK])
+        changed += chunk.rewrite(ValueContext(), suspend_index=False)
+    return changed
+
+
 @dataclass
 class _Chunk:
     """CHUNK records of a ledger as the recompute reads them: their ids, search keys and the
@@ -379,6 +391,18 @@ class _Chunk:
 
     @classmethod
     def read(cls, schema: LedgerSchema, steps: list[Step], after: int) -> _Chunk:
+        """The next CHUNK records after id `after`."""
+        return cls._read(schema, steps, f"t.id > %s ORDER BY t.id LIMIT {CHUNK}", [after])
+
+    @classmethod
+    def of(cls, schema: LedgerSchema, steps: list[Step], ids: Sequence[int]) -> _Chunk:
+        """The records `ids` (at most CHUNK)."""
+        return cls._read(schema, steps, f"t.id IN ({', '.join(['%s'] * len(ids))}) ORDER BY t.id",
+                         list(ids))
+
+    @classmethod
+    def _read(cls, schema: LedgerSchema, steps: list[Step], where: str,
+              params: list[Any]) -> _Chunk:
         by_code = schema.full.by_code
         codes = sorted({s.field.code for s in steps}
                        | {ref for s in steps for ref in s.formula.refs if ref in by_code})
@@ -386,7 +410,7 @@ class _Chunk:
         lock = "" if dialect.is_sqlite() else " FOR UPDATE"
         with connection.cursor() as cur:
             cur.execute(f"SELECT t.id, t.search_key{columns} FROM {q(schema.table)} t "
-                        f"WHERE t.id > %s ORDER BY t.id LIMIT {CHUNK}{lock}", [after])
+                        f"WHERE {where}{lock}", params)
             rows = cur.fetchall()
         found: list[Sequence[Any]] = (list(zip(*rows, strict=True)) if rows
                                       else [[] for _ in range(2 + len(codes))])

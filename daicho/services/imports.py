@@ -250,6 +250,11 @@ def _match_columns(table: ParsedTable, schema: LedgerSchema,
                 "The column 「%(name)s」 is calculated by the ledger's formula; the file's "
                 "values were not imported.") % {"name": table.columns[i].name}})
             continue
+        if schema.type_of(schema.by_code[code]).derived:
+            warnings.append({"row": None, "message": _(
+                "The column 「%(name)s」 shows a value of the linked record; the file's values "
+                "were not imported.") % {"name": table.columns[i].name}})
+            continue
         mapping.append((i, code))
     if not mapping:
         raise InvalidInput(_("No column of the file matches a field of the ledger 「%(name)s」.")

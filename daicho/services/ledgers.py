@@ -23,7 +23,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field, Ledger, LedgerEvent
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, folder_of, load_schema
-from daicho.services import audit, formulas
+from daicho.services import audit, formulas, lookups
 from daicho.services.permissions import default_rules
 from daicho.services.records import _search_key
 
@@ -183,6 +183,7 @@ def create_ledger(*, user: AnyUser, name: Any, description: Any = "",
     codes: set[str] = set()
     names: set[str] = set()
     specs = [_clean_field_spec(s, codes, names, ctx) for s in fields]
+    lookups.check_fields([Field(**s) for s in specs])
     formulas.check_fields([Field(**s) for s in specs])
     with transaction.atomic():
         if Ledger.objects.filter(name=clean_name).exists():
@@ -285,6 +286,7 @@ def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
     codes, names = _taken(schema.id)
     codes |= set(schema.pseudo)  # `status` while the ledger has a process (contract §8)
     clean = _clean_field_spec(spec, codes, names, ctx)
+    lookups.check_fields([*schema.full.fields, Field(**clean)], schema.id)
     formulas.check_fields([*schema.full.fields, Field(**clean)])
     try:
         with transaction.atomic():
@@ -292,7 +294,9 @@ def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
             f = _add_field_row(schema.ledger, clean, position)
             LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user),
                                        action="add_field", details={"code": f.code, "type": f.type})
-            if field_type(f.type).computed:
+            if field_type(f.type).derived:
+                lookups.fill_ledger(schema, f)
+            if field_type(f.type).computed or field_type(f.type).derived:
                 formulas.recompute_later(schema, user)
     except IntegrityError:  # another request added the code between the check and the insert
         raise _code_taken(clean["code"]) from None
@@ -414,6 +418,9 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
                 raise InvalidInput(_("options must be an object."), code=Code.INVALID_OPTIONS)
             f.options = new_type.clean_options(options, ctx)
             f.type = new_type.key
+            if new_type.derived:  # its column is the looked-up field's: known from here on
+                lookups.check_fields([f if o.code == code else o for o in schema.full.fields],
+                                     schema.id)
         # A formula whose result changed keeps its values in a column of the new kind.
         retyping = retyping or type_for(f).sql_type() != type_for(old).sql_type()
         if retyping:
@@ -427,7 +434,8 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
             _move_to_new_column(schema, old, f, converted)
             details["type"] = {"old": old.type, "new": f.type, "unconverted": len(failures),
                                "old_column": old.column}
-        elif "options" in patch and f.options != old.options and not new_type.computed:
+        elif "options" in patch and f.options != old.options and not new_type.computed \
+                and not new_type.derived:
             _converted, failures = _recheck(schema, old, f, ctx, converting=False)
             if failures:
                 raise _refuse(failures, _("Some stored values do not fit the new options; "
@@ -451,12 +459,15 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
             order.insert(max(0, min(pos, len(order))), code)
             _set_order(schema, order)
             f.position = order.index(code)
+        lookups.check_fields([f if o.code == code else o for o in schema.full.fields], schema.id)
         formulas.check_fields([f if o.code == code else o for o in schema.full.fields])
         f.save()
         ddl.sync_indexes(schema.ledger, f)
         LedgerEvent.objects.create(ledger=schema.ledger, user_id=_uid(user),
                                    action="update_field", details=details)
-        if retyping or (new_type.computed and f.options != old.options):
+        if new_type.derived and (retyping or f.options != old.options):
+            lookups.fill_ledger(schema, f)
+        if retyping or ((new_type.computed or new_type.derived) and f.options != old.options):
             formulas.recompute_later(schema, user)
         if retyping and (field_type(old.type).searchable or new_type.searchable):
             reindex_search(schema)
@@ -501,6 +512,7 @@ def delete_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> None:
     """Hide a field; its column and values stay in the table and can be brought back."""
     access.require(user, schema, "manage")
     f = schema.field(code, pseudo=False)
+    lookups.check_fields([o for o in schema.full.fields if o.code != code], schema.id)
     formulas.check_fields([o for o in schema.full.fields if o.code != code])
     with transaction.atomic():
         f.deleted_at = timezone.now()
@@ -523,6 +535,7 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
         names = _taken(schema.id, besides=f.id)[1]
         if Field.objects.filter(ledger_id=schema.id, code=code, deleted_at=None).exists():
             raise _code_taken(code)
+        lookups.check_fields([*schema.full.fields, f], schema.id)
         formulas.check_fields([*schema.full.fields, f])
         if f.name in names:
             raise _name_taken(f.name)
@@ -533,7 +546,9 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
                                    action="restore_field", details={"code": code})
         if field_type(f.type).searchable:
             reindex_search(schema)
-        if field_type(f.type).computed:
+        if field_type(f.type).derived:
+            lookups.fill_ledger(schema, f)
+        if field_type(f.type).computed or field_type(f.type).derived:
             formulas.recompute_later(schema, user)
     return f
 

@@ -30,7 +30,7 @@ from daicho.models import Field, History, Ledger
 from daicho.requestdata import refuse_unknown_keys, whole_id
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import STATUS_COLUMN, VERSION_COLUMN, LedgerSchema
-from daicho.services import events, formulas
+from daicho.services import events, formulas, lookups
 from daicho.textnorm import search_key, search_keys
 
 ACTIONS = ("create", "update", "delete", "restore", "import", "revert")
@@ -77,9 +77,11 @@ def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
             errors[str(code)[:64]] = _("There is no such field in this ledger.")
             continue
         ftype = types[code]
-        if ftype.computed:
-            message = _("「%(name)s」 is calculated by its formula and cannot be written.") \
-                % {"name": f.name}
+        if ftype.computed or ftype.derived:
+            message = (_("「%(name)s」 is calculated by its formula and cannot be written.")
+                       if ftype.computed else
+                       _("「%(name)s」 shows a value of the linked record and cannot be written.")
+                       ) % {"name": f.name}
             raise InvalidInput(message, code=Code.READ_ONLY_FIELD,
                                details={"field": code, "fields": {code: message}})
         if not ftype.writable:
@@ -230,6 +232,7 @@ def _insert(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: Valu
         for code, numbers in autonumbers.items():
             item.stored[code] = numbers[n]
             item.as_json[code] = numbers[n]
+        lookups.fill(schema, item, None, ctx)
         formulas.fill(schema, item, None, ctx)
         key = _search_key(schema, item.stored, ctx)
         stored = item.stored
@@ -326,6 +329,7 @@ def _apply_update(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: P
                   later: _Later | None = None) -> bool:
     """Write the fields that differ from the stored row; False when nothing changed. With
     `later`, its history row and index change wait there for later.write()."""
+    lookups.fill(schema, prepared, row.raw, ctx)
     formulas.fill(schema, prepared, row.raw, ctx)
     changes: dict[str, dict[str, Any]] = {}
     new_raw = dict(row.raw)
@@ -367,6 +371,13 @@ def _apply_update(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: P
         search.index_records(schema.ledger, [(row.id, key, row.search_key)])
     _history(schema, user, [entry], batch_id)
     return True
+
+
+def apply_derived(schema: LedgerSchema, user: AnyUser, row: sel.Row, prepared: Prepared,
+                  ctx: ValueContext) -> bool:
+    """Write values nobody types (a copy lookup fetched again, daicho.services.lookup_copies)
+    as an update of the record, in the caller's transaction: history, search key, events."""
+    return _apply_update(schema, user, row, prepared, ctx, "update")
 
 
 def _unique_taken() -> Conflict:
@@ -707,6 +718,7 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     columns = dict(columns)
     for code, numbers in _allocate_autonumbers(schema, count).items():
         columns[code] = numbers
+    lookups.fill_columns(schema, columns, count, ctx)
     formulas.fill_columns(schema, columns, count, ctx)
     fields = [f for f in schema.fields if f.code in columns]
     cols = ["id", "revision", "created_at", "created_by", "updated_at", "updated_by", "search_key"]

@@ -521,6 +521,10 @@ WIDGETS: dict[str, Widget] = {
 }
 FALLBACK = Widget()
 
+from daicho.web.widget_lookup import LookupWidget  # noqa: E402  (it builds on the widgets above)
+
+WIDGETS["lookup"] = LookupWidget()
+
 
 def _register_late() -> None:
     """Widgets kept in their own modules (they build on Widget above)."""

@@ -34,6 +34,8 @@ SAMPLES: dict[str, tuple[dict[str, Any], Any, str]] = {
     "subtable": ({"fields": [{"code": "name", "name": "品名", "type": "text"},
                              {"code": "qty", "name": "数量", "type": "number"}]},
                  [{"id": 1, "name": "机", "qty": 2}], '[{"id":1,"name":"机","qty":2}]'),
+    "lookup": ({"link": "dept", "field": "day", "source": {
+        "ledger": 2, "type": "date", "options": {"wareki": True}}}, "2019-05-01", "2019-05-01"),
 }
 
 

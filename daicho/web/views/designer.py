@@ -20,6 +20,7 @@ from daicho.selectors.ledgers import LedgerSchema, computing, folder_of
 from daicho.services import form_layout
 from daicho.services import ledgers as svc
 from daicho.web import queries
+from daicho.web.views import lookups
 from daicho.web.views.common import page
 from daicho.web.widgets import WIDGETS, type_choices, widget_for
 
@@ -57,6 +58,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, *, status: int = 200,
         "ledgers": ledgers, "folder": folder_of(schema.ledger),
         "folders": sorted({item["folder"] for item in ledgers if item["folder"]}),
         "can_unique": {k: t.can_be_unique for k, t in REGISTRY.items()},
+        "lookup_choices": lookups.designer_choices(request.user, schema),
         **extra,
     }, status=status)
 

@@ -17,7 +17,7 @@ from daicho.errors import Conflict, DaichoError, Forbidden, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.services import audit
+from daicho.services import audit, lookup_copies
 from daicho.services import records as svc
 from daicho.web import forms, queries
 from daicho.web import services as web_svc
@@ -53,6 +53,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] |
         "can_delete": queries.has_right(request.user, schema, "delete"),
         "errors": [r for r in rows if r.error],
         "process": process_views.panel(request.user, schema, record),
+        "copy_lookups": bool(record) and bool(lookup_copies.copies_of(schema)),
         **extra,
     }, status=status)
 
