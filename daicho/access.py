@@ -31,7 +31,9 @@ from daicho.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from daicho.fields.context import ValueContext
 from daicho.models import Ledger, LedgerCreator, Org, Profile
 from daicho.selectors.conditions import parse_filter, row_matches, rows_outside
+from daicho.selectors.formula_plan import hidden_with_formulas
 from daicho.selectors.ledgers import LedgerSchema, list_ledgers, load_schema
+from daicho.selectors.lookup_plan import lookup_sources
 from daicho.selectors.orgs import BUILTIN_ROLES as BUILTIN_ROLES
 from daicho.selectors.orgs import SYSTEM_ADMIN_ROLE as SYSTEM_ADMIN_ROLE
 from daicho.selectors.orgs import org_ids_by_user, org_ids_of
@@ -224,16 +226,27 @@ class Grant:
                 f.code for f in self.full.fields
                 if max(_field_level(r, f.code) for r in rules) == HIDDEN)
             if rules:  # a lookup shows another ledger's field: that ledger's rules hold
-                from daicho.services.lookups import hidden_lookups
-
-                self._hidden |= hidden_lookups(self.full, self.user)
+                self._hidden |= self._hidden_lookups()
             if self._hidden:  # a formula over a hidden field would show it: hidden as well
-                # The gate's one import against the grain (ignored by name in the layers
-                # contract): the formula plan moves below the gate once issue 15 has landed.
-                from daicho.services.formulas import hidden_with_formulas
-
                 self._hidden = hidden_with_formulas(self.full, self._hidden)
         return self._hidden
+
+    def _hidden_lookups(self) -> frozenset[str]:
+        """The lookups this user may not see: those of a linked ledger they may not view, of a
+        field hidden from them there, or of a ledger whose records they may view only in part
+        (record conditions) — a value would show a record they may not read, and a filter or
+        sort on it would tell what it holds."""
+        out: set[str] = set()
+        grants: dict[int, Grant | None] = {}
+        for code, lid, field in lookup_sources(self.full):
+            if lid not in grants:
+                linked = load_schema(lid)
+                grants[lid] = None if linked is None else grant_for(self.user, linked)
+            grant = grants[lid]
+            if grant is None or not grant.holds("view") or field in grant.hidden \
+                    or grant.predicate("view")[0]:
+                out.add(code)
+        return frozenset(out)
 
     def read_only(self, right: str) -> frozenset[str]:
         """Visible fields that may not be written with `right` (add, edit or import; the others

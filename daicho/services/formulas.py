@@ -14,7 +14,6 @@ job's progress on the field (`computing`)."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,137 +21,32 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from daicho import jobs
+from daicho import access, jobs
 from daicho.access import AnyUser
 from daicho.db import batch, dialect, search
 from daicho.db.dialect import q
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
-from daicho.fields import type_for
+from daicho.fields import field_type
 from daicho.fields.base import FieldType
 from daicho.fields.context import ValueContext
-from daicho.formula import Formula, FormulaError, compile_formula, kind_label
 from daicho.models import Field, Job
-from daicho.selectors.ledgers import LedgerSchema
+from daicho.selectors import records as sel
+from daicho.selectors.formula_plan import Step, plan, schema_plan
+from daicho.selectors.ledgers import LedgerSchema, load_schema
 
 JOB_KIND = "formula_recompute"
 CHUNK = 5_000
 REBUILD_INDEX_OVER = 20_000  # records: a recompute of more rebuilds the gram index at its end
-# The result kinds a formula's value may have for each kind of field result.
-_FITS = {"number": {"number", "yesno", "any"}, "date": {"date", "any"},
-         "yesno": {"yesno", "number", "any"}, "text": {"number", "text", "date", "yesno", "list",
-                                                       "any"}}
-
-
-@dataclass(frozen=True)
-class Step:
-    field: Field
-    ftype: Any  # a FormulaType (for_field)
-    formula: Formula
 
 
 # -- checks --------------------------------------------------------------------------------------
 def check_fields(fields: Sequence[Field]) -> None:
     """Every formula among `fields` (a ledger's fields after a change) compiles against the
     others and gives what its result needs, and no formula depends on itself: 400
-    `invalid_expression` (details: field, position) or 400 `formula_cycle` (details: fields)."""
+    `invalid_expression` (details: field, position) or 400 `formula_cycle` (details: fields).
+    The plan itself (daicho.selectors.formula_plan) is below the gate, which asks it too."""
     plan(fields)
-
-
-def plan(fields: Sequence[Field]) -> list[Step]:
-    """The formulas of `fields`, compiled, in an order where each comes after those it uses."""
-    kinds: dict[str, str] = {}
-    for f in fields:
-        kinds.update(type_for(f).formula_refs(f))
-    steps: dict[str, Step] = {}
-    for f in fields:
-        ftype = type_for(f)
-        if not ftype.computed:
-            continue
-        expression = str(f.options.get("expression", ""))
-        try:
-            formula = _compiled(expression, tuple(sorted(kinds.items())))
-        except FormulaError as exc:
-            raise _invalid(f, exc.position, exc.message) from None
-        result = ftype.formula_kind(f)
-        if formula.kind not in _FITS.get(result, set()):
-            raise _invalid(f, 0, _("This formula gives %(kind)s, but the field's result is "
-                                   "%(need)s.") % {"kind": kind_label(formula.kind),
-                                                    "need": kind_label(result)})
-        steps[f.code] = Step(f, ftype, formula)
-    return _ordered(steps)
-
-
-@functools.lru_cache(maxsize=512)
-def _compiled(expression: str, kinds: tuple[tuple[str, str], ...]) -> Formula:
-    return compile_formula(expression, dict(kinds))
-
-
-def _invalid(f: Field, position: int, message: str) -> InvalidInput:
-    return InvalidInput(_("The formula of 「%(name)s」 cannot be used: %(why)s")
-                        % {"name": f.name, "why": message}, code=Code.INVALID_EXPRESSION,
-                        details={"field": f.code, "position": position,
-                                 "expression": str(f.options.get("expression", ""))[:4000]})
-
-
-def _ordered(steps: dict[str, Step]) -> list[Step]:
-    order: list[Step] = []
-    state: dict[str, int] = {}  # 1: on the path, 2: placed
-
-    def visit(code: str, path: list[str]) -> None:
-        if state.get(code) == 2:
-            return
-        if state.get(code) == 1:
-            cycle = path[path.index(code):]
-            names = " → ".join(steps[c].field.name for c in [*cycle, code])
-            raise InvalidInput(_("These formulas use each other in a circle: %(names)s")
-                               % {"names": names}, code=Code.FORMULA_CYCLE,
-                               details={"fields": cycle})
-        state[code] = 1
-        for ref in sorted(steps[code].formula.refs):
-            if ref in steps:
-                visit(ref, [*path, code])
-        state[code] = 2
-        order.append(steps[code])
-
-    for code in steps:
-        visit(code, [])
-    return order
-
-
-def schema_plan(schema: LedgerSchema) -> list[Step]:
-    """plan() of a schema's (whole) fields, kept on the schema object for its lifetime."""
-    full = schema.full
-    found: list[Step] | None = full.__dict__.get("_formula_plan")
-    if found is None:
-        fields = list(full.fields)
-        while True:
-            try:
-                found = plan(fields)
-                break
-            except InvalidInput as exc:
-                # A definition that no longer holds (the checks refuse making one; a field
-                # restored from before could bring one back): that formula keeps its stored
-                # values, the others go on.
-                broken = set(exc.details.get("fields") or [exc.details.get("field")])
-                kept = [f for f in fields if f.code not in broken]
-                if len(kept) == len(fields):
-                    found = []
-                    break
-                fields = kept
-        full.__dict__["_formula_plan"] = found
-    return found
-
-
-def hidden_with_formulas(schema: LedgerSchema, hidden: frozenset[str]) -> frozenset[str]:
-    """`hidden` (field codes a user may not see) and every formula field that uses one of
-    them, directly or through another formula: its value would show what the user may not
-    see (daicho.access.Grant.hidden)."""
-    out = set(hidden)
-    for step in schema_plan(schema):  # those it uses come first
-        if any(ref.split(".")[0] in out for ref in step.formula.refs):
-            out.add(step.field.code)
-    return frozenset(out)
 
 
 # -- computing -----------------------------------------------------------------------------------
@@ -340,8 +234,6 @@ def _has_rows(schema: LedgerSchema) -> bool:
 def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None) -> int:
     """Compute every record's formulas again (trashed ones too) and store those that changed,
     a chunk of records per transaction. Returns the number of records rewritten."""
-    from daicho.selectors.ledgers import load_schema
-
     last, changed, done = 0, 0, 0
     total = None
     while True:
@@ -457,6 +349,9 @@ class _Chunk:
         (a formula just added), a record's key is its stored key with the formulas' old texts
         at its end replaced by the new ones — no other field is read. A record whose stored
         key does not end as its formulas' old values say is keyed from all its fields."""
+        # Inside the function: services.records imports this module (its writers fill the
+        # formulas), and the search-key helpers still live there; once they have a module of
+        # their own that imports neither, this import goes to the top.
         from daicho.services.records import _column_forms, _joined
 
         searchable = [f for f, _t in self.schema.searchable]
@@ -501,7 +396,7 @@ class _Chunk:
                    ctx: ValueContext) -> list[str]:
         """Search keys made from every searchable field, column by column as an import makes
         them (records._column_forms), the formulas' values being `new`."""
-        from daicho.services.records import _column_forms, _joined
+        from daicho.services.records import _column_forms, _joined  # as in _keys
 
         schema = self.schema
         wanted = [self.ids[n] for n in which]
@@ -550,10 +445,6 @@ def preview(*, user: AnyUser, schema: LedgerSchema, code: str | None,
     gives for the newest few records the user may see: [{"id", "value"}]. A formula that cannot
     be used raises what saving it would (invalid_expression, formula_cycle, invalid_options);
     nothing is written."""
-    from daicho import access
-    from daicho.fields import field_type
-    from daicho.selectors import records as sel
-
     grant = access.require(user, schema, "manage")
     ctx = ValueContext(user)
     ftype = field_type("formula")

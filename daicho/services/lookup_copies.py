@@ -24,8 +24,9 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field, LookupCopy
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.selectors.lookup_plan import lookups_of
 from daicho.services import events
-from daicho.services.lookups import CHUNK, fetch, lookups_of
+from daicho.services.lookups import CHUNK, fetch
 
 _WRITES = ("create", "update", "revert", "import")
 

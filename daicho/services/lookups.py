@@ -10,7 +10,7 @@ linked record's revision at that time; `refresh` fetches it again, as a change w
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeGuard
+from typing import Any
 
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -22,21 +22,14 @@ from daicho.errors import InvalidInput
 from daicho.fields import REGISTRY
 from daicho.fields.context import ValueContext
 from daicho.fields.lookup import LookupType
-from daicho.fields.refs import LinkType
 from daicho.models import Field
-from daicho.selectors.ledgers import LedgerSchema
-from daicho.services import events
+from daicho.selectors.formula_plan import schema_plan
+from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.selectors.lookup_plan import is_link, is_lookup, lookups_of
+from daicho.services import events, formulas
 
 MAX_DEPTH = 5  # a lookup of a lookup of …: deeper chains are refused
 CHUNK = 500  # ids per IN (…) list
-
-
-def _is_lookup(f: Field) -> bool:
-    return isinstance(REGISTRY.get(f.type), LookupType)
-
-
-def _is_link(f: Field | None) -> TypeGuard[Field]:
-    return f is not None and isinstance(REGISTRY.get(f.type), LinkType)
 
 
 # -- checks --------------------------------------------------------------------------------------
@@ -47,7 +40,7 @@ def check_fields(fields: Sequence[Field], ledger_id: int | None = None) -> None:
     Adds to each lookup's options the `source` it shows (linked ledger, type, options)."""
     by_code = {f.code: f for f in fields}
     for f in fields:
-        if _is_lookup(f):
+        if is_lookup(f):
             _resolve(f, by_code, ledger_id, [(ledger_id, f.code)])
 
 
@@ -55,7 +48,7 @@ def _resolve(f: Field, by_code: dict[str, Field], ledger_id: int | None,
              path: list[tuple[int | None, str]]) -> None:
     options = f.options
     link = by_code.get(str(options.get("link")))
-    if not _is_link(link):
+    if not is_link(link):
         raise InvalidInput(_("「%(name)s」: options.link must be the code of a link field of this "
                              "ledger.") % {"name": f.name}, code=Code.INVALID_LOOKUP,
                            details={"field": f.code, "option": "link"})
@@ -70,7 +63,7 @@ def _resolve(f: Field, by_code: dict[str, Field], ledger_id: int | None,
         raise InvalidInput(_("「%(name)s」: options.field must be the code of a field of the "
                              "linked ledger.") % {"name": f.name}, code=Code.INVALID_LOOKUP,
                            details={"field": f.code, "option": "field"})
-    if _is_lookup(target):
+    if is_lookup(target):
         step = (target_ledger, target.code)
         if step in path or len(path) >= MAX_DEPTH:
             raise InvalidInput(_("These lookups look each other up in a circle (or too deep): "
@@ -86,29 +79,7 @@ def _resolve(f: Field, by_code: dict[str, Field], ledger_id: int | None,
                          "options": {k: v for k, v in target.options.items()}}
 
 
-# -- who looks up whom ---------------------------------------------------------------------------
-def lookups_of(schema: LedgerSchema) -> list[tuple[Field, Field, Field]]:
-    """(lookup, its link, the looked-up field) of the schema's (whole) fields, kept on the
-    schema object for its lifetime; broken definitions are left out (they keep their values)."""
-    full = schema.full
-    found: list[tuple[Field, Field, Field]] | None = full.__dict__.get("_lookups")
-    if found is None:
-        found = []
-        for f in full.fields:
-            if not _is_lookup(f) or not isinstance(f.options.get("source"), dict):
-                continue
-            link = full.by_code.get(str(f.options.get("link")))
-            if not _is_link(link):
-                continue
-            target = Field.objects.filter(ledger_id=int(link.options["ledger"]),
-                                          code=str(f.options.get("field")),
-                                          deleted_at=None).first()
-            if target is not None:
-                found.append((f, link, target))
-        full.__dict__["_lookups"] = found
-    return found
-
-
+# -- the linked value ----------------------------------------------------------------------------
 def fetch(target: Field, linked: Any, ctx: ValueContext) -> Any:
     """The looked-up field's stored value on the linked record; None when the link is empty or
     the record is in the trash."""
@@ -120,32 +91,6 @@ def fetch(target: Field, linked: Any, ctx: ValueContext) -> Any:
                     f"WHERE m.id = %s AND {dialect.live('m')}", [int(linked)])
         found = cur.fetchone()
     return None if found is None else found[0]
-
-
-# -- permissions ---------------------------------------------------------------------------------
-def hidden_lookups(full: LedgerSchema, user: Any) -> frozenset[str]:
-    """The lookups `user` may not see (daicho.access.Grant.hidden): those of a linked ledger they
-    may not view, of a field hidden from them there, or of a ledger whose records they may view
-    only in part (record conditions) — a value would show a record they may not read, and a
-    filter or sort on it would tell what it holds."""
-    from daicho import access
-    from daicho.selectors.ledgers import load_schema
-
-    out: set[str] = set()
-    grants: dict[int, Any] = {}
-    for f in full.fields:
-        source = f.options.get("source") if _is_lookup(f) else None
-        if not isinstance(source, dict):
-            continue
-        lid = int(source["ledger"])
-        if lid not in grants:
-            linked = load_schema(lid)
-            grants[lid] = None if linked is None else access.grant_for(user, linked)
-        grant = grants[lid]
-        if grant is None or not grant.holds("view") or str(f.options.get("field")) in \
-                grant.hidden or grant.predicate("view")[0]:
-            out.add(f.code)
-    return frozenset(out)
 
 
 # -- filling on write ----------------------------------------------------------------------------
@@ -217,8 +162,6 @@ def follow(ledger_id: int, lookers: list[Field], everything: Iterable[int],
            changed: dict[int, set[str]], depth: int = 0) -> None:
     """Rewrite the lookups of `lookers` on the records linking to `everything` (every looked-up
     field) or to the records of `changed` (the fields changed there)."""
-    from daicho.selectors.ledgers import load_schema
-
     everything = set(everything)
     by_ledger: dict[int, list[Field]] = {}
     for f in lookers:
@@ -229,7 +172,7 @@ def follow(ledger_id: int, lookers: list[Field], everything: Iterable[int],
             continue
         for link_code in sorted({str(f.options["link"]) for f in fields}):
             link = looking.full.by_code.get(link_code)
-            if not _is_link(link):
+            if not is_link(link):
                 continue
             group = [f for f in fields if f.options["link"] == link_code]
             codes = {str(f.options["field"]) for f in group}
@@ -242,8 +185,6 @@ def rewrite(looking: LedgerSchema, link: Field, group: list[Field],
             master_ids: Sequence[int] | None, depth: int = 0) -> None:
     """One UPDATE per 500 linked records (all records when `master_ids` is None): each lookup
     of `group` (through `link`) set from the linked record, empty when it is in the trash."""
-    from daicho.selectors.ledgers import load_schema
-
     master = load_schema(int(link.options["ledger"]))
     if master is None:
         return
@@ -274,9 +215,7 @@ def rewrite(looking: LedgerSchema, link: Field, group: list[Field],
 
 
 def _has_dependants(looking: LedgerSchema, group: list[Field], depth: int) -> bool:
-    from daicho.services import formulas
-
-    return bool(formulas.schema_plan(looking)) or (depth < MAX_DEPTH and bool(
+    return bool(schema_plan(looking)) or (depth < MAX_DEPTH and bool(
         _lookers(looking.id)))
 
 
@@ -297,8 +236,6 @@ def _linking(looking: LedgerSchema, link: Field, master_ids: Sequence[int] | Non
 def _after(looking: LedgerSchema, group: list[Field], ids: list[int], depth: int) -> None:
     """What the rewritten lookups feed: the looking ledger's formulas (computed again for those
     records, as the formula recompute does) and lookups of these lookups in other ledgers."""
-    from daicho.services import formulas
-
     formulas.recompute_records(looking.full, ids)
     if depth < MAX_DEPTH:
         further = _lookers(looking.id)
@@ -310,7 +247,7 @@ def _after(looking: LedgerSchema, group: list[Field], ids: list[int], depth: int
 def fill_ledger(schema: LedgerSchema, f: Field) -> None:
     """A lookup added or changed: fill it on every record at once (set-based, in the caller's
     transaction)."""
-    from daicho.selectors.ledgers import load_schema
+    # Inside the function: lookup_copies builds on this module (fetch, lookups_of).
     from daicho.services import lookup_copies
 
     fresh = load_schema(schema.id)  # with the field as it is now
