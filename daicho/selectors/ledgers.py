@@ -180,3 +180,17 @@ def list_ledgers(ledgers: list[Ledger] | None = None,
          "folder": folder_of(ledger)}
         for ledger in (Ledger.objects.order_by("id") if ledgers is None else ledgers)
     ]
+
+
+def deleted_fields(schema: LedgerSchema) -> list[Field]:
+    """The ledger's deleted fields that may be restored (no live field has their code), the
+    latest deleted first."""
+    return list(Field.objects.filter(ledger_id=schema.id).exclude(deleted_at=None)
+                .exclude(code__in=list(schema.by_code)).order_by("-deleted_at"))
+
+
+def field_names(schema: LedgerSchema) -> dict[str, Field]:
+    """Every field a history entry may name, deleted ones included (live ones win)."""
+    out = {f.code: f for f in Field.objects.filter(ledger_id=schema.id).order_by("deleted_at")}
+    out.update(schema.by_code)
+    return out

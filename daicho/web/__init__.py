@@ -11,7 +11,10 @@ Layout:
 - charts.py: SVG charts drawn on the server; crosstab.py: group labels (2024年度, a department's
   name) and the cross-tab labelled for the page and Excel; names.py: display names for logins
   and departments.
-- models.py, services.py, queries.py: what the UI keeps itself (saved views, presence).
+- models.py: what the UI keeps itself; saved_views.py (saving, listing and the design part of
+  saved views), presence.py (who else has a ledger or record open), recent.py (recently opened
+  ledgers, recent changes for the home page) write and read it; people.py: people, departments
+  and tokens as the pickers and admin pages list them.
 - middleware.py: CSP and the other security headers for every response.
 
 The browser's own script (static/web/js/) is small: the grid's keyboard editing, paste and undo,

@@ -9,6 +9,6 @@ class WebConfig(AppConfig):
 
     def ready(self) -> None:
         from daicho.services import designs
-        from daicho.web.services import apply_views, export_views
+        from daicho.web.saved_views import apply_views, export_views
 
         designs.register(designs.Part("views", export_views, apply_views))

@@ -329,7 +329,7 @@ def card_codes(schema: LedgerSchema, asked: Any, source: str) -> list[str]:
     see, else the first few."""
     if isinstance(asked, list) and asked:
         return [c for c in dict.fromkeys(map(str, asked)) if c in schema.by_code][:MAX_CARD_FIELDS]
-    from daicho.web.grid import title_field  # here: grid → web.services → this module
+    from daicho.web.grid import title_field  # here: grid → web.saved_views → this module
 
     title = title_field(schema)
     skip = {source, title.code if title else ""}

@@ -24,8 +24,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import STATUS_CODE, LedgerSchema, status_field
-from daicho.web import groups
-from daicho.web import services as web_svc
+from daicho.web import groups, saved_views
 from daicho.web.filters import split_spec
 from daicho.web.models import SavedView
 from daicho.web.names import Names
@@ -153,8 +152,8 @@ def parse_state(data: QueryDict, schema: LedgerSchema, view: SavedView | None) -
         state.sort = data.get("sort", "")[:400]
         state.filters = data.getlist("filter")[:50]
         state.q = data.get("q", "")[:1000]
-        layout = web_svc.layout({"frozen": _int(data.get("frozen"), DEFAULT_FROZEN),
-                                 "row_height": data.get("rh", "normal")})
+        layout = saved_views.layout({"frozen": _int(data.get("frozen"), DEFAULT_FROZEN),
+                                     "row_height": data.get("rh", "normal")})
         state.frozen, state.row_height = layout["frozen"], layout["row_height"]
         state.group = data.get("group", "")[:80]
     # fx=CODE marks the columns whose filter form was submitted: their inputs replace their specs.

@@ -27,7 +27,7 @@ class SavedView(models.Model):
     filters = models.JSONField(default=list, blank=True)
     sort = models.CharField(max_length=400, blank=True)
     search = models.CharField(max_length=1000, blank=True)
-    chart = models.JSONField(default=dict, blank=True)  # web.services.CHART_KEYS
+    chart = models.JSONField(default=dict, blank=True)  # web.saved_views.CHART_KEYS
     # The grid's layout: how many of the first shown columns stay in place while scrolling
     # sideways, and the row height ("compact", "normal" or "tall": wrapped text).
     frozen = models.PositiveSmallIntegerField(default=1)

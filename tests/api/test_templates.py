@@ -28,7 +28,7 @@ def _lending(api: ApiClient) -> tuple[int, int]:
          "records": {"filter": "state:eq:在庫"}}]}).status == 200
     from daicho.selectors.ledgers import load_schema
     from daicho.services.accounts import create_user
-    from daicho.web.services import save_view
+    from daicho.web.saved_views import save_view
 
     schema = load_schema(lid)
     assert schema is not None

@@ -17,7 +17,7 @@ from daicho import access, environment
 from daicho.errors import NotFound
 from daicho.models import AuditEvent, Ledger
 from daicho.services import audit
-from daicho.web import audit_text, queries
+from daicho.web import audit_text, people
 from daicho.web.views.common import page
 
 PAGE_SIZE = 100
@@ -117,7 +117,7 @@ def _page(request: HttpRequest, form: Form, *, status: int = 200) -> HttpRespons
         "newer": f"?{form.query(after=result.newer)}" if result.newer else "",
         "newest": f"?{form.query()}" if before is not None or after is not None else "",
         "csv": f"?{form.query()}", "actions": sorted(actions.items(), key=lambda kv: kv[1]),
-        "ledgers": list(ledgers.values()), "logins": queries.logins(),
+        "ledgers": list(ledgers.values()), "logins": people.logins(),
         "retention": retention, "retention_error": retention_error,
     }, status=status)
 

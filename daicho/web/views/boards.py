@@ -26,7 +26,7 @@ from daicho.models import Field
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
-from daicho.web import boards, grid, grid_controls, queries
+from daicho.web import boards, grid, grid_controls, saved_views
 from daicho.web.models import SavedView
 from daicho.web.names import Names
 from daicho.web.views.common import json_body, json_endpoint, page
@@ -79,7 +79,7 @@ def _form(kind: str, data: QueryDict, schema: LedgerSchema, view: SavedView | No
 def _setup(request: HttpRequest, ledger_id: int,
            kind: str) -> tuple[LedgerSchema, SavedView | None, grid.GridState, BoardForm]:
     schema = access.ledger_for(request.user, ledger_id, "view")
-    view = queries.view_for(request.user, schema, request.GET.get("view"))
+    view = saved_views.view_for(request.user, schema, request.GET.get("view"))
     state = grid.parse_state(request.GET, schema, view)
     return schema, view, state, _form(kind, request.GET, schema, view)
 
@@ -127,12 +127,12 @@ def _common(request: HttpRequest, schema: LedgerSchema, view: SavedView | None,
     here = reverse(f"web:{form.kind}", args=[schema.id])
     return {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view, "form": form,
-        "views": queries.views_for(request.user, schema), "urls": grid_controls.urls(schema),
+        "views": saved_views.views_for(request.user, schema), "urls": grid_controls.urls(schema),
         "sources": boards.sources(schema, form.kind), "here": here,
         "chips": grid_controls.chips(schema, state, Names(request.user)),
         "may_move": bool(form.source and form.source.writable_by(schema)),
         "can_manage": can["manage"],
-        "may_update_view": queries.may_change_view(request.user, view, can["manage"]),
+        "may_update_view": saved_views.may_change_view(request.user, view, can["manage"]),
         "move_url": reverse("web:board_move", args=[schema.id]),
     }
 

@@ -23,7 +23,7 @@ from daicho.selectors import records as sel
 from daicho.selectors.grouping import PERIODS, grouping, has_periods
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit, exports
-from daicho.web import charts, grid, grid_controls, queries
+from daicho.web import charts, grid, grid_controls, saved_views
 from daicho.web import crosstab as labels
 from daicho.web.models import SavedView
 from daicho.web.views.common import page
@@ -110,7 +110,7 @@ def _cross(request: HttpRequest, schema: LedgerSchema, form: ChartForm,
 @page
 def chart(request: HttpRequest, ledger_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
-    view = queries.view_for(request.user, schema, request.GET.get("view"))
+    view = saved_views.view_for(request.user, schema, request.GET.get("view"))
     state = grid.parse_state(request.GET, schema, view)
     form = _form(request.GET, schema, view)
     metrics = dict(_metrics(schema, cross=form.kind == "crosstab"))
@@ -137,7 +137,7 @@ def chart(request: HttpRequest, ledger_id: int) -> HttpResponse:
             error = exc.message
         audit.viewed(request, schema)
         svg = charts.render(form.kind, points, title) if not error else None
-    can_manage = queries.has_right(request.user, schema, "manage")
+    can_manage = access.has_right(request.user, schema.ledger, "manage")
     date_codes = {f.code for f in _groupable(schema) if has_periods(schema.type_of(f))}
     return render(request, "web/chart.html", {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view,
@@ -146,8 +146,8 @@ def chart(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "periods": labels.period_choices(), "metrics": list(metrics.items()),
         "svg": svg, "points": points, "cross": cross, "error": error,
         "chips": grid_controls.chips(schema, state), "urls": grid_controls.urls(schema),
-        "can_manage": can_manage, "can_export": queries.has_right(request.user, schema, "export"),
-        "may_update_view": queries.may_change_view(request.user, view, can_manage),
+        "can_manage": can_manage, "can_export": access.has_right(request.user, schema.ledger, "export"),
+        "may_update_view": saved_views.may_change_view(request.user, view, can_manage),
     })
 
 
@@ -155,7 +155,7 @@ def chart(request: HttpRequest, ledger_id: int) -> HttpResponse:
 def chart_xlsx(request: HttpRequest, ledger_id: int) -> HttpResponse:
     """The cross-tab on the chart page as an Excel file: needs the export right."""
     schema = access.ledger_for(request.user, ledger_id, "export")
-    view = queries.view_for(request.user, schema, request.GET.get("view"))
+    view = saved_views.view_for(request.user, schema, request.GET.get("view"))
     state = grid.parse_state(request.GET, schema, view)
     form = _form(request.GET, schema, view)
     try:

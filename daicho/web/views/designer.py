@@ -16,10 +16,9 @@ from daicho.errors import Conflict, DaichoError, NotFound
 from daicho.fields import REGISTRY, type_for
 from daicho.models import Field
 from daicho.selectors import form_layout as layout
-from daicho.selectors.ledgers import LedgerSchema, computing, folder_of
+from daicho.selectors.ledgers import LedgerSchema, computing, deleted_fields, folder_of
 from daicho.services import form_layout
 from daicho.services import ledgers as svc
-from daicho.web import queries
 from daicho.web.views import lookups
 from daicho.web.views.common import page
 from daicho.web.widgets import WIDGETS, type_choices, widget_for
@@ -54,7 +53,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, *, status: int = 200,
     ledgers = access.ledger_list(request.user)
     return render(request, "web/fields.html", {
         "schema": schema, "ledger": schema.ledger, "rows": rows,
-        "types": type_choices(), "widgets": WIDGETS, "deleted": queries.deleted_fields(schema),
+        "types": type_choices(), "widgets": WIDGETS, "deleted": deleted_fields(schema),
         "ledgers": ledgers, "folder": folder_of(schema.ledger),
         "folders": sorted({item["folder"] for item in ledgers if item["folder"]}),
         "can_unique": {k: t.can_be_unique for k, t in REGISTRY.items()},

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from daicho import access
 from daicho.errors import InvalidInput, NotFound
-from daicho.web import filterpopup, grid, queries
+from daicho.web import filterpopup, grid, saved_views
 from daicho.web.views.common import page
 from daicho.web.widgets import widget_for
 
@@ -20,7 +20,7 @@ def filter_popup(request: HttpRequest, ledger_id: int, code: str) -> HttpRespons
     f = grid.column_field(schema, code)  # a field, or the status of a process
     if f is None:  # a hidden field answers as one that does not exist
         raise NotFound()
-    view = queries.view_for(request.user, schema, request.GET.get("view"))
+    view = saved_views.view_for(request.user, schema, request.GET.get("view"))
     state = grid.parse_state(request.GET, schema, view)
     text = request.GET.get("text", "").strip()[:200]
     error = ""

@@ -21,14 +21,14 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 from daicho.services import record_batches as batches
-from daicho.web import grid, grid_controls, groups, queries, resolve, services
+from daicho.web import grid, grid_controls, groups, recent, resolve, saved_views
 from daicho.web.names import Names
 from daicho.web.views.common import error_json, json_body, json_endpoint, page
 from daicho.web.widgets import widget_for
 
 
 def _state(request: HttpRequest, schema: LedgerSchema) -> tuple[Any, grid.GridState]:
-    view = queries.view_for(request.user, schema, request.GET.get("view"))
+    view = saved_views.view_for(request.user, schema, request.GET.get("view"))
     return view, grid.parse_state(request.GET, schema, view)
 
 
@@ -54,7 +54,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     except InvalidInput as exc:  # a filter, sort or cursor in the URL that does not fit
         result, error = grid.PageResult([], None, None, None), exc.message
     audit.viewed(request, schema)
-    services.note_ledger_opened(user=request.user, schema=schema)
+    recent.note_ledger_opened(user=request.user, schema=schema)
     records = sel.records_json(schema, result.rows, ctx)
     columns = grid.visible_fields(schema, state)
     names = Names(request.user).load_values(columns, [r["values"] for r in records])
@@ -66,7 +66,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
     can = access.screen_rights(request.user, schema.ledger)
     return render(request, "web/ledger.html", {
         "schema": schema, "ledger": schema.ledger, "state": state, "view": view,
-        "views": queries.views_for(request.user, schema),
+        "views": saved_views.views_for(request.user, schema),
         "headers": grid_controls.headers(schema, state, columns, schema.read_only),
         "rows": rows, "grouping": grouping, "group_choices": groups.choices(schema),
         "live_since": changes.next_since().isoformat(),
@@ -78,7 +78,7 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "layout": grid_controls.layout_choices(state, columns),
         "page_sizes": grid.PAGE_SIZES, "hidden": grid_controls.hidden_inputs(state),
         "clear_search": state.query(q=""), "clear_filters": state.query(filters=[]),
-        "may_update_view": queries.may_change_view(request.user, view, can["manage"]),
+        "may_update_view": saved_views.may_change_view(request.user, view, can["manage"]),
         "can_add": can["add"], "can_edit": can["edit"], "can_delete": can["delete"],
         "can_manage": can["manage"], "can_import": can["import"], "can_export": can["export"],
         "show_totals": bool(columns),
@@ -184,7 +184,7 @@ def grid_set_field(request: HttpRequest, ledger_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "edit")
     query = body.get("query")
     data = QueryDict(query.lstrip("?") if isinstance(query, str) else "")
-    state = grid.parse_state(data, schema, queries.view_for(request.user, schema, data.get("view")))
+    state = grid.parse_state(data, schema, saved_views.view_for(request.user, schema, data.get("view")))
     code, value = body.get("code"), body.get("value")
     if isinstance(code, str):  # a typed name becomes the login, code or id it names
         resolved, errors = resolve.Resolver(request.user, schema).values({code: value})

@@ -18,11 +18,11 @@ from daicho import access
 from daicho.errors import DaichoError
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
-from daicho.selectors.ledgers import STATUS_CODE, status_field
+from daicho.selectors.ledgers import STATUS_CODE, field_names, status_field
 from daicho.services import audit
 from daicho.services import records as svc
 from daicho.web import comments as comment_views
-from daicho.web import grid, queries
+from daicho.web import grid
 from daicho.web.names import Names
 from daicho.web.views.common import page
 from daicho.web.widgets import safe_show, widget_for
@@ -98,13 +98,13 @@ def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> Http
     row = sel.get_row(request.user, schema, record_id, include_deleted=True)
     record = sel.records_json(schema, [row], ValueContext())[0]
     audit.viewed(request, schema, record_id=row.id)
-    entries = _entries(request.user, items, _with_status(queries.field_names(schema), schema))
+    entries = _entries(request.user, items, _with_status(field_names(schema), schema))
     return render(request, "web/history.html", {
         "schema": schema, "ledger": schema.ledger, "record": record, "deleted": row.deleted,
         "title": grid.record_title(schema, record),
         "entries": comment_views.timeline(request.user, schema, row.id, entries),
         "latest": entries[0].revision if entries else None,
-        "can_edit": queries.has_right(request.user, schema, "edit") and not row.deleted,
+        "can_edit": access.has_right(request.user, schema.ledger, "edit") and not row.deleted,
     })
 
 
@@ -151,5 +151,5 @@ def trash(request: HttpRequest, ledger_id: int) -> HttpResponse:
                   dt.datetime.fromisoformat(record["updated_at"]))
                  for row, record in zip(rows, records, strict=True)],
         "next_cursor": result.next_cursor,
-        "can_restore": queries.has_right(request.user, schema, "delete"),
+        "can_restore": access.has_right(request.user, schema.ledger, "delete"),
     })

@@ -14,7 +14,7 @@ from daicho import access
 from daicho.errors import DaichoError
 from daicho.services import designs
 from daicho.services import ledgers as ledger_svc
-from daicho.web import ledger_list, queries
+from daicho.web import ledger_list, recent
 from daicho.web.views import designs as design_views
 from daicho.web.views import process as process_views
 from daicho.web.views.common import page
@@ -31,7 +31,7 @@ def _ledgers(request: HttpRequest) -> dict[str, Any]:
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {
         **_ledgers(request),
-        "recent": queries.recent_changes(request.user),
+        "recent": recent.recent_changes(request.user),
         "can_create": access.can_create_ledger(request.user),
         "templates": designs.templates(request.user),
         "waiting": process_views.waiting(request.user),
@@ -51,7 +51,7 @@ def create_ledger(request: HttpRequest) -> HttpResponse:
             schema = design_views.create_from(request, design)
     except DaichoError as exc:
         return render(request, "web/home.html", {
-            **_ledgers(request), "recent": queries.recent_changes(request.user),
+            **_ledgers(request), "recent": recent.recent_changes(request.user),
             "can_create": True, "create_error": exc.message, "form": request.POST,
             "templates": designs.templates(request.user),
             "waiting": process_views.waiting(request.user),

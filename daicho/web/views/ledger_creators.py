@@ -16,7 +16,7 @@ from daicho import access
 from daicho.errors import InvalidInput
 from daicho.selectors.orgs import role_names
 from daicho.services import ledger_creators as svc
-from daicho.web import queries
+from daicho.web import people
 from daicho.web.views.common import admin_page
 
 _AT = re.compile(r"^subjects\[(\d+)\]")
@@ -76,8 +76,8 @@ class SubjectRow:
 def _render(request: HttpRequest, rows: list[SubjectRow], *, status: int = 200,
             error: str = "") -> HttpResponse:
     return render(request, "web/manage/directory/ledger_creators.html", {
-        "rows": rows, "count": len(rows), "error": error, "orgs": queries.all_orgs(),
-        "logins": queries.logins(), "roles": [name for name, _n in role_names()],
+        "rows": rows, "count": len(rows), "error": error, "orgs": people.all_orgs(),
+        "logins": people.logins(), "roles": [name for name, _n in role_names()],
         "builtin": access.SYSTEM_ADMIN_ROLE,
     }, status=status)
 

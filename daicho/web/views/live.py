@@ -20,8 +20,7 @@ from daicho.selectors import changes
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, is_sensitive
 from daicho.services import audit
-from daicho.web import grid, groups, queries
-from daicho.web import services as web_svc
+from daicho.web import grid, groups, presence, saved_views
 from daicho.web.models import RecordPresence
 from daicho.web.names import Names
 from daicho.web.views.common import json_body, json_endpoint
@@ -51,7 +50,7 @@ def _ids(value: Any, code: Code) -> list[int]:
 
 def _state(request: HttpRequest, schema: LedgerSchema, query: Any) -> grid.GridState:
     data = QueryDict(query.lstrip("?") if isinstance(query, str) else "")
-    return grid.parse_state(data, schema, queries.view_for(request.user, schema, data.get("view")))
+    return grid.parse_state(data, schema, saved_views.view_for(request.user, schema, data.get("view")))
 
 
 def _editing(request: HttpRequest, schema: LedgerSchema, value: Any) -> int | None:
@@ -96,9 +95,9 @@ def poll(request: HttpRequest, ledger_id: int) -> HttpResponse:
         audit.record(user=request.user, action="view_list", target=f"ledger:{schema.id}",
                      request=request, details={"path": request.path[:200],
                                                "records": [r["id"] for r in rows][:100]})
-    web_svc.touch_presence(user=request.user, schema=schema, record_id=RecordPresence.LIST_PAGE)
+    presence.touch_presence(user=request.user, schema=schema, record_id=RecordPresence.LIST_PAGE)
     if editing is not None:
-        web_svc.touch_presence(user=request.user, schema=schema, record_id=editing)
+        presence.touch_presence(user=request.user, schema=schema, record_id=editing)
     return JsonResponse({"since": now.isoformat(), "rows": rows, "gone": found.gone,
                          "more": found.more, **_presence(request, schema, shown, found.gone)},
                         json_dumps_params={"ensure_ascii": False})
@@ -108,7 +107,7 @@ def _presence(request: HttpRequest, schema: LedgerSchema, shown: list[int],
               gone: list[int]) -> dict[str, Any]:
     """The line naming who else is here, and a note per row someone else has open. Only rows the
     page shows and this person may see are named: presence must not reveal other records."""
-    others = queries.others_in_ledger(request.user, schema)
+    others = presence.others_in_ledger(request.user, schema)
     visible = set(shown) - set(gone)
     editors: dict[int, list[str]] = {}
     for name, record_ids in others.items():
@@ -132,7 +131,7 @@ def subtotals(request: HttpRequest, ledger_id: int) -> HttpResponse:
     """The count and sums of each group of the page's grouping, over every matching record this
     person may see (fetched after the page is shown, like the totals row)."""
     schema = access.ledger_for(request.user, ledger_id, "view")
-    view = queries.view_for(request.user, schema, request.GET.get("view"))
+    view = saved_views.view_for(request.user, schema, request.GET.get("view"))
     state = grid.parse_state(request.GET, schema, view)
     grouping = groups.parse(schema, state.group)
     if grouping is None:

@@ -16,7 +16,6 @@ from daicho.errors import DaichoError, NotFound
 from daicho.fields import REGISTRY
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import lookup_copies
-from daicho.web import queries
 from daicho.web.views.common import page
 from daicho.web.widgets import widget_for
 
@@ -47,7 +46,7 @@ def copies(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse
     return render(request, "web/record/_lookups.html", {
         "ledger": schema.ledger, "record_id": record_id,
         "names": "、".join(f"「{schema.by_code[item['field']].name}」" for item in stale),
-        "can_edit": queries.has_right(request.user, schema, "edit")})
+        "can_edit": access.has_right(request.user, schema.ledger, "edit")})
 
 
 @page

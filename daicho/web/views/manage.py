@@ -14,13 +14,13 @@ from django.views.decorators.http import require_POST
 
 from daicho.errors import DaichoError, NotFound
 from daicho.services import accounts
-from daicho.web import queries
+from daicho.web import people
 from daicho.web.views.common import admin_page, page
 
 
 def _users_page(request: HttpRequest, *, status: int = 200, **extra: object) -> HttpResponse:
     return render(request, "web/manage/users.html", {
-        "users": queries.user_list(), "orgs": queries.all_orgs(), **extra}, status=status)
+        "users": people.user_list(), "orgs": people.all_orgs(), **extra}, status=status)
 
 
 @admin_page
@@ -46,9 +46,9 @@ def users(request: HttpRequest) -> HttpResponse:
 def _tokens_page(request: HttpRequest, *, status: int = 200, **extra: object) -> HttpResponse:
     everyone = request.user.is_staff
     response = render(request, "web/manage/tokens.html", {
-        "tokens": queries.tokens_for(request.user, everyone=everyone), "everyone": everyone,
+        "tokens": people.tokens_for(request.user, everyone=everyone), "everyone": everyone,
         "now": timezone.now(), "today": timezone.localdate(),
-        "logins": [u.get_username() for u in queries.user_list()] if everyone else [], **extra,
+        "logins": [u.get_username() for u in people.user_list()] if everyone else [], **extra,
     }, status=status)
     # A new token is on this page exactly once: never keep it in a cache.
     response["Cache-Control"] = "no-store"
@@ -82,7 +82,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @page
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    found = queries.token_for(request.user, token_id, everyone=request.user.is_staff)
+    found = people.token_for(request.user, token_id, everyone=request.user.is_staff)
     if found.revoked_at is not None:
         raise NotFound()
     accounts.revoke_token(token_id=found.id, user=found.user)

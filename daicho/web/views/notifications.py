@@ -25,7 +25,7 @@ from daicho.selectors import notifications as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.selectors.orgs import role_names
 from daicho.services import mail, notification_rules, notifications
-from daicho.web import queries
+from daicho.web import people
 from daicho.web.views.common import page
 
 _AT = re.compile(r"^rules\[(\d+)\]")
@@ -168,7 +168,7 @@ def _render_rules(request: HttpRequest, schema: LedgerSchema, rows: list[RuleRow
                                                             DateType | DateTimeType)],
         "people_fields": [f for f in full.fields if isinstance(types[f.code],
                                                               UserType | OrgType)],
-        "orgs": queries.all_orgs(), "logins": queries.logins(),
+        "orgs": people.all_orgs(), "logins": people.logins(),
         "roles": [name for name, _n in role_names()], "mail_enabled": mail.enabled(),
     }, status=status)
 

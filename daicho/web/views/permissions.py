@@ -26,7 +26,7 @@ from daicho.models import Field, Ledger, Org
 from daicho.selectors.ledgers import LedgerSchema, is_sensitive
 from daicho.selectors.orgs import role_names
 from daicho.services import permissions as svc
-from daicho.web import conditions, queries
+from daicho.web import conditions, people
 from daicho.web.views.common import page
 
 SUBJECTS = ("everyone", "org", "user", "role")
@@ -209,7 +209,7 @@ def _render(request: HttpRequest, schema: LedgerSchema, rows: list[RuleRow], *,
         "schema": schema, "ledger": schema.ledger, "rows": rows, "count": len(rows),
         "summaries": summaries, "fields": fields, "org_fields": org_fields,
         "org_field_codes": [f.code for f in org_fields],
-        "orgs": queries.all_orgs(), "logins": queries.logins(),
+        "orgs": people.all_orgs(), "logins": people.logins(),
         "roles": [name for name, _n in role_names()],
         "rights": list(right_labels().items()), "sensitive": is_sensitive(schema.ledger),
         "error": error, "has_errors": bool(error) or any(row.errors for row in rows),
@@ -321,7 +321,7 @@ def user_access(request: HttpRequest) -> HttpResponse:
     ledgers = [_access_of(target, ledger, org_names)
                for ledger in Ledger.objects.order_by("id")] if target is not None else []
     return render(request, "web/manage/permissions_user.html", {
-        "login": login, "target": target, "logins": queries.logins(),
+        "login": login, "target": target, "logins": people.logins(),
         "error": _("There is no user 「%(login)s」.") % {"login": login}
         if login and target is None else "",
         "roles": sorted(access.subject_of(target).roles) if target is not None else [],

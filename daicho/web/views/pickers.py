@@ -13,7 +13,7 @@ from daicho.errors import InvalidInput, NotFound
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.services import audit
-from daicho.web import queries
+from daicho.web import people
 from daicho.web.names import display_field, title_text
 from daicho.web.views.common import page
 
@@ -32,14 +32,14 @@ def _answer(items: list[dict[str, Any]]) -> HttpResponse:
 def pick_users(request: HttpRequest) -> HttpResponse:
     access.require_user(request.user)
     return _answer([{"value": login, "label": name, "detail": login}
-                    for login, name in queries.users_matching(_text(request), LIMIT)])
+                    for login, name in people.users_matching(_text(request), LIMIT)])
 
 
 @page
 def pick_orgs(request: HttpRequest) -> HttpResponse:
     access.require_user(request.user)
     return _answer([{"value": code, "label": name, "detail": code}
-                    for code, name in queries.orgs_matching(_text(request), LIMIT)])
+                    for code, name in people.orgs_matching(_text(request), LIMIT)])
 
 
 @page

@@ -23,7 +23,7 @@ from daicho.models import Field
 from daicho.selectors import form_layout as layout
 from daicho.selectors import records as sel
 from daicho.services import audit
-from daicho.web import grid, grid_controls, queries
+from daicho.web import grid, grid_controls, saved_views
 from daicho.web.names import Names
 from daicho.web.views.common import page
 from daicho.web.widgets import widget_for
@@ -89,7 +89,7 @@ def _rows(request: HttpRequest, schema: Any, state: grid.GridState,
 @page
 def ledger_print(request: HttpRequest, ledger_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
-    view = queries.view_for(request.user, schema, request.GET.get("view"))
+    view = saved_views.view_for(request.user, schema, request.GET.get("view"))
     state = grid.parse_state(request.GET, schema, view)
     ctx = ValueContext()
     error = ""

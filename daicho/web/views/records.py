@@ -19,10 +19,10 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit, lookup_copies
 from daicho.services import records as svc
-from daicho.web import forms, queries
-from daicho.web import services as web_svc
+from daicho.web import forms
 from daicho.web.grid import record_title
 from daicho.web.names import Names
+from daicho.web.presence import others_present, touch_presence
 from daicho.web.views import process as process_views
 from daicho.web.views.common import page
 from daicho.web.widgets import widget_for
@@ -49,8 +49,8 @@ def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] |
         "title": record_title(schema, record) if record else _("New record"),
         "created_by": names.user(record.get("created_by")) if record else "",
         "updated_by": names.user(record.get("updated_by")) if record else "",
-        "can_edit": queries.has_right(request.user, schema, "edit"),
-        "can_delete": queries.has_right(request.user, schema, "delete"),
+        "can_edit": access.has_right(request.user, schema.ledger, "edit"),
+        "can_delete": access.has_right(request.user, schema.ledger, "delete"),
         "errors": [r for r in rows if r.error],
         "process": process_views.panel(request.user, schema, record),
         "copy_lookups": bool(record) and bool(lookup_copies.copies_of(schema)),
@@ -206,6 +206,6 @@ def presence(request: HttpRequest, ledger_id: int, record_id: int) -> HttpRespon
     """Polled by the record page: note that I am here, answer who else is."""
     schema = access.ledger_for(request.user, ledger_id, "view")
     row = sel.get_row(request.user, schema, record_id)
-    web_svc.touch_presence(user=request.user, schema=schema, record_id=row.id)
+    touch_presence(user=request.user, schema=schema, record_id=row.id)
     return render(request, "web/record/presence.html",
-                  {"others": queries.others_present(request.user, schema, row.id)})
+                  {"others": others_present(request.user, schema, row.id)})

@@ -16,15 +16,14 @@ from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput, NotFound
 from daicho.requestdata import parse_json
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.web import boards, grid, queries
-from daicho.web import services as web_svc
+from daicho.web import boards, grid, saved_views
 from daicho.web.models import SavedView
 from daicho.web.views.common import page
 
 
 def _may_change(request: HttpRequest, schema: LedgerSchema, view: SavedView) -> bool:
-    return queries.may_change_view(request.user, view,
-                                   queries.has_right(request.user, schema, "manage"))
+    return saved_views.may_change_view(request.user, view,
+                                       access.has_right(request.user, schema.ledger, "manage"))
 
 
 def _widths(text: str) -> dict[str, Any]:
@@ -46,17 +45,17 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
     state = grid.parse_state(request.POST, schema, None)
     existing = None
     if request.POST.get("mode") == "update":
-        existing = queries.view_for(request.user, schema, request.POST.get("view"))
+        existing = saved_views.view_for(request.user, schema, request.POST.get("view"))
         if existing is None or not _may_change(request, schema, existing):
             raise NotFound()
     shared = request.POST.get("shared") == "on" if existing is None else existing.owner_id is None
-    if shared and not queries.has_right(request.user, schema, "manage"):
+    if shared and not access.has_right(request.user, schema.ledger, "manage"):
         shared = False
         messages.info(request, _("Only people who manage the ledger can share views; "
                                  "it was saved as your own view."))
-    chart = {key: request.POST.get(f"chart_{key}", "") for key in web_svc.CHART_KEYS} \
+    chart = {key: request.POST.get(f"chart_{key}", "") for key in saved_views.CHART_KEYS} \
         if request.POST.get("chart_kind") else (existing.chart if existing else {})
-    board = web_svc.board_from(request.POST) if request.POST.get("board_kind") \
+    board = saved_views.board_from(request.POST) if request.POST.get("board_kind") \
         else boards.kept_board(schema, existing.board) if existing else {}
     spec = {"name": request.POST.get("name", existing.name if existing else ""),
             "columns": [] if state.all_columns else state.columns,
@@ -66,8 +65,8 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
     back = reverse("web:ledger", args=[schema.id]) + state.query()
     try:
         spec["widths"] = _widths(request.POST.get("widths", ""))
-        saved = web_svc.save_view(user=request.user, schema=schema, spec=spec, shared=shared,
-                                  view=existing)
+        saved = saved_views.save_view(user=request.user, schema=schema, spec=spec,
+                                      shared=shared, view=existing)
     except DaichoError as exc:
         messages.error(request, exc.message)
         return redirect(back)
@@ -81,9 +80,9 @@ def view_save(request: HttpRequest, ledger_id: int) -> HttpResponse:
 @require_POST
 def view_delete(request: HttpRequest, ledger_id: int, view_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
-    view = queries.view_for(request.user, schema, view_id)
+    view = saved_views.view_for(request.user, schema, view_id)
     if view is None or not _may_change(request, schema, view):
         raise NotFound()
-    web_svc.delete_view(view=view)
+    saved_views.delete_view(view=view)
     messages.success(request, _("The view 「%(name)s」 was deleted.") % {"name": view.name})
     return redirect("web:ledger", schema.id)

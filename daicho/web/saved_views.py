@@ -1,35 +1,34 @@
-"""Writers for what the web UI keeps itself: saved views (with their chart or board), record
-presence, recent ledgers."""
+"""Saved views of a ledger's list (with their chart or board): checked and saved, listed and
+found for the person who asks, and carried by a ledger design (daicho.services.designs)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from daicho.access import AnyUser
 from daicho.error_codes import Code
-from daicho.errors import FieldValueError, InvalidInput, NotFound
+from daicho.errors import FieldValueError, InvalidInput
 from daicho.fields.base import check_text
 from daicho.fields.context import ValueContext
 from daicho.selectors import records as sel
 from daicho.selectors.grouping import PERIODS
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.web import boards, groups
-from daicho.web.models import MAX_FROZEN, ROW_HEIGHTS, RecentLedger, RecordPresence, SavedView
+from daicho.web.models import MAX_FROZEN, ROW_HEIGHTS, SavedView
 
 CHART_KINDS = ("bar", "pie", "line", "crosstab")
 CHART_KEYS = ("kind", "group_by", "period", "columns", "column_period", "metric")
+MAX_VIEWS_PER_LEDGER = 200
 
 
 def _period(value: Any) -> str:
     return value if value in PERIODS else ""
-MAX_VIEWS_PER_LEDGER = 200
-RECENT_KEPT = 20  # ledgers remembered per user; the home page shows the first few
 
 
 def _clean_view(user: AnyUser, schema: LedgerSchema, spec: dict[str, Any]) -> dict[str, Any]:
@@ -128,42 +127,24 @@ def delete_view(*, view: SavedView) -> None:
     view.delete()
 
 
-def touch_presence(*, user: AnyUser, schema: LedgerSchema, record_id: int) -> None:
-    """Note that `user` has the record open now (called by the record page's polling)."""
-    if not user.is_authenticated:
-        raise NotFound()
-    now = timezone.now()
-    updated = RecordPresence.objects.filter(ledger_id=schema.id, record_id=record_id,
-                                            user_id=user.pk).update(last_seen=now)
-    if not updated:
-        try:
-            with transaction.atomic():
-                RecordPresence.objects.create(ledger_id=schema.id, record_id=record_id,
-                                              user_id=user.pk, last_seen=now)
-        except IntegrityError:  # two tabs of the same person polled at once
-            pass
+def may_change_view(user: AnyUser, view: SavedView | None, can_manage: bool) -> bool:
+    """Own views by their owner; shared views by whoever manages the ledger."""
+    if view is None:
+        return False
+    return can_manage if view.owner_id is None else view.owner_id == user.pk
 
 
-def note_ledger_opened(*, user: AnyUser, schema: LedgerSchema) -> None:
-    """Remember that `user` opened the ledger's list just now (the home page's recent ledgers,
-    latest first). Only a change of that order is written: paging, sorting or filtering the list
-    the user opened last is one read and no write. Another ledger is one UPDATE; a first visit
-    inserts and forgets the user's oldest beyond RECENT_KEPT."""
-    if not user.is_authenticated:
-        return
-    latest = RecentLedger.objects.filter(user_id=user.pk).order_by("-opened_at") \
-        .values_list("ledger_id", flat=True).first()
-    if latest == schema.id:
-        return
-    now = timezone.now()
-    if RecentLedger.objects.filter(user_id=user.pk, ledger_id=schema.id).update(opened_at=now):
-        return
+def views_for(user: AnyUser, schema: LedgerSchema) -> list[SavedView]:
+    """The user's own views of the ledger and the shared ones, shared first."""
+    views = SavedView.objects.filter(Q(owner=None) | Q(owner_id=int(user.pk or 0)),
+                                     ledger_id=schema.id)
+    return sorted(views, key=lambda v: (v.owner_id is not None, v.name, v.id))
+
+
+def view_for(user: AnyUser, schema: LedgerSchema, view_id: Any) -> SavedView | None:
     try:
-        with transaction.atomic():
-            RecentLedger.objects.create(user_id=user.pk, ledger_id=schema.id, opened_at=now)
-    except IntegrityError:  # two tabs opened it at once
-        return
-    ids = list(RecentLedger.objects.filter(user_id=user.pk).order_by("-opened_at")
-               .values_list("id", flat=True)[:RECENT_KEPT + 20])
-    if len(ids) > RECENT_KEPT:
-        RecentLedger.objects.filter(id__in=ids[RECENT_KEPT:]).delete()
+        vid = int(view_id)
+    except (TypeError, ValueError):
+        return None
+    return SavedView.objects.filter(Q(owner=None) | Q(owner_id=int(user.pk or 0)), id=vid,
+                                    ledger_id=schema.id).first()
