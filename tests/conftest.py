@@ -191,14 +191,19 @@ class SharedDemo:
         self.atomic: Any = None
         self.loaded: float = 0.0
         self.result: CliResult | None = None
+        self.tables: list[str] = []
+        self.users = 0
 
     def ensure(self, blocker: Any) -> CliResult:
         import time
 
-        from django.db import transaction
+        from django.contrib.auth import get_user_model
+        from django.db import connection, transaction
 
         if self.result is None:
             with blocker.unblock():
+                self.tables = connection.introspection.table_names()
+                self.users = get_user_model().objects.count()
                 atomic = transaction.atomic(using="default")
                 # Marked as a test case's own block, so a durable atomic inside still works.
                 atomic._from_testcase = True  # type: ignore[attr-defined]
@@ -215,7 +220,8 @@ class SharedDemo:
         return self.result
 
     def drop(self, blocker: Any) -> None:
-        from django.db import transaction
+        from django.contrib.auth import get_user_model
+        from django.db import connection, transaction
 
         if self.atomic is None:
             return
@@ -223,6 +229,9 @@ class SharedDemo:
         with blocker.unblock():
             transaction.set_rollback(True, using="default")
             atomic.__exit__(None, None, None)
+            # Nothing of the demo is left: no per-ledger table, not even its admin.
+            assert connection.introspection.table_names() == self.tables
+            assert get_user_model().objects.count() == self.users
 
 
 _SHARED_DEMO = SharedDemo()
