@@ -193,6 +193,7 @@ class SharedDemo:
         self.result: CliResult | None = None
         self.tables: list[str] = []
         self.users = 0
+        self.blocker: Any = None
 
     def ensure(self, blocker: Any) -> CliResult:
         import time
@@ -200,7 +201,11 @@ class SharedDemo:
         from django.contrib.auth import get_user_model
         from django.db import connection, transaction
 
-        if self.result is None:
+        if self.result is not None:
+            # Still the very transaction it was loaded in, on this test's connection.
+            assert connection.atomic_blocks[:1] == [self.atomic], "the shared demo was lost"
+        else:
+            self.blocker = blocker
             with blocker.unblock():
                 self.tables = connection.introspection.table_names()
                 self.users = get_user_model().objects.count()
@@ -215,18 +220,18 @@ class SharedDemo:
                     self.result = run_cli("demo", "--json")
                     self.loaded = time.monotonic() - started
                 except BaseException:
-                    self.drop(blocker)
+                    self.drop()
                     raise
         return self.result
 
-    def drop(self, blocker: Any) -> None:
+    def drop(self) -> None:
         from django.contrib.auth import get_user_model
         from django.db import connection, transaction
 
         if self.atomic is None:
             return
         atomic, self.atomic, self.result = self.atomic, None, None
-        with blocker.unblock():
+        with self.blocker.unblock():
             transaction.set_rollback(True, using="default")
             atomic.__exit__(None, None, None)
             # Nothing of the demo is left: no per-ledger table, not even its admin.
@@ -241,18 +246,28 @@ _SHARED_DEMO = SharedDemo()
 def _shared_demo_session(django_db_setup: Any, django_db_blocker: Any) -> Iterator[SharedDemo]:
     """Rolls the shared demo back before the test database is destroyed."""
     yield _SHARED_DEMO
-    _SHARED_DEMO.drop(django_db_blocker)
+    _SHARED_DEMO.drop()
 
 
 @pytest.fixture(autouse=True)
 def _shared_demo_guard(request: pytest.FixtureRequest) -> None:
-    """Runs before a test's `db`: loads the shared demo for a test that asks for it, and rolls
-    it back before any test that does not."""
+    """Loads the shared demo, before the test's `db`, for a test that asks for it."""
     if "shared_demo" in request.fixturenames:
         request.getfixturevalue("_shared_demo_session")
         _SHARED_DEMO.ensure(request.getfixturevalue("django_db_blocker"))
-    elif _SHARED_DEMO.atomic is not None:
-        _SHARED_DEMO.drop(request.getfixturevalue("django_db_blocker"))
+    else:
+        assert _SHARED_DEMO.atomic is None, "the shared demo outlived the tests that asked for it"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Rolls the shared demo back as soon as the next test on this worker does not ask for it:
+    before that test's fixtures of any scope (a module's server, a session's browser) start."""
+    try:
+        yield
+    finally:
+        if nextitem is None or "shared_demo" not in getattr(nextitem, "fixturenames", ()):
+            _SHARED_DEMO.drop()
 
 
 @pytest.fixture
