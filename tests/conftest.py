@@ -83,11 +83,20 @@ def default_language() -> Iterator[None]:
     translation.deactivate()
 
 
-@pytest.fixture
-def admin(db: Any) -> Any:
+def _create_admin() -> Any:
     from daicho.services.accounts import create_user
 
     return create_user(login="admin", name="管理者", admin=True)
+
+
+@pytest.fixture
+def admin(db: Any, request: pytest.FixtureRequest) -> Any:
+    if "shared_demo" in request.fixturenames:
+        # The shared demo was loaded after this very user was created (as a per-test demo is).
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.get(username="admin")
+    return _create_admin()
 
 
 @pytest.fixture
@@ -142,26 +151,130 @@ class CliResult:
         return json.loads(self.out)
 
 
+def run_cli(*args: str, stdin: str = "") -> CliResult:
+    """`daicho ARGS` in this process, against the test database."""
+    from daicho.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+    finally:
+        sys.stdin = old_stdin
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def cli(db: Any) -> Any:
     """Runs `daicho ARGS` in this process, against the test database."""
-    from daicho.cli import main
+    return run_cli
 
-    def run(*args: str, stdin: str = "") -> CliResult:
-        out, err = io.StringIO(), io.StringIO()
-        old_stdin = sys.stdin
-        sys.stdin = io.StringIO(stdin)
-        try:
-            with redirect_stdout(out), redirect_stderr(err):
+
+class SharedDemo:
+    """`daicho demo`, loaded once for a run of consecutive tests that only need it loaded.
+
+    Loading the demo costs seconds; ~45 tests each loaded it afresh. Here the `admin` user is
+    created and the demo loaded (exactly as a per-test fixture did: admin first, then
+    `daicho demo --json`) inside an outer transaction that is never committed. Each test's own
+    `db` transaction nests inside it as a savepoint and is rolled back as always, so every test
+    sees the same freshly loaded demo, writes included. As soon as a test that does not ask for
+    `shared_demo` comes next on this worker (or the session ends), the outer transaction is
+    rolled back: the demo's rows and its per-ledger tables (DDL is transactional on SQLite and
+    PostgreSQL) are gone and later tests see the same empty database as before."""
+
+    def __init__(self) -> None:
+        self.atomic: Any = None
+        self.loaded: float = 0.0
+        self.result: CliResult | None = None
+        self.tables: list[str] = []
+        self.users = 0
+        self.blocker: Any = None
+
+    def ensure(self, blocker: Any) -> CliResult:
+        import time
+
+        from django.contrib.auth import get_user_model
+        from django.db import connection, transaction
+
+        if self.result is not None:
+            # Still the very transaction it was loaded in, on this test's connection.
+            assert connection.atomic_blocks[:1] == [self.atomic], "the shared demo was lost"
+        else:
+            self.blocker = blocker
+            with blocker.unblock():
+                self.tables = connection.introspection.table_names()
+                self.users = get_user_model().objects.count()
+                atomic = transaction.atomic(using="default")
+                # Marked as a test case's own block, so a durable atomic inside still works.
+                atomic._from_testcase = True  # type: ignore[attr-defined]
+                atomic.__enter__()
+                self.atomic = atomic
                 try:
-                    code = main(list(args))
-                except SystemExit as exc:
-                    code = int(exc.code or 0)
-        finally:
-            sys.stdin = old_stdin
-        return CliResult(code, out.getvalue(), err.getvalue())
+                    _create_admin()
+                    started = time.monotonic()
+                    self.result = run_cli("demo", "--json")
+                    self.loaded = time.monotonic() - started
+                except BaseException:
+                    self.drop()
+                    raise
+        return self.result
 
-    return run
+    def drop(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db import connection, transaction
+
+        if self.atomic is None:
+            return
+        atomic, self.atomic, self.result = self.atomic, None, None
+        with self.blocker.unblock():
+            transaction.set_rollback(True, using="default")
+            atomic.__exit__(None, None, None)
+            # Nothing of the demo is left: no per-ledger table, not even its admin.
+            assert connection.introspection.table_names() == self.tables
+            assert get_user_model().objects.count() == self.users
+
+
+_SHARED_DEMO = SharedDemo()
+
+
+@pytest.fixture(scope="session")
+def _shared_demo_session(django_db_setup: Any, django_db_blocker: Any) -> Iterator[SharedDemo]:
+    """Rolls the shared demo back before the test database is destroyed."""
+    yield _SHARED_DEMO
+    _SHARED_DEMO.drop()
+
+
+@pytest.fixture(autouse=True)
+def _shared_demo_guard(request: pytest.FixtureRequest) -> None:
+    """Loads the shared demo, before the test's `db`, for a test that asks for it."""
+    if "shared_demo" in request.fixturenames:
+        request.getfixturevalue("_shared_demo_session")
+        _SHARED_DEMO.ensure(request.getfixturevalue("django_db_blocker"))
+    else:
+        assert _SHARED_DEMO.atomic is None, "the shared demo outlived the tests that asked for it"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Rolls the shared demo back as soon as the next test on this worker does not ask for it:
+    before that test's fixtures of any scope (a module's server, a session's browser) start."""
+    try:
+        yield
+    finally:
+        if nextitem is None or "shared_demo" not in getattr(nextitem, "fixturenames", ()):
+            _SHARED_DEMO.drop()
+
+
+@pytest.fixture
+def shared_demo(db: Any) -> tuple[CliResult, float]:
+    """The `daicho demo --json` result of the shared load (see SharedDemo) and its seconds."""
+    assert _SHARED_DEMO.result is not None
+    return _SHARED_DEMO.result, _SHARED_DEMO.loaded
 
 
 def _fresh_database_url() -> str | None:

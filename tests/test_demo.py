@@ -4,7 +4,6 @@ through the API (types, listing, Japanese search, aggregation, history)."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
@@ -24,11 +23,9 @@ SEARCHABLE = {"text", "textarea", "choice", "multichoice", "date", "number", "em
 
 
 @pytest.fixture
-def demo(api: ApiClient, cli: Any) -> dict[str, dict[str, Any]]:
+def demo(shared_demo: Any, api: ApiClient, cli: Any) -> dict[str, dict[str, Any]]:
     """Loads the demo once; the ledgers by name, each with its fields."""
-    started = time.monotonic()
-    result = cli("demo", "--json")
-    elapsed = time.monotonic() - started
+    result, elapsed = shared_demo  # `daicho demo --json`, timed, loaded once: tests/conftest.py
     assert result.code == 0, result.err
     assert result.json == {"ok": True, "created": ALL_NAMES}
     assert elapsed < 30, f"the demo took {elapsed:.1f} s to load"

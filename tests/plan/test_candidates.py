@@ -15,8 +15,8 @@ MY_NUMBER = ["母子情報システム", "生活保護システム", "中国残�
 
 
 @pytest.fixture
-def inventory(api: ApiClient, cli: Any) -> int:
-    result = cli("demo", "--json")
+def inventory(shared_demo: Any, api: ApiClient, cli: Any) -> int:
+    result = shared_demo[0]  # `daicho demo --json`, loaded once: tests/conftest.py
     assert result.code == 0, result.err
     found = {i["name"]: i["id"] for i in api.get("/api/v1/ledgers").body["items"]}
     return int(found["情報システム台帳"])

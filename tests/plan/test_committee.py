@@ -17,8 +17,8 @@ from tests.plan.test_plan import seed_text
 
 
 @pytest.fixture
-def plan(api: ApiClient, cli: Any) -> dict[str, int]:
-    result = cli("demo", "--json")
+def plan(shared_demo: Any, api: ApiClient, cli: Any) -> dict[str, int]:
+    result = shared_demo[0]  # `daicho demo --json`, loaded once: tests/conftest.py
     assert result.code == 0, result.err
     return {item["name"]: item["id"] for item in api.get("/api/v1/ledgers").body["items"]}
 

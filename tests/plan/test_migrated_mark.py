@@ -15,10 +15,10 @@ def _actual(api: ApiClient, fy: int) -> Any:
     return next(i for i in items if i["name"] == KPI)["actual"]
 
 
-def test_marking_a_ledger_as_migrated_counts_it(api: ApiClient, cli: Any) -> None:
+def test_marking_a_ledger_as_migrated_counts_it(shared_demo: Any, api: ApiClient) -> None:
     from daicho.plan.kpi import current_fiscal_year
 
-    assert cli("demo", "--json").code == 0
+    assert shared_demo[0].code == 0  # `daicho demo --json`, loaded once: tests/conftest.py
     fy = current_fiscal_year()
     before = _actual(api, fy) or 0
     year_before = _actual(api, fy - 1)

@@ -63,8 +63,8 @@ def seed_candidates() -> list[list[str]]:
 
 
 @pytest.fixture
-def demo(api: ApiClient, cli: Any) -> dict[str, int]:
-    result = cli("demo", "--json")
+def demo(shared_demo: Any, api: ApiClient, cli: Any) -> dict[str, int]:
+    result = shared_demo[0]  # `daicho demo --json`, loaded once: tests/conftest.py
     assert result.code == 0, result.err
     assert result.json["created"][-len(PLAN):] == PLAN
     return {item["name"]: item["id"] for item in api.get("/api/v1/ledgers").body["items"]}

@@ -8,13 +8,13 @@ from typing import Any
 from tests.conftest import ApiClient
 
 
-def test_roadmap_and_candidates_from_the_command_line(api: ApiClient, cli: Any,
+def test_roadmap_and_candidates_from_the_command_line(shared_demo: Any, api: ApiClient, cli: Any,
                                                       tmp_path: Path) -> None:
     from python_calamine import CalamineWorkbook
 
     from daicho.plan.data import FISCAL_YEARS
 
-    assert cli("demo", "--json").code == 0
+    assert shared_demo[0].code == 0  # `daicho demo --json`, loaded once: tests/conftest.py
     out = tmp_path / "roadmap.xlsx"
     result = cli("report", "roadmap", "-o", str(out), "--json")
     assert result.code == 0, result.err

@@ -18,8 +18,8 @@ STATUSES = ["未着手", "予定どおり", "遅れ", "完了", "中止"]  # con
 
 
 @pytest.fixture
-def demo(api: ApiClient, cli: Any) -> dict[str, int]:
-    result = cli("demo", "--json")
+def demo(shared_demo: Any, api: ApiClient, cli: Any) -> dict[str, int]:
+    result = shared_demo[0]  # `daicho demo --json`, loaded once: tests/conftest.py
     assert result.code == 0, result.err
     return {i["name"]: i["id"] for i in api.get("/api/v1/ledgers").body["items"]}
 

@@ -12,8 +12,8 @@ from tests.conftest import ApiClient
 
 
 @pytest.fixture
-def measures(api: ApiClient, cli: Any) -> int:
-    result = cli("demo", "--json")
+def measures(shared_demo: Any, api: ApiClient, cli: Any) -> int:
+    result = shared_demo[0]  # `daicho demo --json`, loaded once: tests/conftest.py
     assert result.code == 0, result.err
     found = {i["name"]: i["id"] for i in api.get("/api/v1/ledgers").body["items"]}
     return int(found["全体最適化取組"])

@@ -24,8 +24,8 @@ SEED_B_I = ["□", "●", "⇒", "★", "—"]  # 自治体クラウドの導入
 # -- in process ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def demo(api: ApiClient, cli: Any) -> dict[str, int]:
-    result = cli("demo", "--json")
+def demo(shared_demo: Any, api: ApiClient, cli: Any) -> dict[str, int]:
+    result = shared_demo[0]  # `daicho demo --json`, loaded once: tests/conftest.py
     assert result.code == 0, result.err
     return {i["name"]: i["id"] for i in api.get("/api/v1/ledgers").body["items"]}
 
