@@ -318,7 +318,7 @@ def test_imported_records_match_records_made_one_by_one(cli: Any, api: ApiClient
     two rows to an INSERT, the three rows go in as one two-row statement and one row."""
     from django.db import connection
 
-    from daicho.services import records as record_svc
+    from daicho.services import record_insert as record_svc
 
     monkeypatch.setattr(record_svc, "ROWS_PER_INSERT", rows_per_insert)
 
@@ -539,9 +539,9 @@ def test_a_thousand_rows_go_in_by_multi_row_inserts(cli: Any, api: ApiClient,
 
 
 def test_the_history_thread_hands_its_error_to_the_import() -> None:
-    """import_columns writes a chunk's history on a thread (records._Aside) while it makes the
+    """import_columns writes a chunk's history on a thread (record_insert._Aside) while it makes the
     next chunk: what the thread raises is raised in the import, which then rolls back."""
-    from daicho.services.records import _Aside
+    from daicho.services.record_insert import _Aside
 
     def fail(message: str) -> None:
         raise RuntimeError(message)
