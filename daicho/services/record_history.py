@@ -60,19 +60,17 @@ def write_history(schema: LedgerSchema, user: AnyUser,
         for rid, rev, action, changes in entries])
 
 
-def import_history(cur: Any, schema: LedgerSchema, ids: list[int], uid: int | None, at: Any,
-                    batch_id: str) -> None:
-    """The 'import' entries (revision 1, no values) of the records just inserted, made by the
-    database from their ids in one statement."""
+def import_history(schema: LedgerSchema, ids: list[int], uid: int | None, at: Any,
+                   batch_id: str) -> tuple[str, list[Any]]:
+    """The statement (SQL, parameters) that writes the 'import' entries (revision 1, no values)
+    of the records just inserted, made by the database from their ids."""
     table = q(History._meta.db_table)
     head = (f"INSERT INTO {table} (ledger_id, record_id, revision, action, user_id, at, changes,"
             f" batch_id) SELECT %s, r.id, 1, 'import', %s, %s, {_EMPTY_CHANGES}, %s")
     if dialect.is_sqlite():  # the write lock is ours: the ids are one unbroken range
-        cur.execute(f"{head} FROM {q(schema.table)} r WHERE r.id BETWEEN %s AND %s",
-                    [schema.id, uid, at, batch_id, ids[0], ids[-1]])
-    else:
-        cur.execute(f"{head} FROM unnest(%s::bigint[]) AS r(id)",
-                    [schema.id, uid, at, batch_id, ids])
+        return (f"{head} FROM {q(schema.table)} r WHERE r.id BETWEEN %s AND %s",
+                [schema.id, uid, at, batch_id, ids[0], ids[-1]])
+    return f"{head} FROM unnest(%s::bigint[]) AS r(id)", [schema.id, uid, at, batch_id, ids]
 
 
 _EMPTY_CHANGES = "'{}'"

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 
 from daicho import access
@@ -165,38 +166,47 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     head = f"INSERT INTO {q(schema.table)} ({', '.join(cols)})"
     fts = search.IndexWriter(schema.ledger)
     # The history of chunk k is written on a thread while this one makes chunk k + 1's forms:
-    # that INSERT … SELECT runs inside SQLite (or PostgreSQL) without the GIL, and making the
-    # forms never touches the database. Every other use of the connection waits for it.
+    # that INSERT … SELECT runs inside SQLite (or PostgreSQL) without the GIL. The thread has a
+    # cursor of its own on this thread's connection — the same transaction, so the entries
+    # commit or roll back with the rows; a second connection could do neither (SQLite's write
+    # lock is this one's; on PostgreSQL it would be another transaction). The drivers take one
+    # statement at a time on a connection, so this thread may use it meanwhile: it waits.
     history = _Aside()
-    with connection.cursor() as cur:
-        for start in range(0, count, IMPORT_CHUNK):
-            end = min(start + IMPORT_CHUNK, count)
-            n = end - start
-            forms = [column_forms(schema, f, columns[f.code][start:end], ctx) for f in fields]
-            params = [column for column, _texts in forms]
-            keys = joined("\n", [texts for _column, texts in forms if texts is not None], n)
-            del forms
+    db = connections[DEFAULT_DB_ALIAS]
+    db.inc_thread_sharing()
+    try:
+        with connection.cursor() as cur:
+            for start in range(0, count, IMPORT_CHUNK):
+                end = min(start + IMPORT_CHUNK, count)
+                n = end - start
+                forms = [column_forms(schema, f, columns[f.code][start:end], ctx)
+                         for f in fields]
+                params = [column for column, _texts in forms]
+                keys = joined("\n", [texts for _column, texts in forms if texts is not None], n)
+                del forms
+                history.wait()
+                ids = _allocate_ids(schema, n)
+                try:
+                    _insert_rows(cur, head, list(zip(
+                        ids, [1] * n, [now] * n, [uid] * n, [now] * n, [uid] * n, keys, *params,
+                        *([value] * n for _column, value in begins), strict=True)))
+                except IntegrityError:
+                    raise unique_taken() from None
+                del params
+                if fts.enabled:
+                    fts.add(zip(ids, map(search.insert_grams, keys), strict=True))
+                del keys
+                grant.check_written(list(ids), "import")
+                if progress is not None:
+                    progress(end, count)
+                history.start(_execute, db, *import_history(schema, ids, uid, at, batch_id))
+                event, lid = events.RecordEvent, schema.id
+                events.emit(schema, [event("import", lid, rid, 1, uid, events.NO_CHANGES,
+                                           batch_id) for rid in ids])
             history.wait()
-            ids = _allocate_ids(schema, n)
-            try:
-                _insert_rows(cur, head, list(zip(ids, [1] * n, [now] * n, [uid] * n, [now] * n,
-                                                 [uid] * n, keys, *params,
-                                                 *([value] * n for _column, value in begins),
-                                                 strict=True)))
-            except IntegrityError:
-                raise unique_taken() from None
-            del params
-            if fts.enabled:
-                fts.add(zip(ids, map(search.insert_grams, keys), strict=True))
-            del keys
-            grant.check_written(list(ids), "import")
-            if progress is not None:
-                progress(end, count)
-            history.start(import_history, cur, schema, ids, uid, at, batch_id)
-            event, lid = events.RecordEvent, schema.id
-            events.emit(schema, [event("import", lid, rid, 1, uid, events.NO_CHANGES, batch_id)
-                                 for rid in ids])
-        history.wait()
+    finally:
+        history.join()  # before the caller's transaction ends, whatever was raised
+        db.dec_thread_sharing()
     fts.close()
     bump_count(schema, count)
     return count
@@ -232,6 +242,12 @@ def _sqlite_max_params() -> int:
     return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) if raw is not None else 999
 
 
+def _execute(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> None:
+    """One statement on a cursor of its own of connection `db` (shared with this thread)."""
+    with db.cursor() as cur:
+        cur.execute(sql, params)
+
+
 class _Aside:
     """One call at a time on a thread of its own; wait() joins it and raises what it raised."""
 
@@ -251,10 +267,14 @@ class _Aside:
         self._thread = threading.Thread(target=call, name="daicho-import-history", daemon=True)
         self._thread.start()
 
-    def wait(self) -> None:
+    def join(self) -> None:
+        """Wait for the call to end; what it raised is kept for wait()."""
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+    def wait(self) -> None:
+        self.join()
         error, self._error = self._error, None
         if error is not None:
             raise error

@@ -556,3 +556,38 @@ def test_the_history_thread_hands_its_error_to_the_import() -> None:
     aside.start(done.append, 2)  # waits for the first
     aside.wait()
     assert done == [1, 2]
+
+
+def test_a_type_may_read_the_database_while_the_history_thread_writes(
+        cli: Any, api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history thread has a cursor of its own on the import's connection, so a field type
+    may query the database while it makes its column forms (FieldType.column_forms): with a
+    chunk of two rows, each chunk's forms are made while the previous chunk's history is
+    written; every record has its values and its one 'import' entry."""
+    from django.db import connection
+
+    from daicho.fields.base import FieldType
+    from daicho.models import History
+    from daicho.services import record_insert
+
+    monkeypatch.setattr(record_insert, "IMPORT_CHUNK", 2)
+    made = FieldType.column_forms
+    read: list[int] = []
+
+    def reading(self: FieldType, field: Any, values: list[Any], ctx: Any) -> Any:
+        with connection.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM daicho_history")
+            read.append(int(cur.fetchone()[0]))
+        return made(self, field, values, ctx)
+
+    monkeypatch.setattr(FieldType, "column_forms", reading)
+    rows = [["番号", "名称"]] + [[f"{i:03d}", f"施設{i}"] for i in range(9)]
+    report = cli("import", str(_csv(tmp_path / "nine.csv", rows)), "--json").json
+    assert report["ok"] is True and report["created"] == 9, report
+    lid = report["ledger"]["id"]
+    codes = {f["name"]: f["code"] for f in report["fields"]}
+    records = sorted(_records(api, lid), key=lambda r: r["id"])
+    assert [(r["values"][codes["番号"]], r["values"][codes["名称"]]) for r in records] == [
+        (f"{i:03d}", f"施設{i}") for i in range(9)]
+    assert History.objects.filter(ledger_id=lid, action="import", revision=1).count() == 9
+    assert len(read) >= 5  # every chunk's forms read the database
