@@ -1,6 +1,6 @@
-"""How new records go in: `insert_records` for records cleaned one by one (create, bulk, an
-import's rows), `import_columns` for an import's records given column by column — its own
-engine, made for the import bars (docs/architecture.md, "Writing: revisions, merge, history",
+"""How new records go in: `insert_records` for records cleaned one by one (create, bulk),
+`import_columns` for an import's records given column by column — its own engine, made for
+the import bars (docs/architecture.md, "Writing: revisions, merge, history",
 says why there are two). Both in the caller's transaction, with history, search index and
 the ledger's count."""
 
@@ -64,10 +64,11 @@ def _allocate_ids(schema: LedgerSchema, count: int) -> list[int]:
         return [int(r[0]) for r in cur.fetchall()]
 
 
-def insert_records(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: ValueContext, *,
-            action: str, batch_id: str, right: str) -> list[int]:
-    """Insert cleaned records; history, search index and count in the same transaction. Each
-    must lie within the record conditions of `right` (403 otherwise, nothing written)."""
+def insert_records(grant: access.Grant, user: AnyUser, items: list[Prepared], ctx: ValueContext,
+                   *, batch_id: str) -> list[int]:
+    """Create cleaned records; their `create` entries (with their values), search index and
+    count in the same transaction. Each must lie within the record conditions of the add right
+    (403 otherwise, nothing written)."""
     if not items:
         return []
     schema = grant.full
@@ -98,7 +99,7 @@ def insert_records(grant: access.Grant, user: AnyUser, items: list[Prepared], ct
                      *[convert(stored.get(code)) for code, convert in zip(codes, converters,
                                                                           strict=True)],
                      *[value for _column, value in begins]])
-        history.append((rid, 1, action, {
+        history.append((rid, 1, "create", {
             code: {"old": None, "new": value}
             for code, value in item.as_json.items() if value is not None
         }))
@@ -111,7 +112,7 @@ def insert_records(grant: access.Grant, user: AnyUser, items: list[Prepared], ct
     search.index_records(schema.ledger, index_rows)
     write_history(schema, user, history, batch_id)
     bump_count(schema, len(items))
-    grant.check_written(ids, right)
+    grant.check_written(ids, "add")
     return ids
 
 
@@ -128,8 +129,8 @@ IMPORT_CHUNK = 20_000
 
 
 def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, list[Any]],
-                   ctx: ValueContext, batch_id: str,
-                   progress: Any = None) -> int:
+                   ctx: ValueContext, batch_id: str, progress: Any = None,
+                   made: list[int] | None = None) -> int:
     """Insert cleaned records given column by column (storage values, as `clean` returns them,
     every column the same length) as part of import batch `batch_id`: the rows, one history
     entry per record ('import', revision 1), the search key and gram index, and the count, in
@@ -143,7 +144,7 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
 
     Works a chunk of rows at a time, so a million-row import never holds a million rows of SQL
     parameters, and column by column: within a chunk each distinct value of a field is turned
-    into its parameter and search text once."""
+    into its parameter and search text once. `made`, when given, gets the new records' ids."""
     grant = access.require(user, schema, "import")
     schema = grant.full
     count = len(next(iter(columns.values()))) if columns else 0
@@ -197,6 +198,8 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
                     fts.add(zip(ids, map(search.insert_grams, keys), strict=True))
                 del keys
                 grant.check_written(list(ids), "import")
+                if made is not None:
+                    made += ids
                 if progress is not None:
                     progress(end, count)
                 history.start(_execute, db, *import_history(schema, ids, uid, at, batch_id))

@@ -62,8 +62,7 @@ def create_record(*, user: AnyUser, schema: LedgerSchema, values: Any,
         check_unique(schema.full, prepared.stored, None, errors)
         if errors:
             raise fields_error(errors, ctx)
-        [rid] = insert_records(grant, user, [prepared], ctx, action="create", batch_id="",
-                               right="add")
+        [rid] = insert_records(grant, user, [prepared], ctx, batch_id="")
         [row] = _rows_by_id(user, schema, [rid])
     return sel.records_json(schema, [row], ctx)[0]
 
@@ -371,8 +370,7 @@ def bulk(*, user: AnyUser, schema: LedgerSchema, create: Sequence[Any] = (),
         if problems:
             raise InvalidInput(_("Nothing was saved: some items are not valid."),
                                code=Code.INVALID_VALUES, details={"items": problems})
-        ids = insert_records(grant, user, prepared_new, ctx, action="create", batch_id=batch_id,
-                      right="add")
+        ids = insert_records(grant, user, prepared_new, ctx, batch_id=batch_id)
         later = _Later()
         for row, prepared in updates:
             _apply_update(grant.full, user, row, prepared, ctx, "update", batch_id, later)
@@ -404,14 +402,18 @@ def new_batch_id() -> str:
 
 def import_rows(*, user: AnyUser, schema: LedgerSchema, items: list[Prepared],
                 updates: list[tuple[int, Prepared]] | None = None,
-                ctx: ValueContext | None = None, batch_id: str | None = None) -> tuple[str, list[int]]:
-    """Store already-cleaned rows from an import as one history batch ('import' action)."""
+                ctx: ValueContext | None = None, batch_id: str | None = None,
+                ) -> tuple[str, list[int]]:
+    """Store already-cleaned rows from an import as one history batch ('import' action): the
+    new records through import_columns, as every import's, the updates one by one."""
     ctx = _writer_context(ctx, user)
     batch_id = batch_id or new_batch_id()
     grant = access.require(user, schema, "import")
+    ids: list[int] = []
     with transaction.atomic():
-        ids = insert_records(grant, user, items, ctx, action="import", batch_id=batch_id,
-                      right="import")
+        if items:
+            import_columns(user=user, schema=schema, columns=_as_columns(grant, items), ctx=ctx,
+                           batch_id=batch_id, made=ids)
         touched: list[int] = []
         for rid, prepared in updates or []:
             row = sel.get_row(user, grant.full, rid, for_update=True)
@@ -421,4 +423,17 @@ def import_rows(*, user: AnyUser, schema: LedgerSchema, items: list[Prepared],
             touched.append(row.id)
         grant.check_written(touched, "edit")
     return batch_id, ids
+
+
+def _as_columns(grant: access.Grant, items: list[Prepared]) -> dict[str, list[Any]]:
+    """Cleaned records as import_columns takes them: each field any of them holds, None where
+    one does not (stored as NULL, as for a value left out). Records that hold no value at all
+    still need a column to be counted: the first field the import may write."""
+    held = {code for item in items for code in item.stored}
+    codes = [f.code for f in grant.full.fields if f.code in held]
+    if not codes:
+        locked = grant.hidden | grant.read_only("import")
+        codes = [f.code for f in grant.full.fields
+                 if f.code not in locked and grant.full.type_of(f).writable][:1]
+    return {code: [item.stored.get(code) for item in items] for code in codes}
 

@@ -591,3 +591,34 @@ def test_a_type_may_read_the_database_while_the_history_thread_writes(
         (f"{i:03d}", f"施設{i}") for i in range(9)]
     assert History.objects.filter(ledger_id=lid, action="import", revision=1).count() == 9
     assert len(read) >= 5  # every chunk's forms read the database
+
+
+def test_import_rows_puts_new_records_in_as_every_import_does(
+        cli: Any, api: ApiClient, admin: Any, tmp_path: Path) -> None:
+    """import_rows (the loader of bench/load.py) inserts its new records through
+    import_columns: the records and their ids, one empty 'import' entry each that the history
+    shows as the values from nothing, and a record that holds no value is made too."""
+    from daicho.fields.context import ValueContext
+    from daicho.models import History
+    from daicho.selectors.ledgers import load_schema
+    from daicho.services import records as record_svc
+
+    report = cli("import", str(_csv(tmp_path / "one.csv", [["番号", "名称"], ["001", "本庁舎"]])),
+                 "--json").json
+    lid = report["ledger"]["id"]
+    codes = {f["name"]: f["code"] for f in report["fields"]}
+    schema = load_schema(lid)
+    assert schema is not None
+    ctx = ValueContext()
+    items = [record_svc.clean_values(schema, values, ctx, creating=True)[0] for values in (
+        {codes["番号"]: "002", codes["名称"]: "分庁舎"}, {codes["名称"]: "倉庫"}, {})]
+    batch_id, ids = record_svc.import_rows(user=admin, schema=schema, items=items)
+    assert len(ids) == 3
+    by_id = {r["id"]: r["values"] for r in _records(api, lid)}
+    assert [(by_id[i].get(codes["番号"]), by_id[i].get(codes["名称"])) for i in ids] == [
+        ("002", "分庁舎"), (None, "倉庫"), (None, None)]
+    assert list(History.objects.filter(batch_id=batch_id).order_by("record_id").values_list(
+        "record_id", "revision", "action", "changes")) == [(i, 1, "import", {}) for i in ids]
+    entries = api.get(f"/api/v1/ledgers/{lid}/records/{ids[0]}/history").body["items"]
+    assert entries[0]["changes"] == {codes["番号"]: {"old": None, "new": "002"},
+                                     codes["名称"]: {"old": None, "new": "分庁舎"}}
