@@ -44,6 +44,7 @@ __all__ = ["ACTIONS", "Prepared", "apply_derived", "bulk", "bulk_rights", "chang
 _check_unique = check_unique  # services.imports
 _column_forms, _joined = column_forms, joined  # services.formulas
 
+
 def _writer_context(ctx: ValueContext | None, user: AnyUser) -> ValueContext:
     """The value context of a write: it knows the writer, so link values may point only at
     records the writer may see (daicho.selectors.records.record_exists)."""
