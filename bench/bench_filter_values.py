@@ -64,7 +64,7 @@ def fill(n: int) -> int:
     from daicho.models import Field, Ledger
     from daicho.services.accounts import create_user
     from daicho.services.ledgers import create_ledger
-    from daicho.services.records import _search_key as record_search_key
+    from daicho.services.record_values import record_search_key
 
     admin = create_user(login="fbadmin", name="ベンチ管理者", admin=True)
     create_user(login="fbclerk", name="ベンチ職員")

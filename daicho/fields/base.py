@@ -177,8 +177,7 @@ class FieldType:
                      ) -> tuple[list[Any], list[str] | None]:
         """A column of storage values (an import's) as driver parameters and, when the type is
         searchable, search texts: to_params and search_texts, made together by a type that can
-        make one from the other. Must not query the database: an import makes these while its
-        previous chunk's history is written on another thread (records.import_columns)."""
+        make one from the other."""
         return self.to_params(values), (self.search_texts(field, values, ctx)
                                         if self.searchable else None)
 

@@ -1,8 +1,8 @@
 """What happened to records, told to the modules that react to it (notifications, webhooks,
 mail), inside the writer's transaction.
 
-Every record writer records history through one function (`records._history`, and for an
-import `records.import_columns`); that function also calls `emit` with one `RecordEvent` per
+Every record writer records history through one function (`record_history.write_history`, and for
+an import `record_insert.import_columns`); that function also calls `emit` with one `RecordEvent` per
 history entry. A listener runs in the same transaction as the change: what it writes (a
 notification row, a mail in the outbox, a webhook delivery) commits or rolls back with the
 change, and anything that leaves the process (SMTP, HTTP) is done by a job after commit.

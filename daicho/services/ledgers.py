@@ -25,7 +25,7 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema, folder_of, load_schema
 from daicho.services import audit, formulas, lookups
 from daicho.services.permissions import default_rules
-from daicho.services.records import _search_key
+from daicho.services.record_values import record_search_key
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED = set(ddl.SYSTEM_COLUMNS) | {"values", "revision"}
@@ -375,7 +375,7 @@ def reindex_search(schema: LedgerSchema) -> None:
             break
         changes = []
         for row in rows:
-            key = _search_key(fresh, row.raw, ctx)
+            key = record_search_key(fresh, row.raw, ctx)
             if key != row.search_key:
                 changes.append((row.id, key, row.search_key))
         if changes:

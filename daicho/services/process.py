@@ -29,6 +29,7 @@ from daicho.models import ProcessApproval, ProcessDelegation
 from daicho.selectors import process as flow
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import STATUS_COLUMN, LedgerSchema
+from daicho.services import record_history
 from daicho.services import records as writer
 
 MAX_COMMENT = 2000
@@ -131,9 +132,10 @@ def _move(user: AnyUser, schema: LedgerSchema, row: sel.Row, action: dict[str, A
         change["approvals"] = approvers
     moved = replace(row, status=action["to"], revision=row.revision + 1)
     waiting = flow.waiting_users(schema, moved, process)
-    writer._history(schema, user, [(row.id, moved.revision, "status", {"status": change})],
-                    extra={"from": row.status, "to": action["to"], "action": action["name"],
-                           "comment": comment, "waiting": waiting})
+    record_history.write_history(
+        schema, user, [(row.id, moved.revision, "status", {"status": change})],
+        extra={"from": row.status, "to": action["to"], "action": action["name"],
+               "comment": comment, "waiting": waiting})
 
 
 def offers_json(*, user: AnyUser, schema: LedgerSchema, record_id: Any) -> dict[str, Any]:

@@ -318,7 +318,7 @@ def test_imported_records_match_records_made_one_by_one(cli: Any, api: ApiClient
     two rows to an INSERT, the three rows go in as one two-row statement and one row."""
     from django.db import connection
 
-    from daicho.services import records as record_svc
+    from daicho.services import record_insert as record_svc
 
     monkeypatch.setattr(record_svc, "ROWS_PER_INSERT", rows_per_insert)
 
@@ -539,9 +539,9 @@ def test_a_thousand_rows_go_in_by_multi_row_inserts(cli: Any, api: ApiClient,
 
 
 def test_the_history_thread_hands_its_error_to_the_import() -> None:
-    """import_columns writes a chunk's history on a thread (records._Aside) while it makes the
+    """import_columns writes a chunk's history on a thread (record_insert._Aside) while it makes the
     next chunk: what the thread raises is raised in the import, which then rolls back."""
-    from daicho.services.records import _Aside
+    from daicho.services.record_insert import _Aside
 
     def fail(message: str) -> None:
         raise RuntimeError(message)
@@ -556,3 +556,69 @@ def test_the_history_thread_hands_its_error_to_the_import() -> None:
     aside.start(done.append, 2)  # waits for the first
     aside.wait()
     assert done == [1, 2]
+
+
+def test_a_type_may_read_the_database_while_the_history_thread_writes(
+        cli: Any, api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history thread has a cursor of its own on the import's connection, so a field type
+    may query the database while it makes its column forms (FieldType.column_forms): with a
+    chunk of two rows, each chunk's forms are made while the previous chunk's history is
+    written; every record has its values and its one 'import' entry."""
+    from django.db import connection
+
+    from daicho.fields.base import FieldType
+    from daicho.models import History
+    from daicho.services import record_insert
+
+    monkeypatch.setattr(record_insert, "IMPORT_CHUNK", 2)
+    made = FieldType.column_forms
+    read: list[int] = []
+
+    def reading(self: FieldType, field: Any, values: list[Any], ctx: Any) -> Any:
+        with connection.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM daicho_history")
+            read.append(int(cur.fetchone()[0]))
+        return made(self, field, values, ctx)
+
+    monkeypatch.setattr(FieldType, "column_forms", reading)
+    rows = [["番号", "名称"]] + [[f"{i:03d}", f"施設{i}"] for i in range(9)]
+    report = cli("import", str(_csv(tmp_path / "nine.csv", rows)), "--json").json
+    assert report["ok"] is True and report["created"] == 9, report
+    lid = report["ledger"]["id"]
+    codes = {f["name"]: f["code"] for f in report["fields"]}
+    records = sorted(_records(api, lid), key=lambda r: r["id"])
+    assert [(r["values"][codes["番号"]], r["values"][codes["名称"]]) for r in records] == [
+        (f"{i:03d}", f"施設{i}") for i in range(9)]
+    assert History.objects.filter(ledger_id=lid, action="import", revision=1).count() == 9
+    assert len(read) >= 5  # every chunk's forms read the database
+
+
+def test_import_rows_puts_new_records_in_as_every_import_does(
+        cli: Any, api: ApiClient, admin: Any, tmp_path: Path) -> None:
+    """import_rows (the loader of bench/load.py) inserts its new records through
+    import_columns: the records and their ids, one empty 'import' entry each that the history
+    shows as the values from nothing, and a record that holds no value is made too."""
+    from daicho.fields.context import ValueContext
+    from daicho.models import History
+    from daicho.selectors.ledgers import load_schema
+    from daicho.services import records as record_svc
+
+    report = cli("import", str(_csv(tmp_path / "one.csv", [["番号", "名称"], ["001", "本庁舎"]])),
+                 "--json").json
+    lid = report["ledger"]["id"]
+    codes = {f["name"]: f["code"] for f in report["fields"]}
+    schema = load_schema(lid)
+    assert schema is not None
+    ctx = ValueContext()
+    items = [record_svc.clean_values(schema, values, ctx, creating=True)[0] for values in (
+        {codes["番号"]: "002", codes["名称"]: "分庁舎"}, {codes["名称"]: "倉庫"}, {})]
+    batch_id, ids = record_svc.import_rows(user=admin, schema=schema, items=items)
+    assert len(ids) == 3
+    by_id = {r["id"]: r["values"] for r in _records(api, lid)}
+    assert [(by_id[i].get(codes["番号"]), by_id[i].get(codes["名称"])) for i in ids] == [
+        ("002", "分庁舎"), (None, "倉庫"), (None, None)]
+    assert list(History.objects.filter(batch_id=batch_id).order_by("record_id").values_list(
+        "record_id", "revision", "action", "changes")) == [(i, 1, "import", {}) for i in ids]
+    entries = api.get(f"/api/v1/ledgers/{lid}/records/{ids[0]}/history").body["items"]
+    assert entries[0]["changes"] == {codes["番号"]: {"old": None, "new": "002"},
+                                     codes["名称"]: {"old": None, "new": "分庁舎"}}
