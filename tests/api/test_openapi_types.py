@@ -85,6 +85,12 @@ TYPED = [
     ("get", "/api/v1/users/{login}/signin", "200"),
     ("post", "/api/v1/users/{login}/unlock", "200"),
     ("post", "/api/v1/users/{login}/2fa/reset", "200"),
+    ("get", "/api/v1/plan/roadmap", "200"),
+    ("get", "/api/v1/plan/kpis", "200"),
+    ("get", "/api/v1/plan/candidates", "200"),
+    ("get", "/api/v1/plan/revisions", "200"),
+    ("post", "/api/v1/plan/revisions", "201"),
+    ("get", "/api/v1/plan/revisions/{revision_id}/diff", "200"),
 ]
 # Left free, and why:
 # - POST /imports: the contract §3.1 report, answered as built (a JsonResponse, also for a
