@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.http import HttpRequest
 from ninja import Schema
 
-from daicho.api import api
+from daicho.api import api, schemas
 from daicho.api.directory import _require_admin
 from daicho.error_codes import Code
 from daicho.errors import NotFound
@@ -25,7 +25,7 @@ class PasswordSetIn(Schema):
     new: Any = None
 
 
-@api.post("/me/password", tags=["accounts"])
+@api.post("/me/password", tags=["accounts"], response=schemas.PasswordChanged, exclude_unset=True)
 def post_my_password(request: HttpRequest, body: PasswordChangeIn) -> dict[str, Any]:
     """Change one's own password: `{"old", "new"}`. A wrong old password counts as a failed
     sign-in from this address; the new one must pass the password policy."""
@@ -43,7 +43,8 @@ def _user(login: str) -> Any:
     return user
 
 
-@api.post("/users/{login}/password", tags=["accounts"])
+@api.post("/users/{login}/password", tags=["accounts"], response=schemas.UserPasswordChanged,
+          exclude_unset=True)
 def post_user_password(request: HttpRequest, login: str, body: PasswordSetIn) -> dict[str, Any]:
     """Set a user's password (administrators); it clears the user's sign-in locks."""
     _require_admin(request)
@@ -51,7 +52,8 @@ def post_user_password(request: HttpRequest, login: str, body: PasswordSetIn) ->
     return {"login": login, "changed": True}
 
 
-@api.get("/users/{login}/signin", tags=["accounts"])
+@api.get("/users/{login}/signin", tags=["accounts"], response=schemas.SignInState,
+         exclude_unset=True)
 def get_user_signin(request: HttpRequest, login: str) -> dict[str, Any]:
     """The user's sign-in state: locks per address, two-step sign-in (administrators)."""
     _require_admin(request)
@@ -63,7 +65,8 @@ def get_user_signin(request: HttpRequest, login: str) -> dict[str, Any]:
                       for lock in signin.locks_of(login)]}
 
 
-@api.post("/users/{login}/unlock", tags=["accounts"])
+@api.post("/users/{login}/unlock", tags=["accounts"], response=schemas.Unlocked,
+          exclude_unset=True)
 def post_user_unlock(request: HttpRequest, login: str) -> dict[str, Any]:
     """Clear every sign-in lock and failure count of the user (administrators)."""
     _require_admin(request)
@@ -71,7 +74,8 @@ def post_user_unlock(request: HttpRequest, login: str) -> dict[str, Any]:
                                                       by=request.user)}
 
 
-@api.post("/users/{login}/2fa/reset", tags=["accounts"])
+@api.post("/users/{login}/2fa/reset", tags=["accounts"], response=schemas.TwoFactorReset,
+          exclude_unset=True)
 def post_user_2fa_reset(request: HttpRequest, login: str) -> dict[str, Any]:
     """Remove the user's authenticator and recovery codes (administrators)."""
     _require_admin(request)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from daicho import access
-from daicho.api import api
+from daicho.api import api, schemas
 from daicho.error_codes import Code
 from daicho.errors import Forbidden, InvalidInput
 from daicho.services import audit
@@ -30,7 +30,7 @@ def _when(value: str | None, name: str) -> dt.datetime | None:
     return parsed
 
 
-@api.get("/audit-log", tags=["audit"])
+@api.get("/audit-log", tags=["audit"], response=schemas.AuditLog, exclude_unset=True)
 def audit_log(request: HttpRequest, since: str | None = None, until: str | None = None,
               user: str | None = None, ledger: int | None = None,
               action: str | None = None) -> dict[str, Any]:

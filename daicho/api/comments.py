@@ -24,7 +24,7 @@ def _written(comment: Any, skipped: list[dict[str, str]]) -> dict[str, Any]:
     return {**sel.comments_json([comment])[0], "skipped": skipped}
 
 
-@api.get(_RECORD, tags=["comments"])
+@api.get(_RECORD, tags=["comments"], response=schemas.CommentList, exclude_unset=True)
 def list_comments(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
     items = sel.comments_json(sel.record_comments(request.user, schema, record_id))
@@ -32,7 +32,7 @@ def list_comments(request: HttpRequest, ledger_id: int, record_id: int) -> dict[
     return {"items": items}
 
 
-@api.post(_RECORD, tags=["comments"], response={201: dict[str, Any]})
+@api.post(_RECORD, tags=["comments"], response={201: schemas.CommentWritten}, exclude_unset=True)
 def add_comment(request: HttpRequest, ledger_id: int, record_id: int,
                 body: CommentIn) -> Status[dict[str, Any]]:
     schema = access.ledger_for(request.user, ledger_id, "view")
@@ -41,7 +41,8 @@ def add_comment(request: HttpRequest, ledger_id: int, record_id: int,
     return Status(201, _written(comment, skipped))
 
 
-@api.patch(_RECORD + "/{comment_id}", tags=["comments"])
+@api.patch(_RECORD + "/{comment_id}", tags=["comments"], response=schemas.CommentWritten,
+           exclude_unset=True)
 def edit_comment(request: HttpRequest, ledger_id: int, record_id: int, comment_id: int,
                  body: CommentIn) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
@@ -69,7 +70,7 @@ def comment_history(request: HttpRequest, ledger_id: int, record_id: int,
     return {"items": items}
 
 
-@api.get("/comments", tags=["comments"])
+@api.get("/comments", tags=["comments"], response=schemas.CommentSearchPage, exclude_unset=True)
 def search_comments(request: HttpRequest, q: str = "", ledger: str = "", limit: str = "50",
                     cursor: str = "") -> dict[str, Any]:
     access.require_user(request.user)

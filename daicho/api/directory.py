@@ -77,7 +77,8 @@ def post_org(request: HttpRequest, body: OrgIn) -> Status[dict[str, Any]]:
     return Status(201, out)
 
 
-@api.patch("/orgs/{code}", tags=["directory"])
+@api.patch("/orgs/{code}", tags=["directory"],
+           response=schemas.OrgChanged | schemas.OrgAbolished, exclude_unset=True)
 def patch_org(request: HttpRequest, code: str, body: OrgChangeIn) -> dict[str, Any]:
     """Rename, move or (`"abolished": true`) abolish a department from valid_from (today)."""
     _require_admin(request)
@@ -128,7 +129,7 @@ def get_users(request: HttpRequest) -> dict[str, Any]:
                       for u in get_user_model().objects.filter(is_active=True).order_by("username")]}
 
 
-@api.post("/users", tags=["directory"], response={201: dict[str, Any]})
+@api.post("/users", tags=["directory"], response={201: schemas.UserCreated}, exclude_unset=True)
 def post_user(request: HttpRequest, body: UserIn) -> Status[dict[str, Any]]:
     _require_admin(request)
     user = accounts.create_user(login=body.login, name=body.name, org=body.org, roles=body.roles,
@@ -147,7 +148,7 @@ def _user_detail(user: Any) -> dict[str, Any]:
                             for m in org_sel.memberships_of(user.pk)]}
 
 
-@api.get("/users/{login}", tags=["directory"])
+@api.get("/users/{login}", tags=["directory"], response=schemas.UserDetail, exclude_unset=True)
 def get_user(request: HttpRequest, login: str) -> dict[str, Any]:
     """One user with their extra departments and department history (admins, or themselves)."""
     access.require_user(request.user)
@@ -159,7 +160,7 @@ def get_user(request: HttpRequest, login: str) -> dict[str, Any]:
     return _user_detail(user)
 
 
-@api.patch("/users/{login}", tags=["directory"])
+@api.patch("/users/{login}", tags=["directory"], response=schemas.UserDetail, exclude_unset=True)
 def patch_user(request: HttpRequest, login: str, body: UserChangeIn) -> dict[str, Any]:
     """Change name, roles, active, and the primary (`org`) and extra departments from
     valid_from (today): a later date schedules the move."""
@@ -173,14 +174,14 @@ class LedgerCreatorsIn(Body):
     subjects: Any = None
 
 
-@api.get("/ledger-creators", tags=["directory"])
+@api.get("/ledger-creators", tags=["directory"], response=schemas.SubjectList, exclude_unset=True)
 def get_ledger_creators(request: HttpRequest) -> dict[str, Any]:
     """Who may create ledgers besides administrators (docs/permissions.md)."""
     _require_admin(request)
     return {"subjects": access.ledger_creator_subjects()}
 
 
-@api.put("/ledger-creators", tags=["directory"])
+@api.put("/ledger-creators", tags=["directory"], response=schemas.SubjectList, exclude_unset=True)
 def put_ledger_creators(request: HttpRequest, body: LedgerCreatorsIn) -> dict[str, Any]:
     return {"subjects": ledger_creators.set_ledger_creators(user=request.user,
                                                             subjects=body.subjects)}

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja.params.functions import Form
 
 from daicho import access, jobs
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
 from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
 from daicho.requestdata import parse_json, refuse_unknown_keys
@@ -103,11 +103,12 @@ def post_import(request: HttpRequest, ledger: str | None = Form(None), name: str
     return _report_response(report, 200 if report["ok"] else 400)
 
 
-@api.get("/jobs/{job_id}", tags=["imports"])
+@api.get("/jobs/{job_id}", tags=["imports"], response=schemas.JobOut, exclude_unset=True)
 def get_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
     return import_jobs.job_json(request.user, import_jobs.job_for(request.user, job_id))
 
 
-@api.post("/imports/{batch_id}/rollback", tags=["imports"])
+@api.post("/imports/{batch_id}/rollback", tags=["imports"], response=schemas.RollbackOut,
+          exclude_unset=True)
 def rollback(request: HttpRequest, batch_id: str, body: RollbackIn) -> dict[str, Any]:
     return rollback_import(user=request.user, batch_id=batch_id, confirm=body.confirm)

@@ -41,7 +41,8 @@ def _whole(value: str | None, name: str) -> int | None:
     return number
 
 
-@api.get("/notifications", tags=["notifications"])
+@api.get("/notifications", tags=["notifications"], response=schemas.NotificationList,
+         exclude_unset=True)
 def get_notifications(request: HttpRequest, unread: str | None = None,
                       limit: str | None = None, before: str | None = None) -> dict[str, Any]:
     """The caller's notifications, newest first; `unread=1` only the unread ones."""
@@ -69,34 +70,37 @@ def post_all_read(request: HttpRequest) -> dict[str, Any]:
     return {"read": notifications.mark_all_read(user=request.user)}
 
 
-@api.post("/notifications/{notification_id}/read", tags=["notifications"])
+@api.post("/notifications/{notification_id}/read", tags=["notifications"],
+          response=schemas.NotificationOut, exclude_unset=True)
 def post_read(request: HttpRequest, notification_id: str) -> dict[str, Any]:
     access.require_user(request.user)
     return sel.notification_json(notifications.mark_read(user=request.user,
                                                          notification_id=notification_id))
 
 
-@api.get("/ledgers/{ledger_id}/notifications", tags=["notifications"])
+@api.get("/ledgers/{ledger_id}/notifications", tags=["notifications"],
+         response=schemas.NotificationRulesOut, exclude_unset=True)
 def get_rules(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return notification_rules.rules_of(schema.ledger).as_json()
 
 
-@api.put("/ledgers/{ledger_id}/notifications", tags=["notifications"])
+@api.put("/ledgers/{ledger_id}/notifications", tags=["notifications"],
+         response=schemas.NotificationRulesOut, exclude_unset=True)
 def put_rules(request: HttpRequest, ledger_id: int, body: NotificationRulesIn) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return notification_rules.set_rules(user=request.user, schema=schema, rules=body.rules,
                                         digest_over=body.digest_over).as_json()
 
 
-@api.get("/me/mail", tags=["notifications"])
+@api.get("/me/mail", tags=["notifications"], response=schemas.MailSettingsOut, exclude_unset=True)
 def get_my_mail(request: HttpRequest) -> dict[str, Any]:
     """The caller's mail address and whether they get a daily digest instead of each mail."""
     access.require_user(request.user)
     return mail.preference_of(request.user)
 
 
-@api.put("/me/mail", tags=["notifications"])
+@api.put("/me/mail", tags=["notifications"], response=schemas.MailSettingsOut, exclude_unset=True)
 def put_my_mail(request: HttpRequest, body: MailSettingsIn) -> dict[str, Any]:
     access.require_user(request.user)
     return mail.set_preference(user=request.user, email=body.email,
@@ -109,7 +113,7 @@ def _require_admin(request: HttpRequest) -> None:
         raise Forbidden()
 
 
-@api.get("/mail/outbox", tags=["notifications"])
+@api.get("/mail/outbox", tags=["notifications"], response=schemas.OutboxList, exclude_unset=True)
 def get_outbox(request: HttpRequest, status: str | None = None) -> dict[str, Any]:
     """The mail queue (admins): pending and failed mail with the reason."""
     _require_admin(request)
@@ -119,7 +123,8 @@ def get_outbox(request: HttpRequest, status: str | None = None) -> dict[str, Any
             "counts": sel.outbox_counts(), "enabled": mail.enabled()}
 
 
-@api.post("/mail/outbox/{mail_id}/retry", tags=["notifications"])
+@api.post("/mail/outbox/{mail_id}/retry", tags=["notifications"], response=schemas.OutboxMailOut,
+          exclude_unset=True)
 def post_outbox_retry(request: HttpRequest, mail_id: int) -> dict[str, Any]:
     """Send a failed or waiting mail again at once (admins)."""
     _require_admin(request)

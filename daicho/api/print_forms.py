@@ -11,7 +11,7 @@ from ninja import Status
 from ninja.params.functions import Form, Query
 
 from daicho import access
-from daicho.api import api
+from daicho.api import api, schemas
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.printforms import pdf, xlsx
@@ -20,7 +20,8 @@ from daicho.services import print_forms as svc
 from daicho.web import print_forms as printing
 
 
-@api.post("/ledgers/{ledger_id}/forms", tags=["print forms"], response={201: dict[str, Any]})
+@api.post("/ledgers/{ledger_id}/forms", tags=["print forms"],
+          response={201: schemas.FormUploaded}, exclude_unset=True)
 def post_form(request: HttpRequest, ledger_id: int,
               name: str = Form("")) -> Status[dict[str, Any]]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
@@ -33,7 +34,8 @@ def post_form(request: HttpRequest, ledger_id: int,
                         "pdf": pdf.converter() is not None})
 
 
-@api.get("/ledgers/{ledger_id}/forms", tags=["print forms"])
+@api.get("/ledgers/{ledger_id}/forms", tags=["print forms"], response=schemas.FormList,
+         exclude_unset=True)
 def get_forms(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
     return {"items": [svc.form_json(f) for f in svc.forms_of(request.user, schema)],

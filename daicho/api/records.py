@@ -57,7 +57,8 @@ def list_records(request: HttpRequest, ledger_id: int, q: str = "",
             "total": page.total}
 
 
-@api.post("/ledgers/{ledger_id}/records", tags=["records"], response={201: dict[str, Any]})
+@api.post("/ledgers/{ledger_id}/records", tags=["records"], response={201: schemas.RecordOut},
+          exclude_unset=True)
 def create_record(request: HttpRequest, ledger_id: int,
                   body: RecordIn) -> Status[dict[str, Any]]:
     schema = access.ledger_for(request.user, ledger_id, "add")
@@ -65,13 +66,15 @@ def create_record(request: HttpRequest, ledger_id: int,
     return Status(201, svc.create_record(user=request.user, schema=schema, values=values))
 
 
-@api.post("/ledgers/{ledger_id}/records/bulk", tags=["records"])
+@api.post("/ledgers/{ledger_id}/records/bulk", tags=["records"], response=schemas.BulkOut,
+          exclude_unset=True)
 def bulk(request: HttpRequest, ledger_id: int, body: BulkIn) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, *svc.bulk_rights(body.create, body.update))
     return svc.bulk(user=request.user, schema=schema, create=body.create, update=body.update)
 
 
-@api.get("/ledgers/{ledger_id}/records/{record_id}", tags=["records"])
+@api.get("/ledgers/{ledger_id}/records/{record_id}", tags=["records"], response=schemas.RecordOut,
+         exclude_unset=True)
 def get_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "view")
     ctx = ValueContext()
@@ -80,7 +83,8 @@ def get_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str
     return found
 
 
-@api.patch("/ledgers/{ledger_id}/records/{record_id}", tags=["records"])
+@api.patch("/ledgers/{ledger_id}/records/{record_id}", tags=["records"],
+           response=schemas.RecordOut, exclude_unset=True)
 def patch_record(request: HttpRequest, ledger_id: int, record_id: int,
                  body: RecordPatch) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "edit")
@@ -97,7 +101,8 @@ def delete_record(request: HttpRequest, ledger_id: int, record_id: int,
     return Status(204, None)
 
 
-@api.post("/ledgers/{ledger_id}/records/{record_id}/restore", tags=["records"])
+@api.post("/ledgers/{ledger_id}/records/{record_id}/restore", tags=["records"],
+          response=schemas.RecordOut, exclude_unset=True)
 def restore_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "delete")
     return svc.restore_record(user=request.user, schema=schema, record_id=record_id)
@@ -112,7 +117,8 @@ def record_history(request: HttpRequest, ledger_id: int, record_id: int) -> dict
     return {"items": items}
 
 
-@api.get("/ledgers/{ledger_id}/records/{record_id}/related", tags=["records"])
+@api.get("/ledgers/{ledger_id}/records/{record_id}/related", tags=["records"],
+         response=schemas.RelatedList, exclude_unset=True)
 def related_records(request: HttpRequest, ledger_id: int, record_id: int, limit: int = 10,
                     ledger: int | None = None, field: str | None = None,
                     cursor: str | None = None) -> dict[str, Any]:
@@ -126,7 +132,8 @@ def related_records(request: HttpRequest, ledger_id: int, record_id: int, limit:
     return {"items": [g.to_json() for g in groups]}
 
 
-@api.post("/ledgers/{ledger_id}/records/{record_id}/revert", tags=["records"])
+@api.post("/ledgers/{ledger_id}/records/{record_id}/revert", tags=["records"],
+          response=schemas.RecordOut, exclude_unset=True)
 def revert_record(request: HttpRequest, ledger_id: int, record_id: int,
                   body: RevertIn) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "edit")
@@ -134,7 +141,8 @@ def revert_record(request: HttpRequest, ledger_id: int, record_id: int,
                              to_revision=body.to_revision)
 
 
-@api.get("/ledgers/{ledger_id}/aggregate", tags=["records"])
+@api.get("/ledgers/{ledger_id}/aggregate", tags=["records"], response=schemas.GroupList,
+         exclude_unset=True)
 def aggregate(request: HttpRequest, ledger_id: int, group_by: str | None = None,
               metric: str = "count", filter: list[str] = Query([]),
               q: str = "") -> dict[str, Any]:
@@ -145,7 +153,8 @@ def aggregate(request: HttpRequest, ledger_id: int, group_by: str | None = None,
     return {"groups": groups}
 
 
-@api.get("/ledgers/{ledger_id}/crosstab", tags=["records"])
+@api.get("/ledgers/{ledger_id}/crosstab", tags=["records"], response=schemas.CrossTabOut,
+         exclude_unset=True)
 def crosstab(request: HttpRequest, ledger_id: int, rows: str = "", columns: str = "",
              metric: str = "count", filter: list[str] = Query([]),
              q: str = "") -> dict[str, Any]:
@@ -156,7 +165,8 @@ def crosstab(request: HttpRequest, ledger_id: int, rows: str = "", columns: str 
     return table.to_json()
 
 
-@api.post("/ledgers/{ledger_id}/files", tags=["files"], response={201: dict[str, Any]})
+@api.post("/ledgers/{ledger_id}/files", tags=["files"], response={201: schemas.FileOut},
+          exclude_unset=True)
 def upload_file(request: HttpRequest, ledger_id: int,
                 field: str = Form(...)) -> Status[dict[str, Any]]:
     schema = access.ledger_for(request.user, ledger_id, "edit")

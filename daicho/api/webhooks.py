@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Schema
 
 from daicho import access
-from daicho.api import Body, api
+from daicho.api import Body, api, schemas
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.selectors import webhooks as log
@@ -27,19 +27,22 @@ class DeliveriesQuery(Schema):
     before: int | None = None
 
 
-@api.get("/ledgers/{ledger_id}/webhooks", tags=["webhooks"])
+@api.get("/ledgers/{ledger_id}/webhooks", tags=["webhooks"], response=schemas.HookList,
+         exclude_unset=True)
 def get_webhooks(request: HttpRequest, ledger_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return {"hooks": svc.list_hooks(schema)}
 
 
-@api.put("/ledgers/{ledger_id}/webhooks", tags=["webhooks"])
+@api.put("/ledgers/{ledger_id}/webhooks", tags=["webhooks"], response=schemas.HookList,
+         exclude_unset=True)
 def put_webhooks(request: HttpRequest, ledger_id: int, body: HooksIn) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     return {"hooks": svc.set_hooks(user=request.user, schema=schema, hooks=body.hooks)}
 
 
-@api.get("/ledgers/{ledger_id}/webhooks/deliveries", tags=["webhooks"])
+@api.get("/ledgers/{ledger_id}/webhooks/deliveries", tags=["webhooks"],
+         response=schemas.DeliveryPage, exclude_unset=True)
 def get_deliveries(request: HttpRequest, ledger_id: int,
                    params: Query[DeliveriesQuery]) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
@@ -50,7 +53,8 @@ def get_deliveries(request: HttpRequest, ledger_id: int,
                           hook=params.hook, before=params.before)
 
 
-@api.post("/ledgers/{ledger_id}/webhooks/deliveries/{delivery_id}/retry", tags=["webhooks"])
+@api.post("/ledgers/{ledger_id}/webhooks/deliveries/{delivery_id}/retry", tags=["webhooks"],
+          response=schemas.DeliveryOut, exclude_unset=True)
 def retry_delivery(request: HttpRequest, ledger_id: int, delivery_id: int) -> dict[str, Any]:
     schema = access.ledger_for(request.user, ledger_id, "manage")
     delivery = svc.retry(user=request.user, schema=schema, delivery_id=delivery_id)

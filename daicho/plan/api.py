@@ -12,18 +12,19 @@ from ninja import Status
 
 from daicho import access
 from daicho.api import Body, api
+from daicho.api import plan_schemas as schemas
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.plan import candidates, kpi, revisions, roadmap_xlsx
 
 
-@api.get("/plan/roadmap", tags=["plan"])
+@api.get("/plan/roadmap", tags=["plan"], response=schemas.RoadmapOut, exclude_unset=True)
 def roadmap(request: HttpRequest) -> dict[str, Any]:
     access.require_user(request.user)
     return kpi.roadmap(request.user)
 
 
-@api.get("/plan/kpis", tags=["plan"])
+@api.get("/plan/kpis", tags=["plan"], response=schemas.KpiList, exclude_unset=True)
 def kpis(request: HttpRequest, fy: int | None = None) -> dict[str, Any]:
     access.require_user(request.user)
     year = fy if fy is not None else kpi.current_fiscal_year()
@@ -43,7 +44,7 @@ def roadmap_export(request: HttpRequest, format: str = "xlsx") -> HttpResponse:
     return response
 
 
-@api.get("/plan/candidates", tags=["plan"])
+@api.get("/plan/candidates", tags=["plan"], response=schemas.CandidateList, exclude_unset=True)
 def integration_candidates(request: HttpRequest) -> dict[str, Any]:
     access.require_user(request.user)
     return {"items": candidates.find(request.user)}
@@ -55,20 +56,22 @@ class RevisionIn(Body):
     reason: Any = None
 
 
-@api.get("/plan/revisions", tags=["plan"])
+@api.get("/plan/revisions", tags=["plan"], response=schemas.PlanVersionList, exclude_unset=True)
 def plan_revisions(request: HttpRequest) -> dict[str, Any]:
     access.require_user(request.user)
     return {"items": revisions.versions(request.user)}
 
 
-@api.post("/plan/revisions", tags=["plan"], response={201: dict[str, Any]})
+@api.post("/plan/revisions", tags=["plan"], response={201: schemas.PlanVersionOut},
+          exclude_unset=True)
 def plan_revision_save(request: HttpRequest, body: RevisionIn) -> Status[dict[str, Any]]:
     access.require_user(request.user)
     return Status(201, revisions.save(request.user, label=body.label, date=body.date,
                                       reason=body.reason))
 
 
-@api.get("/plan/revisions/{revision_id}/diff", tags=["plan"])
+@api.get("/plan/revisions/{revision_id}/diff", tags=["plan"], response=schemas.PlanDiffOut,
+         exclude_unset=True, by_alias=True)
 def plan_revision_diff(request: HttpRequest, revision_id: int,
                        to: int | None = None) -> dict[str, Any]:
     access.require_user(request.user)

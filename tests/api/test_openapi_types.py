@@ -35,7 +35,69 @@ TYPED = [
     ("get", "/api/v1/ledgers/{ledger_id}/permissions", "200"),
     ("put", "/api/v1/ledgers/{ledger_id}/permissions", "200"),
     ("get", "/api/v1/ledgers/{ledger_id}/records/{record_id}/comments/{comment_id}/history", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/records", "201"),
+    ("get", "/api/v1/ledgers/{ledger_id}/records/{record_id}", "200"),
+    ("patch", "/api/v1/ledgers/{ledger_id}/records/{record_id}", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/records/{record_id}/restore", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/records/{record_id}/revert", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/records/bulk", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/records/{record_id}/related", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/aggregate", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/crosstab", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/files", "201"),
+    ("get", "/api/v1/ledgers/{ledger_id}/records/{record_id}/lookups", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/records/{record_id}/lookups/refresh", "200"),
+    ("get", "/api/v1/jobs/{job_id}", "200"),
+    ("post", "/api/v1/imports/{batch_id}/rollback", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/process", "200"),
+    ("put", "/api/v1/ledgers/{ledger_id}/process", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/records/{record_id}/actions", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/records/{record_id}/actions", "200"),
+    ("get", "/api/v1/me/delegation", "200"),
+    ("put", "/api/v1/me/delegation", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/webhooks", "200"),
+    ("put", "/api/v1/ledgers/{ledger_id}/webhooks", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/webhooks/deliveries", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/webhooks/deliveries/{delivery_id}/retry", "200"),
+    ("get", "/api/v1/audit-log", "200"),
+    ("get", "/api/v1/notifications", "200"),
+    ("post", "/api/v1/notifications/{notification_id}/read", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/notifications", "200"),
+    ("put", "/api/v1/ledgers/{ledger_id}/notifications", "200"),
+    ("get", "/api/v1/me/mail", "200"),
+    ("put", "/api/v1/me/mail", "200"),
+    ("get", "/api/v1/mail/outbox", "200"),
+    ("post", "/api/v1/mail/outbox/{mail_id}/retry", "200"),
+    ("get", "/api/v1/ledgers/{ledger_id}/records/{record_id}/comments", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/records/{record_id}/comments", "201"),
+    ("patch", "/api/v1/ledgers/{ledger_id}/records/{record_id}/comments/{comment_id}", "200"),
+    ("get", "/api/v1/comments", "200"),
+    ("post", "/api/v1/ledgers/{ledger_id}/forms", "201"),
+    ("get", "/api/v1/ledgers/{ledger_id}/forms", "200"),
+    ("patch", "/api/v1/orgs/{code}", "200"),  # two shapes: changed, or abolished
+    ("post", "/api/v1/users", "201"),
+    ("get", "/api/v1/users/{login}", "200"),
+    ("patch", "/api/v1/users/{login}", "200"),
+    ("get", "/api/v1/ledger-creators", "200"),
+    ("put", "/api/v1/ledger-creators", "200"),
+    ("post", "/api/v1/me/password", "200"),
+    ("post", "/api/v1/users/{login}/password", "200"),
+    ("get", "/api/v1/users/{login}/signin", "200"),
+    ("post", "/api/v1/users/{login}/unlock", "200"),
+    ("post", "/api/v1/users/{login}/2fa/reset", "200"),
+    ("get", "/api/v1/plan/roadmap", "200"),
+    ("get", "/api/v1/plan/kpis", "200"),
+    ("get", "/api/v1/plan/candidates", "200"),
+    ("get", "/api/v1/plan/revisions", "200"),
+    ("post", "/api/v1/plan/revisions", "201"),
+    ("get", "/api/v1/plan/revisions/{revision_id}/diff", "200"),
 ]
+# Left free, and why:
+# - POST /imports: the contract §3.1 report, answered as built (a JsonResponse, also for a
+#   refused file: {"ok": false, "error"}, and 202 {"job"} in the background), never validated.
+# - GET /ledgers/{ledger_id}/design: a design file, read back by POST /ledger-designs; its
+#   content is the ledger's own (fields, rules, views, process), versioned by its "format".
+# - The files (export, attachment download, print): not JSON.
 
 
 @pytest.fixture
@@ -63,11 +125,13 @@ def test_a_fixed_shape_is_described(spec: dict[str, Any], method: str, path: str
     response = spec["paths"][path][method]["responses"][status]
     body = response.get("content", {}).get("application/json", {}).get("schema", {})
     assert _typed(body), f"{method.upper()} {path}: untyped {status} response {body}"
-    shape = _resolve(spec, body)
-    assert shape.get("type") == "object" and shape.get("properties"), (method, path, shape)
-    assert shape.get("additionalProperties") is False, (method, path)
-    untyped = [key for key, prop in shape["properties"].items() if not _typed(prop)]
-    assert untyped == [], f"{method.upper()} {path}: untyped keys {untyped}"
+    # A union of shapes (PATCH /orgs/{code}): each of them is a named object schema.
+    for one in body.get("anyOf", [body]):
+        shape = _resolve(spec, one)
+        assert shape.get("type") == "object" and shape.get("properties"), (method, path, shape)
+        assert shape.get("additionalProperties") is False, (method, path)
+        untyped = [key for key, prop in shape["properties"].items() if not _typed(prop)]
+        assert untyped == [], f"{method.upper()} {path}: untyped keys {untyped}"
 
 
 def test_the_list_names_real_endpoints(spec: dict[str, Any]) -> None:
