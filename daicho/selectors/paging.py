@@ -166,7 +166,7 @@ class Page:
 
 
 def page_of(schema: LedgerSchema, keys: list[SortKey], fetched: list[Any], limit: int,
-          total: int | None) -> Page:
+            total: int | None) -> Page:
     more = len(fetched) > limit
     fetched = fetched[:limit]
     next_cursor = None

@@ -33,7 +33,7 @@ def equality_column(schema: LedgerSchema, filters: Sequence[str]) -> str | None:
 
 
 def many_matches(user: AnyUser, schema: LedgerSchema, filters: Sequence[str], search: str,
-                  ctx: ValueContext, deleted: bool, key: SortKey) -> tuple[bool, bool]:
+                 ctx: ValueContext, deleted: bool, key: SortKey) -> tuple[bool, bool]:
     """(whether the filters keep more than PROBE_ROWS records, whether to let the filters use
     their indexes), counted through the filters' indexes, stopping at PROBE_ROWS. With many
     matches, walking the sort column's index and testing the filters on the way finds a page

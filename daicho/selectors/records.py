@@ -54,6 +54,7 @@ __all__ = ["Page", "Row", "aggregate", "all_records", "encode_cursor", "get_row"
            "list_records", "parse_sort", "preload", "record_exists", "record_json",
            "records_json", "row_values", "select_list", "to_rows", "where_clause"]
 
+
 def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] = (),
                  search: str = "", sort: str | None = None, limit: int = 50,
                  cursor: str | None = None, ctx: ValueContext | None = None,
@@ -68,7 +69,7 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
     if search and keys[0].column == "id" and dialect.is_sqlite() and query_terms(search) \
             and not schema.hidden and index_ready(schema.ledger):
         found = search_by_id(user, schema, filters=filters, search=search, ctx=ctx,
-                              deleted=deleted, desc=keys[0].desc, after=after, limit=limit)
+                             deleted=deleted, desc=keys[0].desc, after=after, limit=limit)
         return page_of(schema, keys, found, limit, total=None)
     use_index = use_filter_indexes(user, schema, filters, search, ctx, deleted, keys[0])
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,

@@ -18,8 +18,8 @@ from daicho.selectors.where import where_clause
 
 
 def search_by_id(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str], search: str,
-                  ctx: ValueContext, deleted: bool, desc: bool, after: list[Any] | None,
-                  limit: int) -> list[Any]:
+                 ctx: ValueContext, deleted: bool, desc: bool, after: list[Any] | None,
+                 limit: int) -> list[Any]:
     """Search results in id order, driven by the gram index itself: FTS5 yields matches in
     rowid order and stops after a page, where `id IN (all matches)` would first collect every
     match of a common character (hundreds of thousands) on each request."""

@@ -89,7 +89,7 @@ def _map_distinct(cells: list[Any], convert: Callable[[Any], Any]) -> list[Any] 
 
 
 def field_column(table: ParsedTable, i: int, f: Any, inferred: bool, outcome: Outcome,
-                  position: int) -> list[Any]:
+                 position: int) -> list[Any]:
     """Column i of the file as values for field f: the inferred values when the ledger was made
     from this file, else every cell converted to the field's type (each distinct value once).
     Cells that do not convert are reported and become BAD."""
@@ -125,8 +125,8 @@ def field_column(table: ParsedTable, i: int, f: Any, inferred: bool, outcome: Ou
 
 
 def clean_column(schema: LedgerSchema, f: Any, values: list[Any], ctx: ValueContext,
-                  numbers: list[int], raw: list[Any] | None, outcome: Outcome,
-                  position: int) -> list[Any]:
+                 numbers: list[int], raw: list[Any] | None, outcome: Outcome,
+                 position: int) -> list[Any]:
     """record_svc.clean_values for one field over a whole column: each distinct text, date or
     number is cleaned once. Returns the storage values: None where empty or where the cell did
     not convert (the field's required check still applies, as when the value is absent), BAD
@@ -174,8 +174,8 @@ def clean_column(schema: LedgerSchema, f: Any, values: list[Any], ctx: ValueCont
 
 
 def convert_columns(table: ParsedTable, schema: LedgerSchema, mapping: list[tuple[int, str]],
-                     inferred: bool, ctx: ValueContext, outcome: Outcome,
-                     progress: Progress) -> dict[str, list[Any]]:
+                    inferred: bool, ctx: ValueContext, outcome: Outcome,
+                    progress: Progress) -> dict[str, list[Any]]:
     """Every mapped column through its field's cleaning, column by column; problems are
     collected per row (as record_svc.clean_values reports them), not raised."""
     cleaned: dict[str, list[Any]] = {}
@@ -184,7 +184,7 @@ def convert_columns(table: ParsedTable, schema: LedgerSchema, mapping: list[tupl
         f = schema.by_code[code]
         values = field_column(table, i, f, inferred, outcome, position)
         cleaned[code] = clean_column(schema, f, values, ctx, table.numbers, table.raw[i],
-                                      outcome, position)
+                                     outcome, position)
         progress(40 + 20 * (position + 1) // total, 100)
     empty = [None] * table.row_count
     source = {code: i for i, code in mapping}

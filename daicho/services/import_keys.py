@@ -27,7 +27,7 @@ def _json_of(schema: LedgerSchema, code: str, value: Any, ctx: ValueContext) -> 
 
 
 def unique_checks(schema: LedgerSchema, columns: dict[str, list[Any]], numbers: list[int],
-                   good: list[int], outcome: Outcome, ctx: ValueContext) -> None:
+                  good: list[int], outcome: Outcome, ctx: ValueContext) -> None:
     """Unique fields: a value already used by a live record, or used by an earlier row of the
     file, is an error (record_svc._check_unique, one query per 500 values)."""
     for position, f in enumerate(schema.fields):
@@ -69,7 +69,7 @@ def _taken(schema: LedgerSchema, f: Any, params: list[Any]) -> set[Any]:
 
 
 def existing_by_key(grant: access.Grant, schema: LedgerSchema, key_code: str,
-                     keys: list[Any]) -> tuple[dict[Any, sel.Row], set[Any]]:
+                    keys: list[Any]) -> tuple[dict[Any, sel.Row], set[Any]]:
     """The live records the importer may edit, by key; and the keys held only by records they
     may not edit (or not even see)."""
     f = schema.by_code[key_code]
@@ -104,8 +104,8 @@ def _editable(grant: access.Grant, ids: list[int]) -> set[int]:
 
 
 def split_upsert(user: AnyUser, schema: LedgerSchema, key_code: str,
-                  columns: dict[str, list[Any]], numbers: list[int], good: list[int],
-                  outcome: Outcome, ctx: ValueContext) -> list[int]:
+                 columns: dict[str, list[Any]], numbers: list[int], good: list[int],
+                 outcome: Outcome, ctx: ValueContext) -> list[int]:
     """Rows whose key matches a live record become updates (or count as unchanged); the row
     indexes of the rest, to be created, are returned. A key held only by a record the importer
     may not edit is refused as a value already in use, whatever the rest of the row holds
@@ -114,7 +114,7 @@ def split_upsert(user: AnyUser, schema: LedgerSchema, key_code: str,
     ftype = schema.type_of(f)
     keys = columns.get(key_code) or [None] * len(numbers)
     existing, taken = existing_by_key(access.grant_of(user, schema), schema, key_code,
-                                       [keys[n] for n in good])
+                                      [keys[n] for n in good])
     seen: dict[Any, int] = {}
     create: list[int] = []
     for n in good:

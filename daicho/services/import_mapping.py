@@ -113,7 +113,7 @@ def _is_status_column(schema: LedgerSchema, name: str) -> bool:
 
 
 def match_columns(table: ParsedTable, schema: LedgerSchema,
-                   opts: ImportOptions) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
+                  opts: ImportOptions) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
     skipped = {c.source_index for c in opts.columns if c.skip}
     mapping: list[tuple[int, str]] = []
     warnings: list[dict[str, Any]] = []

@@ -60,7 +60,7 @@ def key_matches(*, user: AnyUser, schema: LedgerSchema, table: ParsedTable, key:
     scratch = Outcome()  # cells that do not convert are the import's errors, not matches
     values = field_column(table, column, f, False, scratch, 0)
     values = clean_column(schema, f, values, ValueContext(user), table.numbers,
-                               table.raw[column], scratch, 0)
+                          table.raw[column], scratch, 0)
     ftype = schema.type_of(f)
     keys = [None if v is None or v is BAD else v for v in values]
     existing, _taken = existing_by_key(access.grant_of(user, schema), schema, key, keys)

@@ -46,48 +46,6 @@ MODES = ("create", "append", "upsert")
 WRITE_BATCH = 5000
 
 
-def _sheets(table: ParsedTable) -> list[dict[str, Any]]:
-    """The report's `sheets`: every sheet and what was found on it; the one read as imported."""
-    out = []
-    for info in table.survey:
-        entry = info.as_dict()
-        if info.read:
-            entry.update(table=bool(table.columns), header_row=table.header_row,
-                         columns=len(table.columns), records=table.row_count)
-        out.append(entry)
-    return out
-
-
-def _report(*, table: ParsedTable, schema: LedgerSchema | None, outcome: Outcome, dry_run: bool,
-            ok: bool, warnings: list[dict[str, Any]], batch_id: str | None) -> dict[str, Any]:
-    report: dict[str, Any] = {
-        "ok": ok,
-        "dry_run": dry_run,
-        "ledger": {"id": schema.id, "name": schema.ledger.name} if schema else None,
-        "created": outcome.created if ok else 0,
-        "updated": len(outcome.updates) if ok else 0,
-        "unchanged": outcome.unchanged if ok else 0,
-        "fields": [{"code": f.code, "name": f.name, "type": f.type}
-                   for f in (schema.fields if schema else [])],
-        "header_row": table.header_row,
-        "sheet": table.sheet,
-        "sheets": _sheets(table),
-        "encoding": table.encoding,
-        "errors": outcome.errors,
-        "error_count": outcome.error_count,
-        "skipped_rows": len(outcome.bad_rows),
-        "warnings": warnings[:MAX_REPORTED],
-        "text_columns": [r.as_dict() for r in table.text_reasons],
-        "outline": table.row_outline.summary(),
-        "batch_id": batch_id,
-    }
-    if not ok:
-        report["error"] = {"code": Code.INVALID_ROWS, "message": _(
-            "%(n)d values cannot be stored; nothing was imported. Fix them, or import with "
-            "--skip-bad-rows to leave those rows out.") % {"n": outcome.error_count}}
-    return report
-
-
 class DryRun(Exception):
     """Raised inside the transaction to undo a dry run after it did everything for real."""
 
@@ -227,7 +185,7 @@ def _run(*, user: AnyUser, table: ParsedTable, target: LedgerSchema | None, mode
         if outcome.bad_rows else list(range(len(numbers)))
     if mode == "upsert":
         create = split_upsert(user, schema, str(opts.key), columns, numbers, good, outcome,
-                               ctx)
+                              ctx)
     else:
         unique_checks(schema, columns, numbers, good, outcome, ctx)
         create = [n for n in good if numbers[n] not in outcome.bad_rows] \
@@ -306,3 +264,45 @@ def _remember(user: AnyUser, schema: LedgerSchema, table: ParsedTable,
         file_name=filename[:255], mode=mode, created_ledger=created,
         created=outcome.created, updated=len(outcome.updates), unchanged=outcome.unchanged,
         report={"header_row": table.header_row, "sheet": table.sheet})
+
+
+def _sheets(table: ParsedTable) -> list[dict[str, Any]]:
+    """The report's `sheets`: every sheet and what was found on it; the one read as imported."""
+    out = []
+    for info in table.survey:
+        entry = info.as_dict()
+        if info.read:
+            entry.update(table=bool(table.columns), header_row=table.header_row,
+                         columns=len(table.columns), records=table.row_count)
+        out.append(entry)
+    return out
+
+
+def _report(*, table: ParsedTable, schema: LedgerSchema | None, outcome: Outcome, dry_run: bool,
+            ok: bool, warnings: list[dict[str, Any]], batch_id: str | None) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "ok": ok,
+        "dry_run": dry_run,
+        "ledger": {"id": schema.id, "name": schema.ledger.name} if schema else None,
+        "created": outcome.created if ok else 0,
+        "updated": len(outcome.updates) if ok else 0,
+        "unchanged": outcome.unchanged if ok else 0,
+        "fields": [{"code": f.code, "name": f.name, "type": f.type}
+                   for f in (schema.fields if schema else [])],
+        "header_row": table.header_row,
+        "sheet": table.sheet,
+        "sheets": _sheets(table),
+        "encoding": table.encoding,
+        "errors": outcome.errors,
+        "error_count": outcome.error_count,
+        "skipped_rows": len(outcome.bad_rows),
+        "warnings": warnings[:MAX_REPORTED],
+        "text_columns": [r.as_dict() for r in table.text_reasons],
+        "outline": table.row_outline.summary(),
+        "batch_id": batch_id,
+    }
+    if not ok:
+        report["error"] = {"code": Code.INVALID_ROWS, "message": _(
+            "%(n)d values cannot be stored; nothing was imported. Fix them, or import with "
+            "--skip-bad-rows to leave those rows out.") % {"n": outcome.error_count}}
+    return report
