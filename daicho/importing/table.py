@@ -89,6 +89,12 @@ class ParsedTable:
             self._rows = _rows(self.numbers, self.values, self.raw)
         return self._rows
 
+    def release_cells(self) -> None:
+        """Let go of the cells — `values`, `raw` and the row view — once a reader has taken what it
+        needs from them (an import, its converted columns): on a full sheet they are hundreds of
+        MB. What describes the table (columns, numbers, sheets, warnings) stays."""
+        self.values, self.raw, self._rows = [], [], None
+
 
 def read_table(path: Path, *, filename: str | None = None, sheet: str | None = None,
                header_row: int | None = None, encoding: str | None = None,

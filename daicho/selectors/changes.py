@@ -22,7 +22,8 @@ from daicho.db import dialect
 from daicho.db.dialect import q
 from daicho.fields.context import ValueContext
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.selectors.records import Row, select_list, to_rows, where_clause
+from daicho.selectors.rows import Row, select_list, to_rows
+from daicho.selectors.where import where_clause
 
 # How far back each poll looks again: a write whose transaction committed after the previous
 # poll can carry an earlier updated_at (taken when it began; stored to the second).

@@ -25,7 +25,7 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.selectors.grouping import Grouping, grouping
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.selectors.records import where_clause
+from daicho.selectors.where import where_clause
 
 MAX_CELLS = 10_000
 MAX_COLUMNS = 100

@@ -21,7 +21,7 @@ from daicho.db.dialect import q
 from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.selectors.records import where_clause
+from daicho.selectors.where import where_clause
 
 
 def per_day(user: AnyUser, schema: LedgerSchema, date_field: Field, sum_fields: Sequence[Field], *,

@@ -31,8 +31,8 @@ from daicho.fields.context import ValueContext
 from daicho.models import Field
 from daicho.selectors.conditions import parse_filter
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.selectors.records import _equality_column as equality_column
-from daicho.selectors.records import where_clause
+from daicho.selectors.planner import equality_column
+from daicho.selectors.where import where_clause
 
 VALUE_CAP = 1000
 MONTH_CAP = 1200  # a hundred years of months

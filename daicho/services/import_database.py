@@ -29,13 +29,15 @@ from daicho.importing import ImportFileError, access
 from daicho.models import Ledger
 from daicho.selectors.ledgers import LedgerSchema, load_schema
 from daicho.services import audit, import_names
-from daicho.services import imports as single
 from daicho.services import ledgers as ledger_svc
+from daicho.services.import_mapping import normalize_header
+from daicho.services.import_reading import ColumnChoice, ImportOptions, Progress, import_limits, read
+from daicho.services.import_run import DryRun, create_from_table
 
 ACCESS_SUFFIXES = (".mdb", ".accdb")
 
 
-def applies(filename: str, opts: single.ImportOptions, mode: str) -> bool:
+def applies(filename: str, opts: ImportOptions, mode: str) -> bool:
     """A new ledger from a whole Access file (no table chosen): the database path, when the
     file's tables are related (`run` falls back to one table otherwise)."""
     return Path(filename).suffix.lower() in ACCESS_SUFFIXES and mode == "create" and \
@@ -79,8 +81,8 @@ def _order(tables: list[str], relations: list[access.Relation]) -> tuple[list[st
 def _keys(schema: LedgerSchema, column_name: str) -> tuple[dict[str, int], str] | None:
     """The parent ledger's record ids by their value of the referenced column, and the field."""
     found = next((f for f in schema.fields if f.name == column_name), None) or next(
-        (f for f in schema.fields if single.normalize_header(f.name)
-         == single.normalize_header(column_name)), None)
+        (f for f in schema.fields if normalize_header(f.name)
+         == normalize_header(column_name)), None)
     if found is None:
         return None
     with connection.cursor() as cur:
@@ -110,16 +112,16 @@ def _link_column(table: Any, index: int, keys: dict[str, int], parent: str, colu
     table.values[index] = ids
 
 
-def _part(progress: single.Progress, n: int, of: int) -> single.Progress:
+def _part(progress: Progress, n: int, of: int) -> Progress:
     """Progress of table n of `of` as part of the whole."""
     return lambda done, total: progress((n * 100 + done * 100 // max(total, 1)) // of, 100)
 
 
-def run(*, user: AnyUser, path: Path, filename: str, opts: single.ImportOptions,
-        progress: single.Progress) -> dict[str, Any] | None:
+def run(*, user: AnyUser, path: Path, filename: str, opts: ImportOptions,
+        progress: Progress) -> dict[str, Any] | None:
     """The import of every table; None when the file's tables are not related (the caller
     imports one table as before)."""
-    limits = single._limits()
+    limits = import_limits()
     try:
         tables = access.user_tables(path, limits)
         relations, several = access.relations(path, limits)
@@ -151,7 +153,7 @@ def run(*, user: AnyUser, path: Path, filename: str, opts: single.ImportOptions,
                 table_opts = dataclasses.replace(
                     opts, sheet=name,
                     name=import_names.free_name(f"{opts.name}（{name}）") if opts.name else None)
-                table = single.read(path, filename=filename, opts=table_opts)
+                table = read(path, filename=filename, opts=table_opts)
                 warnings = list(table.warnings)
                 choices = []
                 for i, col in enumerate(table.columns):
@@ -161,28 +163,28 @@ def run(*, user: AnyUser, path: Path, filename: str, opts: single.ImportOptions,
                     if rel is None or parent is None or found is None:
                         continue
                     _link_column(table, i, found[0], parent.ledger.name, col.name, warnings)
-                    choices.append(single.ColumnChoice(source_index=col.source_index, type="link",
+                    choices.append(ColumnChoice(source_index=col.source_index, type="link",
                                                        options={"ledger": parent.id}))
                 table_opts = dataclasses.replace(table_opts, columns=choices)
-                report = single.create_from_table(
+                report = create_from_table(
                     user=user, table=table, opts=table_opts, ctx=ctx, warnings=warnings,
                     filename=filename, progress=_part(progress, n, len(order)))
                 reports[name] = report
                 if not report["ok"]:
                     failed = report
-                    raise single._DryRun()
+                    raise DryRun()
                 schema = load_schema(report["ledger"]["id"])
                 assert schema is not None
                 made[name] = schema
             if opts.dry_run:
-                raise single._DryRun()
+                raise DryRun()
             for schema in made.values():
                 ledger_svc.log_created(user, Ledger.objects.get(id=schema.id))
             audit.record(user=user, action="import", target="", details={
                 "file": filename[:200], "mode": "create",
                 "ledgers": [s.id for s in made.values()],
                 "created": sum(r.get("created") or 0 for r in reports.values())})
-    except single._DryRun:
+    except DryRun:
         pass
     progress(100, 100)
     return _report(order, reports, made, links, notes, failed)

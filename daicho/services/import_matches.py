@@ -18,7 +18,9 @@ from daicho.access import AnyUser
 from daicho.fields.context import ValueContext
 from daicho.importing import ParsedTable
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.services import imports as svc
+from daicho.services.import_cleaning import BAD, Outcome, clean_column, field_column
+from daicho.services.import_keys import existing_by_key
+from daicho.services.import_mapping import column_matches
 
 SHOWN_ROWS = 20
 
@@ -38,7 +40,7 @@ def key_candidates(table: ParsedTable, schema: LedgerSchema,
                    skipped: set[int] | None = None) -> list[Any]:
     """The ledger's fields that can serve as a key and that a column of the file goes into:
     unique fields first (the natural key), then the others in the ledger's order."""
-    mapped = {code for code in svc.column_matches(table, schema, skipped).values() if code}
+    mapped = {code for code in column_matches(table, schema, skipped).values() if code}
     fields = [f for f in schema.fields
               if f.code in mapped and schema.type_of(f).can_be_unique]
     return sorted(fields, key=lambda f: not f.unique)
@@ -51,17 +53,17 @@ def key_matches(*, user: AnyUser, schema: LedgerSchema, table: ParsedTable, key:
     f = schema.by_code.get(key)
     if f is None or not schema.type_of(f).can_be_unique:
         return None
-    column = next((i for i, code in svc.column_matches(table, schema, skipped).items()
+    column = next((i for i, code in column_matches(table, schema, skipped).items()
                    if code == key), None)
     if column is None:
         return None
-    scratch = svc.Outcome()  # cells that do not convert are the import's errors, not matches
-    values = svc._field_column(table, column, f, False, scratch, 0)
-    values = svc._clean_column(schema, f, values, ValueContext(user), table.numbers,
-                               table.raw[column], scratch, 0)
+    scratch = Outcome()  # cells that do not convert are the import's errors, not matches
+    values = field_column(table, column, f, False, scratch, 0)
+    values = clean_column(schema, f, values, ValueContext(user), table.numbers,
+                          table.raw[column], scratch, 0)
     ftype = schema.type_of(f)
-    keys = [None if v is None or v is svc._BAD else v for v in values]
-    existing, _taken = svc._existing_by_key(access.grant_of(user, schema), schema, key, keys)
+    keys = [None if v is None or v is BAD else v for v in values]
+    existing, _taken = existing_by_key(access.grant_of(user, schema), schema, key, keys)
     rows: list[int] = []
     records: set[int] = set()
     for number, value in zip(table.numbers, keys, strict=True):

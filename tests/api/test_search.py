@@ -159,7 +159,7 @@ def test_search_index_is_used_for_short_queries(api: ApiClient, filled: dict[str
 
 @pytest.mark.parametrize("sort", ["amount", "-amount", "day", "-day,name"])
 def test_large_filtered_sorted_paging(api: ApiClient, ledger: dict[str, Any], sort: str) -> None:
-    """Over 2,000 matches the list walks the sort index (see selectors.records._many_matches);
+    """Over 2,000 matches the list walks the sort index (see selectors.planner.many_matches);
     the pages must still be exactly the sorted, filtered records, NULLs included."""
     import random
 
@@ -274,13 +274,13 @@ def test_filtered_sorted_pages_get_a_pair_index_that_changes_no_result(
     from daicho import jobs
     from daicho.db import schema as ddl
     from daicho.models import Field, Job, Ledger
-    from daicho.selectors import records
+    from daicho.selectors import planner
 
     url = f"/api/v1/ledgers/{ledger['id']}/records"
     items = [{"values": {"name": f"物件{i:03d}", "kind": "土地" if i % 3 else "建物",
                          "amount": None if i % 3 == 0 else (i * 37) % 50}} for i in range(90)]
     assert api.post(f"{url}/bulk", {"create": items}).status == 200
-    monkeypatch.setattr(records, "PROBE_ROWS", 10)
+    monkeypatch.setattr(planner, "PROBE_ROWS", 10)
     settings.DAICHO = {**settings.DAICHO, "PAIR_INDEX_MIN_RECORDS": 50}
 
     def pages(sort: str, kind: str) -> list[int]:

@@ -103,7 +103,7 @@ def _int_or_none(text: str | None) -> int | None:
 # ---- step 1: upload -----------------------------------------------------------------------------
 
 def _limits_context() -> dict[str, Any]:
-    limits = svc._limits()
+    limits = svc.import_limits()
     return {"max_mb": limits.max_file_bytes // (1024 * 1024), "max_rows": limits.max_rows,
             "max_columns": limits.max_columns, "extensions": " ".join(EXTENSIONS),
             "accept": ",".join(EXTENSIONS),
@@ -193,7 +193,7 @@ def _grid(state: dict[str, Any], table: ParsedTable) -> list[list[Any]] | None:
         return None
     try:
         book = read_book(_spooled(state), filename=state["filename"], sheet=table.sheet,
-                         limits=svc._limits())
+                         limits=svc.import_limits())
     except ImportFileError:
         return None
     return book.sheets[0].rows if book.sheets else None
