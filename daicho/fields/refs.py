@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from daicho.errors import FieldValueError, InvalidInput
-from daicho.fields.base import FieldType, reject_unknown
+from daicho.fields.base import FieldType, check_text, reject_unknown
 from daicho.requestdata import whole_id
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class UserType(FieldType):
             return None
         if not isinstance(value, str) or len(value) > 150:
             raise FieldValueError(_("Give the login of a user."))
+        check_text(value, multiline=False, max_length=150)  # a NUL never reaches the query
         user_id = ctx.user_id(value.strip())
         if user_id is None:
             raise FieldValueError(_("There is no user 「%(login)s」.") % {"login": value.strip()[:50]})
@@ -109,6 +110,7 @@ class OrgType(FieldType):
             value = str(value)
         if not isinstance(value, str) or len(value) > 64:
             raise FieldValueError(_("Give the code of a department."))
+        check_text(value, multiline=False, max_length=64)  # a NUL never reaches the query
         org_id = ctx.org_id(value.strip())
         if org_id is None:
             raise FieldValueError(_("There is no department with code 「%(code)s」.")
