@@ -6,14 +6,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Status
 from ninja.params.functions import Form, Query
 
 from daicho import access
-from daicho.api import Body, api, schemas
+from daicho.api import Body, answered, api, schemas
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
 from daicho.fields.context import ValueContext
@@ -47,23 +47,24 @@ class BulkIn(Body):
 def list_records(request: HttpRequest, ledger_id: int, q: str = "",
                  filter: list[str] = Query([]), sort: str | None = None,
                  limit: int = 50, cursor: str | None = None,
-                 trash: bool = False) -> dict[str, Any]:
+                 trash: bool = False) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
     ctx = ValueContext()
     page = sel.list_records(request.user, schema, filters=filter, search=q, sort=sort,
                             limit=limit, cursor=cursor, ctx=ctx, deleted=trash)
     audit.viewed(request, schema)
-    return {"items": sel.records_json(schema, page.rows, ctx), "next_cursor": page.next_cursor,
-            "total": page.total}
+    return answered(request, {"items": sel.records_json(schema, page.rows, ctx),
+                              "next_cursor": page.next_cursor, "total": page.total})
 
 
 @api.post("/ledgers/{ledger_id}/records", tags=["records"], response={201: schemas.RecordOut},
           exclude_unset=True)
 def create_record(request: HttpRequest, ledger_id: int,
-                  body: RecordIn) -> Status[dict[str, Any]]:
+                  body: RecordIn) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "add")
     values = body.values if body.values is not None else {}
-    return Status(201, svc.create_record(user=request.user, schema=schema, values=values))
+    return answered(request, svc.create_record(user=request.user, schema=schema, values=values),
+                    status=201)
 
 
 @api.post("/ledgers/{ledger_id}/records/bulk", tags=["records"], response=schemas.BulkOut,
@@ -75,22 +76,23 @@ def bulk(request: HttpRequest, ledger_id: int, body: BulkIn) -> dict[str, Any]:
 
 @api.get("/ledgers/{ledger_id}/records/{record_id}", tags=["records"], response=schemas.RecordOut,
          exclude_unset=True)
-def get_record(request: HttpRequest, ledger_id: int, record_id: int) -> dict[str, Any]:
+def get_record(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "view")
     ctx = ValueContext()
     found = sel.records_json(schema, [sel.get_row(request.user, schema, record_id)], ctx)[0]
     audit.viewed(request, schema, record_id=record_id)
-    return found
+    return answered(request, found)
 
 
 @api.patch("/ledgers/{ledger_id}/records/{record_id}", tags=["records"],
            response=schemas.RecordOut, exclude_unset=True)
 def patch_record(request: HttpRequest, ledger_id: int, record_id: int,
-                 body: RecordPatch) -> dict[str, Any]:
+                 body: RecordPatch) -> HttpResponse:
     schema = access.ledger_for(request.user, ledger_id, "edit")
     values = body.values if body.values is not None else {}
-    return svc.update_record(user=request.user, schema=schema, record_id=record_id,
-                             revision=body.revision, values=values)
+    return answered(request, svc.update_record(user=request.user, schema=schema,
+                                               record_id=record_id, revision=body.revision,
+                                               values=values))
 
 
 @api.delete("/ledgers/{ledger_id}/records/{record_id}", tags=["records"], response={204: None})

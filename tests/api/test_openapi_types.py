@@ -136,3 +136,23 @@ def test_a_fixed_shape_is_described(spec: dict[str, Any], method: str, path: str
 
 def test_the_list_names_real_endpoints(spec: dict[str, Any]) -> None:
     assert all(method in spec["paths"].get(path, {}) for method, path, _status in TYPED)
+
+
+def test_the_hot_answers_match_their_schemas(api: ApiClient, ledger: dict[str, Any]) -> None:
+    """The record endpoints the engine's bars time answer without ninja's check against their
+    schema (daicho.api.answered); their real answers are checked here instead: a key that is
+    not in the schema, or one missing, fails."""
+    from daicho.api import schemas
+
+    base = f"/api/v1/ledgers/{ledger['id']}/records"
+    created = api.post(base, {"values": {"name": "庁舎", "amount": 1200, "day": "2024-04-01"}})
+    assert created.status == 201, created.body
+    rid = created.body["id"]
+    patched = api.patch(f"{base}/{rid}", {"revision": 1, "values": {"amount": 1300}})
+    assert patched.status == 200, patched.body
+    one = api.get(f"{base}/{rid}")
+    page = api.get(base, {"limit": 1})
+    for body in (created.body, patched.body, one.body):
+        assert schemas.RecordOut.model_validate(body).model_dump(exclude_unset=True) == body
+    assert schemas.RecordPage.model_validate(page.body).model_dump(exclude_unset=True) == page.body
+    assert page.body["items"] == [one.body]
