@@ -100,9 +100,16 @@ TYPED = [
 # - The files (export, attachment download, print): not JSON.
 
 
-@pytest.fixture
-def spec(anon: ApiClient) -> dict[str, Any]:
-    resp = anon.client.get("/api/v1/openapi.json")
+@pytest.fixture(scope="module")
+def spec(django_db_setup: Any, django_db_blocker: Any) -> dict[str, Any]:
+    """openapi.json, read once for the module: it is made from the code, not from the data (and
+    whatever the request might write is rolled back)."""
+    from django.db import transaction
+    from django.test import Client
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        resp = Client().get("/api/v1/openapi.json")
+        transaction.set_rollback(True)
     assert resp.status_code == 200
     found: dict[str, Any] = json.loads(resp.content)
     return found
