@@ -9,6 +9,7 @@ from typing import Any
 
 import pyotp
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.web.conftest import Server, html_has_no_inline_code, shot, unique
 
@@ -51,13 +52,14 @@ def test_two_step_sign_in_in_the_browser(browser: Any, server: Server) -> None:
         page.click(".user-menu summary")
         page.click("#nav-account")
         page.click("#twofactor-setup")
-        assert page.locator("#totp-qr svg").count() == 1
+        expect(page.locator("#totp-qr svg")).to_have_count(1)
         secret = page.get_attribute("#totp-secret", "data-secret")
         assert secret
         shot(page, "account-2fa-enrol")
         page.fill("#id_code", pyotp.TOTP(secret).now())
         page.click("#confirm-code")
-        assert page.locator("#recovery-codes li").count() == 10
+        # The form posts to its own address: wait for the answer's list, not for a new URL.
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
         page.click("#continue")
         page.wait_for_url(server.base + "/account/")
         assert "認証アプリ" in page.inner_text("#twofactor-state")

@@ -168,7 +168,9 @@ def test_history_revert_and_trash(open_page: Any, server: Server) -> None:
     assert record["values"]["title"] == "街灯の修理" and record["values"]["amount"] is None
     assert record["revision"] == 3
 
-    page.goto(f"{server.base}/ledgers/{lid}/records/{rid}/")
+    # The related-records panel loads after the page; delete once it has, as a reader would.
+    with page.expect_response(lambda r: r.url.endswith(f"/records/{rid}/related")):
+        page.goto(f"{server.base}/ledgers/{lid}/records/{rid}/")
     page.click("#delete-record")
     page.wait_for_selector(".message-success")
     assert page.locator(f"#grid tr[data-id='{rid}']").count() == 0
