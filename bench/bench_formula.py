@@ -159,6 +159,12 @@ def _lookups(admin: Any, lid: int, records: int) -> list[dict[str, Any]]:
     if "lookup" not in REGISTRY:
         print("--lookups: no field type `lookup` is registered; no lookups added", flush=True)
         return []
+    from daicho.models import Field
+
+    if Field.objects.filter(ledger_id=lid, code="owner", deleted_at=None).exists():
+        # --reuse of a ledger a run with --lookups left: it has them already.
+        print("--lookups: the ledger has its link and lookups already", flush=True)
+        return []
     master = create_ledger(user=admin, name="ベンチ 所管マスタ", fields=[
         {"name": "名称", "code": "mname", "type": "text"},
         {"name": "単価", "code": "rate", "type": "number", "options": {"decimals": 0}}])
