@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TypeGuard
 
+from daicho.db import plain
 from daicho.fields import REGISTRY
 from daicho.fields.lookup import LookupType
 from daicho.fields.refs import LinkType
@@ -39,17 +40,31 @@ def lookups_of(schema: LedgerSchema) -> list[tuple[Field, Field, Field]]:
     full = schema.full
     found: list[tuple[Field, Field, Field]] | None = full.__dict__.get("_lookups")
     if found is None:
-        found = []
+        pairs = []
         for f in full.fields:
             if not is_lookup(f) or not isinstance(f.options.get("source"), dict):
                 continue
             link = full.by_code.get(str(f.options.get("link")))
-            if not is_link(link):
-                continue
-            target = Field.objects.filter(ledger_id=int(link.options["ledger"]),
-                                          code=str(f.options.get("field")),
-                                          deleted_at=None).first()
+            if is_link(link):
+                pairs.append((f, link))
+        targets = _live_fields({int(link.options["ledger"]) for _f, link in pairs})
+        found = []
+        for f, link in pairs:
+            target = targets.get((int(link.options["ledger"]), str(f.options.get("field"))))
             if target is not None:
                 found.append((f, link, target))
         full.__dict__["_lookups"] = found
     return found
+
+
+def _live_fields(ledger_ids: set[int]) -> dict[tuple[int, str], Field]:
+    """The live fields of these ledgers by (ledger id, code), read in one query: every write of
+    a record of a ledger with lookups asks (a plain cursor: daicho.db.plain)."""
+    if not ledger_ids:
+        return {}
+    ids = sorted(ledger_ids)
+    out: dict[tuple[int, str], Field] = {}
+    for f in plain.fetch(Field, f"ledger_id IN ({', '.join(['%s'] * len(ids))}) "
+                         "AND deleted_at IS NULL", ids, order="id"):
+        out.setdefault((int(f.ledger_id), f.code), f)
+    return out

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from daicho.db import dialect
+from daicho.db import dialect, plain
 from daicho.db.dialect import q
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
@@ -136,9 +136,12 @@ _FOLLOWED = ("update", "revert", "delete", "restore", "import")
 
 
 def _lookers(ledger_id: int) -> list[Field]:
-    """The lookup fields (not copies) of live ledgers that look up a field of this ledger."""
-    return [f for f in Field.objects.filter(type=LookupType.key, deleted_at=None)
-            .select_related("ledger") if isinstance(f.options.get("source"), dict)
+    """The lookup fields (not copies) of live ledgers that look up a field of this ledger.
+    Every write of a record asks, in its transaction: read again each time (a lookup another
+    process adds is followed at once), with a plain cursor (daicho.db.plain, not the ORM)."""
+    return [f for f in plain.fetch(Field, "type = %s AND deleted_at IS NULL", [LookupType.key],
+                                   order="id")
+            if isinstance(f.options.get("source"), dict)
             and f.options["source"].get("ledger") == ledger_id and not f.options.get("copy")]
 
 
