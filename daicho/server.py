@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -26,6 +27,11 @@ def _start_jobs(worker: Any) -> None:
     from daicho import jobs
     from daicho.services import import_jobs  # noqa: F401  (registers the job kinds)
 
+    # What the worker has loaded (Django, the app: some 100,000 objects) lives as long as the
+    # process: kept out of the garbage collector's full passes, which otherwise walk it all
+    # every few hundred requests — 50 ms of CPU inside whichever request triggers one.
+    gc.collect()
+    gc.freeze()
     jobs.start_worker()
 
 
