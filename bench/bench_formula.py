@@ -342,7 +342,8 @@ def main() -> None:
         _time_steps()
     admin = get_user_model().objects.get(username="fbadmin")
     baseline = _patches(admin, lid, args.patches, args.records, seed=1)  # before any formula
-    print(f"update_record without formulas: p50 {statistics.median(baseline):.1f} ms, "
+    print(f"update_record before this run adds a field (--reuse: the ledger as it is): "
+          f"p50 {statistics.median(baseline):.1f} ms, "
           f"p95 {statistics.quantiles(baseline, n=20)[-1]:.1f} ms", flush=True)
     lookups = _lookups(admin, lid, args.records) if args.lookups else []
     added = []
