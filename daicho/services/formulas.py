@@ -14,7 +14,7 @@ job's progress on the field (`computing`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,16 +213,48 @@ def _compute_rows(schema: LedgerSchema, columns: dict[str, list[Any]], count: in
 
 
 # -- recomputing a ledger --------------------------------------------------------------------------
-def recompute_later(schema: LedgerSchema, user: AnyUser) -> Job | None:
+def recompute_later(schema: LedgerSchema, user: AnyUser, *,
+                    fields: Collection[str] | None = None) -> Job | None:
     """Queue the recomputation of the ledger's formulas (in the caller's transaction, so it
-    runs only if the change commits, and is not lost if the process stops after the commit)."""
+    runs only if the change commits, and is not lost if the process stops after the commit).
+
+    `fields`: the codes of the fields whose values alone changed (a formula added, restored or
+    its options changed; a lookup filled again): the job computes only the formulas among them
+    and those that use them, directly or through other formulas (`affected`). None: every
+    formula of the ledger may be stale (a field they use changed type). A job still waiting
+    for the same ledger takes the new fields on instead of a second job being queued."""
     if schema.ledger.record_count <= 0 and not _has_rows(schema):
         return None
+    params: dict[str, Any] = {"ledger": schema.id}
+    if fields is not None:
+        params["fields"] = sorted(set(fields))
     waiting = Job.objects.filter(kind=JOB_KIND, status="queued",
                                  params__ledger=schema.id).first()
     if waiting is not None:
-        return waiting
-    return jobs.enqueue(kind_name=JOB_KIND, params={"ledger": schema.id}, user=user)
+        if "fields" not in waiting.params:  # it recomputes everything already
+            return waiting
+        if "fields" in params:
+            params["fields"] = sorted({*waiting.params["fields"], *params["fields"]})
+        # Only while it still waits: a job claimed meanwhile has read its parameters.
+        if Job.objects.filter(id=waiting.id, status="queued").update(params=params):
+            waiting.params = params
+            return waiting
+    return jobs.enqueue(kind_name=JOB_KIND, params=params, user=user)
+
+
+def affected(steps: list[Step], changed: Collection[str] | None) -> list[Step]:
+    """The steps (a plan, in its order) whose values may change when the values of fields
+    `changed` do: the formulas among them and every formula that uses one of those, directly
+    or through another formula; all the steps when `changed` is None."""
+    if changed is None:
+        return steps
+    moved, out = set(changed), []
+    for step in steps:  # each step comes after the formulas it uses
+        if step.field.code in moved or any(ref.partition(".")[0] in moved
+                                           for ref in step.formula.refs):
+            moved.add(step.field.code)
+            out.append(step)
+    return out
 
 
 def _has_rows(schema: LedgerSchema) -> bool:
@@ -231,9 +263,13 @@ def _has_rows(schema: LedgerSchema) -> bool:
         return cur.fetchone() is not None
 
 
-def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None) -> int:
+def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None, *,
+              fields: Collection[str] | None = None) -> int:
     """Compute every record's formulas again (trashed ones too) and store those that changed,
-    a chunk of records per transaction. Returns the number of records rewritten."""
+    a chunk of records per transaction. Returns the number of records rewritten.
+
+    `fields` (recompute_later): only the formulas `affected` by those fields are computed and
+    written, reading only their inputs; the others' stored values are their inputs."""
     last, changed, done = 0, 0, 0
     total = None
     while True:
@@ -241,7 +277,10 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
             schema = load_schema(ledger_id)  # each chunk with the definition as it is now
             if schema is None:
                 return changed
-            steps = schema_plan(schema)
+            steps = affected(schema_plan(schema), fields)
+            if not steps:  # nothing to compute (a lookup no formula uses)
+                search.build_index(schema.ledger)  # as at the end, should an earlier try
+                return changed                     # have dropped it
             if total is None:
                 with connection.cursor() as cur:
                     cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)}")
@@ -432,7 +471,10 @@ def _same(ftype: FieldType, old: Any, new: Any) -> bool:
 
 @jobs.kind(JOB_KIND, retry=True)
 def _recompute_job(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
-    return {"ok": True, "rewritten": recompute(int(job.params["ledger"]), progress)}
+    fields = job.params.get("fields")
+    return {"ok": True, "rewritten": recompute(
+        int(job.params["ledger"]), progress,
+        fields=None if fields is None else [str(code) for code in fields])}
 
 
 # -- the designer's preview ----------------------------------------------------------------------
