@@ -14,6 +14,7 @@ job's progress on the field (`computing`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -142,13 +143,45 @@ def _memo_safe(column: Sequence[Any]) -> bool:
     return set(map(type, column)) <= _MEMO_TYPES
 
 
+class Memo:
+    """What a recompute job has computed, per formula, by its inputs' storage values: a formula
+    over a date (WAREKI(取得日)) meets the same few thousand dates in every chunk of a big
+    ledger, so it is evaluated once per date for the whole job, not once per chunk. Valid for
+    one definition of the ledger (`begin` forgets everything when the fields changed between
+    two chunks); a formula whose inputs are mostly distinct (金額) is no longer remembered once
+    it has LIMIT of them."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self.definition: tuple[Any, ...] = ()
+        self.values: dict[str, dict[tuple[Any, ...], Any] | None] = {}
+
+    def begin(self, schema: LedgerSchema) -> None:
+        definition = tuple((f.id, f.type, f.column, json.dumps(f.options, sort_keys=True,
+                                                               default=str))
+                           for f in schema.full.fields)
+        if definition != self.definition:
+            self.definition, self.values = definition, {}
+
+    def of(self, code: str) -> dict[tuple[Any, ...], Any] | None:
+        return self.values.setdefault(code, {})
+
+    def trim(self, code: str) -> None:
+        found = self.values.get(code)
+        if found is not None and len(found) > self.LIMIT:
+            self.values[code] = None
+
+
 def compute_columns(schema: LedgerSchema, columns: dict[str, list[Any]], count: int,
-                    ctx: ValueContext, steps: list[Step] | None = None) -> dict[str, list[Any]]:
+                    ctx: ValueContext, steps: list[Step] | None = None,
+                    memo: Memo | None = None) -> dict[str, list[Any]]:
     """compute() of `count` records at once, column by column: `columns` maps a field code to
     its storage values (a code missing: empty). Each field a formula uses is converted once
     per column (once per distinct value where its values repeat), and a formula whose inputs
-    repeat (FISCAL_YEAR(取得日)) is evaluated once per distinct combination of them; the
-    values are those compute() gives record by record."""
+    repeat (FISCAL_YEAR(取得日)) is evaluated once per distinct combination of them — with a
+    `memo`, once for all the calls that share it; the values are those compute() gives record
+    by record."""
     steps = schema_plan(schema) if steps is None else steps
     readers = _readers(schema.full)
     fields = schema.full.by_code
@@ -166,13 +199,18 @@ def compute_columns(schema: LedgerSchema, columns: dict[str, list[Any]], count: 
             raw = [known.get(ref, empty) for ref in refs]
             keys: Sequence[tuple[Any, ...]] = list(zip(*raw, strict=True)) if refs \
                 else [()] * count
-            if not refs or (all(map(_memo_safe, raw)) and _repeats(keys)):
-                memo: dict[tuple[Any, ...], Any] = {}
+            safe = all(map(_memo_safe, raw))
+            kept = memo.of(f.code) if memo is not None and safe else None
+            if not refs or kept is not None or (safe and _repeats(keys)):
+                done: dict[tuple[Any, ...], Any] = {} if kept is None else kept
                 for key in dict.fromkeys(keys):
-                    env = {ref: _convert(readers[ref], value, ctx)
-                           for ref, value in zip(refs, key, strict=True)}
-                    memo[key] = step.ftype.store(f, step.formula.evaluate(env))
-                stored = list(map(memo.__getitem__, keys))
+                    if key not in done:
+                        env = {ref: _convert(readers[ref], value, ctx)
+                               for ref, value in zip(refs, key, strict=True)}
+                        done[key] = step.ftype.store(f, step.formula.evaluate(env))
+                stored = list(map(done.__getitem__, keys))
+                if memo is not None:
+                    memo.trim(f.code)
             else:
                 for ref, column in zip(refs, raw, strict=True):
                     if ref not in converted:
@@ -272,6 +310,7 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
     written, reading only their inputs; the others' stored values are their inputs."""
     last, changed, done = 0, 0, 0
     total = None
+    memo = Memo()
     while True:
         with transaction.atomic():
             schema = load_schema(ledger_id)  # each chunk with the definition as it is now
@@ -290,7 +329,8 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
                 search.build_index(schema.ledger)  # after suspend_index; else nothing to do
                 return changed
             big = total > REBUILD_INDEX_OVER
-            changed += chunk.rewrite(ValueContext(), suspend_index=big)
+            memo.begin(schema)
+            changed += chunk.rewrite(ValueContext(), suspend_index=big, memo=memo)
             last = chunk.ids[-1]
         done += len(chunk.ids)
         if progress is not None:
@@ -348,7 +388,7 @@ class _Chunk:
         return cls(schema, steps, [int(i) for i in found[0]], [k or "" for k in found[1]],
                    {c: list(found[2 + n]) for n, c in enumerate(codes)})
 
-    def rewrite(self, ctx: ValueContext, *, suspend_index: bool) -> int:
+    def rewrite(self, ctx: ValueContext, *, suspend_index: bool, memo: Memo | None = None) -> int:
         """Compute the chunk's formulas column-wise and write the records whose values
         changed, with their search keys, one statement per chunk (SQLite: executemany by id;
         PostgreSQL: UPDATE … FROM (VALUES …), daicho.db.batch).
@@ -357,7 +397,7 @@ class _Chunk:
         building it again, so the first chunk that changes something drops it and recompute()
         builds it at the end; meanwhile search reads the keys themselves (search_condition)."""
         schema, steps = self.schema, self.steps
-        new = compute_columns(schema, self.columns, len(self.ids), ctx, steps)
+        new = compute_columns(schema, self.columns, len(self.ids), ctx, steps, memo)
         params = {s.field.code: s.ftype.inner.to_params(new[s.field.code]) for s in steps}
         old = {s.field.code: self.columns[s.field.code] for s in steps}
         moved: dict[str, set[int]] = {}  # per formula, the records whose value changed

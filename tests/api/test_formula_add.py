@@ -20,12 +20,14 @@ def _run_jobs() -> None:
 
 @pytest.fixture(params=["small", "big"])
 def chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """`big`: chunks of 2 records and the gram index dropped and rebuilt (a big ledger)."""
+    """`big`: chunks of 2 records, the gram index dropped and rebuilt (a big ledger), and a
+    job's memo of computed values outgrowing its limit."""
     from daicho.services import formulas
 
     if request.param == "big":
         monkeypatch.setattr(formulas, "REBUILD_INDEX_OVER", 1)
         monkeypatch.setattr(formulas, "CHUNK", 2)
+        monkeypatch.setattr(formulas.Memo, "LIMIT", 3)
     return str(request.param)
 
 
