@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from daicho import access, jobs
 from daicho.access import AnyUser
 from daicho.db import batch, dialect, search
+from daicho.db import schema as ddl
 from daicho.db.dialect import q
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
@@ -324,11 +325,13 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
                 with connection.cursor() as cur:
                     cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)}")
                     total = int(cur.fetchone()[0])
+            big = total > REBUILD_INDEX_OVER
             chunk = _Chunk.read(schema, steps, last)
             if not chunk.ids:
                 search.build_index(schema.ledger)  # after suspend_index; else nothing to do
+                for step in steps if big else ():  # after _suspend_columns: built once
+                    ddl.sync_indexes(schema.ledger, step.field)
                 return changed
-            big = total > REBUILD_INDEX_OVER
             memo.begin(schema)
             changed += chunk.rewrite(ValueContext(), suspend_index=big, memo=memo)
             last = chunk.ids[-1]
@@ -395,7 +398,8 @@ class _Chunk:
 
         `suspend_index`: rewriting most keys one by one in SQLite's gram index costs more than
         building it again, so the first chunk that changes something drops it and recompute()
-        builds it at the end; meanwhile search reads the keys themselves (search_condition)."""
+        builds it at the end; meanwhile search reads the keys themselves (search_condition).
+        So with the indexes of the formulas' columns (_suspend_columns)."""
         schema, steps = self.schema, self.steps
         new = compute_columns(schema, self.columns, len(self.ids), ctx, steps, memo)
         params = {s.field.code: s.ftype.inner.to_params(new[s.field.code]) for s in steps}
@@ -416,6 +420,8 @@ class _Chunk:
                 for n, key in zip(which, keys, strict=True)]
         if suspend_index and index:
             search.suspend_index(schema.ledger)
+        if suspend_index:
+            _suspend_columns(schema, steps)
         batch.update_rows(schema.table, [], [], [("search_key", "TEXT"), *(
             (s.field.column, s.ftype.sql_type()) for s in steps)], rows)
         search.index_records(schema.ledger, index)
@@ -501,6 +507,19 @@ class _Chunk:
             if forms is not None:
                 texts.append(forms)
         return _joined("\n", texts, len(wanted))
+
+
+def _suspend_columns(schema: LedgerSchema, steps: list[Step]) -> None:
+    """SQLite: drop the index of each formula column a big recompute rewrites. Each chunk of
+    5,000 values lands all over a column's index, so keeping it up to date rewrote most of its
+    pages in every chunk (and the WAL with them); recompute() builds it once at the end
+    (daicho.db.schema.sync_indexes). Meanwhile a page sorted or filtered by such a column,
+    whose values are half old, half new, reads the table. The unique and pair indexes stay."""
+    if not dialect.is_sqlite():
+        return
+    with connection.cursor() as cur:
+        for step in steps:
+            cur.execute(f"DROP INDEX IF EXISTS {q(ddl.index_name(schema.ledger, step.field.column))}")
 
 
 def _same(ftype: FieldType, old: Any, new: Any) -> bool:

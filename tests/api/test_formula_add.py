@@ -88,6 +88,26 @@ def test_a_third_formula_gives_what_saving_again_gives(api: ApiClient, chunks: s
     assert by_job[ids[4]]["wareki"] is None
     for rid in ids:
         assert _saved_again(api, lid, rid) == by_job[rid]
+    _indexed_and_sound(lid, ["tax", "fy", "wareki", "era"])
+
+
+def _indexed_and_sound(lid: int, codes: list[str]) -> None:
+    """The formulas' columns are indexed again after the job (a big one drops the indexes of
+    those it rewrites and builds them at its end), and the gram index passes FTS5's
+    integrity-check, as `daicho check` runs it."""
+    from daicho.db import dialect, search
+    from daicho.db import schema as ddl
+    from daicho.models import Field, Ledger
+
+    ledger = Ledger.objects.get(id=lid)
+    for code in codes:
+        column = Field.objects.get(ledger_id=lid, code=code, deleted_at=None).column
+        assert ddl.index_exists(ddl.index_name(ledger, column)), code
+    if dialect.is_sqlite():
+        assert search.index_ready(ledger)
+        name = ddl.fts_table(ledger)
+        with connection.cursor() as cur:
+            cur.execute(f'INSERT INTO "{name}" ("{name}") VALUES (\'integrity-check\')')
 
 
 def test_adding_a_formula_leaves_the_other_formulas_columns_alone(api: ApiClient,
@@ -121,6 +141,7 @@ def test_a_changed_expression_recomputes_it_and_the_formulas_using_it(api: ApiCl
     assert {v["fy"] for v in values.values()} == {1900}  # uses none of them
     found = api.get(f"/api/v1/ledgers/{lid}/records", {"q": "1620円", "limit": 100}).body
     assert [r["id"] for r in found["items"]] == [ids[0], ids[4], ids[8]]
+    _indexed_and_sound(lid, ["tax", "fy", "label", "doubled"])
 
 
 def test_a_field_retyped_recomputes_every_formula(api: ApiClient, chunks: str) -> None:
