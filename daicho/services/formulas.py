@@ -14,7 +14,8 @@ job's progress on the field (`computing`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from daicho import access, jobs
 from daicho.access import AnyUser
 from daicho.db import batch, dialect, search
+from daicho.db import schema as ddl
 from daicho.db.dialect import q
 from daicho.error_codes import Code
 from daicho.errors import InvalidInput
@@ -142,13 +144,45 @@ def _memo_safe(column: Sequence[Any]) -> bool:
     return set(map(type, column)) <= _MEMO_TYPES
 
 
+class Memo:
+    """What a recompute job has computed, per formula, by its inputs' storage values: a formula
+    over a date (WAREKI(取得日)) meets the same few thousand dates in every chunk of a big
+    ledger, so it is evaluated once per date for the whole job, not once per chunk. Valid for
+    one definition of the ledger (`begin` forgets everything when the fields changed between
+    two chunks); a formula whose inputs are mostly distinct (金額) is no longer remembered once
+    it has LIMIT of them."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self.definition: tuple[Any, ...] = ()
+        self.values: dict[str, dict[tuple[Any, ...], Any] | None] = {}
+
+    def begin(self, schema: LedgerSchema) -> None:
+        definition = tuple((f.id, f.type, f.column, json.dumps(f.options, sort_keys=True,
+                                                               default=str))
+                           for f in schema.full.fields)
+        if definition != self.definition:
+            self.definition, self.values = definition, {}
+
+    def of(self, code: str) -> dict[tuple[Any, ...], Any] | None:
+        return self.values.setdefault(code, {})
+
+    def trim(self, code: str) -> None:
+        found = self.values.get(code)
+        if found is not None and len(found) > self.LIMIT:
+            self.values[code] = None
+
+
 def compute_columns(schema: LedgerSchema, columns: dict[str, list[Any]], count: int,
-                    ctx: ValueContext, steps: list[Step] | None = None) -> dict[str, list[Any]]:
+                    ctx: ValueContext, steps: list[Step] | None = None,
+                    memo: Memo | None = None) -> dict[str, list[Any]]:
     """compute() of `count` records at once, column by column: `columns` maps a field code to
     its storage values (a code missing: empty). Each field a formula uses is converted once
     per column (once per distinct value where its values repeat), and a formula whose inputs
-    repeat (FISCAL_YEAR(取得日)) is evaluated once per distinct combination of them; the
-    values are those compute() gives record by record."""
+    repeat (FISCAL_YEAR(取得日)) is evaluated once per distinct combination of them — with a
+    `memo`, once for all the calls that share it; the values are those compute() gives record
+    by record."""
     steps = schema_plan(schema) if steps is None else steps
     readers = _readers(schema.full)
     fields = schema.full.by_code
@@ -166,13 +200,18 @@ def compute_columns(schema: LedgerSchema, columns: dict[str, list[Any]], count: 
             raw = [known.get(ref, empty) for ref in refs]
             keys: Sequence[tuple[Any, ...]] = list(zip(*raw, strict=True)) if refs \
                 else [()] * count
-            if not refs or (all(map(_memo_safe, raw)) and _repeats(keys)):
-                memo: dict[tuple[Any, ...], Any] = {}
+            safe = all(map(_memo_safe, raw))
+            kept = memo.of(f.code) if memo is not None and safe else None
+            if not refs or kept is not None or (safe and _repeats(keys)):
+                done: dict[tuple[Any, ...], Any] = {} if kept is None else kept
                 for key in dict.fromkeys(keys):
-                    env = {ref: _convert(readers[ref], value, ctx)
-                           for ref, value in zip(refs, key, strict=True)}
-                    memo[key] = step.ftype.store(f, step.formula.evaluate(env))
-                stored = list(map(memo.__getitem__, keys))
+                    if key not in done:
+                        env = {ref: _convert(readers[ref], value, ctx)
+                               for ref, value in zip(refs, key, strict=True)}
+                        done[key] = step.ftype.store(f, step.formula.evaluate(env))
+                stored = list(map(done.__getitem__, keys))
+                if memo is not None:
+                    memo.trim(f.code)
             else:
                 for ref, column in zip(refs, raw, strict=True):
                     if ref not in converted:
@@ -213,16 +252,48 @@ def _compute_rows(schema: LedgerSchema, columns: dict[str, list[Any]], count: in
 
 
 # -- recomputing a ledger --------------------------------------------------------------------------
-def recompute_later(schema: LedgerSchema, user: AnyUser) -> Job | None:
+def recompute_later(schema: LedgerSchema, user: AnyUser, *,
+                    fields: Collection[str] | None = None) -> Job | None:
     """Queue the recomputation of the ledger's formulas (in the caller's transaction, so it
-    runs only if the change commits, and is not lost if the process stops after the commit)."""
+    runs only if the change commits, and is not lost if the process stops after the commit).
+
+    `fields`: the codes of the fields whose values alone changed (a formula added, restored or
+    its options changed; a lookup filled again): the job computes only the formulas among them
+    and those that use them, directly or through other formulas (`affected`). None: every
+    formula of the ledger may be stale (a field they use changed type). A job still waiting
+    for the same ledger takes the new fields on instead of a second job being queued."""
     if schema.ledger.record_count <= 0 and not _has_rows(schema):
         return None
+    params: dict[str, Any] = {"ledger": schema.id}
+    if fields is not None:
+        params["fields"] = sorted(set(fields))
     waiting = Job.objects.filter(kind=JOB_KIND, status="queued",
                                  params__ledger=schema.id).first()
     if waiting is not None:
-        return waiting
-    return jobs.enqueue(kind_name=JOB_KIND, params={"ledger": schema.id}, user=user)
+        if "fields" not in waiting.params:  # it recomputes everything already
+            return waiting
+        if "fields" in params:
+            params["fields"] = sorted({*waiting.params["fields"], *params["fields"]})
+        # Only while it still waits: a job claimed meanwhile has read its parameters.
+        if Job.objects.filter(id=waiting.id, status="queued").update(params=params):
+            waiting.params = params
+            return waiting
+    return jobs.enqueue(kind_name=JOB_KIND, params=params, user=user)
+
+
+def affected(steps: list[Step], changed: Collection[str] | None) -> list[Step]:
+    """The steps (a plan, in its order) whose values may change when the values of fields
+    `changed` do: the formulas among them and every formula that uses one of those, directly
+    or through another formula; all the steps when `changed` is None."""
+    if changed is None:
+        return steps
+    moved, out = set(changed), []
+    for step in steps:  # each step comes after the formulas it uses
+        if step.field.code in moved or any(ref.partition(".")[0] in moved
+                                           for ref in step.formula.refs):
+            moved.add(step.field.code)
+            out.append(step)
+    return out
 
 
 def _has_rows(schema: LedgerSchema) -> bool:
@@ -231,27 +302,38 @@ def _has_rows(schema: LedgerSchema) -> bool:
         return cur.fetchone() is not None
 
 
-def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None) -> int:
+def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None, *,
+              fields: Collection[str] | None = None) -> int:
     """Compute every record's formulas again (trashed ones too) and store those that changed,
-    a chunk of records per transaction. Returns the number of records rewritten."""
+    a chunk of records per transaction. Returns the number of records rewritten.
+
+    `fields` (recompute_later): only the formulas `affected` by those fields are computed and
+    written, reading only their inputs; the others' stored values are their inputs."""
     last, changed, done = 0, 0, 0
     total = None
+    memo = Memo()
     while True:
         with transaction.atomic():
             schema = load_schema(ledger_id)  # each chunk with the definition as it is now
             if schema is None:
                 return changed
-            steps = schema_plan(schema)
+            steps = affected(schema_plan(schema), fields)
+            if not steps:  # nothing to compute (a lookup no formula uses)
+                search.build_index(schema.ledger)  # as at the end, should an earlier try
+                return changed                     # have dropped it
             if total is None:
                 with connection.cursor() as cur:
                     cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)}")
                     total = int(cur.fetchone()[0])
+            big = total > REBUILD_INDEX_OVER
             chunk = _Chunk.read(schema, steps, last)
             if not chunk.ids:
                 search.build_index(schema.ledger)  # after suspend_index; else nothing to do
+                for step in steps if big else ():  # after _suspend_columns: built once
+                    ddl.sync_indexes(schema.ledger, step.field)
                 return changed
-            big = total > REBUILD_INDEX_OVER
-            changed += chunk.rewrite(ValueContext(), suspend_index=big)
+            memo.begin(schema)
+            changed += chunk.rewrite(ValueContext(), suspend_index=big, memo=memo)
             last = chunk.ids[-1]
         done += len(chunk.ids)
         if progress is not None:
@@ -309,16 +391,17 @@ class _Chunk:
         return cls(schema, steps, [int(i) for i in found[0]], [k or "" for k in found[1]],
                    {c: list(found[2 + n]) for n, c in enumerate(codes)})
 
-    def rewrite(self, ctx: ValueContext, *, suspend_index: bool) -> int:
+    def rewrite(self, ctx: ValueContext, *, suspend_index: bool, memo: Memo | None = None) -> int:
         """Compute the chunk's formulas column-wise and write the records whose values
         changed, with their search keys, one statement per chunk (SQLite: executemany by id;
         PostgreSQL: UPDATE … FROM (VALUES …), daicho.db.batch).
 
         `suspend_index`: rewriting most keys one by one in SQLite's gram index costs more than
         building it again, so the first chunk that changes something drops it and recompute()
-        builds it at the end; meanwhile search reads the keys themselves (search_condition)."""
+        builds it at the end; meanwhile search reads the keys themselves (search_condition).
+        So with the indexes of the formulas' columns (_suspend_columns)."""
         schema, steps = self.schema, self.steps
-        new = compute_columns(schema, self.columns, len(self.ids), ctx, steps)
+        new = compute_columns(schema, self.columns, len(self.ids), ctx, steps, memo)
         params = {s.field.code: s.ftype.inner.to_params(new[s.field.code]) for s in steps}
         old = {s.field.code: self.columns[s.field.code] for s in steps}
         moved: dict[str, set[int]] = {}  # per formula, the records whose value changed
@@ -337,6 +420,8 @@ class _Chunk:
                 for n, key in zip(which, keys, strict=True)]
         if suspend_index and index:
             search.suspend_index(schema.ledger)
+        if suspend_index:
+            _suspend_columns(schema, steps)
         batch.update_rows(schema.table, [], [], [("search_key", "TEXT"), *(
             (s.field.column, s.ftype.sql_type()) for s in steps)], rows)
         search.index_records(schema.ledger, index)
@@ -424,6 +509,19 @@ class _Chunk:
         return _joined("\n", texts, len(wanted))
 
 
+def _suspend_columns(schema: LedgerSchema, steps: list[Step]) -> None:
+    """SQLite: drop the index of each formula column a big recompute rewrites. Each chunk of
+    5,000 values lands all over a column's index, so keeping it up to date rewrote most of its
+    pages in every chunk (and the WAL with them); recompute() builds it once at the end
+    (daicho.db.schema.sync_indexes). Meanwhile a page sorted or filtered by such a column,
+    whose values are half old, half new, reads the table. The unique and pair indexes stay."""
+    if not dialect.is_sqlite():
+        return
+    with connection.cursor() as cur:
+        for step in steps:
+            cur.execute(f"DROP INDEX IF EXISTS {q(ddl.index_name(schema.ledger, step.field.column))}")
+
+
 def _same(ftype: FieldType, old: Any, new: Any) -> bool:
     if old is None or new is None:
         return old is None and new is None
@@ -432,7 +530,10 @@ def _same(ftype: FieldType, old: Any, new: Any) -> bool:
 
 @jobs.kind(JOB_KIND, retry=True)
 def _recompute_job(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
-    return {"ok": True, "rewritten": recompute(int(job.params["ledger"]), progress)}
+    fields = job.params.get("fields")
+    return {"ok": True, "rewritten": recompute(
+        int(job.params["ledger"]), progress,
+        fields=None if fields is None else [str(code) for code in fields])}
 
 
 # -- the designer's preview ----------------------------------------------------------------------

@@ -297,7 +297,7 @@ def add_field(*, user: AnyUser, schema: LedgerSchema, spec: Any) -> Field:
             if field_type(f.type).derived:
                 lookups.fill_ledger(schema, f)
             if field_type(f.type).computed or field_type(f.type).derived:
-                formulas.recompute_later(schema, user)
+                formulas.recompute_later(schema, user, fields=[f.code])
     except IntegrityError:  # another request added the code between the check and the insert
         raise _code_taken(clean["code"]) from None
     return f
@@ -467,8 +467,10 @@ def update_field(*, user: AnyUser, schema: LedgerSchema, code: str, patch: Any) 
                                    action="update_field", details=details)
         if new_type.derived and (retyping or f.options != old.options):
             lookups.fill_ledger(schema, f)
-        if retyping or ((new_type.computed or new_type.derived) and f.options != old.options):
+        if retyping:  # every formula using it may give something else now
             formulas.recompute_later(schema, user)
+        elif (new_type.computed or new_type.derived) and f.options != old.options:
+            formulas.recompute_later(schema, user, fields=[code])
         if retyping and (field_type(old.type).searchable or new_type.searchable):
             reindex_search(schema)
     return f
@@ -549,7 +551,7 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
         if field_type(f.type).derived:
             lookups.fill_ledger(schema, f)
         if field_type(f.type).computed or field_type(f.type).derived:
-            formulas.recompute_later(schema, user)
+            formulas.recompute_later(schema, user, fields=[code])
     return f
 
 
