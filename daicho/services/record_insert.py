@@ -166,81 +166,53 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
     cols += [column for column, _value in begins]
     head = f"INSERT INTO {q(schema.table)} ({', '.join(cols)})"
     fts = search.IndexWriter(schema.ledger)
-    per = _rows_per_insert(len(cols))
-    # A chunk's rows and then its history are written on a thread while this one makes the
-    # next chunk's forms: the INSERTs run inside SQLite (or PostgreSQL) without the GIL. The
-    # thread has a cursor of its own on this thread's connection — the same transaction, so
-    # the rows and entries commit or roll back with the import; a second connection could do
-    # neither (SQLite's write lock is this one's; on PostgreSQL it would be another
-    # transaction). The drivers take one statement at a time on a connection, so this thread
-    # may use it meanwhile (a field type's forms may read): it waits. What needs the chunk
-    # in the table (the gram index, the record rules' check, the events' listeners) follows
-    # once the thread is done with it.
-    aside = _Aside()
+    # The history of chunk k is written on a thread while this one makes chunk k + 1's forms:
+    # that INSERT … SELECT runs inside SQLite (or PostgreSQL) without the GIL. The thread has a
+    # cursor of its own on this thread's connection — the same transaction, so the entries
+    # commit or roll back with the rows; a second connection could do neither (SQLite's write
+    # lock is this one's; on PostgreSQL it would be another transaction). The drivers take one
+    # statement at a time on a connection, so this thread may use it meanwhile: it waits.
+    history = _Aside()
     db = connections[DEFAULT_DB_ALIAS]
     db.inc_thread_sharing()
     try:
-        written: tuple[list[int], list[str], int] | None = None
-        for start in range(0, count, IMPORT_CHUNK):
-            end = min(start + IMPORT_CHUNK, count)
-            n = end - start
-            forms = [column_forms(schema, f, columns[f.code][start:end], ctx) for f in fields]
-            params = [column for column, _texts in forms]
-            keys = joined("\n", [texts for _column, texts in forms if texts is not None], n)
-            del forms
-            _wait(aside)
-            if written is not None:
-                _written(grant, schema, fts, uid, batch_id, made, progress, count, *written)
-            ids = _allocate_ids(schema, n)
-            rows = list(zip(ids, [1] * n, [now] * n, [uid] * n, [now] * n, [uid] * n, keys,
-                            *params, *([value] * n for _column, value in begins), strict=True))
-            del params
-            aside.start(_write_chunk, db, head, per, rows,
-                        import_history(schema, ids, uid, at, batch_id))
-            del rows
-            written = (ids, keys, end)
-        _wait(aside)
-        if written is not None:
-            _written(grant, schema, fts, uid, batch_id, made, progress, count, *written)
+        with connection.cursor() as cur:
+            for start in range(0, count, IMPORT_CHUNK):
+                end = min(start + IMPORT_CHUNK, count)
+                n = end - start
+                forms = [column_forms(schema, f, columns[f.code][start:end], ctx)
+                         for f in fields]
+                params = [column for column, _texts in forms]
+                keys = joined("\n", [texts for _column, texts in forms if texts is not None], n)
+                del forms
+                history.wait()
+                ids = _allocate_ids(schema, n)
+                try:
+                    _insert_rows(cur, head, list(zip(
+                        ids, [1] * n, [now] * n, [uid] * n, [now] * n, [uid] * n, keys, *params,
+                        *([value] * n for _column, value in begins), strict=True)))
+                except IntegrityError:
+                    raise unique_taken() from None
+                del params
+                if fts.enabled:
+                    fts.add(zip(ids, map(search.insert_grams, keys), strict=True))
+                del keys
+                grant.check_written(list(ids), "import")
+                if made is not None:
+                    made += ids
+                if progress is not None:
+                    progress(end, count)
+                history.start(_execute, db, *import_history(schema, ids, uid, at, batch_id))
+                event, lid = events.RecordEvent, schema.id
+                events.emit(schema, [event("import", lid, rid, 1, uid, events.NO_CHANGES,
+                                           batch_id) for rid in ids])
+            history.wait()
     finally:
-        aside.join()  # before the caller's transaction ends, whatever was raised
+        history.join()  # before the caller's transaction ends, whatever was raised
         db.dec_thread_sharing()
     fts.close()
     bump_count(schema, count)
     return count
-
-
-def _wait(aside: _Aside) -> None:
-    """Wait for the chunk being written; a unique value taken is refused as one."""
-    try:
-        aside.wait()
-    except IntegrityError:
-        raise unique_taken() from None
-
-
-def _written(grant: access.Grant, schema: LedgerSchema, fts: search.IndexWriter,
-             uid: int | None, batch_id: str, made: list[int] | None, progress: Any, count: int,
-             ids: list[int], keys: list[str], end: int) -> None:
-    """What follows a chunk's rows once they are in the table."""
-    if fts.enabled:
-        fts.add(zip(ids, map(search.insert_grams, keys), strict=True))
-    grant.check_written(ids, "import")
-    if made is not None:
-        made += ids
-    if progress is not None:
-        progress(end, count)
-    event, lid = events.RecordEvent, schema.id
-    events.emit(schema, [event("import", lid, rid, 1, uid, events.NO_CHANGES, batch_id)
-                         for rid in ids])
-
-
-def _write_chunk(db: BaseDatabaseWrapper, head: str, per: int, rows: list[tuple[Any, ...]],
-                 history: tuple[str, list[Any]]) -> None:
-    """A chunk's rows, then their history entries, on a cursor of its own of connection `db`
-    (shared with the importing thread)."""
-    with db.cursor() as cur:
-        _insert_rows(cur, head, rows, per)
-        cur.execute(*history)
 
 
 # SQLite: an import's rows go in this many to an INSERT statement. Each statement has a cost of
@@ -249,17 +221,14 @@ def _write_chunk(db: BaseDatabaseWrapper, head: str, per: int, rows: list[tuple[
 ROWS_PER_INSERT = 500
 
 
-def _rows_per_insert(width: int) -> int:
-    """Rows of `width` values to one INSERT: on SQLite as many as fit its limit of parameters
-    per statement (up to ROWS_PER_INSERT), elsewhere one."""
-    return min(ROWS_PER_INSERT, _sqlite_max_params() // width) if dialect.is_sqlite() else 1
-
-
-def _insert_rows(cur: Any, head: str, rows: list[tuple[Any, ...]], per: int) -> None:
-    """`head` (INSERT INTO table (columns)) VALUES each row, `per` rows to a statement."""
+def _insert_rows(cur: Any, head: str, rows: list[tuple[Any, ...]]) -> None:
+    """`head` (INSERT INTO table (columns)) VALUES each row; on SQLite as multi-row INSERTs,
+    within its limit of parameters per statement."""
     if not rows:
         return
-    one = f"({', '.join(['%s'] * len(rows[0]))})"
+    width = len(rows[0])
+    one = f"({', '.join(['%s'] * width)})"
+    per = min(ROWS_PER_INSERT, _sqlite_max_params() // width) if dialect.is_sqlite() else 1
     whole = len(rows) // per * per if per > 1 else 0
     if whole:
         chain = itertools.chain.from_iterable
@@ -274,6 +243,12 @@ def _sqlite_max_params() -> int:
 
     raw = connection.connection
     return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) if raw is not None else 999
+
+
+def _execute(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> None:
+    """One statement on a cursor of its own of connection `db` (shared with this thread)."""
+    with db.cursor() as cur:
+        cur.execute(sql, params)
 
 
 class _Aside:

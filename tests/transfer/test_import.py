@@ -539,9 +539,8 @@ def test_a_thousand_rows_go_in_by_multi_row_inserts(cli: Any, api: ApiClient,
 
 
 def test_the_history_thread_hands_its_error_to_the_import() -> None:
-    """import_columns writes a chunk's rows and history on a thread (record_insert._Aside) while
-    it makes the next chunk: what the thread raises is raised in the import, which then rolls
-    back."""
+    """import_columns writes a chunk's history on a thread (record_insert._Aside) while it makes the
+    next chunk: what the thread raises is raised in the import, which then rolls back."""
     from daicho.services.record_insert import _Aside
 
     def fail(message: str) -> None:
@@ -559,11 +558,11 @@ def test_the_history_thread_hands_its_error_to_the_import() -> None:
     assert done == [1, 2]
 
 
-def test_a_unique_value_the_database_refuses_on_the_writing_thread(
+def test_a_unique_value_the_database_refuses_mid_import(
         cli: Any, api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Should a taken unique value get past the import's own check (a race), the database
-    refuses the INSERT on the writing thread: the import answers as any write does (unique),
-    from whichever chunk it was in, and nothing of it stays."""
+    refuses the INSERT: the import answers as any write does (unique), from whichever chunk
+    it was in, and nothing of it stays."""
     from daicho.services import import_run, record_insert
 
     monkeypatch.setattr(record_insert, "IMPORT_CHUNK", 2)
@@ -579,10 +578,10 @@ def test_a_unique_value_the_database_refuses_on_the_writing_thread(
 
 def test_a_type_may_read_the_database_while_the_history_thread_writes(
         cli: Any, api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The writing thread has a cursor of its own on the import's connection, so a field type
+    """The history thread has a cursor of its own on the import's connection, so a field type
     may query the database while it makes its column forms (FieldType.column_forms): with a
-    chunk of two rows, each chunk's forms are made while the previous chunk's rows and history
-    are written; every record has its values and its one 'import' entry."""
+    chunk of two rows, each chunk's forms are made while the previous chunk's history is
+    written; every record has its values and its one 'import' entry."""
     from django.db import connection
 
     from daicho.fields.base import FieldType
