@@ -558,6 +558,24 @@ def test_the_history_thread_hands_its_error_to_the_import() -> None:
     assert done == [1, 2]
 
 
+def test_a_unique_value_the_database_refuses_mid_import(
+        cli: Any, api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should a taken unique value get past the import's own check (a race), the database
+    refuses the INSERT: the import answers as any write does (unique), from whichever chunk
+    it was in, and nothing of it stays."""
+    from daicho.services import import_run, record_insert
+
+    monkeypatch.setattr(record_insert, "IMPORT_CHUNK", 2)
+    monkeypatch.setattr(import_run, "unique_checks", lambda *args: None)
+    led = make_ledger(api, "一意", [{"name": "番号", "type": "text", "code": "no",
+                                    "unique": True}])
+    rows = [["番号"], ["A1"], ["A2"], ["A3"], ["A4"], ["A1"]]  # the taken one in the third chunk
+    result = cli("import", str(_csv(tmp_path / "dup.csv", rows)), "--ledger", str(led["id"]),
+                 "--json")
+    assert result.code == 1 and result.json["error"]["code"] == "unique", result.out
+    assert _records(api, led["id"]) == []
+
+
 def test_a_type_may_read_the_database_while_the_history_thread_writes(
         cli: Any, api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The history thread has a cursor of its own on the import's connection, so a field type
