@@ -73,8 +73,8 @@ def create_fts_table(ledger: Ledger) -> None:
 
 # PostgreSQL: pg_trgm indexes three-character grams, so a one- or two-character query could not
 # use it and scanned the table (651 ms p95 on 1,000,000 records). Each record's distinct 1- and
-# 2-character grams (within words, as SQLite's gram index) are kept in a generated array column
-# with a GIN index: such a term is then `search_grams @> ARRAY[term]`, exact and indexed.
+# 2-character grams (within words, as SQLite's gram index) are kept in an array column with a
+# GIN index: such a term is then `search_grams @> ARRAY[term]`, exact and indexed.
 GRAMS_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION daicho_grams(k text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -83,6 +83,21 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     UNION ALL
     SELECT substr(k, i, 2) FROM generate_series(1, char_length(k) - 1) AS i
   ) grams WHERE g !~ '[[:space:]]'
+$$
+"""
+
+# The array is filled by triggers, not as a generated column: PostgreSQL computes a STORED
+# generated column again on every UPDATE of the row, whatever it sets, so the lookers' set-based
+# UPDATE (daicho.services.lookups.rewrite), which never changes a search key, ran daicho_grams
+# for each of 10,000 records (docs/performance.md, "Lookups that follow their master"). The
+# update trigger fires only when a statement sets search_key to another value.
+GRAMS_TRIGGER_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION daicho_set_grams() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.search_grams := daicho_grams(NEW.search_key);
+  RETURN NEW;
+END
 $$
 """
 
@@ -98,6 +113,7 @@ def ensure_search_functions(*, replace: bool = False) -> None:
     with connection.cursor() as cur:
         if not replace:
             cur.execute("SELECT to_regprocedure('daicho_grams(text)') IS NOT NULL"
+                        " AND to_regprocedure('daicho_set_grams()') IS NOT NULL"
                         " AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')")
             row = cur.fetchone()
             if row is not None and row[0]:
@@ -105,25 +121,50 @@ def ensure_search_functions(*, replace: bool = False) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [SEARCH_SETUP_LOCK])
         cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         cur.execute(GRAMS_FUNCTION)
+        cur.execute(GRAMS_TRIGGER_FUNCTION)
 
 
 _tables_with_grams: set[str] = set()
 
 
-def add_search_grams(ledger: Ledger) -> None:
-    """Add the gram array and its index to a PostgreSQL ledger table (idempotent)."""
+def add_search_grams(ledger: Ledger) -> bool:
+    """Give a PostgreSQL ledger table the gram array, its index and the triggers that fill it
+    (idempotent). A table made when the array was a generated column keeps its values (DROP
+    EXPRESSION); one made before the array existed has it filled here. Whether the table
+    changed."""
     name = str(ledger.table_name)
+    table = q(name)
     ensure_search_functions()
     with connection.cursor() as cur:
-        cur.execute(f"ALTER TABLE {q(name)} ADD COLUMN IF NOT EXISTS search_grams text[]"
-                    " GENERATED ALWAYS AS (daicho_grams(search_key)) STORED")
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_grams')} ON {q(name)}"
+        cur.execute("SELECT attgenerated FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+                    " AND attname = 'search_grams' AND NOT attisdropped", [table])
+        found = cur.fetchone()
+        changed = found is None or found[0] != ""
+        if found is None:
+            cur.execute(f"ALTER TABLE {table} ADD COLUMN search_grams text[]")
+            cur.execute(f"UPDATE {table} SET search_grams = daicho_grams(search_key)")
+        elif found[0] != "":
+            cur.execute(f"ALTER TABLE {table} ALTER COLUMN search_grams DROP EXPRESSION")
+        cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s)", [table])
+        triggers = {str(row[0]) for row in cur.fetchall()}
+        if name + "_grams_i" not in triggers:
+            cur.execute(f"CREATE TRIGGER {q(name + '_grams_i')} BEFORE INSERT ON {table}"
+                        " FOR EACH ROW EXECUTE FUNCTION daicho_set_grams()")
+            changed = True
+        if name + "_grams_u" not in triggers:
+            cur.execute(f"CREATE TRIGGER {q(name + '_grams_u')} BEFORE UPDATE OF search_key"
+                        f" ON {table} FOR EACH ROW"
+                        " WHEN (OLD.search_key IS DISTINCT FROM NEW.search_key)"
+                        " EXECUTE FUNCTION daicho_set_grams()")
+            changed = True
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_grams')} ON {table}"
                     " USING gin (search_grams)")
         # With the default statistics a gram no record has (ゑ) was estimated at 0.3 % of the
         # rows, so the planner walked the primary key looking for a page of matches: 4 s on
         # 1,000,000 records. A larger sample tracks rarer grams (ANALYZE: 9 s there): 0.4 ms.
-        cur.execute(f"ALTER TABLE {q(name)} ALTER COLUMN search_grams SET STATISTICS 1000")
+        cur.execute(f"ALTER TABLE {table} ALTER COLUMN search_grams SET STATISTICS 1000")
     _tables_with_grams.add(name)
+    return changed
 
 
 def has_search_grams(ledger: Ledger) -> bool:
@@ -141,17 +182,20 @@ def has_search_grams(ledger: Ledger) -> bool:
 
 def upgrade_ledger_tables() -> list[str]:
     """Bring every ledger table up to what this version creates (run by `daicho init`): on
-    PostgreSQL the gram array of tables made before it existed. The names of upgraded tables."""
+    PostgreSQL the gram array and its triggers (add_search_grams). The names of the tables
+    changed."""
     done: list[str] = []
     if dialect.is_sqlite():
         return done
     with transaction.atomic():
         ensure_search_functions(replace=True)  # this version's definition
     for ledger in Ledger.objects.exclude(table_name=None):
-        missing = not has_search_grams(ledger)
-        add_search_grams(ledger)  # idempotent: also brings the settings up to date
+        with transaction.atomic():
+            missing = not has_search_grams(ledger)
+            changed = add_search_grams(ledger)
         if missing:
             analyze(ledger)
+        if changed:
             done.append(str(ledger.table_name))
     return done
 
