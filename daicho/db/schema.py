@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from daicho.db import dialect
 from daicho.db.dialect import q
 from daicho.fields import type_for
+from daicho.fields.base import FieldType
 from daicho.models import Field, Ledger
 
 SYSTEM_COLUMNS = ("id", "revision", "created_at", "created_by", "updated_at", "updated_by",
@@ -23,6 +24,21 @@ SYSTEM_COLUMNS = ("id", "revision", "created_at", "created_by", "updated_at", "u
 
 def fts_table(ledger: Ledger) -> str:
     return f"{ledger.table_name}_fts"
+
+
+# PostgreSQL: a ledger table's pages are filled to 90 % only, so a row rewritten where no
+# indexed column changes (the lookers following their master) can take its new version on its
+# own page: a HOT update, which writes no index entry at all (docs/architecture.md, "Lookups on
+# PostgreSQL"). Set when the table is made and by upgrade_ledger_tables.
+LEDGER_FILLFACTOR = 90
+
+
+def keeps_index(ftype: FieldType) -> bool:
+    """Whether a column of this type is indexed (its (column, id) index, pair indexes). On
+    PostgreSQL a derived column (a lookup's) is not: the lookers' set-based UPDATE then changes
+    no indexed column and may be a HOT update; a filter, sort or group on a lookup reads the
+    table instead (measured in docs/architecture.md). SQLite keeps every index."""
+    return ftype.indexed and (dialect.is_sqlite() or not ftype.derived)
 
 
 def create_ledger_table(ledger: Ledger, fields: Sequence[Field] = ()) -> None:
@@ -39,6 +55,7 @@ def create_ledger_table(ledger: Ledger, fields: Sequence[Field] = ()) -> None:
         deleted = "deleted BOOLEAN NOT NULL DEFAULT FALSE"
     ts = dialect.type_for("datetime")
     integer = dialect.type_for("int")
+    storage = "" if dialect.is_sqlite() else f" WITH (fillfactor = {LEDGER_FILLFACTOR})"
     with connection.cursor() as cur:
         cur.execute(
             f"CREATE TABLE {table} ({id_col}, revision INTEGER NOT NULL DEFAULT 1,"
@@ -46,6 +63,7 @@ def create_ledger_table(ledger: Ledger, fields: Sequence[Field] = ()) -> None:
             f" updated_by {integer}, {deleted}, deleted_at {ts},"
             f" search_key TEXT NOT NULL DEFAULT ''"
             + "".join(f", {q(f.column)} {type_for(f).sql_type()}" for f in fields) + ")"
+            + storage
         )
     create_system_indexes(ledger)
     for f in fields:
@@ -182,8 +200,9 @@ def has_search_grams(ledger: Ledger) -> bool:
 
 def upgrade_ledger_tables() -> list[str]:
     """Bring every ledger table up to what this version creates (run by `daicho init`): on
-    PostgreSQL the gram array and its triggers (add_search_grams). The names of the tables
-    changed."""
+    PostgreSQL the gram array and its triggers (add_search_grams), room on the pages
+    (LEDGER_FILLFACTOR) and no index on a lookup's column (keeps_index). The names of the
+    tables changed."""
     done: list[str] = []
     if dialect.is_sqlite():
         return done
@@ -193,11 +212,47 @@ def upgrade_ledger_tables() -> list[str]:
         with transaction.atomic():
             missing = not has_search_grams(ledger)
             changed = add_search_grams(ledger)
+            changed = set_fillfactor(ledger) or changed
+            changed = drop_unkept_indexes(ledger) or changed
         if missing:
             analyze(ledger)
         if changed:
             done.append(str(ledger.table_name))
     return done
+
+
+def set_fillfactor(ledger: Ledger) -> bool:
+    """PostgreSQL: LEDGER_FILLFACTOR on a table made before it (the pages written from then on
+    keep the room; existing pages get it as their rows are rewritten). Whether it changed."""
+    table = q(str(ledger.table_name))
+    wanted = f"fillfactor={LEDGER_FILLFACTOR}"
+    with connection.cursor() as cur:
+        cur.execute("SELECT reloptions FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cur.fetchone()
+        if row is None or wanted in (row[0] or []):
+            return False
+        cur.execute(f"ALTER TABLE {table} SET (fillfactor = {LEDGER_FILLFACTOR})")
+    return True
+
+
+def drop_unkept_indexes(ledger: Ledger) -> bool:
+    """Drop the indexes this version keeps on no column of `ledger` (keeps_index): those made
+    before on lookups' columns, on PostgreSQL. Whether any was dropped."""
+    present = set(table_indexes(str(ledger.table_name)))
+    fields = list(Field.objects.filter(ledger=ledger))
+    columns = {str(f.column) for f in fields}
+    dropped = False
+    for f in fields:
+        ftype = type_for(f)
+        if f.deleted_at is not None or not ftype.indexed or keeps_index(ftype):
+            continue
+        names = {index_name(ledger, f.column)} | {
+            pair_index_name(ledger, a, b, kind) for other in columns for kind in PAIR_KINDS
+            for a, b in ((f.column, other), (other, f.column))}
+        if names & present:
+            sync_indexes(ledger, f)
+            dropped = True
+    return dropped
 
 
 def index_name(ledger: Ledger, column: str, unique: bool = False) -> str:
@@ -224,7 +279,7 @@ def sync_indexes(ledger: Ledger, field: Field) -> None:
     live = dialect.live("")
     with connection.cursor() as cur:
         idx = index_name(ledger, field.column)
-        if ftype.indexed and field.deleted_at is None:
+        if keeps_index(ftype) and field.deleted_at is None:
             # NULLs first, as the list queries sort: SQLite's default (it refuses the clause in
             # an index), PostgreSQL's must be asked for. One index then serves both directions.
             nulls = "" if dialect.is_sqlite() else " NULLS FIRST"
