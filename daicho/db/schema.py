@@ -26,11 +26,11 @@ def fts_table(ledger: Ledger) -> str:
     return f"{ledger.table_name}_fts"
 
 
-# PostgreSQL: a ledger table's pages are filled to 90 % only, so a row rewritten where no
+# PostgreSQL: a ledger table's pages are filled to 85 % only, so a row rewritten where no
 # indexed column changes (the lookers following their master) can take its new version on its
 # own page: a HOT update, which writes no index entry at all (docs/architecture.md, "Lookups on
 # PostgreSQL"). Set when the table is made and by upgrade_ledger_tables.
-LEDGER_FILLFACTOR = 90
+LEDGER_FILLFACTOR = 85
 
 
 def keeps_index(ftype: FieldType) -> bool:
