@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from daicho.db import dialect
 from daicho.db.dialect import q
 from daicho.fields import type_for
+from daicho.fields.base import FieldType
 from daicho.models import Field, Ledger
 
 SYSTEM_COLUMNS = ("id", "revision", "created_at", "created_by", "updated_at", "updated_by",
@@ -23,6 +24,21 @@ SYSTEM_COLUMNS = ("id", "revision", "created_at", "created_by", "updated_at", "u
 
 def fts_table(ledger: Ledger) -> str:
     return f"{ledger.table_name}_fts"
+
+
+# PostgreSQL: a ledger table's pages are filled to 85 % only, so a row rewritten where no
+# indexed column changes (the lookers following their master) can take its new version on its
+# own page: a HOT update, which writes no index entry at all (docs/architecture.md, "Lookups on
+# PostgreSQL"). Set when the table is made and by upgrade_ledger_tables.
+LEDGER_FILLFACTOR = 85
+
+
+def keeps_index(ftype: FieldType) -> bool:
+    """Whether a column of this type is indexed (its (column, id) index, pair indexes). On
+    PostgreSQL a derived column (a lookup's) is not: the lookers' set-based UPDATE then changes
+    no indexed column and may be a HOT update; a filter, sort or group on a lookup reads the
+    table instead (measured in docs/architecture.md). SQLite keeps every index."""
+    return ftype.indexed and (dialect.is_sqlite() or not ftype.derived)
 
 
 def create_ledger_table(ledger: Ledger, fields: Sequence[Field] = ()) -> None:
@@ -39,6 +55,7 @@ def create_ledger_table(ledger: Ledger, fields: Sequence[Field] = ()) -> None:
         deleted = "deleted BOOLEAN NOT NULL DEFAULT FALSE"
     ts = dialect.type_for("datetime")
     integer = dialect.type_for("int")
+    storage = "" if dialect.is_sqlite() else f" WITH (fillfactor = {LEDGER_FILLFACTOR})"
     with connection.cursor() as cur:
         cur.execute(
             f"CREATE TABLE {table} ({id_col}, revision INTEGER NOT NULL DEFAULT 1,"
@@ -46,6 +63,7 @@ def create_ledger_table(ledger: Ledger, fields: Sequence[Field] = ()) -> None:
             f" updated_by {integer}, {deleted}, deleted_at {ts},"
             f" search_key TEXT NOT NULL DEFAULT ''"
             + "".join(f", {q(f.column)} {type_for(f).sql_type()}" for f in fields) + ")"
+            + storage
         )
     create_system_indexes(ledger)
     for f in fields:
@@ -73,8 +91,8 @@ def create_fts_table(ledger: Ledger) -> None:
 
 # PostgreSQL: pg_trgm indexes three-character grams, so a one- or two-character query could not
 # use it and scanned the table (651 ms p95 on 1,000,000 records). Each record's distinct 1- and
-# 2-character grams (within words, as SQLite's gram index) are kept in a generated array column
-# with a GIN index: such a term is then `search_grams @> ARRAY[term]`, exact and indexed.
+# 2-character grams (within words, as SQLite's gram index) are kept in an array column with a
+# GIN index: such a term is then `search_grams @> ARRAY[term]`, exact and indexed.
 GRAMS_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION daicho_grams(k text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -83,6 +101,21 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     UNION ALL
     SELECT substr(k, i, 2) FROM generate_series(1, char_length(k) - 1) AS i
   ) grams WHERE g !~ '[[:space:]]'
+$$
+"""
+
+# The array is filled by triggers, not as a generated column: PostgreSQL computes a STORED
+# generated column again on every UPDATE of the row, whatever it sets, so the lookers' set-based
+# UPDATE (daicho.services.lookups.rewrite), which never changes a search key, ran daicho_grams
+# for each of 10,000 records (docs/performance.md, "Lookups that follow their master"). The
+# update trigger fires only when a statement sets search_key to another value.
+GRAMS_TRIGGER_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION daicho_set_grams() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.search_grams := daicho_grams(NEW.search_key);
+  RETURN NEW;
+END
 $$
 """
 
@@ -98,6 +131,7 @@ def ensure_search_functions(*, replace: bool = False) -> None:
     with connection.cursor() as cur:
         if not replace:
             cur.execute("SELECT to_regprocedure('daicho_grams(text)') IS NOT NULL"
+                        " AND to_regprocedure('daicho_set_grams()') IS NOT NULL"
                         " AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')")
             row = cur.fetchone()
             if row is not None and row[0]:
@@ -105,25 +139,50 @@ def ensure_search_functions(*, replace: bool = False) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [SEARCH_SETUP_LOCK])
         cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         cur.execute(GRAMS_FUNCTION)
+        cur.execute(GRAMS_TRIGGER_FUNCTION)
 
 
 _tables_with_grams: set[str] = set()
 
 
-def add_search_grams(ledger: Ledger) -> None:
-    """Add the gram array and its index to a PostgreSQL ledger table (idempotent)."""
+def add_search_grams(ledger: Ledger) -> bool:
+    """Give a PostgreSQL ledger table the gram array, its index and the triggers that fill it
+    (idempotent). A table made when the array was a generated column keeps its values (DROP
+    EXPRESSION); one made before the array existed has it filled here. Whether the table
+    changed."""
     name = str(ledger.table_name)
+    table = q(name)
     ensure_search_functions()
     with connection.cursor() as cur:
-        cur.execute(f"ALTER TABLE {q(name)} ADD COLUMN IF NOT EXISTS search_grams text[]"
-                    " GENERATED ALWAYS AS (daicho_grams(search_key)) STORED")
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_grams')} ON {q(name)}"
+        cur.execute("SELECT attgenerated FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+                    " AND attname = 'search_grams' AND NOT attisdropped", [table])
+        found = cur.fetchone()
+        changed = found is None or found[0] != ""
+        if found is None:
+            cur.execute(f"ALTER TABLE {table} ADD COLUMN search_grams text[]")
+            cur.execute(f"UPDATE {table} SET search_grams = daicho_grams(search_key)")
+        elif found[0] != "":
+            cur.execute(f"ALTER TABLE {table} ALTER COLUMN search_grams DROP EXPRESSION")
+        cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s)", [table])
+        triggers = {str(row[0]) for row in cur.fetchall()}
+        if name + "_grams_i" not in triggers:
+            cur.execute(f"CREATE TRIGGER {q(name + '_grams_i')} BEFORE INSERT ON {table}"
+                        " FOR EACH ROW EXECUTE FUNCTION daicho_set_grams()")
+            changed = True
+        if name + "_grams_u" not in triggers:
+            cur.execute(f"CREATE TRIGGER {q(name + '_grams_u')} BEFORE UPDATE OF search_key"
+                        f" ON {table} FOR EACH ROW"
+                        " WHEN (OLD.search_key IS DISTINCT FROM NEW.search_key)"
+                        " EXECUTE FUNCTION daicho_set_grams()")
+            changed = True
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_grams')} ON {table}"
                     " USING gin (search_grams)")
         # With the default statistics a gram no record has (ゑ) was estimated at 0.3 % of the
         # rows, so the planner walked the primary key looking for a page of matches: 4 s on
         # 1,000,000 records. A larger sample tracks rarer grams (ANALYZE: 9 s there): 0.4 ms.
-        cur.execute(f"ALTER TABLE {q(name)} ALTER COLUMN search_grams SET STATISTICS 1000")
+        cur.execute(f"ALTER TABLE {table} ALTER COLUMN search_grams SET STATISTICS 1000")
     _tables_with_grams.add(name)
+    return changed
 
 
 def has_search_grams(ledger: Ledger) -> bool:
@@ -141,19 +200,59 @@ def has_search_grams(ledger: Ledger) -> bool:
 
 def upgrade_ledger_tables() -> list[str]:
     """Bring every ledger table up to what this version creates (run by `daicho init`): on
-    PostgreSQL the gram array of tables made before it existed. The names of upgraded tables."""
+    PostgreSQL the gram array and its triggers (add_search_grams), room on the pages
+    (LEDGER_FILLFACTOR) and no index on a lookup's column (keeps_index). The names of the
+    tables changed."""
     done: list[str] = []
     if dialect.is_sqlite():
         return done
     with transaction.atomic():
         ensure_search_functions(replace=True)  # this version's definition
     for ledger in Ledger.objects.exclude(table_name=None):
-        missing = not has_search_grams(ledger)
-        add_search_grams(ledger)  # idempotent: also brings the settings up to date
+        with transaction.atomic():
+            missing = not has_search_grams(ledger)
+            changed = add_search_grams(ledger)
+            changed = set_fillfactor(ledger) or changed
+            changed = drop_unkept_indexes(ledger) or changed
         if missing:
             analyze(ledger)
+        if changed:
             done.append(str(ledger.table_name))
     return done
+
+
+def set_fillfactor(ledger: Ledger) -> bool:
+    """PostgreSQL: LEDGER_FILLFACTOR on a table made before it (the pages written from then on
+    keep the room; existing pages get it as their rows are rewritten). Whether it changed."""
+    table = q(str(ledger.table_name))
+    wanted = f"fillfactor={LEDGER_FILLFACTOR}"
+    with connection.cursor() as cur:
+        cur.execute("SELECT reloptions FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cur.fetchone()
+        if row is None or wanted in (row[0] or []):
+            return False
+        cur.execute(f"ALTER TABLE {table} SET (fillfactor = {LEDGER_FILLFACTOR})")
+    return True
+
+
+def drop_unkept_indexes(ledger: Ledger) -> bool:
+    """Drop the indexes this version keeps on no column of `ledger` (keeps_index): those made
+    before on lookups' columns, on PostgreSQL. Whether any was dropped."""
+    present = set(table_indexes(str(ledger.table_name)))
+    fields = list(Field.objects.filter(ledger=ledger))
+    columns = {str(f.column) for f in fields}
+    dropped = False
+    for f in fields:
+        ftype = type_for(f)
+        if f.deleted_at is not None or not ftype.indexed or keeps_index(ftype):
+            continue
+        names = {index_name(ledger, f.column)} | {
+            pair_index_name(ledger, a, b, kind) for other in columns for kind in PAIR_KINDS
+            for a, b in ((f.column, other), (other, f.column))}
+        if names & present:
+            sync_indexes(ledger, f)
+            dropped = True
+    return dropped
 
 
 def index_name(ledger: Ledger, column: str, unique: bool = False) -> str:
@@ -180,7 +279,7 @@ def sync_indexes(ledger: Ledger, field: Field) -> None:
     live = dialect.live("")
     with connection.cursor() as cur:
         idx = index_name(ledger, field.column)
-        if ftype.indexed and field.deleted_at is None:
+        if keeps_index(ftype) and field.deleted_at is None:
             # NULLs first, as the list queries sort: SQLite's default (it refuses the clause in
             # an index), PostgreSQL's must be asked for. One index then serves both directions.
             nulls = "" if dialect.is_sqlite() else " NULLS FIRST"

@@ -49,7 +49,9 @@ def aggregate(user: AnyUser, schema: LedgerSchema, *, group_by: str | None, metr
     group_field = grouped.field if grouped else None
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx)
     source = f"{q(schema.table)} t"
-    if name != "count" and metric_field is not None and group_field is not None:
+    if name != "count" and metric_field is not None and group_field is not None \
+            and ddl.keeps_index(schema.type_of(group_field)) \
+            and ddl.keeps_index(schema.type_of(metric_field)):
         covered = ddl.want_covering_index(schema.ledger, group_field.column, metric_field.column)
         if not filters and not search and dialect.is_sqlite() and \
                 not access.record_predicate(user, schema)[0]:

@@ -27,7 +27,7 @@ def equality_column(schema: LedgerSchema, filters: Sequence[str]) -> str | None:
         f = schema.by_code.get(code)
         if f is not None and rest.startswith("eq:"):
             ftype = schema.type_of(f)
-            if ftype.indexed and ftype.groupable:
+            if ddl.keeps_index(ftype) and ftype.groupable:
                 return str(f.column)
     return None
 
@@ -58,8 +58,8 @@ def use_filter_indexes(user: AnyUser, schema: LedgerSchema, filters: Sequence[st
     """Whether the filters of a page sorted by `key` may use their indexes. Without a pair index
     for the page, many matches are probed for (many_matches) and, when there are, the pair index
     is noted as wanted (db.schema.note_wanted; built after the response, never by this read)."""
-    if not filters or key.field is None:
-        return True
+    if not filters or key.field is None or not ddl.keeps_index(schema.type_of(key.field)):
+        return True  # no sort index to walk (a lookup's column on PostgreSQL: ddl.keeps_index)
     pair = equality_column(schema, filters)
     if pair == key.column:
         pair = None

@@ -77,7 +77,7 @@ def column_values(user: AnyUser, schema: LedgerSchema, code: str, *,
     # The user's record rule (one department's records) narrows like a filter of theirs.
     rule = access.grant_of(user, schema).record_filter()
     pair = equality_column(schema, [*filters, *([rule] if rule else [])])
-    if pair is not None and pair != f.column:
+    if pair is not None and pair != f.column and ddl.keeps_index(ftype):
         # `other = x` listed in this column's order: the (filter, sort) pair index that list
         # pages use makes it one index range; until a job has built it, the read walks.
         ddl.want_pair_index(schema.ledger, pair, str(f.column), "s")
