@@ -259,6 +259,21 @@ def _shared_demo_guard(request: pytest.FixtureRequest) -> None:
         assert _SHARED_DEMO.atomic is None, "the shared demo outlived the tests that asked for it"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Runs the tests that ask for the shared demo one after another, from where the first of
+    them is (their own order kept, every other test in its place): each break in that run cost a
+    load of the demo (~10 s), and they came in six runs (tests/plan, test_demo.py,
+    web/test_plan_pages.py, each with tests between them that need no demo). Every xdist worker
+    sorts the same collection the same way."""
+    shared = [item for item in items if "shared_demo" in getattr(item, "fixturenames", ())]
+    if not shared:
+        return
+    first = items.index(shared[0])
+    ids = {id(item) for item in shared}
+    rest = [item for item in items if id(item) not in ids]
+    items[:] = rest[:first] + shared + rest[first:]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """Rolls the shared demo back as soon as the next test on this worker does not ask for it:
