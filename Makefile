@@ -37,11 +37,15 @@ lint: $(STAMP)
 
 test: $(STAMP) system-deps lint test-sqlite test-postgres
 
+# worksteal: each worker starts on one contiguous half of the tests (a module's fixtures and the
+# shared demo's run stay on one worker) and an idle worker takes half of what the other has left.
+XDIST := -n 2 -p xdist --dist worksteal
+
 test-sqlite: $(STAMP)
-	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -n 2 -p xdist
+	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) $(BIN)/pytest $(XDIST)
 
 test-postgres: $(STAMP)
-	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) scripts/with-postgres.sh $(BIN)/pytest -n 2 -p xdist
+	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) scripts/with-postgres.sh $(BIN)/pytest $(XDIST)
 
 bench: $(STAMP) system-deps
 	@$(BIN)/python -m compileall -q daicho
