@@ -37,8 +37,8 @@ lint: $(STAMP)
 
 test: $(STAMP) system-deps lint test-sqlite test-postgres
 
-# Two workers, xdist's default scheduling. `--dist worksteal` was tried on 7 Dec: a fresh clone's
-# make test took 1,191 s with it against 1,043 s the day before (one run each, quiet machine).
+# Two workers, xdist's default scheduling. `--dist worksteal` was tried on 7 Dec and showed no
+# gain: a fresh clone's make test took 1,191 s with it and 1,152 s without (one run each).
 XDIST := -n 2
 
 test-sqlite: $(STAMP)
