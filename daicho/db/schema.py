@@ -425,10 +425,15 @@ def suspend_indexes(ledger: Ledger, fields: Iterable[Field]) -> None:
 
 
 def drop_field_indexes(ledger: Ledger, column: str) -> None:
-    with connection.cursor() as cur:
-        for unique in (False, True):
-            cur.execute(f"DROP INDEX IF EXISTS {q(index_name(ledger, column, unique))}")
+    for unique in (False, True):
+        drop_column_index(ledger, column, unique)
     drop_pair_indexes(ledger, column)
+
+
+def drop_column_index(ledger: Ledger, column: str, unique: bool = False) -> None:
+    """Drop a column's own index (index_name) if it exists; its pair indexes stay."""
+    with connection.cursor() as cur:
+        cur.execute(f"DROP INDEX IF EXISTS {q(index_name(ledger, column, unique))}")
 
 
 def analyze(ledger: Ledger) -> None:

@@ -517,9 +517,8 @@ def _suspend_columns(schema: LedgerSchema, steps: list[Step]) -> None:
     whose values are half old, half new, reads the table. The unique and pair indexes stay."""
     if not dialect.is_sqlite():
         return
-    with connection.cursor() as cur:
-        for step in steps:
-            cur.execute(f"DROP INDEX IF EXISTS {q(ddl.index_name(schema.ledger, step.field.column))}")
+    for step in steps:
+        ddl.drop_column_index(schema.ledger, str(step.field.column))
 
 
 def _same(ftype: FieldType, old: Any, new: Any) -> bool:
