@@ -1,6 +1,7 @@
 """Django's SQLite backend with three additions for a server of several processes and threads:
 every connection opens after the process's lock keeper (`keeper.hold`, why: see there), and
-without automatic checkpoints in a server process, whose own thread checkpoints; a
+in a server process, whose own thread checkpoints, with SQLite's automatic checkpoint only as a
+backstop (`keeper.autocheckpoint_pages`); a
 connection that cannot be opened because the database is busy is tried again a few times before
 the request gives up (then the API answers 503, see daicho.db.transient); and the threads of a
 process take turns for the write lock in a queue of their own (`writers`, why: see there)."""
@@ -28,8 +29,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 if not self.is_in_memory_db():
                     keeper.hold(str(self.settings_dict["NAME"]))
                 conn = super().get_new_connection(conn_params)
-                if keeper.checkpoints_in_background():
-                    conn.execute("PRAGMA wal_autocheckpoint=0")  # a thread of its own does
+                pages = keeper.autocheckpoint_pages()
+                if pages is not None:  # a thread of the process checkpoints, not the commits
+                    conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
                 return conn
             except sqlite3.Error as exc:
                 if attempt == OPEN_ATTEMPTS or not transient.is_transient(exc):

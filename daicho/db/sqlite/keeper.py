@@ -30,14 +30,16 @@ the database and empties the WAL. Writers wait while it holds the lock, at most
 CHECKPOINT_WAIT_MS; readers never do.
 
 A server process checkpoints off the request path (`checkpoint_in_background`, started by
-`daicho serve` in each worker): its connections open with `wal_autocheckpoint=0`, so no commit
-copies WAL pages into the database (SQLite's automatic checkpoint ran inside the commit that took
-the WAL past 1,000 pages, every 35 or so PATCHes of a big ledger: 9-33 ms of a 3 ms request),
-and a thread of its own calls `checkpoint` every CHECKPOINT_SECONDS: past WAL_LIMIT the TRUNCATE
-above, else a PASSIVE checkpoint on the keeper when anything was committed since the last one.
-PASSIVE waits for no one, so writers and readers never wait for it. A process without that
-thread (a `daicho` command) keeps SQLite's automatic checkpoint, and its exit checkpoints too
-(`release`).
+`daicho serve` in each worker): a thread of its own calls `checkpoint` every CHECKPOINT_SECONDS
+— past WAL_LIMIT the TRUNCATE above, else a PASSIVE checkpoint on the keeper when anything was
+committed since the last one (PASSIVE waits for no one: writers and readers never wait for it)
+— and its connections leave SQLite's automatic checkpoint to it: they open with
+`wal_autocheckpoint` at BACKSTOP_PAGES instead of 1,000 pages. SQLite ran that checkpoint inside
+the commit that took the WAL past 1,000 pages, every 35 or so PATCHes of a big ledger (9-49 ms
+of a 3 ms request). The backstop is WAL_LIMIT's worth of pages: should the thread fall behind
+(a WAL past the limit that the TRUNCATE cannot empty yet), every commit checkpoints again as
+SQLite's default does. A process without that thread (a `daicho` command) keeps SQLite's
+automatic checkpoint at 1,000 pages, and its exit checkpoints too (`release`).
 
 Keyed by process id and file identity: a child after fork() opens its own (a connection must not
 cross fork(); the parent's keeper is kept referenced and never closed there), and a database file
@@ -53,6 +55,7 @@ import threading
 WAL_LIMIT = 64 * 1024 * 1024  # bytes of WAL before a truncating checkpoint
 CHECKPOINT_WAIT_MS = 5000
 CHECKPOINT_SECONDS = 0.2  # how often a server process's checkpoint thread looks at the WAL
+BACKSTOP_PAGES = WAL_LIMIT // 4096  # wal_autocheckpoint in a server process (4 KiB pages)
 
 log = logging.getLogger("daicho.db")
 _lock = threading.Lock()
@@ -127,8 +130,8 @@ def checkpoint(path: str) -> bool | None:
 
 def checkpoint_in_background(path: str, every: float = CHECKPOINT_SECONDS) -> threading.Event:
     """Checkpoint the WAL of `path` on a thread of this process every `every` seconds instead of
-    in the commits of its connections (which open with `wal_autocheckpoint=0` from now on);
-    set the event returned to stop. For a long-running server process: a process that may
+    in the commits of its connections (which open with `wal_autocheckpoint=BACKSTOP_PAGES` from
+    now on); set the event returned to stop. For a long-running server process: a process that may
     stop while its writes are in the WAL and no thread runs keeps SQLite's own checkpoints."""
     _background.add(os.getpid())
     stop = threading.Event()
@@ -147,9 +150,10 @@ def checkpoint_in_background(path: str, every: float = CHECKPOINT_SECONDS) -> th
     return stop
 
 
-def checkpoints_in_background() -> bool:
-    """Whether this process's own thread checkpoints (then its connections do not)."""
-    return os.getpid() in _background
+def autocheckpoint_pages() -> int | None:
+    """The `wal_autocheckpoint` for a new connection of this process: BACKSTOP_PAGES when its
+    own thread checkpoints, else None (SQLite's default)."""
+    return BACKSTOP_PAGES if os.getpid() in _background else None
 
 
 def held() -> int:
