@@ -27,6 +27,13 @@ def main() -> None:
           f"commit p50 {statistics.median(x['commit_ms'] for x in patches):.2f} ms; "
           f"commits with a checkpoint inside: {sum(1 for x in patches if x['backfilled'])}; "
           f"frames p50 {statistics.median(x['frames'] for x in patches)}")
+    if "cpu_ms" in patches[0]:
+        cpu = [x["cpu_ms"] for x in patches]
+        process = patches[-1]["process_cpu_s"] - patches[0]["process_cpu_s"]
+        print(f"request thread CPU p50 {statistics.median(cpu):.2f} "
+              f"p95 {statistics.quantiles(cpu, n=20)[-1]:.2f} ms; the worker's CPU from the first "
+              f"PATCH to the last, all threads: {process * 1000 / (len(patches) - 1):.2f} ms "
+              f"per PATCH")
     for x in patches:
         if x["ms"] > args.slow:
             rest = x["ms"] - x["commit_ms"] - x["begin_ms"]

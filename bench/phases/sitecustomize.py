@@ -10,7 +10,8 @@ request a worker answers appends one JSON line to it —
      "frames": WAL frames the commit wrote, "wal_reset": the WAL started again from frame 0,
      "backfilled": frames a checkpoint inside the commit had copied into the database (its
      nBackfill after the commit, when the commit changed it),
-     "job": a background job was running meanwhile}
+     "job": a background job was running meanwhile, "cpu_ms": the request thread's CPU time,
+     "process_cpu_s": the worker's CPU time so far, all its threads (checkpoints included)}
 
 The frames come from the WAL index (the `-shm` file's header: mxFrame at byte 16, nBackfill at
 byte 96), read before and after each COMMIT; nothing in daicho is changed. Works on the code of
@@ -87,7 +88,7 @@ def _install() -> None:
         _local.acc = acc = {"begin_ms": 0.0, "commit_ms": 0.0, "frames": 0, "wal_reset": False,
                             "backfilled": 0, "wal_at": 0}
         jobs_before = _jobs_running[0]
-        t, t0 = time.time(), time.perf_counter()
+        t, t0, c0 = time.time(), time.perf_counter(), time.thread_time()
         try:
             return handler(self, environ, start_response)
         finally:
@@ -95,6 +96,8 @@ def _install() -> None:
             line = {"t": round(t, 4), "method": environ.get("REQUEST_METHOD"),
                     "path": environ.get("PATH_INFO"),
                     "ms": round((time.perf_counter() - t0) * 1000, 2),
+                    "cpu_ms": round((time.thread_time() - c0) * 1000, 2),
+                    "process_cpu_s": round(time.process_time(), 4),
                     **{k: round(v, 2) if isinstance(v, float) else v for k, v in acc.items()},
                     "job": bool(jobs_before or _jobs_running[0])}
             with _write, open(str(_OUT), "a") as f:

@@ -54,7 +54,11 @@ import threading
 
 WAL_LIMIT = 64 * 1024 * 1024  # bytes of WAL before a truncating checkpoint
 CHECKPOINT_WAIT_MS = 5000
-CHECKPOINT_SECONDS = 0.2  # how often a server process's checkpoint thread looks at the WAL
+# How often a server process's checkpoint thread looks at the WAL: once a second, as the job
+# thread looked for a WAL past its limit before. Every 0.2 s made PATCHes slower than main's
+# under tests/test_soak.py's bulk load (p95 184-490 ms against 135-354, at load 9-15); once a
+# second made them faster (38-40 against 214-322 ms). Why 0.2 s cost was not found.
+CHECKPOINT_SECONDS = 1.0
 BACKSTOP_PAGES = WAL_LIMIT // 4096  # wal_autocheckpoint in a server process (4 KiB pages)
 
 log = logging.getLogger("daicho.db")
@@ -108,6 +112,8 @@ def checkpoint(path: str) -> bool | None:
     the last one. True when the WAL was copied into the database entirely, False when a
     reader or writer kept part of it, None when there was nothing to do."""
     emptied = keep_wal_small(path)
+    if emptied is False:
+        log.info("the WAL is large but readers kept the checkpoint busy; trying again")
     if emptied is not None:
         return emptied
     try:
@@ -131,8 +137,8 @@ def checkpoint(path: str) -> bool | None:
 def checkpoint_in_background(path: str, every: float = CHECKPOINT_SECONDS) -> threading.Event:
     """Checkpoint the WAL of `path` on a thread of this process every `every` seconds instead of
     in the commits of its connections (which open with `wal_autocheckpoint=BACKSTOP_PAGES` from
-    now on); set the event returned to stop. For a long-running server process: a process that may
-    stop while its writes are in the WAL and no thread runs keeps SQLite's own checkpoints."""
+    now on); set the event returned to stop. For a long-running server process only: a
+    command keeps SQLite's own checkpoints and the one at its exit."""
     _background.add(os.getpid())
     stop = threading.Event()
 
@@ -140,8 +146,7 @@ def checkpoint_in_background(path: str, every: float = CHECKPOINT_SECONDS) -> th
         while not stop.wait(every):
             try:
                 hold(path)
-                if checkpoint(path) is False:
-                    log.debug("readers or writers kept part of the WAL; trying again")
+                checkpoint(path)
             except sqlite3.Error:  # the database may be briefly unavailable; try again
                 log.exception("checkpointing the WAL")
                 stop.wait(5)
