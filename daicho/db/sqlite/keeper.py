@@ -55,9 +55,9 @@ import threading
 WAL_LIMIT = 64 * 1024 * 1024  # bytes of WAL before a truncating checkpoint
 CHECKPOINT_WAIT_MS = 5000
 # How often a server process's checkpoint thread looks at the WAL: once a second, as the job
-# thread looked for a WAL past its limit before. Every 0.2 s made PATCHes slower than main's
-# under tests/test_soak.py's bulk load (p95 184-490 ms against 135-354, at load 9-15); once a
-# second made them faster (38-40 against 214-322 ms). Why 0.2 s cost was not found.
+# thread looked for a WAL past its limit before. Every 0.2 s, PATCHes under tests/test_soak.py's
+# bulk load had a p95 of 184-490 ms (main's 135-1,264, at load 9-17); once a second 38-40 ms
+# (main's 214-322). Why 0.2 s cost more was not found (docs/performance.md).
 CHECKPOINT_SECONDS = 1.0
 BACKSTOP_PAGES = WAL_LIMIT // 4096  # wal_autocheckpoint in a server process (4 KiB pages)
 
