@@ -31,7 +31,6 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from daicho.db.sqlite import keeper
 from daicho.error_codes import Code
 from daicho.errors import DaichoError
 from daicho.models import Job, JobWorker
@@ -241,7 +240,6 @@ def _loop(stop: threading.Event) -> None:
             if time.monotonic() - recovered_at > RECOVER_SECONDS:
                 recover_orphans()
                 recovered_at = time.monotonic()
-            _keep_wal_small()
             _run_periodic(periodic)
             if run_pending() == 0:
                 stop.wait(POLL_SECONDS)
@@ -250,13 +248,6 @@ def _loop(stop: threading.Event) -> None:
             stop.wait(5)
         finally:
             close_old_connections()
-
-
-def _keep_wal_small() -> None:
-    """SQLite: empty a WAL grown past its limit (daicho.db.sqlite.keeper explains why here)."""
-    if connection.vendor == "sqlite":
-        if keeper.keep_wal_small(str(connection.settings_dict["NAME"])) is False:
-            log.info("the WAL is large but readers kept the checkpoint busy; trying again")
 
 
 def start_worker() -> threading.Event:

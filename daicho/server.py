@@ -32,7 +32,19 @@ def _start_jobs(worker: Any) -> None:
     # every few hundred requests — 50 ms of CPU inside whichever request triggers one.
     gc.collect()
     gc.freeze()
+    _checkpoint_in_background()
     jobs.start_worker()
+
+
+def _checkpoint_in_background() -> None:
+    """SQLite: this worker's WAL checkpoints run on a thread of their own, not inside the
+    commits of its requests (daicho.db.sqlite.keeper says why)."""
+    from django.db import connection
+
+    from daicho.db.sqlite import keeper
+
+    if connection.vendor == "sqlite":
+        keeper.checkpoint_in_background(str(connection.settings_dict["NAME"]))
 
 
 def _proxy_protocol() -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """Django's SQLite backend with three additions for a server of several processes and threads:
-every connection opens after the process's lock keeper (`keeper.hold`, why: see there); a
+every connection opens after the process's lock keeper (`keeper.hold`, why: see there), and
+in a server process, whose own thread checkpoints, with SQLite's automatic checkpoint only as a
+backstop (`keeper.autocheckpoint_pages`); a
 connection that cannot be opened because the database is busy is tried again a few times before
 the request gives up (then the API answers 503, see daicho.db.transient); and the threads of a
 process take turns for the write lock in a queue of their own (`writers`, why: see there)."""
@@ -26,7 +28,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
             try:
                 if not self.is_in_memory_db():
                     keeper.hold(str(self.settings_dict["NAME"]))
-                return super().get_new_connection(conn_params)
+                conn = super().get_new_connection(conn_params)
+                pages = keeper.autocheckpoint_pages()
+                if pages is not None:  # a thread of the process checkpoints, not the commits
+                    conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+                return conn
             except sqlite3.Error as exc:
                 if attempt == OPEN_ATTEMPTS or not transient.is_transient(exc):
                     raise
