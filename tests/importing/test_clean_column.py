@@ -97,3 +97,16 @@ def test_column_forms_are_params_and_search_texts(values: list[Any]) -> None:
         ftype = field_type(type_key)
         assert ftype.column_forms(field, column, ctx) == (
             ftype.to_params(column), ftype.search_texts(field, column, ctx))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=8))
+def test_text_search_texts_are_search_text_value_by_value(values: list[Any]) -> None:
+    """The text types' search_texts (an import's column at once) is search_text of each
+    value, "" for an empty one."""
+    ctx = ValueContext()
+    for type_key in ("text", "textarea", "email", "url", "autonumber"):
+        field = Field(code="f", name="f", type=type_key, column="c", options={})
+        ftype = field_type(type_key)
+        assert ftype.search_texts(field, values, ctx) == [
+            "" if v is None else ftype.search_text(field, v, ctx) for v in values]
