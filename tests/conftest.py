@@ -361,17 +361,19 @@ def json_call(base: str, token: str, method: str, path: str, body: Any = None,
 
 
 @contextmanager
-def running_server(env: dict[str, str], *, workers: int = 1,
-                   threads: int = 8) -> Iterator[str]:
-    """`daicho serve` on a free loopback port until the block ends; yields its base URL."""
+def running_server(env: dict[str, str], *, workers: int = 1, threads: int = 8,
+                   log: Path | None = None) -> Iterator[str]:
+    """`daicho serve` on a free loopback port until the block ends; yields its base URL.
+    With `log`, the server's access and error log (stdout and stderr) go to that file."""
     import time
     import urllib.request
 
     port = free_port()
     exe = Path(sys.executable).parent / "daicho"
+    out: Any = log.open("ab") if log is not None else subprocess.DEVNULL
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers),
-                             "--threads", str(threads)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                             "--threads", str(threads)], env=env, stdout=out,
+                            stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -387,3 +389,5 @@ def running_server(env: dict[str, str], *, workers: int = 1,
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        if log is not None:
+            out.close()

@@ -3,7 +3,9 @@
 In-process tests use Django's test client (fast, one database per test). Browser tests drive
 Debian's Chromium with Playwright against a real `daicho serve` started once per session, on a
 database of its own (SQLite in a temporary data dir, or a fresh PostgreSQL database when the suite
-runs under scripts/with-postgres.sh). Screenshots go to test-artifacts/screenshots/.
+runs under scripts/with-postgres.sh). Screenshots go to test-artifacts/screenshots/. When a browser
+test fails, what it saw goes to test-artifacts/failures/<test>/: each of its pages' screenshot and
+HTML, and the server's log while it ran.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tests.conftest import ROOT, _fresh_database_url, json_call, run_daicho, run
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+FAILURES = ROOT / "test-artifacts" / "failures"
 ADMIN_PASSWORD = "admin-Pa55word-for-tests"
 BOB_PASSWORD = "bob-Pa55word-for-tests"
 # Refusals the tests provoke on purpose (invalid input, a record rule, conflicts) are logged by
@@ -35,6 +38,17 @@ class Server:
     base: str
     token: str
     env: dict[str, str]
+    log: Path | None = None  # the server's access and error log
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size if self.log is not None and self.log.exists() else 0
+
+    def log_since(self, offset: int) -> bytes:
+        if self.log is None or not self.log.exists():
+            return b""
+        with self.log.open("rb") as f:
+            f.seek(offset)
+            return f.read()
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return json_call(self.base, self.token, method, path, body, timeout=30)
@@ -80,8 +94,40 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                          stdin=BOB_PASSWORD + "\n")
     assert created.code == 0, created.err
     token = run_daicho(env, "token", "create", "admin").out.strip()
-    with running_server(env, workers=1, threads=8) as base:
-        yield Server(base, token, env)
+    log = Path(env["DAICHO_DATA_DIR"]) / "server.log"
+    with running_server(env, workers=1, threads=8, log=log) as base:
+        yield Server(base, token, env, log)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keeps each phase's report on the test (item.report_setup, report_call) for the fixtures'
+    teardown to see whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def _failed(item: pytest.Item) -> bool:
+    return any(getattr(getattr(item, f"report_{when}", None), "failed", False)
+               for when in ("setup", "call"))
+
+
+def save_failure(item: pytest.Item, pages: list[tuple[str, Any]], server_log: bytes) -> Path:
+    """What a failed browser test saw, under test-artifacts/failures/<test>/: per page its
+    screenshot and HTML (with the URL it was at), and the server's log while the test ran."""
+    where = FAILURES / re.sub(r"[^\w.-]+", "_", item.nodeid)[-150:]
+    where.mkdir(parents=True, exist_ok=True)
+    for i, (login, page) in enumerate(pages):
+        stem = where / f"page{i + 1}-{login}"
+        try:
+            page.screenshot(path=f"{stem}.png", full_page=True)
+            stem.with_suffix(".html").write_text(f"<!-- {page.url} -->\n{page.content()}",
+                                                 encoding="utf-8")
+        except Exception as exc:  # a closed or crashed page: say so, keep the rest
+            stem.with_suffix(".txt").write_text(f"not saved: {exc!r}\n", encoding="utf-8")
+    (where / "server.log").write_bytes(server_log)
+    return where
 
 
 @dataclass
@@ -133,10 +179,14 @@ def browser(chromium: Chromium) -> Iterator[Any]:
 
 
 @pytest.fixture
-def open_page(browser: Any, server: Server) -> Iterator[Callable[..., Any]]:
-    """open_page(login) → a signed-in page in a fresh browser context (its own cookies)."""
+def open_page(browser: Any, server: Server,
+              request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """open_page(login) → a signed-in page in a fresh browser context (its own cookies).
+    When the test fails, its pages and the server's log are saved (save_failure)."""
     contexts: list[Any] = []
+    pages: list[tuple[str, Any]] = []
     problems = Problems()
+    log_start = server.log_size()
 
     def make(login: str = "admin", *, language: str = "en", viewport: dict[str, int] | None = None,
              scale: float = 1) -> Any:
@@ -156,9 +206,12 @@ def open_page(browser: Any, server: Server) -> Iterator[Callable[..., Any]]:
         page.fill("#id_password", ADMIN_PASSWORD if login == "admin" else BOB_PASSWORD)
         page.click("#sign-in")
         page.wait_for_url(server.base + "/")
+        pages.append((login, page))
         return page
 
     yield make
+    if _failed(request.node):
+        save_failure(request.node, pages, server.log_since(log_start))
     for ctx in contexts:
         ctx.close()
     assert not problems.items, problems.items
