@@ -40,12 +40,14 @@ test: $(STAMP) system-deps lint test-sqlite test-postgres
 # Two workers, xdist's default scheduling. `--dist worksteal` was tried on 7 Dec and showed no
 # gain: a fresh clone's make test took 1,191 s with it and 1,152 s without (one run each).
 XDIST := -n 2
+# The slowest tests of each run are printed at its end, so a CI log says where the time went.
+DURATIONS := --durations=25
 
 test-sqlite: $(STAMP)
-	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) $(BIN)/pytest $(XDIST)
+	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) $(BIN)/pytest $(XDIST) $(DURATIONS)
 
 test-postgres: $(STAMP)
-	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) scripts/with-postgres.sh $(BIN)/pytest $(XDIST)
+	DAICHO_TESTING=1 DAICHO_DATA_DIR=$$(mktemp -d) scripts/with-postgres.sh $(BIN)/pytest $(XDIST) $(DURATIONS)
 
 bench: $(STAMP) system-deps
 	@$(BIN)/python -m compileall -q daicho
