@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from django.db import connection
 
 from daicho.db.dialect import is_sqlite, q
@@ -60,8 +61,8 @@ def update_columns(table: str, columns: Sequence[tuple[str, str]], rows: Sequenc
     values = list(zip(*rows, strict=True))
     if any(len({type(v) for v in column if v is not None}) > 1 for column in values):
         return False
-    arrays = ["%s::bigint[]", *(
-        f"%s::{'text' if sql_type.endswith('[]') else sql_type}[]" for _n, sql_type in columns)]
+    arrays = ["%b::bigint[]", *(
+        f"%b::{'text' if sql_type.endswith('[]') else sql_type}[]" for _n, sql_type in columns)]
     names = ["id", *(f"c{k}" for k in range(len(columns)))]
     assignments = []
     for k, (name, sql_type) in enumerate(columns):
@@ -69,7 +70,12 @@ def update_columns(table: str, columns: Sequence[tuple[str, str]], rows: Sequenc
         if name in keep_if_null:
             value = f"coalesce({value}, t.{q(name)})"
         assignments.append(f"{q(name)} = {value}")
-    with connection.cursor() as cur:
+    connection.ensure_connection()
+    # A cursor that binds on the server, in binary, on the connection (and transaction) of
+    # Django's, whose cursors bind on the client: there every array became an SQL literal,
+    # each element quoted and escaped in Python — for a chunk of 5,000 search keys and gram
+    # arrays, most of the job's CPU (docs/performance.md).
+    with psycopg.Cursor(connection.connection) as cur:
         cur.execute(f"UPDATE {q(table)} AS t SET {', '.join(assignments)} "
                     f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
                     "WHERE t.id = v.id", [list(column) for column in values])

@@ -107,25 +107,29 @@ _UNSURE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u180e\u2000-\u200b\u2028\u2029\u2
                      "\u205f\u3000\ufeff]")
 
 
-def pg_grams(key: str) -> list[str] | None:
+def pg_grams(key: str) -> set[str] | None:
     """The distinct 1- and 2-character grams of `key` within its words, as daicho_grams gives
-    them (in code point order), or None where only daicho_grams can say (_UNSURE)."""
+    them, or None where only daicho_grams can say (_UNSURE)."""
     if _UNSURE.search(key):
         return None
     words = key.split()
     found: set[str] = set("".join(words))
     for word in words:
         found.update(map(_pair, word, word[1:]))
-    return sorted(found)
+    return found
 
 
 def grams_literal(key: str) -> str | None:
-    """pg_grams(key) as a PostgreSQL text[] literal ('{"a","ab"}'), or None."""
+    """pg_grams(key) as a PostgreSQL text[] literal ('{"a","ab"}'), or None. The order is the
+    set's (the array is only ever asked whether it holds a gram: @>)."""
     found = pg_grams(key)
     if found is None:
         return None
-    return "{" + ",".join('"' + g.replace("\\", "\\\\").replace('"', '\\"') + '"'
-                          for g in found) + "}"
+    if not found:
+        return "{}"
+    if '"' in key or "\\" in key:
+        found = {g.replace("\\", "\\\\").replace('"', '\\"') for g in found}
+    return '{"' + '","'.join(found) + '"}'
 
 
 def index_ready(ledger: Ledger) -> bool:
