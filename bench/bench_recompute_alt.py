@@ -9,8 +9,9 @@ with each code, and times the `formula_recompute` job it queues.
 
 --old / --new: directories holding a `daicho` package (git archive … daicho | tar -x -C DIR);
 each run is a process of its own with that directory first on its path. Printed per run:
-wall s, the process's CPU s, the database server process's CPU s (PostgreSQL, /proc), the
-load average before and after."""
+wall s, the process's CPU s, the CPU s of its database connection's server process and of the
+whole PostgreSQL server (WAL writer, checkpointer, autovacuum too: /proc; the server must serve
+this bench alone), the load average before and after."""
 
 from __future__ import annotations
 
@@ -24,6 +25,36 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EXPRESSIONS = ("ROUND(amount * 1.1)", "ROUND(amount * 1.08)")
+
+
+def _server_cpu() -> float | None:
+    """PostgreSQL: the CPU seconds of the whole server (its postmaster, every process it runs
+    now — the backends, the WAL writer, the checkpointer, autovacuum — and those that ended),
+    read from /proc; None on SQLite. The server must run on this machine and serve this bench
+    alone."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = int(cur.fetchone()[0])
+
+    def stat(p: int) -> list[str]:
+        return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+
+    postmaster = int(stat(pid)[1])
+    fields = stat(postmaster)
+    ticks = sum(int(fields[k]) for k in (11, 12, 13, 14))  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found = stat(int(entry.name))
+            except OSError:
+                continue
+            if int(found[1]) == postmaster:
+                ticks += int(found[11]) + int(found[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def child(args: argparse.Namespace) -> None:
@@ -55,15 +86,17 @@ def child(args: argparse.Namespace) -> None:
         expression = EXPRESSIONS[1 - EXPRESSIONS.index(found.options["expression"])]
         update_field(user=admin, schema=schema, code="tax", patch={
             "options": {"expression": expression, "result": "number"}})
-    load, backend = load_average(), _backend_cpu()
+    load, backend, server = load_average(), _backend_cpu(), _server_cpu()
     started, cpu = time.perf_counter(), time.process_time()
     ran = jobs.run_pending()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    after = _backend_cpu()
+    after, server_after = _backend_cpu(), _server_cpu()
     print(json.dumps({"code": os.environ.get("PYTHONPATH", ""), "expression": expression,
                       "jobs": ran, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
                       "database_cpu_s": None if backend is None or after is None
                       else round(after[1] - backend[1], 1),
+                      "server_cpu_s": None if server is None or server_after is None
+                      else round(server_after - server, 1),
                       "load": [load, load_average()]}), flush=True)
 
 
