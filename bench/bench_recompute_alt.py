@@ -60,7 +60,7 @@ def _server_cpu() -> float | None:
 def child(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(HERE))
     import bench_filter_values as loader
-    from bench_formula import _backend_cpu, load_average
+    from bench_formula import BREAKDOWN, _backend_cpu, _time_steps, load_average
 
     loader.setup(args)
     from django.contrib.auth import get_user_model
@@ -86,6 +86,12 @@ def child(args: argparse.Namespace) -> None:
         expression = EXPRESSIONS[1 - EXPRESSIONS.index(found.options["expression"])]
         update_field(user=admin, schema=schema, code="tax", patch={
             "options": {"expression": expression, "result": "number"}})
+    if args.breakdown:
+        _time_steps()
+    if args.keep_search_indexes:  # a variant: the GIN indexes kept up to date row by row
+        from daicho.db import schema as ddl
+
+        ddl.suspend_search_indexes = lambda ledger: None
     load, backend, server = load_average(), _backend_cpu(), _server_cpu()
     started, cpu = time.perf_counter(), time.process_time()
     ran = jobs.run_pending()
@@ -97,7 +103,10 @@ def child(args: argparse.Namespace) -> None:
                       else round(after[1] - backend[1], 1),
                       "server_cpu_s": None if server is None or server_after is None
                       else round(server_after - server, 1),
-                      "load": [load, load_average()]}), flush=True)
+                      "load": [load, load_average()],
+                      **({"steps_wall_cpu_s": {k: [round(w, 1), round(c, 1)]
+                                               for k, (w, c) in BREAKDOWN.items()}}
+                         if args.breakdown else {})}, ensure_ascii=False), flush=True)
 
 
 def main() -> None:
@@ -109,11 +118,17 @@ def main() -> None:
     parser.add_argument("--old", default="/tmp/code-f146ec6-pgadd")
     parser.add_argument("--new", default=str(HERE.parent))
     parser.add_argument("--only", choices=("old", "new"))
+    parser.add_argument("--breakdown", action="store_true",
+                        help="sum each step's wall and CPU s (bench_formula.py --breakdown)")
+    parser.add_argument("--keep-search-indexes", action="store_true",
+                        help="new code, but the GIN search indexes are not dropped")
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
         return child(args)
     base = [sys.executable, __file__, "--child", "--records", str(args.records),
+            *(["--breakdown"] if args.breakdown else []),
+            *(["--keep-search-indexes"] if args.keep_search_indexes else []),
             "--data-dir", args.data_dir, *(["--database-url", args.database_url]
                                             if args.database_url else [])]
     codes = [c for c in ("new", "old") if args.only in (None, c)]

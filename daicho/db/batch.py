@@ -5,6 +5,7 @@ thousand records was most of the request."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -51,16 +52,20 @@ def update_columns(table: str, columns: Sequence[tuple[str, str]], rows: Sequenc
     parses and plans one statement of a few parameters instead of one of four values per row
     per 500 rows. A column of `keep_if_null` keeps the row's value where the given one is NULL.
 
-    Each column's values must be of one Python type (psycopg types an array by its values);
-    False when they are not, or on SQLite: then nothing was written (the caller uses
-    update_rows)."""
+    Each column's values must be of one Python type (psycopg types an array by its values; a
+    column of int and Decimal goes as Decimal); False when they are not, or on SQLite: then
+    nothing was written (the caller uses update_rows)."""
     if is_sqlite():
         return False
     if not rows:
         return True
-    values = list(zip(*rows, strict=True))
-    if any(len({type(v) for v in column if v is not None}) > 1 for column in values):
-        return False
+    values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for k, column in enumerate(values):
+        kinds = {type(v) for v in column if v is not None}
+        if kinds == {int, Decimal}:  # a number formula's whole and other values
+            values[k] = [v if v is None else Decimal(v) for v in column]
+        elif len(kinds) > 1:
+            return False
     arrays = ["%b::bigint[]", *(
         f"%b::{'text' if sql_type.endswith('[]') else sql_type}[]" for _n, sql_type in columns)]
     names = ["id", *(f"c{k}" for k in range(len(columns)))]
