@@ -62,7 +62,14 @@ def child(args: argparse.Namespace) -> None:
     import bench_filter_values as loader
     from bench_formula import BREAKDOWN, _backend_cpu, _time_steps, load_average
 
+    # Those modules put this tree first on the path: the code under test goes before it.
+    code = os.environ.get("PYTHONPATH", "")
+    if code:
+        sys.path.insert(0, code)
     loader.setup(args)
+    import daicho
+
+    assert not code or Path(daicho.__file__).is_relative_to(Path(code).resolve()), daicho.__file__
     from django.contrib.auth import get_user_model
 
     from daicho import jobs
