@@ -221,24 +221,34 @@ SEARCH_INDEX_MEMORY = "256MB"  # maintenance_work_mem while the GIN indexes are 
 
 def build_search_indexes(ledger: Ledger) -> bool:
     """PostgreSQL: create the GIN indexes of the search columns that are missing
-    (suspend_search_indexes), in the caller's transaction, with SEARCH_INDEX_MEMORY for the
-    build. Whether any was built; SQLite: False."""
+    (suspend_search_indexes), with SEARCH_INDEX_MEMORY for the build. Outside a transaction
+    (the recompute job, after its chunks) CONCURRENTLY, so writers do not wait for the build
+    (an invalid index left by a build that failed is dropped first); inside one (tests, a
+    caller's transaction) a plain CREATE INDEX. Whether any was built; SQLite: False."""
     if dialect.is_sqlite():
         return False
     table = str(ledger.table_name)
-    missing = [n for n in search_index_names(ledger) if n not in table_indexes(table)]
-    if not missing:
-        return False
     trgm, grams = search_index_names(ledger)
     with connection.cursor() as cur:
-        cur.execute(f"SET LOCAL maintenance_work_mem = '{SEARCH_INDEX_MEMORY}'")
-        if trgm in missing:
-            cur.execute(f"CREATE INDEX IF NOT EXISTS {q(trgm)} ON {q(table)}"
-                        " USING gin (search_key gin_trgm_ops)")
-        if grams in missing and has_search_grams(ledger):
-            cur.execute(f"CREATE INDEX IF NOT EXISTS {q(grams)} ON {q(table)}"
-                        " USING gin (search_grams)")
-        cur.execute("RESET maintenance_work_mem")
+        cur.execute("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                    " WHERE i.indrelid = to_regclass(%s) AND i.indisvalid", [q(table)])
+        valid = {str(row[0]) for row in cur.fetchall()}
+    wanted = {trgm: "search_key gin_trgm_ops"}
+    if has_search_grams(ledger):
+        wanted[grams] = "search_grams"
+    missing = [name for name in wanted if name not in valid]
+    if not missing:
+        return False
+    concurrently = "" if connection.in_atomic_block else " CONCURRENTLY"
+    with connection.cursor() as cur:
+        cur.execute(f"SET maintenance_work_mem = '{SEARCH_INDEX_MEMORY}'")
+        try:
+            for name in missing:
+                cur.execute(f"DROP INDEX{concurrently} IF EXISTS {q(name)}")
+                cur.execute(f"CREATE INDEX{concurrently} {q(name)} ON {q(table)}"
+                            f" USING gin ({wanted[name]})")
+        finally:
+            cur.execute("RESET maintenance_work_mem")
     return True
 
 

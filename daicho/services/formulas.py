@@ -32,7 +32,7 @@ from daicho.errors import InvalidInput
 from daicho.fields import field_type
 from daicho.fields.base import FieldType
 from daicho.fields.context import ValueContext
-from daicho.models import Field, Job
+from daicho.models import Field, Job, Ledger
 from daicho.selectors import records as sel
 from daicho.selectors.formula_plan import Step, plan, schema_plan
 from daicho.selectors.ledgers import LedgerSchema, load_schema
@@ -308,7 +308,20 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
     a chunk of records per transaction. Returns the number of records rewritten.
 
     `fields` (recompute_later): only the formulas `affected` by those fields are computed and
-    written, reading only their inputs; the others' stored values are their inputs."""
+    written, reading only their inputs; the others' stored values are their inputs.
+
+    PostgreSQL: the GIN search indexes a big recompute dropped (or an earlier try that
+    stopped midway) are built at the end, after the chunks' transactions — concurrently, so
+    writers do not wait for the build (daicho.db.schema.build_search_indexes)."""
+    changed = _recompute(ledger_id, progress, fields=fields)
+    ledger = Ledger.objects.filter(id=ledger_id).exclude(table_name=None).first()
+    if ledger is not None:
+        ddl.build_search_indexes(ledger)
+    return changed
+
+
+def _recompute(ledger_id: int, progress: Callable[[int, int], None] | None, *,
+               fields: Collection[str] | None) -> int:
     last, changed, done = 0, 0, 0
     total = None
     memo = Memo()
@@ -320,8 +333,7 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
             steps = affected(schema_plan(schema), fields)
             if not steps:  # nothing to compute (a lookup no formula uses)
                 search.build_index(schema.ledger)  # as at the end, should an earlier try
-                ddl.build_search_indexes(schema.ledger)  # have dropped them
-                return changed
+                return changed                     # have dropped it
             if total is None:
                 with connection.cursor() as cur:
                     cur.execute(f"SELECT COUNT(*) FROM {q(schema.table)}")
@@ -330,7 +342,6 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
             chunk = _Chunk.read(schema, steps, last)
             if not chunk.ids:
                 search.build_index(schema.ledger)  # after suspend_index; else nothing to do
-                ddl.build_search_indexes(schema.ledger)  # after suspend_search_indexes
                 for step in steps if big else ():  # after _suspend_columns: built once
                     ddl.sync_indexes(schema.ledger, step.field)
                 return changed
