@@ -123,11 +123,13 @@ BREAKDOWN: dict[str, list[float]] = {}  # step → [wall s, CPU s], --breakdown
 
 def _time_steps() -> None:
     """--breakdown: wrap the recompute's steps to sum their wall and CPU time per job."""
-    from daicho.db import batch, search
+    from daicho.db import batch, schema, search
     from daicho.services import formulas
 
     def timed(owner: Any, name: str, label: str) -> None:
-        inner = getattr(owner, name)
+        inner = getattr(owner, name, None)
+        if inner is None:  # an older code (PYTHONPATH) without the step
+            return
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             started, cpu = time.perf_counter(), time.process_time()
@@ -143,6 +145,9 @@ def _time_steps() -> None:
     timed(formulas, "compute_columns", "compute the formulas")
     timed(formulas._Chunk, "_keys", "search keys")
     timed(batch, "update_rows", "UPDATE by id")
+    timed(batch, "update_columns", "UPDATE … FROM unnest, grams given (PostgreSQL)")
+    timed(schema, "build_search_indexes", "GIN search indexes: rebuilt at the end (PostgreSQL)")
+    timed(schema, "sync_indexes", "formula column indexes: rebuilt at the end")
     timed(search, "index_records", "gram index: keys changed one by one")
     timed(search, "build_index", "gram index: rebuilt at the end")
 

@@ -5,8 +5,10 @@ thousand records was most of the request."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
+import psycopg
 from django.db import connection
 
 from daicho.db.dialect import is_sqlite, q
@@ -41,3 +43,45 @@ def update_rows(table: str, sets: Sequence[str], shared: Sequence[Any],
                 f"FROM (VALUES {', '.join([one] * len(chunk))}) AS v({', '.join(names)}) "
                 "WHERE t.id = v.id::bigint",
                 [*shared, *(value for row in chunk for value in row)])
+
+
+def update_columns(table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]],
+                   *, keep_if_null: Sequence[str] = ()) -> bool:
+    """PostgreSQL: update_rows without `sets`, in one statement for all `rows`: each column
+    goes as one array (UPDATE … FROM unnest(%s::bigint[], %s::numeric[], …)), so the server
+    parses and plans one statement of a few parameters instead of one of four values per row
+    per 500 rows. A column of `keep_if_null` keeps the row's value where the given one is NULL.
+
+    Each column's values must be of one Python type (psycopg types an array by its values; a
+    column of int and Decimal goes as Decimal); False when they are not, or on SQLite: then
+    nothing was written (the caller uses update_rows)."""
+    if is_sqlite():
+        return False
+    if not rows:
+        return True
+    values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for k, column in enumerate(values):
+        kinds = {type(v) for v in column if v is not None}
+        if kinds == {int, Decimal}:  # a number formula's whole and other values
+            values[k] = [v if v is None else Decimal(v) for v in column]
+        elif len(kinds) > 1:
+            return False
+    arrays = ["%b::bigint[]", *(
+        f"%b::{'text' if sql_type.endswith('[]') else sql_type}[]" for _n, sql_type in columns)]
+    names = ["id", *(f"c{k}" for k in range(len(columns)))]
+    assignments = []
+    for k, (name, sql_type) in enumerate(columns):
+        value = f"v.c{k}::{sql_type}"
+        if name in keep_if_null:
+            value = f"coalesce({value}, t.{q(name)})"
+        assignments.append(f"{q(name)} = {value}")
+    connection.ensure_connection()
+    # A cursor that binds on the server, in binary, on the connection (and transaction) of
+    # Django's, whose cursors bind on the client: there every array became an SQL literal,
+    # each element quoted and escaped in Python — for a chunk of 5,000 search keys and gram
+    # arrays, most of the job's CPU (docs/performance.md).
+    with psycopg.Cursor(connection.connection) as cur:
+        cur.execute(f"UPDATE {q(table)} AS t SET {', '.join(assignments)} "
+                    f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
+                    "WHERE t.id = v.id", [list(column) for column in values])
+    return True

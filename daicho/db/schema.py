@@ -108,7 +108,11 @@ $$
 # generated column again on every UPDATE of the row, whatever it sets, so the lookers' set-based
 # UPDATE (daicho.services.lookups.rewrite), which never changes a search key, ran daicho_grams
 # for each of 10,000 records (docs/performance.md, "Lookups that follow their master"). The
-# update trigger fires only when a statement sets search_key to another value.
+# update trigger fires only when a statement sets search_key to another value and leaves
+# search_grams as it was: a statement that writes the grams with the key (a formula's big
+# recompute computes them in Python, daicho.db.search.grams_literal) skips daicho_grams.
+GRAMS_UPDATE_WHEN = ("(OLD.search_key IS DISTINCT FROM NEW.search_key"
+                     " AND OLD.search_grams IS NOT DISTINCT FROM NEW.search_grams)")
 GRAMS_TRIGGER_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION daicho_set_grams() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -169,10 +173,17 @@ def add_search_grams(ledger: Ledger) -> bool:
             cur.execute(f"CREATE TRIGGER {q(name + '_grams_i')} BEFORE INSERT ON {table}"
                         " FOR EACH ROW EXECUTE FUNCTION daicho_set_grams()")
             changed = True
+        if name + "_grams_u" in triggers:  # made before GRAMS_UPDATE_WHEN: made again
+            cur.execute("SELECT pg_get_triggerdef(oid) FROM pg_trigger"
+                        " WHERE tgrelid = to_regclass(%s) AND tgname = %s",
+                        [table, name + "_grams_u"])
+            row = cur.fetchone()
+            if row is not None and "search_grams" not in str(row[0]):
+                cur.execute(f"DROP TRIGGER {q(name + '_grams_u')} ON {table}")
+                triggers.discard(name + "_grams_u")
         if name + "_grams_u" not in triggers:
             cur.execute(f"CREATE TRIGGER {q(name + '_grams_u')} BEFORE UPDATE OF search_key"
-                        f" ON {table} FOR EACH ROW"
-                        " WHEN (OLD.search_key IS DISTINCT FROM NEW.search_key)"
+                        f" ON {table} FOR EACH ROW WHEN {GRAMS_UPDATE_WHEN}"
                         " EXECUTE FUNCTION daicho_set_grams()")
             changed = True
         cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_grams')} ON {table}"
@@ -183,6 +194,62 @@ def add_search_grams(ledger: Ledger) -> bool:
         cur.execute(f"ALTER TABLE {table} ALTER COLUMN search_grams SET STATISTICS 1000")
     _tables_with_grams.add(name)
     return changed
+
+
+def search_index_names(ledger: Ledger) -> tuple[str, str]:
+    """PostgreSQL: the GIN indexes of a ledger's search columns (pg_trgm on search_key, the
+    gram array)."""
+    name = str(ledger.table_name)
+    return name + "_search", name + "_grams"
+
+
+def suspend_search_indexes(ledger: Ledger) -> None:
+    """PostgreSQL: drop the GIN indexes of the search columns before most of a big ledger's
+    keys are rewritten (a formula's big recompute): keeping them up to date entry by entry
+    costs far more than building them again (build_search_indexes). Meanwhile a search reads
+    the table (LIKE and @> need no index to be right). SQLite: nothing (its gram index is
+    daicho.db.search.suspend_index)."""
+    if dialect.is_sqlite():
+        return
+    with connection.cursor() as cur:
+        for index in search_index_names(ledger):
+            cur.execute(f"DROP INDEX IF EXISTS {q(index)}")
+
+
+SEARCH_INDEX_MEMORY = "256MB"  # maintenance_work_mem while the GIN indexes are built again
+
+
+def build_search_indexes(ledger: Ledger) -> bool:
+    """PostgreSQL: create the GIN indexes of the search columns that are missing
+    (suspend_search_indexes), with SEARCH_INDEX_MEMORY for the build. Outside a transaction
+    (the recompute job, after its chunks) CONCURRENTLY, so writers do not wait for the build
+    (an invalid index left by a build that failed is dropped first); inside one (tests, a
+    caller's transaction) a plain CREATE INDEX. Whether any was built; SQLite: False."""
+    if dialect.is_sqlite():
+        return False
+    table = str(ledger.table_name)
+    trgm, grams = search_index_names(ledger)
+    with connection.cursor() as cur:
+        cur.execute("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                    " WHERE i.indrelid = to_regclass(%s) AND i.indisvalid", [q(table)])
+        valid = {str(row[0]) for row in cur.fetchall()}
+    wanted = {trgm: "search_key gin_trgm_ops"}
+    if has_search_grams(ledger):
+        wanted[grams] = "search_grams"
+    missing = [name for name in wanted if name not in valid]
+    if not missing:
+        return False
+    concurrently = "" if connection.in_atomic_block else " CONCURRENTLY"
+    with connection.cursor() as cur:
+        cur.execute(f"SET maintenance_work_mem = '{SEARCH_INDEX_MEMORY}'")
+        try:
+            for name in missing:
+                cur.execute(f"DROP INDEX{concurrently} IF EXISTS {q(name)}")
+                cur.execute(f"CREATE INDEX{concurrently} {q(name)} ON {q(table)}"
+                            f" USING gin ({wanted[name]})")
+        finally:
+            cur.execute("RESET maintenance_work_mem")
+    return True
 
 
 def has_search_grams(ledger: Ledger) -> bool:

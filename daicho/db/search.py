@@ -97,6 +97,41 @@ def insert_grams(key: str) -> str:
     return out + " b" + pairs.tobytes().hex(" ", 8).replace(" ", " b")
 
 
+# PostgreSQL's gram array (daicho.db.schema.GRAMS_FUNCTION) computed in Python, for a statement
+# that writes it with the key instead of the trigger running daicho_grams row by row. The
+# function drops every gram holding a character of [[:space:]]; on the ASCII blanks (space,
+# \t \n \v \f \r) Python's str.split() agrees with it in every locale. A key holding a
+# character on which the two may disagree (another Unicode blank, the ASCII separators
+# \x1c-\x1f that Python splits at) is left to the function: grams_literal gives None.
+_UNSURE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u180e\u2000-\u200b\u2028\u2029\u202f"
+                     "\u205f\u3000\ufeff]")
+
+
+def pg_grams(key: str) -> set[str] | None:
+    """The distinct 1- and 2-character grams of `key` within its words, as daicho_grams gives
+    them, or None where only daicho_grams can say (_UNSURE)."""
+    if _UNSURE.search(key):
+        return None
+    words = key.split()
+    found: set[str] = set("".join(words))
+    for word in words:
+        found.update(map(_pair, word, word[1:]))
+    return found
+
+
+def grams_literal(key: str) -> str | None:
+    """pg_grams(key) as a PostgreSQL text[] literal ('{"a","ab"}'), or None. The order is the
+    set's (the array is only ever asked whether it holds a gram: @>)."""
+    found = pg_grams(key)
+    if found is None:
+        return None
+    if not found:
+        return "{}"
+    if '"' in key or "\\" in key:
+        found = {g.replace("\\", "\\\\").replace('"', '\\"') for g in found}
+    return '{"' + '","'.join(found) + '"}'
+
+
 def index_ready(ledger: Ledger) -> bool:
     """Whether the ledger's gram index exists. A ledger made by importing a file gets it from a
     background job after the import (suspend_index): until then it has none, writers leave it

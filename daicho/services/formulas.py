@@ -32,7 +32,7 @@ from daicho.errors import InvalidInput
 from daicho.fields import field_type
 from daicho.fields.base import FieldType
 from daicho.fields.context import ValueContext
-from daicho.models import Field, Job
+from daicho.models import Field, Job, Ledger
 from daicho.selectors import records as sel
 from daicho.selectors.formula_plan import Step, plan, schema_plan
 from daicho.selectors.ledgers import LedgerSchema, load_schema
@@ -308,7 +308,20 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
     a chunk of records per transaction. Returns the number of records rewritten.
 
     `fields` (recompute_later): only the formulas `affected` by those fields are computed and
-    written, reading only their inputs; the others' stored values are their inputs."""
+    written, reading only their inputs; the others' stored values are their inputs.
+
+    PostgreSQL: the GIN search indexes a big recompute dropped (or an earlier try that
+    stopped midway) are built at the end, after the chunks' transactions — concurrently, so
+    writers do not wait for the build (daicho.db.schema.build_search_indexes)."""
+    changed = _recompute(ledger_id, progress, fields=fields)
+    ledger = Ledger.objects.filter(id=ledger_id).exclude(table_name=None).first()
+    if ledger is not None:
+        ddl.build_search_indexes(ledger)
+    return changed
+
+
+def _recompute(ledger_id: int, progress: Callable[[int, int], None] | None, *,
+               fields: Collection[str] | None) -> int:
     last, changed, done = 0, 0, 0
     total = None
     memo = Memo()
@@ -420,10 +433,12 @@ class _Chunk:
                 for n, key in zip(which, keys, strict=True)]
         if suspend_index and index:
             search.suspend_index(schema.ledger)
+            ddl.suspend_search_indexes(schema.ledger)
         if suspend_index:
             _suspend_columns(schema, steps)
-        batch.update_rows(schema.table, [], [], [("search_key", "TEXT"), *(
-            (s.field.column, s.ftype.sql_type()) for s in steps)], rows)
+        columns = [(s.field.column, s.ftype.sql_type()) for s in steps]
+        if not _write_with_grams(schema, columns, rows):
+            batch.update_rows(schema.table, [], [], [("search_key", "TEXT"), *columns], rows)
         search.index_records(schema.ledger, index)
         return len(rows)
 
@@ -509,14 +524,29 @@ class _Chunk:
         return _joined("\n", texts, len(wanted))
 
 
+def _write_with_grams(schema: LedgerSchema, columns: list[tuple[str, str]],
+                      rows: list[list[Any]]) -> bool:
+    """PostgreSQL: write the chunk's rows (id, search key, the formulas' values) in one
+    statement (daicho.db.batch.update_columns) with their gram arrays computed here
+    (search.grams_literal), so the update trigger does not run daicho_grams row by row
+    (daicho.db.schema.GRAMS_UPDATE_WHEN). A key only daicho_grams can split (None) keeps the
+    array as it was, and the trigger computes it. False when nothing was written (SQLite, a
+    ledger without the array, values of mixed types): the caller writes them."""
+    if dialect.is_sqlite() or not ddl.has_search_grams(schema.ledger):
+        return False
+    return batch.update_columns(
+        schema.table, [("search_key", "TEXT"), ("search_grams", "TEXT[]"), *columns],
+        [[row[0], row[1], search.grams_literal(row[1]), *row[2:]] for row in rows],
+        keep_if_null=["search_grams"])
+
+
 def _suspend_columns(schema: LedgerSchema, steps: list[Step]) -> None:
-    """SQLite: drop the index of each formula column a big recompute rewrites. Each chunk of
-    5,000 values lands all over a column's index, so keeping it up to date rewrote most of its
-    pages in every chunk (and the WAL with them); recompute() builds it once at the end
-    (daicho.db.schema.sync_indexes). Meanwhile a page sorted or filtered by such a column,
-    whose values are half old, half new, reads the table. The unique and pair indexes stay."""
-    if not dialect.is_sqlite():
-        return
+    """Drop the index of each formula column a big recompute rewrites. Each chunk of 5,000
+    values lands all over a column's index, so keeping it up to date rewrote most of its pages
+    in every chunk (and the WAL with them; on PostgreSQL every rewritten row adds an entry);
+    recompute() builds it once at the end (daicho.db.schema.sync_indexes). Meanwhile a page
+    sorted or filtered by such a column, whose values are half old, half new, reads the table.
+    The unique and pair indexes stay."""
     for step in steps:
         ddl.drop_column_index(schema.ledger, str(step.field.column))
 
