@@ -312,12 +312,22 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
 
     PostgreSQL: the GIN search indexes a big recompute dropped (or an earlier try that
     stopped midway) are built at the end, after the chunks' transactions — concurrently, so
-    writers do not wait for the build (daicho.db.schema.build_search_indexes)."""
-    changed = _recompute(ledger_id, progress, fields=fields)
+    writers do not wait for the build (daicho.db.schema.build_search_indexes); also when the
+    recompute fails, so that a ledger is never left without them until the next one."""
+    try:
+        changed = _recompute(ledger_id, progress, fields=fields)
+    except Exception:
+        if not connection.needs_rollback:  # else the caller's transaction is rolled back
+            _build_search_indexes(ledger_id)
+        raise
+    _build_search_indexes(ledger_id)
+    return changed
+
+
+def _build_search_indexes(ledger_id: int) -> None:
     ledger = Ledger.objects.filter(id=ledger_id).exclude(table_name=None).first()
     if ledger is not None:
         ddl.build_search_indexes(ledger)
-    return changed
 
 
 def _recompute(ledger_id: int, progress: Callable[[int, int], None] | None, *,

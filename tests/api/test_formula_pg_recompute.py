@@ -193,3 +193,43 @@ def test_a_grams_trigger_of_an_earlier_version_is_upgraded(api: ApiClient) -> No
     assert api.patch(f"/api/v1/ledgers/{lid}/records/{rid}",
                      {"values": {"name": "本棚"}, "revision": 1}).status == 200
     assert _found(api, lid, "棚") == ["本棚"]
+
+
+def test_a_recompute_that_stops_midway_builds_the_search_indexes_again(api: ApiClient,
+                                                                       big: None) -> None:
+    """A big recompute dropped the search indexes and then failed (here: after its first
+    chunk): the indexes are built again before the error goes on, so the ledger is not left
+    searching without them until some later recompute."""
+    from django.db import connection
+
+    from daicho.db import schema as ddl
+    from daicho.db.dialect import q
+    from daicho.models import Field, Ledger
+    from daicho.services import formulas
+
+    lid = int(make_ledger(api, "備品", [
+        {"name": "品名", "type": "text", "code": "name"},
+        {"name": "金額", "type": "number", "code": "amount"}])["id"])
+    for n in range(7):
+        resp = api.post(f"/api/v1/ledgers/{lid}/records",
+                        {"values": {"name": f"品{n}", "amount": n}})
+        assert resp.status == 201, resp.body
+    resp = api.post(f"/api/v1/ledgers/{lid}/fields", {
+        "name": "倍", "type": "formula", "code": "twice",
+        "options": {"expression": "amount * 2", "result": "number"}})
+    assert resp.status == 201, resp.body
+    ledger = Ledger.objects.get(id=lid)
+    column = str(Field.objects.get(ledger=ledger, code="twice").column)
+    with connection.cursor() as cur:  # values to rewrite, as after a changed expression
+        cur.execute(f"UPDATE {q(str(ledger.table_name))} SET {q(column)} = NULL")
+
+    def stop(done: int, total: int) -> None:
+        if _pg():
+            assert not any(ddl.index_exists(n) for n in ddl.search_index_names(ledger))
+        raise RuntimeError("the job's process went away")
+
+    with pytest.raises(RuntimeError):
+        formulas.recompute(lid, stop, fields=["twice"])
+    if _pg():
+        assert all(ddl.index_exists(n) for n in ddl.search_index_names(ledger))
+    assert _found(api, lid, "品3") == ["品3"]
