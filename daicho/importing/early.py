@@ -1,12 +1,13 @@
 """Reading a file on a thread while the rest of the program starts.
 
 calamine parses a workbook without holding the GIL, so `daicho import` hands the file to an
-EarlyRead before Django is set up: the parse (most of a big workbook's reading) runs on the
-second core while the main thread imports Django and loads the apps. The zip scan that must come
-before the parse is made first, on the main thread: it is mostly Python, and sharing the GIL
-with Django's start would only delay the parse that everything waits for. The importer
-takes the result with `book()` and builds the table (header detection, type inference) as
-usual; a file the thread could not read is read again by the importer, which refuses it."""
+EarlyRead before Django is set up: the zip scan and the parse (most of a big workbook's
+reading) run on the second core while the main thread imports Django and loads the apps. The
+scan comes first on that thread, as before any parse: most of its time is zlib inflating the
+parts, which lets go of the GIL (daicho.importing.zipcheck inflates a kept part in one call for
+that reason), so it no longer holds Django's start back. The importer takes the result with
+`book()` and builds the table (header detection, type inference) as usual; a file the thread
+could not read or refused is read again by the importer, which refuses it."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from pathlib import Path
 
 from daicho.importing.collector import no_cycle_collection
 from daicho.importing.errors import Limits
-from daicho.importing.readers import RawBook, read_book, scan_first
-from daicho.importing.zipcheck import ZipScan
+from daicho.importing.readers import RawBook, read_book
 
 
 class EarlyRead:
@@ -25,20 +25,14 @@ class EarlyRead:
         self.path, self.sheet, self.encoding, self.limits = path, sheet, encoding, limits
         self.filename = filename
         self._book: RawBook | None = None
-        self._thread: threading.Thread | None = None
-        try:
-            scan = scan_first(path, filename=filename, limits=limits)
-        except Exception:  # read again, and refused, by the caller (book())
-            return
-        self._thread = threading.Thread(target=self._read, args=(scan,), name="daicho-early-read",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._read, name="daicho-early-read", daemon=True)
         self._thread.start()
 
-    def _read(self, scan: ZipScan | None) -> None:
+    def _read(self) -> None:
         try:
             with no_cycle_collection():
                 self._book = read_book(self.path, filename=self.filename, sheet=self.sheet,
-                                       encoding=self.encoding, limits=self.limits, scan=scan)
+                                       encoding=self.encoding, limits=self.limits)
         except Exception:  # read again, and refused, by the caller (book())
             pass
 
@@ -52,7 +46,6 @@ class EarlyRead:
         """The book, once; None when the read failed — the caller then reads the file itself,
         so the refusal is worded in the language active there (this thread ran before the
         command had chosen one) and raised where it is expected."""
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
         book, self._book = self._book, None  # the grid is the caller's now
         return book

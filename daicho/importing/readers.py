@@ -71,7 +71,7 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
               encoding: str | None = None, limits: Limits | None = None,
               scan: ZipScan | None = None) -> RawBook:
     """The file's sheets as rows of cell values. `scan` is the file's zip scan when the caller
-    made it already (daicho.importing.early); a zip workbook is scanned here otherwise."""
+    made it already; a zip workbook is scanned here otherwise."""
     limits = limits or Limits()
     ext, head = _opening(path, filename, limits)
     if ext in ACCESS_EXTENSIONS:
@@ -101,14 +101,6 @@ def read_book(path: Path, *, filename: str | None = None, sheet: str | None = No
             _("The file cannot be read as %(ext)s: it is damaged or a file of another kind.")
             % {"ext": ext})
     return _read_text(path, ext, encoding, limits)
-
-
-def scan_first(path: Path, *, filename: str | None, limits: Limits) -> ZipScan | None:
-    """The zip scan read_book makes of this file before calamine reads it, or None when it
-    makes none. Raises ImportFileError as read_book would for what it refuses first."""
-    ext, head = _opening(path, filename, limits)
-    return scan_zip(path, limits) if ext not in ACCESS_EXTENSIONS and head.startswith(_ZIP) \
-        else None
 
 
 def _opening(path: Path, filename: str | None, limits: Limits) -> tuple[str, bytes]:

@@ -133,8 +133,8 @@ def _scan(zf: zipfile.ZipFile, path: Path, limits: Limits) -> ZipScan:
             feed = consumer.feed if consumer is not None else None
             size = 0
             kept: list[bytes] | None = [] if keep else None
-            for chunk in _inflate(raw, info, limits):
-                if size == 0 and any(d in chunk for d in _DTD):
+            for chunk in _inflate(raw, info, limits, whole=keep):
+                if size == 0 and any(d in chunk[:_CHUNK] for d in _DTD):
                     raise _unsafe()
                 size += len(chunk)
                 total += len(chunk)
@@ -182,8 +182,16 @@ def _bomb(name: str) -> ImportFileError:
                              "For safety it is not read.") % {"name": name})
 
 
-def _inflate(raw: io.BufferedReader, info: zipfile.ZipInfo, limits: Limits) -> Iterator[bytes]:
-    """Yield a member's real content, whatever its header claims, never more than the limits."""
+def _inflate(raw: io.BufferedReader, info: zipfile.ZipInfo, limits: Limits, *,
+             whole: bool = False) -> Iterator[bytes]:
+    """Yield a member's real content, whatever its header claims, never more than the limits.
+
+    `whole`: in one piece (one read, one call into zlib) when the caller keeps all of it
+    anyway. The scan runs on a thread beside Django's start (daicho.importing.early), and zlib
+    lets go of the GIL only while it inflates: a megabyte at a time, the scan would wait for
+    the GIL again after every megabyte. The bounds are the same either way: no more than the
+    declared size (plus a chunk) and the limit, checked on what zlib really gave."""
+    piece = max(info.compress_size, 1) if whole else _CHUNK
     raw.seek(info.header_offset)
     header = raw.read(30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
@@ -193,7 +201,7 @@ def _inflate(raw: io.BufferedReader, info: zipfile.ZipInfo, limits: Limits) -> I
     left = info.compress_size
     if info.compress_type == zipfile.ZIP_STORED:
         while left > 0:
-            chunk = raw.read(min(_CHUNK, left))
+            chunk = raw.read(min(piece, left))
             if not chunk:
                 raise zipfile.BadZipFile("truncated")
             left -= len(chunk)
@@ -205,17 +213,18 @@ def _inflate(raw: io.BufferedReader, info: zipfile.ZipInfo, limits: Limits) -> I
     inflater = zlib.decompressobj(-15)
     produced = 0
     cap = max(info.file_size, 1) + _CHUNK  # a lie about the size shows up as more output
+    most = min(cap, limits.max_uncompressed_bytes) + 1 if whole else _CHUNK
     while not inflater.eof:
         if inflater.unconsumed_tail:
             data = inflater.unconsumed_tail
         elif left > 0:
-            data = raw.read(min(_CHUNK, left))
+            data = raw.read(min(piece, left))
             if not data:
                 raise zipfile.BadZipFile("truncated")
             left -= len(data)
         else:
             data = b""  # input used up: let zlib hand over what it still holds
-        out = inflater.decompress(data, _CHUNK)
+        out = inflater.decompress(data, most)
         produced += len(out)
         if produced > cap or produced > limits.max_uncompressed_bytes:
             raise _bomb(info.filename)

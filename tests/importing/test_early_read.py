@@ -1,4 +1,4 @@
-"""The CLI's early read (daicho.importing.early): the zip scan first, the parse on a thread."""
+"""The CLI's early read (daicho.importing.early): the zip scan and the parse on a thread."""
 
 from __future__ import annotations
 
