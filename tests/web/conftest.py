@@ -26,6 +26,12 @@ from tests.conftest import ROOT, _fresh_database_url, json_call, run_daicho, run
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 FAILURES = ROOT / "test-artifacts" / "failures"
+CHROMIUM_LOGS = ROOT / "test-artifacts" / "chromium"
+
+
+def chromium_log() -> Path:
+    """The log of this xdist worker's Chromium (Playwright's `pw:browser` messages)."""
+    return CHROMIUM_LOGS / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
 ADMIN_PASSWORD = "admin-Pa55word-for-tests"
 BOB_PASSWORD = "bob-Pa55word-for-tests"
 # Refusals the tests provoke on purpose (invalid input, a record rule, conflicts) are logged by
@@ -153,7 +159,20 @@ def chromium() -> Iterator[Chromium]:
         pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh)")
     from playwright.sync_api import sync_playwright
 
-    pw = sync_playwright().start()
+    # What Chromium itself says (its stderr, how it exited: a signal, a code) goes to a file of
+    # its own: Playwright's driver would write it into the capture of whichever test started
+    # it, where it is lost. A browser that died shows there why (see `browser`).
+    CHROMIUM_LOGS.mkdir(parents=True, exist_ok=True)
+    saved = {key: os.environ.get(key) for key in ("DEBUG", "DEBUG_FILE")}
+    os.environ.update(DEBUG="pw:browser", DEBUG_FILE=str(chromium_log()))
+    try:
+        pw = sync_playwright().start()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     loop = asyncio.get_running_loop()
     launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
         "--no-sandbox", "--disable-background-networking", "--disable-component-update",
@@ -173,6 +192,10 @@ def browser(chromium: Chromium) -> Iterator[Any]:
     this thread, and Django then refuses database work in the same process ("You cannot call
     this from an async context"): the mark is set for the browser modules only, as it was when
     each module started and stopped a Playwright of its own."""
+    if not chromium.browser.is_connected():
+        log = chromium_log()
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+        pytest.fail(f"this worker's Chromium has died (its log: {log}):\n{tail}")
     asyncio._set_running_loop(chromium.loop)
     yield chromium.browser
     asyncio._set_running_loop(None)
