@@ -74,7 +74,7 @@ def create_ledger_table(ledger: Ledger, fields: Sequence[Field] = ()) -> None:
         else:
             ensure_search_functions()
             cur.execute(
-                f"CREATE INDEX {q(name + '_search')} ON {table}"
+                f"CREATE INDEX {q(search_index_names(ledger)[0])} ON {table}"
                 " USING gin (search_key gin_trgm_ops)"
             )
     if not dialect.is_sqlite():
@@ -186,7 +186,7 @@ def add_search_grams(ledger: Ledger) -> bool:
                         f" ON {table} FOR EACH ROW WHEN {GRAMS_UPDATE_WHEN}"
                         " EXECUTE FUNCTION daicho_set_grams()")
             changed = True
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(name + '_grams')} ON {table}"
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(search_index_names(ledger)[1])} ON {table}"
                     " USING gin (search_grams)")
         # With the default statistics a gram no record has (ゑ) was estimated at 0.3 % of the
         # rows, so the planner walked the primary key looking for a page of matches: 4 s on

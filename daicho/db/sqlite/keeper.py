@@ -68,16 +68,21 @@ _background: set[int] = set()  # the processes whose own thread checkpoints (by 
 _seen: dict[tuple[int, int, int], int] = {}  # the keeper's data_version at its last checkpoint
 
 
+def _key(path: str) -> tuple[int, int, int] | None:
+    """This process's key for the database file `path` (None when it does not exist)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (os.getpid(), st.st_dev, st.st_ino)
+
+
 def hold(path: str) -> None:
     """Make sure this process keeps a lock-holding connection to the database file `path`
     (nothing to do for a file that does not exist yet: the connection about to open creates it,
     and the next one opens the keeper)."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return
-    key = (os.getpid(), st.st_dev, st.st_ino)
-    if key in _keepers:
+    key = _key(path)
+    if key is None or key in _keepers:
         return
     with _lock:
         if key in _keepers:
@@ -95,10 +100,10 @@ def keep_wal_small(path: str, limit: int = WAL_LIMIT) -> bool | None:
     nothing to do."""
     try:
         size = os.stat(f"{path}-wal").st_size
-        st = os.stat(path)
     except FileNotFoundError:
         return None
-    conn = _keepers.get((os.getpid(), st.st_dev, st.st_ino))
+    key = _key(path)
+    conn = None if key is None else _keepers.get(key)
     if size <= limit or conn is None:
         return None
     with _lock:
@@ -116,13 +121,9 @@ def checkpoint(path: str) -> bool | None:
         log.info("the WAL is large but readers kept the checkpoint busy; trying again")
     if emptied is not None:
         return emptied
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    key = (os.getpid(), st.st_dev, st.st_ino)
-    conn = _keepers.get(key)
-    if conn is None:
+    key = _key(path)
+    conn = None if key is None else _keepers.get(key)
+    if key is None or conn is None:
         return None
     with _lock:
         version = int(conn.execute("PRAGMA data_version").fetchone()[0])
