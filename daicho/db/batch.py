@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from django.db import connection
 
 from daicho.db.dialect import is_sqlite, q
@@ -75,6 +74,8 @@ def update_columns(table: str, columns: Sequence[tuple[str, str]], rows: Sequenc
         if name in keep_if_null:
             value = f"coalesce({value}, t.{q(name)})"
         assignments.append(f"{q(name)} = {value}")
+    import psycopg  # PostgreSQL's driver: not imported by SQLite's commands and servers (50 ms)
+
     connection.ensure_connection()
     # A cursor that binds on the server, in binary, on the connection (and transaction) of
     # Django's, whose cursors bind on the client: there every array became an SQL literal,
