@@ -11,6 +11,7 @@ import html
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -27,7 +28,7 @@ from daicho.printforms import paging, pdf, xlsx
 from daicho.selectors import details
 from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.services.print_forms import status_keys
+from daicho.services.print_forms import forms_of, status_keys
 from daicho.web.names import Names
 from daicho.web.widgets import widget_for
 
@@ -198,3 +199,22 @@ def render(user: AnyUser, schema: LedgerSchema, form: PrintForm, *, fmt: str,
             raise PdfUnavailable(str(exc)) from None
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return Printed(content, f"{form.name}-{stamp}.{fmt}", CONTENT_TYPES[fmt])
+
+
+def menu(user: AnyUser, schema: LedgerSchema, *, record_id: int | None = None,
+         query: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The 帳票 menu (web/parts/_print_menu.html): the forms `user` may print, each with its
+    links for one record (`record_id`) or for the list (`query`: its filters, search and sort).
+    The record page and the list draw it with the page, not after it: a menu that arrived later
+    moved the buttons beside it under the pointer."""
+    if record_id is not None:
+        base, query = f"/api/v1/ledgers/{schema.id}/records/{record_id}/print?", []
+    else:
+        base = f"/api/v1/ledgers/{schema.id}/print?"
+    converter = pdf.converter() is not None
+    formats = ("xlsx", "pdf") if converter else ("xlsx",)
+    items = [{"form": f, "links": [(fmt, base + urlencode([("form", f.id), ("format", fmt),
+                                                            *(query or [])]))
+                                   for fmt in formats]}
+             for f in forms_of(user, schema)]
+    return {"items": items, "pdf": converter}

@@ -50,19 +50,19 @@ def test_designer_adds_a_lookup_and_pages_show_it(web: Client, api: ApiClient) -
     assert fields["電話（貸出時）"]["options"]["copy"] is True
     record = web.get(f"/ledgers/{lid}/records/{rid}/").content.decode()
     assert "054-100" in record and "令和元年5月1日" in record  # as the date field shows it
-    assert "lookup_copies" not in record and f"/records/{rid}/lookups" in record
-    assert web.get(f"/ledgers/{lid}/records/{rid}/lookups").content.decode().strip() == ""
+    assert 'id="lookup-stale"' not in record  # the notice comes with the page, when due
     listing = web.get(f"/ledgers/{lid}/").content.decode()
     assert "054-100" in listing
     # The master changes: the copy says so, and 再取得 fetches the value again.
     assert api.patch(f"/api/v1/ledgers/{master}/records/{mid}",
                      {"revision": 1, "values": {"phone": "054-999"}}).status == 200
-    notice = web.get(f"/ledgers/{lid}/records/{rid}/lookups").content.decode()
-    assert "The master changed since" in notice and "電話（貸出時）" in notice
+    notice = web.get(f"/ledgers/{lid}/records/{rid}/").content.decode()
+    assert 'id="lookup-stale"' in notice and "The master changed since" in notice
+    assert "「電話（貸出時）」" in notice.split('id="lookup-stale"')[1].split("</div>")[0]
     resp = web.post(f"/ledgers/{lid}/records/{rid}/lookups/refresh")
     assert resp.status_code == 302
-    assert "054-999" in web.get(f"/ledgers/{lid}/records/{rid}/").content.decode()
-    assert web.get(f"/ledgers/{lid}/records/{rid}/lookups").content.decode().strip() == ""
+    record = web.get(f"/ledgers/{lid}/records/{rid}/").content.decode()
+    assert "054-999" in record and 'id="lookup-stale"' not in record
 
 
 def test_lookup_pages_in_the_browser(open_page: Any, server: Server) -> None:

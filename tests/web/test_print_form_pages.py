@@ -28,17 +28,18 @@ def test_add_list_menus_and_delete(web: Client, api: ApiClient) -> None:
     assert "Excel workbook" in bad.content.decode() and PrintForm.objects.count() == 1
     section = web.get(f"/ledgers/{lid}/forms/").content.decode()
     assert "貸出票" in section and f"/ledgers/{lid}/forms/{form.id}/delete" in section
-    assert f'hx-get="/ledgers/{lid}/forms/menu?record={rid}"' in \
-        web.get(f"/ledgers/{lid}/records/{rid}/").content.decode()
-    menu = html.unescape(web.get(f"/ledgers/{lid}/forms/menu", {
+    # The menus come with their pages (nothing moves beside them once a page is shown).
+    menu = html.unescape(web.get(f"/ledgers/{lid}/", {"s": "1",
         "filter": "kind:eq:土地", "q": "マ", "sort": "-amount"}).content.decode())
     links = re.findall(r'href="([^"]+)"', menu)
     assert f"/api/v1/ledgers/{lid}/print?form={form.id}&format=xlsx&filter=kind%3Aeq%3A%E5%9C%9F" \
         "%E5%9C%B0&q=%E3%83%9E&sort=-amount" in links
-    one = html.unescape(web.get(f"/ledgers/{lid}/forms/menu", {"record": rid}).content.decode())
+    one = html.unescape(web.get(f"/ledgers/{lid}/records/{rid}/").content.decode())
     xlsx_link = f"/api/v1/ledgers/{lid}/records/{rid}/print?form={form.id}&format=xlsx"
-    assert xlsx_link in one
+    assert xlsx_link in one and 'id="print-forms-menu"' in one and "hx-get" not in one.split(
+        'id="print-record"')[1].split('id="related"')[0]
     assert web.get(xlsx_link).status_code == 200  # the session signs the download in
     assert web.post(f"/ledgers/{lid}/forms/{form.id}/delete").status_code == 302
     assert not PrintForm.objects.exists()
-    assert web.get(f"/ledgers/{lid}/forms/menu").content.decode().strip() == ""
+    assert 'id="print-forms-menu"' not in web.get(f"/ledgers/{lid}/records/{rid}/").content.decode()
+    assert 'id="print-forms-menu"' not in web.get(f"/ledgers/{lid}/").content.decode()

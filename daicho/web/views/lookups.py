@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -36,17 +36,12 @@ def designer_choices(user: AnyUser, schema: LedgerSchema) -> list[tuple[str, lis
     return out
 
 
-@page
-def copies(request: HttpRequest, ledger_id: int, record_id: int) -> HttpResponse:
-    """The record page's notice (loaded after the page): the copy lookups whose master record
-    changed since they were copied."""
-    schema = access.ledger_for(request.user, ledger_id, "view")
-    stale = [item for item in lookup_copies.state(user=request.user, schema=schema,
-                                                  record_id=record_id) if item["stale"]]
-    return render(request, "web/record/_lookups.html", {
-        "ledger": schema.ledger, "record_id": record_id,
-        "names": "、".join(f"「{schema.by_code[item['field']].name}」" for item in stale),
-        "can_edit": access.has_right(request.user, schema.ledger, "edit")})
+def stale_copies(user: AnyUser, schema: LedgerSchema, record_id: int) -> str:
+    """The record page's notice (web/record/_lookups.html, drawn with the page): the names of
+    the copy lookups whose master record changed since they were copied, "" when none did."""
+    stale = [item for item in lookup_copies.state(user=user, schema=schema, record_id=record_id)
+             if item["stale"]]
+    return "、".join(f"「{schema.by_code[item['field']].name}」" for item in stale)
 
 
 @page

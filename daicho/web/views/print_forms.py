@@ -1,10 +1,9 @@
 """Print forms on screen: the managers' section of the field designer (add, delete), and the
-"帳票" menus of the list and the record page, whose links lead to the print endpoints of the API
-(contract §7) with the list's filters, search and sort."""
+"帳票" menus of the list and the record page (drawn with their pages, `daicho.web.print_forms.menu`),
+whose links lead to the print endpoints of the API (contract §7) with the list's filters, search
+and sort."""
 
 from __future__ import annotations
-
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -58,23 +57,3 @@ def delete(request: HttpRequest, ledger_id: int, form_id: int) -> HttpResponse:
     svc.delete(user=request.user, schema=schema, form_id=form_id)
     messages.success(request, _("The print form was deleted."))
     return redirect(f"/ledgers/{schema.id}/fields/#print-forms")
-
-
-@page
-def menu(request: HttpRequest, ledger_id: int) -> HttpResponse:
-    """The 帳票 menu: for one record (`?record=ID`) or for the list as the page shows it."""
-    schema = access.ledger_for(request.user, ledger_id, "view")
-    record = request.GET.get("record", "")
-    if record.isdigit():
-        base = f"/api/v1/ledgers/{schema.id}/records/{record}/print?"
-        query: list[tuple[str, str]] = []
-    else:
-        base = f"/api/v1/ledgers/{schema.id}/print?"
-        query = [("filter", f) for f in request.GET.getlist("filter")]
-        query += [(k, request.GET[k]) for k in ("q", "sort") if request.GET.get(k)]
-    converter = pdf.converter() is not None
-    items = [{"form": f, "links": [(fmt, base + urlencode([("form", f.id), ("format", fmt),
-                                                            *query]))
-                                   for fmt in (("xlsx", "pdf") if converter else ("xlsx",))]}
-             for f in svc.forms_of(request.user, schema)]
-    return render(request, "web/parts/_print_menu.html", {"items": items, "pdf": converter})

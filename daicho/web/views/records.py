@@ -19,10 +19,11 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit, lookup_copies
 from daicho.services import records as svc
-from daicho.web import forms
+from daicho.web import forms, print_forms
 from daicho.web.grid import record_title
 from daicho.web.names import Names
 from daicho.web.presence import others_present, touch_presence
+from daicho.web.views import lookups
 from daicho.web.views import process as process_views
 from daicho.web.views.common import page
 from daicho.web.widgets import widget_for
@@ -53,7 +54,10 @@ def _render(request: HttpRequest, schema: LedgerSchema, record: dict[str, Any] |
         "can_delete": access.has_right(request.user, schema.ledger, "delete"),
         "errors": [r for r in rows if r.error],
         "process": process_views.panel(request.user, schema, record),
-        "copy_lookups": bool(record) and bool(lookup_copies.copies_of(schema)),
+        "stale_copies": lookups.stale_copies(request.user, schema, record["id"])
+        if record and lookup_copies.copies_of(schema) else "",
+        "print_menu": print_forms.menu(request.user, schema, record_id=record["id"])
+        if record else None,
         **extra,
     }, status=status)
 
