@@ -205,8 +205,8 @@ def menu(user: AnyUser, schema: LedgerSchema, *, record_id: int | None = None,
          query: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """The 帳票 menu (web/parts/_print_menu.html): the forms `user` may print, each with its
     links for one record (`record_id`) or for the list (`query`: its filters, search and sort).
-    The record page and the list draw it with the page, not after it: a menu that arrived later
-    moved the buttons beside it under the pointer."""
+    The record page draws it with the page, not after it: a menu that arrived later moved the
+    buttons beside it under the pointer."""
     if record_id is not None:
         base, query = f"/api/v1/ledgers/{schema.id}/records/{record_id}/print?", []
     else:

@@ -79,6 +79,7 @@ urlpatterns = [
     path(_record + "lookups/refresh", lookups.refresh, name="lookup_refresh"),
     path(_ledger + "template", designs.ledger_template, name="ledger_template"),
     path(_ledger + "design", designs.ledger_design, name="ledger_design"),
+    path(_ledger + "forms/menu", print_forms.menu, name="print_forms_menu"),
     path(_ledger + "forms/", print_forms.manage, name="print_forms"),
     path(_ledger + "forms/add", print_forms.add, name="print_form_add"),
     path(_ledger + "forms/<int:form_id>/delete", print_forms.delete, name="print_form_delete"),

@@ -28,12 +28,15 @@ def test_add_list_menus_and_delete(web: Client, api: ApiClient) -> None:
     assert "Excel workbook" in bad.content.decode() and PrintForm.objects.count() == 1
     section = web.get(f"/ledgers/{lid}/forms/").content.decode()
     assert "貸出票" in section and f"/ledgers/{lid}/forms/{form.id}/delete" in section
-    # The menus come with their pages (nothing moves beside them once a page is shown).
-    menu = html.unescape(web.get(f"/ledgers/{lid}/", {"s": "1",
+    listing = web.get(f"/ledgers/{lid}/", {"s": "1", "filter": "kind:eq:土地"}).content.decode()
+    toolbar = listing.split('id="undo"')[1].split("</div>")[0]  # last in the row: moves nothing
+    assert f'hx-get="/ledgers/{lid}/forms/menu?s=1&amp;filter=kind' in toolbar
+    menu = html.unescape(web.get(f"/ledgers/{lid}/forms/menu", {
         "filter": "kind:eq:土地", "q": "マ", "sort": "-amount"}).content.decode())
     links = re.findall(r'href="([^"]+)"', menu)
     assert f"/api/v1/ledgers/{lid}/print?form={form.id}&format=xlsx&filter=kind%3Aeq%3A%E5%9C%9F" \
         "%E5%9C%B0&q=%E3%83%9E&sort=-amount" in links
+    # The record page's menu comes with the page (nothing moves beside it once it is shown).
     one = html.unescape(web.get(f"/ledgers/{lid}/records/{rid}/").content.decode())
     xlsx_link = f"/api/v1/ledgers/{lid}/records/{rid}/print?form={form.id}&format=xlsx"
     assert xlsx_link in one and 'id="print-forms-menu"' in one and "hx-get" not in one.split(
@@ -42,4 +45,4 @@ def test_add_list_menus_and_delete(web: Client, api: ApiClient) -> None:
     assert web.post(f"/ledgers/{lid}/forms/{form.id}/delete").status_code == 302
     assert not PrintForm.objects.exists()
     assert 'id="print-forms-menu"' not in web.get(f"/ledgers/{lid}/records/{rid}/").content.decode()
-    assert 'id="print-forms-menu"' not in web.get(f"/ledgers/{lid}/").content.decode()
+    assert web.get(f"/ledgers/{lid}/forms/menu").content.decode().strip() == ""

@@ -21,7 +21,7 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import audit
 from daicho.services import record_batches as batches
-from daicho.web import grid, grid_controls, groups, print_forms, recent, resolve, saved_views
+from daicho.web import grid, grid_controls, groups, recent, resolve, saved_views
 from daicho.web.names import Names
 from daicho.web.views.common import error_json, json_body, json_endpoint, page
 from daicho.web.widgets import widget_for
@@ -74,9 +74,6 @@ def ledger(request: HttpRequest, ledger_id: int) -> HttpResponse:
         "paging": grid_controls.paging(urls["ledger"], state, result, urls["rows"]),
         "total": result.total, "error": error, "urls": urls,
         "exports": grid_controls.export_links(schema, state),
-        "print_menu": print_forms.menu(request.user, schema, query=[
-            *(("filter", f) for f in state.filters),
-            *((k, v) for k, v in (("q", state.q), ("sort", state.sort)) if v)]),
         "column_choices": grid_controls.column_choices(schema, state),
         "layout": grid_controls.layout_choices(state, columns),
         "page_sizes": grid.PAGE_SIZES, "hidden": grid_controls.hidden_inputs(state),

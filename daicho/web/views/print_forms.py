@@ -1,7 +1,7 @@
 """Print forms on screen: the managers' section of the field designer (add, delete), and the
-"帳票" menus of the list and the record page (drawn with their pages, `daicho.web.print_forms.menu`),
-whose links lead to the print endpoints of the API (contract §7) with the list's filters, search
-and sort."""
+"帳票" menus of the list (loaded after the page, last in its toolbar) and of the record page (drawn
+with it, `daicho.web.print_forms.menu`), whose links lead to the print endpoints of the API
+(contract §7) with the list's filters, search and sort."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from daicho.error_codes import Code
 from daicho.errors import DaichoError, InvalidInput
 from daicho.printforms import pdf, xlsx
 from daicho.services import print_forms as svc
+from daicho.web import print_forms as print_menus
 from daicho.web.views.common import page
 
 
@@ -57,3 +58,14 @@ def delete(request: HttpRequest, ledger_id: int, form_id: int) -> HttpResponse:
     svc.delete(user=request.user, schema=schema, form_id=form_id)
     messages.success(request, _("The print form was deleted."))
     return redirect(f"/ledgers/{schema.id}/fields/#print-forms")
+
+
+@page
+def menu(request: HttpRequest, ledger_id: int) -> HttpResponse:
+    """The list's 帳票 menu, for the list as the page shows it (its filters, search and sort).
+    Loaded after the page: the list's query count is pinned (tests/web/test_list_page.py)."""
+    schema = access.ledger_for(request.user, ledger_id, "view")
+    query = [("filter", f) for f in request.GET.getlist("filter")]
+    query += [(k, request.GET[k]) for k in ("q", "sort") if request.GET.get(k)]
+    return render(request, "web/parts/_print_menu.html",
+                  print_menus.menu(request.user, schema, query=query))
