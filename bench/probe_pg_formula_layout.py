@@ -2,7 +2,7 @@
 15, "adding a formula field ≤ 60 s"): SQL only, on the ledger `bench/run.py --backend postgresql`
 loaded, every change rolled back or dropped, so the data stays as it was.
 
-    .venv/bin/python bench/probe_pg_formula_layout.py DATA_DIR [gin] [update] [heap] [side] [hot]
+    .venv/bin/python bench/probe_pg_formula_layout.py DATA_DIR [gin] [update] [heap] [side] [hot] [search]
 
 DATA_DIR is the folder run.py loaded (e.g. bench/out/data-postgresql-1000000, or
 --data-dir DIR/data-postgresql-1000000); its server is started and stopped here.
@@ -16,7 +16,12 @@ DATA_DIR is the folder run.py loaded (e.g. bench/out/data-postgresql-1000000, or
           GIN indexes;
 - hot:    the ledger's table without its search columns, rewritten at fillfactor 50, every
           B-tree built again, then the column set on every record twice (HOT updates: no
-          indexed column changes and each page has room for the new versions).
+          indexed column changes and each page has room for the new versions);
+- search: the search columns copied to a table of their own with both GIN indexes, and the
+          engine benchmark's searches (bench/dataset.SEARCH_QUERIES, a page of 50 in id order)
+          timed in the database as they are now and as a semi-join or a join with that table
+          (values bound on the client, as Django binds them: psycopg's server-side prepared
+          statements turn into generic plans after five runs, which walk the primary key).
 See docs/performance.md, "Adding a formula on PostgreSQL: where the minute goes"."""
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg
+from dataset import SEARCH_QUERIES
 from pg import Postgres
 
 PORT = 55991
@@ -38,14 +44,17 @@ PORT = 55991
 
 def main() -> None:
     folder = Path(sys.argv[1])
-    steps = set(sys.argv[2:]) or {"gin", "update", "heap", "side", "hot"}
+    steps = set(sys.argv[2:]) or {"gin", "update", "heap", "side", "hot", "search"}
     table = json.loads((folder / "meta.json").read_text())["table"]
     amount = json.loads((folder / "meta.json").read_text())["columns"]["amount"]
     pg = Postgres(folder / "pg", PORT)
     pg.start()
     try:
-        with psycopg.connect(pg.url, autocommit=True) as conn:
+        with psycopg.connect(pg.url, autocommit=True, cursor_factory=psycopg.ClientCursor,
+                             prepare_threshold=None) as conn:
             probe(conn.cursor(), table, amount, steps)
+            if "search" in steps:
+                search(conn.cursor(), table)
     finally:
         pg.stop()
 
@@ -123,6 +132,55 @@ def probe(cur: Any, table: str, amount: str, steps: set[str]) -> None:
                 " WHERE relname = 'probe_hot'").fetchone())
         finally:
             cur.execute("DROP TABLE IF EXISTS probe_hot")
+
+
+
+def search(cur: Any, table: str) -> None:
+    columns = ", ".join(f"t.{q}" for q in _columns(cur, table))
+    cur.execute("DROP TABLE IF EXISTS probe_search")
+    try:
+        cur.execute(f"CREATE TABLE probe_search AS SELECT id, search_key, search_grams FROM {table}")
+        cur.execute("ALTER TABLE probe_search ADD PRIMARY KEY (id)")
+        cur.execute("SET maintenance_work_mem = '512MB'")
+        cur.execute("CREATE INDEX ON probe_search USING gin (search_key gin_trgm_ops)")
+        cur.execute("CREATE INDEX ON probe_search USING gin (search_grams)")
+        cur.execute("ALTER TABLE probe_search ALTER COLUMN search_grams SET STATISTICS 1000")
+        cur.execute("ANALYZE probe_search")
+
+        def term(alias: str, text: str) -> tuple[str, list[str]]:
+            if len(text) <= 2:
+                return f"{alias}.search_grams @> ARRAY[%s]::text[]", [text]
+            return f"{alias}.search_key LIKE %s", [f"%{text}%"]
+
+        shapes = {
+            "now": ("{c} FROM {t} t WHERE NOT t.deleted AND {w} ORDER BY t.id LIMIT 51", "t"),
+            "semi-join": ("{c} FROM {t} t WHERE NOT t.deleted AND t.id IN (SELECT s.id FROM "
+                          "probe_search s WHERE {w}) ORDER BY t.id LIMIT 51", "s"),
+            "join": ("{c} FROM probe_search s JOIN {t} t ON t.id = s.id WHERE NOT t.deleted "
+                     "AND {w} ORDER BY s.id LIMIT 51", "s"),
+        }
+        for name, (shape, alias) in shapes.items():
+            figures = []
+            for text, _what in SEARCH_QUERIES:
+                where, params = term(alias, text)
+                sql = "SELECT " + shape.format(c=columns, t=table, w=where)
+                times = []
+                for _ in range(17):
+                    start = time.perf_counter()
+                    cur.execute(sql, params)
+                    cur.fetchall()
+                    times.append((time.perf_counter() - start) * 1000)
+                times = sorted(times[2:])
+                figures.append(f"{text} {times[len(times) // 2]:.1f}/{times[-1]:.1f}")
+            print(f"search, {name} (ms, median/max of 15):", ", ".join(figures), flush=True)
+    finally:
+        cur.execute("DROP TABLE IF EXISTS probe_search")
+
+
+def _columns(cur: Any, table: str) -> list[str]:
+    cur.execute("SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0"
+                " AND NOT attisdropped AND attname <> 'search_grams' ORDER BY attnum", [table])
+    return [f'"{row[0]}"' for row in cur.fetchall()]
 
 
 if __name__ == "__main__":
