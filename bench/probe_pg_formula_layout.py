@@ -2,7 +2,8 @@
 15, "adding a formula field ≤ 60 s"): SQL only, on the ledger `bench/run.py --backend postgresql`
 loaded, every change rolled back or dropped, so the data stays as it was.
 
-    .venv/bin/python bench/probe_pg_formula_layout.py DATA_DIR [gin] [update] [heap] [side] [hot] [search]
+    .venv/bin/python bench/probe_pg_formula_layout.py DATA_DIR [gin] [update] [heap] [side] [hot]
+        [search] [rows]
 
 DATA_DIR is the folder run.py loaded (e.g. bench/out/data-postgresql-1000000, or
 --data-dir DIR/data-postgresql-1000000); its server is started and stopped here.
@@ -21,7 +22,10 @@ DATA_DIR is the folder run.py loaded (e.g. bench/out/data-postgresql-1000000, or
           engine benchmark's searches (bench/dataset.SEARCH_QUERIES, a page of 50 in id order)
           timed in the database as they are now and as a semi-join or a join with that table
           (values bound on the client, as Django binds them: psycopg's server-side prepared
-          statements turn into generic plans after five runs, which walk the primary key).
+          statements turn into generic plans after five runs, which walk the primary key);
+- rows:   the same table of search columns with a row per record for its own texts (part 0),
+          and a formula's texts added as a row of their own per record (part 1), both GIN
+          indexes kept; then those rows deleted and added again (the formula changed).
 See docs/performance.md, "Adding a formula on PostgreSQL: where the minute goes"."""
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ PORT = 55991
 
 def main() -> None:
     folder = Path(sys.argv[1])
-    steps = set(sys.argv[2:]) or {"gin", "update", "heap", "side", "hot", "search"}
+    steps = set(sys.argv[2:]) or {"gin", "update", "heap", "side", "hot", "search", "rows"}
     table = json.loads((folder / "meta.json").read_text())["table"]
     amount = json.loads((folder / "meta.json").read_text())["columns"]["amount"]
     pg = Postgres(folder / "pg", PORT)
@@ -55,6 +59,8 @@ def main() -> None:
             probe(conn.cursor(), table, amount, steps)
             if "search" in steps:
                 search(conn.cursor(), table)
+            if "rows" in steps:
+                rows(conn.cursor(), table, amount)
     finally:
         pg.stop()
 
@@ -175,6 +181,31 @@ def search(cur: Any, table: str) -> None:
             print(f"search, {name} (ms, median/max of 15):", ", ".join(figures), flush=True)
     finally:
         cur.execute("DROP TABLE IF EXISTS probe_search")
+
+
+def rows(cur: Any, table: str, amount: str) -> None:
+    def timed(label: str, sql: str) -> None:
+        start = time.perf_counter()
+        cur.execute(sql)
+        print(f"rows: {label}: {time.perf_counter() - start:.1f} s", flush=True)
+
+    cur.execute("DROP TABLE IF EXISTS probe_rows")
+    try:
+        cur.execute(f"CREATE TABLE probe_rows AS SELECT id, 0 AS part, search_key, search_grams"
+                    f" FROM {table}")
+        cur.execute("CREATE INDEX ON probe_rows (id)")
+        cur.execute("SET maintenance_work_mem = '512MB'")
+        cur.execute("CREATE INDEX ON probe_rows USING gin (search_key gin_trgm_ops)")
+        cur.execute("CREATE INDEX ON probe_rows USING gin (search_grams)")
+        cur.execute("ANALYZE probe_rows")
+        text = f"round({amount} * 1.1)::text"
+        timed("a formula's texts added, a row per record, the GIN indexes kept",
+              f"INSERT INTO probe_rows SELECT id, 1, {text}, daicho_grams({text}) FROM {table}")
+        timed("those rows deleted", "DELETE FROM probe_rows WHERE part = 1")
+        timed("added again", f"INSERT INTO probe_rows SELECT id, 1, {text}, daicho_grams({text})"
+                             f" FROM {table}")
+    finally:
+        cur.execute("DROP TABLE IF EXISTS probe_rows")
 
 
 def _columns(cur: Any, table: str) -> list[str]:
