@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.conftest import ApiClient, make_ledger
 from tests.permissions.conftest import World, world  # noqa: F401  (the small city fixture)
@@ -426,8 +427,10 @@ def test_permissions_screen_in_the_browser(open_page: Any, server: Server) -> No
     page.goto(f"{server.base}/ledgers/{led['id']}/")
     page.click("#permissions-tab")
     page.wait_for_selector("#rules-form")
-    # Only the inputs of the chosen subject and record condition are shown.
-    assert page.locator("#r1-org").is_hidden() and page.locator("#r1-user").is_hidden()
+    # Only the inputs of the chosen subject and record condition are shown, once the page's
+    # script has run (it hides the others when the page is loaded: without script all show).
+    expect(page.locator("#r1-org")).to_be_hidden()
+    expect(page.locator("#r1-user")).to_be_hidden()
     page.select_option("#r1-subject", "org")
     assert page.locator("#r1-org").is_visible() and page.locator("#r1-user").is_hidden()
     page.select_option("#r1-org", "510")
