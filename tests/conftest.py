@@ -360,6 +360,18 @@ def json_call(base: str, token: str, method: str, path: str, body: Any = None,
         return exc.code, json.loads(raw) if raw.startswith(b"{") else raw
 
 
+def counter_record(base: str, token: str, name: str, n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Through a running `daicho serve`: a new ledger `name` with one number field `n`, and one
+    record of it holding `n`. (The ledger, the record.)"""
+    status, led = json_call(base, token, "POST", "/api/v1/ledgers", {
+        "name": name, "fields": [{"name": "数", "code": "n", "type": "number"}]})
+    assert status == 201, led
+    status, rec = json_call(base, token, "POST", f"/api/v1/ledgers/{led['id']}/records",
+                            {"values": {"n": n}})
+    assert status == 201, rec
+    return led, rec
+
+
 @contextmanager
 def running_server(env: dict[str, str], *, workers: int = 1, threads: int = 8,
                    log: Path | None = None) -> Iterator[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from daicho.db.sqlite import keeper
-from tests.conftest import json_call, run_daicho, running_server
+from tests.conftest import counter_record, json_call, run_daicho, running_server
 from tests.test_sqlite_locking import _python
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("DAICHO_DATABASE_URL")),
@@ -123,12 +123,7 @@ def test_a_server_checkpoints_the_patches_it_committed(cli_env: dict[str, str]) 
     db = _database(cli_env)
     token = run_daicho(cli_env, "token", "create", "admin").out.strip()
     with running_server(cli_env) as base:
-        status, led = json_call(base, token, "POST", "/api/v1/ledgers", {
-            "name": "検査", "fields": [{"name": "数", "code": "n", "type": "number"}]})
-        assert status == 201
-        status, rec = json_call(base, token, "POST", f"/api/v1/ledgers/{led['id']}/records",
-                                {"values": {"n": 0}})
-        assert status == 201
+        led, rec = counter_record(base, token, "検査", 0)
         path = f"/api/v1/ledgers/{led['id']}/records/{rec['id']}"
         for n in range(1, 31):
             status, rec = json_call(base, token, "PATCH", path,

@@ -208,13 +208,13 @@ def menu(user: AnyUser, schema: LedgerSchema, *, record_id: int | None = None,
     The record page draws it with the page, not after it: a menu that arrived later moved the
     buttons beside it under the pointer."""
     if record_id is not None:
-        base, query = f"/api/v1/ledgers/{schema.id}/records/{record_id}/print?", []
+        base, shown = f"/api/v1/ledgers/{schema.id}/records/{record_id}/print?", []
     else:
-        base = f"/api/v1/ledgers/{schema.id}/print?"
+        base, shown = f"/api/v1/ledgers/{schema.id}/print?", query or []
     converter = pdf.converter() is not None
     formats = ("xlsx", "pdf") if converter else ("xlsx",)
     items = [{"form": f, "links": [(fmt, base + urlencode([("form", f.id), ("format", fmt),
-                                                            *(query or [])]))
+                                                            *shown]))
                                    for fmt in formats]}
              for f in forms_of(user, schema)]
     return {"items": items, "pdf": converter}

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port, json_call, run_daicho
+from tests.conftest import counter_record, free_port, json_call, run_daicho
 
 PASSWORD = "busy-test-Passw0rd-2026"
 
@@ -95,12 +95,7 @@ def test_a_write_that_waits_too_long_for_a_lock_answers_503(busy_env: dict[str, 
     token = run_daicho(busy_env, "token", "create", "admin").out.strip()
     log = tmp_path / "server.log"
     with _server(busy_env, log) as base:
-        status, led = json_call(base, token, "POST", "/api/v1/ledgers", {
-            "name": "混雑", "fields": [{"name": "数", "code": "n", "type": "number"}]})
-        assert status == 201
-        status, rec = json_call(base, token, "POST", f"/api/v1/ledgers/{led['id']}/records",
-                                {"values": {"n": 1}})
-        assert status == 201
+        led, rec = counter_record(base, token, "混雑", 1)
         path = f"/api/v1/ledgers/{led['id']}/records/{rec['id']}"
         with _lock(busy_env, table=f"ledger_{led['id']}", record_id=rec["id"]):
             status, body, headers = _call(base, token, "PATCH", path,
