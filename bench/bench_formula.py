@@ -145,8 +145,9 @@ def _time_steps() -> None:
     timed(formulas, "compute_columns", "compute the formulas")
     timed(formulas._Chunk, "_keys", "search keys")
     timed(batch, "update_rows", "UPDATE by id")
-    timed(batch, "update_columns", "UPDATE … FROM unnest, grams given (PostgreSQL)")
-    timed(schema, "build_search_indexes", "GIN search indexes: rebuilt at the end (PostgreSQL)")
+    timed(batch, "update_columns",
+          "UPDATE … FROM unnest (PostgreSQL; with the search table's trigger)")
+    timed(schema, "build_search_indexes", "GIN search indexes: rebuilt at the end (older code)")
     timed(schema, "sync_indexes", "formula column indexes: rebuilt at the end")
     timed(search, "index_records", "gram index: keys changed one by one")
     timed(search, "build_index", "gram index: rebuilt at the end")

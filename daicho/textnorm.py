@@ -18,7 +18,27 @@ def _hiragana(run: re.Match[str]) -> str:
     return run.group().translate(_KATA_TO_HIRA)
 
 
+# A record's search key is its own fields' texts, then — after SECTION, when there are any —
+# the texts its formulas computed: on PostgreSQL each section is a row of its own in the
+# ledger's search table (daicho.db.schema), so a formula's recompute rewrites only the second.
+# No text holds SECTION itself (search_key makes it a blank; Python's split() parts words at
+# it, so SQLite's grams never span it).
+SECTION = "\x1e"
+
+
+def sectioned(own: str, computed: str) -> str:
+    """The search key of a record whose own fields' key is `own` and whose formulas' is
+    `computed`."""
+    return own + SECTION + computed if computed else own
+
+
+def own_section(key: str) -> str:
+    return key.partition(SECTION)[0]
+
+
 def search_key(text: str) -> str:
+    if SECTION in text:
+        text = text.replace(SECTION, " ")
     if text.isascii():  # NFKC leaves ASCII as it is, casefold is lower, and there is no kana
         return text.lower()
     key = unicodedata.normalize("NFKC", text).casefold()

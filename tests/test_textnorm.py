@@ -12,7 +12,7 @@ from daicho.textnorm import search_key, search_keys
 
 
 def _full(text: str) -> str:
-    key = unicodedata.normalize("NFKC", text).casefold()
+    key = unicodedata.normalize("NFKC", text.replace("\x1e", " ")).casefold()
     return re.sub("[\u30a1-\u30f6]", lambda m: chr(ord(m.group()) - 0x60), key)
 
 
@@ -36,3 +36,14 @@ def test_examples() -> None:
     assert search_key("ＡＢＣ１２３") == "abc123"
     assert search_key("ABC-123") == "abc-123"
     assert search_key("4月〜6月") == "4月〜6月"
+
+
+def test_a_key_has_its_formulas_texts_in_a_section_of_their_own() -> None:
+    from daicho.textnorm import SECTION, own_section, sectioned
+
+    key = sectioned(search_key("本庁舎\n机"), search_key("税込110"))
+    assert key == "本庁舎\n机" + SECTION + "税込110"
+    assert own_section(key) == "本庁舎\n机" and sectioned("机", "") == "机"
+    # No text holds the separator: it becomes a blank, and words part there.
+    assert search_key("a\x1eｂ") == "a b" and search_key("庁\x1e舎") == "庁 舎"
+    assert key.split() == ["本庁舎", "机", "税込110"]

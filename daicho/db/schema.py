@@ -26,11 +26,14 @@ def fts_table(ledger: Ledger) -> str:
     return f"{ledger.table_name}_fts"
 
 
-# PostgreSQL: a ledger table's pages are filled to 85 % only, so a row rewritten where no
-# indexed column changes (the lookers following their master) can take its new version on its
-# own page: a HOT update, which writes no index entry at all (docs/architecture.md, "Lookups on
-# PostgreSQL"). Set when the table is made and by upgrade_ledger_tables.
-LEDGER_FILLFACTOR = 85
+# PostgreSQL: a ledger table's pages are filled to half only, so a row rewritten where no
+# indexed column changes (the lookers following their master, every record of a formula being
+# computed) can take its new version on its own page: a HOT update, which writes no index entry
+# at all (docs/architecture.md, "Lookups on PostgreSQL"). Half, because a formula added to a
+# big ledger rewrites every row once: each page must hold a second version of each of its rows.
+# The rows are small (the search texts live in the search table), so the table stays smaller
+# than it was at 85 % with them. Set when the table is made and by upgrade_ledger_tables.
+LEDGER_FILLFACTOR = 50
 
 
 def keeps_index(ftype: FieldType) -> bool:
@@ -68,17 +71,10 @@ def create_ledger_table(ledger: Ledger, fields: Sequence[Field] = ()) -> None:
     create_system_indexes(ledger)
     for f in fields:
         sync_indexes(ledger, f)
-    with connection.cursor() as cur:
-        if dialect.is_sqlite():
-            create_fts_table(ledger)
-        else:
-            ensure_search_functions()
-            cur.execute(
-                f"CREATE INDEX {q(search_index_names(ledger)[0])} ON {table}"
-                " USING gin (search_key gin_trgm_ops)"
-            )
-    if not dialect.is_sqlite():
-        add_search_grams(ledger)
+    if dialect.is_sqlite():
+        create_fts_table(ledger)
+    else:
+        create_texts_table(ledger)
 
 
 def create_fts_table(ledger: Ledger) -> None:
@@ -89,10 +85,19 @@ def create_fts_table(ledger: Ledger) -> None:
                     "grams, content='', detail='none', tokenize='ascii')")
 
 
-# PostgreSQL: pg_trgm indexes three-character grams, so a one- or two-character query could not
-# use it and scanned the table (651 ms p95 on 1,000,000 records). Each record's distinct 1- and
-# 2-character grams (within words, as SQLite's gram index) are kept in an array column with a
-# GIN index: such a term is then `search_grams @> ARRAY[term]`, exact and indexed.
+# PostgreSQL: a ledger's search texts are a table of their own, `texts_table`: a row per
+# record and section of its search key (textnorm.sectioned: 0 its own fields' texts, 1 its
+# formulas'), with two GIN indexes — pg_trgm's on the text (terms of three characters or more)
+# and one on the text's distinct 1- and 2-character grams (pg_trgm cannot serve shorter terms:
+# 651 ms p95 on 1,000,000 records scanning; as an array, `grams @> ARRAY[term]` is exact and
+# indexed). Kept apart from the ledger's table, the ledger's rows are small and carry no GIN
+# index, so rewriting a column (a formula computed for every record, lookers following their
+# master) is a HOT update; and computing a formula rewrites only its records' section 1 rows,
+# not the texts of their own fields (docs/performance.md, "Adding a formula on PostgreSQL").
+#
+# Triggers on the ledger's table keep it in step with the search_key column, a statement at a
+# time (transition tables: a chunk of an import or of a recompute is one INSERT … SELECT, not a
+# trigger call per row): whatever writes a key, its texts follow in the same transaction.
 GRAMS_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION daicho_grams(k text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -103,39 +108,98 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   ) grams WHERE g !~ '[[:space:]]'
 $$
 """
+SECTION_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION daicho_section(k text, part int) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT CASE WHEN part = 0 THEN split_part(k, E'\x1e', 1)
+              WHEN strpos(k, E'\x1e') > 0 THEN substr(k, strpos(k, E'\x1e') + 1)
+              ELSE '' END
+$$
+"""
+# The rows of a statement's keys (daicho_new), one per non-empty section.
+_SECTIONS = ("SELECT c.id, c.part, c.key, daicho_grams(c.key) FROM ("
+             "  SELECT n.id, p.part, daicho_section(n.search_key, p.part) AS key"
+             "  FROM daicho_new n {join} CROSS JOIN (VALUES (0::smallint), (1::smallint)) p(part)"
+             "  {where}) c WHERE c.key <> ''")
+_CHANGED = ("WHERE o.search_key IS DISTINCT FROM n.search_key AND daicho_section(n.search_key,"
+            " p.part) IS DISTINCT FROM daicho_section(o.search_key, p.part)")
 
-# The array is filled by triggers, not as a generated column: PostgreSQL computes a STORED
-# generated column again on every UPDATE of the row, whatever it sets, so the lookers' set-based
-# UPDATE (daicho.services.lookups.rewrite), which never changes a search key, ran daicho_grams
-# for each of 10,000 records (docs/performance.md, "Lookups that follow their master"). The
-# update trigger fires only when a statement sets search_key to another value and leaves
-# search_grams as it was: a statement that writes the grams with the key (a formula's big
-# recompute computes them in Python, daicho.db.search.grams_literal) skips daicho_grams.
-GRAMS_UPDATE_WHEN = ("(OLD.search_key IS DISTINCT FROM NEW.search_key"
-                     " AND OLD.search_grams IS NOT DISTINCT FROM NEW.search_grams)")
-GRAMS_TRIGGER_FUNCTION = r"""
-CREATE OR REPLACE FUNCTION daicho_set_grams() RETURNS trigger
+
+def _sync_function(ledger: Ledger) -> tuple[str, str]:
+    """The name and definition of the trigger function that keeps the ledger's search table in
+    step, one per ledger: its statements name the table, so PL/pgSQL plans them once per
+    session instead of once per call (an API bulk insert is a statement per record)."""
+    name = f"{ledger.table_name}_texts_sync"
+    texts = q(texts_table(ledger))
+    body = f"""
+CREATE OR REPLACE FUNCTION {q(name)}() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  NEW.search_grams := daicho_grams(NEW.search_key);
-  RETURN NEW;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO {texts} (id, part, key, grams) {_SECTIONS.format(join="", where="")};
+  ELSIF TG_OP = 'UPDATE' THEN
+    -- Most updates change no key (the lookers following their master, a status, the trash).
+    IF NOT EXISTS (SELECT 1 FROM daicho_new n JOIN daicho_old o ON o.id = n.id
+                   WHERE o.search_key IS DISTINCT FROM n.search_key) THEN
+      RETURN NULL;
+    END IF;
+    DELETE FROM {texts} s USING daicho_new n JOIN daicho_old o ON o.id = n.id
+      WHERE s.id = n.id AND o.search_key IS DISTINCT FROM n.search_key
+      AND daicho_section(n.search_key, s.part) = '';
+    INSERT INTO {texts} (id, part, key, grams)
+      {_SECTIONS.format(join="JOIN daicho_old o ON o.id = n.id", where=_CHANGED)}
+      ON CONFLICT (id, part) DO UPDATE SET key = EXCLUDED.key, grams = EXCLUDED.grams;
+  ELSE
+    DELETE FROM {texts} WHERE id IN (SELECT id FROM daicho_old);
+  END IF;
+  RETURN NULL;
 END
 $$
 """
+    return name, body
 
-# Two transactions creating the function (or the extension) at once fail in PostgreSQL with
+
+SYNC_TRIGGERS = (("_texts_i", "INSERT", "NEW TABLE AS daicho_new"),
+                 ("_texts_u", "UPDATE", "OLD TABLE AS daicho_old NEW TABLE AS daicho_new"),
+                 ("_texts_d", "DELETE", "OLD TABLE AS daicho_old"))
+
+
+def _install_sync(ledger: Ledger) -> bool:
+    """(Re)make the ledger's trigger function (this version's definition) and its three
+    triggers where missing. Whether a trigger was made."""
+    name = str(ledger.table_name)
+    function, body = _sync_function(ledger)
+    made = False
+    with connection.cursor() as cur:
+        cur.execute(body)
+        cur.execute("SELECT tgname, tgfoid::regproc::text FROM pg_trigger"
+                    " WHERE tgrelid = to_regclass(%s)", [q(name)])
+        present = {str(row[0]): str(row[1]).strip('"') for row in cur.fetchall()}
+        for suffix, event, tables in SYNC_TRIGGERS:
+            if present.get(name + suffix) == function:
+                continue
+            cur.execute(f"DROP TRIGGER IF EXISTS {q(name + suffix)} ON {q(name)}")
+            cur.execute(f"CREATE TRIGGER {q(name + suffix)} AFTER {event} ON {q(name)}"
+                        f" REFERENCING {tables} FOR EACH STATEMENT"
+                        f" EXECUTE FUNCTION {q(function)}()")
+            made = True
+    return made
+
+
+# Two transactions creating the functions (or the extension) at once fail in PostgreSQL with
 # "tuple concurrently updated": two imports making ledgers at the same moment, on one server or
 # two, did. They are created when missing, one creator at a time; `daicho init` replaces them.
 SEARCH_SETUP_LOCK = 0x64616963686F  # pg_advisory_xact_lock key ("daicho")
 
 
 def ensure_search_functions(*, replace: bool = False) -> None:
-    """PostgreSQL: pg_trgm and daicho_grams, created once under a transaction-level lock (the
-    caller's transaction, so a second creator waits until the first committed)."""
+    """PostgreSQL: pg_trgm and the search tables' functions, created once under a
+    transaction-level lock (the caller's transaction, so a second creator waits until the first
+    committed)."""
     with connection.cursor() as cur:
         if not replace:
             cur.execute("SELECT to_regprocedure('daicho_grams(text)') IS NOT NULL"
-                        " AND to_regprocedure('daicho_set_grams()') IS NOT NULL"
+                        " AND to_regprocedure('daicho_section(text, integer)') IS NOT NULL"
                         " AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')")
             row = cur.fetchone()
             if row is not None and row[0]:
@@ -143,133 +207,73 @@ def ensure_search_functions(*, replace: bool = False) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [SEARCH_SETUP_LOCK])
         cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         cur.execute(GRAMS_FUNCTION)
-        cur.execute(GRAMS_TRIGGER_FUNCTION)
+        cur.execute(SECTION_FUNCTION)
+        cur.execute("DROP FUNCTION IF EXISTS daicho_set_grams()")  # the gram array's, before
 
 
-_tables_with_grams: set[str] = set()
+def texts_table(ledger: Ledger) -> str:
+    """PostgreSQL: the table of a ledger's search texts (see above)."""
+    return f"{ledger.table_name}_texts"
 
 
-def add_search_grams(ledger: Ledger) -> bool:
-    """Give a PostgreSQL ledger table the gram array, its index and the triggers that fill it
-    (idempotent). A table made when the array was a generated column keeps its values (DROP
-    EXPRESSION); one made before the array existed has it filled here. Whether the table
-    changed."""
-    name = str(ledger.table_name)
-    table = q(name)
+def texts_index_names(ledger: Ledger) -> tuple[str, str]:
+    """PostgreSQL: the GIN indexes of the search table (pg_trgm on the text, the gram array)."""
+    name = texts_table(ledger)
+    return name + "_key", name + "_grams"
+
+
+def create_texts_table(ledger: Ledger) -> bool:
+    """PostgreSQL: the ledger's search table, filled from its search keys, its indexes and the
+    triggers that keep it in step (idempotent: for a ledger that has it, the trigger function
+    is made again, as this version defines it). A table made before the search table existed
+    loses its gram array, their triggers and its GIN indexes (search_index_names). Whether
+    anything was made."""
     ensure_search_functions()
+    name = str(ledger.table_name)
+    table, texts = q(name), texts_table(ledger)
+    key_index, grams_index = texts_index_names(ledger)
     with connection.cursor() as cur:
-        cur.execute("SELECT attgenerated FROM pg_attribute WHERE attrelid = to_regclass(%s)"
-                    " AND attname = 'search_grams' AND NOT attisdropped", [table])
-        found = cur.fetchone()
-        changed = found is None or found[0] != ""
-        if found is None:
-            cur.execute(f"ALTER TABLE {table} ADD COLUMN search_grams text[]")
-            cur.execute(f"UPDATE {table} SET search_grams = daicho_grams(search_key)")
-        elif found[0] != "":
-            cur.execute(f"ALTER TABLE {table} ALTER COLUMN search_grams DROP EXPRESSION")
-        cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s)", [table])
-        triggers = {str(row[0]) for row in cur.fetchall()}
-        if name + "_grams_i" not in triggers:
-            cur.execute(f"CREATE TRIGGER {q(name + '_grams_i')} BEFORE INSERT ON {table}"
-                        " FOR EACH ROW EXECUTE FUNCTION daicho_set_grams()")
-            changed = True
-        if name + "_grams_u" in triggers:  # made before GRAMS_UPDATE_WHEN: made again
-            cur.execute("SELECT pg_get_triggerdef(oid) FROM pg_trigger"
-                        " WHERE tgrelid = to_regclass(%s) AND tgname = %s",
-                        [table, name + "_grams_u"])
-            row = cur.fetchone()
-            if row is not None and "search_grams" not in str(row[0]):
-                cur.execute(f"DROP TRIGGER {q(name + '_grams_u')} ON {table}")
-                triggers.discard(name + "_grams_u")
-        if name + "_grams_u" not in triggers:
-            cur.execute(f"CREATE TRIGGER {q(name + '_grams_u')} BEFORE UPDATE OF search_key"
-                        f" ON {table} FOR EACH ROW WHEN {GRAMS_UPDATE_WHEN}"
-                        " EXECUTE FUNCTION daicho_set_grams()")
-            changed = True
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {q(search_index_names(ledger)[1])} ON {table}"
-                    " USING gin (search_grams)")
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [q(texts)])
+        row = cur.fetchone()
+        if row is not None and row[0]:
+            return _install_sync(ledger)
+        # No write may land between the fill and the triggers.
+        cur.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        cur.execute(f"CREATE TABLE {q(texts)} (id bigint NOT NULL, part smallint NOT NULL,"
+                    " key text NOT NULL, grams text[] NOT NULL, PRIMARY KEY (id, part))")
+        cur.execute(f"INSERT INTO {q(texts)} (id, part, key, grams) "
+                    + _SECTIONS.format(join="", where="").replace(
+                        "FROM daicho_new n", f"FROM {table} n"))
+        cur.execute(f"CREATE INDEX {q(key_index)} ON {q(texts)} USING gin (key gin_trgm_ops)")
+        cur.execute(f"CREATE INDEX {q(grams_index)} ON {q(texts)} USING gin (grams)")
         # With the default statistics a gram no record has (ゑ) was estimated at 0.3 % of the
         # rows, so the planner walked the primary key looking for a page of matches: 4 s on
-        # 1,000,000 records. A larger sample tracks rarer grams (ANALYZE: 9 s there): 0.4 ms.
-        cur.execute(f"ALTER TABLE {table} ALTER COLUMN search_grams SET STATISTICS 1000")
-    _tables_with_grams.add(name)
-    return changed
+        # 1,000,000 records. A larger sample tracks rarer grams: 0.4 ms.
+        cur.execute(f"ALTER TABLE {q(texts)} ALTER COLUMN grams SET STATISTICS 1000")
+        _install_sync(ledger)
+        # What a table made before the search table carries instead.
+        for trigger in ("_grams_i", "_grams_u"):
+            cur.execute(f"DROP TRIGGER IF EXISTS {q(name + trigger)} ON {table}")
+        for index in search_index_names(ledger):
+            cur.execute(f"DROP INDEX IF EXISTS {q(index)}")
+        cur.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_grams")
+    return True
 
 
 def search_index_names(ledger: Ledger) -> tuple[str, str]:
-    """PostgreSQL: the GIN indexes of a ledger's search columns (pg_trgm on search_key, the
-    gram array)."""
+    """PostgreSQL: the GIN indexes a ledger table had on its own search columns before the
+    search table (pg_trgm on search_key, the gram array), dropped by create_texts_table."""
     name = str(ledger.table_name)
     return name + "_search", name + "_grams"
 
 
-def suspend_search_indexes(ledger: Ledger) -> None:
-    """PostgreSQL: drop the GIN indexes of the search columns before most of a big ledger's
-    keys are rewritten (a formula's big recompute): keeping them up to date entry by entry
-    costs far more than building them again (build_search_indexes). Meanwhile a search reads
-    the table (LIKE and @> need no index to be right). SQLite: nothing (its gram index is
-    daicho.db.search.suspend_index)."""
-    if dialect.is_sqlite():
-        return
-    with connection.cursor() as cur:
-        for index in search_index_names(ledger):
-            cur.execute(f"DROP INDEX IF EXISTS {q(index)}")
-
-
-SEARCH_INDEX_MEMORY = "256MB"  # maintenance_work_mem while the GIN indexes are built again
-
-
-def build_search_indexes(ledger: Ledger) -> bool:
-    """PostgreSQL: create the GIN indexes of the search columns that are missing
-    (suspend_search_indexes), with SEARCH_INDEX_MEMORY for the build. Outside a transaction
-    (the recompute job, after its chunks) CONCURRENTLY, so writers do not wait for the build
-    (an invalid index left by a build that failed is dropped first); inside one (tests, a
-    caller's transaction) a plain CREATE INDEX. Whether any was built; SQLite: False."""
-    if dialect.is_sqlite():
-        return False
-    table = str(ledger.table_name)
-    trgm, grams = search_index_names(ledger)
-    with connection.cursor() as cur:
-        cur.execute("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                    " WHERE i.indrelid = to_regclass(%s) AND i.indisvalid", [q(table)])
-        valid = {str(row[0]) for row in cur.fetchall()}
-    wanted = {trgm: "search_key gin_trgm_ops"}
-    if has_search_grams(ledger):
-        wanted[grams] = "search_grams"
-    missing = [name for name in wanted if name not in valid]
-    if not missing:
-        return False
-    concurrently = "" if connection.in_atomic_block else " CONCURRENTLY"
-    with connection.cursor() as cur:
-        cur.execute(f"SET maintenance_work_mem = '{SEARCH_INDEX_MEMORY}'")
-        try:
-            for name in missing:
-                cur.execute(f"DROP INDEX{concurrently} IF EXISTS {q(name)}")
-                cur.execute(f"CREATE INDEX{concurrently} {q(name)} ON {q(table)}"
-                            f" USING gin ({wanted[name]})")
-        finally:
-            cur.execute("RESET maintenance_work_mem")
-    return True
-
-
-def has_search_grams(ledger: Ledger) -> bool:
-    name = str(ledger.table_name)
-    if name in _tables_with_grams:
-        return True
-    with connection.cursor() as cur:
-        cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
-                    " AND table_name = %s AND column_name = 'search_grams'", [name])
-        found = cur.fetchone() is not None
-    if found:
-        _tables_with_grams.add(name)
-    return found
-
-
 def upgrade_ledger_tables() -> list[str]:
     """Bring every ledger table up to what this version creates (run by `daicho init`): on
-    PostgreSQL the gram array and its triggers (add_search_grams), room on the pages
-    (LEDGER_FILLFACTOR) and no index on a lookup's column (keeps_index). The names of the
-    tables changed."""
+    PostgreSQL the search table (create_texts_table), room on the pages (LEDGER_FILLFACTOR) and
+    no index on a lookup's column (keeps_index). A table that got its search table is written
+    again (VACUUM FULL: the gram array's space back, the room on every page; the table is
+    locked meanwhile — about a minute for 1,000,000 records). The names of the tables
+    changed."""
     done: list[str] = []
     if dialect.is_sqlite():
         return done
@@ -277,13 +281,18 @@ def upgrade_ledger_tables() -> list[str]:
         ensure_search_functions(replace=True)  # this version's definition
     for ledger in Ledger.objects.exclude(table_name=None):
         with transaction.atomic():
-            missing = not has_search_grams(ledger)
-            changed = add_search_grams(ledger)
+            with connection.cursor() as cur:
+                cur.execute("SELECT to_regclass(%s) IS NULL", [q(texts_table(ledger))])
+                row = cur.fetchone()
+                moved = bool(row and row[0])
+            changed = create_texts_table(ledger)
             changed = set_fillfactor(ledger) or changed
             changed = drop_unkept_indexes(ledger) or changed
-        if missing:
-            analyze(ledger)
+        if moved and not connection.in_atomic_block:
+            with connection.cursor() as cur:
+                cur.execute(f"VACUUM FULL {q(str(ledger.table_name))}")
         if changed:
+            analyze(ledger)
             done.append(str(ledger.table_name))
     return done
 
@@ -504,9 +513,12 @@ def drop_column_index(ledger: Ledger, column: str, unique: bool = False) -> None
 
 
 def analyze(ledger: Ledger) -> None:
-    """Refresh planner statistics after bulk loads so filtered pages pick the right index."""
+    """Refresh planner statistics after bulk loads so filtered pages pick the right index
+    (on PostgreSQL, the search table's too)."""
     with connection.cursor() as cur:
         cur.execute(f"ANALYZE {q(ledger.table_name or '')}")
+        if not dialect.is_sqlite():
+            cur.execute(f"ANALYZE {q(texts_table(ledger))}")
 
 
 def add_process_columns(ledger: Ledger) -> None:

@@ -19,7 +19,7 @@ from django.db import connection
 
 from daicho.db import dialect
 from daicho.db.dialect import q
-from daicho.db.schema import create_fts_table, fts_table, has_search_grams
+from daicho.db.schema import create_fts_table, fts_table, texts_table
 from daicho.models import Ledger
 from daicho.textnorm import query_terms
 
@@ -95,41 +95,6 @@ def insert_grams(key: str) -> str:
         for end in ends[:-1]:  # pair end-1 joins the last character of a word to the next
             pairs[2 * end - 2:2 * end] = real
     return out + " b" + pairs.tobytes().hex(" ", 8).replace(" ", " b")
-
-
-# PostgreSQL's gram array (daicho.db.schema.GRAMS_FUNCTION) computed in Python, for a statement
-# that writes it with the key instead of the trigger running daicho_grams row by row. The
-# function drops every gram holding a character of [[:space:]]; on the ASCII blanks (space,
-# \t \n \v \f \r) Python's str.split() agrees with it in every locale. A key holding a
-# character on which the two may disagree (another Unicode blank, the ASCII separators
-# \x1c-\x1f that Python splits at) is left to the function: grams_literal gives None.
-_UNSURE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u180e\u2000-\u200b\u2028\u2029\u202f"
-                     "\u205f\u3000\ufeff]")
-
-
-def pg_grams(key: str) -> set[str] | None:
-    """The distinct 1- and 2-character grams of `key` within its words, as daicho_grams gives
-    them, or None where only daicho_grams can say (_UNSURE)."""
-    if _UNSURE.search(key):
-        return None
-    words = key.split()
-    found: set[str] = set("".join(words))
-    for word in words:
-        found.update(map(_pair, word, word[1:]))
-    return found
-
-
-def grams_literal(key: str) -> str | None:
-    """pg_grams(key) as a PostgreSQL text[] literal ('{"a","ab"}'), or None. The order is the
-    set's (the array is only ever asked whether it holds a gram: @>)."""
-    found = pg_grams(key)
-    if found is None:
-        return None
-    if not found:
-        return "{}"
-    if '"' in key or "\\" in key:
-        found = {g.replace("\\", "\\\\").replace('"', '\\"') for g in found}
-    return '{"' + '","'.join(found) + '"}'
 
 
 def index_ready(ledger: Ledger) -> bool:
@@ -266,16 +231,19 @@ def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, 
     if not terms:
         return "", []
     if not dialect.is_sqlite():
-        grams = has_search_grams(ledger)
+        # The search table (daicho.db.schema.texts_table): a record matches a term when one of
+        # its sections holds it.
+        texts = q(texts_table(ledger))
         clauses: list[str] = []
         values: list[Any] = []
         for t in terms:
-            if grams and len(t) <= 2:  # the gram array holds every 1- and 2-character gram
-                clauses.append(f"{alias}.search_grams @> ARRAY[%s]::text[]")
+            if len(t) <= 2:  # the gram array holds every 1- and 2-character gram
+                found = "x.grams @> ARRAY[%s]::text[]"
                 values.append(t)
             else:  # three characters or more: pg_trgm's index
-                clauses.append(f"{alias}.search_key LIKE %s ESCAPE '\\'")
+                found = "x.key LIKE %s ESCAPE '\\'"
                 values.append(f"%{dialect.like_escape(t)}%")
+            clauses.append(f"{alias}.id IN (SELECT x.id FROM {texts} x WHERE {found})")
         return " AND ".join(clauses), values
     if not index_ready(ledger):  # built by a job after an import: read the keys meanwhile
         return verify_condition(terms, alias)

@@ -32,10 +32,11 @@ from daicho.errors import InvalidInput
 from daicho.fields import field_type
 from daicho.fields.base import FieldType
 from daicho.fields.context import ValueContext
-from daicho.models import Field, Job, Ledger
+from daicho.models import Field, Job
 from daicho.selectors import records as sel
 from daicho.selectors.formula_plan import Step, plan, schema_plan
 from daicho.selectors.ledgers import LedgerSchema, load_schema
+from daicho.textnorm import SECTION, own_section, sectioned
 
 JOB_KIND = "formula_recompute"
 CHUNK = 5_000
@@ -310,24 +311,12 @@ def recompute(ledger_id: int, progress: Callable[[int, int], None] | None = None
     `fields` (recompute_later): only the formulas `affected` by those fields are computed and
     written, reading only their inputs; the others' stored values are their inputs.
 
-    PostgreSQL: the GIN search indexes a big recompute dropped (or an earlier try that
-    stopped midway) are built at the end, after the chunks' transactions — concurrently, so
-    writers do not wait for the build (daicho.db.schema.build_search_indexes); also when the
-    recompute fails, so that a ledger is never left without them until the next one."""
-    try:
-        changed = _recompute(ledger_id, progress, fields=fields)
-    except Exception:
-        if not connection.needs_rollback:  # else the caller's transaction is rolled back
-            _build_search_indexes(ledger_id)
-        raise
-    _build_search_indexes(ledger_id)
-    return changed
-
-
-def _build_search_indexes(ledger_id: int) -> None:
-    ledger = Ledger.objects.filter(id=ledger_id).exclude(table_name=None).first()
-    if ledger is not None:
-        ddl.build_search_indexes(ledger)
+    PostgreSQL: each chunk's UPDATE changes no indexed column (the formulas' own indexes are
+    dropped first when the ledger is big, _suspend_columns), so on the ledger table's spare
+    room (daicho.db.schema.LEDGER_FILLFACTOR) it writes no index entry; the search table gets
+    the formulas' section of each changed key and nothing else (daicho.db.schema,
+    SEARCH_TABLE_SYNC)."""
+    return _recompute(ledger_id, progress, fields=fields)
 
 
 def _recompute(ledger_id: int, progress: Callable[[int, int], None] | None, *,
@@ -443,35 +432,30 @@ class _Chunk:
                 for n, key in zip(which, keys, strict=True)]
         if suspend_index and index:
             search.suspend_index(schema.ledger)
-            ddl.suspend_search_indexes(schema.ledger)
         if suspend_index:
             _suspend_columns(schema, steps)
-        columns = [(s.field.column, s.ftype.sql_type()) for s in steps]
-        if not _write_with_grams(schema, columns, rows):
-            batch.update_rows(schema.table, [], [], [("search_key", "TEXT"), *columns], rows)
+        columns = [("search_key", "TEXT"), *((s.field.column, s.ftype.sql_type()) for s in steps)]
+        if not batch.update_columns(schema.table, columns, rows):
+            batch.update_rows(schema.table, [], [], columns, rows)
         search.index_records(schema.ledger, index)
         return len(rows)
 
     def _keys(self, which: list[int], old: dict[str, list[Any]], new: dict[str, list[Any]],
               moved: set[str], ctx: ValueContext) -> list[str]:
-        """The new search keys of records `which`. The key is the searchable fields' texts
-        joined by newlines, in field order: when the formulas are the last searchable fields
-        (a formula just added), a record's key is its stored key with the formulas' old texts
-        at its end replaced by the new ones — no other field is read. A record whose stored
-        key does not end as its formulas' old values say is keyed from all its fields."""
+        """The new search keys of records `which`: the own section of a record's stored key
+        (textnorm.sectioned) followed by its formulas' texts made again — no other field is
+        read. A key stored before the sections existed ends with its formulas' texts when they
+        were the last searchable fields, and loses them; any other record (a formula outside
+        this recompute, a key that does not end as its formulas' old values say) is keyed from
+        all its fields."""
         # Inside the function: services.records imports this module (its writers fill the
         # formulas), and the search-key helpers still live there; once they have a module of
         # their own that imports neither, this import goes to the top.
         from daicho.services.records import _column_forms, _joined
 
-        searchable = [f for f, _t in self.schema.searchable]
-        computed = {s.field.code for s in self.steps}
-        tail = len(searchable)
-        while tail and searchable[tail - 1].code in computed:
-            tail -= 1
-        if any(f.code in moved for f in searchable[:tail]):
+        ends = [f for f, ftype in self.schema.searchable if ftype.computed]
+        if any(f.code not in old for f in ends):
             return self._full_keys(which, new, ctx)
-        ends = searchable[tail:]
 
         def texts(values: dict[str, list[Any]]) -> list[list[str] | None]:
             return [_column_forms(self.schema, f, [values[f.code][n] for n in which], ctx)[1]
@@ -487,15 +471,15 @@ class _Chunk:
                                _joined("\n", [t for t in after if t is not None], len(which)),
                                strict=True):
             stored = self.keys[n]
-            if not was:
-                head: str | None = stored
+            if SECTION in stored or not was:
+                head: str | None = own_section(stored)
             elif stored == was:
                 head = ""
             elif stored.endswith("\n" + was):
                 head = stored[:-len(was) - 1]
             else:
                 head = None
-            keys.append(None if head is None else "\n".join(filter(None, (head, now))))
+            keys.append(None if head is None else sectioned(head, now))
         missing = [n for n, key in zip(which, keys, strict=True) if key is None]
         if missing:
             full = dict(zip(missing, self._full_keys(missing, new, ctx), strict=True))
@@ -505,7 +489,8 @@ class _Chunk:
     def _full_keys(self, which: list[int], new: dict[str, list[Any]],
                    ctx: ValueContext) -> list[str]:
         """Search keys made from every searchable field, column by column as an import makes
-        them (records._column_forms), the formulas' values being `new`."""
+        them (records._column_forms), the formulas' values being `new`: the own fields'
+        texts, then the formulas' (textnorm.sectioned)."""
         from daicho.services.records import _column_forms, _joined  # as in _keys
 
         schema = self.schema
@@ -520,8 +505,9 @@ class _Chunk:
                             f"WHERE t.id IN ({', '.join(['%s'] * len(part))})", part)
                 values.update((int(r[0]), tuple(r[1:])) for r in cur.fetchall())
         position = {rid: k for k, rid in enumerate(wanted)}
-        texts = []
-        for k, (f, _t) in enumerate(schema.searchable):
+        own: list[list[str]] = []
+        computed: list[list[str]] = []
+        for k, (f, ftype) in enumerate(schema.searchable):
             if f.code in new:
                 column = [new[f.code][n] for n in which]
             else:
@@ -530,24 +516,11 @@ class _Chunk:
                     column[position[rid]] = row[k]
             forms = _column_forms(schema, f, column, ctx)[1]
             if forms is not None:
-                texts.append(forms)
-        return _joined("\n", texts, len(wanted))
-
-
-def _write_with_grams(schema: LedgerSchema, columns: list[tuple[str, str]],
-                      rows: list[list[Any]]) -> bool:
-    """PostgreSQL: write the chunk's rows (id, search key, the formulas' values) in one
-    statement (daicho.db.batch.update_columns) with their gram arrays computed here
-    (search.grams_literal), so the update trigger does not run daicho_grams row by row
-    (daicho.db.schema.GRAMS_UPDATE_WHEN). A key only daicho_grams can split (None) keeps the
-    array as it was, and the trigger computes it. False when nothing was written (SQLite, a
-    ledger without the array, values of mixed types): the caller writes them."""
-    if dialect.is_sqlite() or not ddl.has_search_grams(schema.ledger):
-        return False
-    return batch.update_columns(
-        schema.table, [("search_key", "TEXT"), ("search_grams", "TEXT[]"), *columns],
-        [[row[0], row[1], search.grams_literal(row[1]), *row[2:]] for row in rows],
-        keep_if_null=["search_grams"])
+                (computed if ftype.computed else own).append(forms)
+        keys = _joined("\n", own, len(wanted))
+        if computed:
+            keys = list(map(sectioned, keys, _joined("\n", computed, len(wanted))))
+        return keys
 
 
 def _suspend_columns(schema: LedgerSchema, steps: list[Step]) -> None:

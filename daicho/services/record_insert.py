@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,7 @@ from daicho.selectors.ledgers import STATUS_COLUMN, VERSION_COLUMN, LedgerSchema
 from daicho.services import events, formulas, lookups
 from daicho.services.record_history import import_history, user_id, write_history
 from daicho.services.record_values import Prepared, check_writable, record_search_key, unique_taken
-from daicho.textnorm import search_keys
+from daicho.textnorm import search_keys, sectioned
 
 
 def bump_count(schema: LedgerSchema, delta: int) -> None:
@@ -183,7 +183,7 @@ def import_columns(*, user: AnyUser, schema: LedgerSchema, columns: dict[str, li
                 forms = [column_forms(schema, f, columns[f.code][start:end], ctx)
                          for f in fields]
                 params = [column for column, _texts in forms]
-                keys = joined("\n", [texts for _column, texts in forms if texts is not None], n)
+                keys = section_keys(schema, fields, [texts for _column, texts in forms], n)
                 del forms
                 history.wait()
                 ids = _allocate_ids(schema, n)
@@ -222,13 +222,13 @@ ROWS_PER_INSERT = 500
 
 
 def _insert_rows(cur: Any, head: str, rows: list[tuple[Any, ...]]) -> None:
-    """`head` (INSERT INTO table (columns)) VALUES each row; on SQLite as multi-row INSERTs,
-    within its limit of parameters per statement."""
+    """`head` (INSERT INTO table (columns)) VALUES each row, as multi-row INSERTs within the
+    database's limit of parameters per statement."""
     if not rows:
         return
     width = len(rows[0])
     one = f"({', '.join(['%s'] * width)})"
-    per = min(ROWS_PER_INSERT, _sqlite_max_params() // width) if dialect.is_sqlite() else 1
+    per = min(ROWS_PER_INSERT, _max_params() // width)
     whole = len(rows) // per * per if per > 1 else 0
     if whole:
         chain = itertools.chain.from_iterable
@@ -238,7 +238,11 @@ def _insert_rows(cur: Any, head: str, rows: list[tuple[Any, ...]]) -> None:
         cur.executemany(f"{head} VALUES {one}", rows[whole:])
 
 
-def _sqlite_max_params() -> int:
+def _max_params() -> int:
+    """How many parameters a statement may take: SQLite's limit; PostgreSQL's protocol allows
+    65,535 (and each statement fires the search table's triggers once, daicho.db.schema)."""
+    if not dialect.is_sqlite():
+        return 65_535
     import sqlite3
 
     raw = connection.connection
@@ -289,6 +293,20 @@ def joined(separator: str, columns: list[list[str]], rows: int) -> list[str]:
         return [""] * rows
     join = separator.join
     return [join(filter(None, row)) for row in zip(*columns, strict=True)]
+
+
+def section_keys(schema: LedgerSchema, fields: Sequence[Field],
+                 texts: Sequence[list[str] | None], rows: int) -> list[str]:
+    """Per row, the search key of fields' normalised texts (column_forms; None: a field with
+    none): the own fields' texts, then the formulas' (textnorm.sectioned)."""
+    own = [t for f, t in zip(fields, texts, strict=True)
+           if t is not None and not schema.type_of(f).computed]
+    computed = [t for f, t in zip(fields, texts, strict=True)
+                if t is not None and schema.type_of(f).computed]
+    keys = joined("\n", own, rows)
+    if computed:
+        keys = list(map(sectioned, keys, joined("\n", computed, rows)))
+    return keys
 
 
 def column_forms(schema: LedgerSchema, f: Field, values: list[Any],

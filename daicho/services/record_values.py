@@ -18,7 +18,7 @@ from daicho.error_codes import Code
 from daicho.errors import Conflict, FieldValueError, InvalidInput
 from daicho.fields.context import ValueContext
 from daicho.selectors.ledgers import LedgerSchema
-from daicho.textnorm import search_key
+from daicho.textnorm import search_key, sectioned
 
 
 @dataclass
@@ -90,14 +90,16 @@ def clean_values(schema: LedgerSchema, values: Any, ctx: ValueContext, *,
 
 
 def record_search_key(schema: LedgerSchema, raw: dict[str, Any], ctx: ValueContext) -> str:
-    parts = []
+    """The record's own searchable texts, then its formulas' (textnorm.sectioned)."""
+    own: list[str] = []
+    computed: list[str] = []
     for f, ftype in schema.searchable:
         value = raw.get(f.code)
         if value is not None:
             text = ftype.search_text(f, value, ctx)
             if text:
-                parts.append(text)
-    return search_key("\n".join(parts))
+                (computed if ftype.computed else own).append(text)
+    return sectioned(search_key("\n".join(own)), search_key("\n".join(computed)))
 
 
 def check_unique(schema: LedgerSchema, stored: dict[str, Any], record_id: int | None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from django.test import Client
 
 from tests.api.test_lookup_fields import setup  # noqa: F401  (the fixture)
@@ -34,6 +33,17 @@ def _pg_updates(table: str) -> tuple[int, int]:
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 
+def _pg_writes(table: str) -> int:
+    """Rows inserted, updated and deleted in this transaction (the test's)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
+                    " WHERE relname = %s", [table])
+        row = cur.fetchone()
+    return 0 if row is None else int(row[0])
+
+
 def _popup(resp: Any) -> dict[str, int]:
     """The filter popup's list: value text → count (as tests/web/test_filter_popup.py reads it)."""
     assert resp.status_code == 200
@@ -42,23 +52,10 @@ def _popup(resp: Any) -> dict[str, int]:
         resp.content.decode(), re.S)}
 
 
-def _grams(table: str, record_id: int) -> list[str]:
-    from django.db import connection
-
-    from daicho.db.dialect import q
-
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT search_grams FROM {q(table)} WHERE id = %s", [record_id])
-        return list(cur.fetchone()[0])
-
-
-def test_following_the_master_writes_no_index_and_no_grams(
+def test_following_the_master_writes_no_index_and_no_search_texts(
         api: ApiClient, setup: dict[str, Any]) -> None:  # noqa: F811
-    from django.db import connection
-
     from daicho.db import dialect
     from daicho.db import schema as ddl
-    from daicho.db.dialect import q
 
     base = f"/api/v1/ledgers/{setup['looking']}/records"
     # Without the formula on the lookup (whose new value changes the search key: tested below).
@@ -72,11 +69,8 @@ def test_following_the_master_writes_no_index_and_no_grams(
         assert indexed  # unchanged there
     else:
         assert not indexed
-        # The follow below must not compute the grams again: a mark put in their place stays.
-        with connection.cursor() as cur:
-            cur.execute(f"UPDATE {q(table)} SET search_grams = ARRAY['印'] WHERE id = %s",
-                        [ids[0]])
         before = _pg_updates(table)
+        texts_before = _pg_writes(table + "_texts")
     resp = api.patch(f"/api/v1/ledgers/{setup['master']}/records/{setup['a']}",
                      {"revision": 1, "values": {"dept": "企画課", "seats": 4}})
     assert resp.status == 200, resp.body
@@ -85,13 +79,15 @@ def test_following_the_master_writes_no_index_and_no_grams(
         assert values["dept_name"] == "企画課" and values["dept_seats"] == 4
     if dialect.is_sqlite():
         return
+    from tests.pg_search_layout import texts_out_of_step
+
     updated, hot = (a - b for a, b in zip(_pg_updates(table), before, strict=True))
     assert (updated, hot) == (len(ids), len(ids))  # the lookers' rewrite: HOT, each of them
-    assert _grams(table, ids[0]) == ["印"]
-    # A change of the record's own searchable text does compute them (the update trigger).
+    assert _pg_writes(table + "_texts") == texts_before  # their search texts untouched
+    # A change of the record's own searchable text does change them (the update trigger).
     assert api.patch(f"{base}/{ids[0]}", {"revision": 1, "values": {"item": "椅子"}}).status \
         == 200
-    assert set(_grams(table, ids[0])) >= {"椅", "子", "椅子"} and "印" not in _grams(table, ids[0])
+    assert texts_out_of_step(table) == 0
     assert [r["id"] for r in api.get(base, {"q": "椅"}).body["items"]] == [ids[0]]
 
 
@@ -142,18 +138,18 @@ def test_filter_sort_group_and_values_of_a_lookup(api: ApiClient, admin: Any,
         assert not {c for pair in wanted for c in pair} & lookup_columns, wanted
 
 
-@pytest.mark.parametrize("generated", [True, False])
-def test_tables_of_an_earlier_version_are_upgraded(api: ApiClient, setup: dict[str, Any],  # noqa: F811
-                                                   generated: bool) -> None:
+def test_tables_of_an_earlier_version_are_upgraded(api: ApiClient,
+                                                   setup: dict[str, Any]) -> None:  # noqa: F811
     """`daicho init` (upgrade_ledger_tables) brings a PostgreSQL table made by an earlier
-    version up to date: the gram array a generated column (or missing) → a column the triggers
-    fill, keeping its values; room on the pages; no index on a lookup's column. Search and
-    the lookups answer as before; a second run changes nothing."""
+    version up to date: its search columns and their GIN indexes → the search table; room on
+    the pages; no index on a lookup's column. Search and the lookups answer as before; a second
+    run changes nothing."""
     from django.db import connection
 
     from daicho.db import dialect
     from daicho.db import schema as ddl
     from daicho.db.dialect import q
+    from tests.pg_search_layout import earlier_layout, texts_out_of_step
 
     base = f"/api/v1/ledgers/{setup['looking']}/records"
     ids = [api.post(base, {"values": {"item": name, "dept_ref": setup["a"]}}).body["id"]
@@ -166,38 +162,31 @@ def test_tables_of_an_earlier_version_are_upgraded(api: ApiClient, setup: dict[s
     searches = {term: [r["id"] for r in api.get(base, {"q": term}).body["items"]]
                 for term in ("庁", "本庁", "庁舎の", "椅子")}
     assert searches == {"庁": ids, "本庁": ids[:1], "庁舎の": ids, "椅子": ids[1:]}
+    earlier_layout(table)
     with connection.cursor() as cur:  # the table as the earlier version made it
-        cur.execute(f"DROP TRIGGER {q(table + '_grams_i')} ON {q(table)}")
-        cur.execute(f"DROP TRIGGER {q(table + '_grams_u')} ON {q(table)}")
-        cur.execute(f"ALTER TABLE {q(table)} DROP COLUMN search_grams")
-        if generated:
-            cur.execute(f"ALTER TABLE {q(table)} ADD COLUMN search_grams text[]"
-                        " GENERATED ALWAYS AS (daicho_grams(search_key)) STORED")
-            cur.execute(f"CREATE INDEX {q(table + '_grams')} ON {q(table)}"
-                        " USING gin (search_grams)")
         cur.execute(f"ALTER TABLE {q(table)} RESET (fillfactor)")
         cur.execute(f"CREATE INDEX {q(ddl.index_name(ledger, columns['dept_name']))}"
                     f" ON {q(table)} ({q(columns['dept_name'])} NULLS FIRST, id) WHERE NOT deleted")
         pair = ddl.pair_index_name(ledger, columns["item"], columns["dept_seats"], "s")
         cur.execute(f"CREATE INDEX {q(pair)} ON {q(table)}"
                     f" ({q(columns['item'])}, {q(columns['dept_seats'])}, id)")
-    ddl._tables_with_grams.discard(table)
     assert table in ddl.upgrade_ledger_tables()
     with connection.cursor() as cur:
-        cur.execute("SELECT attgenerated FROM pg_attribute WHERE attrelid = to_regclass(%s)"
-                    " AND attname = 'search_grams'", [q(table)])
-        assert cur.fetchone()[0] == ""
+        cur.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+                    " AND attname = 'search_grams' AND NOT attisdropped", [q(table)])
+        assert cur.fetchone()[0] == 0
         cur.execute("SELECT reloptions FROM pg_class WHERE oid = to_regclass(%s)", [q(table)])
         assert f"fillfactor={ddl.LEDGER_FILLFACTOR}" in cur.fetchone()[0]
     assert not ddl.index_exists(ddl.index_name(ledger, columns["dept_name"]))
     assert not ddl.index_exists(
         ddl.pair_index_name(ledger, columns["item"], columns["dept_seats"], "s"))
     assert ddl.index_exists(ddl.index_name(ledger, columns["item"]))
-    assert ddl.index_exists(table + "_grams")
+    assert not any(ddl.index_exists(n) for n in ddl.search_index_names(ledger))
+    assert texts_out_of_step(table) == 0
     assert {term: [r["id"] for r in api.get(base, {"q": term}).body["items"]]
             for term in searches} == searches
     assert table not in ddl.upgrade_ledger_tables()
-    # The triggers fill the array from then on.
+    # The triggers keep the search table from then on.
     rid = api.post(base, {"values": {"item": "庁用車", "dept_ref": setup["b"]}}).body["id"]
     assert [r["id"] for r in api.get(base, {"q": "用車"}).body["items"]] == [rid]
     assert api.patch(f"{base}/{ids[0]}", {"revision": 1, "values": {"item": "倉庫"}}).status == 200
@@ -206,3 +195,4 @@ def test_tables_of_an_earlier_version_are_upgraded(api: ApiClient, setup: dict[s
     assert api.patch(f"/api/v1/ledgers/{setup['master']}/records/{setup['a']}",
                      {"revision": 1, "values": {"dept": "企画課"}}).status == 200
     assert api.get(f"{base}/{ids[1]}").body["values"]["dept_name"] == "企画課"
+    assert texts_out_of_step(table) == 0

@@ -151,8 +151,8 @@ def test_search_index_is_used_for_short_queries(api: ApiClient, filled: dict[str
     sql, params = search.search_condition(ledger, "庁")
     if dialect.is_sqlite():
         assert "MATCH" in sql and params == ["u00005e81"]
-    else:  # the gram array for one and two characters, pg_trgm from three
-        assert "search_grams @>" in sql and params == ["庁"]
+    else:  # the search table's gram array for one and two characters, pg_trgm from three
+        assert "x.grams @>" in sql and params == ["庁"]
         sql, params = search.search_condition(ledger, "本庁舎")
         assert "LIKE" in sql and params == ["%本庁舎%"]
 
@@ -315,28 +315,27 @@ def test_filtered_sorted_pages_get_a_pair_index_that_changes_no_result(
     assert ddl.index_exists(ddl.pair_index_name(model, cols["kind"], cols["name"], "s"))
 
 
-def test_postgresql_tables_from_before_the_gram_array_are_upgraded(
+def test_postgresql_tables_from_before_the_search_table_are_upgraded(
         api: ApiClient, filled: dict[str, Any]) -> None:
-    """`daicho init` adds the gram array to ledger tables made before it (PostgreSQL); until
-    then short terms fall back to LIKE and still find the same records."""
-    from django.db import connection
-
+    """`daicho init` moves the search columns of ledger tables made before the search table
+    (PostgreSQL) into one; the searches find the same records before and after, and a second
+    run changes nothing."""
     from daicho.db import dialect
     from daicho.db import schema as ddl
     from daicho.models import Ledger
+    from tests.pg_search_layout import earlier_layout, texts_out_of_step
 
     if dialect.is_sqlite():
         assert ddl.upgrade_ledger_tables() == []
         return
     ledger = Ledger.objects.get(id=filled["ledger"]["id"])
-    before = _names(api, filled, q="庁")
-    with connection.cursor() as cur:  # as made before the array: no triggers either
-        for trigger in ("_grams_i", "_grams_u"):
-            cur.execute(f'DROP TRIGGER "{ledger.table_name}{trigger}" ON "{ledger.table_name}"')
-        cur.execute(f'ALTER TABLE "{ledger.table_name}" DROP COLUMN search_grams')
-    ddl._tables_with_grams.discard(str(ledger.table_name))
-    assert not ddl.has_search_grams(ledger)
-    assert _names(api, filled, q="庁") == before == ["市役所本庁舎"]
-    assert ddl.upgrade_ledger_tables() == [ledger.table_name]
-    assert ddl.has_search_grams(ledger)
-    assert _names(api, filled, q="庁") == before
+    table = str(ledger.table_name)
+    before = {term: _names(api, filled, q=term) for term in ("庁", "本庁舎", "市役所")}
+    assert before["庁"] == ["市役所本庁舎"]
+    earlier_layout(table)
+    ddl.upgrade_ledger_tables()  # in the test's transaction: no VACUUM FULL
+    assert not any(ddl.index_exists(n) for n in ddl.search_index_names(ledger))
+    assert all(ddl.index_exists(n) for n in ddl.texts_index_names(ledger))
+    assert texts_out_of_step(table) == 0
+    assert {term: _names(api, filled, q=term) for term in before} == before
+    assert table not in ddl.upgrade_ledger_tables()
