@@ -36,7 +36,7 @@ from daicho.models import Field, Job
 from daicho.selectors import records as sel
 from daicho.selectors.formula_plan import Step, plan, schema_plan
 from daicho.selectors.ledgers import LedgerSchema, load_schema
-from daicho.textnorm import SECTION, own_section, sectioned
+from daicho.textnorm import SECTION, sectioned
 
 JOB_KIND = "formula_recompute"
 CHUNK = 5_000
@@ -442,20 +442,25 @@ class _Chunk:
 
     def _keys(self, which: list[int], old: dict[str, list[Any]], new: dict[str, list[Any]],
               moved: set[str], ctx: ValueContext) -> list[str]:
-        """The new search keys of records `which`: the own section of a record's stored key
-        (textnorm.sectioned) followed by its formulas' texts made again — no other field is
-        read. A key stored before the sections existed ends with its formulas' texts when they
-        were the last searchable fields, and loses them; any other record (a formula outside
-        this recompute, a key that does not end as its formulas' old values say) is keyed from
-        all its fields."""
+        """The new search keys of records `which`. A key is the record's own texts, then its
+        formulas' texts in field order (textnorm.sectioned). When the formulas recomputed here
+        are the last of the formulas (one just added), a record's key is its stored key with
+        their old texts at its end replaced by the new ones — no other field is read. A key
+        stored before the sections existed ends the same way when the formulas were the last
+        searchable fields. Any other record (a key that does not end as its formulas' old values
+        say) is keyed from all its fields."""
         # Inside the function: services.records imports this module (its writers fill the
         # formulas), and the search-key helpers still live there; once they have a module of
         # their own that imports neither, this import goes to the top.
         from daicho.services.records import _column_forms, _joined
 
-        ends = [f for f, ftype in self.schema.searchable if ftype.computed]
-        if any(f.code not in old for f in ends):
+        computed = [f for f, ftype in self.schema.searchable if ftype.computed]
+        tail = len(computed)
+        while tail and computed[tail - 1].code in old:
+            tail -= 1
+        if any(f.code in moved for f in computed[:tail]):
             return self._full_keys(which, new, ctx)
+        ends = computed[tail:]
 
         def texts(values: dict[str, list[Any]]) -> list[list[str] | None]:
             return [_column_forms(self.schema, f, [values[f.code][n] for n in which], ctx)[1]
@@ -470,16 +475,15 @@ class _Chunk:
                                               len(which)),
                                _joined("\n", [t for t in after if t is not None], len(which)),
                                strict=True):
-            stored = self.keys[n]
-            if SECTION in stored or not was:
-                head: str | None = own_section(stored)
-            elif stored == was:
-                head = ""
-            elif stored.endswith("\n" + was):
-                head = stored[:-len(was) - 1]
-            else:
-                head = None
-            keys.append(None if head is None else sectioned(head, now))
+            stored, mark, section = self.keys[n].partition(SECTION)
+            if not mark and tail:  # no texts of other formulas, or stored before the sections
+                keys.append(None)  # with theirs among the own ones: which, only they can say
+                continue
+            # Without a section the formulas' texts (stored before the sections) end the key.
+            own = stored if mark else _cut(stored, was)
+            head = _cut(section if mark else was, was)
+            keys.append(None if head is None or own is None
+                        else sectioned(own, "\n".join(filter(None, (head, now)))))
         missing = [n for n, key in zip(which, keys, strict=True) if key is None]
         if missing:
             full = dict(zip(missing, self._full_keys(missing, new, ctx), strict=True))
@@ -521,6 +525,15 @@ class _Chunk:
         if computed:
             keys = list(map(sectioned, keys, _joined("\n", computed, len(wanted))))
         return keys
+
+
+def _cut(text: str | None, end: str) -> str | None:
+    """`text` without `end` (lines at its end); None when it does not end so."""
+    if text is None or not end:
+        return text
+    if text == end:
+        return ""
+    return text[:-len(end) - 1] if text.endswith("\n" + end) else None
 
 
 def _suspend_columns(schema: LedgerSchema, steps: list[Step]) -> None:

@@ -12,10 +12,31 @@ import pytest
 from tests.conftest import ApiClient, make_ledger
 
 
-def _run_jobs() -> None:
+def _run_jobs(lid: int) -> None:
+    """Run the recompute, then check every record's stored search key is the one a writer
+    makes (sections included) and, on PostgreSQL, that the search table holds its sections."""
+    from django.db import connection
+
     from daicho import jobs
+    from daicho.db import dialect
+    from daicho.db.dialect import q
+    from daicho.fields.context import ValueContext
+    from daicho.selectors import records as sel
+    from daicho.selectors.ledgers import load_schema
+    from daicho.services.record_values import record_search_key
 
     assert jobs.run_pending() >= 1
+    schema = load_schema(lid)
+    assert schema is not None
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {sel.select_list(schema)} FROM {q(schema.table)} t ORDER BY t.id")
+        rows = sel.to_rows(schema, cur.fetchall())
+    assert rows and all(row.search_key == record_search_key(schema, row.raw, ValueContext())
+                        for row in rows)
+    if not dialect.is_sqlite():
+        from tests.pg_search_layout import texts_out_of_step
+
+        assert texts_out_of_step(schema.table) == 0
 
 
 def _found(api: ApiClient, lid: int, text: str) -> list[str]:
@@ -50,7 +71,7 @@ def test_a_formula_before_other_fields_is_keyed_from_all_of_them(api: ApiClient,
     resp = api.patch(f"/api/v1/ledgers/{lid}/fields/label", {
         "options": {"expression": "\"新票\" & (qty * 7)", "result": "text"}})
     assert resp.status == 200, resp.body
-    _run_jobs()
+    _run_jobs(lid)
     assert _found(api, lid, "新票21") == ["品3"]
     assert _found(api, lid, "新票") == [f"品{n}" for n in range(5)]
     assert _found(api, lid, "旧") == [] and _found(api, lid, "旧札") == []
@@ -70,7 +91,7 @@ def test_a_formula_at_the_end_is_spliced_into_the_stored_key(api: ApiClient,
         "name": "和暦", "type": "formula", "code": "wareki",
         "options": {"expression": "WAREKI(day)", "result": "text"}})
     assert resp.status == 201, resp.body
-    _run_jobs()
+    _run_jobs(lid)
     assert _found(api, lid, "平成31年") == ["品0", "品4"]  # 2019-03-15, 2019-04-15
     assert _found(api, lid, "令和") == ["品1", "品2", "品3", "品5"]
     assert _found(api, lid, "品") == [f"品{n}" for n in range(6)]
@@ -79,7 +100,7 @@ def test_a_formula_at_the_end_is_spliced_into_the_stored_key(api: ApiClient,
         "name": "区分", "type": "formula", "code": "era",
         "options": {"expression": "LEFT(wareki, 2) & \"期\"", "result": "text"}})
     assert resp.status == 201, resp.body
-    _run_jobs()
+    _run_jobs(lid)
     assert _found(api, lid, "令和期") == ["品1", "品2", "品3", "品5"]
     assert _found(api, lid, "平成期") == ["品0", "品4"]
     assert _found(api, lid, "令和") == ["品1", "品2", "品3", "品5"]  # the first one's text stays
@@ -87,7 +108,7 @@ def test_a_formula_at_the_end_is_spliced_into_the_stored_key(api: ApiClient,
     resp = api.patch(f"/api/v1/ledgers/{lid}/fields/wareki", {
         "options": {"expression": "YEAR(day) & \"年\"", "result": "text"}})
     assert resp.status == 200, resp.body
-    _run_jobs()
+    _run_jobs(lid)
     assert _found(api, lid, "令") == [] and _found(api, lid, "平成") == []
     assert _found(api, lid, "2020年") == ["品1", "品3", "品5"]
     assert _found(api, lid, "20期") == [f"品{n}" for n in range(6)]
@@ -109,7 +130,7 @@ def test_a_key_stored_in_another_field_order_is_made_afresh(api: ApiClient,
     resp = api.patch(f"/api/v1/ledgers/{lid}/fields/label", {
         "options": {"expression": "\"新票\" & qty", "result": "text"}})
     assert resp.status == 200, resp.body
-    _run_jobs()
+    _run_jobs(lid)
     assert _found(api, lid, "旧") == []
     assert _found(api, lid, "新票2") == ["品2"]
     assert _found(api, lid, "品1") == ["品1"]
@@ -150,7 +171,7 @@ def test_column_wise_values_are_those_of_a_writer(api: ApiClient, chunks: str) -
         resp = api.post(f"/api/v1/ledgers/{lid}/fields", {
             "name": code, "type": "formula", "code": code, "options": options})
         assert resp.status == 201, resp.body
-        _run_jobs()
+        _run_jobs(lid)
     by_job = {rid: api.get(f"{base}/{rid}").body["values"] for rid in ids}
     assert by_job[ids[0]]["fy"] == "2023土地" and by_job[ids[0]]["fixed"] == "定"
     assert by_job[ids[4]]["due"] is None and by_job[ids[4]]["later"] is True
