@@ -135,6 +135,10 @@ def _sync_function(ledger: Ledger) -> tuple[str, str]:
 CREATE OR REPLACE FUNCTION {q(name)}() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+  -- A writer that writes the texts itself (daicho.db.search.texts_given).
+  IF current_setting('daicho.texts_given', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO {texts} (id, part, key, grams) {_SECTIONS.format(join="", where="")};
   ELSIF TG_OP = 'UPDATE' THEN

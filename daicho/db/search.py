@@ -3,8 +3,9 @@
 Every record keeps a normalised search key (daicho.textnorm). On SQLite an FTS5 table indexes
 the key's 1- and 2-character grams (as ASCII tokens, detail=none), which answers one- and
 two-character queries exactly — FTS5's trigram tokenizer cannot — and narrows longer queries to
-records holding all their bigrams before an instr() check confirms the substring. On PostgreSQL a
-pg_trgm GIN index serves LIKE '%…%' on the key.
+records holding all their bigrams before an instr() check confirms the substring. On PostgreSQL
+the key's sections are rows of a search table of their own (daicho.db.schema.create_texts_table)
+whose gram array answers the short terms and whose pg_trgm index serves LIKE '%…%'.
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ from __future__ import annotations
 import itertools
 import re
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from daicho.db import dialect
 from daicho.db.dialect import q
 from daicho.db.schema import create_fts_table, fts_table, texts_table
 from daicho.models import Ledger
-from daicho.textnorm import query_terms
+from daicho.textnorm import SECTION, query_terms
 
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 100
@@ -95,6 +97,111 @@ def insert_grams(key: str) -> str:
         for end in ends[:-1]:  # pair end-1 joins the last character of a word to the next
             pairs[2 * end - 2:2 * end] = real
     return out + " b" + pairs.tobytes().hex(" ", 8).replace(" ", " b")
+
+
+# PostgreSQL's gram array (daicho.db.schema.GRAMS_FUNCTION) computed in Python, for a statement
+# that writes it with the key instead of the trigger running daicho_grams row by row. The
+# function drops every gram holding a character of [[:space:]]; on the ASCII blanks (space,
+# \t \n \v \f \r) Python's str.split() agrees with it in every locale. A key holding a
+# character on which the two may disagree (another Unicode blank, the ASCII separators
+# \x1c-\x1f that Python splits at) is left to the function: grams_literal gives None.
+_UNSURE = re.compile("[\x1c-\x1f\x85\xa0\u1680\u180e\u2000-\u200b\u2028\u2029\u202f"
+                     "\u205f\u3000\ufeff]")
+
+
+def pg_grams(key: str) -> set[str] | None:
+    """The distinct 1- and 2-character grams of `key` within its words, as daicho_grams gives
+    them, or None where only daicho_grams can say (_UNSURE)."""
+    if _UNSURE.search(key):
+        return None
+    words = key.split()
+    found: set[str] = set("".join(words))
+    for word in words:
+        found.update(map(_pair, word, word[1:]))
+    return found
+
+
+def grams_literal(key: str) -> str | None:
+    """pg_grams(key) as a PostgreSQL text[] literal ('{"a","ab"}'), or None. The order is the
+    set's (the array is only ever asked whether it holds a gram: @>)."""
+    found = pg_grams(key)
+    if found is None:
+        return None
+    if not found:
+        return "{}"
+    if '"' in key or "\\" in key:
+        found = {g.replace("\\", "\\\\").replace('"', '\\"') for g in found}
+    return '{"' + '","'.join(found) + '"}'
+
+
+# The session setting by which a statement's writer tells the ledger tables' triggers that it
+# writes the search table itself (texts_given; daicho.db.schema._sync_function).
+TEXTS_GIVEN = "daicho.texts_given"
+
+
+@contextmanager
+def texts_given() -> Iterator[None]:
+    """PostgreSQL: the statements inside write the search table themselves (write_texts), so
+    the ledger tables' triggers leave it alone meanwhile — in this transaction only. SQLite:
+    nothing."""
+    if dialect.is_sqlite():
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT set_config(%s, 'on', true)", [TEXTS_GIVEN])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SELECT set_config(%s, '', true)", [TEXTS_GIVEN])
+        except DatabaseError:  # the transaction failed: the setting goes with it
+            pass
+
+
+def write_texts(ledger: Ledger, rows: Sequence[tuple[int, str, str | None]]) -> None:
+    """PostgreSQL, inside texts_given: rows (record id, new key, old key) → the search table's
+    rows of the sections that changed, their grams made here (pg_grams; daicho_grams for a
+    text only it can split), in two statements bound on the server in binary. A formula's
+    recompute writes a million of them: daicho_grams in SQL took most of its time."""
+    if dialect.is_sqlite() or not rows:
+        return
+    gone_ids: list[int] = []
+    gone_parts: list[int] = []
+    ids: list[int] = []
+    parts: list[int] = []
+    keys: list[str] = []
+    grams: list[str | None] = []
+    for rid, new, old in rows:
+        sections = zip(new.partition(SECTION)[::2], (old or "").partition(SECTION)[::2],
+                       strict=True)
+        for part, (now, was) in enumerate(sections):
+            if now == was:
+                continue
+            if now:
+                ids.append(rid)
+                parts.append(part)
+                keys.append(now)
+                grams.append(grams_literal(now))
+            else:
+                gone_ids.append(rid)
+                gone_parts.append(part)
+    import psycopg  # PostgreSQL's driver: not imported by SQLite's commands and servers
+
+    texts = q(texts_table(ledger))
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cur:
+        if gone_ids:
+            cur.execute(f"DELETE FROM {texts} x USING unnest(%b::bigint[], %b::smallint[])"
+                        " AS v(id, part) WHERE x.id = v.id AND x.part = v.part",
+                        [gone_ids, gone_parts])
+        if ids:
+            cur.execute(f"INSERT INTO {texts} (id, part, key, grams)"
+                        " SELECT v.id, v.part, v.key, coalesce(v.grams::text[], daicho_grams(v.key))"
+                        " FROM unnest(%b::bigint[], %b::smallint[], %b::text[], %b::text[])"
+                        " AS v(id, part, key, grams) ON CONFLICT (id, part)"
+                        " DO UPDATE SET key = EXCLUDED.key, grams = EXCLUDED.grams",
+                        [ids, parts, keys, grams])
 
 
 def index_ready(ledger: Ledger) -> bool:

@@ -435,9 +435,11 @@ class _Chunk:
         if suspend_index:
             _suspend_columns(schema, steps)
         columns = [("search_key", "TEXT"), *((s.field.column, s.ftype.sql_type()) for s in steps)]
-        if not batch.update_columns(schema.table, columns, rows):
-            batch.update_rows(schema.table, [], [], columns, rows)
-        search.index_records(schema.ledger, index)
+        with search.texts_given():  # PostgreSQL: the sections that changed, grams made here
+            if not batch.update_columns(schema.table, columns, rows):
+                batch.update_rows(schema.table, [], [], columns, rows)
+            search.write_texts(schema.ledger, index)
+        search.index_records(schema.ledger, index)  # SQLite's gram index
         return len(rows)
 
     def _keys(self, which: list[int], old: dict[str, list[Any]], new: dict[str, list[Any]],

@@ -1,7 +1,8 @@
 """The big recompute of a formula on PostgreSQL (issue 15, 1,000,000 records): the chunk is
 written by one statement, the formula's column index is dropped while it runs and built again
 at its end, and the search table (daicho.db.schema.create_texts_table) gets the formulas'
-section of each changed key and nothing else — its indexes stay. Searches give the same
+section of each changed key and nothing else — its indexes stay —, written by the job with the
+gram arrays computed in Python (the set daicho_grams gives). Searches give the same
 answers before, during and after. On SQLite the same job keeps its own path
 (tests/api/test_formula_recompute.py); the values and searches here hold there too."""
 
@@ -10,8 +11,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ApiClient, make_ledger
+
+# Japanese (kana, kanji, the long-vowel mark, 〜), ASCII, the blanks, and the characters a
+# text[] literal must quote.
+ALPHABET = st.sampled_from(list("あいうアイウ東京都庁舎ーー〜abcXYZ019 \t\n\r\x0b\x0c\u3000"
+                                "\u00a0\x1c,{}\"\\'・。"))
 
 
 def _pg() -> bool:
@@ -24,6 +32,31 @@ def _found(api: ApiClient, lid: int, text: str) -> list[str]:
     resp = api.get(f"/api/v1/ledgers/{lid}/records", {"q": text, "limit": 100})
     assert resp.status == 200, resp.body
     return sorted(r["values"]["name"] for r in resp.body["items"])
+
+
+def test_grams_computed_in_python_are_those_of_daicho_grams(api: ApiClient) -> None:
+    if not _pg():
+        pytest.skip("PostgreSQL's gram array")
+    from django.db import connection
+
+    from daicho.db import search
+
+    make_ledger(api, "備品", [{"name": "品名", "type": "text", "code": "name"}])  # the function
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(st.text(ALPHABET, max_size=40))
+    def check(key: str) -> None:
+        with connection.cursor() as cur:
+            cur.execute("SELECT daicho_grams(%s), %s::text[]", [key, search.grams_literal(key)])
+            wanted, literal = cur.fetchone()
+        found = search.pg_grams(key)
+        if found is None:  # left to daicho_grams
+            assert any(c in key for c in "\u3000\u00a0\x1c") and literal is None
+            return
+        assert found == set(wanted) and len(wanted) == len(set(wanted))
+        assert sorted(literal) == sorted(found)  # the literal reads back as the set
+
+    check()
 
 
 def test_the_search_table_follows_every_writer(api: ApiClient) -> None:
