@@ -38,7 +38,8 @@ def texts_rows(table: str) -> dict[tuple[int, int], str]:
 
 def earlier_layout(table: str) -> None:
     """The ledger table as versions before the search table made it: no search table and no
-    triggers for it; the gram array in the table, and both GIN indexes on the table."""
+    triggers for it; the gram array in the table, filled by its triggers, and both GIN indexes
+    on the table."""
     with connection.cursor() as cur:
         for suffix in ("_texts_i", "_texts_u", "_texts_d"):
             cur.execute(f"DROP TRIGGER {q(table + suffix)} ON {q(table)}")
@@ -48,3 +49,10 @@ def earlier_layout(table: str) -> None:
         cur.execute(f"CREATE INDEX {q(table + '_search')} ON {q(table)}"
                     " USING gin (search_key gin_trgm_ops)")
         cur.execute(f"CREATE INDEX {q(table + '_grams')} ON {q(table)} USING gin (search_grams)")
+        cur.execute("CREATE OR REPLACE FUNCTION daicho_set_grams() RETURNS trigger"
+                    " LANGUAGE plpgsql AS $$ BEGIN"
+                    " NEW.search_grams := daicho_grams(NEW.search_key); RETURN NEW; END $$")
+        cur.execute(f"CREATE TRIGGER {q(table + '_grams_i')} BEFORE INSERT ON {q(table)}"
+                    " FOR EACH ROW EXECUTE FUNCTION daicho_set_grams()")
+        cur.execute(f"CREATE TRIGGER {q(table + '_grams_u')} BEFORE UPDATE OF search_key"
+                    f" ON {q(table)} FOR EACH ROW EXECUTE FUNCTION daicho_set_grams()")

@@ -212,7 +212,6 @@ def ensure_search_functions(*, replace: bool = False) -> None:
         cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         cur.execute(GRAMS_FUNCTION)
         cur.execute(SECTION_FUNCTION)
-        cur.execute("DROP FUNCTION IF EXISTS daicho_set_grams()")  # the gram array's, before
 
 
 def texts_table(ledger: Ledger) -> str:
@@ -298,6 +297,8 @@ def upgrade_ledger_tables() -> list[str]:
         if changed:
             analyze(ledger)
             done.append(str(ledger.table_name))
+    with connection.cursor() as cur:  # the gram array's trigger function, no table's now
+        cur.execute("DROP FUNCTION IF EXISTS daicho_set_grams()")
     return done
 
 

@@ -406,7 +406,8 @@ class _Chunk:
     def rewrite(self, ctx: ValueContext, *, suspend_index: bool, memo: Memo | None = None) -> int:
         """Compute the chunk's formulas column-wise and write the records whose values
         changed, with their search keys, one statement per chunk (SQLite: executemany by id;
-        PostgreSQL: UPDATE … FROM (VALUES …), daicho.db.batch).
+        PostgreSQL: UPDATE … FROM unnest(…), daicho.db.batch, and the search table's rows of
+        the sections that changed, daicho.db.search.write_texts).
 
         `suspend_index`: rewriting most keys one by one in SQLite's gram index costs more than
         building it again, so the first chunk that changes something drops it and recompute()

@@ -320,6 +320,8 @@ def test_postgresql_tables_from_before_the_search_table_are_upgraded(
     """`daicho init` moves the search columns of ledger tables made before the search table
     (PostgreSQL) into one; the searches find the same records before and after, and a second
     run changes nothing."""
+    from django.db import connection
+
     from daicho.db import dialect
     from daicho.db import schema as ddl
     from daicho.models import Ledger
@@ -337,5 +339,11 @@ def test_postgresql_tables_from_before_the_search_table_are_upgraded(
     assert not any(ddl.index_exists(n) for n in ddl.search_index_names(ledger))
     assert all(ddl.index_exists(n) for n in ddl.texts_index_names(ledger))
     assert texts_out_of_step(table) == 0
+    with connection.cursor() as cur:  # the gram array's triggers and their function are gone
+        cur.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%s)"
+                    " AND tgname LIKE %s", [f'"{table}"', "%grams%"])
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT to_regprocedure('daicho_set_grams()') IS NULL")
+        assert cur.fetchone()[0]
     assert {term: _names(api, filled, q=term) for term in before} == before
     assert table not in ddl.upgrade_ledger_tables()
