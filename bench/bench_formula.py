@@ -149,6 +149,7 @@ def _time_steps() -> None:
           "UPDATE … FROM unnest (PostgreSQL; with the search table's trigger)")
     timed(schema, "build_search_indexes", "GIN search indexes: rebuilt at the end (older code)")
     timed(schema, "sync_indexes", "formula column indexes: rebuilt at the end")
+    timed(search, "write_texts", "search table: the sections that changed (PostgreSQL)")
     timed(search, "index_records", "gram index: keys changed one by one")
     timed(search, "build_index", "gram index: rebuilt at the end")
 
