@@ -498,7 +498,7 @@ class _Chunk:
         """Search keys made from every searchable field, column by column as an import makes
         them (records._column_forms), the formulas' values being `new`: the own fields'
         texts, then the formulas' (textnorm.sectioned)."""
-        from daicho.services.records import _column_forms, _joined  # as in _keys
+        from daicho.services.records import _column_forms, _section_keys  # as in _keys
 
         schema = self.schema
         wanted = [self.ids[n] for n in which]
@@ -512,22 +512,16 @@ class _Chunk:
                             f"WHERE t.id IN ({', '.join(['%s'] * len(part))})", part)
                 values.update((int(r[0]), tuple(r[1:])) for r in cur.fetchall())
         position = {rid: k for k, rid in enumerate(wanted)}
-        own: list[list[str]] = []
-        computed: list[list[str]] = []
-        for k, (f, ftype) in enumerate(schema.searchable):
+        texts = []
+        for k, (f, _t) in enumerate(schema.searchable):
             if f.code in new:
                 column = [new[f.code][n] for n in which]
             else:
                 column = [None] * len(wanted)
                 for rid, row in values.items():
                     column[position[rid]] = row[k]
-            forms = _column_forms(schema, f, column, ctx)[1]
-            if forms is not None:
-                (computed if ftype.computed else own).append(forms)
-        keys = _joined("\n", own, len(wanted))
-        if computed:
-            keys = list(map(sectioned, keys, _joined("\n", computed, len(wanted))))
-        return keys
+            texts.append(_column_forms(schema, f, column, ctx)[1])
+        return _section_keys(schema, [f for f, _t in schema.searchable], texts, len(wanted))
 
 
 def _cut(text: str | None, end: str) -> str | None:

@@ -24,7 +24,14 @@ from daicho.selectors import records as sel
 from daicho.selectors.ledgers import LedgerSchema
 from daicho.services import formulas, lookups
 from daicho.services.record_history import ACTIONS, changed_since, history, user_id, values_at, write_history
-from daicho.services.record_insert import bump_count, column_forms, import_columns, insert_records, joined
+from daicho.services.record_insert import (
+    bump_count,
+    column_forms,
+    import_columns,
+    insert_records,
+    joined,
+    section_keys,
+)
 from daicho.services.record_values import (
     Prepared,
     check_unique,
@@ -42,7 +49,7 @@ __all__ = ["ACTIONS", "Prepared", "apply_derived", "bulk", "bulk_rights", "chang
            "import_rows", "new_batch_id", "restore_record", "revert_record", "undo_import",
            "update_record", "values_at"]
 _check_unique = check_unique  # services.imports
-_column_forms, _joined = column_forms, joined  # services.formulas
+_column_forms, _joined, _section_keys = column_forms, joined, section_keys  # services.formulas
 
 
 def _writer_context(ctx: ValueContext | None, user: AnyUser) -> ValueContext:
