@@ -332,6 +332,17 @@ def verify_condition(verify: list[str], alias: str = "t") -> tuple[str, list[Any
     return " AND ".join([f"instr({alias}.search_key, %s) > 0"] * len(verify)), list(verify)
 
 
+def key_condition(text: str, alias: str = "t") -> tuple[str, list[Any]]:
+    """PostgreSQL: search_condition checked on the records' own search keys, a LIKE per term,
+    for a search confined to a short range of ids (daicho.selectors.search.search_in_window).
+    It keeps the same records: a term holds no blank, so it never spans the newline between
+    two fields' texts or the U+001E between the key's sections, and a section holds a term
+    exactly when the key does."""
+    terms = _terms(text)
+    return (" AND ".join([f"{alias}.search_key LIKE %s ESCAPE '\\'"] * len(terms)),
+            [f"%{dialect.like_escape(t)}%" for t in terms])
+
+
 def search_condition(ledger: Ledger, text: str, alias: str = "t") -> tuple[str, list[Any]]:
     """SQL that keeps the records whose searchable text contains every term of `text`."""
     terms = _terms(text)

@@ -46,7 +46,7 @@ from daicho.selectors.rows import (
     select_list,
     to_rows,
 )
-from daicho.selectors.search import search_by_id
+from daicho.selectors.search import search_by_id, search_in_window
 from daicho.selectors.where import where_clause
 from daicho.textnorm import query_terms
 
@@ -71,6 +71,12 @@ def list_records(user: AnyUser, schema: LedgerSchema, *, filters: Sequence[str] 
         found = search_by_id(user, schema, filters=filters, search=search, ctx=ctx,
                              deleted=deleted, desc=keys[0].desc, after=after, limit=limit)
         return page_of(schema, keys, found, limit, total=None)
+    if search and keys[0].column == "id" and not dialect.is_sqlite() and query_terms(search) \
+            and not schema.hidden:
+        window = search_in_window(user, schema, filters=filters, search=search, ctx=ctx,
+                                  deleted=deleted, desc=keys[0].desc, after=after, limit=limit)
+        if window is not None:
+            return page_of(schema, keys, window, limit, total=None)
     use_index = use_filter_indexes(user, schema, filters, search, ctx, deleted, keys[0])
     where, params = where_clause(user, schema, filters=filters, search=search, ctx=ctx,
                                  deleted=deleted, use_index=use_index, sort_column=keys[0].column)
