@@ -201,3 +201,43 @@ def test_a_recompute_that_stops_midway_leaves_search_right(api: ApiClient, big: 
         from tests.pg_search_layout import texts_out_of_step
 
         assert texts_out_of_step(str(ledger.table_name)) == 0
+
+
+def test_a_big_recompute_on_postgresql_runs_on_two_connections(cli_env: dict[str, str]) -> None:
+    """Outside any transaction (a job), a big recompute on PostgreSQL works two ranges of ids
+    on two threads, each with its own connection: every record is computed once, the search
+    table is in step and the column index is built at the end. A chunk that fails in one
+    worker stops the other and is raised. (In a process of its own: a test's database is one
+    transaction, which another connection would not see.)"""
+    if "DAICHO_DATABASE_URL" not in cli_env or cli_env["DAICHO_DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("PostgreSQL: SQLite writes one transaction at a time")
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(root / "tests" / "api" / "pg_parallel_recompute.py")],
+                          cwd=root, env=cli_env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    ids = out["ids"]
+    assert out["jobs"] >= 1
+    workers = {k: v for k, v in out["threads"].items() if k.startswith("daicho-recompute")}
+    assert len(workers) == 2 and sorted(sum(workers.values(), [])) == sorted(ids)
+    first, second = sorted(workers.values())
+    assert max(first) < min(second)  # two ranges of ids
+    assert {int(k): v for k, v in out["labels"].items()} == {
+        rid: f"税込{int(Decimal(n) * Decimal('1.1') + Decimal('0.5'))}"
+        for n, rid in enumerate(ids)}
+    assert out["found"] == [rid for n, rid in enumerate(ids)
+                            if "税込11" in f"税込{int(Decimal(n) * Decimal('1.1') + Decimal('0.5'))}"]
+    assert out["texts_out_of_step"] == 0 and out["column_index"] is True
+    failed = out["after_failure"]
+    assert failed["alive"] == [] and out["raised"] == "a worker's chunk failed"
+    assert failed["texts_out_of_step"] == 0
+    tried = failed["threads"]  # each worker's first chunk (4 records): then both stopped
+    assert sorted(tried) == ["daicho-recompute-0", "daicho-recompute-1"]
+    assert [len(v) for v in tried.values()] == [4, 4]
+    assert ids[len(ids) // 2 + 1] in tried["daicho-recompute-1"]
