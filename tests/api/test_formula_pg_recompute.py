@@ -225,7 +225,7 @@ def test_a_big_recompute_on_postgresql_runs_on_two_connections(cli_env: dict[str
     ids = out["ids"]
     assert out["jobs"] >= 1
     workers = {k: v for k, v in out["threads"].items() if k.startswith("daicho-recompute")}
-    assert len(workers) == 2 and sorted(sum(workers.values(), [])) == sorted(ids)
+    assert len(workers) == 2 and sorted(i for v in workers.values() for i in v) == sorted(ids)
     first, second = sorted(workers.values())
     assert max(first) < min(second)  # two ranges of ids
     assert {int(k): v for k, v in out["labels"].items()} == {
