@@ -34,6 +34,19 @@ def _names(api: ApiClient, filled: dict[str, Any], **params: Any) -> list[str]:
     return [r["values"]["name"] for r in resp.body["items"]]
 
 
+def _every_page(api: ApiClient, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records of every page, following the cursor from the first page to the last."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        resp = api.get(url, {**params, **({"cursor": cursor} if cursor else {})})
+        assert resp.status == 200, resp.body
+        items += resp.body["items"]
+        cursor = resp.body["next_cursor"]
+        if not cursor:
+            return items
+
+
 @pytest.mark.parametrize(("query", "expected"), [
     ("庁", ["市役所本庁舎"]),                      # one character
     ("本庁", ["市役所本庁舎"]),                    # two characters
@@ -106,17 +119,7 @@ def test_sort_with_nulls_and_ties(api: ApiClient, filled: dict[str, Any]) -> Non
 def test_cursor_pagination_visits_every_record_once(api: ApiClient, filled: dict[str, Any],
                                                     sort: str) -> None:
     full = [r["id"] for r in api.get(filled["url"], {"sort": sort, "limit": 500}).body["items"]]
-    seen: list[int] = []
-    cursor = None
-    while True:
-        params = {"sort": sort, "limit": 2}
-        if cursor:
-            params["cursor"] = cursor
-        body = api.get(filled["url"], params).body
-        seen += [r["id"] for r in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    seen = [r["id"] for r in _every_page(api, filled["url"], {"sort": sort, "limit": 2})]
     assert seen == full and len(seen) == len(ROWS)
 
 
@@ -175,17 +178,7 @@ def test_large_filtered_sorted_paging(api: ApiClient, ledger: dict[str, Any], so
             items.append({"values": {"name": f"r{batch}-{n}", "amount": amount, "day": day,
                                      "kind": kind}})
         assert api.post(f"{url}/bulk", {"create": items}).status == 200
-    everything = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 500}
-        if cursor:
-            params["cursor"] = cursor
-        body = api.get(url, params).body
-        everything += body["items"]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    everything = _every_page(api, url, {"limit": 500})
     key, desc = sort.split(",")[0].lstrip("-"), sort.startswith("-")
     land = [r for r in everything if r["values"]["kind"] == "土地"]
     present = sorted((r for r in land if r["values"][key] is not None),
@@ -197,17 +190,8 @@ def test_large_filtered_sorted_paging(api: ApiClient, ledger: dict[str, Any], so
     absent = sorted((r for r in land if r["values"][key] is None), key=lambda r: r["id"],
                     reverse=desc)
     expected = [r["id"] for r in (present + absent if desc else absent + present)]
-    seen: list[int] = []
-    cursor = None
-    while True:
-        params = {"filter": "kind:eq:土地", "sort": sort, "limit": 137}
-        if cursor:
-            params["cursor"] = cursor
-        body = api.get(url, params).body
-        seen += [r["id"] for r in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    seen = [r["id"] for r in _every_page(api, url, {"filter": "kind:eq:土地", "sort": sort,
+                                                    "limit": 137})]
     if sort == "-day,name":
         assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen))
         days = [next(r for r in land if r["id"] == i)["values"]["day"] for i in seen]
@@ -227,17 +211,8 @@ def test_search_results_page_through_cursors(api: ApiClient, ledger: dict[str, A
     assert api.post(f"{url}/bulk", {"create": items}).status == 200
     full = api.get(url, {"q": "庁", "sort": sort, "limit": 500}).body["items"]
     assert len(full) == 26
-    seen: list[int] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"q": "庁", "sort": sort, "limit": 7, "filter": "amount:notempty"}
-        if cursor:
-            params["cursor"] = cursor
-        body = api.get(url, params).body
-        seen += [r["id"] for r in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
+    seen = [r["id"] for r in _every_page(api, url, {"q": "庁", "sort": sort, "limit": 7,
+                                                    "filter": "amount:notempty"})]
     assert seen == [r["id"] for r in full]
 
 
@@ -284,18 +259,8 @@ def test_filtered_sorted_pages_get_a_pair_index_that_changes_no_result(
     settings.DAICHO = {**settings.DAICHO, "PAIR_INDEX_MIN_RECORDS": 50}
 
     def pages(sort: str, kind: str) -> list[int]:
-        seen: list[int] = []
-        cursor = None
-        while True:
-            params: dict[str, Any] = {"filter": f"kind:eq:{kind}", "sort": sort, "limit": 7}
-            if cursor:
-                params["cursor"] = cursor
-            resp = api.get(url, params)
-            assert resp.status == 200, resp.body
-            seen += [r["id"] for r in resp.body["items"]]
-            cursor = resp.body["next_cursor"]
-            if not cursor:
-                return seen
+        return [r["id"] for r in _every_page(api, url, {"filter": f"kind:eq:{kind}",
+                                                        "sort": sort, "limit": 7})]
 
     combos = [(s, k) for s in ("amount", "-amount", "name", "-name") for k in ("土地", "建物")]
     before = {c: pages(*c) for c in combos}
@@ -391,19 +356,10 @@ def test_a_search_within_the_next_records_finds_what_the_search_table_does(
 
     for query, amount in [("平成3年", None), ("庁舎", None), ("倉庫", None), ("平成 庁舎4", None),
                           ("庁舎", 1), ("存在しない", None)]:
-        seen: list[int] = []
-        cursor = None
-        while True:
-            params: dict[str, Any] = {"q": query, "sort": sort, "limit": 4}
-            if amount is not None:
-                params["filter"] = f"amount:eq:{amount}"
-            if cursor:
-                params["cursor"] = cursor
-            body = api.get(url, params).body
-            seen += [r["id"] for r in body["items"]]
-            cursor = body["next_cursor"]
-            if not cursor:
-                break
+        params: dict[str, Any] = {"q": query, "sort": sort, "limit": 4}
+        if amount is not None:
+            params["filter"] = f"amount:eq:{amount}"
+        seen = [r["id"] for r in _every_page(api, url, params)]
         assert seen == expected(query.split(), amount), (query, amount)
     if dialect.is_sqlite():
         assert answered == []  # SQLite's gram index yields its matches in id order itself
