@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from daicho import access, jobs
 from daicho.access import AnyUser
-from daicho.db import dialect, search
+from daicho.db import batch, dialect, search
 from daicho.db import schema as ddl
 from daicho.db.dialect import q
 from daicho.error_codes import Code
@@ -393,6 +393,12 @@ def rekey_later(schema: LedgerSchema, user: AnyUser) -> None:
         jobs.enqueue(kind_name=REKEY_JOB, params={"ledger": schema.id}, user=user)
 
 
+def rekey_pending(schema: LedgerSchema) -> bool:
+    """Whether a `search_rekey` job of the ledger is still to finish (the designer says so)."""
+    return Job.objects.filter(kind=REKEY_JOB, status__in=("queued", "running"),
+                              params__ledger=schema.id).exists()
+
+
 def _rekey_chunk(ledger_id: int, after: int) -> int | None:
     """Write the search keys of the BATCH records after id `after` that changed (the ledger's
     definition as it is now), locked as a writer locks them, so that no writer's newer values
@@ -414,9 +420,11 @@ def _rekey_chunk(ledger_id: int, after: int) -> int | None:
         if key != row.search_key:
             changes.append((row.id, key, row.search_key))
     if changes:
-        with connection.cursor() as cur:
-            cur.executemany(f"UPDATE {q(fresh.table)} SET search_key = %s WHERE id = %s",
-                            [(key, rid) for rid, key, _old in changes])
+        # PostgreSQL: one statement for the chunk, so the search table's statement-level
+        # trigger runs once for it, not once a record.
+        columns, values = [("search_key", "TEXT")], [[rid, key] for rid, key, _old in changes]
+        if not batch.update_columns(fresh.table, columns, values):
+            batch.update_rows(fresh.table, [], [], columns, values)
         search.index_records(fresh.ledger, changes)
     return int(rows[-1].id)
 
@@ -611,5 +619,5 @@ def restore_field(*, user: AnyUser, schema: LedgerSchema, code: str) -> Field:
     return f
 
 
-__all__ = ["add_field", "create_ledger", "delete_field", "reorder_fields", "restore_field",
-           "update_field", "update_ledger"]
+__all__ = ["add_field", "create_ledger", "delete_field", "rekey_pending", "reorder_fields",
+           "restore_field", "update_field", "update_ledger"]

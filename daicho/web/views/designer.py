@@ -223,8 +223,12 @@ def field_delete(request: HttpRequest, ledger_id: int, code: str) -> HttpRespons
         svc.delete_field(user=request.user, schema=schema, code=code)
     except DaichoError as exc:
         return _failed(request, schema, exc, code)
-    return _done(request, schema, _("The field 「%(name)s」 was deleted. Its values are kept; "
-                                    "you can restore it below.") % {"name": name})
+    message = _("The field 「%(name)s」 was deleted. Its values are kept; you can restore it "
+                "below.") % {"name": name}
+    if svc.rekey_pending(schema):
+        message += " " + _("Search is being updated in the background: for a few minutes, "
+                           "this field's values may still find records.")
+    return _done(request, schema, message)
 
 
 @page
@@ -235,7 +239,11 @@ def field_restore(request: HttpRequest, ledger_id: int, code: str) -> HttpRespon
         f = svc.restore_field(user=request.user, schema=schema, code=code)
     except DaichoError as exc:
         return _failed(request, schema, exc)
-    return _done(request, schema, _("The field 「%(name)s」 was restored.") % {"name": f.name})
+    message = _("The field 「%(name)s」 was restored.") % {"name": f.name}
+    if svc.rekey_pending(schema):
+        message += " " + _("Search is being updated in the background: within a few minutes, "
+                           "this field's values will find records too.")
+    return _done(request, schema, message)
 
 
 @page
